@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+// BenchmarkHandleMessage measures one message through flow and a committed
+// store transaction (message log, conversation state, outbox rows), on a real
+// SQLite file with the default synchronous=FULL. Each op is one message.
+func BenchmarkHandleMessage(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run("synchronous="+sync, func(b *testing.B) {
+			h := newHarness(b, "es", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
+			h.st.Close()
+			h.syncMode = sync
+			h.open()
+			msgs := []string{"hola", "sí", "me llamo carlos andrés", "medallo", "2 millones", "pa' ya", "facebook ads"}
+			ctx := context.Background()
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				in := flow.Inbound{Channel: ChatChannel, Account: "bench", ID: fmt.Sprintf("m%d", n),
+					From: fmt.Sprintf("+5730%08d", n/len(msgs)), Kind: flow.KindText, Text: msgs[n%len(msgs)], At: h.clock.Now()}
+				if handled, err := h.bot.Receive(ctx, in); err != nil || !handled {
+					b.Fatal(handled, err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}

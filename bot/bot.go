@@ -1,0 +1,174 @@
+// Package bot connects channels to the conversation: it turns what a channel
+// received into a flow.Inbound, records it and runs the flow in one store
+// transaction, and sends what the outbox holds. It holds no conversation
+// logic (that is flow) and no SQL (that is store). The WhatsApp channels
+// plug in here; the terminal simulator (Simulator) is the first channel.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// ledger is the part of *store.Store the bot writes through.
+type ledger interface {
+	Handle(ctx context.Context, in flow.Inbound, step func(flow.State) flow.Result) (bool, error)
+	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
+	MarkSent(ctx context.Context, id int64, extID string) error
+	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	MarkFailed(ctx context.Context, id int64, reason string) error
+	ExpireIdle(ctx context.Context, cutoff time.Time, limit int, expire func(flow.State) (flow.Result, bool)) (int, error)
+}
+
+var _ ledger = (*store.Store)(nil)
+
+// machine is the part of *flow.Machine the bot runs.
+type machine interface {
+	Step(s flow.State, in flow.Inbound, now time.Time) flow.Result
+	Expire(s flow.State, now time.Time) (flow.Result, bool)
+}
+
+var _ machine = (*flow.Machine)(nil)
+
+// Sender delivers one reply on a channel and returns the channel's ID for
+// the sent message. An error wrapping ErrPermanent is not retried.
+type Sender interface {
+	Send(ctx context.Context, o store.Outgoing) (extID string, err error)
+}
+
+// ErrPermanent marks a send failure that retrying cannot fix.
+var ErrPermanent = errors.New("permanent send failure")
+
+// maxAttempts is how often a reply is tried before it is marked failed.
+const maxAttempts = 8
+
+// Deps are what a Bot needs.
+type Deps struct {
+	Store ledger
+	Flow  machine
+	Now   func() time.Time // default time.Now
+	Log   *slog.Logger     // default discards
+}
+
+// Bot handles messages for every channel. Safe for concurrent use.
+type Bot struct {
+	store ledger
+	flow  machine
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// New checks d and returns a Bot.
+func New(d Deps) (*Bot, error) {
+	if d.Store == nil || d.Flow == nil {
+		return nil, errors.New("bot: store and flow are required")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Bot{store: d.Store, flow: d.Flow, now: d.Now, log: d.Log}, nil
+}
+
+// Receive records in and runs it through the flow, exactly once per
+// channel message ID. handled is false for a redelivery. When err is not
+// nil nothing was stored and the channel must not acknowledge the message,
+// so that it is delivered again.
+func (b *Bot) Receive(ctx context.Context, in flow.Inbound) (handled bool, err error) {
+	now := b.now()
+	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
+		return b.flow.Step(s, in, now)
+	})
+	if err != nil {
+		b.log.Error("message not stored; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)
+		return false, err
+	}
+	if !handled {
+		b.log.Info("redelivered message ignored", "channel", in.Channel, "msg_id", in.ID)
+	}
+	return handled, nil
+}
+
+// Flush sends the replies due on channel through s, in queue order, and
+// returns how many were sent. A failed send is retried later with backoff;
+// the rest of the queue goes on.
+func (b *Bot) Flush(ctx context.Context, channel string, s Sender) (int, error) {
+	pending, err := b.store.PendingOutbox(ctx, channel, 100)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, o := range pending {
+		ext, err := s.Send(ctx, o)
+		if err != nil {
+			if err := b.sendFailed(ctx, o, err); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		if err := b.store.MarkSent(ctx, o.ID, ext); err != nil {
+			return sent, err
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+func (b *Bot) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
+	b.log.Warn("send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", err)
+	if errors.Is(err, ErrPermanent) || o.Attempts+1 >= maxAttempts {
+		return b.store.MarkFailed(ctx, o.ID, err.Error())
+	}
+	return b.store.MarkRetry(ctx, o.ID, b.now().Add(backoff(o.Attempts)), err.Error())
+}
+
+// backoff is 2^attempt seconds, capped at 10 minutes.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt, 10)
+	return min(d, 10*time.Minute)
+}
+
+// ExpireIdle marks conversations idle for longer than the flow's timeout as
+// abandoned and returns how many it marked.
+func (b *Bot) ExpireIdle(ctx context.Context, idle time.Duration) (int, error) {
+	now := b.now()
+	total := 0
+	for {
+		n, err := b.store.ExpireIdle(ctx, now.Add(-idle), 500, func(s flow.State) (flow.Result, bool) {
+			return b.flow.Expire(s, now)
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("expire idle: %w", err)
+		}
+		if n == 0 || n < 500 {
+			return total, nil
+		}
+	}
+}
+
+// RunSweeper calls ExpireIdle every interval until ctx ends.
+func (b *Bot) RunSweeper(ctx context.Context, idle, every time.Duration) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if n, err := b.ExpireIdle(ctx, idle); err != nil {
+				b.log.Error("idle sweep failed", "err", err)
+			} else if n > 0 {
+				b.log.Info("conversations abandoned", "count", n)
+			}
+		}
+	}
+}

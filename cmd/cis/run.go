@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// env carries the process's surroundings, so tests can run commands with
+// their own arguments, environment and streams.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve": {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
+		"chat":  {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
+		"help":  {"show commands, flags and environment variables", nil},
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printHelp(stdout)
+		return errors.New("no command given")
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		printHelp(stdout)
+		return nil
+	}
+	cmd, ok := commands()[name]
+	if !ok || cmd.run == nil {
+		return fmt.Errorf("unknown command %q (see cis help)", name)
+	}
+	return cmd.run(ctx, e, rest)
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "cis: Customer Intelligence System\n\nUsage: cis COMMAND [flags]\n\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nFlags common to every command (a flag beats its environment variable, which beats the default):")
+	fs, _ := newFlagSet("cis", func(string) string { return "" })
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
+cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
+cis serve flags: --demo (seed a demo store the first time)`))
+}

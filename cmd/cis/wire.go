@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/store"
+)
+
+// app is the wired system: the only place that knows every concrete type.
+type app struct {
+	cfg     *Config
+	log     *slog.Logger
+	store   *store.Store
+	machine *flow.Machine
+	bot     *bot.Bot
+}
+
+func newLogger(c *Config, w io.Writer) *slog.Logger {
+	level, _ := c.logLevel() // checked by parse
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// open wires store, flow and bot. now is the clock the bot runs on.
+func open(ctx context.Context, c *Config, log *slog.Logger, now func() time.Time) (*app, error) {
+	fc, err := c.flowConfig()
+	if err != nil {
+		return nil, err
+	}
+	m, err := flow.New(fc, scoring.Rules{})
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	b, err := bot.New(bot.Deps{Store: st, Flow: m, Now: now, Log: log.With("component", "bot")})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: c, log: log, store: st, machine: m, bot: b}, nil
+}
+
+func (a *app) Close() error { return a.store.Close() }

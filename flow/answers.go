@@ -1,0 +1,260 @@
+package flow
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// city reads a free-text city answer.
+func (t *turn) city(text string) bool {
+	r := t.m.places.Parse(text)
+	switch r.Match {
+	case CityExact, CityForeign:
+		t.setCity(r.City)
+	case CityAmbiguous:
+		t.moveTo(StageCityPick)
+		t.s.Pending.Candidates = r.Candidates
+		t.ask()
+	case CityDepartment:
+		t.moveTo(StageCityIn)
+		t.s.Pending.DeptCode, t.s.Pending.DeptName = r.DeptCode, r.Department
+		t.ask()
+	default:
+		if !looksLikePlace(text) {
+			return false
+		}
+		t.moveTo(StageCityForeign)
+		t.s.Pending.Place = ForeignName(text)
+		t.ask()
+	}
+	return true
+}
+
+// looksLikePlace is true for short, letters-only text: worth asking whether
+// it is a place abroad rather than rejecting it outright.
+func looksLikePlace(text string) bool {
+	f := strings.Fields(fold(text))
+	if len(f) == 0 || len(f) > 4 || len(fold(text)) < 3 {
+		return false
+	}
+	for _, r := range fold(text) {
+		if !unicode.IsLetter(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *turn) setCity(c City) {
+	t.s.Answers.City = &c
+	t.next(StageCity)
+}
+
+// cityPick reads the answer to "which of these municipalities?". A new
+// city name is accepted too: the prospect may have meant another place.
+func (t *turn) cityPick() bool {
+	if c, ok := t.m.places.Pick(t.in.Text, t.s.Pending.Candidates); ok {
+		t.setCity(c)
+		return true
+	}
+	if r := t.m.places.Parse(t.in.Text); r.Match == CityExact || r.Match == CityForeign {
+		t.setCity(r.City)
+		return true
+	}
+	return false
+}
+
+func (t *turn) cityIn() bool {
+	r := t.m.places.ParseInDepartment(t.in.Text, t.s.Pending.DeptCode)
+	switch r.Match {
+	case CityExact:
+		t.setCity(r.City)
+		return true
+	case CityAmbiguous:
+		t.moveTo(StageCityPick)
+		t.s.Pending.Candidates = r.Candidates
+		t.ask()
+		return true
+	}
+	return t.city(t.in.Text)
+}
+
+// cityForeign reads the yes/no to "are you outside Colombia?".
+func (t *turn) cityForeign() bool {
+	yes, ok := yesNo(t.in.Text)
+	if !ok {
+		if r := t.m.places.Parse(t.in.Text); r.Match == CityExact {
+			t.setCity(r.City) // they corrected the spelling instead of answering
+			return true
+		}
+		return false
+	}
+	if !yes {
+		t.moveTo(StageCity)
+		t.say("city_retry")
+		return true
+	}
+	t.setCity(City{Name: t.s.Pending.Place, Foreign: true})
+	return true
+}
+
+// cityFromLocation answers the city question with a shared location.
+func (t *turn) cityFromLocation(resumed bool) {
+	loc := t.in.Location
+	if loc == nil {
+		t.failed(resumed)
+		return
+	}
+	c, ok := t.m.places.Nearest(loc.Lat, loc.Lon)
+	if !ok {
+		t.moveTo(StageCity)
+		t.say("city_location_abroad")
+		return
+	}
+	t.setCity(c)
+}
+
+// budgetMenu is the fallback menu offered after two failed budget answers.
+var budgetMenu = map[string]Budget{
+	"1": {MinCOP: 0, MaxCOP: 1_000_000},
+	"2": {MinCOP: 1_000_000, MaxCOP: 3_000_000},
+	"3": {MinCOP: 3_000_000, MaxCOP: 5_000_000},
+	"4": {MinCOP: 5_000_000, MaxCOP: 5_000_000},
+	"5": {Unknown: true},
+}
+
+func (t *turn) budget() bool {
+	if t.s.MenuShown {
+		if b, ok := budgetMenu[strings.TrimSpace(fold(t.in.Text))]; ok {
+			t.setBudget(b)
+			return true
+		}
+	}
+	a := ParseBudget(t.in.Text, t.m.cfg.USDToCOP)
+	switch {
+	case !a.OK:
+		return false
+	case a.Absurd:
+		t.moveTo(StageBudgetConfirm)
+		t.s.Pending.Budget = &a.Budget
+		t.ask()
+	default:
+		t.setBudget(a.Budget)
+	}
+	return true
+}
+
+func (t *turn) setBudget(b Budget) {
+	t.s.Answers.Budget = &b
+	if b.Unknown {
+		t.say("budget_unknown")
+	}
+	t.next(StageBudget)
+}
+
+func (t *turn) budgetConfirm() bool {
+	yes, ok := yesNo(t.in.Text)
+	if !ok {
+		// A new amount instead of yes/no is a correction: read it as one.
+		t.moveTo(StageBudget)
+		if t.budget() {
+			return true
+		}
+		t.moveTo(StageBudgetConfirm)
+		t.s.Pending.Budget = t.s.Answers.Budget
+		return false
+	}
+	b := t.s.Pending.Budget
+	if !yes || b == nil {
+		t.moveTo(StageBudget)
+		t.ask()
+		return true
+	}
+	t.setBudget(*b)
+	return true
+}
+
+func (t *turn) urgency() bool {
+	u, ok := ParseUrgency(t.in.Text, t.now.In(t.m.cfg.Calendar.Loc))
+	if !ok {
+		return false
+	}
+	t.s.Answers.Urgency = u
+	t.next(StageUrgency)
+	return true
+}
+
+func (t *turn) service() bool {
+	key, ok := t.m.cfg.Catalogue.Parse(t.in.Text)
+	if !ok {
+		return false
+	}
+	t.s.Answers.Service = key
+	t.next(StageService)
+	return true
+}
+
+// complete scores the finished lead, fixes the contact deadline on the
+// business calendar and tells the prospect when to expect the call.
+func (t *turn) complete() {
+	a := t.s.Answers
+	lead := Lead{
+		Channel: t.in.Channel, Account: t.in.Account, Phone: t.in.From, Lang: t.s.Lang,
+		Name: a.Name, City: *a.City, Budget: *a.Budget, Urgency: a.Urgency, Service: a.Service,
+		StartedAt: t.s.StartedAt, CompletedAt: t.now,
+	}
+	score := t.m.scorer.Score(lead)
+	window := t.m.cfg.Windows.For(score.Class)
+	deadline := t.m.cfg.Calendar.Deadline(t.now, window).UTC()
+	t.s.Status, t.s.Stage, t.s.Pending, t.s.Failures = Completed, StageDone, Pending{}, 0
+	t.s.CompletedAt, t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded = t.now, &score, deadline, window, false
+	t.emit(Event{Kind: EventLeadCompleted, Lead: &lead, Score: &score, Deadline: deadline})
+	t.say("done", "first_name", firstName(a.Name), "promise", t.promise(deadline))
+}
+
+// promise words the deadline. Right after completion the full window is
+// compared with the deadline; in a later reminder the time left is worded
+// as a duration only when the business clock runs without a pause until the
+// deadline, otherwise the reply names the day and time.
+func (t *turn) promise(deadline time.Time) string {
+	cal := t.m.cfg.Calendar
+	window := t.s.Window
+	if !t.now.Equal(t.s.CompletedAt) {
+		window = 0 // name the time
+		if left := deadline.Sub(t.now); cal.Deadline(t.now, left).Equal(deadline) {
+			window = left
+		}
+	}
+	return Promise(t.now, deadline, window, cal.Loc, t.s.Lang)
+}
+
+// formatCOP writes an amount the Colombian way: $2.000.000 (es), $2,000,000 (en).
+func formatCOP(v int64, lang string) string {
+	s := strconv.FormatInt(v, 10)
+	sep := "."
+	if lang == "en" {
+		sep = ","
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(r)
+	}
+	return "$" + b.String()
+}
+
+// Expire marks an in-progress conversation abandoned when it has been idle
+// for the configured time. ok is false when nothing changes. The answers are
+// kept: a partial lead is data for the agency, and the conversation resumes
+// if the prospect writes again.
+func (m *Machine) Expire(s State, now time.Time) (Result, bool) {
+	if s.Status != InProgress || s.UpdatedAt.IsZero() || now.Sub(s.UpdatedAt) < m.cfg.IdleTimeout {
+		return Result{State: s}, false
+	}
+	s.Status = Abandoned
+	return Result{State: s, Events: []Event{{Kind: EventAbandoned}}}, true
+}

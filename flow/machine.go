@@ -1,0 +1,568 @@
+// Package flow is the lead-capture conversation as a pure state machine: it
+// receives a conversation's State, one Inbound message and the time, and
+// returns the next State, the Replies to send and the Events for the rest of
+// the system. It performs no I/O, reads no clock and keeps nothing between
+// calls, so the same inputs always give the same result (store replays and
+// golden transcripts rely on it). The entry points are New and Machine.Step.
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// maxTextRunes is the longest message parsed as an answer (RELIABILITY B1):
+// anything longer gets a polite "too long" instead of reaching the parsers.
+const maxTextRunes = 1000
+
+// Agency is who collects the data, as the consent text must say (Ley 1581).
+type Agency struct {
+	Name      string // legal or trade name
+	Contact   string // e-mail or phone for data requests
+	PolicyURL string // the full data-processing policy
+}
+
+// Windows are the contact windows promised per class.
+type Windows struct {
+	Hot, Warm, Cold time.Duration
+}
+
+// For returns the window of class c.
+func (w Windows) For(c Class) time.Duration {
+	switch c {
+	case Hot:
+		return w.Hot
+	case Warm:
+		return w.Warm
+	}
+	return w.Cold
+}
+
+// Config is everything about the conversation an operator can set.
+type Config struct {
+	Lang          string // default reply language: "es" or "en"
+	Agency        Agency
+	PolicyVersion string // raised whenever the consent text or purposes change (C-7)
+	Catalogue     Catalogue
+	Windows       Windows
+	Calendar      Calendar
+	USDToCOP      float64       // rate for budgets given in dollars
+	IdleTimeout   time.Duration // a silent conversation is abandoned after this
+}
+
+// DefaultConfig returns the settings a new agency starts with. loc must be
+// America/Bogota for a Colombian agency; the caller loads it.
+func DefaultConfig(loc *time.Location) Config {
+	return Config{
+		Lang:          "es",
+		Agency:        Agency{Name: "Agencia Demo", Contact: "datos@agencia.example", PolicyURL: "https://agencia.example/privacidad"},
+		PolicyVersion: "2026-11-01",
+		Catalogue:     DefaultCatalogue(),
+		Windows:       Windows{Hot: 25 * time.Minute, Warm: 90 * time.Minute, Cold: 6 * time.Hour},
+		Calendar:      Calendar{Loc: loc, Week: DefaultWeek(), Enabled: true},
+		USDToCOP:      4000,
+		IdleTimeout:   24 * time.Hour,
+	}
+}
+
+// Machine runs conversations. It is immutable after New and safe for
+// concurrent use by any number of goroutines.
+type Machine struct {
+	cfg    Config
+	msgs   catalog
+	places *Places
+	scorer Scorer
+}
+
+// New checks cfg and builds a Machine that scores finished leads with scorer.
+func New(cfg Config, scorer Scorer) (*Machine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("flow config: %w", err)
+	}
+	if scorer == nil {
+		return nil, errors.New("flow: a scorer is required")
+	}
+	msgs, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	places, err := LoadPlaces()
+	if err != nil {
+		return nil, err
+	}
+	return &Machine{cfg: cfg, msgs: msgs, places: places, scorer: scorer}, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Lang != "es" && c.Lang != "en" {
+		errs = append(errs, fmt.Errorf("language %q: want es or en", c.Lang))
+	}
+	if c.Agency.Name == "" || c.Agency.Contact == "" || c.Agency.PolicyURL == "" {
+		errs = append(errs, errors.New("agency name, contact and policy URL are required by the consent text"))
+	}
+	if c.PolicyVersion == "" {
+		errs = append(errs, errors.New("policy version is required"))
+	}
+	if c.Windows.Hot <= 0 || c.Windows.Warm <= 0 || c.Windows.Cold <= 0 {
+		errs = append(errs, errors.New("contact windows must be positive"))
+	}
+	if c.Calendar.Loc == nil {
+		errs = append(errs, errors.New("calendar time zone is required"))
+	}
+	if c.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("idle timeout must be positive"))
+	}
+	if err := c.Catalogue.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Config returns the configuration the machine runs with.
+func (m *Machine) Config() Config { return m.cfg }
+
+// turn is the work of one Step: the state being built and what it says.
+type turn struct {
+	m   *Machine
+	s   State
+	in  Inbound
+	now time.Time
+	out Result
+}
+
+func (t *turn) say(key string, args ...string) {
+	t.out.Replies = append(t.out.Replies, t.m.msgs.render(t.s.Lang, key, args...))
+}
+
+func (t *turn) emit(e Event) { t.out.Events = append(t.out.Events, e) }
+
+// Step advances a conversation by one inbound message received at now. It
+// never fails and never panics: whatever the prospect sends, the result is a
+// state to save and, usually, a polite reply.
+func (m *Machine) Step(s State, in Inbound, now time.Time) Result {
+	t := &turn{m: m, s: m.start(s, now), in: in, now: now}
+	t.step()
+	t.s.UpdatedAt = now
+	t.out.State = t.s
+	return t.out
+}
+
+// start gives a new conversation its first state, and wakes an abandoned
+// one: the prospect wrote again, so the answers kept are built upon.
+func (m *Machine) start(s State, now time.Time) State {
+	if s.Version == 0 {
+		s = State{Version: StateVersion, Status: InProgress, Stage: StageGreeting, Lang: m.cfg.Lang, StartedAt: now}
+	}
+	return s
+}
+
+func (t *turn) step() {
+	cmd := cmdNone
+	if t.in.Kind == KindText || t.in.Kind == "" {
+		cmd = parseCommand(t.in.Text)
+	}
+	switch t.s.Status {
+	case OptedOut, Refused, Handoff:
+		t.silent(cmd)
+	case Completed:
+		t.afterCompletion(cmd)
+	default:
+		resumed := t.s.Status == Abandoned || t.idle()
+		t.s.Status = InProgress
+		if cmd != cmdNone {
+			t.command(cmd)
+			return
+		}
+		t.answer(resumed)
+	}
+}
+
+// idle reports whether the conversation went quiet for longer than the idle
+// timeout before this message (the sweeper may not have marked it yet).
+func (t *turn) idle() bool {
+	return !t.s.UpdatedAt.IsZero() && t.now.Sub(t.s.UpdatedAt) >= t.m.cfg.IdleTimeout
+}
+
+// silent handles a conversation in which the bot no longer asks anything.
+// Only an explicit restart, or a data-rights request, gets an answer: an
+// opted-out person gets no other message (RELIABILITY O-1), and a refusal
+// means no free text is parsed into fields (C-4).
+func (t *turn) silent(cmd command) {
+	switch cmd {
+	case cmdRestart:
+		t.restartFromScratch()
+	case cmdAccess, cmdDelete:
+		t.command(cmd)
+	}
+}
+
+// restartFromScratch starts over, consent included: used after a refusal or
+// an opt-out, where the earlier answer no longer holds.
+func (t *turn) restartFromScratch() {
+	t.s.Status, t.s.Stage, t.s.Answers, t.s.Pending, t.s.Failures = InProgress, StageConsent, Answers{}, Pending{}, 0
+	t.s.ConsentPolicy, t.s.ConsentAt = "", time.Time{}
+	t.emit(Event{Kind: EventRestarted})
+	t.say("restart")
+	t.askConsent()
+}
+
+func (t *turn) afterCompletion(cmd command) {
+	if cmd != cmdNone && cmd != cmdHelp && cmd != cmdBack {
+		t.command(cmd)
+		return
+	}
+	t.emit(Event{Kind: EventAfterCompletion})
+	if t.s.Reminded {
+		return // answered once already; the advisor reads the rest
+	}
+	t.s.Reminded = true
+	first := firstName(t.s.Answers.Name)
+	if !t.now.Before(t.s.Deadline) {
+		t.say("after_done_late", "first_name", first)
+		return
+	}
+	t.say("after_done", "first_name", first, "promise", t.promise(t.s.Deadline))
+}
+
+// command carries out a global command in an in-progress conversation.
+func (t *turn) command(cmd command) {
+	switch cmd {
+	case cmdRestart:
+		t.restart()
+	case cmdBack:
+		t.back()
+	case cmdHelp:
+		t.say("help")
+		t.ask()
+	case cmdHandoff:
+		t.s.Status = Handoff
+		t.s.Handoffs++
+		t.emit(Event{Kind: EventHandoff})
+		t.say("handoff")
+	case cmdOptOut:
+		t.optOut("opted_out", "")
+	case cmdAccess:
+		t.emit(Event{Kind: EventDataRequest, Request: RequestAccess})
+		t.say("request_access")
+		if t.s.Status == InProgress {
+			t.ask()
+		}
+	case cmdCorrect:
+		t.emit(Event{Kind: EventDataRequest, Request: RequestCorrect})
+		t.say("request_correct")
+		t.restartQuestions()
+	case cmdDelete:
+		t.emit(Event{Kind: EventDataRequest, Request: RequestDelete})
+		t.optOut("request_delete", RequestDelete)
+	}
+}
+
+// optOut stops every message to this person after the one confirmation.
+func (t *turn) optOut(key, request string) {
+	t.s.Status = OptedOut
+	t.emit(Event{Kind: EventOptedOut, Request: request})
+	t.say(key)
+}
+
+// restart clears the answers and asks again from the first question after
+// consent; a consent already given stands (it covers this request).
+func (t *turn) restart() {
+	t.emit(Event{Kind: EventRestarted})
+	if t.s.ConsentPolicy == "" {
+		t.say("restart")
+		t.s.Stage, t.s.Failures = StageConsent, 0
+		t.askConsent()
+		return
+	}
+	t.say("restart")
+	t.restartQuestions()
+}
+
+func (t *turn) restartQuestions() {
+	if t.s.ConsentPolicy == "" {
+		t.s.Stage = StageConsent
+		t.askConsent()
+		return
+	}
+	t.s.Status = InProgress
+	t.s.Answers, t.s.Pending, t.s.Failures, t.s.MenuShown = Answers{}, Pending{}, 0, false
+	t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded, t.s.CompletedAt = nil, time.Time{}, 0, false, time.Time{}
+	t.s.Stage = StageName
+	t.ask()
+}
+
+// previous is the main question before each stage; follow-ups go back to
+// the question they refine.
+var previous = map[Stage]Stage{
+	StageCity: StageName, StageCityPick: StageName, StageCityIn: StageName, StageCityForeign: StageName,
+	StageBudget: StageCity, StageBudgetConfirm: StageCity, StageUrgency: StageBudget, StageService: StageUrgency,
+}
+
+func (t *turn) back() {
+	prev, ok := previous[t.s.Stage]
+	if !ok { // nothing before: ask the current question again
+		t.ask()
+		return
+	}
+	t.moveTo(prev)
+	t.say("back")
+	t.ask()
+}
+
+// moveTo sets the stage and clears what belonged to the old question.
+func (t *turn) moveTo(st Stage) {
+	t.s.Stage, t.s.Pending, t.s.Failures, t.s.MenuShown = st, Pending{}, 0, false
+}
+
+// answer treats the message as the answer to the current question.
+func (t *turn) answer(resumed bool) {
+	if t.s.Stage == StageGreeting {
+		t.greet()
+		return
+	}
+	switch {
+	case t.in.Kind == KindLocation && t.s.Stage.isCity():
+		t.cityFromLocation(resumed)
+		return
+	case t.in.Kind != KindText && t.in.Kind != "":
+		t.say("non_text")
+		t.ask()
+		return
+	case utf8.RuneCountInString(t.in.Text) > maxTextRunes:
+		t.say("too_long")
+		t.ask()
+		return
+	}
+	if ok := t.answerStage(); !ok {
+		t.failed(resumed)
+	}
+}
+
+func (s Stage) isCity() bool {
+	return s == StageCity || s == StageCityPick || s == StageCityIn || s == StageCityForeign
+}
+
+// answerStage dispatches the text to the current question's parser. It
+// reports false when the answer was not understood.
+func (t *turn) answerStage() bool {
+	switch t.s.Stage {
+	case StageConsent:
+		return t.consent()
+	case StageName:
+		return t.name()
+	case StageCity:
+		return t.city(t.in.Text)
+	case StageCityPick:
+		return t.cityPick()
+	case StageCityIn:
+		return t.cityIn()
+	case StageCityForeign:
+		return t.cityForeign()
+	case StageBudget:
+		return t.budget()
+	case StageBudgetConfirm:
+		return t.budgetConfirm()
+	case StageUrgency:
+		return t.urgency()
+	case StageService:
+		return t.service()
+	}
+	t.ask() // an unknown stage from a damaged row: ask again rather than fail
+	return true
+}
+
+// failed answers a message that did not answer the question. After two
+// failures the bot offers a way out (menu or a person) instead of looping.
+func (t *turn) failed(resumed bool) {
+	t.s.Failures++
+	if resumed {
+		t.say("welcome_back")
+		t.ask()
+		return
+	}
+	t.retry()
+	if t.s.Failures >= 2 {
+		t.offer()
+	}
+}
+
+func (t *turn) greet() {
+	t.say("greeting", "agency", t.m.cfg.Agency.Name)
+	t.s.Stage = StageConsent
+	t.askConsent()
+}
+
+func (t *turn) askConsent() {
+	t.out.Replies = append(t.out.Replies, t.consentText())
+}
+
+func (t *turn) consentText() Reply {
+	a := t.m.cfg.Agency
+	return t.m.msgs.render(t.s.Lang, "consent", "agency", a.Name, "contact", a.Contact, "policy_url", a.PolicyURL)
+}
+
+// consent records an explicit yes or no (C-1, C-2, C-4); anything else is
+// asked again, never assumed.
+func (t *turn) consent() bool {
+	yes, ok := yesNo(t.in.Text)
+	if !ok {
+		return false
+	}
+	t.emit(Event{Kind: EventConsent, Consent: &Consent{
+		Accepted: yes, PolicyVersion: t.m.cfg.PolicyVersion, Lang: t.s.Lang,
+		Text: t.consentText().Text, Answer: t.in.Text,
+	}})
+	if !yes {
+		t.s.Status = Refused
+		t.moveTo(StageConsent)
+		t.say("consent_refused")
+		return true
+	}
+	t.s.ConsentPolicy, t.s.ConsentAt = t.m.cfg.PolicyVersion, t.now
+	t.moveTo(StageName)
+	t.say("consent_ok")
+	return true
+}
+
+func (t *turn) name() bool {
+	n, ok := ParseName(t.in.Text)
+	if !ok {
+		return false
+	}
+	t.s.Answers.Name = n
+	if t.s.Answers.City != nil {
+		t.next(StageName)
+		return true
+	}
+	t.moveTo(StageCity)
+	t.say("ask_city", "first_name", firstName(n))
+	return true
+}
+
+// next moves to the question after the city, skipping answers already given
+// (after "atrás" the later answers are kept until overwritten).
+func (t *turn) next(after Stage) {
+	order := []Stage{StageName, StageCity, StageBudget, StageUrgency, StageService}
+	for i, st := range order {
+		if st != after {
+			continue
+		}
+		for _, n := range order[i+1:] {
+			if !t.answered(n) {
+				t.moveTo(n)
+				t.ask()
+				return
+			}
+		}
+	}
+	t.complete()
+}
+
+func (t *turn) answered(st Stage) bool {
+	a := t.s.Answers
+	switch st {
+	case StageName:
+		return a.Name != ""
+	case StageCity:
+		return a.City != nil
+	case StageBudget:
+		return a.Budget != nil
+	case StageUrgency:
+		return a.Urgency != ""
+	case StageService:
+		return a.Service != ""
+	}
+	return false
+}
+
+// ask puts the current question again.
+func (t *turn) ask() {
+	switch t.s.Stage {
+	case StageGreeting, StageConsent:
+		t.askConsent()
+	case StageName:
+		t.say("ask_name")
+	case StageCity:
+		t.say("ask_city_again")
+	case StageCityPick:
+		t.say("city_pick", "place", t.s.Pending.Candidates[0].Name, "options", cityOptions(t.s.Pending.Candidates))
+	case StageCityIn:
+		t.say("city_in", "department", t.s.Pending.DeptName)
+	case StageCityForeign:
+		t.say("city_foreign_confirm", "place", t.s.Pending.Place)
+	case StageBudget:
+		t.say("ask_budget")
+	case StageBudgetConfirm:
+		t.say("budget_confirm", "amount", formatCOP(t.s.Pending.Budget.MaxCOP, t.s.Lang))
+	case StageUrgency:
+		t.say("ask_urgency")
+	case StageService:
+		t.say("ask_service", "options", t.serviceOptions())
+	}
+}
+
+// retry says the current question was not understood, with a hint.
+func (t *turn) retry() {
+	switch t.s.Stage {
+	case StageConsent:
+		t.say("consent_retry")
+	case StageName:
+		t.say("name_retry")
+	case StageCity, StageCityIn:
+		t.say("city_retry")
+	case StageCityPick:
+		t.say("city_pick_retry", "options", cityOptions(t.s.Pending.Candidates))
+	case StageCityForeign, StageBudgetConfirm:
+		t.say("yes_no_retry")
+	case StageBudget:
+		t.say("budget_retry")
+	case StageUrgency:
+		t.say("urgency_retry")
+	case StageService:
+		t.say("service_retry", "options", t.serviceOptions())
+	}
+}
+
+// offer follows a second failed answer: a menu where one exists, and always
+// the way to a person.
+func (t *turn) offer() {
+	if t.s.Stage == StageBudget && !t.s.MenuShown {
+		t.s.MenuShown = true
+		t.say("budget_menu")
+	}
+	t.say("offer_advisor")
+}
+
+func (t *turn) serviceOptions() string {
+	var b strings.Builder
+	for i, s := range t.m.cfg.Catalogue {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d. %s", i+1, t.m.cfg.Catalogue.Label(s.Key, t.s.Lang))
+	}
+	return b.String()
+}
+
+func cityOptions(cs []City) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d. %s (%s)", i+1, c.Name, c.Department)
+	}
+	return b.String()
+}
+
+// firstName is how the bot addresses the prospect: "Carlos Andrés" → "Carlos".
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return name
+}

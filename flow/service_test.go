@@ -1,0 +1,194 @@
+package flow
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var catalogueTests = []struct {
+	in   string
+	want string // "" when ok is false
+}{
+	// Menu numbers.
+	{"1", "seo"},
+	{"2", "social"},
+	{"3", "ads"},
+	{"4", "web"},
+	{"5", "branding"},
+	{"6", "email"},
+	{"7", "other"},
+	{"opción 3", "ads"},
+	{"la 4", "web"},
+	{"4️⃣", "web"},
+	{"la primera", "seo"},
+	{"8", ""},
+	{"0", ""},
+	// Web.
+	{"página web", "web"},
+	{"una pagina", "web"},
+	{"Sitio Web", "web"},
+	{"tienda virtual", "web"},
+	{"una landing", "web"},
+	{"ecommerce", "web"},
+	{"E-commerce", "web"},
+	{"Necesito una página web para mi negocio", "web"},
+	// Ads: longer overlapping phrases beat social's "facebook", "redes".
+	{"facebook ads", "ads"},
+	{"pauta en instagram", "ads"},
+	{"google ads", "ads"},
+	{"anuncios", "ads"},
+	{"publicidad en redes", "ads"},
+	{"publicidad en redes sociales", "ads"},
+	{"Pauta digital (anuncios)", "ads"},
+	// Social.
+	{"manejo de redes", "social"},
+	{"community manager", "social"},
+	{"instagram", "social"},
+	{"TikTok", "social"},
+	{"contenido", "social"},
+	{"quiero manejo de redes sociales para mi restaurante", "social"},
+	// SEO: "posicionamiento web" beats web's "web".
+	{"posicionamiento", "seo"},
+	{"salir en google", "seo"},
+	{"SEO", "seo"},
+	{"me interesa el posicionamiento web", "seo"},
+	// Branding, email, other.
+	{"logo", "branding"},
+	{"mi marca", "branding"},
+	{"identidad", "branding"},
+	{"mailing", "email"},
+	{"correos", "email"},
+	{"newsletter", "email"},
+	{"quiero hacer campañas de email", "email"},
+	{"otro", "other"},
+	{"Otra cosa", "other"},
+	{"Web design", "web"},
+	// Ambiguous or unknown.
+	{"SEO y página web", ""},
+	{"redes sociales y página web", ""},
+	{"marketing", ""},
+	{"", ""},
+	{"hola", ""},
+	{"1 y 2", ""},
+	{"google", ""},
+}
+
+func TestCatalogueParse(t *testing.T) {
+	c := DefaultCatalogue()
+	for _, tt := range catalogueTests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := c.Parse(tt.in)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("Parse(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.want != "")
+			}
+		})
+	}
+}
+
+func TestDefaultCatalogueValid(t *testing.T) {
+	if err := DefaultCatalogue().Validate(); err != nil {
+		t.Fatalf("DefaultCatalogue().Validate() = %v; want nil", err)
+	}
+}
+
+func TestCatalogueValidate(t *testing.T) {
+	labels := func(es string) map[string]string { return map[string]string{"es": es, "en": es} }
+	tests := []struct {
+		name    string
+		c       Catalogue
+		wantErr string // substring; "" for valid
+	}{
+		{"valid", Catalogue{{Key: "seo", Label: labels("SEO")}, {Key: "web_2", Label: labels("Web")}}, ""},
+		{"empty", Catalogue{}, "no services"},
+		{"empty key", Catalogue{{Key: "", Label: labels("SEO")}}, "key"},
+		{"upper-case key", Catalogue{{Key: "SEO", Label: labels("SEO")}}, "key"},
+		{"key with space", Catalogue{{Key: "redes sociales", Label: labels("Redes")}}, "key"},
+		{"duplicate key", Catalogue{{Key: "seo", Label: labels("SEO")}, {Key: "seo", Label: labels("Posicionamiento")}}, "already used"},
+		{"no en label", Catalogue{{Key: "seo", Label: map[string]string{"es": "SEO"}}}, `"en"`},
+		{"blank es label", Catalogue{{Key: "seo", Label: map[string]string{"es": " ", "en": "SEO"}}}, `"es"`},
+		{"synonym of two services", Catalogue{
+			{Key: "seo", Label: labels("SEO"), Synonyms: []string{"Google"}},
+			{Key: "ads", Label: labels("Ads"), Synonyms: []string{"google"}},
+		}, "also names"},
+		{"numeric synonym", Catalogue{{Key: "seo", Label: labels("SEO"), Synonyms: []string{"2"}}}, "number"},
+		{"empty synonym", Catalogue{{Key: "seo", Label: labels("SEO"), Synonyms: []string{"!!"}}}, "no letters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.c.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Validate() = %v; want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Validate() = %v; want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCatalogueLabel(t *testing.T) {
+	c := DefaultCatalogue()
+	c = append(c, Service{Key: "video", Label: map[string]string{"es": "Video"}})
+	tests := []struct{ key, lang, want string }{
+		{"seo", "es", "SEO (posicionamiento en Google)"},
+		{"seo", "en", "SEO (Google ranking)"},
+		{"seo", "pt", "SEO (posicionamiento en Google)"},
+		{"video", "en", "Video"},
+		{"removed", "es", "removed"},
+	}
+	for _, tt := range tests {
+		if got := c.Label(tt.key, tt.lang); got != tt.want {
+			t.Errorf("Label(%q, %q) = %q; want %q", tt.key, tt.lang, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultCatalogueIsFresh(t *testing.T) {
+	c := DefaultCatalogue()
+	c[0].Label["es"] = "cambiado"
+	if got := DefaultCatalogue().Label("seo", "es"); got == "cambiado" {
+		t.Errorf("DefaultCatalogue shares its maps between calls")
+	}
+}
+
+func FuzzCatalogueParse(f *testing.F) {
+	for _, tt := range catalogueTests {
+		f.Add(tt.in)
+	}
+	c := DefaultCatalogue()
+	f.Fuzz(func(t *testing.T, in string) {
+		got, ok := c.Parse(in)
+		if !ok {
+			if got != "" {
+				t.Errorf("Parse(%q) = %q, false; want \"\" when not ok", in, got)
+			}
+			return
+		}
+		i := -1
+		for k, s := range c {
+			if s.Key == got {
+				i = k
+			}
+		}
+		if i < 0 {
+			t.Fatalf("Parse(%q) = %q; not a catalogue key", in, got)
+		}
+		// The menu number of the answer round-trips, and so does its label.
+		if again, ok := c.Parse(strconv.Itoa(i + 1)); again != got || !ok {
+			t.Errorf("Parse(%q) = %q, %v; want %q", strconv.Itoa(i+1), again, ok, got)
+		}
+		if again, ok := c.Parse(c.Label(got, "es")); again != got || !ok {
+			t.Errorf("Parse(%q) = %q, %v; want %q", c.Label(got, "es"), again, ok, got)
+		}
+	})
+}
+
+func BenchmarkCatalogueParse(b *testing.B) {
+	c := DefaultCatalogue()
+	for b.Loop() {
+		for _, in := range []string{"3", "facebook ads", "Necesito una página web para mi negocio"} {
+			c.Parse(in)
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package flow
+
+import "time"
+
+// StateVersion is the layout of State written by this build. store saves it
+// with every row so that an older row can be upgraded when the layout changes.
+const StateVersion = 1
+
+// Status is where a conversation stands as a whole.
+type Status string
+
+// Conversation statuses. Only InProgress conversations are asked questions.
+const (
+	InProgress Status = "in_progress"
+	Completed  Status = "completed"
+	Abandoned  Status = "abandoned" // idle too long; answers kept, resumes if the prospect writes again
+	Refused    Status = "refused"   // said no to the data-processing consent
+	Handoff    Status = "handoff"   // asked for a person; the bot stays silent
+	OptedOut   Status = "opted_out" // asked not to be written to again
+)
+
+// Stage is the question a conversation is waiting on.
+type Stage string
+
+// Stages of the conversation, in order. The "…Pick"/"…Confirm" steps are
+// follow-ups that refine the answer to the step before them.
+const (
+	StageGreeting      Stage = "greeting"
+	StageConsent       Stage = "consent"
+	StageName          Stage = "name"
+	StageCity          Stage = "city"
+	StageCityPick      Stage = "city_pick"      // several municipalities share the name
+	StageCityIn        Stage = "city_in"        // a department was named: which municipality?
+	StageCityForeign   Stage = "city_foreign"   // not found in Colombia: is it abroad?
+	StageBudget        Stage = "budget"         // COP per month
+	StageBudgetConfirm Stage = "budget_confirm" // implausible amount: confirm it
+	StageUrgency       Stage = "urgency"
+	StageService       Stage = "service"
+	StageDone          Stage = "done"
+)
+
+// Answers holds what the prospect has told so far. Zero values mean "not yet".
+type Answers struct {
+	Name    string  `json:"name,omitempty"`
+	City    *City   `json:"city,omitempty"`
+	Budget  *Budget `json:"budget,omitempty"`
+	Urgency Urgency `json:"urgency,omitempty"`
+	Service string  `json:"service,omitempty"`
+}
+
+// Pending holds a half-understood answer while a follow-up is asked.
+type Pending struct {
+	Candidates []City  `json:"candidates,omitempty"` // StageCityPick
+	DeptCode   string  `json:"dept_code,omitempty"`  // StageCityIn
+	DeptName   string  `json:"dept_name,omitempty"`
+	Place      string  `json:"place,omitempty"`  // StageCityForeign: the text typed
+	Budget     *Budget `json:"budget,omitempty"` // StageBudgetConfirm
+	Back       Stage   `json:"back,omitempty"`   // the main step the follow-up belongs to
+}
+
+// State is one conversation, as store saves it between messages. It is plain
+// data: Step reads one and returns the next.
+type State struct {
+	Version   int     `json:"version"`
+	Status    Status  `json:"status"`
+	Stage     Stage   `json:"step"`
+	Lang      string  `json:"lang"`
+	Answers   Answers `json:"answers"`
+	Pending   Pending `json:"pending,omitzero"`
+	Failures  int     `json:"failures,omitempty"` // failed answers to the current question
+	MenuShown bool    `json:"menu_shown,omitempty"`
+
+	ConsentPolicy string    `json:"consent_policy,omitempty"` // policy version accepted
+	ConsentAt     time.Time `json:"consent_at,omitzero"`
+
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+
+	Score    *Score        `json:"score,omitempty"`
+	Deadline time.Time     `json:"deadline,omitzero"` // contact promised before this instant (UTC)
+	Window   time.Duration `json:"window,omitempty"`
+	Reminded bool          `json:"reminded,omitempty"` // a message after completion was answered once
+	Handoffs int           `json:"handoffs,omitempty"`
+}
+
+// Kind is the type of an inbound message.
+type Kind string
+
+// Message kinds the channels report. Anything but KindText and KindLocation
+// gets a polite request to write.
+const (
+	KindText     Kind = "text"
+	KindLocation Kind = "location"
+	KindAudio    Kind = "audio"
+	KindImage    Kind = "image"
+	KindVideo    Kind = "video"
+	KindSticker  Kind = "sticker"
+	KindDocument Kind = "document"
+	KindContact  Kind = "contact"
+	KindReaction Kind = "reaction"
+	KindOther    Kind = "other"
+)
+
+// Location is a point shared in the chat.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+}
+
+// Inbound is one message from a prospect, as every channel reports it.
+type Inbound struct {
+	Channel  string    // "whatsapp", "cloudapi", "webchat", "chat"
+	Account  string    // the agency number or channel account it was sent to
+	ID       string    // the channel's message ID: the deduplication key
+	From     string    // E.164 phone, or a web-chat session key
+	Kind     Kind      //
+	Text     string    //
+	Location *Location // KindLocation only
+	At       time.Time // when the prospect sent it (provider timestamp)
+}
+
+// Reply is one message the bot sends back. Key names the catalogue entry so
+// tests can assert on meaning rather than wording.
+type Reply struct {
+	Key  string `json:"key"`
+	Text string `json:"text"`
+}
+
+// EventKind names something that happened in a conversation that another
+// part of the system must act on.
+type EventKind string
+
+// Events emitted by Step.
+const (
+	EventConsent         EventKind = "consent"          // Consent is set (accepted or refused)
+	EventLeadCompleted   EventKind = "lead_completed"   // Lead and Score are set
+	EventHandoff         EventKind = "handoff"          // an advisor must take over
+	EventOptedOut        EventKind = "opted_out"        //
+	EventDataRequest     EventKind = "data_request"     // Request is set
+	EventAbandoned       EventKind = "abandoned"        //
+	EventAfterCompletion EventKind = "after_completion" // a message arrived after the lead was done
+	EventRestarted       EventKind = "restarted"        //
+)
+
+// Data-rights requests a prospect can make from the chat (Ley 1581).
+const (
+	RequestAccess  = "access"  // "mis datos"
+	RequestCorrect = "correct" // "corregir"
+	RequestDelete  = "delete"  // "borrar mis datos"
+)
+
+// Consent is the evidence of a consent answer (RELIABILITY C-2).
+type Consent struct {
+	Accepted      bool   `json:"accepted"`
+	PolicyVersion string `json:"policy_version"`
+	Lang          string `json:"lang"`
+	Text          string `json:"text"`   // the exact consent text shown
+	Answer        string `json:"answer"` // the exact answer typed
+}
+
+// Event is one thing for the rest of the system to act on.
+type Event struct {
+	Kind     EventKind `json:"kind"`
+	Lead     *Lead     `json:"lead,omitempty"`
+	Score    *Score    `json:"score,omitempty"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	Consent  *Consent  `json:"consent,omitempty"`
+	Request  string    `json:"request,omitempty"`
+}
+
+// Result is what one Step returns: the state to save, the replies to send,
+// and the events to act on.
+type Result struct {
+	State   State
+	Replies []Reply
+	Events  []Event
+}

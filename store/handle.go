@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+const (
+	upsertAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (channel, address) DO UPDATE SET channel = excluded.channel RETURNING id`
+	upsertContactQuery = `INSERT INTO contacts (phone, created_at) VALUES (?, ?)
+		ON CONFLICT (phone) DO UPDATE SET phone = excluded.phone RETURNING id`
+	insertInboundQuery = `INSERT INTO messages (channel, ext_id, account_id, contact_id, kind, body, sent_at, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ext_id) DO NOTHING`
+	selectConversationQuery = `SELECT id, state FROM conversations WHERE account_id = ? AND contact_id = ?`
+	insertConversationQuery = `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	updateConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?`
+	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
+	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
+	insertEventQuery  = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`
+	insertPolicyQuery = `INSERT INTO policy_texts (sha256, version, lang, body, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (sha256) DO NOTHING`
+	insertConsentQuery = `INSERT INTO consent_records (contact_id, phone, channel, message_ext_id, answer, accepted, policy_version, text_sha256, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertLeadQuery = `INSERT INTO leads (conversation_id, contact_id, account_id, name, city_code, city_name, department, city_foreign,
+		budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model, reasons,
+		started_at, completed_at, deadline_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	setContactNameQuery   = `UPDATE contacts SET name = ? WHERE id = ?`
+	setContactOptOutQuery = `UPDATE contacts SET opted_out_at = ? WHERE id = ? AND opted_out_at IS NULL`
+)
+
+// conv is one conversation row inside a transaction.
+type conv struct {
+	id, accountID, contactID, messageID int64
+	state                               flow.State
+	exists                              bool
+}
+
+// Handle records in and, unless its channel message ID was seen before, runs
+// step on the sender's conversation, then saves the new state, the replies
+// (as outbox rows), the lead, the consent evidence and the other events in the
+// same transaction. handled is false for a redelivered message: nothing
+// changes. An error means nothing was stored, and the channel must not
+// acknowledge the message.
+func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.State) flow.Result) (handled bool, err error) {
+	if in.Channel == "" || in.ID == "" || in.From == "" {
+		return false, fmt.Errorf("handle message: channel, id and sender are required")
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		c, fresh, err := s.recordInbound(ctx, tx, in)
+		if err != nil || !fresh {
+			return err
+		}
+		r := step(c.state)
+		if err := s.apply(ctx, tx, &c, in, r); err != nil {
+			return err
+		}
+		handled = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("handle message %s/%s: %w", in.Channel, in.ID, err)
+	}
+	return handled, nil
+}
+
+// recordInbound inserts the message and loads its conversation. fresh is
+// false when the (channel, id) pair was already in the log.
+func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) (c conv, fresh bool, err error) {
+	now := s.now()
+	if err := tx.QueryRowContext(ctx, upsertAccountQuery, in.Channel, in.Account, millis(now)).Scan(&c.accountID); err != nil {
+		return c, false, fmt.Errorf("account: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, upsertContactQuery, in.From, millis(now)).Scan(&c.contactID); err != nil {
+		return c, false, fmt.Errorf("contact: %w", err)
+	}
+	body := in.Text
+	if in.Location != nil {
+		body = fmt.Sprintf("%.6f,%.6f", in.Location.Lat, in.Location.Lon)
+	}
+	res, err := tx.ExecContext(ctx, insertInboundQuery, in.Channel, in.ID, c.accountID, c.contactID,
+		string(in.Kind), body, millis(in.At), millis(now))
+	if err != nil {
+		return c, false, fmt.Errorf("record inbound: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return c, false, err // n == 0: a redelivery
+	}
+	if c.messageID, err = res.LastInsertId(); err != nil {
+		return c, false, err
+	}
+	if err := loadConversation(ctx, tx, &c); err != nil {
+		return c, false, err
+	}
+	return c, true, nil
+}
+
+func loadConversation(ctx context.Context, tx *sql.Tx, c *conv) error {
+	var raw string
+	err := tx.QueryRowContext(ctx, selectConversationQuery, c.accountID, c.contactID).Scan(&c.id, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a new conversation starts from the zero State
+	}
+	if err != nil {
+		return fmt.Errorf("load conversation: %w", err)
+	}
+	c.exists = true
+	return decodeState(raw, &c.state)
+}
+
+// decodeState reads a saved state, upgrading older layouts.
+func decodeState(raw string, st *flow.State) error {
+	if err := json.Unmarshal([]byte(raw), st); err != nil {
+		return fmt.Errorf("decode conversation state: %w", err)
+	}
+	if st.Version > flow.StateVersion {
+		return fmt.Errorf("conversation state version %d: %w", st.Version, ErrNewerSchema)
+	}
+	st.Version = flow.StateVersion // version 1 is the first layout: nothing to upgrade yet
+	return nil
+}
+
+// apply saves the outcome of one step.
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
+	stepBefore := c.state.Stage
+	if err := saveConversation(ctx, tx, c, r.State); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, string(stepBefore), c.messageID); err != nil {
+		return fmt.Errorf("link message: %w", err)
+	}
+	for _, e := range r.Events {
+		if err := s.applyEvent(ctx, tx, c, in, e); err != nil {
+			return fmt.Errorf("event %s: %w", e.Kind, err)
+		}
+	}
+	return s.enqueue(ctx, tx, c, in, r.Replies)
+}
+
+func saveConversation(ctx context.Context, tx *sql.Tx, c *conv, st flow.State) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode conversation state: %w", err)
+	}
+	if !c.exists {
+		res, err := tx.ExecContext(ctx, insertConversationQuery, c.accountID, c.contactID, string(st.Status), string(st.Stage),
+			string(raw), st.Version, millis(st.StartedAt), millis(st.UpdatedAt))
+		if err != nil {
+			return fmt.Errorf("insert conversation: %w", err)
+		}
+		c.exists = true
+		c.id, err = res.LastInsertId()
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, updateConversationQuery, string(st.Status), string(st.Stage), string(raw),
+		st.Version, millis(st.UpdatedAt), c.id); err != nil {
+		return fmt.Errorf("update conversation: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, replies []flow.Reply) error {
+	now := millis(s.now())
+	for i, r := range replies {
+		if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, i, in.Channel, c.accountID, c.contactID,
+			r.Key, r.Text, now, now); err != nil {
+			return fmt.Errorf("enqueue reply %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, e flow.Event) error {
+	now := millis(s.now())
+	switch e.Kind {
+	case flow.EventConsent:
+		if e.Consent == nil {
+			return errors.New("consent event without consent")
+		}
+		return insertConsent(ctx, tx, c, in, *e.Consent, now)
+	case flow.EventLeadCompleted:
+		if e.Lead == nil || e.Score == nil {
+			return errors.New("lead event without lead or score")
+		}
+		if _, err := tx.ExecContext(ctx, setContactNameQuery, e.Lead.Name, c.contactID); err != nil {
+			return err
+		}
+		return insertLead(ctx, tx, c, *e.Lead, *e.Score, e.Deadline, now)
+	case flow.EventOptedOut:
+		if _, err := tx.ExecContext(ctx, setContactOptOutQuery, now, c.contactID); err != nil {
+			return err
+		}
+		// P1: replies still queued for this person are not sent after an opt-out.
+		if _, err := tx.ExecContext(ctx, cancelOutboxQuery, c.contactID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	return err
+}
+
+func insertConsent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, k flow.Consent, now int64) error {
+	sum := sha256.Sum256([]byte(k.Text))
+	hash := hex.EncodeToString(sum[:])
+	if _, err := tx.ExecContext(ctx, insertPolicyQuery, hash, k.PolicyVersion, k.Lang, k.Text, now); err != nil {
+		return fmt.Errorf("policy text: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, insertConsentQuery, c.contactID, in.From, in.Channel, in.ID, k.Answer,
+		k.Accepted, k.PolicyVersion, hash, now)
+	return err
+}
+
+func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.Score, deadline time.Time, now int64) error {
+	reasons, err := json.Marshal(sc.Reasons)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, insertLeadQuery, c.id, c.contactID, c.accountID, l.Name,
+		l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
+		l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
+		string(sc.Class), sc.Probability, sc.Model, string(reasons),
+		millis(l.StartedAt), millis(l.CompletedAt), millis(deadline), now)
+	return err
+}

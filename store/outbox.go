@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Outgoing is one queued reply.
+type Outgoing struct {
+	ID        int64
+	Channel   string
+	Account   string
+	To        string // the contact's phone or session key
+	Key       string // catalogue key of the reply
+	Body      string
+	Attempts  int
+	InReplyTo string // the inbound message's channel ID
+}
+
+const (
+	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id
+		FROM outbox o
+		JOIN accounts a ON a.id = o.account_id
+		JOIN contacts c ON c.id = o.contact_id
+		JOIN messages m ON m.id = o.message_id
+		WHERE o.status = 'pending' AND o.channel = ? AND o.next_attempt_at <= ?
+		ORDER BY o.id LIMIT ?`
+	markSentQuery  = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'`
+	markRetryQuery = `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`
+	markFailQuery  = `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`
+)
+
+// PendingOutbox returns up to limit replies of one channel that are due, in
+// the order they were queued (so each person gets them in order).
+func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
+	rows, err := s.rw.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []Outgoing
+	for rows.Next() {
+		var o Outgoing
+		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo); err != nil {
+			return nil, fmt.Errorf("pending outbox: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// MarkSent records that the channel accepted reply id under its own extID.
+func (s *Store) MarkSent(ctx context.Context, id int64, extID string) error {
+	_, err := s.rw.ExecContext(ctx, markSentQuery, extID, millis(s.now()), id)
+	if err != nil {
+		return fmt.Errorf("mark outbox %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkRetry records a transient send failure; the reply is due again at next.
+// The error text must not contain personal data.
+func (s *Store) MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := s.rw.ExecContext(ctx, markRetryQuery, millis(next), reason, id)
+	if err != nil {
+		return fmt.Errorf("mark outbox %d for retry: %w", id, err)
+	}
+	return nil
+}
+
+// MarkFailed gives up on reply id.
+func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
+	_, err := s.rw.ExecContext(ctx, markFailQuery, reason, id)
+	if err != nil {
+		return fmt.Errorf("mark outbox %d failed: %w", id, err)
+	}
+	return nil
+}

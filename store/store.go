@@ -1,0 +1,168 @@
+// Package store keeps everything the system remembers in one SQLite file:
+// contacts, conversations, leads, the message log, the outbox and consent
+// evidence. It holds all of the project's SQL; other packages see Go types.
+//
+// The file is shared with whatsmeow's device store, so app tables never use
+// the whatsmeow_ prefix and our migration record is schema_migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Sentinel errors. Callers test them with errors.Is.
+var (
+	// ErrNotFound is returned by lookups (Conversation, Lead) when no row matches.
+	ErrNotFound = errors.New("not found")
+	// ErrNewerSchema is returned by Open when the file was written by a newer build.
+	ErrNewerSchema = errors.New("database schema is newer than this build")
+)
+
+// Options tune how the file is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma for the write handle: "FULL"
+	// (default) makes every acknowledged message survive an OS crash or power
+	// loss; "NORMAL" survives a process crash only, and is faster.
+	Synchronous string
+	// BusyTimeout is how long a writer waits for the lock before failing.
+	BusyTimeout time.Duration
+	// Now is the store's clock for the times it records itself; default time.Now.
+	Now func() time.Time
+	// Log receives operational messages; default discards them.
+	Log *slog.Logger
+}
+
+// Store is the SQLite store. Safe for concurrent use.
+type Store struct {
+	rw  *sql.DB // one connection: SQLite has one writer at a time anyway
+	ro  *sql.DB // pooled readers, WAL lets them run beside the writer
+	now func() time.Time
+	log *slog.Logger
+}
+
+// Open opens (creating if needed) the database file at path and applies the
+// embedded migrations. It refuses a file written by a newer build.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	opt = opt.withDefaults()
+	rw, err := sql.Open("sqlite3", dsn(path, true, opt))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	rw.SetMaxOpenConns(1)
+	rw.SetConnMaxIdleTime(0)
+	ro, err := sql.Open("sqlite3", dsn(path, false, opt))
+	if err != nil {
+		rw.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	ro.SetMaxOpenConns(4)
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log}
+	if err := s.rw.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(ctx, s.rw, s.now()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Synchronous == "" {
+		o.Synchronous = "FULL"
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// dsn returns the connection string for a handle on the file. Every pragma is
+// a DSN parameter so that each pooled connection gets it (a PRAGMA run with
+// Exec after open would reach one connection only). The writing handle takes
+// the write lock at BEGIN (_txlock=immediate): a deferred transaction that
+// reads and then writes can fail with SQLITE_BUSY_SNAPSHOT halfway through.
+func dsn(path string, writes bool, opt Options) string {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint(opt.BusyTimeout.Milliseconds()))
+	q.Set("_synchronous", opt.Synchronous)
+	if writes {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("mode", "ro")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Close closes both handles.
+func (s *Store) Close() error {
+	return errors.Join(s.ro.Close(), s.rw.Close())
+}
+
+// inTx runs fn in one write transaction and commits it; any error rolls back.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() // no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// IsBusy reports whether err is SQLite's "database is locked" (or busy)
+// after the busy timeout ran out: the caller should retry later, not drop.
+func IsBusy(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return false
+}
+
+// millis and fromMillis are the one pair of time conversions: the database
+// holds INTEGER Unix milliseconds, UTC.
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Ping checks that the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.rw.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+var t0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+
+// mustOpen opens a store on a fresh file in a temporary directory.
+func mustOpen(tb testing.TB) (*Store, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "cis.db")
+	s, err := Open(context.Background(), path, Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func inbound(id, text string) flow.Inbound {
+	return flow.Inbound{Channel: "chat", Account: "acct", ID: id, From: "+573001112233", Kind: flow.KindText, Text: text, At: t0}
+}
+
+// echoStep is a stand-in for the flow: it counts the messages and replies once.
+func echoStep(s flow.State) flow.Result {
+	s.Version, s.Status, s.Stage = flow.StateVersion, flow.InProgress, flow.StageName
+	s.Failures++
+	s.UpdatedAt = t0
+	return flow.Result{State: s, Replies: []flow.Reply{{Key: "k", Text: "reply"}}}
+}
+
+func count(tb testing.TB, s *Store, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := s.rw.QueryRow(query, args...).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	s, _ := mustOpen(t)
+	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "5000"} {
+		var got string
+		if err := s.rw.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s; want %s", pragma, got, want)
+		}
+	}
+}
+
+func TestOpenTwiceAppliesMigrationsOnce(t *testing.T) {
+	s, path := mustOpen(t)
+	s.Close()
+	s2, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	all, _ := migrations()
+	if n := count(t, s2, `SELECT COUNT(*) FROM schema_migrations`); n != len(all) {
+		t.Errorf("schema_migrations has %d rows; want %d", n, len(all))
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, path := mustOpen(t)
+	if _, err := s.rw.Exec(`INSERT INTO schema_migrations (name, sha256, applied_at) VALUES ('9999_future.sql', 'x', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(context.Background(), path, Options{})
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Open on a newer schema: err = %v; want ErrNewerSchema", err)
+	}
+}
+
+func TestOpenRefusesEditedMigration(t *testing.T) {
+	s, path := mustOpen(t)
+	if _, err := s.rw.Exec(`UPDATE schema_migrations SET sha256 = 'edited' WHERE name = '0001_init.sql'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(context.Background(), path, Options{}); err == nil {
+		t.Fatal("Open accepted a migration whose checksum changed")
+	}
+}
+
+func TestHandleRedeliveryIsANoOp(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	for i, want := range []bool{true, false, false} {
+		handled, err := s.Handle(ctx, inbound("wamid.1", "hola"), echoStep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if handled != want {
+			t.Errorf("delivery %d: handled = %v; want %v", i+1, handled, want)
+		}
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM messages`); n != 1 {
+		t.Errorf("messages = %d; want 1", n)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM outbox`); n != 1 {
+		t.Errorf("outbox = %d; want 1 (one reply, not one per delivery)", n)
+	}
+	v, err := s.Conversation(ctx, "chat", "acct", "+573001112233")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.State.Failures != 1 {
+		t.Errorf("the step ran %d times; want 1", v.State.Failures)
+	}
+}
+
+func TestHandleFailureStoresNothing(t *testing.T) {
+	s, _ := mustOpen(t)
+	broken := func(st flow.State) flow.Result {
+		r := echoStep(st)
+		r.Events = []flow.Event{{Kind: flow.EventLeadCompleted}} // no lead: the store must refuse
+		return r
+	}
+	if _, err := s.Handle(context.Background(), inbound("wamid.9", "hola"), broken); err == nil {
+		t.Fatal("Handle accepted a lead event without a lead")
+	}
+	for _, table := range []string{"messages", "conversations", "outbox", "contacts"} {
+		if n := count(t, s, `SELECT COUNT(*) FROM `+table); n != 0 {
+			t.Errorf("%s has %d rows after a failed Handle; want 0 (the message must be redelivered)", table, n)
+		}
+	}
+	// The redelivery then succeeds.
+	if handled, err := s.Handle(context.Background(), inbound("wamid.9", "hola"), echoStep); err != nil || !handled {
+		t.Fatalf("redelivery after failure: handled=%v err=%v", handled, err)
+	}
+}
+
+func TestHandleRequiresIDs(t *testing.T) {
+	s, _ := mustOpen(t)
+	in := inbound("", "hola")
+	if _, err := s.Handle(context.Background(), in, echoStep); err == nil {
+		t.Fatal("Handle accepted a message without an ID")
+	}
+}
+
+func TestConsentRecordsAreAppendOnly(t *testing.T) {
+	s, _ := mustOpen(t)
+	step := func(st flow.State) flow.Result {
+		r := echoStep(st)
+		r.Events = []flow.Event{{Kind: flow.EventConsent, Consent: &flow.Consent{
+			Accepted: true, PolicyVersion: "v1", Lang: "es", Text: "¿Autorizas?", Answer: "sí"}}}
+		return r
+	}
+	if _, err := s.Handle(context.Background(), inbound("wamid.c", "sí"), step); err != nil {
+		t.Fatal(err)
+	}
+	var answer, version, hash, msgID string
+	var accepted bool
+	err := s.rw.QueryRow(`SELECT answer, accepted, policy_version, text_sha256, message_ext_id FROM consent_records`).
+		Scan(&answer, &accepted, &version, &hash, &msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if answer != "sí" || !accepted || version != "v1" || len(hash) != 64 || msgID != "wamid.c" {
+		t.Errorf("consent record = %q %v %q %q %q", answer, accepted, version, hash, msgID)
+	}
+	var body string
+	if err := s.rw.QueryRow(`SELECT body FROM policy_texts WHERE sha256 = ?`, hash).Scan(&body); err != nil || body != "¿Autorizas?" {
+		t.Errorf("policy text for the record = %q, %v; want the exact text shown", body, err)
+	}
+	for _, q := range []string{`UPDATE consent_records SET answer = 'no'`, `UPDATE policy_texts SET body = 'otro'`} {
+		if _, err := s.rw.Exec(q); err == nil {
+			t.Errorf("%s succeeded; consent evidence must be append-only", q)
+		}
+	}
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	if _, err := s.Handle(ctx, inbound("wamid.o", "hola"), echoStep); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingOutbox(ctx, "chat", 10)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("PendingOutbox = %v, %v; want one reply", pending, err)
+	}
+	o := pending[0]
+	if o.To != "+573001112233" || o.Body != "reply" || o.InReplyTo != "wamid.o" || o.Account != "acct" {
+		t.Errorf("pending reply = %+v", o)
+	}
+	if err := s.MarkRetry(ctx, o.ID, t0.Add(time.Minute), "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.PendingOutbox(ctx, "chat", 10); len(p) != 0 {
+		t.Errorf("a reply waiting for its retry time was returned as due")
+	}
+	s.now = func() time.Time { return t0.Add(2 * time.Minute) }
+	if p, _ := s.PendingOutbox(ctx, "chat", 10); len(p) != 1 || p[0].Attempts != 1 {
+		t.Fatalf("after the retry time: %+v; want the reply with 1 attempt", p)
+	}
+	if err := s.MarkSent(ctx, o.ID, "out-1"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.PendingOutbox(ctx, "chat", 10); len(p) != 0 {
+		t.Errorf("a sent reply is still pending")
+	}
+	if p, _ := s.PendingOutbox(ctx, "whatsapp", 10); len(p) != 0 {
+		t.Errorf("another channel's queue returned this channel's reply")
+	}
+}
+
+func TestOptOutCancelsQueuedReplies(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	if _, err := s.Handle(ctx, inbound("wamid.1", "hola"), echoStep); err != nil {
+		t.Fatal(err)
+	}
+	optOut := func(st flow.State) flow.Result {
+		r := echoStep(st)
+		r.State.Status = flow.OptedOut
+		r.Events = []flow.Event{{Kind: flow.EventOptedOut}}
+		r.Replies = []flow.Reply{{Key: "opted_out", Text: "No te escribiremos más."}}
+		return r
+	}
+	if _, err := s.Handle(ctx, inbound("wamid.2", "salir"), optOut); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.PendingOutbox(ctx, "chat", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 1 || p[0].Key != "opted_out" {
+		t.Errorf("pending after opt-out = %+v; want only the confirmation", p)
+	}
+	if n := count(t, s, `SELECT COUNT(*) FROM contacts WHERE opted_out_at IS NOT NULL`); n != 1 {
+		t.Errorf("suppressed contacts = %d; want 1", n)
+	}
+}
+
+func TestExpireIdle(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	if _, err := s.Handle(ctx, inbound("wamid.1", "hola"), echoStep); err != nil {
+		t.Fatal(err)
+	}
+	expire := func(st flow.State) (flow.Result, bool) {
+		st.Status = flow.Abandoned
+		return flow.Result{State: st, Events: []flow.Event{{Kind: flow.EventAbandoned}}}, true
+	}
+	if n, err := s.ExpireIdle(ctx, t0, 10, expire); err != nil || n != 0 {
+		t.Fatalf("ExpireIdle before the cutoff = %d, %v; want 0", n, err)
+	}
+	if n, err := s.ExpireIdle(ctx, t0.Add(time.Hour), 10, expire); err != nil || n != 1 {
+		t.Fatalf("ExpireIdle = %d, %v; want 1", n, err)
+	}
+	if n, _ := s.ExpireIdle(ctx, t0.Add(time.Hour), 10, expire); n != 0 {
+		t.Errorf("an abandoned conversation was expired again")
+	}
+	v, err := s.Conversation(ctx, "chat", "acct", "+573001112233")
+	if err != nil || v.State.Status != flow.Abandoned {
+		t.Errorf("status = %v, %v; want abandoned", v.State.Status, err)
+	}
+}
+
+func TestConversationNotFound(t *testing.T) {
+	s, _ := mustOpen(t)
+	_, err := s.Conversation(context.Background(), "chat", "acct", "+570000000")
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("err = %v; want ErrNotFound", err)
+	}
+}
