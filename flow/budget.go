@@ -242,18 +242,21 @@ var budgetUpperPhrases = [][]string{
 	{"less", "than"}, {"at", "most"}, {"maximum"}, {"no", "more", "than"},
 }
 
-// Phrases read as filler before their words are looked at one by one: "más
-// o menos" would otherwise give a range connector "o", and the lower
-// bounds would give "más de" the "de" of nothing.
+// Phrases consumed whole and ignored. Read word by word, "más o menos"
+// would give a range connector "o" and a ceiling "menos de"; the floors
+// ("más de", "al menos") leave the amount as it is (see ParseBudget).
 var budgetFillerPhrases = [][]string{
 	{"mas", "o", "menos"}, {"maso", "menos"}, {"mas", "de"}, {"por", "lo", "menos"},
 	{"al", "menos"}, {"a", "partir", "de"}, {"at", "least"}, {"more", "than"},
 }
 
+// budgetConnectors join the two ends of a range ("de 1 a 2", "1 o 2").
 var budgetConnectors = map[string]bool{
 	"a": true, "y": true, "o": true, "u": true, "al": true, "to": true, "and": true, "or": true,
 }
 
+// budgetUSDWords make every amount of the answer dollars ("US$" lexes as
+// "us" and "$").
 var budgetUSDWords = map[string]bool{
 	"usd": true, "us": true, "dolares": true, "dolar": true, "dollar": true, "dollars": true,
 }
@@ -425,7 +428,7 @@ var budgetAfterNumber = map[string]bool{
 	"cop": true, "col": true, "colombianos": true, "usd": true, "us": true, "dolares": true,
 	"dolar": true, "dollar": true, "dollars": true, "and": true, "or": true, "to": true,
 	"per": true, "month": true, "monthly": true, "approx": true, "approximately": true,
-	"more": true, "less": true, "tops": true, "max.": true, "entre": true,
+	"more": true, "less": true, "tops": true, "entre": true,
 }
 
 func budgetAllowedAfter(toks []budgetTok, i int) bool {

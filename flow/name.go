@@ -34,7 +34,7 @@ const (
 // are kept, with apostrophes and hyphens inside a word ("O'Neil",
 // "Ana-María") and accents exactly as typed.
 //
-// The answer is split at , ; : ! ? and line breaks, and the first part
+// The answer is split at , ; : ! ? brackets and line breaks, and the first part
 // that still has words once greetings, "me llamo", "soy", "I'm", titles
 // ("Sr.", "don", "Dra.") and courtesies ("con gusto", "gracias") are
 // removed is the name: "Hola, soy Ana" and "con gusto, Laura" give "Ana"
@@ -56,7 +56,7 @@ const (
 // "hola", "buenos días", "sí", "no", "ok", "gracias", "quiero información",
 // "precio" and similar.
 func ParseName(text string) (name string, ok bool) {
-	text = norm.NFC.String(width.Fold.String(strings.ToValidUTF8(text, "\uFFFD")))
+	text = norm.NFC.String(nameDropInvisible(width.Fold.String(strings.ToValidUTF8(text, "\uFFFD"))))
 	if nameForbidden(text) {
 		return "", false
 	}
@@ -71,6 +71,19 @@ func ParseName(text string) (name string, ok bool) {
 		return nameFinish(words)
 	}
 	return "", false
+}
+
+// nameDropInvisible removes format characters (zero-width spaces and
+// joiners, bidi controls, soft hyphens, tags), variation selectors and
+// enclosing marks. They go before NFC: left in, one of them between two
+// combining marks would keep NFC from ordering them.
+func nameDropInvisible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if nameClass(r) == nameDrop {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // nameForbidden reports whether text carries something no name has: a
@@ -117,8 +130,8 @@ type nameWord struct {
 	text, key string
 }
 
-// nameSegments cleans text and splits it into parts (at , ; : ! ? and
-// line breaks) of words.
+// nameSegments splits text into parts (at , ; : ! ? brackets and line
+// breaks) of words.
 func nameSegments(text string) [][]nameWord {
 	var segs [][]nameWord
 	var seg []nameWord
@@ -183,7 +196,7 @@ func nameClass(r rune) int {
 		return nameMark
 	case strings.ContainsRune("'’ʼ`´-‐‑", r):
 		return nameJoiner
-	case strings.ContainsRune(",;:!?¡¿\n\r\u2028\u2029", r):
+	case strings.ContainsRune(",;:!?¡¿()[]\n\r\u2028\u2029", r):
 		return nameSegBreak
 	}
 	return nameSpace
@@ -424,8 +437,7 @@ func nameHasLongWord(words []nameWord) bool {
 	return false
 }
 
-// nameCased joins the words in name case. Casing maps rune for rune, so
-// the length nameFit checked is kept.
+// nameCased joins the words in name case.
 func nameCased(words []nameWord) string {
 	out := make([]string, len(words))
 	for i := range words {
@@ -440,13 +452,16 @@ func nameCase(words []nameWord, i int) string {
 	if i > 0 && (nameParticles[w.key] || nameArticleAfterDe[w.key] && (words[i-1].key == "de" || words[i-1].key == "del")) {
 		return strings.ToLower(w.text)
 	}
-	if r, size := utf8.DecodeRuneInString(w.text); size == len(w.text) && unicode.Is(unicode.Latin, r) {
+	cased := w.text
+	if !nameDeliberateCase(w.text) {
+		// Casing can leave a letter and its accent apart ("ı\u0301" →
+		// "I\u0301"); NFC joins them again so the result is stable.
+		cased = norm.NFC.String(nameTitleCase(w.text))
+	}
+	if r, size := utf8.DecodeRuneInString(cased); size == len(cased) && unicode.Is(unicode.Latin, r) {
 		return string(unicode.ToUpper(r)) + "." // an initial
 	}
-	if nameDeliberateCase(w.text) {
-		return w.text
-	}
-	return nameTitleCase(w.text)
+	return cased
 }
 
 // nameDeliberateCase reports a word typed with a capital first and mixed
@@ -467,24 +482,25 @@ func nameDeliberateCase(w string) bool {
 
 // nameTitleCase capitalises the first letter of each hyphenated part and
 // the letter after an apostrophe that follows a single letter ("o'neil" →
-// "O'Neil"), and lower-cases the rest.
+// "O'Neil"), and lower-cases the rest. Letters are counted without their
+// marks, so the rule does not change when NFC composes them.
 func nameTitleCase(w string) string {
 	rs := []rune(w)
-	start := true
+	start, letters := true, 0
 	for i, r := range rs {
 		switch {
 		case r == '-':
-			start = true
-			continue
+			start, letters = true, 0
 		case r == '\'':
-			start = i == 1 || (i >= 2 && rs[i-2] == '-')
-			continue
-		case start && unicode.IsLetter(r):
+			start = letters == 1
+		case unicode.IsLetter(r) && start:
 			rs[i] = unicode.ToTitle(r)
 			start = false
-			continue
+			letters++
+		case unicode.IsLetter(r):
+			rs[i] = unicode.ToLower(r)
+			letters++
 		}
-		rs[i] = unicode.ToLower(r)
 	}
 	return string(rs)
 }

@@ -33,6 +33,9 @@ var nameTests = []struct {
 	{"Ana y quiero información de SEO", "Ana"},
 	{"Pedro, gerente de Ferretería El Tornillo", "Pedro"},
 	{"Soy Diana, les escribo de Panadería La Espiga", "Diana"},
+	{"Camilo (de Medellín)", "Camilo"},
+	{"Kevin Smith from Acme", "Kevin Smith"},
+	{"Hola! Mi nombre es Juan Camilo, de parte de Inversiones ABC", "Juan Camilo"},
 	// Case and particles.
 	{"maria de los angeles", "Maria de los Angeles"},
 	{"JOSÉ DE LA CRUZ", "José de la Cruz"},

@@ -298,13 +298,14 @@ func (c Catalogue) Label(key, lang string) string {
 }
 
 // menuFiller are the words around a menu number that do not change it:
-// "opción 2", "la 3", "el número 1", "I choose 2".
+// "opción 2", "la 3 porfa", "el número 1", "I choose 2".
 var menuFiller = map[string]bool{
 	"opcion": true, "opciones": true, "option": true, "opc": true, "op": true, "la": true,
 	"el": true, "numero": true, "num": true, "nro": true, "no": true, "n": true, "escojo": true,
 	"elijo": true, "prefiero": true, "quiero": true, "seria": true, "es": true, "creo": true,
 	"que": true, "pues": true, "ok": true, "listo": true, "dale": true, "the": true,
-	"number": true, "choose": true, "pick": true, "i": true,
+	"number": true, "choose": true, "pick": true, "i": true, "porfa": true, "por": true,
+	"favor": true, "please": true, "pls": true, "gracias": true,
 }
 
 // menuOrdinals are menu numbers in words.

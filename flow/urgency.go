@@ -151,7 +151,8 @@ var urgencyPhrases = map[Urgency][]string{
 	Exploring: {
 		"sin afan", "sin prisa", "sin apuro", "sin urgencia", "no hay afan", "no hay prisa",
 		"no hay apuro", "no tengo afan", "no tengo prisa", "no es urgente", "nada urgente",
-		"no urge", "no corre prisa", "no tan urgente", "con calma", "con tiempo", "tranquilo",
+		"no urge", "no corre prisa", "no tan urgente", "no es tan urgente", "ahorita no", "ahora no",
+		"hoy no", "ya no", "con calma", "con tiempo", "tranquilo",
 		"tranqui", "solo estoy mirando", "solo mirando", "estoy mirando", "solo cotizando",
 		"estoy cotizando", "solo estoy cotizando", "cotizando", "estoy averiguando", "averiguando",
 		"solo averiguando", "explorando", "solo estoy explorando", "estoy explorando",

@@ -14,10 +14,10 @@ import (
 )
 
 const (
-	upsertAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (channel, address) DO UPDATE SET channel = excluded.channel RETURNING id`
-	upsertContactQuery = `INSERT INTO contacts (phone, created_at) VALUES (?, ?)
-		ON CONFLICT (phone) DO UPDATE SET phone = excluded.phone RETURNING id`
+	selectAccountQuery = `SELECT id FROM accounts WHERE channel = ? AND address = ?`
+	insertAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES (?, ?, ?)`
+	selectContactQuery = `SELECT id FROM contacts WHERE phone = ?`
+	insertContactQuery = `INSERT INTO contacts (phone, created_at) VALUES (?, ?)`
 	insertInboundQuery = `INSERT INTO messages (channel, ext_id, account_id, contact_id, kind, body, sent_at, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ext_id) DO NOTHING`
 	selectConversationQuery = `SELECT id, state FROM conversations WHERE account_id = ? AND contact_id = ?`
@@ -80,10 +80,12 @@ func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.Stat
 // false when the (channel, id) pair was already in the log.
 func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) (c conv, fresh bool, err error) {
 	now := s.now()
-	if err := tx.QueryRowContext(ctx, upsertAccountQuery, in.Channel, in.Account, millis(now)).Scan(&c.accountID); err != nil {
+	if c.accountID, err = lookupOrInsert(ctx, tx, selectAccountQuery, []any{in.Channel, in.Account},
+		insertAccountQuery, []any{in.Channel, in.Account, millis(now)}); err != nil {
 		return c, false, fmt.Errorf("account: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, upsertContactQuery, in.From, millis(now)).Scan(&c.contactID); err != nil {
+	if c.contactID, err = lookupOrInsert(ctx, tx, selectContactQuery, []any{in.From},
+		insertContactQuery, []any{in.From, millis(now)}); err != nil {
 		return c, false, fmt.Errorf("contact: %w", err)
 	}
 	body := in.Text
@@ -105,6 +107,23 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 		return c, false, err
 	}
 	return c, true, nil
+}
+
+// lookupOrInsert returns the id of the row find selects, inserting it first
+// when missing. A read before the write keeps the common case (the row
+// exists) free of writes; the transaction holds the write lock from BEGIN,
+// so nobody can insert the row in between.
+func lookupOrInsert(ctx context.Context, tx *sql.Tx, find string, findArgs []any, insert string, insertArgs []any) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, find, findArgs...).Scan(&id)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, insert, insertArgs...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func loadConversation(ctx context.Context, tx *sql.Tx, c *conv) error {

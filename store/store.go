@@ -103,6 +103,7 @@ func dsn(path string, writes bool, opt Options) string {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", fmt.Sprint(opt.BusyTimeout.Milliseconds()))
 	q.Set("_synchronous", opt.Synchronous)
+	q.Set("_stmt_cache_size", "64") // our queries are constants: parse each once per connection
 	if writes {
 		q.Set("_txlock", "immediate")
 	} else {

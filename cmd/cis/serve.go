@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -36,9 +37,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "cis: serving on http://%s (health: /healthz, /readyz); store %s\n", c.Addr, c.DBPath)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
+	}
+	fmt.Fprintf(e.stdout, "cis: serving on http://%s (health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	return runAll(ctx,
-		func(ctx context.Context) error { return web.Run(ctx, c.Addr) },
+		func(ctx context.Context) error { return web.Serve(ctx, ln) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 	)
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeDemo starts the real server on a free port with --demo, checks
+// the health endpoints, and checks that a second start does not seed again.
+func TestServeDemo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cis.db")
+	env := map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "warn"}
+	for round := 1; round <= 2; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--demo"}, envOf(env), strings.NewReader(""), pw, io.Discard)
+			pw.Close()
+		}()
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		if err != nil {
+			t.Fatalf("round %d: no start line: %v (%v)", round, err, <-done)
+		}
+		go io.Copy(io.Discard, pr)
+		addr := strings.Fields(strings.TrimPrefix(line, "cis: serving on "))[0]
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get(addr + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s = %d; want 200", path, resp.StatusCode)
+			}
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("serve returned %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop after its context ended")
+		}
+		a, err := open(context.Background(), mustConfig(t, env), newLogger(mustConfig(t, env), io.Discard), time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := a.store.Stats(context.Background())
+		a.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Conversations != demoProspects || st.Leads == 0 || st.LeadsByClass["hot"]+st.LeadsByClass["warm"]+st.LeadsByClass["cold"] != st.Leads {
+			t.Errorf("round %d: demo store = %+v; want %d conversations and classified leads", round, st, demoProspects)
+		}
+	}
+}
+
+func mustConfig(t *testing.T, env map[string]string) *Config {
+	t.Helper()
+	fs, c := newFlagSet("test", envOf(env))
+	if err := c.parse(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
