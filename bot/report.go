@@ -38,7 +38,9 @@ func Report(v store.ConversationView) LeadReport {
 	if s.Answers.Budget != nil {
 		r.Budget = *s.Answers.Budget
 	}
-	if s.Status == flow.Completed && v.Lead != nil {
+	// A lead completed and not restarted since keeps its score, also when the
+	// person later opted out or asked for an advisor.
+	if v.Lead != nil && s.Score != nil {
 		l := v.Lead
 		r.LeadID, r.Class, r.Probability, r.Model, r.Reasons = l.ID, l.Score.Class, l.Score.Probability, l.Score.Model, l.Score.Reasons
 		r.Deadline = l.DeadlineAt.UTC().Format(time.RFC3339)

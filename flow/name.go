@@ -34,12 +34,12 @@ const (
 // are kept, with apostrophes and hyphens inside a word ("O'Neil",
 // "Ana-María") and accents exactly as typed.
 //
-// The answer is split at , ; : ! ? brackets and line breaks, and the first part
-// that still has words once greetings, "me llamo", "soy", "I'm", titles
-// ("Sr.", "don", "Dra.") and courtesies ("con gusto", "gracias") are
-// removed is the name: "Hola, soy Ana" and "con gusto, Laura" give "Ana"
-// and "Laura". Within that part, the name stops where the prospect starts
-// talking about something else: "Carlos de parte de Ferretería X" keeps
+// The answer is split at , ; : ! ? brackets and line breaks, and the
+// first part that still has words once greetings, "me llamo", "soy",
+// "I'm", titles ("Sr.", "don", "Dra.") and courtesies ("con gusto",
+// "gracias") are removed is the name: "Hola, soy Ana" and "con gusto,
+// Laura" give "Ana" and "Laura". Within that part, the name stops where
+// the prospect starts talking about something else: "Carlos de parte de Ferretería X" keeps
 // the person, "Carlos" (the company is not a name; the bot can ask for it
 // elsewhere), as do "Ana y quiero…", "Pedro, gerente de…". A bare "de"
 // cannot be told from a particle, so "Carlos de Ferretería X" is kept
@@ -241,6 +241,7 @@ var (
 		"les", "te", "le", "gerente", "dueno", "duena", "propietario", "propietaria",
 		"representante", "want", "need", "work", "am",
 	)
+	// nameTrailPhrases are courtesies after the name ("Laura, gracias").
 	nameTrailPhrases = nameKeyPhrases(
 		"gracias", "muchas gracias", "mil gracias", "mucho gusto", "un gusto", "encantado",
 		"encantada", "thanks", "thank you", "saludos", "aqui", "por aqui", "por aca", "a la orden",

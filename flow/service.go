@@ -11,9 +11,9 @@ import (
 
 // Service is one entry of the configurable service catalogue.
 type Service struct {
-	Key      string            // stable key stored with the lead: "seo"
-	Label    map[string]string // display name per language: {"es": "SEO (posicionamiento en Google)", "en": "SEO"}
-	Synonyms []string          // free-text ways to ask for it, any language, matched accent/case-insensitively as whole words or phrases
+	Key      string            `json:"key"`      // stable key stored with the lead: "seo"
+	Label    map[string]string `json:"label"`    // display name per language: {"es": "SEO (posicionamiento en Google)", "en": "SEO"}
+	Synonyms []string          `json:"synonyms"` // free-text ways to ask for it, any language, matched accent/case-insensitively as whole words or phrases
 }
 
 // Catalogue is the ordered list shown as a numbered menu.
