@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,4 +35,31 @@ func BenchmarkHandleMessage(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 		})
 	}
+}
+
+// BenchmarkHandleMessageConcurrent is BenchmarkHandleMessage with 32
+// prospects writing at once, as on a busy number: messages that arrive
+// during a commit share the next one (group commit in store/batch.go).
+func BenchmarkHandleMessageConcurrent(b *testing.B) {
+	h := newHarness(b, "es", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
+	msgs := []string{"hola", "sí", "me llamo carlos andrés", "medallo", "2 millones", "pa' ya", "facebook ads"}
+	var next atomic.Int64
+	b.SetParallelism(16) // 16 × GOMAXPROCS(2) goroutines
+	b.ReportAllocs()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		prospect := next.Add(1) * 1_000_000
+		n := 0
+		for pb.Next() {
+			in := flow.Inbound{Channel: ChatChannel, Account: "bench", ID: fmt.Sprintf("p%d-m%d", prospect, n),
+				From: fmt.Sprintf("+57%d", prospect+int64(n/len(msgs))), Kind: flow.KindText, Text: msgs[n%len(msgs)], At: h.clock.Now()}
+			if handled, err := h.bot.Receive(ctx, in); err != nil || !handled {
+				b.Error(handled, err)
+				return
+			}
+			n++
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 }

@@ -50,30 +50,33 @@ type conv struct {
 
 // Handle records in and, unless its channel message ID was seen before, runs
 // step on the sender's conversation, then saves the new state, the replies
-// (as outbox rows), the lead, the consent evidence and the other events in the
-// same transaction. handled is false for a redelivered message: nothing
+// (as outbox rows), the lead, the consent evidence and the other events in
+// one transaction. handled is false for a redelivered message: nothing
 // changes. An error means nothing was stored, and the channel must not
-// acknowledge the message.
+// acknowledge the message. Safe for concurrent use: messages are applied in
+// the order Handle is called, several per commit under load (see batch.go).
 func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.State) flow.Result) (handled bool, err error) {
 	if in.Channel == "" || in.ID == "" || in.From == "" {
 		return false, fmt.Errorf("handle message: channel, id and sender are required")
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		c, fresh, err := s.recordInbound(ctx, tx, in)
-		if err != nil || !fresh {
-			return err
-		}
-		r := step(c.state)
-		if err := s.apply(ctx, tx, &c, in, r); err != nil {
-			return err
-		}
-		handled = true
-		return nil
-	})
+	handled, err = s.submit(ctx, in, step)
 	if err != nil {
 		return false, fmt.Errorf("handle message %s/%s: %w", in.Channel, in.ID, err)
 	}
 	return handled, nil
+}
+
+// handleInTx is one message's work inside a (batch) transaction.
+func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, step func(flow.State) flow.Result) (bool, error) {
+	c, fresh, err := s.recordInbound(ctx, tx, in)
+	if err != nil || !fresh {
+		return false, err
+	}
+	r := step(c.state)
+	if err := s.apply(ctx, tx, &c, in, r); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // recordInbound inserts the message and loads its conversation. fresh is

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -46,6 +47,12 @@ type Store struct {
 	ro  *sql.DB // pooled readers, WAL lets them run beside the writer
 	now func() time.Time
 	log *slog.Logger
+
+	jobs       chan *job     // messages waiting for the writer (batch.go)
+	quit       chan struct{} // closed by Close
+	writerDone chan struct{} // closed when the writer has stopped
+	started    bool          // the writer runs (Open got that far)
+	closeOnce  sync.Once
 }
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -64,7 +71,8 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log}
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log,
+		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -73,6 +81,8 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	s.started = true
+	go s.writer()
 	return s, nil
 }
 
@@ -112,9 +122,18 @@ func dsn(path string, writes bool, opt Options) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Close closes both handles.
+// Close stops the writer after the batch it is applying and closes both
+// handles. Handle calls made after Close fail with ErrClosed.
 func (s *Store) Close() error {
-	return errors.Join(s.ro.Close(), s.rw.Close())
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		if s.started {
+			<-s.writerDone
+		}
+		err = errors.Join(s.ro.Close(), s.rw.Close())
+	})
+	return err
 }
 
 // inTx runs fn in one write transaction and commits it; any error rolls back.
