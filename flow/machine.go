@@ -272,19 +272,15 @@ func (t *turn) optOut(key, request string) {
 // consent; a consent already given stands (it covers this request).
 func (t *turn) restart() {
 	t.emit(Event{Kind: EventRestarted})
-	if t.s.ConsentPolicy == "" {
-		t.say("restart")
-		t.s.Stage, t.s.Failures = StageConsent, 0
-		t.askConsent()
-		return
-	}
 	t.say("restart")
 	t.restartQuestions()
 }
 
+// restartQuestions clears every answer and asks the first question again:
+// the name, or the consent when it was never given.
 func (t *turn) restartQuestions() {
 	if t.s.ConsentPolicy == "" {
-		t.s.Stage = StageConsent
+		t.s.Stage, t.s.Failures = StageConsent, 0
 		t.askConsent()
 		return
 	}

@@ -54,7 +54,10 @@ func chatCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeIn()
-	out := chatPrinter{w: e.stdout, json: *asJSON}
+	out := chatPrinter{w: e.stdout, json: *asJSON, you: "tú> "}
+	if c.Lang == "en" {
+		out.you = "you> "
+	}
 	if err := converse(ctx, sim, in, interactive, out); err != nil {
 		return err
 	}
@@ -143,11 +146,12 @@ func converse(ctx context.Context, sim *bot.Simulator, in io.Reader, interactive
 type chatPrinter struct {
 	w    io.Writer
 	json bool
+	you  string // the interactive prompt
 }
 
 func (p chatPrinter) prompt() {
 	if !p.json {
-		fmt.Fprint(p.w, "tú> ")
+		fmt.Fprint(p.w, p.you)
 	}
 }
 

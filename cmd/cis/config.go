@@ -72,39 +72,31 @@ func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, na
 }
 
 func (c *Config) dur(fs *flag.FlagSet, getenv func(string) string, p *time.Duration, name, env string, def time.Duration, usage string) {
-	if v := getenv(env); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = d
-		}
-	}
-	fs.DurationVar(p, name, def, usage+" (env "+env+")")
+	fs.DurationVar(p, name, fromEnv(c, getenv, env, def, time.ParseDuration), usage+" (env "+env+")")
 }
 
 func (c *Config) float(fs *flag.FlagSet, getenv func(string) string, p *float64, name, env string, def float64, usage string) {
-	if v := getenv(env); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = f
-		}
-	}
-	fs.Float64Var(p, name, def, usage+" (env "+env+")")
+	parse := func(v string) (float64, error) { return strconv.ParseFloat(v, 64) }
+	fs.Float64Var(p, name, fromEnv(c, getenv, env, def, parse), usage+" (env "+env+")")
 }
 
 func (c *Config) boolean(fs *flag.FlagSet, getenv func(string) string, p *bool, name, env string, def bool, usage string) {
-	if v := getenv(env); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", env, err))
-		} else {
-			def = b
-		}
+	fs.BoolVar(p, name, fromEnv(c, getenv, env, def, strconv.ParseBool), usage+" (env "+env+")")
+}
+
+// fromEnv returns the value of env parsed, or def when it is unset. A value
+// that does not parse is kept as an error for parse to report, naming env.
+func fromEnv[T any](c *Config, getenv func(string) string, env string, def T, parse func(string) (T, error)) T {
+	v := getenv(env)
+	if v == "" {
+		return def
 	}
-	fs.BoolVar(p, name, def, usage+" (env "+env+")")
+	x, err := parse(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", env, err))
+		return def
+	}
+	return x
 }
 
 // parse reads args and checks every value.
