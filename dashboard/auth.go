@@ -159,17 +159,17 @@ func (s *Server) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func crossSite(r *http.Request) bool {
+	// Browsers send Sec-Fetch-Site on every request; it is the reliable signal.
 	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
 	case "cross-site", "same-site":
 		return true
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+	// Older browsers and scripts: compare Origin, when sent, with the host.
+	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || !strings.EqualFold(u.Host, r.Host) {
-			return true
-		}
-	} else if o == "null" {
-		return true
+		return o == "null" || err != nil || !strings.EqualFold(u.Host, r.Host)
 	}
 	return false
 }

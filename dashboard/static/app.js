@@ -65,6 +65,8 @@
     }
     fetch(root.dataset.endpoint, { headers: { "Accept": "application/json", "X-Requested-With": "fetch" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); }).then(render).catch(function () {});
+    // Keep the newest message in view when the keyboard or a rotation resizes the page.
+    window.addEventListener("resize", function () { list.scrollTop = list.scrollHeight; });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var text = input.value.trim();
