@@ -205,3 +205,51 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	shot(t, admin, "pairing")
 }
+
+// TestBrowserHostileText loads the queue and each lead page in Chromium with
+// names and messages made of HTML, script, emoji, right-to-left and very
+// long text: nothing executes, no element is injected, and every text shows
+// exactly as the prospect typed it.
+func TestBrowserHostileText(t *testing.T) {
+	env := newEnv(t, Deps{})
+	env.now = time.Now()
+	for i, name := range hostile {
+		seedLead(t, env.st, fmt.Sprintf("+5730000000%02d", i), name, name, env.now)
+	}
+	srv := httptest.NewServer(env.s)
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+	if err := within(ctx, 30*time.Second, login(srv.URL, "admin1")...); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	check := func(page string, names ...string) {
+		t.Helper()
+		if err := within(ctx, 20*time.Second, chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+			t.Fatalf("open %s: %v", page, err)
+		}
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		// Injected markup would show up as extra elements; our pages have one script and no img in main.
+		injected, err := chromedp.Run(ectx, chromedp.Evaluate[int](`document.scripts.length - 1 + document.querySelectorAll("main img, [onerror]").length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if injected != 0 {
+			t.Errorf("%s: %d injected elements", page, injected)
+		}
+		texts, err := chromedp.Run(ectx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main bdi")).map(e => e.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(texts, "\n")
+		for _, name := range names {
+			if !strings.Contains(joined, name) {
+				t.Errorf("%s does not show %.40q intact", page, name)
+			}
+		}
+	}
+	check("/?status=all", hostile...)
+	for i, name := range hostile { // seeded in order: lead i+1 is hostile[i]
+		check(fmt.Sprintf("/leads/%d", i+1), name)
+	}
+}
