@@ -119,7 +119,8 @@ func login(base, user string) []chromedp.Action[chromedp.Void] {
 // ticking countdown; the advisor marks it contacted and won; the pairing page
 // shows a QR to an admin and is refused to the advisor.
 func TestBrowserEndToEnd(t *testing.T) {
-	env := newBotEnv(t, Deps{Pairing: &fakePairing{}})
+	fp := &fakePairing{}
+	env := newBotEnv(t, Deps{Pairing: fp})
 	env.now = time.Now() // the browser's countdown runs on the real clock
 	srv := httptest.NewServer(env.s)
 	t.Cleanup(srv.Close)
@@ -204,6 +205,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("admin pairing page shows no QR: %v", err)
 	}
 	shot(t, admin, "pairing")
+	// The channel rotates its code: the page loads the new QR by itself.
+	if err := fp.Pair(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := fp.PairingStatus(context.Background())
+	err = within(admin, 15*time.Second, chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`document.getElementById("pairing-qr").src.endsWith("?v=%s") && document.getElementById("pairing-qr").complete && document.getElementById("pairing-qr").naturalWidth > 100`,
+		hashToken(rotated.QR)[:12])))
+	if err != nil {
+		t.Errorf("the QR did not refresh after the code rotated: %v", err)
+	}
 }
 
 // TestBrowserHostileText loads the queue and each lead page in Chromium with
