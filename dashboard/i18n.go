@@ -10,7 +10,8 @@ import (
 // cookie, then Spanish.
 func langOf(c echo.Context) string {
 	if l := c.QueryParam("lang"); l == "es" || l == "en" {
-		c.SetCookie(&http.Cookie{Name: "cis_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		secure := c.Request().TLS != nil || c.Scheme() == "https"
+		c.SetCookie(&http.Cookie{Name: "cis_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 		return l
 	}
 	if ck, err := c.Cookie("cis_lang"); err == nil && (ck.Value == "es" || ck.Value == "en") {

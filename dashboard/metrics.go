@@ -80,9 +80,10 @@ func (s *Server) metricsPage(c echo.Context) error {
 		authorized = subtle.ConstantTimeCompare([]byte(got), []byte(s.metricsToken)) == 1
 	}
 	if !authorized {
-		err := s.requireSession(func(c echo.Context) error { return nil })(c)
-		if err != nil {
-			return echo.ErrUnauthorized
+		// A scraper gets a plain 401 (not the login redirect pages get).
+		if err := s.requireSession(func(c echo.Context) error { return nil })(c); err != nil {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="cis metrics"`)
+			return c.String(http.StatusUnauthorized, "unauthorized\n")
 		}
 		if sessionOf(c).User.Role != RoleAdmin {
 			return echo.ErrForbidden
