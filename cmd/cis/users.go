@@ -17,8 +17,11 @@ import (
 // The password is read from the first line of standard input (exactly as
 // typed, no trimming of spaces), or generated and printed with --generate.
 func usersCmd(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && (args[0] == "list" || args[0] == "deactivate" || args[0] == "activate") {
+		return usersAdmin(ctx, e, args)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return errors.New("usage: cis users add [--role admin|advisor|viewer] [--generate] USERNAME (password on stdin)")
+		return errors.New("usage: cis users add [--role admin|advisor|viewer] [--generate] USERNAME (password on stdin) | list | deactivate NAME | activate NAME")
 	}
 	fs, c := newFlagSet("users add", e.getenv)
 	role := fs.String("role", "advisor", "admin, advisor or viewer")
@@ -95,4 +98,47 @@ func generatePassword() string {
 		sb.WriteByte(alphabet[int(x)%len(alphabet)])
 	}
 	return sb.String()
+}
+
+// usersAdmin lists accounts or (de)activates one; deactivation ends its sessions.
+func usersAdmin(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("users "+args[0], e.getenv)
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if args[0] == "list" {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			state := "active"
+			if !u.Active {
+				state = "inactive"
+			}
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", u.Username, u.Role, state)
+		}
+		return nil
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("users %s: give exactly one USERNAME", args[0])
+	}
+	u, err := st.UserByName(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("users %s: %q: %w", args[0], fs.Arg(0), err)
+	}
+	active := args[0] == "activate"
+	if err := st.SetActive(ctx, u.ID, active); err != nil {
+		return err
+	}
+	_ = st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "user_" + args[0] + "d", At: time.Now()})
+	fmt.Fprintf(e.stdout, "cis: user %s %sd\n", u.Username, args[0])
+	return nil
 }

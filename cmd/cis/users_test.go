@@ -25,6 +25,10 @@ func TestUsersAdd(t *testing.T) {
 		{"common password", []string{"users", "add", "beto"}, "password12345\n", "too common", ""},
 		{"bad role", []string{"users", "add", "--role", "root", "beto"}, "una frase larga y mía\n", "--role", ""},
 		{"generated", []string{"users", "add", "--generate", "carla"}, "", "", "password: "},
+		{"deactivate", []string{"users", "deactivate", "carla"}, "", "", "user carla deactivated"},
+		{"list", []string{"users", "list"}, "", "", "carla\tadvisor\tinactive"},
+		{"activate", []string{"users", "activate", "carla"}, "", "", "user carla activated"},
+		{"unknown user", []string{"users", "deactivate", "nadie"}, "", "not found", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
