@@ -99,7 +99,7 @@ func VerifyPassword(phc, pw string) bool {
 	if err != nil {
 		return false
 	}
-	key := argon2.IDKey([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	key := argon2.IDKey([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(len(p.key))) // #nosec G115 -- parsePHC bounds len(p.key) to 16..64
 	return subtle.ConstantTimeCompare(key, p.key) == 1
 }
 
@@ -129,7 +129,7 @@ func parsePHC(s string) (phcParams, error) {
 	if p.key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil {
 		return p, err
 	}
-	if len(p.key) == 0 || p.time == 0 || p.threads == 0 {
+	if len(p.key) < 16 || len(p.key) > 64 || p.time == 0 || p.time > 10 || p.threads == 0 || p.memory > 1<<21 {
 		return p, errors.New("bad argon2 parameters")
 	}
 	return p, nil
