@@ -1,18 +1,25 @@
-// Package dashboard is the agency's web side: today the health endpoints
-// that operators and orchestrators probe; the advisors' pages are added
-// here. It serves HTTP with echo v4 and reads data through the small
-// interfaces it declares, never through SQL.
+// Package dashboard is the agency's web side: the advisors' lead queue and
+// lead pages, the operators' pairing page, the public web chat, health and
+// metrics, behind server-side sessions with roles. It serves HTTP with echo
+// v4 and html/template, reads and writes data through the small interfaces
+// it declares (never SQL), and embeds every asset (no CDN: it runs offline).
 package dashboard
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
 )
 
 // pinger is the part of the store that readiness checks.
@@ -20,20 +27,92 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// userStore is what logins, sessions and the audit log need.
+type userStore interface {
+	UserByName(ctx context.Context, username string) (store.User, error)
+	UserByID(ctx context.Context, id int64) (store.User, error)
+	Users(ctx context.Context) ([]store.User, error)
+	CountUsers(ctx context.Context) (int, error)
+	SetPassword(ctx context.Context, userID int64, hash, keepTokenHash string) error
+	CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string) error
+	SessionByHash(ctx context.Context, tokenHash string) (store.Session, error)
+	TouchSession(ctx context.Context, tokenHash string) error
+	DeleteSession(ctx context.Context, tokenHash string) error
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+// leadStore is what the queue and lead pages need.
+type leadStore interface {
+	Queue(ctx context.Context, f store.LeadFilter) ([]store.QueueRow, error)
+	QueueVersion(ctx context.Context) (string, error)
+	Sources(ctx context.Context) ([]string, error)
+	Lead(ctx context.Context, id int64) (store.LeadDetail, error)
+	ActOnLead(ctx context.Context, id int64, a store.LeadAction) error
+	Transcript(ctx context.Context, phone string) ([]store.TranscriptLine, error)
+	Stats(ctx context.Context) (store.Stats, error)
+	OverdueOpen(ctx context.Context, now time.Time) (int, error)
+}
+
+// chatBot is the part of *bot.Bot the web chat talks to.
+type chatBot interface {
+	Receive(ctx context.Context, in flow.Inbound) (bool, error)
+	Flush(ctx context.Context, channel string, s bot.Sender) (int, error)
+}
+
+// Store is everything the dashboard reads and writes; *store.Store is one.
+type Store interface {
+	pinger
+	userStore
+	leadStore
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Deps are the collaborators of a Server.
 type Deps struct {
-	Store pinger
-	Log   *slog.Logger
+	Store   Store
+	Bot     chatBot       // nil: the web chat answers 503
+	Pairing PairingSource // nil when no WhatsApp channel is configured
+	Log     *slog.Logger
+	Now     func() time.Time // default time.Now
+	// Secure marks the deployment as served over HTTPS (directly or behind a
+	// TLS proxy): cookies get Secure and the __Host- prefix, HSTS is sent.
+	Secure bool
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer <token>"; an admin session always can.
+	MetricsToken string
+	// WidgetOrigins may embed the web chat in a frame (CSP frame-ancestors).
+	WidgetOrigins []string
+	// Model names the scoring model in use, for /metrics.
+	Model string
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
 type Server struct {
-	e     *echo.Echo
-	store pinger
-	log   *slog.Logger
+	e             *echo.Echo
+	store         Store
+	bot           chatBot
+	pairing       PairingSource
+	log           *slog.Logger
+	now           func() time.Time
+	views         *views
+	secure        bool
+	metricsToken  string
+	widgetOrigins []string
+	model         string
+	throttle      *throttle
+	chatLimit     *throttle
+	metrics       *metrics
+	public        map[string]bool // routes that need no session
 }
 
-// New checks d and registers the routes.
+// Session lifetimes (ASVS 7.3): documented in the README.
+const (
+	sessionIdle     = 8 * time.Hour
+	sessionAbsolute = 7 * 24 * time.Hour
+)
+
+// New checks d, parses every template and registers the routes.
 func New(d Deps) (*Server, error) {
 	if d.Store == nil {
 		return nil, errors.New("dashboard: a store is required")
@@ -41,19 +120,90 @@ func New(d Deps) (*Server, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	v, err := newViews()
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Echo trusts X-Forwarded-For by default; a client could then pick its own
-	// IP. Until a proxy is configured, the IP is the TCP peer's.
+	// IP and dodge the login throttle. The IP is the TCP peer's.
 	e.IPExtractor = echo.ExtractIPDirect()
-	s := &Server{e: e, store: d.Store, log: d.Log}
+	e.Renderer = v
+	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
+		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
+		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{}}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()
 	return s, nil
 }
 
 func (s *Server) routes() {
-	s.e.GET("/healthz", s.healthz)
-	s.e.GET("/readyz", s.readyz)
+	// Public: health, login, the web chat, static assets.
+	s.publicGET("/healthz", s.healthz)
+	s.publicGET("/readyz", s.readyz)
+	s.publicGET("/metrics", s.metricsPage) // bearer token or admin session, checked inside
+	s.publicGET("/login", s.loginForm)
+	s.publicPOST("/login", s.login, s.sameOrigin)
+	s.publicGET("/chat", s.chatPage)
+	s.publicGET("/chat/messages", s.chatMessages)
+	s.publicPOST("/chat/messages", s.chatSend, s.sameOrigin)
+	s.publicGET("/static/*", s.static)
+
+	all := []string{RoleAdmin, RoleAdvisor, RoleViewer}
+	s.route(http.MethodGet, "/", s.queuePage, all...)
+	s.route(http.MethodGet, "/queue/version", s.queueVersion, all...)
+	s.route(http.MethodGet, "/leads/:id", s.leadPage, all...)
+	s.route(http.MethodPost, "/leads/:id/take", s.takeLead, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/assign", s.assignLead, RoleAdmin)
+	s.route(http.MethodPost, "/leads/:id/contacted", s.markContacted, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
+	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
+	s.route(http.MethodPost, "/logout", s.logout, all...)
+
+	s.route(http.MethodGet, "/admin/pairing", s.pairingPage, RoleAdmin)
+	s.route(http.MethodGet, "/admin/pairing/status", s.pairingStatus, RoleAdmin)
+	s.route(http.MethodGet, "/admin/pairing/qr.png", s.pairingQR, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/logout", s.pairingLogout, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
+}
+
+// route registers a page behind a session, the CSRF check and a role list.
+// (Per route, not an echo Group: a Group's middleware also guards its
+// not-found routes, which would answer unknown URLs with a login redirect.)
+func (s *Server) route(method, path string, h echo.HandlerFunc, roles ...string) {
+	s.e.Add(method, path, h, s.requireSession, s.csrf, s.allow(roles...))
+}
+
+func (s *Server) publicGET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	s.e.GET(path, h, m...)
+	s.public[http.MethodGet+" "+path] = true
+}
+
+func (s *Server) publicPOST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	s.e.POST(path, h, m...)
+	s.public[http.MethodPost+" "+path] = true
+}
+
+// Routes lists every registered route as "METHOD path", and whether it is
+// public (no session needed), for the route-inventory test.
+func (s *Server) Routes() map[string]bool {
+	out := map[string]bool{}
+	for _, r := range s.e.Routes() {
+		if strings.HasPrefix(r.Name, "echo_route_not_found") || r.Method == echo.RouteNotFound {
+			continue
+		}
+		k := r.Method + " " + r.Path
+		out[k] = s.public[k]
+	}
+	return out
 }
 
 // ServeHTTP implements http.Handler.
@@ -73,6 +223,108 @@ func (s *Server) readyz(c echo.Context) error {
 		return c.String(http.StatusServiceUnavailable, "store unavailable\n")
 	}
 	return c.String(http.StatusOK, "ready\n")
+}
+
+// securityHeaders sets the headers every response carries (ASVS 3.4).
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		frame := "'none'"
+		if strings.HasPrefix(c.Request().URL.Path, "/chat") && len(s.widgetOrigins) > 0 {
+			frame = strings.Join(s.widgetOrigins, " ")
+		}
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+frame)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin") // no-referrer would make browsers send "Origin: null" on our own POSTs
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if frame == "'none'" {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		if s.secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store") // pages carry personal data (ASVS 14.3.2)
+		}
+		return next(c)
+	}
+}
+
+// recoverer turns a panic into a generic 500 and keeps the process alive.
+func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("handler panicked", "method", c.Request().Method, "route", c.Path(), "panic", fmt.Sprint(r))
+				err = echo.NewHTTPError(http.StatusInternalServerError)
+			}
+		}()
+		return next(c)
+	}
+}
+
+// handleError is the one error handler: status from the error, a catalogue
+// message for people, JSON for scripts; internal text never reaches users.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code := http.StatusInternalServerError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		code = he.Code
+	case errors.Is(err, store.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, store.ErrConflict):
+		code = http.StatusConflict
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "status", code, "err", err)
+	}
+	if code == http.StatusUnauthorized && acceptsHTML(c) {
+		_ = c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	if !acceptsHTML(c) || c.Request().Method == http.MethodHead {
+		_ = c.JSON(code, map[string]string{"error": http.StatusText(code)})
+		return
+	}
+	lang := langOf(c)
+	p := errorPage{page: s.basePage(c, lang), Code: code, Message: T(lang, errorKey(code))}
+	if rerr := c.Render(code, "error", p); rerr != nil {
+		s.log.Error("render error page", "err", rerr)
+		_ = c.String(code, http.StatusText(code))
+	}
+}
+
+func errorKey(code int) string {
+	switch code {
+	case http.StatusNotFound:
+		return "err.not_found"
+	case http.StatusForbidden:
+		return "err.forbidden"
+	case http.StatusConflict:
+		return "err.conflict"
+	case http.StatusTooManyRequests:
+		return "err.too_many"
+	case http.StatusBadRequest:
+		return "err.bad_request"
+	case http.StatusServiceUnavailable:
+		return "err.unavailable"
+	}
+	return "err.internal"
+}
+
+func acceptsHTML(c echo.Context) bool {
+	r := c.Request()
+	if r.Header.Get("X-Requested-With") != "" {
+		return false
+	}
+	a := r.Header.Get("Accept")
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") && !strings.Contains(a, "json")
 }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully.

@@ -27,6 +27,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve": {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
 		"chat":  {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
+		"users": {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
 		"help":  {"show commands, flags and environment variables", nil},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ const demoProspects = 60
 func serveCmd(ctx context.Context, e env, args []string) error {
 	fs, c := newFlagSet("serve", e.getenv)
 	demo := fs.Bool("demo", false, "seed a demo store the first time (made-up prospects through the real flow)")
+	secure := fs.Bool("secure", e.getenv("CIS_SECURE") == "true", "the dashboard is served over HTTPS: Secure __Host- cookies and HSTS (env CIS_SECURE)")
+	metricsToken := fs.String("metrics-token", e.getenv("CIS_METRICS_TOKEN"), "bearer token for /metrics scrapers; admins can always read it (env CIS_METRICS_TOKEN)")
+	widgetOrigins := fs.String("widget-origins", e.getenv("CIS_WIDGET_ORIGINS"), "space-separated sites allowed to embed the web chat widget (env CIS_WIDGET_ORIGINS)")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -32,8 +36,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
+		if err := demoAdmin(ctx, e, a); err != nil {
+			return err
+		}
 	}
-	web, err := dashboard.New(dashboard.Deps{Store: a.store, Log: log.With("component", "dashboard")})
+	web, err := dashboard.New(dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
+		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: "rules"})
 	if err != nil {
 		return err
 	}
@@ -41,7 +49,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
-	fmt.Fprintf(e.stdout, "cis: serving on http://%s (health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
+	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	return runAll(ctx,
 		func(ctx context.Context) error { return web.Serve(ctx, ln) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
@@ -76,6 +84,21 @@ func seedDemo(ctx context.Context, a *app) error {
 	}
 	a.log.Info("demo store seeded", "messages", n, "conversations", st.Conversations, "leads", st.Leads,
 		"hot", st.LeadsByClass["hot"], "warm", st.LeadsByClass["warm"], "cold", st.LeadsByClass["cold"])
+	return nil
+}
+
+// demoAdmin creates the demo's admin account on a store without users and
+// prints its login once; a real deployment creates it with `cis users add`.
+func demoAdmin(ctx context.Context, e env, a *app) error {
+	n, err := a.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := generatePassword()
+	if _, err := createUser(ctx, a.store, "demo-admin", "admin", pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "cis: demo login: user demo-admin, password %s (shown once)\n", pw)
 	return nil
 }
 

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
+)
+
+// usersCmd manages dashboard accounts: `cis users add [--role R] [--generate] NAME`.
+// The password is read from the first line of standard input (exactly as
+// typed, no trimming of spaces), or generated and printed with --generate.
+func usersCmd(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && (args[0] == "list" || args[0] == "deactivate" || args[0] == "activate") {
+		return usersAdmin(ctx, e, args)
+	}
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("usage: cis users add [--role admin|advisor|viewer] [--generate] USERNAME (password on stdin) | list | deactivate NAME | activate NAME")
+	}
+	fs, c := newFlagSet("users add", e.getenv)
+	role := fs.String("role", "advisor", "admin, advisor or viewer")
+	generate := fs.Bool("generate", false, "generate a strong password and print it")
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("users add: give exactly one USERNAME")
+	}
+	name := fs.Arg(0)
+	if !dashboard.ValidRole(*role) {
+		return fmt.Errorf("users add: --role %q: want admin, advisor or viewer", *role)
+	}
+	if len(name) == 0 || len(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
+		return fmt.Errorf("users add: username %q: 1 to 64 characters, no spaces", name)
+	}
+	var pw string
+	if *generate {
+		pw = generatePassword()
+	} else {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("users add: write the password on standard input, or use --generate")
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	if err := dashboard.CheckPassword(name, pw); err != nil {
+		return fmt.Errorf("users add: password: %w (at least %d characters, not a common password)", err, dashboard.MinPasswordRunes)
+	}
+	log := newLogger(c, e.stderr)
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if _, err := createUser(ctx, st, name, *role, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "cis: user %s (%s) created\n", name, *role)
+	if *generate {
+		fmt.Fprintf(e.stdout, "password: %s\n", pw)
+	}
+	return nil
+}
+
+func createUser(ctx context.Context, st *store.Store, name, role, pw string) (store.User, error) {
+	hash, err := dashboard.HashPassword(pw)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := st.CreateUser(ctx, name, role, hash)
+	if errors.Is(err, store.ErrExists) {
+		return u, fmt.Errorf("users add: %q already exists", name)
+	}
+	if err == nil {
+		_ = st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "user_created", Detail: role, At: time.Now()})
+	}
+	return u, err
+}
+
+// generatePassword returns five random words' worth of entropy as a
+// readable string (~120 bits).
+func generatePassword() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // crypto/rand does not fail on a working system
+	var sb strings.Builder
+	for i, x := range b {
+		if i > 0 && i%6 == 0 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+	}
+	return sb.String()
+}
+
+// usersAdmin lists accounts or (de)activates one; deactivation ends its sessions.
+func usersAdmin(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("users "+args[0], e.getenv)
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if args[0] == "list" {
+		users, err := st.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			state := "active"
+			if !u.Active {
+				state = "inactive"
+			}
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", u.Username, u.Role, state)
+		}
+		return nil
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("users %s: give exactly one USERNAME", args[0])
+	}
+	u, err := st.UserByName(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("users %s: %q: %w", args[0], fs.Arg(0), err)
+	}
+	active := args[0] == "activate"
+	if err := st.SetActive(ctx, u.ID, active); err != nil {
+		return err
+	}
+	_ = st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "user_" + args[0] + "d", At: time.Now()})
+	fmt.Fprintf(e.stdout, "cis: user %s %sd\n", u.Username, args[0])
+	return nil
+}

@@ -1,0 +1,267 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's chromium (installed by .ci/test), or $CIS_CHROMIUM.
+func chromiumPath(t *testing.T) string {
+	if p := os.Getenv("CIS_CHROMIUM"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("end-to-end tests need Chromium: run .ci/test (it installs Debian's chromium) or set CIS_CHROMIUM: %v", err)
+	}
+	return p
+}
+
+// browser starts a headless Chromium with a fresh profile. The returned
+// context has run once (the browser lives as long as the test); steps get
+// a deadline through within.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// within runs steps with a deadline.
+func within(ctx context.Context, d time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return chromedp.Do(ctx, steps...)
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// shot saves a screenshot of the page at a phone and a desktop width into
+// docs/screenshots (shown in the README).
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := filepath.Join("..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []struct {
+		label string
+		w, h  int64
+		phone bool
+	}{{"phone", 390, 844, true}, {"desktop", 1280, 900, false}} {
+		var opts []chromedp.EmulateViewportOption
+		if size.phone {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		if err := within(ctx, 10*time.Second, chromedp.EmulateViewport(size.w, size.h, opts...)); err != nil {
+			t.Fatalf("viewport for %s: %v", name, err)
+		}
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		buf, err := chromedp.Run(sctx, chromedp.CaptureScreenshot())
+		cancel()
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+size.label+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := within(ctx, 10*time.Second, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func login(base, user string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/login"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#queue")),
+	}
+}
+
+// TestBrowserEndToEnd drives a real headless Chromium: an advisor keeps the
+// queue open; a visitor chats through the web chat until the lead completes;
+// the lead appears in the open queue without a reload, with its class and a
+// ticking countdown; the advisor marks it contacted and won; the pairing page
+// shows a QR to an admin and is refused to the advisor.
+func TestBrowserEndToEnd(t *testing.T) {
+	fp := &fakePairing{}
+	env := newBotEnv(t, Deps{Pairing: fp})
+	env.now = time.Now() // the browser's countdown runs on the real clock
+	srv := httptest.NewServer(env.s)
+	t.Cleanup(srv.Close)
+	base := srv.URL
+	advisor := browser(t)
+	if err := within(advisor, 30*time.Second, login(base, "advisor1")...); err != nil {
+		t.Fatalf("advisor login: %v", err)
+	}
+
+	// The visitor, in a second browser (own cookies).
+	visitor := browser(t)
+	if err := within(visitor, 30*time.Second, chromedp.Navigate(base+"/chat"), chromedp.WaitVisible(chromedp.CSS("#chat-text"))); err != nil {
+		t.Fatalf("open chat: %v", err)
+	}
+	for i, m := range hotLead {
+		err := within(visitor, 20*time.Second,
+			// Enter submits through the page's script (form.submit() would bypass it).
+			chromedp.SendKeys(chromedp.CSS("#chat-text"), m+"\r"),
+			chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelectorAll("#bubbles li.me:not(.pending)").length >= %d`, i+1)),
+		)
+		if err != nil {
+			t.Fatalf("chat message %d %q: %v", i, m, err)
+		}
+	}
+	if last := text(t, visitor, "#bubbles li.bot:last-child"); !strings.Contains(last, "Carlos") {
+		t.Errorf("last bot reply %q; want the closing message naming Carlos", last)
+	}
+	shot(t, visitor, "webchat")
+
+	// The queue updates itself: the lead appears without a reload.
+	err := within(advisor, 30*time.Second,
+		chromedp.Poll[chromedp.Void](`document.querySelector("li.lead bdi") && document.querySelector("li.lead bdi").textContent.includes("Carlos Andrés")`),
+		chromedp.Poll[chromedp.Void](`/^\d+:\d\d/.test(document.querySelector("li.lead .countdown").textContent)`),
+	)
+	if err != nil {
+		t.Fatalf("lead did not appear in the open queue: %v", err)
+	}
+	if badge := text(t, advisor, "li.lead .badge"); badge != "Caliente" {
+		t.Errorf("class badge %q; want Caliente (hot)", badge)
+	}
+	if cd := text(t, advisor, "li.lead .countdown"); !regexp.MustCompile(`^\d+:\d\d(:\d\d)?$`).MatchString(cd) {
+		t.Errorf("countdown %q; want time left like 24:59", cd)
+	}
+	shot(t, advisor, "queue")
+
+	// Open it, mark contacted, then won with a value.
+	if err := within(advisor, 20*time.Second, chromedp.Click(chromedp.CSS("li.lead a.name")), chromedp.WaitVisible(chromedp.CSS("#mark-contacted"))); err != nil {
+		t.Fatalf("open lead: %v", err)
+	}
+	shot(t, advisor, "lead")
+	err = within(advisor, 30*time.Second,
+		chromedp.Click(chromedp.CSS("#mark-contacted")),
+		chromedp.WaitNotPresent(chromedp.CSS("#mark-contacted")),
+		chromedp.WaitVisible(chromedp.CSS("#mark-won")),
+		chromedp.SendKeys(chromedp.CSS("#won-value"), "2.500.000"),
+		chromedp.Click(chromedp.CSS("#mark-won")),
+		chromedp.WaitNotPresent(chromedp.CSS("#mark-won")),
+	)
+	if err != nil {
+		t.Fatalf("contacted/won: %v", err)
+	}
+	if status := text(t, advisor, ".title-row .status"); status != "Ganado" {
+		t.Errorf("status after won = %q; want Ganado", status)
+	}
+
+	// Pairing: refused to the advisor, a QR for the admin.
+	if err := within(advisor, 20*time.Second, chromedp.Navigate(base+"/admin/pairing")); err != nil {
+		t.Fatal(err)
+	}
+	if refused := text(t, advisor, "main"); !strings.Contains(refused, "403") {
+		t.Errorf("advisor on the pairing page sees %q; want 403", refused)
+	}
+	admin := browser(t)
+	if err := within(admin, 30*time.Second, login(base, "admin1")...); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	err = within(admin, 20*time.Second,
+		chromedp.Navigate(base+"/admin/pairing"),
+		chromedp.Poll[chromedp.Void](`document.getElementById("pairing-qr").naturalWidth > 100`),
+	)
+	if err != nil {
+		t.Fatalf("admin pairing page shows no QR: %v", err)
+	}
+	shot(t, admin, "pairing")
+	// The channel rotates its code: the page loads the new QR by itself.
+	if err := fp.Pair(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := fp.PairingStatus(context.Background())
+	err = within(admin, 15*time.Second, chromedp.Poll[chromedp.Void](fmt.Sprintf(
+		`document.getElementById("pairing-qr").src.endsWith("?v=%s") && document.getElementById("pairing-qr").complete && document.getElementById("pairing-qr").naturalWidth > 100`,
+		hashToken(rotated.QR)[:12])))
+	if err != nil {
+		t.Errorf("the QR did not refresh after the code rotated: %v", err)
+	}
+}
+
+// TestBrowserHostileText loads the queue and each lead page in Chromium with
+// names and messages made of HTML, script, emoji, right-to-left and very
+// long text: nothing executes, no element is injected, and every text shows
+// exactly as the prospect typed it.
+func TestBrowserHostileText(t *testing.T) {
+	env := newEnv(t, Deps{})
+	env.now = time.Now()
+	for i, name := range hostile {
+		seedLead(t, env.st, fmt.Sprintf("+5730000000%02d", i), name, name, env.now)
+	}
+	srv := httptest.NewServer(env.s)
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+	if err := within(ctx, 30*time.Second, login(srv.URL, "admin1")...); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	check := func(page string, names ...string) {
+		t.Helper()
+		if err := within(ctx, 20*time.Second, chromedp.Navigate(srv.URL+page), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+			t.Fatalf("open %s: %v", page, err)
+		}
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		// Injected markup would show up as extra elements; our pages have one script and no img in main.
+		injected, err := chromedp.Run(ectx, chromedp.Evaluate[int](`document.scripts.length - 1 + document.querySelectorAll("main img, [onerror]").length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if injected != 0 {
+			t.Errorf("%s: %d injected elements", page, injected)
+		}
+		texts, err := chromedp.Run(ectx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main bdi")).map(e => e.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(texts, "\n")
+		for _, name := range names {
+			if !strings.Contains(joined, name) {
+				t.Errorf("%s does not show %.40q intact", page, name)
+			}
+		}
+	}
+	check("/?status=all", hostile...)
+	for i, name := range hostile { // seeded in order: lead i+1 is hostile[i]
+		check(fmt.Sprintf("/leads/%d", i+1), name)
+	}
+}

@@ -1,0 +1,159 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// Web chat: the third channel. A browser visitor is identified by a random
+// cookie; their messages go through the real bot (Receive, then Flush), and
+// the page shows the conversation as the store holds it.
+const (
+	WebChatChannel = "webchat"
+	webChatAccount = "web"
+	chatCookie     = "cis_chat"
+	maxChatRunes   = 1000
+	// Anti-automation (ASVS 2.4.1): messages per IP per minute, new chats per IP per hour.
+	chatMsgLimit = 30
+	chatNewLimit = 20
+)
+
+type chatPage struct {
+	page
+}
+
+func (s *Server) chatPage(c echo.Context) error {
+	lang := langOf(c)
+	p := chatPage{page: s.basePage(c, lang)}
+	p.Title = T(lang, "chat.title")
+	p.Embed = c.QueryParam("embed") == "1"
+	return c.Render(http.StatusOK, "chat", p)
+}
+
+// chatKey is the visitor's contact key (the session cookie's hash, so the
+// cookie itself is not stored), or "" without a cookie.
+func (s *Server) chatKey(c echo.Context) string {
+	ck, err := c.Cookie(chatCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 100 {
+		return ""
+	}
+	return "web:" + hashToken(ck.Value)[:32]
+}
+
+type chatLine struct {
+	In   bool   `json:"in"`
+	Text string `json:"text"`
+	At   string `json:"at"`
+}
+
+func (s *Server) chatMessages(c echo.Context) error {
+	key := s.chatKey(c)
+	lines := []chatLine{}
+	if key != "" {
+		t, err := s.store.Transcript(c.Request().Context(), key)
+		if err != nil {
+			return err
+		}
+		for _, l := range t {
+			if !l.Inbound && l.Status == "cancelled" {
+				continue
+			}
+			lines = append(lines, chatLine{In: l.Inbound, Text: l.Body, At: l.At.Format(time.RFC3339)})
+		}
+	}
+	return c.JSON(http.StatusOK, lines)
+}
+
+func (s *Server) chatSend(c echo.Context) error {
+	if s.bot == nil {
+		return echo.ErrServiceUnavailable
+	}
+	if c.Request().Header.Get("X-Requested-With") == "" {
+		return echo.ErrForbidden // a plain cross-site form cannot set this header
+	}
+	ip := c.RealIP()
+	if s.chatLimit.blocked("msg:"+ip, chatMsgLimit, time.Minute) {
+		return echo.NewHTTPError(http.StatusTooManyRequests)
+	}
+	text := strings.TrimSpace(c.FormValue("text"))
+	if text == "" || !utf8.ValidString(text) || utf8.RuneCountInString(text) > maxChatRunes {
+		return echo.ErrBadRequest
+	}
+	key := s.chatKey(c)
+	if key == "" {
+		if s.chatLimit.blocked("new:"+ip, chatNewLimit, time.Hour) {
+			return echo.NewHTTPError(http.StatusTooManyRequests)
+		}
+		s.chatLimit.add("new:"+ip, time.Hour)
+		token := newToken()
+		c.SetCookie(&http.Cookie{Name: chatCookie, Value: token, Path: "/chat", MaxAge: 30 * 24 * 3600,
+			HttpOnly: true, Secure: s.secure, SameSite: s.chatSameSite()})
+		key = "web:" + hashToken(token)[:32]
+	}
+	s.chatLimit.add("msg:"+ip, time.Minute)
+	// The client sends an id per message so that a retried POST is one message.
+	id := c.FormValue("id")
+	if !validMsgID(id) {
+		id = newToken()[:22]
+	}
+	ctx := c.Request().Context()
+	in := flow.Inbound{Channel: WebChatChannel, Account: webChatAccount, ID: key[4:20] + "-" + id, From: key,
+		Kind: flow.KindText, Text: text, At: s.now()}
+	if _, err := s.bot.Receive(ctx, in); err != nil {
+		return err
+	}
+	if _, err := s.bot.Flush(ctx, WebChatChannel, webSender{}); err != nil {
+		return err
+	}
+	s.metrics.messages.Add(1)
+	t, err := s.store.Transcript(ctx, key)
+	if err != nil {
+		return err
+	}
+	lines := []chatLine{}
+	for _, l := range t {
+		if !l.Inbound && l.Status == "cancelled" {
+			continue
+		}
+		lines = append(lines, chatLine{In: l.Inbound, Text: l.Body, At: l.At.Format(time.RFC3339)})
+	}
+	return c.JSON(http.StatusOK, lines)
+}
+
+// chatSameSite: an embedded widget lives in another site's page, so its
+// cookie must be SameSite=None (which needs Secure); otherwise Lax.
+func (s *Server) chatSameSite() http.SameSite {
+	if s.secure && len(s.widgetOrigins) > 0 {
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
+}
+
+func validMsgID(id string) bool {
+	if len(id) < 8 || len(id) > 40 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// webSender "delivers" a web-chat reply: the page reads replies from the
+// store, so sending is marking it sent.
+type webSender struct{}
+
+func (webSender) Send(_ context.Context, o store.Outgoing) (string, error) {
+	return fmt.Sprintf("web-out-%d", o.ID), nil
+}

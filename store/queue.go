@@ -1,0 +1,403 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+// ErrConflict is returned by lead actions that do not fit the lead's status
+// (e.g. marking a lost lead won).
+var ErrConflict = errors.New("conflicts with the current status")
+
+// LeadFilter selects queue rows. Zero values mean "any"; Status "" means open.
+type LeadFilter struct {
+	Status    string // open (default), contacted, won, lost, all
+	Class     string
+	AdvisorID int64 // -1: unassigned
+	Source    string
+	Since     time.Time // completed at or after
+	Until     time.Time // completed before
+	Search    string    // name, city or service contains
+	Limit     int       // default 100, at most 500
+}
+
+// QueueRow is one line of the advisors' queue.
+type QueueRow struct {
+	ID          int64
+	Status      string
+	Name        string
+	City        string
+	Department  string
+	Service     string
+	Source      string
+	Budget      flow.Budget
+	Class       string
+	Probability float64
+	DeadlineAt  time.Time
+	CompletedAt time.Time
+	AdvisorID   int64
+	Advisor     string
+	Phone       string
+}
+
+// LeadDetail is everything the lead page shows.
+type LeadDetail struct {
+	QueueRow
+	Lead            LeadRow
+	Urgency         string
+	Channel         string
+	ContactedAt     time.Time
+	OutcomeAt       time.Time
+	OutcomeValueCOP int64
+	OutcomeReason   string
+	Transcript      []TranscriptLine
+	Consent         []ConsentRecord
+	Events          []LeadEvent
+}
+
+// TranscriptLine is one message of a conversation, inbound or outbound.
+type TranscriptLine struct {
+	Inbound bool
+	Kind    string
+	Body    string
+	At      time.Time
+	Status  string // outbound only: pending, sent, failed, cancelled
+}
+
+// ConsentRecord is one stored consent answer.
+type ConsentRecord struct {
+	Channel       string
+	Answer        string
+	Accepted      bool
+	PolicyVersion string
+	TextSHA256    string
+	At            time.Time
+}
+
+// LeadEvent is one line of a lead's timeline.
+type LeadEvent struct {
+	Kind     string // completed, assigned, contacted, won, lost, note
+	UserID   int64
+	User     string
+	Detail   string
+	ValueCOP int64
+	At       time.Time
+}
+
+const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
+	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
+	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''), c.phone
+	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
+
+func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
+	var r QueueRow
+	var deadline, completed int64
+	dest := append([]any{&r.ID, &r.Status, &r.Name, &r.City, &r.Department, &r.Service, &r.Source,
+		&r.Budget.MinCOP, &r.Budget.MaxCOP, &r.Budget.Unknown, &r.Class, &r.Probability, &deadline, &completed,
+		&r.AdvisorID, &r.Advisor, &r.Phone}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return r, err
+	}
+	r.DeadlineAt, r.CompletedAt = fromMillis(deadline), fromMillis(completed)
+	return r, nil
+}
+
+// Queue returns leads matching f, the most urgent contact deadline first.
+// The default (open leads) walks the leads_open_deadline index.
+func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
+	var where []string
+	var args []any
+	switch f.Status {
+	case "", "open":
+		where = append(where, "l.status = 'open'")
+	case "all":
+	default:
+		where, args = append(where, "l.status = ?"), append(args, f.Status)
+	}
+	if f.Class != "" {
+		where, args = append(where, "l.class = ?"), append(args, f.Class)
+	}
+	switch {
+	case f.AdvisorID == -1:
+		where = append(where, "l.assigned_to IS NULL")
+	case f.AdvisorID > 0:
+		where, args = append(where, "l.assigned_to = ?"), append(args, f.AdvisorID)
+	}
+	if f.Source != "" {
+		where, args = append(where, "l.source = ?"), append(args, f.Source)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "l.completed_at >= ?"), append(args, millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "l.completed_at < ?"), append(args, millis(f.Until))
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		like := "%" + escapeLike(q) + "%"
+		where = append(where, `(l.name LIKE ? ESCAPE '\' OR l.city_name LIKE ? ESCAPE '\' OR l.service LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 500)
+	q := queueSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
+	}
+	q += " ORDER BY l.deadline_at, l.id LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	defer rows.Close()
+	out := make([]QueueRow, 0, limit)
+	for rows.Next() {
+		r, err := scanQueueRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// QueueVersion changes whenever a lead is added or changes status, so a page
+// can poll it cheaply and reload the queue only when needed.
+func (s *Store) QueueVersion(ctx context.Context) (string, error) {
+	var maxLead, maxEvent int64
+	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM leads), 0), COALESCE((SELECT MAX(id) FROM lead_events), 0)`).
+		Scan(&maxLead, &maxEvent)
+	if err != nil {
+		return "", fmt.Errorf("queue version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d", maxLead, maxEvent), nil
+}
+
+// Sources lists the distinct lead sources (campaigns), for the filter.
+func (s *Store) Sources(ctx context.Context) ([]string, error) {
+	// A loose index scan on leads_source: one probe per distinct value.
+	rows, err := s.ro.QueryContext(ctx, `WITH RECURSIVE src(v) AS (
+			SELECT MIN(source) FROM leads WHERE source > ''
+			UNION ALL
+			SELECT (SELECT MIN(source) FROM leads WHERE source > src.v) FROM src WHERE src.v IS NOT NULL LIMIT 201)
+		SELECT v FROM src WHERE v IS NOT NULL LIMIT 200`)
+	if err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sources: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Lead returns everything about one lead; ErrNotFound if none.
+func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
+	var d LeadDetail
+	var contactID, conversationID int64
+	var contacted, outcome sql.NullInt64
+	var urgency, reasons, model string
+	q := strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
+		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
+		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id)`, 1) + " WHERE l.id = ?"
+	var started int64
+	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, q, id), &contactID, &conversationID, &urgency, &reasons, &model,
+		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("lead %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("lead %d: %w", id, err)
+	}
+	d.QueueRow, d.Urgency = r, urgency
+	d.ContactedAt, d.OutcomeAt = fromMillis(contacted.Int64), fromMillis(outcome.Int64)
+	d.Lead = LeadRow{ID: r.ID, Status: r.Status, DeadlineAt: r.DeadlineAt, CompletedAt: r.CompletedAt}
+	d.Lead.Score = flow.Score{Class: flow.Class(r.Class), Probability: r.Probability, Model: model}
+	if err := json.Unmarshal([]byte(reasons), &d.Lead.Score.Reasons); err != nil {
+		return d, fmt.Errorf("decode reasons of lead %d: %w", id, err)
+	}
+	d.Lead.Lead.StartedAt = fromMillis(started)
+	if d.Transcript, err = s.transcript(ctx, contactID); err != nil {
+		return d, err
+	}
+	if d.Consent, err = s.consent(ctx, contactID); err != nil {
+		return d, err
+	}
+	if d.Events, err = s.leadEvents(ctx, id); err != nil {
+		return d, err
+	}
+	d.Events = append([]LeadEvent{{Kind: "completed", At: r.CompletedAt}}, d.Events...)
+	return d, nil
+}
+
+const transcriptQuery = `SELECT 1, kind, body, received_at, '', id, 0 FROM messages WHERE contact_id = ?
+	UNION ALL
+	SELECT 0, 'text', body, created_at, status, message_id, seq + 1 FROM outbox WHERE contact_id = ?
+	ORDER BY 6, 7 LIMIT 2000`
+
+// transcript returns a contact's messages and the replies they got, in order.
+func (s *Store) transcript(ctx context.Context, contactID int64) ([]TranscriptLine, error) {
+	rows, err := s.ro.QueryContext(ctx, transcriptQuery, contactID, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("transcript: %w", err)
+	}
+	defer rows.Close()
+	var out []TranscriptLine
+	for rows.Next() {
+		var l TranscriptLine
+		var at, msgID, seq int64
+		if err := rows.Scan(&l.Inbound, &l.Kind, &l.Body, &at, &l.Status, &msgID, &seq); err != nil {
+			return nil, fmt.Errorf("transcript: %w", err)
+		}
+		l.At = fromMillis(at)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Transcript returns the messages of the contact identified by phone (or a
+// web-chat session key); an unknown contact has an empty transcript.
+func (s *Store) Transcript(ctx context.Context, phone string) ([]TranscriptLine, error) {
+	var id int64
+	err := s.ro.QueryRowContext(ctx, selectContactQuery, phone).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("transcript: %w", err)
+	}
+	return s.transcript(ctx, id)
+}
+
+func (s *Store) consent(ctx context.Context, contactID int64) ([]ConsentRecord, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT channel, answer, accepted, policy_version, text_sha256, created_at
+		FROM consent_records WHERE contact_id = ? ORDER BY id`, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("consent: %w", err)
+	}
+	defer rows.Close()
+	var out []ConsentRecord
+	for rows.Next() {
+		var c ConsentRecord
+		var at int64
+		if err := rows.Scan(&c.Channel, &c.Answer, &c.Accepted, &c.PolicyVersion, &c.TextSHA256, &at); err != nil {
+			return nil, fmt.Errorf("consent: %w", err)
+		}
+		c.At = fromMillis(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) leadEvents(ctx context.Context, leadID int64) ([]LeadEvent, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT e.kind, e.user_id, COALESCE(u.username, ''), e.detail, e.value_cop, e.created_at
+		FROM lead_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.lead_id = ? ORDER BY e.id`, leadID)
+	if err != nil {
+		return nil, fmt.Errorf("lead events: %w", err)
+	}
+	defer rows.Close()
+	var out []LeadEvent
+	for rows.Next() {
+		var e LeadEvent
+		var at int64
+		if err := rows.Scan(&e.Kind, &e.UserID, &e.User, &e.Detail, &e.ValueCOP, &at); err != nil {
+			return nil, fmt.Errorf("lead events: %w", err)
+		}
+		e.At = fromMillis(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LeadAction is what an advisor does to a lead.
+type LeadAction struct {
+	Kind     string // assign, contacted, won, lost, note
+	ByUser   int64
+	AssignTo int64  // assign: the advisor (0 unassigns)
+	ValueCOP int64  // won
+	Detail   string // lost: reason; note: text
+}
+
+// ActOnLead applies a to lead id and appends it to the lead's timeline in one
+// transaction. ErrNotFound for an unknown lead, ErrConflict when the status
+// does not allow it (a closed lead cannot be contacted, won or lost again).
+func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
+	now := millis(s.now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM leads WHERE id = ?`, id).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		closed := status == "won" || status == "lost"
+		detail := a.Detail
+		switch a.Kind {
+		case "assign":
+			var assignee any
+			if a.AssignTo > 0 {
+				assignee = a.AssignTo
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE leads SET assigned_to = ? WHERE id = ?`, assignee, id); err != nil {
+				return err
+			}
+			detail = fmt.Sprint(a.AssignTo)
+		case "contacted":
+			if status != "open" {
+				return ErrConflict
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = 'contacted', contacted_at = ?,
+				assigned_to = COALESCE(assigned_to, ?) WHERE id = ?`, now, a.ByUser, id); err != nil {
+				return err
+			}
+		case "won", "lost":
+			if closed {
+				return ErrConflict
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
+				contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`, a.Kind, now, a.ValueCOP, a.Detail, now, id); err != nil {
+				return err
+			}
+		case "note":
+		default:
+			return fmt.Errorf("unknown lead action %q", a.Kind)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, a.ByUser, a.Kind, detail, a.ValueCOP, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("lead %d %s: %w", id, a.Kind, err)
+	}
+	return nil
+}
+
+// OverdueOpen counts open leads whose contact deadline has passed (SLA breaches).
+func (s *Store) OverdueOpen(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE status = 'open' AND deadline_at < ?`, millis(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("overdue leads: %w", err)
+	}
+	return n, nil
+}
