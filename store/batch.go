@@ -103,8 +103,12 @@ func (s *Store) runBatch(batch []*job) {
 				return err // the savepoint itself failed: give up the batch
 			}
 		}
+		s.crash("store-before-commit")
 		return nil
 	})
+	if err == nil {
+		s.crash("store-after-commit")
+	}
 	for _, j := range batch {
 		if err != nil && j.err == nil {
 			j.handled, j.err = false, err

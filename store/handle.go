@@ -106,6 +106,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	if c.messageID, err = res.LastInsertId(); err != nil {
 		return c, false, err
 	}
+	if err := insertReferral(ctx, tx, c, in.Referral, now); err != nil {
+		return c, false, err
+	}
 	if err := loadConversation(ctx, tx, &c); err != nil {
 		return c, false, err
 	}
@@ -219,7 +222,15 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if _, err := tx.ExecContext(ctx, setContactNameQuery, e.Lead.Name, c.contactID); err != nil {
 			return err
 		}
-		return insertLead(ctx, tx, c, *e.Lead, *e.Score, e.Deadline, now)
+		l := *e.Lead
+		if l.Source == "" {
+			src, err := campaignOf(ctx, tx, c.contactID)
+			if err != nil {
+				return err
+			}
+			l.Source = src
+		}
+		return insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
 	case flow.EventOptedOut:
 		if _, err := tx.ExecContext(ctx, setContactOptOutQuery, now, c.contactID); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
@@ -35,14 +36,30 @@ type Config struct {
 	ServicesFile  string
 	Synchronous   string
 
+	// Cloud API channel: enabled when the app secret is set.
+	CloudAppSecret   string
+	CloudVerifyToken string
+	CloudAccessToken string
+	GraphURL         string
+
 	envErrs []error
+	secrets []secretFlag
+	getenv  func(string) string
+}
+
+// secretFlag is a flag whose environment value must not become its printed
+// default (flag.PrintDefaults would show it in help and usage errors).
+type secretFlag struct {
+	p         *string
+	name, env string
+	getenv    func(string) string
 }
 
 // newFlagSet declares the common flags on a new FlagSet, with defaults read
 // through getenv. Bad environment values are kept and reported by parse.
 func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	c := &Config{}
+	c := &Config{getenv: getenv}
 	def := flow.DefaultConfig(time.UTC)
 	c.str(fs, getenv, &c.DBPath, "db", "CIS_DB", "./cis.db", "SQLite file shared by the app and the WhatsApp device store")
 	c.str(fs, getenv, &c.Addr, "addr", "CIS_ADDR", "127.0.0.1:8080", "HTTP listen address")
@@ -61,7 +78,16 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+	c.secret(fs, getenv, &c.CloudAppSecret, "cloudapi-app-secret", "CIS_CLOUDAPI_APP_SECRET", "Cloud API: Meta app secret that signs webhook deliveries; setting it enables the channel")
+	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
+	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
+	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	return fs, c
+}
+
+func (c *Config) secret(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, usage string) {
+	fs.StringVar(p, name, "", usage+" (env "+env+"; never printed)")
+	c.secrets = append(c.secrets, secretFlag{p: p, name: name, env: env, getenv: getenv})
 }
 
 func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, def, usage string) {
@@ -112,6 +138,11 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	for _, sf := range c.secrets {
+		if *sf.p == "" {
+			*sf.p = sf.getenv(sf.env)
+		}
+	}
 	if len(c.envErrs) > 0 {
 		return errors.Join(c.envErrs...)
 	}
@@ -124,7 +155,31 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if _, err := c.logLevel(); err != nil {
 		return err
 	}
+	return c.validateChannels()
+}
+
+// validateChannels checks that a channel's settings come together.
+func (c *Config) validateChannels() error {
+	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
+	set := 0
+	for _, v := range cloud {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 0 && set != len(cloud) {
+		return errors.New("Cloud API: --cloudapi-app-secret, --cloudapi-verify-token and --cloudapi-access-token " +
+			"(CIS_CLOUDAPI_APP_SECRET, CIS_CLOUDAPI_VERIFY_TOKEN, CIS_CLOUDAPI_ACCESS_TOKEN) go together")
+	}
 	return nil
+}
+
+// cloudEnabled reports whether the Cloud API channel is configured.
+func (c *Config) cloudEnabled() bool { return c.CloudAppSecret != "" }
+
+func (c *Config) cloudConfig() bot.CloudConfig {
+	return bot.CloudConfig{AppSecret: c.CloudAppSecret, VerifyToken: c.CloudVerifyToken,
+		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL}
 }
 
 // flowConfig builds the conversation settings; errors name the flag.
@@ -174,5 +229,5 @@ func (c *Config) logLevel() (slog.Level, error) {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log}
+	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv)}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -37,15 +39,57 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	handler, channels, err := mountChannels(a, c, web, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
-	return runAll(ctx,
-		func(ctx context.Context) error { return web.Serve(ctx, ln) },
+	parts := append(channels,
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 	)
+	return runAll(ctx, parts...)
+}
+
+// mountChannels puts the configured channels in front of the dashboard:
+// the Cloud API webhook at /webhook/whatsapp, everything else to web. It
+// returns the HTTP handler and the channels' background loops.
+func mountChannels(a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
+	if !c.cloudEnabled() {
+		return web, nil, nil
+	}
+	cfg := c.cloudConfig()
+	cfg.Crash = crashHook(c.getenv)
+	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhook/whatsapp", cloud)
+	mux.Handle("/", web)
+	log.Info("channel enabled", "channel", bot.CloudChannel, "webhook", "/webhook/whatsapp")
+	return mux, []func(context.Context) error{cloud.Run}, nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully. The
+// timeouts cut slow clients (RELIABILITY W3).
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
 }
 
 // seedDemo fills an empty store with demo conversations; a store that
