@@ -93,7 +93,11 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 		cfg.Poll = 200 * time.Millisecond
 	}
 	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{Timeout: 15 * time.Second}
+		// One idle connection per worker: the default two per host would
+		// open and close connections under load.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers
+		cfg.HTTP = &http.Client{Timeout: 15 * time.Second, Transport: t}
 	}
 	if cfg.Crash == nil {
 		cfg.Crash = func(string) {}

@@ -113,8 +113,8 @@ func (e *cloudEnv) flush(t testing.TB) int {
 	}
 }
 
-// textPayload builds a one-message delivery in the fixtures' format.
-func textPayload(from, id, body string, at time.Time) []byte {
+// testPayload builds a one-message delivery in the fixtures' format.
+func testPayload(from, id, body string, at time.Time) []byte {
 	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",`+
 		`"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},`+
 		`"contacts":[{"profile":{"name":"x"},"wa_id":%q}],"messages":[{"from":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
@@ -193,7 +193,7 @@ func TestWebhookRefusesBadSignatures(t *testing.T) {
 
 func TestWebhookOversizeBody(t *testing.T) {
 	e := newCloudEnv(t, func(c *CloudConfig) { c.MaxBody = 4096 })
-	big := textPayload("573001110001", "wamid.big", strings.Repeat("a", 8000), fixtureStart)
+	big := testPayload("573001110001", "wamid.big", strings.Repeat("a", 8000), fixtureStart)
 	if got := e.postSigned(t, big); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("status = %d; want 413", got)
 	}
@@ -396,7 +396,7 @@ func TestWebhookReferralBecomesCampaign(t *testing.T) {
 	}
 	for i, text := range []string{"sí", "me llamo Ana", "Bogotá", "3 millones", "este mes", "diseño web"} {
 		e.h.clock.Add(20 * time.Second)
-		if got := e.postSigned(t, textPayload("573001110005", fmt.Sprintf("wamid.ref-%d", i), text, e.h.clock.Now())); got != 200 {
+		if got := e.postSigned(t, testPayload("573001110005", fmt.Sprintf("wamid.ref-%d", i), text, e.h.clock.Now())); got != 200 {
 			t.Fatal(got)
 		}
 	}
@@ -443,7 +443,7 @@ func TestCloudSenderRetriesAndFailures(t *testing.T) {
 
 	// Outside the 24-hour window nothing is posted and the reply fails.
 	e.h.clock.Add(25 * time.Hour)
-	late := textPayload("573001110009", "wamid.late", "hola", fixtureStart)
+	late := testPayload("573001110009", "wamid.late", "hola", fixtureStart)
 	if got := e.postSigned(t, late); got != 200 {
 		t.Fatal(got)
 	}

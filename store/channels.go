@@ -68,7 +68,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Deliv
 		return nil
 	}
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, d := range ds {
 			if d.ExtID == "" || d.Status == "" {
 				continue
@@ -142,7 +142,7 @@ func campaignOf(ctx context.Context, tx *sql.Tx, contactID int64) (string, error
 func (s *Store) ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error) {
 	var got []int64
 	now := millis(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		got = got[:0]
 		for _, id := range ids {
 			res, err := tx.ExecContext(ctx, claimOutboxQuery, now, id)
@@ -173,7 +173,7 @@ func (s *Store) MarkSentMany(ctx context.Context, sent []Sent) error {
 		return nil
 	}
 	now := millis(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, x := range sent {
 			if _, err := tx.ExecContext(ctx, sentManyQuery, x.ExtID, now, x.ID); err != nil {
 				return err

@@ -38,7 +38,7 @@ const (
 // the order they were queued (so each person gets them in order). A reply
 // waits while an earlier one to the same person waits for a retry.
 func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
-	rows, err := s.rw.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
+	rows, err := s.ro.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending outbox: %w", err)
 	}
