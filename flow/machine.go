@@ -566,3 +566,13 @@ func firstName(name string) string {
 	}
 	return name
 }
+
+// Text returns the catalogue text of key in the configured language, for
+// words a channel adds around the flow's replies (the apology for a reply
+// delayed by downtime). Unknown keys give "".
+func (m *Machine) Text(key string) string {
+	if _, ok := m.msgs[Langs[0]][key]; !ok {
+		return ""
+	}
+	return m.msgs.render(m.cfg.Lang, key).Text
+}
