@@ -194,3 +194,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DeviceDB opens the handle whatsmeow's device store uses on the same file:
+// its own *sql.DB with the writing DSN (foreign keys on, WAL, busy timeout,
+// BEGIN IMMEDIATE), never the app's single writer connection, so that a
+// whatsmeow transaction can never wait on the connection our event handler
+// is waiting for. Small pool: SQLite has one writer anyway.
+func DeviceDB(path string, opt Options) (*sql.DB, error) {
+	opt = opt.withDefaults()
+	db, err := sql.Open("sqlite3", dsn(path, true, opt))
+	if err != nil {
+		return nil, fmt.Errorf("open device store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(2)
+	return db, nil
+}

@@ -95,3 +95,21 @@ func TestSecretsAreNeverPrinted(t *testing.T) {
 		t.Error("usage does not document CIS_CLOUDAPI_APP_SECRET")
 	}
 }
+
+func TestWhatsAppSettings(t *testing.T) {
+	out, err := runCmd(t, nil, "", "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"CIS_WHATSAPP", "CIS_WHATSAPP_VERSION", "CIS_WHATSAPP_DEBOUNCE", "CIS_CLOUDAPI_APP_SECRET", "CIS_GRAPH_URL", "pair", "loadtest"} {
+		if !strings.Contains(out, v) {
+			t.Errorf("cis help does not mention %s", v)
+		}
+	}
+	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db")}
+	for _, args := range [][]string{{"--whatsapp-per-minute", "0"}, {"--whatsapp-version", "vieja"}} {
+		if _, err := runCmd(t, env, "", append([]string{"serve", "--whatsapp"}, args...)...); err == nil {
+			t.Errorf("serve %v was accepted", args)
+		}
+	}
+}

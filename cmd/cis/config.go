@@ -42,6 +42,13 @@ type Config struct {
 	CloudAccessToken string
 	GraphURL         string
 
+	// Linked-device (whatsmeow) channel.
+	WhatsApp          bool
+	WhatsAppVersion   string
+	WhatsAppDebounce  time.Duration
+	WhatsAppLateAfter time.Duration
+	WhatsAppPerMinute float64
+
 	envErrs []error
 	secrets []secretFlag
 	getenv  func(string) string
@@ -82,6 +89,11 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
+	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
+	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
+	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
+	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
+	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
 	return fs, c
 }
 
@@ -160,6 +172,9 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 
 // validateChannels checks that a channel's settings come together.
 func (c *Config) validateChannels() error {
+	if c.WhatsAppDebounce < 0 || c.WhatsAppPerMinute < 1 {
+		return errors.New("--whatsapp-debounce (CIS_WHATSAPP_DEBOUNCE) must not be negative and --whatsapp-per-minute (CIS_WHATSAPP_PER_MINUTE) at least 1")
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -172,6 +187,11 @@ func (c *Config) validateChannels() error {
 			"(CIS_CLOUDAPI_APP_SECRET, CIS_CLOUDAPI_VERIFY_TOKEN, CIS_CLOUDAPI_ACCESS_TOKEN) go together")
 	}
 	return nil
+}
+
+func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {
+	return bot.WhatsAppConfig{Debounce: c.WhatsAppDebounce, LateAfter: c.WhatsAppLateAfter, Apology: apology,
+		PerMinute: max(1, int(c.WhatsAppPerMinute))}
 }
 
 // cloudEnabled reports whether the Cloud API channel is configured.

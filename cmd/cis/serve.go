@@ -12,6 +12,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
 )
 
 // demoProspects is how many made-up prospects `serve --demo` seeds.
@@ -39,7 +40,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	handler, channels, err := mountChannels(a, c, web, log)
+	handler, channels, err := mountChannels(ctx, a, c, web, log)
 	if err != nil {
 		return err
 	}
@@ -58,9 +59,17 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 // mountChannels puts the configured channels in front of the dashboard:
 // the Cloud API webhook at /webhook/whatsapp, everything else to web. It
 // returns the HTTP handler and the channels' background loops.
-func mountChannels(a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
+func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
+	var parts []func(context.Context) error
+	if c.WhatsApp {
+		p, err := linkedDevice(ctx, a, c, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, p...)
+	}
 	if !c.cloudEnabled() {
-		return web, nil, nil
+		return web, parts, nil
 	}
 	cfg := c.cloudConfig()
 	cfg.Crash = crashHook(c.getenv)
@@ -72,7 +81,46 @@ func mountChannels(a *app, c *Config, web http.Handler, log *slog.Logger) (http.
 	mux.Handle("/webhook/whatsapp", cloud)
 	mux.Handle("/", web)
 	log.Info("channel enabled", "channel", bot.CloudChannel, "webhook", "/webhook/whatsapp")
-	return mux, []func(context.Context) error{cloud.Run}, nil
+	return mux, append(parts, cloud.Run), nil
+}
+
+// linkedDevice wires the whatsmeow channel: the device store on the same
+// file (its own handle), the client, the channel's sender, and the
+// connection, which lasts until ctx ends.
+func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]func(context.Context) error, error) {
+	if err := bot.SetWhatsAppVersion(c.WhatsAppVersion); err != nil {
+		return nil, fmt.Errorf("--whatsapp-version (CIS_WHATSAPP_VERSION): %w", err)
+	}
+	db, err := store.DeviceDB(c.DBPath, c.storeOptions(log))
+	if err != nil {
+		return nil, err
+	}
+	cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.whatsapp = wa
+	if cli.Store.ID == nil {
+		log.Warn("whatsapp device not paired: run cis pair (or scan the QR the dashboard shows)")
+	}
+	connect := func(ctx context.Context) error {
+		defer db.Close()
+		if err := wa.Connect(ctx, cli); err != nil {
+			// The rest of the service keeps running; whatsmeow retries
+			// retryable failures itself and the state says what happened.
+			log.Error("whatsapp connect failed", "err", err)
+		}
+		<-ctx.Done()
+		cli.Disconnect()
+		return nil
+	}
+	return []func(context.Context) error{wa.Run, connect}, nil
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully. The
