@@ -519,3 +519,48 @@ func TestNewCloudAPIRequiresSecrets(t *testing.T) {
 		t.Error("unexpected error kind")
 	}
 }
+
+// TestWebhookDatabaseLockedIs503 holds the write lock from another
+// connection (RELIABILITY F9): the webhook answers 503 so that Meta
+// redelivers, and once the lock is gone the redelivery is stored once.
+func TestWebhookDatabaseLockedIs503(t *testing.T) {
+	e := newCloudEnv(t, nil)
+	e.h.st.Close()
+	st, err := store.Open(context.Background(), e.h.path, store.Options{Now: e.h.clock.Now, BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b, err := New(Deps{Store: st, Flow: e.h.bot.flow, Now: e.h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := NewCloudAPI(b, st, CloudConfig{AppSecret: testSecret, VerifyToken: testVerify, AccessToken: "a", GraphURL: "http://127.0.0.1:1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cloud)
+	defer srv.Close()
+	e.srv = srv
+
+	other, err := store.DeviceDB(e.h.path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.Begin() // BEGIN IMMEDIATE: the write lock, held
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fixture(t, "text.json")
+	if got := e.postSigned(t, body); got != http.StatusServiceUnavailable {
+		t.Errorf("status with the database locked = %d; want 503", got)
+	}
+	lock.Rollback()
+	if got := e.postSigned(t, body); got != 200 {
+		t.Fatalf("redelivery after the lock: status %d", got)
+	}
+	if a, err := st.Audit(context.Background(), CloudChannel); err != nil || a.Inbound != 1 {
+		t.Errorf("audit = %+v, %v; want the message stored once", a, err)
+	}
+}

@@ -138,6 +138,8 @@ type waStore interface {
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
 	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
+	LinkLID(ctx context.Context, phone, lid string) error
+	PhoneForLID(ctx context.Context, lid string) (string, error)
 }
 
 var _ waStore = (*store.Store)(nil)
@@ -213,6 +215,13 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
 	}
+	if lid := e.Info.Sender; lid.Server == types.HiddenUserServer && strings.HasPrefix(from, "+") {
+		// One contact per person: remember the LID, for messages that
+		// later come by LID alone while whatsmeow knows no mapping.
+		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
+			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", err)
+		}
+	}
 	if handled {
 		w.mu.Lock()
 		w.lastIn[from] = w.now()
@@ -238,6 +247,13 @@ func (w *WhatsApp) resolve(sender types.JID) (string, error) {
 			if !pn.IsEmpty() {
 				return "+" + pn.User, nil
 			}
+		}
+		phone, err := w.store.PhoneForLID(w.runCtx(), sender.User)
+		if err != nil {
+			return "", err
+		}
+		if phone != "" {
+			return phone, nil
 		}
 		return "lid:" + sender.User, nil
 	}

@@ -288,6 +288,15 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	if v.State.Stage != flow.StageName {
 		t.Errorf("LID and phone messages did not share one conversation: at %s", v.State.Stage)
 	}
+	// whatsmeow forgets the mapping (it can stay unknown): the LID seen
+	// with the phone before still reaches the same contact.
+	e.wa.Attach(e.client, fakeLIDs{}, agencyNumber)
+	e.wa.HandleEvent(with(waText("L2b", "me llamo Ana", fixtureStart.Add(2*time.Minute)), func(ev *events.Message) {
+		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
+	}))
+	if v, err := e.h.st.Conversation(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN); err != nil || v.State.Stage != flow.StageCity {
+		t.Errorf("LID-only message after the mapping was lost: %v at %s; want the phone's conversation at city", err, v.State.Stage)
+	}
 	// No mapping: the LID itself is the contact key.
 	e.wa.HandleEvent(with(waText("L3", "hola", fixtureStart), func(ev *events.Message) {
 		other := types.NewJID("999999999999999", types.HiddenUserServer)

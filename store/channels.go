@@ -218,3 +218,35 @@ func (s *Store) MarkUnconfirmed(ctx context.Context, id int64, reason string) er
 	}
 	return nil
 }
+
+const (
+	linkLIDQuery     = `UPDATE OR IGNORE contacts SET lid = ? WHERE phone = ? AND lid IS NULL`
+	phoneForLIDQuery = `SELECT phone FROM contacts WHERE lid = ?`
+)
+
+// LinkLID records that WhatsApp's hidden user id lid belongs to the contact
+// with phone, so that a later message addressed only by the LID reaches the
+// same contact and conversation. A LID already linked elsewhere is left alone.
+func (s *Store) LinkLID(ctx context.Context, phone, lid string) error {
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, linkLIDQuery, lid, phone)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("link lid: %w", err)
+	}
+	return nil
+}
+
+// PhoneForLID returns the phone of the contact linked to lid, "" when none.
+func (s *Store) PhoneForLID(ctx context.Context, lid string) (string, error) {
+	var phone string
+	err := s.ro.QueryRowContext(ctx, phoneForLIDQuery, lid).Scan(&phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("phone for lid: %w", err)
+	}
+	return phone, nil
+}
