@@ -55,6 +55,7 @@ type cloudStore interface {
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
+	FailReply(ctx context.Context, id int64, reason string) error
 }
 
 var _ cloudStore = (*store.Store)(nil)
@@ -412,7 +413,9 @@ func (c *CloudAPI) recordFailure(ctx context.Context, f sendFailure) error {
 	}
 	c.log.Warn("send failed", "channel", CloudChannel, "outbox_id", f.o.ID, "attempt", f.o.Attempts+1, "err", f.err)
 	if errors.Is(f.err, ErrPermanent) || f.o.Attempts+1 >= maxAttempts {
-		return c.store.MarkFailed(ctx, f.o.ID, f.err.Error())
+		// The person gets no answer from the bot: the advisor is told
+		// through a reply_failed event on the conversation.
+		return c.store.FailReply(ctx, f.o.ID, f.err.Error())
 	}
 	return c.store.MarkRetry(ctx, f.o.ID, c.now().Add(jittered(backoff(f.o.Attempts), f.o.ID)), f.err.Error())
 }

@@ -455,7 +455,9 @@ func TestCloudSenderRetriesAndFailures(t *testing.T) {
 	if a := e.audit(t); a.Outbox["failed"] == 0 {
 		t.Errorf("outbox = %v; want the late replies failed", a.Outbox)
 	}
-	_ = ctx
+	if n, err := e.h.st.ReplyFailures(ctx, CloudChannel); err != nil || n == 0 {
+		t.Errorf("reply failures told to advisors = %d, %v; want at least one", n, err)
+	}
 }
 
 // TestClaimedRepliesAreNotResent simulates a crash after replies were handed

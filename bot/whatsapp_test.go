@@ -433,3 +433,18 @@ func containsPresence(ps []string, want string) bool {
 	}
 	return false
 }
+
+func TestWhatsAppAdReferralBecomesCampaign(t *testing.T) {
+	e := newWAEnv(t)
+	e.wa.HandleEvent(with(waText("AD2", "", fixtureStart), func(ev *events.Message) {
+		ev.Message = &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{
+			Text: proto.String("Hola, vi el anuncio"),
+			ContextInfo: &waE2E.ContextInfo{ExternalAdReply: &waE2E.ContextInfo_ExternalAdReplyInfo{
+				SourceID: proto.String("120212345678900123"), CtwaClid: proto.String("clid-2")}},
+		}}
+	}))
+	a, err := e.h.st.Audit(context.Background(), WhatsAppChannel)
+	if err != nil || a.Referrals != 1 || a.Inbound != 1 {
+		t.Errorf("audit = %+v, %v; want the message and its referral stored", a, err)
+	}
+}

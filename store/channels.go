@@ -250,3 +250,47 @@ func (s *Store) PhoneForLID(ctx context.Context, lid string) (string, error) {
 	}
 	return phone, nil
 }
+
+const (
+	failAndTellQuery = `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`
+	// replyFailedEventQuery files the failure on the reply's conversation,
+	// where the advisors' queue reads what needs a person.
+	replyFailedEventQuery = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at)
+		SELECT v.id, o.message_id, 'reply_failed', ?, ? FROM outbox o
+		JOIN conversations v ON v.account_id = o.account_id AND v.contact_id = o.contact_id
+		WHERE o.id = ?`
+)
+
+// FailReply gives up on reply id and records a 'reply_failed' event on its
+// conversation, so that an advisor writes to the person instead (a Cloud API
+// reply outside the 24-hour window, for one). reason must hold no personal data.
+func (s *Store) FailReply(ctx context.Context, id int64, reason string) error {
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, failAndTellQuery, reason, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // not pending any more: nothing to tell
+		}
+		_, err = tx.ExecContext(ctx, replyFailedEventQuery, reason, now, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("fail reply %d: %w", id, err)
+	}
+	return nil
+}
+
+// ReplyFailures counts 'reply_failed' events on channel's conversations.
+func (s *Store) ReplyFailures(ctx context.Context, channel string) (int, error) {
+	var n int
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversation_events e
+		JOIN conversations v ON v.id = e.conversation_id JOIN accounts a ON a.id = v.account_id
+		WHERE e.kind = 'reply_failed' AND a.channel = ?`, channel).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("reply failures: %w", err)
+	}
+	return n, nil
+}
