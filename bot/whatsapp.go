@@ -137,6 +137,7 @@ type waStore interface {
 	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
+	FailReply(ctx context.Context, id int64, reason string) error
 	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 	LinkLID(ctx context.Context, phone, lid string) error
 	PhoneForLID(ctx context.Context, lid string) (string, error)

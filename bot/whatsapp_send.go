@@ -111,7 +111,7 @@ func (w *WhatsApp) quiet(person string) bool {
 func (w *WhatsApp) sendOne(ctx context.Context, c waClient, o store.Outgoing) (ok bool, err error) {
 	to, err := replyJID(o.To)
 	if err != nil {
-		return false, w.store.MarkFailed(ctx, o.ID, err.Error())
+		return false, w.store.FailReply(ctx, o.ID, err.Error())
 	}
 	if err := w.pace(ctx, o.To); err != nil {
 		return false, nil
@@ -169,7 +169,7 @@ func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) 
 		return err
 	}
 	if o.Attempts+1 >= maxAttempts {
-		return w.store.MarkFailed(ctx, o.ID, err.Error())
+		return w.store.FailReply(ctx, o.ID, err.Error()) // the advisor is told
 	}
 	return w.store.MarkRetry(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), err.Error())
 }
