@@ -113,3 +113,16 @@ func TestWhatsAppSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvisorsSetting(t *testing.T) {
+	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_ADVISORS": "Ana=3001112233"}
+	if _, err := runCmd(t, env, "", "serve"); err == nil || !strings.Contains(err.Error(), "CIS_ADVISORS") {
+		t.Errorf("err = %v; want a bad advisor entry named", err)
+	}
+	env["CIS_ADVISORS"] = "Ana=+573001112233, Beto=+573004445566"
+	env["CIS_ADDR"], env["CIS_LOG_LEVEL"] = "127.0.0.1:0", "error"
+	base := startServe(t, env)
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d with advisors set", code)
+	}
+}

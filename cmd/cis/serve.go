@@ -40,6 +40,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := setAdvisors(ctx, a, c); err != nil {
+		return err
+	}
 	handler, channels, err := mountChannels(ctx, a, c, web, log)
 	if err != nil {
 		return err
@@ -120,7 +123,20 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 		cli.Disconnect()
 		return nil
 	}
-	return []func(context.Context) error{wa.Run, connect}, nil
+	parts := []func(context.Context) error{wa.Run, connect}
+	if c.Advisors != "" {
+		loc, err := time.LoadLocation("America/Bogota")
+		if err != nil {
+			return nil, err
+		}
+		n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
+			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: loc}, log.With("component", "advisors"))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
+	}
+	return parts, nil
 }
 
 // serveHTTP serves h on ln until ctx ends, then shuts down gracefully. The
@@ -191,4 +207,20 @@ func runAll(ctx context.Context, parts ...func(context.Context) error) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// setAdvisors makes --advisors the active advisors. Leads are assigned in
+// turn even without a WhatsApp channel; their notifications then wait.
+func setAdvisors(ctx context.Context, a *app, c *Config) error {
+	as, err := c.advisors()
+	if err != nil || as == nil {
+		return err
+	}
+	if err := a.store.SetAdvisors(ctx, as); err != nil {
+		return err
+	}
+	if !c.WhatsApp {
+		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
+	}
+	return nil
 }
