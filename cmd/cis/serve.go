@@ -114,14 +114,25 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	}
 	connect := func(ctx context.Context) error {
 		defer db.Close()
-		if err := wa.Connect(ctx, cli); err != nil {
-			// The rest of the service keeps running; whatsmeow retries
-			// retryable failures itself and the state says what happened.
-			log.Error("whatsapp connect failed", "err", err)
+		updates, stop := wa.Subscribe()
+		defer stop()
+		for {
+			if err := wa.Connect(ctx, cli); err != nil {
+				// The rest of the service keeps running; whatsmeow retries
+				// retryable failures itself and the state says what happened.
+				log.Error("whatsapp connect failed", "err", err)
+			}
+			if !waitLoggedOut(ctx, updates) {
+				cli.Disconnect()
+				return nil
+			}
+			// whatsmeow deleted the device on logout: offer a new pairing
+			// (fresh QR codes in the channel status) with a new device.
+			cli.Disconnect()
+			if cli, err = bot.OpenClient(ctx, db, log.With("component", "whatsmeow")); err != nil {
+				return err
+			}
 		}
-		<-ctx.Done()
-		cli.Disconnect()
-		return nil
 	}
 	parts := []func(context.Context) error{wa.Run, connect}
 	if c.Advisors != "" {
@@ -223,4 +234,18 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
 	}
 	return nil
+}
+
+// waitLoggedOut waits until the channel reports logged_out (true) or ctx ends (false).
+func waitLoggedOut(ctx context.Context, updates <-chan bot.ChannelStatus) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case st := <-updates:
+			if st.State == bot.StateLoggedOut {
+				return true
+			}
+		}
+	}
 }
