@@ -76,8 +76,9 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	sent := 0
 	for _, x := range due {
 		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
-			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", err)
-			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, err.Error()); err != nil {
+			reason := maskPhones(err.Error())
+			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
+			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
 				return sent, err
 			}
 			continue

@@ -93,7 +93,7 @@ func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", fmt.Errorf("graph api: %v: %w", err, errUncertain)
+		return "", fmt.Errorf("graph api: %w: %w", err, errUncertain)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

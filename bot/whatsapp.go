@@ -206,7 +206,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	from, err := w.resolve(sender)
 	if err != nil {
-		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", err)
+		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
 		return false
 	}
 	w.mu.Lock()
@@ -220,7 +220,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		// One contact per person: remember the LID, for messages that
 		// later come by LID alone while whatsmeow knows no mapping.
 		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
-			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", err)
+			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", maskPhones(err.Error()))
 		}
 	}
 	if handled {
@@ -271,7 +271,7 @@ func (w *WhatsApp) markRead(e *events.Message) {
 	ctx, cancel := context.WithTimeout(w.runCtx(), 10*time.Second)
 	defer cancel()
 	if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
-		w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", err)
+		w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
 	}
 }
 

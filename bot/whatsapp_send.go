@@ -161,17 +161,20 @@ func (w *WhatsApp) late(o store.Outgoing) bool {
 // WhatsApp: the row becomes unconfirmed (never sent twice); a
 // not-connected error is known not to have sent and is retried.
 func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
-	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", err)
+	// whatsmeow's errors can name the recipient's JID: mask phone numbers
+	// before the text reaches the log or the outbox row.
+	reason := maskPhones(err.Error())
+	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
 	if errors.Is(err, whatsmeow.ErrMessageTimedOut) {
-		return w.store.MarkUnconfirmed(ctx, o.ID, err.Error())
+		return w.store.MarkUnconfirmed(ctx, o.ID, reason)
 	}
 	if err := w.store.Unclaim(ctx, o.ID); err != nil {
 		return err
 	}
 	if o.Attempts+1 >= maxAttempts {
-		return w.store.FailReply(ctx, o.ID, err.Error()) // the advisor is told
+		return w.store.FailReply(ctx, o.ID, reason) // the advisor is told
 	}
-	return w.store.MarkRetry(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), err.Error())
+	return w.store.MarkRetry(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
 }
 
 // pace waits until person may be written to again and the global budget

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -448,3 +449,33 @@ func TestWhatsAppAdReferralBecomesCampaign(t *testing.T) {
 		t.Errorf("audit = %+v, %v; want the message and its referral stored", a, err)
 	}
 }
+
+// TestWhatsAppSendFailureKeepsPhonesOutOfLogs makes the client fail with an
+// error naming the recipient, as whatsmeow's do, and checks the log.
+func TestWhatsAppSendFailureKeepsPhonesOutOfLogs(t *testing.T) {
+	e := newWAEnv(t)
+	var buf syncBuffer
+	e.wa.log = slog.New(slog.NewJSONHandler(&buf, nil))
+	e.client.fail = fmt.Errorf("no LID found for %s@s.whatsapp.net from server", prospectPN)
+	e.wa.HandleEvent(waText("F1", "hola", fixtureStart))
+	e.h.clock.Add(5 * time.Second)
+	if _, err := e.wa.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "whatsapp send failed") || strings.Contains(out, prospectPN[2:]) {
+		t.Errorf("log = %s; want the failure logged without the phone number", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
