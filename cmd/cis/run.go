@@ -25,7 +25,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
+		"serve":    {"run the service: HTTP (health, Cloud API webhook), the WhatsApp channels configured, idle sweeper; --demo seeds a demo store", serveCmd},
 		"chat":     {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
 		"help":     {"show commands, flags and environment variables", nil},
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
