@@ -562,3 +562,14 @@ func firstName(name string) string {
 	}
 	return name
 }
+
+// Text returns the catalogue text of key in the configured language with
+// args given as name, value pairs, for words the bot sends outside the
+// conversation (the apology for a reply delayed by downtime, advisors'
+// notifications). Unknown keys give "".
+func (m *Machine) Text(key string, args ...string) string {
+	if _, ok := m.msgs[Langs[0]][key]; !ok {
+		return ""
+	}
+	return m.msgs.render(m.cfg.Lang, key, args...).Text
+}

@@ -118,6 +118,18 @@ type Inbound struct {
 	Text     string    //
 	Location *Location // KindLocation only
 	At       time.Time // when the prospect sent it (provider timestamp)
+	Referral *Referral // click-to-WhatsApp ad data, usually on the first message only
+}
+
+// Referral is the ad or post a prospect tapped before writing (WhatsApp's
+// click-to-WhatsApp data). The flow ignores it; store keeps it on the lead
+// as its campaign.
+type Referral struct {
+	SourceType string `json:"source_type,omitempty"` // "ad" or "post"
+	SourceID   string `json:"source_id,omitempty"`
+	SourceURL  string `json:"source_url,omitempty"`
+	Headline   string `json:"headline,omitempty"`
+	CtwaClid   string `json:"ctwa_clid,omitempty"`
 }
 
 // Reply is one message the bot sends back. Key names the catalogue entry so

@@ -106,6 +106,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	if c.messageID, err = res.LastInsertId(); err != nil {
 		return c, false, err
 	}
+	if err := insertReferral(ctx, tx, c, in.Referral, now); err != nil {
+		return c, false, err
+	}
 	if err := loadConversation(ctx, tx, &c); err != nil {
 		return c, false, err
 	}
@@ -219,7 +222,22 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if _, err := tx.ExecContext(ctx, setContactNameQuery, e.Lead.Name, c.contactID); err != nil {
 			return err
 		}
-		return insertLead(ctx, tx, c, *e.Lead, *e.Score, e.Deadline, now)
+		l := *e.Lead
+		if l.Source == "" {
+			src, err := campaignOf(ctx, tx, c.contactID)
+			if err != nil {
+				return err
+			}
+			l.Source = src
+		}
+		leadID, err := insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
+		if err != nil {
+			return err
+		}
+		if _, err := assignLead(ctx, tx, leadID, 0, NotifyAssigned, now); err != nil {
+			return fmt.Errorf("assign lead: %w", err)
+		}
+		return nil
 	case flow.EventOptedOut:
 		if _, err := tx.ExecContext(ctx, setContactOptOutQuery, now, c.contactID); err != nil {
 			return err
@@ -244,15 +262,18 @@ func insertConsent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, k 
 	return err
 }
 
-func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.Score, deadline time.Time, now int64) error {
+func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.Score, deadline time.Time, now int64) (int64, error) {
 	reasons, err := json.Marshal(sc.Reasons)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = tx.ExecContext(ctx, insertLeadQuery, c.id, c.contactID, c.accountID, l.Name,
+	res, err := tx.ExecContext(ctx, insertLeadQuery, c.id, c.contactID, c.accountID, l.Name,
 		l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
 		l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
 		string(sc.Class), sc.Probability, sc.Model, string(reasons),
 		millis(l.StartedAt), millis(l.CompletedAt), millis(deadline), now)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }

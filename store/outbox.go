@@ -15,26 +15,30 @@ type Outgoing struct {
 	Key       string // catalogue key of the reply
 	Body      string
 	Attempts  int
-	InReplyTo string // the inbound message's channel ID
+	InReplyTo string    // the inbound message's channel ID
+	InboundAt time.Time // when the prospect sent that message (Cloud API 24-hour window)
 }
 
 const (
-	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id
+	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
 		JOIN messages m ON m.id = o.message_id
-		WHERE o.status = 'pending' AND o.channel = ? AND o.next_attempt_at <= ?
-		ORDER BY o.id LIMIT ?`
+		WHERE o.status = 'pending' AND o.channel = ?1 AND o.next_attempt_at <= ?2
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.contact_id = o.contact_id AND p.status = 'pending'
+			AND p.id < o.id AND p.next_attempt_at > ?2)
+		ORDER BY o.id LIMIT ?3`
 	markSentQuery  = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'`
 	markRetryQuery = `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`
 	markFailQuery  = `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`
 )
 
 // PendingOutbox returns up to limit replies of one channel that are due, in
-// the order they were queued (so each person gets them in order).
+// the order they were queued (so each person gets them in order). A reply
+// waits while an earlier one to the same person waits for a retry.
 func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
-	rows, err := s.rw.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
+	rows, err := s.ro.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending outbox: %w", err)
 	}
@@ -42,9 +46,11 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 	var out []Outgoing
 	for rows.Next() {
 		var o Outgoing
-		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo); err != nil {
+		var inAt int64
+		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
+		o.InboundAt = fromMillis(inAt)
 		out = append(out, o)
 	}
 	return out, rows.Err()

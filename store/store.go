@@ -39,14 +39,19 @@ type Options struct {
 	Now func() time.Time
 	// Log receives operational messages; default discards them.
 	Log *slog.Logger
+	// Crash, when set, is called at the store's named crash points
+	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
+	// Only the crash test sets it.
+	Crash func(point string)
 }
 
 // Store is the SQLite store. Safe for concurrent use.
 type Store struct {
-	rw  *sql.DB // one connection: SQLite has one writer at a time anyway
-	ro  *sql.DB // pooled readers, WAL lets them run beside the writer
-	now func() time.Time
-	log *slog.Logger
+	rw    *sql.DB // one connection: SQLite has one writer at a time anyway
+	ro    *sql.DB // pooled readers, WAL lets them run beside the writer
+	now   func() time.Time
+	log   *slog.Logger
+	crash func(point string)
 
 	jobs       chan *job     // messages waiting for the writer (batch.go)
 	quit       chan struct{} // closed by Close
@@ -71,7 +76,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()
@@ -98,6 +103,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Crash == nil {
+		o.Crash = func(string) {}
 	}
 	return o
 }
@@ -185,4 +193,19 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping store: %w", err)
 	}
 	return nil
+}
+
+// DeviceDB opens the handle whatsmeow's device store uses on the same file:
+// its own *sql.DB with the writing DSN (foreign keys on, WAL, busy timeout,
+// BEGIN IMMEDIATE), never the app's single writer connection, so that a
+// whatsmeow transaction can never wait on the connection our event handler
+// is waiting for. Small pool: SQLite has one writer anyway.
+func DeviceDB(path string, opt Options) (*sql.DB, error) {
+	opt = opt.withDefaults()
+	db, err := sql.Open("sqlite3", dsn(path, true, opt))
+	if err != nil {
+		return nil, fmt.Errorf("open device store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(2)
+	return db, nil
 }

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
@@ -35,14 +37,42 @@ type Config struct {
 	ServicesFile  string
 	Synchronous   string
 
+	// Cloud API channel: enabled when the app secret is set.
+	CloudAppSecret   string
+	CloudVerifyToken string
+	CloudAccessToken string
+	GraphURL         string
+
+	// Linked-device (whatsmeow) channel.
+	WhatsApp          bool
+	WhatsAppVersion   string
+	WhatsAppDebounce  time.Duration
+	WhatsAppLateAfter time.Duration
+	WhatsAppPerMinute float64
+
+	// Advisors who get completed leads, round robin.
+	Advisors        string
+	AdvisorRemind   time.Duration
+	AdvisorReassign bool
+
 	envErrs []error
+	secrets []secretFlag
+	getenv  func(string) string
+}
+
+// secretFlag is a flag whose environment value must not become its printed
+// default (flag.PrintDefaults would show it in help and usage errors).
+type secretFlag struct {
+	p         *string
+	name, env string
+	getenv    func(string) string
 }
 
 // newFlagSet declares the common flags on a new FlagSet, with defaults read
 // through getenv. Bad environment values are kept and reported by parse.
 func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	c := &Config{}
+	c := &Config{getenv: getenv}
 	def := flow.DefaultConfig(time.UTC)
 	c.str(fs, getenv, &c.DBPath, "db", "CIS_DB", "./cis.db", "SQLite file shared by the app and the WhatsApp device store")
 	c.str(fs, getenv, &c.Addr, "addr", "CIS_ADDR", "127.0.0.1:8080", "HTTP listen address")
@@ -61,7 +91,24 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+	c.secret(fs, getenv, &c.CloudAppSecret, "cloudapi-app-secret", "CIS_CLOUDAPI_APP_SECRET", "Cloud API: Meta app secret that signs webhook deliveries; setting it enables the channel")
+	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
+	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
+	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
+	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
+	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
+	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
+	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
+	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "advisors who get completed leads in turn, as Name=+57300...,Name=+57301... (notified over the linked device)")
+	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
+	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
+	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
 	return fs, c
+}
+
+func (c *Config) secret(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, usage string) {
+	fs.StringVar(p, name, "", usage+" (env "+env+"; never printed)")
+	c.secrets = append(c.secrets, secretFlag{p: p, name: name, env: env, getenv: getenv})
 }
 
 func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, def, usage string) {
@@ -104,6 +151,11 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	for _, sf := range c.secrets {
+		if *sf.p == "" {
+			*sf.p = sf.getenv(sf.env)
+		}
+	}
 	if len(c.envErrs) > 0 {
 		return errors.Join(c.envErrs...)
 	}
@@ -116,7 +168,59 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if _, err := c.logLevel(); err != nil {
 		return err
 	}
+	return c.validateChannels()
+}
+
+// validateChannels checks that a channel's settings come together.
+func (c *Config) validateChannels() error {
+	if c.WhatsAppDebounce < 0 || c.WhatsAppPerMinute < 1 {
+		return errors.New("--whatsapp-debounce (CIS_WHATSAPP_DEBOUNCE) must not be negative and --whatsapp-per-minute (CIS_WHATSAPP_PER_MINUTE) at least 1")
+	}
+	if _, err := c.advisors(); err != nil {
+		return err
+	}
+	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
+	set := 0
+	for _, v := range cloud {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 0 && set != len(cloud) {
+		return errors.New("Cloud API: --cloudapi-app-secret, --cloudapi-verify-token and --cloudapi-access-token " +
+			"(CIS_CLOUDAPI_APP_SECRET, CIS_CLOUDAPI_VERIFY_TOKEN, CIS_CLOUDAPI_ACCESS_TOKEN) go together")
+	}
 	return nil
+}
+
+func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {
+	return bot.WhatsAppConfig{Debounce: c.WhatsAppDebounce, LateAfter: c.WhatsAppLateAfter, Apology: apology,
+		PerMinute: max(1, int(c.WhatsAppPerMinute))}
+}
+
+// advisors reads --advisors: "Name=+57300...,Name=+57301...".
+func (c *Config) advisors() ([]store.Advisor, error) {
+	if strings.TrimSpace(c.Advisors) == "" {
+		return nil, nil
+	}
+	var out []store.Advisor
+	for i, part := range strings.Split(c.Advisors, ",") {
+		name, phone, ok := strings.Cut(strings.TrimSpace(part), "=")
+		name, phone = strings.TrimSpace(name), strings.TrimSpace(phone)
+		if !ok || name == "" || len(phone) < 8 || phone[0] != '+' || strings.Trim(phone[1:], "0123456789") != "" {
+			return nil, fmt.Errorf("--advisors (CIS_ADVISORS) entry %d: want Name=+<country code and number>", i+1)
+		}
+		out = append(out, store.Advisor{Name: name, Phone: phone})
+	}
+	return out, nil
+}
+
+// cloudEnabled reports whether the Cloud API channel is configured.
+func (c *Config) cloudEnabled() bool { return c.CloudAppSecret != "" }
+
+func (c *Config) cloudConfig() bot.CloudConfig {
+	return bot.CloudConfig{AppSecret: c.CloudAppSecret, VerifyToken: c.CloudVerifyToken,
+		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL}
 }
 
 // flowConfig builds the conversation settings; errors name the flag.
@@ -166,5 +270,5 @@ func (c *Config) logLevel() (slog.Level, error) {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log}
+	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv)}
 }

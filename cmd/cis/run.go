@@ -25,10 +25,12 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve": {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
-		"chat":  {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
-		"users": {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
-		"help":  {"show commands, flags and environment variables", nil},
+		"serve":    {"run the service: dashboard, web chat, Cloud API webhook, the WhatsApp channels configured, idle sweeper; --demo seeds a demo store", serveCmd},
+		"chat":     {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
+		"users":    {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
+		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
+		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
+		"help":     {"show commands, flags and environment variables", nil},
 	}
 }
 
@@ -67,5 +69,8 @@ func printHelp(w io.Writer) {
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
 cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
-cis serve flags: --demo (seed a demo store the first time)`))
+cis serve flags: --demo (seed a demo store the first time)
+cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
+cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
+  without --target the real server runs in-process on a temporary store with a fake Graph API)`))
 }

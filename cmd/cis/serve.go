@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
 )
 
 // demoProspects is how many made-up prospects `serve --demo` seeds.
@@ -45,15 +48,131 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := setAdvisors(ctx, a, c); err != nil {
+		return err
+	}
+	handler, channels, err := mountChannels(ctx, a, c, web, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
-	return runAll(ctx,
-		func(ctx context.Context) error { return web.Serve(ctx, ln) },
+	parts := append(channels,
+		func(ctx context.Context) error { return serveHTTP(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 	)
+	return runAll(ctx, parts...)
+}
+
+// mountChannels puts the configured channels in front of the dashboard:
+// the Cloud API webhook at /webhook/whatsapp, everything else to web. It
+// returns the HTTP handler and the channels' background loops.
+func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
+	var parts []func(context.Context) error
+	if c.WhatsApp {
+		p, err := linkedDevice(ctx, a, c, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, p...)
+	}
+	if !c.cloudEnabled() {
+		return web, parts, nil
+	}
+	cfg := c.cloudConfig()
+	cfg.Crash = crashHook(c.getenv)
+	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhook/whatsapp", cloud)
+	mux.Handle("/", web)
+	log.Info("channel enabled", "channel", bot.CloudChannel, "webhook", "/webhook/whatsapp")
+	return mux, append(parts, cloud.Run), nil
+}
+
+// linkedDevice wires the whatsmeow channel: the device store on the same
+// file (its own handle), the client, the channel's sender, and the
+// connection, which lasts until ctx ends.
+func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]func(context.Context) error, error) {
+	if err := bot.SetWhatsAppVersion(c.WhatsAppVersion); err != nil {
+		return nil, fmt.Errorf("--whatsapp-version (CIS_WHATSAPP_VERSION): %w", err)
+	}
+	db, err := store.DeviceDB(c.DBPath, c.storeOptions(log))
+	if err != nil {
+		return nil, err
+	}
+	cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.whatsapp = wa
+	if cli.Store.ID == nil {
+		log.Warn("whatsapp device not paired: run cis pair (or scan the QR the dashboard shows)")
+	}
+	connect := func(ctx context.Context) error {
+		defer db.Close()
+		updates, stop := wa.Subscribe()
+		defer stop()
+		for {
+			if err := wa.Connect(ctx, cli); err != nil {
+				// The rest of the service keeps running; whatsmeow retries
+				// retryable failures itself and the state says what happened.
+				log.Error("whatsapp connect failed", "err", err)
+			}
+			if !waitLoggedOut(ctx, updates) {
+				cli.Disconnect()
+				return nil
+			}
+			// whatsmeow deleted the device on logout: offer a new pairing
+			// (fresh QR codes in the channel status) with a new device.
+			cli.Disconnect()
+			if cli, err = bot.OpenClient(ctx, db, log.With("component", "whatsmeow")); err != nil {
+				return err
+			}
+		}
+	}
+	parts := []func(context.Context) error{wa.Run, connect}
+	if c.Advisors != "" {
+		loc, err := time.LoadLocation("America/Bogota")
+		if err != nil {
+			return nil, err
+		}
+		n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
+			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: loc}, log.With("component", "advisors"))
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
+	}
+	return parts, nil
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully. The
+// timeouts cut slow clients (RELIABILITY W3).
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
 }
 
 // seedDemo fills an empty store with demo conversations; a store that
@@ -122,4 +241,34 @@ func runAll(ctx context.Context, parts ...func(context.Context) error) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// setAdvisors makes --advisors the active advisors. Leads are assigned in
+// turn even without a WhatsApp channel; their notifications then wait.
+func setAdvisors(ctx context.Context, a *app, c *Config) error {
+	as, err := c.advisors()
+	if err != nil || as == nil {
+		return err
+	}
+	if err := a.store.SetAdvisors(ctx, as); err != nil {
+		return err
+	}
+	if !c.WhatsApp {
+		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
+	}
+	return nil
+}
+
+// waitLoggedOut waits until the channel reports logged_out (true) or ctx ends (false).
+func waitLoggedOut(ctx context.Context, updates <-chan bot.ChannelStatus) bool {
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case st := <-updates:
+			if st.State == bot.StateLoggedOut {
+				return true
+			}
+		}
+	}
 }

@@ -20,6 +20,9 @@ type app struct {
 	store   *store.Store
 	machine *flow.Machine
 	bot     *bot.Bot
+	// whatsapp is the linked-device channel when enabled; its Status and
+	// Subscribe are for the dashboard's pairing page.
+	whatsapp *bot.WhatsApp
 }
 
 func newLogger(c *Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cis-agencia/cis/store"
+)
+
+// noticeStore is the part of *store.Store the advisor notifier uses.
+type noticeStore interface {
+	SweepDeadlines(ctx context.Context, before time.Duration, reassign bool) (reminders, reassigned int, err error)
+	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
+	NotificationSent(ctx context.Context, id int64) error
+	NotificationFailed(ctx context.Context, id int64, maxAttempts int, reason string) error
+}
+
+var _ noticeStore = (*store.Store)(nil)
+
+// NotifierConfig tunes advisor notifications.
+type NotifierConfig struct {
+	RemindBefore time.Duration                           // reminder this long before an uncontacted lead's deadline; default 10 min
+	Reassign     bool                                    // a missed deadline moves the lead to the next advisor
+	Text         func(key string, args ...string) string // the catalogue (flow.Machine.Text)
+	Loc          *time.Location                          // time zone of the deadline shown; default UTC
+}
+
+// Notifier tells advisors about their leads over WhatsApp: the assignment
+// (round robin, decided in the lead's own transaction), a reminder before
+// the deadline of a lead still uncontacted, and a reassignment when the
+// deadline passed. Each notification is queued once in the store, so a
+// repeated sweep never notifies twice.
+type Notifier struct {
+	cfg   NotifierConfig
+	store noticeStore
+	send  func(ctx context.Context, phone, text string) error
+	log   *slog.Logger
+}
+
+// NewNotifier returns a notifier that sends through send.
+func NewNotifier(st noticeStore, send func(ctx context.Context, phone, text string) error, cfg NotifierConfig, log *slog.Logger) (*Notifier, error) {
+	if st == nil || send == nil || cfg.Text == nil {
+		return nil, errors.New("notifier: store, sender and catalogue are required")
+	}
+	if cfg.RemindBefore == 0 {
+		cfg.RemindBefore = 10 * time.Minute
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.UTC
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{cfg: cfg, store: st, send: send, log: log}, nil
+}
+
+// Once sweeps the deadlines and sends what is due; it returns how many
+// notifications went out.
+func (n *Notifier) Once(ctx context.Context) (int, error) {
+	r, m, err := n.store.SweepDeadlines(ctx, n.cfg.RemindBefore, n.cfg.Reassign)
+	if err != nil {
+		return 0, err
+	}
+	if r+m > 0 {
+		n.log.Info("lead deadlines swept", "reminders", r, "reassigned", m)
+	}
+	due, err := n.store.PendingNotifications(ctx, 50)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, x := range due {
+		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
+			reason := maskPhones(err.Error())
+			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
+			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		if err := n.store.NotificationSent(ctx, x.ID); err != nil {
+			return sent, err
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+func (n *Notifier) text(x store.Notification) string {
+	l := x.Lead.Lead
+	return n.cfg.Text("advisor_"+x.Kind, "advisor", x.Advisor.Name, "name", l.Name, "class", string(x.Lead.Score.Class),
+		"city", l.City.Name, "service", l.Service, "deadline", x.Lead.DeadlineAt.In(n.cfg.Loc).Format("15:04 02/01"))
+}
+
+// Run calls Once every interval until ctx ends.
+func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if _, err := n.Once(ctx); err != nil && ctx.Err() == nil {
+			n.log.Error("advisor notifications failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Notify sends text to an advisor (the agency's own staff, configured by
+// the operator: not a stranger) through the linked device, paced with the
+// replies.
+func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
+	w.mu.Lock()
+	c, stopped := w.client, w.stopSend
+	w.mu.Unlock()
+	if c == nil || stopped || !c.IsConnected() || !c.IsLoggedIn() {
+		return errNotConnected
+	}
+	to, err := replyJID(phone)
+	if err != nil {
+		return err
+	}
+	if err := w.pace(ctx, phone); err != nil {
+		return err
+	}
+	if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)}); err != nil {
+		return err
+	}
+	w.recordSent(phone)
+	return nil
+}

@@ -1,0 +1,433 @@
+package bot
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// CloudChannel is the channel name of the WhatsApp Business Cloud API.
+const CloudChannel = "cloudapi"
+
+// Defaults of CloudConfig.
+const (
+	DefaultGraphURL     = "https://graph.facebook.com/v23.0"
+	DefaultWebhookLimit = 1 << 20 // Meta's deliveries are a few KB; 1 MiB leaves room for batches
+)
+
+// CloudConfig configures the Cloud API channel.
+type CloudConfig struct {
+	AppSecret   string        // signs every webhook POST (X-Hub-Signature-256); required
+	VerifyToken string        // answers Meta's verification GET; required
+	AccessToken string        // bearer token for sending; required
+	GraphURL    string        // base URL of the Graph API; default DefaultGraphURL (tests use a fake)
+	MaxBody     int64         // webhook body limit in bytes; default DefaultWebhookLimit
+	Workers     int           // replies sent at once (to different people); default 16
+	Poll        time.Duration // how often the outbox is checked when nothing wakes the sender; default 200ms
+	HTTP        *http.Client  // default: a client with a 15 s timeout
+	// Crash, when set, is called at the named crash points (see
+	// docs/reliability.md). Only the crash test sets it.
+	Crash func(point string)
+}
+
+// cloudStore is the part of *store.Store the Cloud API channel uses besides
+// what Bot uses.
+type cloudStore interface {
+	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
+	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
+	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
+	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
+	MarkSentMany(ctx context.Context, sent []store.Sent) error
+	Unclaim(ctx context.Context, id int64) error
+	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	MarkFailed(ctx context.Context, id int64, reason string) error
+	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
+	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
+	FailReply(ctx context.Context, id int64, reason string) error
+}
+
+var _ cloudStore = (*store.Store)(nil)
+
+// CloudAPI is the official WhatsApp Business Cloud API channel: an
+// http.Handler for Meta's webhook and a sender that drains the outbox to the
+// Graph API. Safe for concurrent use.
+type CloudAPI struct {
+	cfg   CloudConfig
+	bot   *Bot
+	store cloudStore
+	log   *slog.Logger
+	now   func() time.Time
+	wake  chan struct{}
+}
+
+// NewCloudAPI checks cfg and returns the channel.
+func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*CloudAPI, error) {
+	if b == nil || st == nil {
+		return nil, errors.New("cloud api: bot and store are required")
+	}
+	if cfg.AppSecret == "" || cfg.VerifyToken == "" || cfg.AccessToken == "" {
+		return nil, errors.New("cloud api: app secret, verify token and access token are required")
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = DefaultGraphURL
+	}
+	cfg.GraphURL = strings.TrimRight(cfg.GraphURL, "/")
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultWebhookLimit
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 200 * time.Millisecond
+	}
+	if cfg.HTTP == nil {
+		// One idle connection per worker: the default two per host would
+		// open and close connections under load.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers
+		cfg.HTTP = &http.Client{Timeout: 15 * time.Second, Transport: t}
+	}
+	if cfg.Crash == nil {
+		cfg.Crash = func(string) {}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}, nil
+}
+
+// ServeHTTP answers Meta's webhook: GET verifies the subscription, POST
+// delivers messages and statuses.
+func (c *CloudAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		c.verify(w, r)
+	case http.MethodPost:
+		c.deliver(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// maxChallenge bounds the echoed hub.challenge (RELIABILITY W5).
+const maxChallenge = 256
+
+// verify answers the subscription check: the challenge, as plain text, only
+// when mode and token match.
+func (c *CloudAPI) verify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	challenge := q.Get("hub.challenge")
+	if challenge == "" || len(challenge) > maxChallenge {
+		http.Error(w, "bad challenge", http.StatusBadRequest)
+		return
+	}
+	token := q.Get("hub.verify_token")
+	if q.Get("hub.mode") != "subscribe" || !hmac.Equal([]byte(token), []byte(c.cfg.VerifyToken)) {
+		c.log.Warn("webhook verification refused")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	io.WriteString(w, challenge)
+}
+
+// deliver handles one POST. The answer is 200 only once everything in it is
+// committed; a store failure answers 503 so that Meta delivers it again
+// (what was already stored is then a no-op).
+func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.log.Warn("webhook body too large", "limit", c.cfg.MaxBody)
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return
+	}
+	if !validSignature(c.cfg.AppSecret, r.Header.Get("X-Hub-Signature-256"), body) {
+		c.log.Warn("webhook signature refused", "has_header", r.Header.Get("X-Hub-Signature-256") != "")
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	ctx := r.Context()
+	d, err := parseDelivery(body)
+	if err != nil {
+		if err := c.store.DeadLetter(ctx, CloudChannel, err.Error(), body); err != nil {
+			c.log.Error("dead letter not stored", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		c.log.Warn("webhook body dead-lettered", "reason", err.Error())
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err := c.receiveAll(ctx, d.messages); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
+		c.log.Error("statuses not stored", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	c.cfg.Crash("webhook-before-ack")
+	w.WriteHeader(http.StatusOK)
+	if len(d.messages) > 0 {
+		c.Wake()
+	}
+}
+
+// receiveAll hands the messages to the bot: one person's in the order of the
+// delivery, different people at the same time (their commits share one
+// transaction under load).
+func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
+	if len(msgs) == 1 {
+		_, err := c.bot.Receive(ctx, msgs[0])
+		return err
+	}
+	var byFrom [][]flow.Inbound
+	idx := map[string]int{}
+	for _, m := range msgs {
+		i, ok := idx[m.From]
+		if !ok {
+			i = len(byFrom)
+			idx[m.From] = i
+			byFrom = append(byFrom, nil)
+		}
+		byFrom[i] = append(byFrom[i], m)
+	}
+	errs := make([]error, len(byFrom))
+	var wg sync.WaitGroup
+	for i, ms := range byFrom {
+		wg.Go(func() {
+			for _, m := range ms {
+				if _, err := c.bot.Receive(ctx, m); err != nil {
+					errs[i] = err
+					return // later messages of this person wait for the redelivery, in order
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// validSignature checks header ("sha256=<hex>") against the HMAC-SHA256 of
+// the raw body, in constant time. Hex case does not matter.
+func validSignature(secret, header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || secret == "" {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(got, mac.Sum(nil))
+}
+
+// Sign returns the X-Hub-Signature-256 value Meta would send for body. The
+// load and crash tests sign their deliveries with it.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Wake tells the sender that replies may be waiting.
+func (c *CloudAPI) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends queued replies until ctx ends. Rows a previous process had
+// handed to the Graph API without recording the answer are first marked
+// unconfirmed and not sent again (docs/reliability.md).
+func (c *CloudAPI) Run(ctx context.Context) error {
+	if n, err := c.store.ReleaseOrphans(ctx, CloudChannel, c.now().Add(time.Millisecond)); err != nil {
+		return err
+	} else if n > 0 {
+		c.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
+	}
+	tick := time.NewTicker(c.cfg.Poll)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := c.Flush(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				c.log.Error("outbox flush failed", "err", err)
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// flushLimit is how many replies one Flush takes from the outbox.
+const flushLimit = 512
+
+// Flush sends the due replies once and returns how many it handled (sent or
+// failed). Each person's replies go in queue order, one at a time; different
+// people's go in parallel.
+func (c *CloudAPI) Flush(ctx context.Context) (int, error) {
+	pending, err := c.store.PendingOutbox(ctx, CloudChannel, flushLimit)
+	if err != nil || len(pending) == 0 {
+		return 0, err
+	}
+	ids := make([]int64, len(pending))
+	for i, o := range pending {
+		ids[i] = o.ID
+	}
+	claimed, err := c.store.ClaimOutbox(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	ok := make(map[int64]bool, len(claimed))
+	for _, id := range claimed {
+		ok[id] = true
+	}
+	var queues [][]store.Outgoing
+	idx := map[string]int{}
+	for _, o := range pending {
+		if !ok[o.ID] {
+			continue
+		}
+		i, seen := idx[o.To]
+		if !seen {
+			i = len(queues)
+			idx[o.To] = i
+			queues = append(queues, nil)
+		}
+		queues[i] = append(queues[i], o)
+	}
+	c.cfg.Crash("send-after-claim")
+
+	var (
+		mu     sync.Mutex
+		sent   []store.Sent
+		failed []sendFailure
+	)
+	work := make(chan []store.Outgoing)
+	var wg sync.WaitGroup
+	for range min(c.cfg.Workers, len(queues)) {
+		wg.Go(func() {
+			for q := range work {
+				s, f := c.sendQueue(ctx, q)
+				mu.Lock()
+				sent = append(sent, s...)
+				failed = append(failed, f...)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, q := range queues {
+		work <- q
+	}
+	close(work)
+	wg.Wait()
+
+	if len(sent) > 0 {
+		c.cfg.Crash("send-after-post")
+	}
+	// What the provider answered is recorded even when ctx ends now: a row
+	// left claimed would not be sent again after a restart.
+	wctx := context.WithoutCancel(ctx)
+	if err := c.store.MarkSentMany(wctx, sent); err != nil {
+		return 0, err
+	}
+	for _, f := range failed {
+		if err := c.recordFailure(wctx, f); err != nil {
+			return 0, err
+		}
+	}
+	return len(sent) + len(failed), nil
+}
+
+type sendFailure struct {
+	o       store.Outgoing
+	err     error
+	skipped bool // not attempted: an earlier reply to the same person failed
+}
+
+// sendQueue sends one person's replies in order and stops at the first
+// failure, so that a later reply never overtakes an earlier one.
+func (c *CloudAPI) sendQueue(ctx context.Context, q []store.Outgoing) (sent []store.Sent, failed []sendFailure) {
+	for i, o := range q {
+		ext, err := c.Send(ctx, o)
+		if err != nil {
+			failed = append(failed, sendFailure{o: o, err: err})
+			for _, rest := range q[i+1:] {
+				failed = append(failed, sendFailure{o: rest, skipped: true})
+			}
+			return sent, failed
+		}
+		sent = append(sent, store.Sent{ID: o.ID, ExtID: ext})
+	}
+	return sent, nil
+}
+
+// recordFailure puts a claimed row back: due again later, or failed for good.
+// A failure whose outcome is unknown is marked unconfirmed, never resent.
+func (c *CloudAPI) recordFailure(ctx context.Context, f sendFailure) error {
+	if errors.Is(f.err, errUncertain) {
+		c.log.Warn("send outcome unknown; not resent", "channel", CloudChannel, "outbox_id", f.o.ID, "err", f.err)
+		return c.store.MarkUnconfirmed(ctx, f.o.ID, f.err.Error())
+	}
+	if err := c.store.Unclaim(ctx, f.o.ID); err != nil {
+		return err
+	}
+	if f.skipped {
+		return nil
+	}
+	c.log.Warn("send failed", "channel", CloudChannel, "outbox_id", f.o.ID, "attempt", f.o.Attempts+1, "err", f.err)
+	if errors.Is(f.err, ErrPermanent) || f.o.Attempts+1 >= maxAttempts {
+		// The person gets no answer from the bot: the advisor is told
+		// through a reply_failed event on the conversation.
+		return c.store.FailReply(ctx, f.o.ID, f.err.Error())
+	}
+	return c.store.MarkRetry(ctx, f.o.ID, c.now().Add(jittered(backoff(f.o.Attempts), f.o.ID)), f.err.Error())
+}
+
+// jittered spreads retries of many rows over the second half of d, so that a
+// recovering provider is not hit by all of them at once. It is derived from
+// the row id: deterministic, no global rand.
+func jittered(d time.Duration, id int64) time.Duration {
+	h := uint64(id) * 0x9E3779B97F4A7C15
+	return d/2 + time.Duration(h%uint64(d/2+1))
+}
+
+// errOutsideWindow is returned for a reply due more than 24 hours after the
+// message it answers: the Cloud API then accepts only approved templates.
+var errOutsideWindow = fmt.Errorf("outside the 24-hour customer service window: %w", ErrPermanent)

@@ -1,0 +1,246 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// The Cloud API webhook payload (Meta's "messages" field), only the parts
+// the bot reads. One delivery may hold several entries, changes, messages
+// and statuses.
+type cloudPayload struct {
+	Object string `json:"object"`
+	Entry  []struct {
+		ID      string `json:"id"`
+		Changes []struct {
+			Field string     `json:"field"`
+			Value cloudValue `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+type cloudValue struct {
+	Metadata struct {
+		PhoneNumberID string `json:"phone_number_id"`
+	} `json:"metadata"`
+	Contacts []struct {
+		WaID   string `json:"wa_id"`
+		UserID string `json:"user_id"`
+	} `json:"contacts"`
+	Messages []cloudMessage `json:"messages"`
+	Statuses []cloudStatus  `json:"statuses"`
+}
+
+type cloudMessage struct {
+	From        string                 `json:"from"`
+	ID          string                 `json:"id"`
+	Timestamp   string                 `json:"timestamp"`
+	Type        string                 `json:"type"`
+	Text        *struct{ Body string } `json:"text"`
+	Interactive *struct {
+		Type        string `json:"type"`
+		ButtonReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"button_reply"`
+		ListReply *struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"list_reply"`
+	} `json:"interactive"`
+	Button *struct {
+		Text    string `json:"text"`
+		Payload string `json:"payload"`
+	} `json:"button"`
+	Location *struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+	} `json:"location"`
+	Referral *struct {
+		SourceURL  string `json:"source_url"`
+		SourceID   string `json:"source_id"`
+		SourceType string `json:"source_type"`
+		Headline   string `json:"headline"`
+		CtwaClid   string `json:"ctwa_clid"`
+	} `json:"referral"`
+}
+
+type cloudStatus struct {
+	ID          string `json:"id"`
+	Status      string `json:"status"`
+	Timestamp   string `json:"timestamp"`
+	BizOpaque   string `json:"biz_opaque_callback_data"`
+	RecipientID string `json:"recipient_id"`
+	Errors      []struct {
+		Code  int    `json:"code"`
+		Title string `json:"title"`
+	} `json:"errors"`
+}
+
+// delivery is what one webhook POST carried, ready for the bot and store.
+type delivery struct {
+	messages []flow.Inbound
+	statuses []store.Delivery
+}
+
+// kinds maps Cloud API message types to the flow's kinds; a type not listed
+// (unknown, unsupported, system, order, ...) is KindOther and gets the
+// polite request to write.
+var kinds = map[string]flow.Kind{
+	"text": flow.KindText, "interactive": flow.KindText, "button": flow.KindText,
+	"location": flow.KindLocation, "image": flow.KindImage, "audio": flow.KindAudio, "voice": flow.KindAudio,
+	"video": flow.KindVideo, "sticker": flow.KindSticker, "document": flow.KindDocument,
+	"contacts": flow.KindContact, "reaction": flow.KindReaction,
+}
+
+// parseDelivery reads a webhook body. An error means the body is not a
+// delivery this build understands; the caller dead-letters it. The error
+// text names the fault, never the content (it is logged).
+func parseDelivery(body []byte) (delivery, error) {
+	var p cloudPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return delivery{}, fmt.Errorf("bad json: %w", jsonFault(err))
+	}
+	if p.Object != "whatsapp_business_account" {
+		return delivery{}, errors.New("object is not whatsapp_business_account")
+	}
+	if len(p.Entry) == 0 {
+		return delivery{}, errors.New("no entry")
+	}
+	var d delivery
+	for ei, e := range p.Entry {
+		for ci, ch := range e.Changes {
+			if ch.Field != "messages" {
+				continue // account updates and the like: acknowledged, nothing to do
+			}
+			v := ch.Value
+			for mi, m := range v.Messages {
+				in, err := v.inbound(m)
+				if err != nil {
+					return delivery{}, fmt.Errorf("entry %d change %d message %d: %w", ei, ci, mi, err)
+				}
+				d.messages = append(d.messages, in)
+			}
+			for si, s := range v.Statuses {
+				st, err := s.delivery()
+				if err != nil {
+					return delivery{}, fmt.Errorf("entry %d change %d status %d: %w", ei, ci, si, err)
+				}
+				d.statuses = append(d.statuses, st)
+			}
+		}
+	}
+	return d, nil
+}
+
+// jsonFault keeps the kind and position of a JSON error, not the text near it.
+func jsonFault(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Errorf("wrong type for field %s", te.Field)
+	}
+	return errors.New("cannot decode")
+}
+
+func (v cloudValue) inbound(m cloudMessage) (flow.Inbound, error) {
+	if m.ID == "" {
+		return flow.Inbound{}, errors.New("message without id")
+	}
+	from := m.From
+	if from == "" && len(v.Contacts) > 0 && v.Contacts[0].UserID != "" {
+		from = "bsuid:" + v.Contacts[0].UserID // a user who hides the number (2026 usernames)
+	} else if from != "" {
+		if !allDigits(from) {
+			return flow.Inbound{}, errors.New("sender is not a phone number")
+		}
+		from = "+" + from
+	} else {
+		return flow.Inbound{}, errors.New("message without sender")
+	}
+	at, err := unixSeconds(m.Timestamp)
+	if err != nil {
+		return flow.Inbound{}, err
+	}
+	in := flow.Inbound{Channel: CloudChannel, Account: v.Metadata.PhoneNumberID, ID: m.ID, From: from, At: at}
+	if in.Account == "" {
+		return flow.Inbound{}, errors.New("no phone_number_id in metadata")
+	}
+	kind, ok := kinds[m.Type]
+	if !ok {
+		kind = flow.KindOther
+	}
+	in.Kind = kind
+	switch m.Type {
+	case "text":
+		if m.Text != nil {
+			in.Text = m.Text.Body
+		}
+	case "interactive":
+		// The title is what the person saw and tapped; the flow reads it as typed text.
+		if i := m.Interactive; i != nil && i.ButtonReply != nil {
+			in.Text = i.ButtonReply.Title
+		} else if i != nil && i.ListReply != nil {
+			in.Text = i.ListReply.Title
+		}
+	case "button":
+		if m.Button != nil {
+			in.Text = m.Button.Text
+		}
+	case "location":
+		if m.Location == nil {
+			return flow.Inbound{}, errors.New("location without coordinates")
+		}
+		in.Location = &flow.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+	}
+	if r := m.Referral; r != nil {
+		in.Referral = &flow.Referral{SourceType: r.SourceType, SourceID: r.SourceID, SourceURL: r.SourceURL,
+			Headline: r.Headline, CtwaClid: r.CtwaClid}
+	}
+	return in, nil
+}
+
+func (s cloudStatus) delivery() (store.Delivery, error) {
+	if s.ID == "" || s.Status == "" {
+		return store.Delivery{}, errors.New("status without id")
+	}
+	at, err := unixSeconds(s.Timestamp)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	d := store.Delivery{ExtID: s.ID, Status: s.Status, At: at}
+	if id, ok := strings.CutPrefix(s.BizOpaque, opaquePrefix); ok {
+		d.Outbox, _ = strconv.ParseInt(id, 10, 64)
+	}
+	if len(s.Errors) > 0 {
+		d.Error = fmt.Sprintf("%d %s", s.Errors[0].Code, s.Errors[0].Title)
+	}
+	return d, nil
+}
+
+func unixSeconds(s string) (time.Time, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}, errors.New("bad timestamp")
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

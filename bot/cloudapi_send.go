@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/store"
+)
+
+// opaquePrefix starts the biz_opaque_callback_data of every send: Meta echoes
+// it in the status callbacks, which names the outbox row even when the
+// process died before recording the send's answer.
+const opaquePrefix = "outbox:"
+
+// window is the Cloud API customer-service window: free-form replies only
+// within 24 hours of the person's last message.
+const window = 24 * time.Hour
+
+// errUncertain marks a send whose request may have reached the Graph API
+// (the connection broke after it was written): it is not retried, so that
+// the person never gets the reply twice; a status callback confirms it.
+var errUncertain = errors.New("send outcome unknown")
+
+type graphText struct {
+	MessagingProduct string `json:"messaging_product"`
+	RecipientType    string `json:"recipient_type"`
+	To               string `json:"to"`
+	Type             string `json:"type"`
+	Text             struct {
+		Body       string `json:"body"`
+		PreviewURL bool   `json:"preview_url"`
+	} `json:"text"`
+	BizOpaque string `json:"biz_opaque_callback_data"`
+}
+
+type graphAnswer struct {
+	Messages []struct {
+		ID string `json:"id"`
+	} `json:"messages"`
+	Error *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Graph API error codes the sender treats specially (Meta's error reference).
+const (
+	codeOutsideWindow = 131047 // more than 24 hours since the person last wrote
+	codeThroughput    = 130429 // number's throughput exceeded: retry later
+	codePairRate      = 131056 // too many messages to this person: retry later
+)
+
+// Send posts one text reply to POST {GraphURL}/{phone-number-id}/messages
+// and returns the message's wamid. It implements Sender. Errors wrap
+// ErrPermanent when retrying cannot help, errUncertain when the request may
+// have been accepted.
+func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
+	if !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window {
+		return "", errOutsideWindow
+	}
+	msg := graphText{MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text",
+		To: strings.TrimPrefix(o.To, "+"), BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
+	msg.Text.Body = o.Body
+	if strings.HasPrefix(o.To, "bsuid:") {
+		return "", fmt.Errorf("recipient without a phone number: %w", ErrPermanent)
+	}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return "", fmt.Errorf("encode message: %w", ErrPermanent)
+	}
+	url := c.cfg.GraphURL + "/" + o.Account + "/messages"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "", fmt.Errorf("build request: %w", ErrPermanent)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return "", fmt.Errorf("graph api unreachable: %w", err) // nothing was sent: retry
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("graph api: %w: %w", err, errUncertain)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var a graphAnswer
+	_ = json.Unmarshal(raw, &a) // an unreadable answer is judged by its status code
+	if resp.StatusCode/100 == 2 && len(a.Messages) > 0 && a.Messages[0].ID != "" {
+		return a.Messages[0].ID, nil
+	}
+	code := 0
+	if a.Error != nil {
+		code = a.Error.Code
+	}
+	err = fmt.Errorf("graph api status %d code %d", resp.StatusCode, code)
+	switch {
+	case resp.StatusCode/100 == 2:
+		return "", fmt.Errorf("graph api accepted without an id: %w", errUncertain)
+	case code == codeOutsideWindow:
+		return "", fmt.Errorf("%w: %w", err, errOutsideWindow)
+	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500, code == codeThroughput, code == codePairRate:
+		return "", err // transient: retried with backoff
+	default:
+		return "", fmt.Errorf("%w: %w", err, ErrPermanent)
+	}
+}

@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// FakeGraph is a stand-in for the Graph API's send endpoint, for tests, the
+// load test and the crash test: it accepts POST /{phone-number-id}/messages,
+// answers a wamid derived from the outbox row ("wamid.out-<id>") and records
+// what it received. Safe for concurrent use.
+type FakeGraph struct {
+	mu       sync.Mutex
+	byOutbox map[string]int // biz_opaque_callback_data → times received
+	sent     []FakeSent
+	failNext []int // status codes to answer, in order, before accepting again
+}
+
+// FakeSent is one message the fake accepted.
+type FakeSent struct {
+	Account, To, Body, Outbox string
+}
+
+// NewFakeGraph returns an empty fake.
+func NewFakeGraph() *FakeGraph { return &FakeGraph{byOutbox: map[string]int{}} }
+
+// FailNext makes the next len(codes) sends fail with these HTTP status codes.
+func (f *FakeGraph) FailNext(codes ...int) {
+	f.mu.Lock()
+	f.failNext = append(f.failNext, codes...)
+	f.mu.Unlock()
+}
+
+// ServeHTTP implements the fake endpoint.
+func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
+	if r.Method != http.MethodPost || !ok || strings.Contains(account, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	var m graphText
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.To == "" {
+		http.Error(w, `{"error":{"code":100,"message":"bad request"}}`, http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	if len(f.failNext) > 0 {
+		code := f.failNext[0]
+		f.failNext = f.failNext[1:]
+		f.mu.Unlock()
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"error":{"code":%d,"message":"injected"}}`, code)
+		return
+	}
+	f.byOutbox[m.BizOpaque]++
+	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque})
+	f.mu.Unlock()
+	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, m.To, m.To, id)
+}
+
+// Sent returns a copy of what was accepted, in arrival order.
+func (f *FakeGraph) Sent() []FakeSent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]FakeSent(nil), f.sent...)
+}
+
+// Count returns how many messages were accepted and how many outbox rows
+// arrived more than once (duplicate replies).
+func (f *FakeGraph) Count() (accepted, duplicates int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, n := range f.byOutbox {
+		if n > 1 {
+			duplicates++
+		}
+	}
+	return len(f.sent), duplicates
+}

@@ -1,0 +1,252 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+)
+
+// LoadConfig bounds and shapes a load test against a Cloud API webhook.
+type LoadConfig struct {
+	URL         string        // the webhook, e.g. http://127.0.0.1:8080/webhook/whatsapp; loopback only
+	AppSecret   string        // signs each delivery as Meta would
+	Account     string        // phone_number_id in the deliveries
+	Prospects   int           // simulated people writing at once
+	Duration    time.Duration // how long messages are sent
+	Concurrency int           // requests in flight; default min(Prospects, 64)
+	Duplicates  float64       // share of deliveries sent twice; default 0.10
+	Reorder     float64       // share of messages swapped with the next one of the same person; default 0.05
+	Seed        uint64        // for the duplicate and reorder choices
+	MaxMessages int           // stop after this many distinct messages (0: no limit)
+}
+
+// LoadReport is what a load test measured. Lost and DuplicateReplies need
+// the store and the Graph API fake, so the caller that owns them fills them.
+type LoadReport struct {
+	Messages         int     `json:"messages"`   // distinct messages acknowledged with 200
+	Deliveries       int     `json:"deliveries"` // POSTs made, duplicates included
+	Seconds          float64 `json:"seconds"`    // wall time of the sending phase
+	ThroughputPerS   float64 `json:"throughput_per_s"`
+	P50ms            float64 `json:"p50_ms"`
+	P99ms            float64 `json:"p99_ms"`
+	Maxms            float64 `json:"max_ms"`
+	Refused          int     `json:"refused"` // answers other than 200 (each retried until accepted)
+	Lost             int     `json:"lost"`
+	DuplicateReplies int     `json:"duplicate_replies"`
+	DBLockedErrors   int     `json:"db_locked_errors"`
+	Unprocessed      int     `json:"unprocessed"`     // stored but never stepped
+	RepliesSent      int     `json:"replies_sent"`    // accepted by the Graph API fake
+	RepliesPending   int     `json:"replies_pending"` // still queued when the test ended
+}
+
+// loadScript is what each simulated prospect writes, over and over under a
+// new number once a conversation is complete.
+var loadScript = []string{"hola", "sí", "me llamo Ana María", "medallo", "2 millones", "este mes", "diseño web", "gracias"}
+
+// IsLoopback reports whether rawURL points at this machine: the load test
+// refuses anything else.
+func IsLoopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// LoadTest drives the webhook with cfg.Prospects simulated people for
+// cfg.Duration: each person's messages in order (except the deliberate
+// swaps), a share of deliveries repeated, every refused delivery retried as
+// Meta does. It returns throughput and latency; lost and duplicated replies
+// are for the caller to count.
+func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
+	if !IsLoopback(cfg.URL) {
+		return LoadReport{}, errors.New("load test: the target must be on loopback")
+	}
+	if cfg.Prospects <= 0 || cfg.Duration <= 0 {
+		return LoadReport{}, errors.New("load test: prospects and duration must be positive")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = min(cfg.Prospects, 64)
+	}
+	if cfg.Duplicates == 0 {
+		cfg.Duplicates = 0.10
+	}
+	if cfg.Reorder == 0 {
+		cfg.Reorder = 0.05
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute}}
+	defer client.CloseIdleConnections()
+
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		rep      LoadReport
+		messages int
+	)
+	record := func(d time.Duration, fresh bool, refused int) {
+		mu.Lock()
+		lat = append(lat, d)
+		rep.Deliveries++
+		rep.Refused += refused
+		if fresh {
+			messages++
+		}
+		mu.Unlock()
+	}
+	budget := func() bool {
+		if cfg.MaxMessages == 0 {
+			return true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return messages < cfg.MaxMessages
+	}
+
+	runCtx, stop := context.WithTimeout(ctx, cfg.Duration)
+	defer stop()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range cfg.Concurrency {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w)))
+			// Worker w owns prospects w, w+C, w+2C, ...: one person's
+			// messages are never in flight twice, as with Meta.
+			var mine []*loadProspect
+			for p := w; p < cfg.Prospects; p += cfg.Concurrency {
+				mine = append(mine, &loadProspect{id: p})
+			}
+			for i := 0; runCtx.Err() == nil && len(mine) > 0 && budget(); i++ {
+				p := mine[i%len(mine)]
+				batch := p.next(rng, cfg.Reorder)
+				for _, m := range batch {
+					body := textPayload(cfg.Account, m.from, m.id, m.text, time.Now())
+					d, refused, err := deliverUntilAccepted(runCtx, client, cfg, body)
+					if err != nil {
+						return // the time is up
+					}
+					record(d, true, refused)
+					if rng.Float64() < cfg.Duplicates {
+						d, refused, err := deliverUntilAccepted(runCtx, client, cfg, body)
+						if err != nil {
+							return
+						}
+						record(d, false, refused)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep.Seconds = time.Since(start).Seconds()
+	rep.Messages = messages
+	if rep.Seconds > 0 {
+		rep.ThroughputPerS = float64(messages) / rep.Seconds
+	}
+	rep.P50ms, rep.P99ms, rep.Maxms = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
+	return rep, nil
+}
+
+type loadMessage struct{ from, id, text string }
+
+// loadProspect is one simulated person; after the script ends it starts
+// over as a new person (a new number), so the flow keeps doing real work.
+type loadProspect struct {
+	id, round, step int
+	held            *loadMessage // a message held back to be sent after the next one
+}
+
+func (p *loadProspect) message() loadMessage {
+	from := fmt.Sprintf("57300%07d", p.id*100+p.round%100)
+	m := loadMessage{from: from, id: fmt.Sprintf("wamid.load.%d.%d.%d", p.id, p.round, p.step), text: loadScript[p.step]}
+	p.step++
+	if p.step == len(loadScript) {
+		p.step, p.round = 0, p.round+1
+	}
+	return m
+}
+
+// next returns the messages to deliver now: usually one, sometimes the
+// following one first and then the held one (reordering).
+func (p *loadProspect) next(rng *rand.Rand, reorder float64) []loadMessage {
+	if p.held != nil {
+		m := p.message()
+		held := *p.held
+		p.held = nil
+		return []loadMessage{m, held}
+	}
+	m := p.message()
+	if p.step != 0 && rng.Float64() < reorder { // never across a change of number
+		p.held = &m
+		return nil
+	}
+	return []loadMessage{m}
+}
+
+// deliverUntilAccepted posts body until the webhook answers 200, as Meta
+// retries; it returns the latency of the accepted request.
+func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConfig, body []byte) (time.Duration, int, error) {
+	sig := Sign(cfg.AppSecret, body)
+	refused := 0
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
+		if err != nil {
+			return 0, refused, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Hub-Signature-256", sig)
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, refused, ctx.Err()
+			}
+			refused++
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return time.Since(t0), refused, nil
+		}
+		refused++
+		select {
+		case <-ctx.Done():
+			return 0, refused, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func textPayload(account, from, id, text string, at time.Time) []byte {
+	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"0","changes":[{"field":"messages",`+
+		`"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"0","phone_number_id":%q},`+
+		`"contacts":[{"profile":{"name":"load"},"wa_id":%q}],"messages":[{"from":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+		account, from, from, id, at.Unix(), text)
+}
+
+// percentile returns the q-quantile of ds in milliseconds (nearest rank).
+func percentile(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	i = max(0, min(i, len(s)-1))
+	return float64(s[i].Microseconds()) / 1000
+}

@@ -1,0 +1,371 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// WhatsAppChannel is the channel name of the linked-device (whatsmeow) channel.
+const WhatsAppChannel = "whatsapp"
+
+// waClient is the part of *whatsmeow.Client the linked-device channel uses.
+// Tests use a recording fake.
+type waClient interface {
+	SendMessage(ctx context.Context, to types.JID, message *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error)
+	SendChatPresence(ctx context.Context, jid types.JID, state types.ChatPresence, media types.ChatPresenceMedia) error
+	MarkRead(ctx context.Context, ids []types.MessageID, timestamp time.Time, chat, sender types.JID, receiptTypeExtra ...types.ReceiptType) error
+	SendPresence(ctx context.Context, state types.Presence) error
+	IsConnected() bool
+	IsLoggedIn() bool
+}
+
+// If a whatsmeow upgrade changes one of these methods, this line stops the build.
+var _ waClient = (*whatsmeow.Client)(nil)
+
+// lidResolver finds the phone number behind a LID (whatsmeow's
+// Store.LIDs); it does I/O, so it is not called from the pure translation.
+type lidResolver interface {
+	GetPNForLID(ctx context.Context, lid types.JID) (types.JID, error)
+}
+
+// WhatsAppConfig tunes the linked-device channel.
+type WhatsAppConfig struct {
+	// Debounce is how long the bot waits after a person's last message
+	// before answering, so that "hola" / "quiero" / "info" get one answer
+	// burst. Default 3 s.
+	Debounce time.Duration
+	// LateAfter: a message older than this when it arrives (offline sync
+	// after downtime) is answered with the apology first. Default 10 min.
+	LateAfter time.Duration
+	// Apology is the text sent before the replies to a late message.
+	Apology string
+	// Typing is how long "typing…" shows before each reply. Default 1.5 s.
+	Typing time.Duration
+	// PerRecipientGap is the least time between two messages to one person.
+	// Default 2 s.
+	PerRecipientGap time.Duration
+	// PerMinute caps all outgoing messages (ban risk). Default 20.
+	PerMinute int
+	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
+	if c.Debounce == 0 {
+		c.Debounce = 3 * time.Second
+	}
+	if c.LateAfter == 0 {
+		c.LateAfter = 10 * time.Minute
+	}
+	if c.Typing == 0 {
+		c.Typing = 1500 * time.Millisecond
+	}
+	if c.PerRecipientGap == 0 {
+		c.PerRecipientGap = 2 * time.Second
+	}
+	if c.PerMinute == 0 {
+		c.PerMinute = 20
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
+	}
+	return c
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// WhatsApp is the linked-device channel: it turns whatsmeow events into
+// flow messages (HandleEvent), sends the outbox through the client (Run),
+// and reports the connection state (Status, Subscribe). Safe for
+// concurrent use.
+type WhatsApp struct {
+	cfg   WhatsAppConfig
+	bot   *Bot
+	store waStore
+	log   *slog.Logger
+	now   func() time.Time
+
+	// ctx is the run context. whatsmeow fixes the event handler's
+	// signature, so the handler cannot receive it: the one allowed context
+	// in a struct (STYLE 2.6).
+	ctx context.Context
+
+	mu       sync.Mutex
+	client   waClient
+	lids     lidResolver
+	account  string        // the agency's own number (device JID user)
+	status   ChannelStatus //
+	subs     map[chan ChannelStatus]struct{}
+	lastIn   map[string]time.Time // person → when their last message arrived (debounce)
+	lastOut  map[string]time.Time // person → when the bot last wrote to them
+	sentAt   []time.Time          // global rate window
+	apolog   map[string]bool      // inbound message ids already apologised for
+	wake     chan struct{}
+	stopSend bool // a permanent disconnect: sending stops until re-paired
+}
+
+// waStore is the part of *store.Store the linked-device channel uses.
+type waStore interface {
+	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
+	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
+	MarkSentMany(ctx context.Context, sent []store.Sent) error
+	Unclaim(ctx context.Context, id int64) error
+	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	MarkFailed(ctx context.Context, id int64, reason string) error
+	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
+	FailReply(ctx context.Context, id int64, reason string) error
+	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
+	LinkLID(ctx context.Context, phone, lid string) error
+	PhoneForLID(ctx context.Context, lid string) (string, error)
+}
+
+var _ waStore = (*store.Store)(nil)
+
+// NewWhatsApp returns the channel, not yet attached to a client (Attach).
+func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*WhatsApp, error) {
+	if b == nil || st == nil {
+		return nil, errors.New("whatsapp: bot and store are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &WhatsApp{cfg: cfg.withDefaults(), bot: b, store: st, log: log, now: b.now, ctx: context.Background(),
+		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
+		apolog: map[string]bool{}, wake: make(chan struct{}, 1)}
+	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
+	return w, nil
+}
+
+// Attach sets the client the channel sends through, the LID store and the
+// agency's own number (empty while unpaired).
+func (w *WhatsApp) Attach(c waClient, lids lidResolver, account string) {
+	w.mu.Lock()
+	w.client, w.lids, w.account = c, lids, account
+	w.mu.Unlock()
+}
+
+// HandleEvent is the whatsmeow event handler (AddEventHandlerWithSuccessStatus,
+// with SynchronousAck): it returns true once the event is dealt with, and
+// false only when a message could not be stored, so that whatsmeow withholds
+// the receipt and WhatsApp delivers it again.
+func (w *WhatsApp) HandleEvent(evt any) bool {
+	switch e := evt.(type) {
+	case *events.Message:
+		return w.onMessage(e)
+	case *events.Receipt:
+		if e.IsFromMe {
+			w.phoneSeen(e.Timestamp) // our phone read or received something: it is online
+		}
+	case *events.HistorySync:
+		n := 0
+		if e.Data != nil {
+			n = len(e.Data.GetConversations())
+		}
+		w.log.Info("history sync received; not answered", "conversations", n)
+	case *events.OfflineSyncPreview:
+		w.log.Info("offline sync starting", "messages", e.Messages, "total", e.Total)
+	case *events.OfflineSyncCompleted:
+		w.log.Info("offline sync completed", "count", e.Count)
+	default:
+		w.onConnection(evt)
+	}
+	return true
+}
+
+func (w *WhatsApp) onMessage(e *events.Message) bool {
+	in, sender, ok := inbound(e)
+	if !ok {
+		if e.Info.IsFromMe {
+			w.phoneSeen(e.Info.Timestamp)
+		}
+		return true // groups, broadcasts, newsletters, our own: acknowledged, not answered
+	}
+	from, err := w.resolve(sender)
+	if err != nil {
+		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+		return false
+	}
+	w.mu.Lock()
+	in.From, in.Account = from, w.account
+	w.mu.Unlock()
+	handled, err := w.bot.Receive(w.runCtx(), in)
+	if err != nil {
+		return false // no receipt: WhatsApp delivers it again
+	}
+	if lid := e.Info.Sender; lid.Server == types.HiddenUserServer && strings.HasPrefix(from, "+") {
+		// One contact per person: remember the LID, for messages that
+		// later come by LID alone while whatsmeow knows no mapping.
+		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
+			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", maskPhones(err.Error()))
+		}
+	}
+	if handled {
+		w.mu.Lock()
+		w.lastIn[from] = w.now()
+		w.mu.Unlock()
+		w.markRead(e)
+		w.Wake()
+	}
+	return true
+}
+
+// resolve turns the sender into the contact key: "+<digits>" for a phone
+// number, "lid:<user>" when WhatsApp hides the number and no mapping is known.
+func (w *WhatsApp) resolve(sender types.JID) (string, error) {
+	if sender.Server == types.HiddenUserServer {
+		w.mu.Lock()
+		lids := w.lids
+		w.mu.Unlock()
+		if lids != nil {
+			pn, err := lids.GetPNForLID(w.runCtx(), sender.ToNonAD())
+			if err != nil {
+				return "", err
+			}
+			if !pn.IsEmpty() {
+				return "+" + pn.User, nil
+			}
+		}
+		phone, err := w.store.PhoneForLID(w.runCtx(), sender.User)
+		if err != nil {
+			return "", err
+		}
+		if phone != "" {
+			return phone, nil
+		}
+		return "lid:" + sender.User, nil
+	}
+	return "+" + sender.User, nil
+}
+
+func (w *WhatsApp) markRead(e *events.Message) {
+	w.mu.Lock()
+	c := w.client
+	w.mu.Unlock()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(w.runCtx(), 10*time.Second)
+	defer cancel()
+	if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
+		w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
+	}
+}
+
+// inbound converts a whatsmeow message into the flow's input. ok is false for
+// messages the bot must not answer: groups, status broadcasts, broadcast
+// lists, newsletters, our own, and protocol messages without content.
+// sender is the phone-number JID when WhatsApp gave one; a bare LID is
+// returned as is and resolved by the caller (that lookup does I/O).
+func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
+	info := evt.Info
+	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() {
+		return flow.Inbound{}, types.EmptyJID, false
+	}
+	switch info.Chat.Server { // one-to-one chats only
+	case types.DefaultUserServer, types.HiddenUserServer:
+	default:
+		return flow.Inbound{}, types.EmptyJID, false
+	}
+	kind, text := messageContent(evt.Message)
+	if kind == "" {
+		return flow.Inbound{}, types.EmptyJID, false
+	}
+	sender = info.Sender.ToNonAD()
+	if sender.Server == types.HiddenUserServer && info.SenderAlt.Server == types.DefaultUserServer {
+		sender = info.SenderAlt.ToNonAD() // addressed by LID: prefer the phone number sent alongside
+	}
+	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp}
+	if loc := evt.Message.GetLocationMessage(); loc != nil {
+		in.Location = &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}
+	}
+	in.Referral = adReferral(evt.Message)
+	return in, sender, true
+}
+
+// messageContent returns the kind and text of m; kind is "" for messages
+// that carry nothing a person wrote (protocol, key distribution, polls).
+func messageContent(m *waE2E.Message) (flow.Kind, string) {
+	switch {
+	case m == nil:
+		return "", ""
+	case m.GetConversation() != "":
+		return flow.KindText, m.GetConversation()
+	case m.GetExtendedTextMessage() != nil:
+		return flow.KindText, m.GetExtendedTextMessage().GetText()
+	case m.GetButtonsResponseMessage() != nil:
+		return flow.KindText, m.GetButtonsResponseMessage().GetSelectedDisplayText()
+	case m.GetListResponseMessage() != nil:
+		return flow.KindText, m.GetListResponseMessage().GetTitle()
+	case m.GetLocationMessage() != nil:
+		return flow.KindLocation, ""
+	case m.GetImageMessage() != nil:
+		return flow.KindImage, ""
+	case m.GetAudioMessage() != nil:
+		return flow.KindAudio, ""
+	case m.GetVideoMessage() != nil:
+		return flow.KindVideo, ""
+	case m.GetStickerMessage() != nil:
+		return flow.KindSticker, ""
+	case m.GetDocumentMessage() != nil:
+		return flow.KindDocument, ""
+	case m.GetContactMessage() != nil:
+		return flow.KindContact, ""
+	case m.GetReactionMessage() != nil, m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
+		return "", "" // reactions, edits/deletions and key exchange are not answers
+	}
+	return "", ""
+}
+
+// adReferral reads click-to-WhatsApp ad data from the message's context.
+// ExternalAdReply also appears on ordinary link previews, so it counts as an
+// ad only with a click id or a source id.
+func adReferral(m *waE2E.Message) *flow.Referral {
+	ad := m.GetExtendedTextMessage().GetContextInfo().GetExternalAdReply()
+	if ad == nil || (ad.GetCtwaClid() == "" && ad.GetSourceID() == "") {
+		return nil
+	}
+	typ := strings.ToLower(ad.GetSourceType())
+	if typ == "" {
+		typ = "ad"
+	}
+	return &flow.Referral{SourceType: typ, SourceID: ad.GetSourceID(), SourceURL: ad.GetSourceURL(),
+		Headline: ad.GetTitle(), CtwaClid: ad.GetCtwaClid()}
+}
+
+func (w *WhatsApp) runCtx() context.Context {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ctx
+}
+
+// Wake tells the sender that replies may be waiting.
+func (w *WhatsApp) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}

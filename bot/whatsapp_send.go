@@ -1,0 +1,238 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cis-agencia/cis/store"
+)
+
+// errNotConnected: the client is not connected or sending is stopped; the
+// reply waits in the outbox.
+var errNotConnected = errors.New("whatsapp not connected")
+
+// stayUnavailable announces the linked device as unavailable, so that the
+// phone keeps its notifications (tulir/whatsmeow#262).
+func (w *WhatsApp) stayUnavailable() {
+	w.mu.Lock()
+	c := w.client
+	w.mu.Unlock()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(w.runCtx(), 10*time.Second)
+	defer cancel()
+	if err := c.SendPresence(ctx, types.PresenceUnavailable); err != nil {
+		w.log.Debug("presence not sent", "err", err)
+	}
+}
+
+// Run sends queued replies until ctx ends. It also becomes the context the
+// event handler stores messages with. Rows a previous process claimed are
+// marked unconfirmed first, as for the Cloud API (docs/reliability.md).
+func (w *WhatsApp) Run(ctx context.Context) error {
+	w.mu.Lock()
+	w.ctx = ctx
+	w.mu.Unlock()
+	if n, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
+		return err
+	} else if n > 0 {
+		w.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := w.Flush(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("whatsapp outbox flush failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// Flush sends the replies that are due and whose person has been quiet for
+// the debounce time, one message at a time with typing presence, paced per
+// person and globally. It returns how many it sent.
+func (w *WhatsApp) Flush(ctx context.Context) (int, error) {
+	w.mu.Lock()
+	c, stopped := w.client, w.stopSend
+	w.mu.Unlock()
+	if c == nil || stopped || !c.IsConnected() || !c.IsLoggedIn() {
+		return 0, nil
+	}
+	pending, err := w.store.PendingOutbox(ctx, WhatsAppChannel, 50)
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	blocked := map[string]bool{}
+	for _, o := range pending {
+		if blocked[o.To] || !w.quiet(o.To) {
+			blocked[o.To] = true // keep one person's replies in order
+			continue
+		}
+		ok, err := w.sendOne(ctx, c, o)
+		if err != nil {
+			return sent, err
+		}
+		if !ok {
+			blocked[o.To] = true
+			continue
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// quiet reports whether person's burst is over (the debounce has passed).
+func (w *WhatsApp) quiet(person string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now().Sub(w.lastIn[person]) >= w.cfg.Debounce
+}
+
+// sendOne claims, paces, types and sends one reply. ok is false when the
+// reply stays queued (a failure that a retry may fix).
+func (w *WhatsApp) sendOne(ctx context.Context, c waClient, o store.Outgoing) (ok bool, err error) {
+	to, err := replyJID(o.To)
+	if err != nil {
+		return false, w.store.FailReply(ctx, o.ID, err.Error())
+	}
+	if err := w.pace(ctx, o.To); err != nil {
+		return false, nil
+	}
+	claimed, err := w.store.ClaimOutbox(ctx, []int64{o.ID})
+	if err != nil || len(claimed) == 0 {
+		return false, err
+	}
+	body := o.Body
+	if w.late(o) {
+		body = w.cfg.Apology + "\n\n" + body
+	}
+	if w.cfg.Typing > 0 {
+		_ = c.SendChatPresence(ctx, to, types.ChatPresenceComposing, types.ChatPresenceMediaText)
+		if err := w.cfg.Sleep(ctx, w.cfg.Typing); err != nil {
+			return false, w.store.Unclaim(context.WithoutCancel(ctx), o.ID)
+		}
+	}
+	resp, sendErr := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(body)},
+		whatsmeow.SendRequestExtra{ID: stableID(o.Account, o.ID)})
+	wctx := context.WithoutCancel(ctx)
+	if sendErr != nil {
+		return false, w.sendFailed(wctx, o, sendErr)
+	}
+	w.recordSent(o.To)
+	_ = c.SendChatPresence(wctx, to, types.ChatPresencePaused, types.ChatPresenceMediaText)
+	return true, w.store.MarkSentMany(wctx, []store.Sent{{ID: o.ID, ExtID: resp.ID}})
+}
+
+// late reports whether o answers a message that waited (offline sync after
+// downtime): its first reply gets the apology. Later replies to the same
+// message do not repeat it.
+func (w *WhatsApp) late(o store.Outgoing) bool {
+	if w.cfg.Apology == "" || o.InboundAt.IsZero() || w.now().Sub(o.InboundAt) < w.cfg.LateAfter {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.apolog[o.InReplyTo] {
+		return false
+	}
+	w.apolog[o.InReplyTo] = true
+	return true
+}
+
+// sendFailed decides what a failed send means. A timeout may have reached
+// WhatsApp: the row becomes unconfirmed (never sent twice); a
+// not-connected error is known not to have sent and is retried.
+func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
+	// whatsmeow's errors can name the recipient's JID: mask phone numbers
+	// before the text reaches the log or the outbox row.
+	reason := maskPhones(err.Error())
+	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
+	if errors.Is(err, whatsmeow.ErrMessageTimedOut) {
+		return w.store.MarkUnconfirmed(ctx, o.ID, reason)
+	}
+	if err := w.store.Unclaim(ctx, o.ID); err != nil {
+		return err
+	}
+	if o.Attempts+1 >= maxAttempts {
+		return w.store.FailReply(ctx, o.ID, reason) // the advisor is told
+	}
+	return w.store.MarkRetry(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
+}
+
+// pace waits until person may be written to again and the global budget
+// (PerMinute over a sliding minute) allows one more message; a jitter of up
+// to a second keeps the rhythm from looking mechanical.
+func (w *WhatsApp) pace(ctx context.Context, person string) error {
+	for {
+		w.mu.Lock()
+		now := w.now()
+		wait := w.lastOut[person].Add(w.cfg.PerRecipientGap).Sub(now)
+		cut := 0
+		for cut < len(w.sentAt) && now.Sub(w.sentAt[cut]) >= time.Minute {
+			cut++
+		}
+		w.sentAt = w.sentAt[cut:]
+		if len(w.sentAt) >= w.cfg.PerMinute {
+			wait = max(wait, w.sentAt[0].Add(time.Minute).Sub(now))
+		}
+		w.mu.Unlock()
+		if wait <= 0 {
+			return nil
+		}
+		if err := w.cfg.Sleep(ctx, wait+jitterFor(person, now)); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *WhatsApp) recordSent(person string) {
+	w.mu.Lock()
+	now := w.now()
+	w.lastOut[person] = now
+	w.sentAt = append(w.sentAt, now)
+	w.mu.Unlock()
+}
+
+// jitterFor is up to a second, derived from the person and the time: no
+// global rand.
+func jitterFor(person string, now time.Time) time.Duration {
+	h := sha256.Sum256([]byte(person + now.String()))
+	return time.Duration(int64(h[0])<<2) * time.Millisecond // 0–1020 ms
+}
+
+// stableID is the WhatsApp message ID of an outbox row: the same on every
+// attempt, so a retry is recognisable as the same message.
+func stableID(account string, outbox int64) types.MessageID {
+	h := sha256.Sum256([]byte(account + ":" + strconv.FormatInt(outbox, 10)))
+	return types.MessageID("3EB0" + strings.ToUpper(hex.EncodeToString(h[:9])))
+}
+
+// replyJID is the chat to answer: the person's phone-number JID, or their
+// LID when WhatsApp never gave the number.
+func replyJID(contact string) (types.JID, error) {
+	switch {
+	case strings.HasPrefix(contact, "+"):
+		return types.NewJID(contact[1:], types.DefaultUserServer), nil
+	case strings.HasPrefix(contact, "lid:"):
+		return types.NewJID(strings.TrimPrefix(contact, "lid:"), types.HiddenUserServer), nil
+	}
+	return types.EmptyJID, fmt.Errorf("contact key %q is not a WhatsApp address: %w", "redacted", ErrPermanent)
+}

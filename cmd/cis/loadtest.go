@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cis-agencia/cis/bot"
+)
+
+// loadtestCmd drives a Cloud API webhook on loopback with simulated
+// prospects. Without --target it starts the real server in-process on a
+// temporary store, with a fake Graph API, and also counts lost messages and
+// duplicate replies.
+func loadtestCmd(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("loadtest", e.getenv)
+	target := fs.String("target", "", "webhook URL on loopback (default: start the server in-process on a temporary store)")
+	duration := fs.Duration("duration", 10*time.Second, "how long to send messages")
+	prospects := fs.Int("prospects", 200, "simulated prospects writing at once")
+	concurrency := fs.Int("concurrency", 0, "requests in flight (default min(prospects, 64))")
+	maxMessages := fs.Int("max-messages", 0, "stop after this many distinct messages (0: only --duration bounds the run)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *duration <= 0 || *duration > 10*time.Minute || *prospects <= 0 || *prospects > 100_000 {
+		return errors.New("loadtest: --duration must be in (0, 10m] and --prospects in (0, 100000]")
+	}
+	cfg := bot.LoadConfig{URL: *target, AppSecret: c.CloudAppSecret, Account: "loadtest", Prospects: *prospects,
+		Duration: *duration, Concurrency: *concurrency, Seed: 1, MaxMessages: *maxMessages}
+	var rep bot.LoadReport
+	var err error
+	if *target == "" {
+		rep, err = loadtestInProcess(ctx, c, cfg)
+	} else {
+		if cfg.AppSecret == "" {
+			return errors.New("loadtest: --target needs the app secret (--cloudapi-app-secret or CIS_CLOUDAPI_APP_SECRET)")
+		}
+		rep, err = bot.LoadTest(ctx, cfg)
+		rep.Lost, rep.DuplicateReplies = -1, -1 // unknown: the store and the Graph API are elsewhere
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(e.stdout, "messages %d in %.1f s: %.0f msg/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n"+
+		"lost %d, duplicate replies %d, database locked %d, refused deliveries %d, replies sent %d (pending %d)\n",
+		rep.Messages, rep.Seconds, rep.ThroughputPerS, rep.P50ms, rep.P99ms, rep.Maxms,
+		rep.Lost, rep.DuplicateReplies, rep.DBLockedErrors, rep.Refused, rep.RepliesSent, rep.RepliesPending)
+	return nil
+}
+
+// loadtestInProcess wires the real store, flow, bot and Cloud API webhook on
+// a temporary file, serves them on a loopback port, points the sender at a
+// fake Graph API, runs the load and then audits the store.
+func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.LoadReport, error) {
+	dir, err := os.MkdirTemp("", "cis-loadtest-")
+	if err != nil {
+		return bot.LoadReport{}, err
+	}
+	defer os.RemoveAll(dir)
+	c.DBPath = filepath.Join(dir, "load.db")
+	c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken = "loadtest-secret", "loadtest", "loadtest"
+	cfg.AppSecret = c.CloudAppSecret
+
+	locked := &lockCounter{}
+	log := slog.New(locked.wrap(slog.NewJSONHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	a, err := open(ctx, c, log, time.Now)
+	if err != nil {
+		return bot.LoadReport{}, err
+	}
+	defer a.Close()
+	graph := bot.NewFakeGraph()
+	gsrv := httptest.NewServer(graph)
+	defer gsrv.Close()
+	cc := c.cloudConfig()
+	cc.GraphURL = gsrv.URL
+	cc.Poll = 20 * time.Millisecond
+	cloud, err := bot.NewCloudAPI(a.bot, a.store, cc, log)
+	if err != nil {
+		return bot.LoadReport{}, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/webhook/whatsapp", cloud)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return bot.LoadReport{}, err
+	}
+	cfg.URL = "http://" + ln.Addr().String() + "/webhook/whatsapp"
+
+	srvCtx, stopServer := context.WithCancel(ctx)
+	done := make(chan error, 2)
+	go func() { done <- serveHTTP(srvCtx, ln, mux, log) }()
+	go func() { done <- cloud.Run(srvCtx) }()
+	rep, loadErr := bot.LoadTest(ctx, cfg)
+
+	// Let the sender drain what the load queued (bounded), then stop.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		au, err := a.store.DeliveryAudit(ctx, bot.CloudChannel)
+		if err != nil || au.Outbox["pending"]+au.Outbox["sending"] == 0 {
+			break
+		}
+		cloud.Wake()
+		time.Sleep(20 * time.Millisecond) // polling an external condition, not synchronising goroutines
+	}
+	stopServer()
+	for range 2 {
+		<-done
+	}
+	if loadErr != nil {
+		return rep, loadErr
+	}
+	au, err := a.store.DeliveryAudit(ctx, bot.CloudChannel)
+	if err != nil {
+		return rep, err
+	}
+	rep.Lost = max(0, rep.Messages-au.Inbound)
+	rep.Unprocessed = au.Unprocessed
+	rep.RepliesSent, rep.DuplicateReplies = graph.Count()
+	rep.RepliesPending = au.Outbox["pending"] + au.Outbox["sending"]
+	rep.DBLockedErrors = int(locked.n.Load())
+	return rep, nil
+}
+
+// lockCounter counts log records that mention SQLite's "database is
+// locked" (or busy): the load test must see none.
+type lockCounter struct{ n atomic.Int64 }
+
+func (l *lockCounter) wrap(h slog.Handler) slog.Handler { return lockHandler{h, l} }
+
+type lockHandler struct {
+	slog.Handler
+	c *lockCounter
+}
+
+func (h lockHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h lockHandler) Handle(ctx context.Context, r slog.Record) error {
+	hit := false
+	r.Attrs(func(a slog.Attr) bool {
+		s := a.Value.String()
+		hit = hit || strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
+		return !hit
+	})
+	if hit {
+		h.c.n.Add(1)
+	}
+	if h.Handler.Enabled(ctx, r.Level) {
+		return h.Handler.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h lockHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return lockHandler{h.Handler.WithAttrs(as), h.c}
+}
+
+func (h lockHandler) WithGroup(g string) slog.Handler {
+	return lockHandler{h.Handler.WithGroup(g), h.c}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Advisor is a person who calls the leads.
+type Advisor struct {
+	Name  string
+	Phone string // E.164
+}
+
+// Notification is a message due to an advisor about a lead.
+type Notification struct {
+	ID      int64
+	Kind    string // assigned, reminder, reassigned
+	Advisor Advisor
+	Lead    LeadRow
+}
+
+// Notification kinds.
+const (
+	NotifyAssigned   = "assigned"
+	NotifyReminder   = "reminder"
+	NotifyReassigned = "reassigned"
+)
+
+const (
+	upsertAdvisorQuery = `INSERT INTO advisors (name, phone, active, created_at) VALUES (?, ?, 1, ?)
+		ON CONFLICT (phone) DO UPDATE SET name = excluded.name, active = 1`
+	deactivateAdvisorsQuery = `UPDATE advisors SET active = 0`
+	// nextAdvisorQuery picks the active advisor assigned least recently
+	// (round robin), skipping the one given (0: none).
+	nextAdvisorQuery  = `SELECT id FROM advisors WHERE active = 1 AND id <> ? ORDER BY last_assigned_at, id LIMIT 1`
+	touchAdvisorQuery = `UPDATE advisors SET last_assigned_at = ? WHERE id = ?`
+	assignLeadQuery   = `UPDATE leads SET advisor_id = ? WHERE id = ?`
+	insertNoticeQuery = `INSERT OR IGNORE INTO notifications (lead_id, advisor_id, kind, created_at) VALUES (?, ?, ?, ?)`
+	dueRemindersQuery = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
+		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?`
+	markRemindedQuery = `UPDATE leads SET reminded_at = ? WHERE id = ?`
+	missedLeadsQuery  = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
+		AND reassigned_at IS NULL AND deadline_at <= ?`
+	reassignLeadQuery   = `UPDATE leads SET advisor_id = ?, reassigned_at = ? WHERE id = ?`
+	pendingNoticesQuery = `SELECT n.id, n.kind, a.name, a.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
+		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,
+		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at
+		FROM notifications n JOIN advisors a ON a.id = n.advisor_id JOIN leads l ON l.id = n.lead_id
+		WHERE n.status = 'pending' ORDER BY n.id LIMIT ?`
+	noticeSentQuery   = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`
+	noticeFailedQuery = `UPDATE notifications SET status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
+		attempts = attempts + 1, last_error = ? WHERE id = ?`
+)
+
+// SetAdvisors makes exactly the given advisors active (others stay stored,
+// inactive, so their past leads keep a name).
+func (s *Store) SetAdvisors(ctx context.Context, as []Advisor) error {
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, deactivateAdvisorsQuery); err != nil {
+			return err
+		}
+		for _, a := range as {
+			if _, err := tx.ExecContext(ctx, upsertAdvisorQuery, a.Name, a.Phone, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set advisors: %w", err)
+	}
+	return nil
+}
+
+// assignLead gives a new lead to the next advisor in turn and queues the
+// advisor's notification, inside the lead's own transaction. No active
+// advisor: the lead stays unassigned.
+func assignLead(ctx context.Context, tx *sql.Tx, leadID, skip int64, kind string, now int64) (bool, error) {
+	var advisor int64
+	err := tx.QueryRowContext(ctx, nextAdvisorQuery, skip).Scan(&advisor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, touchAdvisorQuery, now, advisor); err != nil {
+		return false, err
+	}
+	if kind == NotifyReassigned {
+		if _, err := tx.ExecContext(ctx, reassignLeadQuery, advisor, now, leadID); err != nil {
+			return false, err
+		}
+	} else if _, err := tx.ExecContext(ctx, assignLeadQuery, advisor, leadID); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// SweepDeadlines queues a reminder for every open (uncontacted) lead whose
+// deadline falls within before from now, once per lead, and, when reassign
+// is set, moves every open lead whose deadline passed to the next advisor
+// (once per lead), notifying the new one. It returns how many of each.
+func (s *Store) SweepDeadlines(ctx context.Context, before time.Duration, reassign bool) (reminders, reassigned int, err error) {
+	now := s.now()
+	err = s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		reminders, reassigned = 0, 0
+		due, err := leadAdvisorPairs(ctx, tx, dueRemindersQuery, millis(now), millis(now.Add(before)))
+		if err != nil {
+			return err
+		}
+		for _, p := range due {
+			if _, err := tx.ExecContext(ctx, insertNoticeQuery, p[0], p[1], NotifyReminder, millis(now)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, markRemindedQuery, millis(now), p[0]); err != nil {
+				return err
+			}
+			reminders++
+		}
+		if !reassign {
+			return nil
+		}
+		missed, err := leadAdvisorPairs(ctx, tx, missedLeadsQuery, millis(now))
+		if err != nil {
+			return err
+		}
+		for _, p := range missed {
+			ok, err := assignLead(ctx, tx, p[0], p[1], NotifyReassigned, millis(now))
+			if err != nil {
+				return err
+			}
+			if ok {
+				reassigned++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("sweep deadlines: %w", err)
+	}
+	return reminders, reassigned, nil
+}
+
+func leadAdvisorPairs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][2]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var p [2]int64
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// PendingNotifications returns up to limit notifications not yet sent, oldest first.
+func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {
+	rows, err := s.ro.QueryContext(ctx, pendingNoticesQuery, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var head noticeHead
+		l, err := scanLead(prefixed{rows, []any{&head.id, &head.kind, &head.name, &head.phone}})
+		if err != nil {
+			return nil, fmt.Errorf("pending notifications: %w", err)
+		}
+		n.ID, n.Kind, n.Advisor, n.Lead = head.id, head.kind, Advisor{Name: head.name, Phone: head.phone}, l
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+type noticeHead struct {
+	id                int64
+	kind, name, phone string
+}
+
+// prefixed scans extra leading columns before the ones scanLead reads.
+type prefixed struct {
+	row   scanner
+	first []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append(p.first, dest...)...) }
+
+// NotificationSent records that notification id went out.
+func (s *Store) NotificationSent(ctx context.Context, id int64) error {
+	if _, err := s.rw.ExecContext(ctx, noticeSentQuery, millis(s.now()), id); err != nil {
+		return fmt.Errorf("notification %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// NotificationFailed records a failed attempt; after maxAttempts it stops.
+func (s *Store) NotificationFailed(ctx context.Context, id int64, maxAttempts int, reason string) error {
+	if _, err := s.rw.ExecContext(ctx, noticeFailedQuery, maxAttempts, reason, id); err != nil {
+		return fmt.Errorf("notification %d failed: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+// What the WhatsApp channels need beyond the message log: dead letters,
+// delivery statuses, campaign attribution and outbox claims.
+
+const (
+	insertDeadLetterQuery = `INSERT INTO dead_letters (channel, reason, body, received_at) VALUES (?, ?, ?, ?)`
+	insertStatusQuery     = `INSERT INTO delivery_statuses (channel, ext_id, status, at, error, received_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ext_id, status) DO NOTHING`
+	// advanceDeliveryQuery moves outbox.delivery forward only: a status of a
+	// lower rank than the one recorded changes nothing.
+	advanceDeliveryQuery = `UPDATE outbox SET delivery = ?1
+		WHERE channel = ?2 AND ext_id = ?3 AND ext_id <> ''
+		AND (CASE delivery WHEN 'read' THEN 3 WHEN 'delivered' THEN 2 WHEN 'sent' THEN 1 ELSE 0 END) < ?4`
+	deliveryFailedQuery = `UPDATE outbox SET delivery_failed = ? WHERE channel = ? AND ext_id = ? AND ext_id <> ''`
+	insertReferralQuery = `INSERT INTO referrals (message_id, contact_id, source_type, source_id, source_url, headline, ctwa_clid, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	campaignQuery    = `SELECT source_type, source_id, ctwa_clid FROM referrals WHERE contact_id = ? ORDER BY id LIMIT 1`
+	claimOutboxQuery = `UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'`
+	sentManyQuery    = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'sending'`
+	unclaimQuery     = `UPDATE outbox SET status = 'pending' WHERE id = ? AND status = 'sending'`
+	// Rows a previous process claimed but never marked: it may have crashed
+	// after the provider accepted the message. They are not sent again.
+	orphanClaimsQuery = `UPDATE outbox SET status = 'unconfirmed' WHERE channel = ? AND status = 'sending' AND claimed_at < ?`
+	unconfirmedQuery  = `UPDATE outbox SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`
+	confirmByExtQuery = `UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), ext_id = ? WHERE id = ? AND status IN ('sending', 'unconfirmed')`
+)
+
+// DeadLetter keeps a delivery that could not be parsed, with the reason.
+// The reason must not contain personal data; the body is kept as received.
+func (s *Store) DeadLetter(ctx context.Context, channel, reason string, body []byte) error {
+	if _, err := s.rw.ExecContext(ctx, insertDeadLetterQuery, channel, reason, body, millis(s.now())); err != nil {
+		return fmt.Errorf("dead letter: %w", err)
+	}
+	return nil
+}
+
+// Delivery is one status callback for a message the bot sent.
+type Delivery struct {
+	ExtID  string    // the channel's id of the sent message
+	Status string    // sent, delivered, read or failed
+	At     time.Time // the provider's timestamp
+	Error  string    // failed only: the provider's error code and title
+	// Outbox is the outbox row id the send carried back (Cloud API
+	// biz_opaque_callback_data), or 0. It lets a claimed row whose send was
+	// never marked (a crash) be confirmed.
+	Outbox int64
+}
+
+var deliveryRank = map[string]int{"sent": 1, "delivered": 2, "read": 3}
+
+// RecordDeliveries stores status callbacks in one transaction. Each status is
+// kept once; the outbox row's delivery only moves forward (a late
+// "delivered" after "read" changes nothing), and "failed" is recorded beside
+// it. Unknown statuses are kept and change nothing else.
+func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	now := s.now()
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, d := range ds {
+			if d.ExtID == "" || d.Status == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, insertStatusQuery, channel, d.ExtID, d.Status, millis(d.At), d.Error, millis(now)); err != nil {
+				return err
+			}
+			if d.Outbox > 0 {
+				if _, err := tx.ExecContext(ctx, confirmByExtQuery, millis(d.At), d.ExtID, d.Outbox); err != nil {
+					return err
+				}
+			}
+			if d.Status == "failed" {
+				if _, err := tx.ExecContext(ctx, deliveryFailedQuery, d.Error, channel, d.ExtID); err != nil {
+					return err
+				}
+				continue
+			}
+			if r, ok := deliveryRank[d.Status]; ok {
+				if _, err := tx.ExecContext(ctx, advanceDeliveryQuery, d.Status, channel, d.ExtID, r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record deliveries: %w", err)
+	}
+	return nil
+}
+
+func insertReferral(ctx context.Context, tx *sql.Tx, c conv, r *flow.Referral, now time.Time) error {
+	if r == nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, insertReferralQuery, c.messageID, c.contactID, r.SourceType, r.SourceID,
+		r.SourceURL, r.Headline, r.CtwaClid, millis(now)); err != nil {
+		return fmt.Errorf("referral: %w", err)
+	}
+	return nil
+}
+
+// campaignOf names the first ad the contact came from, "" when none:
+// "ad:<source id>", with the click id after a slash when there is one.
+func campaignOf(ctx context.Context, tx *sql.Tx, contactID int64) (string, error) {
+	var typ, id, clid string
+	err := tx.QueryRowContext(ctx, campaignQuery, contactID).Scan(&typ, &id, &clid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("campaign: %w", err)
+	}
+	if typ == "" {
+		typ = "ad"
+	}
+	src := typ + ":" + id
+	if clid != "" {
+		src += "/" + clid
+	}
+	return src, nil
+}
+
+// ClaimOutbox marks the given pending rows as being sent, in one
+// transaction, and returns the ids it claimed. A claimed row is not returned
+// by PendingOutbox again: it ends sent (MarkSentMany), pending again
+// (Unclaim, after a failure known not to have sent) or, when the process
+// died in between, unconfirmed (ReleaseOrphans). This is what keeps a crash
+// after the provider accepted a reply from sending it twice.
+func (s *Store) ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error) {
+	var got []int64
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		got = got[:0]
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, claimOutboxQuery, now, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				got = append(got, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	return got, nil
+}
+
+// Sent is one reply the channel accepted.
+type Sent struct {
+	ID    int64
+	ExtID string
+}
+
+// MarkSentMany records accepted replies in one transaction.
+func (s *Store) MarkSentMany(ctx context.Context, sent []Sent) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, x := range sent {
+			if _, err := tx.ExecContext(ctx, sentManyQuery, x.ExtID, now, x.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	return nil
+}
+
+// Unclaim returns a claimed row to the queue; use it only when the send is
+// known not to have reached the provider.
+func (s *Store) Unclaim(ctx context.Context, id int64) error {
+	if _, err := s.rw.ExecContext(ctx, unclaimQuery, id); err != nil {
+		return fmt.Errorf("unclaim outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseOrphans marks rows of channel claimed before cutoff and never
+// marked as unconfirmed: a previous process handed them to the channel and
+// died before recording the answer. They are not sent again (a reply at
+// most once); a status callback that names them confirms them. It returns
+// how many rows it marked.
+func (s *Store) ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error) {
+	res, err := s.rw.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("release orphan claims: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// MarkUnconfirmed records that a claimed reply may or may not have reached
+// the channel (the connection broke after the request was written). It is not
+// sent again; a status callback naming it confirms it.
+func (s *Store) MarkUnconfirmed(ctx context.Context, id int64, reason string) error {
+	if _, err := s.rw.ExecContext(ctx, unconfirmedQuery, reason, id); err != nil {
+		return fmt.Errorf("mark outbox %d unconfirmed: %w", id, err)
+	}
+	return nil
+}
+
+const (
+	linkLIDQuery     = `UPDATE OR IGNORE contacts SET lid = ? WHERE phone = ? AND lid IS NULL`
+	phoneForLIDQuery = `SELECT phone FROM contacts WHERE lid = ?`
+)
+
+// LinkLID records that WhatsApp's hidden user id lid belongs to the contact
+// with phone, so that a later message addressed only by the LID reaches the
+// same contact and conversation. A LID already linked elsewhere is left alone.
+func (s *Store) LinkLID(ctx context.Context, phone, lid string) error {
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, linkLIDQuery, lid, phone)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("link lid: %w", err)
+	}
+	return nil
+}
+
+// PhoneForLID returns the phone of the contact linked to lid, "" when none.
+func (s *Store) PhoneForLID(ctx context.Context, lid string) (string, error) {
+	var phone string
+	err := s.ro.QueryRowContext(ctx, phoneForLIDQuery, lid).Scan(&phone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("phone for lid: %w", err)
+	}
+	return phone, nil
+}
+
+const (
+	failAndTellQuery = `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'`
+	// replyFailedEventQuery files the failure on the reply's conversation,
+	// where the advisors' queue reads what needs a person.
+	replyFailedEventQuery = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at)
+		SELECT v.id, o.message_id, 'reply_failed', ?, ? FROM outbox o
+		JOIN conversations v ON v.account_id = o.account_id AND v.contact_id = o.contact_id
+		WHERE o.id = ?`
+)
+
+// FailReply gives up on reply id and records a 'reply_failed' event on its
+// conversation, so that an advisor writes to the person instead (a Cloud API
+// reply outside the 24-hour window, for one). reason must hold no personal data.
+func (s *Store) FailReply(ctx context.Context, id int64, reason string) error {
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, failAndTellQuery, reason, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // not pending any more: nothing to tell
+		}
+		_, err = tx.ExecContext(ctx, replyFailedEventQuery, reason, now, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("fail reply %d: %w", id, err)
+	}
+	return nil
+}
+
+// ReplyFailures counts 'reply_failed' events on channel's conversations.
+func (s *Store) ReplyFailures(ctx context.Context, channel string) (int, error) {
+	var n int
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversation_events e
+		JOIN conversations v ON v.id = e.conversation_id JOIN accounts a ON a.id = v.account_id
+		WHERE e.kind = 'reply_failed' AND a.channel = ?`, channel).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("reply failures: %w", err)
+	}
+	return n, nil
+}

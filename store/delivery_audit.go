@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// DeliveryAudit counts what the exactly-once checks look at: the load test, the
+// crash test and an operator after an incident.
+type DeliveryAudit struct {
+	Inbound     int            // messages in the log
+	Unprocessed int            // messages the flow never stepped (must stay 0)
+	Outbox      map[string]int // replies by status: pending, sending, sent, unconfirmed, failed, cancelled
+	DeadLetters int
+	Statuses    int // status callbacks kept
+	Referrals   int
+}
+
+// DeliveryAudit returns the counts for channel.
+func (s *Store) DeliveryAudit(ctx context.Context, channel string) (DeliveryAudit, error) {
+	a := DeliveryAudit{Outbox: map[string]int{}}
+	err := s.ro.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM messages WHERE channel = ?1),
+		(SELECT COUNT(*) FROM messages WHERE channel = ?1 AND conversation_id IS NULL),
+		(SELECT COUNT(*) FROM dead_letters WHERE channel = ?1),
+		(SELECT COUNT(*) FROM delivery_statuses WHERE channel = ?1),
+		(SELECT COUNT(*) FROM referrals r JOIN messages m ON m.id = r.message_id WHERE m.channel = ?1)`, channel).
+		Scan(&a.Inbound, &a.Unprocessed, &a.DeadLetters, &a.Statuses, &a.Referrals)
+	if err != nil {
+		return a, fmt.Errorf("audit: %w", err)
+	}
+	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE channel = ? GROUP BY status`, channel)
+	if err != nil {
+		return a, fmt.Errorf("audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return a, fmt.Errorf("audit: %w", err)
+		}
+		a.Outbox[st] = n
+	}
+	return a, rows.Err()
+}
+
+// DeliveryOf returns the furthest delivery status recorded for the reply the
+// channel knows as extID, and the failure reported for it, if any.
+func (s *Store) DeliveryOf(ctx context.Context, channel, extID string) (delivery, failed string, err error) {
+	err = s.ro.QueryRowContext(ctx, `SELECT delivery, delivery_failed FROM outbox WHERE channel = ? AND ext_id = ?`,
+		channel, extID).Scan(&delivery, &failed)
+	if err != nil {
+		return "", "", fmt.Errorf("delivery of %s: %w", extID, err)
+	}
+	return delivery, failed, nil
+}
