@@ -25,6 +25,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"train": {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"serve": {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
 		"chat":  {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
 		"help":  {"show commands, flags and environment variables", nil},

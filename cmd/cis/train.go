@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cis-agencia/cis/scoring/learn"
+)
+
+// trainCmd compares the models. With --csv it works on any CSV file;
+// without it, on the store's labelled leads (see trainStore).
+func trainCmd(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("train", e.getenv)
+	csvPath := fs.String("csv", "", "train and evaluate on this CSV file (comma or semicolon; .gz accepted) instead of the store")
+	target := fs.String("target", "", "with --csv: the 0/1 or yes/no column to predict")
+	drop := fs.String("drop", "", "with --csv: comma-separated columns to leave out")
+	missing := fs.String("missing", "", "with --csv: comma-separated cell values that mean missing (the empty cell always does)")
+	timeCol := fs.String("time-column", "", "column that orders rows in time for the hold-out (default: file order)")
+	folds := fs.Int("folds", 5, "stratified cross-validation folds")
+	trees := fs.Int("trees", 300, "trees per forest")
+	seed := fs.Uint64("seed", 0, "seed for folds and everything else the project draws")
+	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *csvPath == "" {
+		return trainStore(ctx, e, c, fs, *folds, *trees, *seed, *asJSON)
+	}
+	if *target == "" {
+		return errors.New("train: --csv needs --target")
+	}
+	f, err := os.Open(*csvPath)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	t, err := learn.ReadTable(f)
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", *csvPath, err)
+	}
+	d, err := learn.Prepare(t, *target, splitList(*drop), splitList(*missing))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	order, note, err := learn.TimeOrder(t, *timeCol)
+	if err != nil {
+		return fmt.Errorf("train: --time-column: %w", err)
+	}
+	rep, err := learn.Compare(d, learn.Models(*trees), learn.Options{
+		Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train"),
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if *asJSON {
+		return rep.WriteJSON(e.stdout, d)
+	}
+	return rep.WriteText(e.stdout, d)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func trainStore(ctx context.Context, e env, c *Config, fs *flag.FlagSet, folds, trees int, seed uint64, asJSON bool) error {
+	return errors.New("train: training on the store is not built yet; use --csv")
+}
