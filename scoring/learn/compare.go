@@ -72,6 +72,7 @@ type Options struct {
 	Holdout  []int  // rows oldest first; when set, the newest 20 % are a hold-out
 	HoldNote string // how the hold-out was ordered
 	Tiers    TierPolicy
+	MinCount int                                // categorical levels rarer than this are pooled (see FitEncoderMin)
 	Progress func(done, total int, step string) // may be nil
 }
 
@@ -102,12 +103,12 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 	for _, v := range y {
 		rep.Positives += v
 	}
-	rep.Width = FitEncoder(d, seq(len(y))).Width
+	rep.Width = FitEncoderMin(d, seq(len(y)), max(o.MinCount, 1)).Width
 	type enc struct{ train, test [][]float64 }
 	encoded := make([]enc, k)
 	for f, test := range folds {
 		train := Complement(len(y), test)
-		e := FitEncoder(d, train)
+		e := FitEncoderMin(d, train, max(o.MinCount, 1))
 		encoded[f] = enc{e.Transform(d, train), e.Transform(d, test)}
 	}
 	for _, s := range specs {
@@ -135,7 +136,7 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 		if o.Holdout != nil {
 			tick(s.Name + " hold-out")
 			train, test := TimeSplit(o.Holdout, 0.2)
-			e := FitEncoder(d, train)
+			e := FitEncoderMin(d, train, max(o.MinCount, 1))
 			m := s.New(o.Seed)
 			start := time.Now()
 			if err := m.Fit(e.Transform(d, train), pickInts(y, train)); err != nil {

@@ -228,22 +228,35 @@ func Prepare(t *Table, target string, drop []string, missing []string) (*Dataset
 
 // Encoder turns dataset rows into vectors: numeric columns with missing
 // values replaced by the training median, categorical columns one-hot
-// over the levels seen in training ("missing" is a level of its own; an
-// unseen level gives all zeros). It is fitted on training rows only.
+// over the levels seen in training ("(missing)" is a level of its own;
+// levels seen fewer than MinCount times are pooled as "(other)"; an
+// unseen level counts as "(other)" when that level exists, else all
+// zeros). It is fitted on training rows only, and is plain data so it can
+// be saved with a model (call Init after decoding).
 type Encoder struct {
-	Medians []float64        // per input; NaN for categorical
-	Levels  [][]string       // per input; nil for numeric
-	offset  []int            // first vector position of each input
-	lookup  []map[string]int // per categorical input: level → position
-	Width   int
-	Names   []string // one per vector position
+	Inputs   []Column   `json:"inputs"`
+	Medians  []float64  `json:"medians"` // per input; 0 for categorical
+	Levels   [][]string `json:"levels"`  // per input; nil for numeric
+	MinCount int        `json:"min_count"`
+
+	offset []int            // first vector position of each input
+	lookup []map[string]int // per categorical input: level → position
+	Width  int              `json:"-"`
+	Names  []string         `json:"-"` // one per vector position
+	Field  []int            `json:"-"` // input index of each vector position
 }
 
-const missingLevel = "(missing)"
+const (
+	missingLevel = "(missing)"
+	otherLevel   = "(other)"
+)
 
-// FitEncoder learns medians and levels from rows of d.
-func FitEncoder(d *Dataset, rows []int) *Encoder {
-	e := &Encoder{Medians: make([]float64, len(d.Inputs)), Levels: make([][]string, len(d.Inputs))}
+// FitEncoder learns medians and levels from rows of d (no pooling).
+func FitEncoder(d *Dataset, rows []int) *Encoder { return FitEncoderMin(d, rows, 1) }
+
+// FitEncoderMin is FitEncoder with levels rarer than minCount pooled.
+func FitEncoderMin(d *Dataset, rows []int, minCount int) *Encoder {
+	e := &Encoder{Inputs: d.Inputs, Medians: make([]float64, len(d.Inputs)), Levels: make([][]string, len(d.Inputs)), MinCount: minCount}
 	for k, c := range d.Inputs {
 		col := d.Table.Cols[d.Index[k]]
 		if c.Kind == Numeric {
@@ -257,39 +270,49 @@ func FitEncoder(d *Dataset, rows []int) *Encoder {
 			e.Medians[k] = median(vals)
 			continue
 		}
-		e.Medians[k] = math.NaN()
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for _, i := range rows {
 			v := col[i]
 			if d.IsMissing(v) {
 				v = missingLevel
 			}
-			if !seen[v] {
-				seen[v] = true
+			seen[v]++
+		}
+		other := false
+		for v, n := range seen {
+			if n >= minCount || v == missingLevel {
 				e.Levels[k] = append(e.Levels[k], v)
+			} else {
+				other = true
 			}
+		}
+		if other {
+			e.Levels[k] = append(e.Levels[k], otherLevel)
 		}
 		sortStrings(e.Levels[k])
 	}
-	e.index(d.Inputs)
+	e.Init()
 	return e
 }
 
-func (e *Encoder) index(inputs []Column) {
-	e.offset = make([]int, len(inputs))
-	e.lookup = make([]map[string]int, len(inputs))
-	e.Width, e.Names = 0, nil
-	for k, c := range inputs {
+// Init rebuilds the lookup tables, names and width from the exported fields.
+func (e *Encoder) Init() {
+	e.offset = make([]int, len(e.Inputs))
+	e.lookup = make([]map[string]int, len(e.Inputs))
+	e.Width, e.Names, e.Field = 0, nil, nil
+	for k, c := range e.Inputs {
 		e.offset[k] = e.Width
 		if c.Kind == Numeric {
 			e.Width++
 			e.Names = append(e.Names, c.Name)
+			e.Field = append(e.Field, k)
 			continue
 		}
 		e.lookup[k] = map[string]int{}
 		for l, v := range e.Levels[k] {
 			e.lookup[k][v] = e.Width + l
 			e.Names = append(e.Names, c.Name+"="+v)
+			e.Field = append(e.Field, k)
 		}
 		e.Width += len(e.Levels[k])
 	}
@@ -299,28 +322,49 @@ func (e *Encoder) index(inputs []Column) {
 func (e *Encoder) Transform(d *Dataset, rows []int) [][]float64 {
 	out := make([][]float64, len(rows))
 	flat := make([]float64, len(rows)*e.Width)
+	raw := make([]string, len(e.Inputs))
 	for r, i := range rows {
 		x := flat[r*e.Width : (r+1)*e.Width : (r+1)*e.Width]
-		for k, c := range d.Inputs {
-			v := d.Table.Cols[d.Index[k]][i]
-			if c.Kind == Numeric {
-				f := e.Medians[k]
-				if !d.IsMissing(v) {
-					f, _ = strconv.ParseFloat(v, 64)
-				}
-				x[e.offset[k]] = f
-				continue
-			}
-			if d.IsMissing(v) {
-				v = missingLevel
-			}
-			if p, ok := e.lookup[k][v]; ok {
-				x[p] = 1
+		for k := range e.Inputs {
+			raw[k] = d.Table.Cols[d.Index[k]][i]
+			if d.IsMissing(raw[k]) {
+				raw[k] = ""
 			}
 		}
+		e.Encode(raw, x)
 		out[r] = x
 	}
 	return out
+}
+
+// Encode writes the vector of one row into x (len Width); raw holds one
+// value per input, "" for missing. A numeric value that does not parse
+// counts as missing.
+func (e *Encoder) Encode(raw []string, x []float64) {
+	clear(x)
+	for k, c := range e.Inputs {
+		v := raw[k]
+		if c.Kind == Numeric {
+			f := e.Medians[k]
+			if v != "" {
+				if g, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(g) && !math.IsInf(g, 0) {
+					f = g
+				}
+			}
+			x[e.offset[k]] = f
+			continue
+		}
+		if v == "" {
+			v = missingLevel
+		}
+		p, ok := e.lookup[k][v]
+		if !ok {
+			p, ok = e.lookup[k][otherLevel]
+		}
+		if ok {
+			x[p] = 1
+		}
+	}
 }
 
 func median(v []float64) float64 {
@@ -366,4 +410,10 @@ func TimeOrder(t *Table, col string) (order []int, note string, err error) {
 		return keys[a] < keys[b] // ISO dates sort as text
 	})
 	return order, "ordered by " + col, nil
+}
+
+// NewDataset wraps a table whose columns are exactly inputs (in order) with
+// labels y; only the empty cell counts as missing.
+func NewDataset(t *Table, inputs []Column, y []int) *Dataset {
+	return &Dataset{Table: t, Inputs: inputs, Index: seq(len(inputs)), Y: y, Positive: "1", missing: map[string]bool{"": true}}
 }
