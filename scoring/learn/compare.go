@@ -19,7 +19,7 @@ const ProductionModel = "forest"
 func Models(trees int) []Spec {
 	return []Spec{
 		{ProductionModel, func(uint64) Classifier { return &Forest{Trees: trees} }},
-		{"extra_trees", func(uint64) Classifier { return &Forest{Trees: trees, Extra: true} }},
+		{"extra_trees", func(s uint64) Classifier { return &ExtraTrees{Trees: trees, Seed: s} }},
 		{"decision_tree", func(uint64) Classifier { return &DecisionTree{MaxDepth: 6} }},
 		{"gradient_boosting", func(s uint64) Classifier { return &GradientBoosting{Seed: s} }},
 		{"logistic", func(uint64) Classifier { return &Logistic{C: 1} }},

@@ -17,8 +17,8 @@ type Classifier interface {
 
 // Forest is the production model: github.com/malaschitz/randomForest with
 // its defaults (MFeatures = int(sqrt(p)), leaf at ≤ min(50, n/20) rows,
-// MaxDepth 10 counting the root), or its extremely randomised variant
-// (TrainX) when Extra is set. Training draws from the global math/rand, so
+// MaxDepth 10 counting the root). Extra selects the library's TrainX, which
+// is not used by Models (see ExtraTrees for why). Training draws from the global math/rand, so
 // two fits differ; the votes are normalised (see Compact).
 type Forest struct {
 	Trees int  // number of trees; 300 when zero
