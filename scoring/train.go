@@ -156,3 +156,14 @@ func seqInts(n int) []int {
 	}
 	return s
 }
+
+// TrainingDataset describes the examples as Train sees them, for printing
+// a report (column kinds, positive class).
+func TrainingDataset(ex []Example) *learn.Dataset {
+	t := &learn.Table{Cols: make([][]string, len(leadFields))}
+	y := make([]int, len(ex))
+	for _, f := range leadFields {
+		t.Names = append(t.Names, f.Name)
+	}
+	return learn.NewDataset(t, leadFields, y)
+}

@@ -36,8 +36,9 @@ const (
 )
 
 // ImportHistory adds rows in one transaction; rows whose Key is already
-// stored are skipped. It returns how many rows were new.
-func (s *Store) ImportHistory(ctx context.Context, rows []HistoryLead) (added int, err error) {
+// stored are skipped. It returns how many rows were new. progress, when
+// not nil, is called every 1,000 rows and at the end.
+func (s *Store) ImportHistory(ctx context.Context, rows []HistoryLead, progress func(done, total int, step string)) (added int, err error) {
 	now := millis(s.now())
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, insertHistoryQuery)
@@ -45,7 +46,10 @@ func (s *Store) ImportHistory(ctx context.Context, rows []HistoryLead) (added in
 			return err
 		}
 		defer stmt.Close()
-		for _, r := range rows {
+		for i, r := range rows {
+			if progress != nil && i%1000 == 0 {
+				progress(i, len(rows), "leads")
+			}
 			extra, err := json.Marshal(r.Extra)
 			if err != nil {
 				return err
@@ -65,6 +69,9 @@ func (s *Store) ImportHistory(ctx context.Context, rows []HistoryLead) (added in
 				return err
 			}
 			added += int(n)
+		}
+		if progress != nil {
+			progress(len(rows), len(rows), "leads")
 		}
 		return nil
 	})

@@ -68,7 +68,7 @@ func TestImportHistoryIsIdempotent(t *testing.T) {
 		{Key: "k2", CreatedAt: t0.Add(time.Hour), Lead: flow.Lead{Budget: flow.Budget{Unknown: true}, Urgency: flow.Exploring}},
 	}
 	for round, want := range []int{2, 0} {
-		n, err := s.ImportHistory(ctx, rows)
+		n, err := s.ImportHistory(ctx, rows, nil)
 		if err != nil || n != want {
 			t.Fatalf("round %d: ImportHistory = %d, %v; want %d new", round, n, err, want)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -34,6 +35,11 @@ type Config struct {
 	IdleTimeout   time.Duration
 	ServicesFile  string
 	Synchronous   string
+	MinLeads      int
+	MinConv       int
+	ModelPoll     time.Duration
+	DemoLeads     int
+	DemoTrees     int
 
 	envErrs []error
 }
@@ -61,7 +67,29 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+	c.integer(fs, getenv, &c.MinLeads, "min-leads", "CIS_MIN_LEADS", 200, "labelled leads a trained model needs before it replaces the rule-based scorer")
+	c.integer(fs, getenv, &c.MinConv, "min-conversions", "CIS_MIN_CONVERSIONS", 30, "conversions a trained model needs before it replaces the rule-based scorer")
+	c.integer(fs, getenv, &c.DemoLeads, "demo-leads", "CIS_DEMO_LEADS", 20000, "leads in the demo history (cis demo, serve --demo)")
+	c.integer(fs, getenv, &c.DemoTrees, "demo-trees", "CIS_DEMO_TREES", 300, "trees per forest when training on the demo history")
+	c.dur(fs, getenv, &c.ModelPoll, "model-poll", "CIS_MODEL_POLL", 30*time.Second, "how often the server checks for a newly activated model")
 	return fs, c
+}
+
+func (c *Config) integer(fs *flag.FlagSet, getenv func(string) string, p *int, name, env string, def int, usage string) {
+	if v := getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %w", env, err))
+		} else {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, usage+" (env "+env+")")
+}
+
+// minHistory is the labelled history a model needs to serve.
+func (c *Config) minHistory() scoring.MinHistory {
+	return scoring.MinHistory{Leads: c.MinLeads, Conversions: c.MinConv}
 }
 
 func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, def, usage string) {
@@ -123,6 +151,12 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	}
 	if _, err := c.logLevel(); err != nil {
 		return err
+	}
+	if c.MinLeads < 1 || c.MinConv < 1 {
+		return errors.New("--min-leads and --min-conversions (CIS_MIN_LEADS, CIS_MIN_CONVERSIONS) must be at least 1")
+	}
+	if c.ModelPoll <= 0 {
+		return errors.New("--model-poll (CIS_MODEL_POLL) must be positive")
 	}
 	return nil
 }

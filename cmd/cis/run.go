@@ -25,10 +25,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"train": {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
-		"serve": {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
-		"chat":  {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
-		"help":  {"show commands, flags and environment variables", nil},
+		"train":  {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
+		"models": {"list trained models (* = active); models activate ID switches", modelsCmd},
+		"import": {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
+		"demo":   {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
+		"serve":  {"run the service (HTTP health endpoints, idle sweeper); --demo seeds a demo store", serveCmd},
+		"chat":   {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
+		"help":   {"show commands, flags and environment variables", nil},
 	}
 }
 

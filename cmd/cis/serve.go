@@ -29,6 +29,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	if *demo {
+		if err := seedHistory(ctx, a, env{stderr: e.stderr}); err != nil {
+			return err
+		}
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
@@ -45,6 +48,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	return runAll(ctx,
 		func(ctx context.Context) error { return web.Serve(ctx, ln) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
+		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 	)
 }
 

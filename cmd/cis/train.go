@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -24,12 +24,15 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	trees := fs.Int("trees", 300, "trees per forest")
 	seed := fs.Uint64("seed", 0, "seed for folds and everything else the project draws")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
+	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if *csvPath == "" {
-		return trainStore(ctx, e, c, fs, *folds, *trees, *seed, *asJSON)
+		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
+			Tiers: learn.TierPolicy{HotShare: *hotShare, WarmShare: *warmShare}}, *asJSON)
 	}
 	if *target == "" {
 		return errors.New("train: --csv needs --target")
@@ -71,8 +74,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func trainStore(ctx context.Context, e env, c *Config, fs *flag.FlagSet, folds, trees int, seed uint64, asJSON bool) error {
-	return errors.New("train: training on the store is not built yet; use --csv")
 }

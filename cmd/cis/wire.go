@@ -20,6 +20,7 @@ type app struct {
 	store   *store.Store
 	machine *flow.Machine
 	bot     *bot.Bot
+	scorer  *scoring.Active
 }
 
 func newLogger(c *Config, w io.Writer) *slog.Logger {
@@ -33,20 +34,25 @@ func open(ctx context.Context, c *Config, log *slog.Logger, now func() time.Time
 	if err != nil {
 		return nil, err
 	}
-	m, err := flow.New(fc, scoring.Rules{})
-	if err != nil {
-		return nil, err
-	}
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// The active trained model scores leads; the rules do until one loads.
+	// A missing or invalid bundle is logged by Load and never stops the start.
+	scorer := scoring.NewActive(st, log.With("component", "scoring"), c.minHistory(), c.Lang)
+	_ = scorer.Load(ctx)
+	m, err := flow.New(fc, scorer)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	b, err := bot.New(bot.Deps{Store: st, Flow: m, Now: now, Log: log.With("component", "bot")})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: c, log: log, store: st, machine: m, bot: b}, nil
+	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }

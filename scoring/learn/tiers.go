@@ -11,7 +11,9 @@ import (
 // leads that may be hot and warm (defaults 0.2 and 0.3). Thresholds are
 // taken at those quantiles; when the observed conversion rates of the three
 // tiers are not clearly ordered (each tier's rate at least MinLift times the
-// next one's, 1.25 by default), the shares are shrunk step by step.
+// next one's, 1.25 by default), the shares are shrunk step by step; if
+// that never works, the search is repeated asking only for strictly
+// decreasing rates before giving up.
 type TierPolicy struct {
 	HotShare, WarmShare float64
 	MinLift             float64
@@ -42,16 +44,19 @@ func (tp TierPolicy) Choose(y []int, p []float64) (hot, warm float64, err error)
 		i := int(math.Ceil(float64(len(s)) * (1 - share)))
 		return s[min(max(i, 0), len(s)-1)]
 	}
-	for step := 0; step < 8; step++ {
-		hot, warm = q(hs), q(hs+ws)
-		if warm < hot {
-			st := TierStats(y, p, hot, warm)
-			if st[0].Predicted > 0 && st[1].Predicted > 0 && st[2].Predicted > 0 &&
-				st[0].Rate >= lift*st[1].Rate && st[1].Rate >= lift*st[2].Rate {
-				return hot, warm, nil
+	for _, l := range []float64{lift, 1} {
+		h, w := hs, ws
+		for step := 0; step < 8; step++ {
+			hot, warm = q(h), q(h+w)
+			if warm < hot {
+				st := TierStats(y, p, hot, warm)
+				if st[0].Predicted > 0 && st[1].Predicted > 0 && st[2].Predicted > 0 &&
+					st[0].Rate >= l*st[1].Rate && st[1].Rate >= l*st[2].Rate && st[0].Rate > st[2].Rate {
+					return hot, warm, nil
+				}
 			}
+			h, w = h*0.8, w*0.8
 		}
-		hs, ws = hs*0.8, ws*0.8
 	}
 	return 0, 0, ErrTiersNotOrdered
 }
