@@ -23,6 +23,36 @@ type Compact struct {
 	Features int
 	Roots    []int32 // index of each tree's root in Nodes
 	Nodes    []Node
+
+	fast []packed // Nodes packed for Predict; built by pack
+}
+
+// packed is a node in 16 bytes, so a 300-tree forest walks through about
+// half the cache lines of Node. Nodes are in depth-first pre-order, so a
+// left child always follows its parent. A leaf has feat -1 (or -2 when
+// empty) and keeps its class-1 share in thr.
+type packed struct {
+	thr   float64
+	right int32
+	feat  int32
+}
+
+// pack builds the scoring form; every constructor calls it.
+func (c *Compact) pack() {
+	c.fast = make([]packed, len(c.Nodes))
+	for i, n := range c.Nodes {
+		switch {
+		case n.Left < 0 && n.Empty:
+			c.fast[i] = packed{thr: n.Value, right: -1, feat: -2}
+		case n.Left < 0:
+			c.fast[i] = packed{thr: n.Value, right: -1, feat: -1}
+		default:
+			if n.Left != int32(i)+1 {
+				panic("learn: compact nodes not in pre-order") // a bug in this package, not bad input
+			}
+			c.fast[i] = packed{thr: n.Threshold, right: n.Right, feat: n.Feature}
+		}
+	}
 }
 
 // Node is one node of a Compact forest. A leaf has Left == -1.
@@ -50,6 +80,7 @@ func NewCompact(f *randomforest.Forest) (*Compact, error) {
 		}
 		c.Roots = append(c.Roots, root)
 	}
+	c.pack()
 	return c, nil
 }
 
@@ -114,10 +145,19 @@ func (c *Compact) leaf(root int32, x []float64) int32 {
 func (c *Compact) Predict(x []float64) float64 {
 	var sum float64
 	var votes int
+	fast := c.fast
 	for _, r := range c.Roots {
-		n := &c.Nodes[c.leaf(r, x)]
-		if !n.Empty {
-			sum += n.Value
+		i := r
+		for fast[i].feat >= 0 {
+			n := &fast[i]
+			if x[n.feat] > n.thr {
+				i = n.right
+			} else {
+				i++
+			}
+		}
+		if fast[i].feat == -1 {
+			sum += fast[i].thr
 			votes++
 		}
 	}

@@ -69,6 +69,7 @@ func (m *ExtraTrees) Fit(X [][]float64, y []int) error {
 			c.Nodes = append(c.Nodes, nd)
 		}
 	}
+	c.pack()
 	m.Compact = c
 	return nil
 }
