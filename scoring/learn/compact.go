@@ -146,15 +146,29 @@ func (c *Compact) Predict(x []float64) float64 {
 	var sum float64
 	var votes int
 	fast := c.fast
-	for _, r := range c.Roots {
-		i := r
-		for fast[i].feat >= 0 {
-			n := &fast[i]
-			if x[n.feat] > n.thr {
-				i = n.right
-			} else {
-				i++
+	roots := c.Roots
+	// Four trees are walked side by side: their node loads are independent,
+	// so the CPU overlaps the cache misses instead of waiting on each.
+	k := 0
+	for ; k+4 <= len(roots); k += 4 {
+		a, b, cc, d := roots[k], roots[k+1], roots[k+2], roots[k+3]
+		for fast[a].feat >= 0 || fast[b].feat >= 0 || fast[cc].feat >= 0 || fast[d].feat >= 0 {
+			a = step(fast, a, x)
+			b = step(fast, b, x)
+			cc = step(fast, cc, x)
+			d = step(fast, d, x)
+		}
+		for _, i := range [4]int32{a, b, cc, d} {
+			if fast[i].feat == -1 {
+				sum += fast[i].thr
+				votes++
 			}
+		}
+	}
+	for ; k < len(roots); k++ {
+		i := roots[k]
+		for fast[i].feat >= 0 {
+			i = step(fast, i, x)
 		}
 		if fast[i].feat == -1 {
 			sum += fast[i].thr
@@ -165,6 +179,19 @@ func (c *Compact) Predict(x []float64) float64 {
 		return 0.5
 	}
 	return sum / float64(votes)
+}
+
+// step moves from node i one level down for x; a leaf stays where it is.
+func step(fast []packed, i int32, x []float64) int32 {
+	n := &fast[i]
+	if n.feat < 0 {
+		return i
+	}
+	next := i + 1
+	if x[n.feat] > n.thr {
+		next = n.right
+	}
+	return next
 }
 
 // Explain splits Predict(x) into a bias and one contribution per feature:
