@@ -20,17 +20,24 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// scorerStatus says which lead scorer is in use and why (*scoring.Active).
+type scorerStatus interface {
+	Status() string
+}
+
 // Deps are the collaborators of a Server.
 type Deps struct {
-	Store pinger
-	Log   *slog.Logger
+	Store  pinger
+	Scorer scorerStatus // optional: GET /status/scoring reports it
+	Log    *slog.Logger
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
 type Server struct {
-	e     *echo.Echo
-	store pinger
-	log   *slog.Logger
+	e      *echo.Echo
+	store  pinger
+	scorer scorerStatus
+	log    *slog.Logger
 }
 
 // New checks d and registers the routes.
@@ -46,7 +53,7 @@ func New(d Deps) (*Server, error) {
 	// Echo trusts X-Forwarded-For by default; a client could then pick its own
 	// IP. Until a proxy is configured, the IP is the TCP peer's.
 	e.IPExtractor = echo.ExtractIPDirect()
-	s := &Server{e: e, store: d.Store, log: d.Log}
+	s := &Server{e: e, store: d.Store, scorer: d.Scorer, log: d.Log}
 	s.routes()
 	return s, nil
 }
@@ -54,6 +61,16 @@ func New(d Deps) (*Server, error) {
 func (s *Server) routes() {
 	s.e.GET("/healthz", s.healthz)
 	s.e.GET("/readyz", s.readyz)
+	s.e.GET("/status/scoring", s.scoringStatus)
+}
+
+// scoringStatus tells operators whether leads are scored by a trained model
+// or, until enough labelled history exists, by the rules, and why.
+func (s *Server) scoringStatus(c echo.Context) error {
+	if s.scorer == nil {
+		return c.String(http.StatusOK, "rules\n")
+	}
+	return c.String(http.StatusOK, s.scorer.Status()+"\n")
 }
 
 // ServeHTTP implements http.Handler.

@@ -36,7 +36,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	web, err := dashboard.New(dashboard.Deps{Store: a.store, Log: log.With("component", "dashboard")})
+	web, err := dashboard.New(dashboard.Deps{Store: a.store, Scorer: a.scorer, Log: log.With("component", "dashboard")})
 	if err != nil {
 		return err
 	}

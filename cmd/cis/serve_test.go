@@ -31,7 +31,7 @@ func TestServeDemo(t *testing.T) {
 		}
 		go io.Copy(io.Discard, pr)
 		addr := strings.Fields(strings.TrimPrefix(line, "cis: serving on "))[0]
-		for _, path := range []string{"/healthz", "/readyz"} {
+		for _, path := range []string{"/healthz", "/readyz", "/status/scoring"} {
 			resp, err := http.Get(addr + path)
 			if err != nil {
 				t.Fatal(err)
