@@ -91,7 +91,11 @@ func (a *Active) Load(ctx context.Context) error {
 	}
 	msg := fmt.Sprintf("%s: %v", keep, err)
 	if msg != a.status || id != a.loaded {
-		a.log.Warn("model not loaded; keeping the current scorer", "model_id", id, "keeping", keep, "err", err)
+		if id == 0 { // no active bundle at all (a new store): expected, not a warning
+			a.log.Debug("no active model; keeping the current scorer", "keeping", keep, "err", err)
+		} else {
+			a.log.Warn("model not loaded; keeping the current scorer", "model_id", id, "keeping", keep, "err", err)
+		}
 	}
 	a.status, a.loaded = msg, id
 	return err
