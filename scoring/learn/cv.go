@@ -2,6 +2,7 @@ package learn
 
 import (
 	"math/rand/v2"
+	"sort"
 )
 
 // StratifiedFolds splits the row indexes of y into k folds that each keep
@@ -19,7 +20,7 @@ func StratifiedFolds(y []int, k int, seed uint64) [][]int {
 		}
 		byClass[v] = append(byClass[v], i)
 	}
-	sortInts(classes)
+	sort.Ints(classes)
 	inFold := make([]int, len(y))
 	next := 0
 	for _, c := range classes {
@@ -57,12 +58,4 @@ func Complement(n int, test []int) []int {
 func TimeSplit(order []int, share float64) (train, test []int) {
 	cut := len(order) - int(float64(len(order))*share+0.5)
 	return append([]int(nil), order[:cut]...), append([]int(nil), order[cut:]...)
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
