@@ -72,7 +72,7 @@ func TestTrainedModelRanksAndTiersAreOrdered(t *testing.T) {
 	}
 	var cal learn.Result
 	for _, r := range b.Metrics {
-		if r.Name == learn.ProductionModel+"+calibrated" {
+		if r.Name == learn.CalibratedModel {
 			cal = r
 		}
 	}

@@ -45,10 +45,10 @@ type TrainOptions struct {
 
 // Train compares the models on the examples (stratified k-fold, plus a
 // hold-out of the newest 20 %), then fits the production forest on all of
-// them and returns the bundle: schema and encoders, forest, the isotonic
-// calibration learned on the forest's out-of-fold votes (kept only if it
-// lowers their Brier score; otherwise the identity), tiers chosen from the
-// calibrated out-of-fold predictions, and the comparison.
+// them and returns the bundle: schema and encoders, forest, the calibration
+// learned on the forest's out-of-fold votes (isotonic or Platt, whichever
+// has the lower log loss without a worse Brier score; else the identity),
+// tiers chosen from the calibrated out-of-fold predictions, and the comparison.
 func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 	if o.Trees == 0 {
 		o.Trees = 300
@@ -103,19 +103,7 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 	if err := f.Fit(X, y); err != nil {
 		return nil, nil, fmt.Errorf("train production forest: %w", err)
 	}
-	cal := rep.Calibration
-	var forest, calibrated learn.Result
-	for _, r := range rep.Results {
-		switch r.Name {
-		case learn.ProductionModel:
-			forest = r
-		case learn.ProductionModel + "+calibrated":
-			calibrated = r
-		}
-	}
-	if calibrated.Mean.Brier > forest.Mean.Brier {
-		cal = learn.Calibration{Method: "identity"}
-	}
+	cal := rep.Calibration // chosen by learn.Compare: no worse Brier than the raw votes
 	b := &Bundle{
 		Format:      bundleFormat,
 		CreatedAt:   o.Now().UTC().Truncate(time.Second),
@@ -135,7 +123,7 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 func (b *Bundle) Summary() string {
 	s := fmt.Sprintf("%d leads, %d conversions, %d trees", b.Rows, b.Positives, len(b.Forest.Trees))
 	for _, r := range b.Metrics {
-		if r.Name == learn.ProductionModel+"+calibrated" {
+		if r.Name == learn.CalibratedModel {
 			s += fmt.Sprintf(", CV ROC AUC %.3f, Brier %.4f", r.Mean.ROCAUC, r.Mean.Brier)
 		}
 	}

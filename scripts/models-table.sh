@@ -7,18 +7,18 @@
 #
 # DATA_DIR holds telco-churn/, x-education-leads/ and bank-marketing/ (in a
 # checkout next to the shared folder: ../shared/data). For each set it
-# writes OUT_DIR/<set>.txt (the table) and OUT_DIR/<set>.json (full figures).
-# Takes about 15–20 minutes on 2 cores, most of it the two forests on Bank Marketing.
+# writes OUT_DIR/<set>.txt (the tables; add --json to a line for every figure as JSON).
+# Takes about 15 minutes on 2 cores, most of it the two forests on Bank Marketing.
 set -euo pipefail
 data=${1:?usage: models-table.sh DATA_DIR [OUT_DIR]}
 out=${2:-models-table}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
 go build -o "$out/cis" ./cmd/cis
 run() {
 	local name=$1; shift
-	"$out/cis" train "$@" --json >"$out/$name.json"
-	"$out/cis" train "$@" >"$out/$name.txt" 2>/dev/null
+	"$out/cis" train "$@" >"$out/$name.txt"
 }
 # Telco: customerID dropped; the 11 blank TotalCharges are missing (median-imputed).
 run telco --csv "$data/telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv" --target Churn --drop customerID

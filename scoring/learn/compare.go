@@ -60,8 +60,8 @@ type Report struct {
 	Seed        uint64      `json:"seed"`
 	Results     []Result    `json:"models"`
 	Hot, Warm   float64     `json:"-"`
-	Thresholds  [2]float64  `json:"thresholds"` // hot, warm on the calibrated production model
-	Calibration Calibration `json:"-"`
+	Thresholds  [2]float64  `json:"thresholds"`  // hot, warm on the calibrated production model
+	Calibration Calibration `json:"calibration"` // chosen for the production forest (see calibrate)
 	HoldoutNote string      `json:"holdout,omitempty"`
 }
 
@@ -156,36 +156,8 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 		rep.Results = append(rep.Results, r)
 	}
 	tick("calibration")
-	// Calibrate the production forest, cross-fitted over the folds.
-	for _, r := range rep.Results {
-		if r.Name != ProductionModel {
-			continue
-		}
-		cal := Result{Name: ProductionModel + "+calibrated", OOF: make([]float64, len(y))}
-		for _, test := range folds {
-			train := Complement(len(y), test)
-			c := FitIsotonic(pickFloats(r.OOF, train), pickInts(y, train))
-			p := make([]float64, len(test))
-			for i, row := range test {
-				p[i] = c.Apply(r.OOF[row])
-				cal.OOF[row] = p[i]
-			}
-			cal.Folds = append(cal.Folds, Evaluate(pickInts(y, test), p))
-		}
-		cal.Mean, cal.Std = meanStd(cal.Folds)
-		for i := range cal.Folds {
-			cal.Folds[i].FitSec = r.Folds[i].FitSec
-		}
-		cal.Mean.FitSec = r.Mean.FitSec
-		rep.Calibration = FitIsotonic(r.OOF, y)
-		hot, warm, err := o.Tiers.Choose(y, cal.OOF)
-		if err != nil {
-			return nil, err
-		}
-		rep.Hot, rep.Warm = hot, warm
-		rep.Thresholds = [2]float64{hot, warm}
-		rep.Results = append(rep.Results, cal)
-		break
+	if err := calibrate(rep, folds, y, o.Tiers); err != nil {
+		return nil, err
 	}
 	for i := range rep.Results {
 		rep.Results[i].Tiers = TierStats(y, rep.Results[i].OOF, rep.Hot, rep.Warm)
@@ -230,4 +202,64 @@ func pickFloats(p []float64, rows []int) []float64 {
 		out[k] = p[i]
 	}
 	return out
+}
+
+// CalibratedModel is the name of the calibrated production forest's row.
+const CalibratedModel = ProductionModel + "+calibrated"
+
+// calibrate adds the rows "forest+isotonic" and "forest+platt": the
+// production forest's out-of-fold votes calibrated, cross-fitted over the
+// same folds (each fold's calibrator is learned on the other folds'
+// out-of-fold votes). The method with the lowest log loss among those whose
+// Brier score is no worse than the raw forest's is chosen (the identity if
+// neither is), refitted on all out-of-fold votes as rep.Calibration, and
+// repeated as the row "forest+calibrated", the model cis train selects;
+// tier thresholds come from its out-of-fold predictions.
+func calibrate(rep *Report, folds [][]int, y []int, tiers TierPolicy) error {
+	var raw *Result
+	for i := range rep.Results {
+		if rep.Results[i].Name == ProductionModel {
+			raw = &rep.Results[i]
+		}
+	}
+	if raw == nil {
+		return nil
+	}
+	fits := []struct {
+		name string
+		fit  func([]float64, []int) Calibration
+	}{{"isotonic", FitIsotonic}, {"platt", FitPlatt}}
+	best := *raw
+	best.Name, best.Tiers = CalibratedModel, nil
+	rep.Calibration = Calibration{Method: "identity"}
+	for _, f := range fits {
+		cal := Result{Name: ProductionModel + "+" + f.name, OOF: make([]float64, len(y))}
+		for k, test := range folds {
+			train := Complement(len(y), test)
+			c := f.fit(pickFloats(raw.OOF, train), pickInts(y, train))
+			p := make([]float64, len(test))
+			for i, row := range test {
+				p[i] = c.Apply(raw.OOF[row])
+				cal.OOF[row] = p[i]
+			}
+			m := Evaluate(pickInts(y, test), p)
+			m.FitSec = raw.Folds[k].FitSec
+			cal.Folds = append(cal.Folds, m)
+		}
+		cal.Mean, cal.Std = meanStd(cal.Folds)
+		rep.Results = append(rep.Results, cal)
+		if cal.Mean.Brier <= raw.Mean.Brier && cal.Mean.LogLoss < best.Mean.LogLoss {
+			best = cal
+			best.Name = CalibratedModel
+			rep.Calibration = f.fit(raw.OOF, y)
+		}
+	}
+	rep.Results = append(rep.Results, best)
+	hot, warm, err := tiers.Choose(y, best.OOF)
+	if err != nil {
+		return err
+	}
+	rep.Hot, rep.Warm = hot, warm
+	rep.Thresholds = [2]float64{hot, warm}
+	return nil
 }

@@ -18,14 +18,14 @@ func (r *Report) WriteText(w io.Writer, d *Dataset) error {
 	}
 	b.WriteString("\n| Model | ROC AUC | PR AUC | Log loss | Brier | Fit s / fold |\n|---|---|---|---|---|---|\n")
 	for _, m := range r.Results {
-		fmt.Fprintf(&b, "| %s | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.2f |\n", m.Name,
+		fmt.Fprintf(&b, "| %s | %.4f ± %.3f | %.4f ± %.3f | %.4f ± %.3f | %.4f ± %.3f | %.2f |\n", m.Name,
 			m.Mean.ROCAUC, m.Std.ROCAUC, m.Mean.PRAUC, m.Std.PRAUC, m.Mean.LogLoss, m.Std.LogLoss, m.Mean.Brier, m.Std.Brier, m.Mean.FitSec)
 	}
 	if r.HoldoutNote != "" {
 		fmt.Fprintf(&b, "\nTime-ordered hold-out (%s; newest 20 %% as test)\n\n| Model | ROC AUC | PR AUC | Log loss | Brier | Fit s |\n|---|---|---|---|---|---|\n", r.HoldoutNote)
 		for _, m := range r.Results {
 			if h := m.Holdout; h != nil {
-				fmt.Fprintf(&b, "| %s | %.3f | %.3f | %.3f | %.3f | %.2f |\n", m.Name, h.ROCAUC, h.PRAUC, h.LogLoss, h.Brier, h.FitSec)
+				fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.4f | %.4f | %.2f |\n", m.Name, h.ROCAUC, h.PRAUC, h.LogLoss, h.Brier, h.FitSec)
 			}
 		}
 	}
