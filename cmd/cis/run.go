@@ -70,5 +70,8 @@ func printHelp(w io.Writer) {
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
 cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
-cis serve flags: --demo (seed a demo store the first time)`))
+cis serve flags: --demo (seed a demo store and train on a demo history the first time)
+cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
+cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis models [activate ID]`))
 }
