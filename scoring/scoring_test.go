@@ -70,11 +70,20 @@ func TestTrainedModelRanksAndTiersAreOrdered(t *testing.T) {
 			t.Errorf("%s: CV ROC AUC %.3f; want ≥ %.2f on the demo history", r.Name, r.Mean.ROCAUC, floor)
 		}
 	}
-	var cal learn.Result
+	var cal, raw learn.Result
 	for _, r := range b.Metrics {
-		if r.Name == learn.CalibratedModel {
+		switch r.Name {
+		case learn.CalibratedModel:
 			cal = r
+		case learn.ProductionModel:
+			raw = r
 		}
+	}
+	if cal.Mean.Brier > raw.Mean.Brier {
+		t.Errorf("selected model's Brier %.5f; want no worse than the uncalibrated forest's %.5f", cal.Mean.Brier, raw.Mean.Brier)
+	}
+	if cal.Mean.Brier < raw.Mean.Brier && b.Calibration.Method == "identity" {
+		t.Errorf("calibration improved Brier but the bundle stores the identity")
 	}
 	if tiers := cal.Tiers; len(tiers) != 3 || !(tiers[0].Rate > tiers[1].Rate && tiers[1].Rate > tiers[2].Rate) {
 		t.Errorf("out-of-fold tiers %+v; want decreasing conversion hot > warm > cold", tiers)
