@@ -24,6 +24,7 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	trees := fs.Int("trees", 300, "trees per forest")
 	seed := fs.Uint64("seed", 0, "seed for folds and everything else the project draws")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	only := fs.String("models", "", "with --csv: comma-separated subset of forest, extra_trees, decision_tree, gradient_boosting, logistic (default all)")
 	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
 	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
 	fs.SetOutput(e.stderr)
@@ -54,7 +55,25 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("train: --time-column: %w", err)
 	}
-	rep, err := learn.Compare(d, learn.Models(*trees), learn.Options{
+	specs := learn.Models(*trees)
+	if *only != "" {
+		want := map[string]bool{}
+		for _, n := range splitList(*only) {
+			want[n] = true
+		}
+		var keep []learn.Spec
+		for _, s := range specs {
+			if want[s.Name] {
+				keep = append(keep, s)
+				delete(want, s.Name)
+			}
+		}
+		if len(want) > 0 || len(keep) == 0 {
+			return fmt.Errorf("train: --models %q: unknown or no model names", *only)
+		}
+		specs = keep
+	}
+	rep, err := learn.Compare(d, specs, learn.Options{
 		Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train"),
 	})
 	if err != nil {
