@@ -5,10 +5,13 @@ go 1.26.8
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/labstack/echo/v4 v4.16.0
+	github.com/malaschitz/randomForest v0.0.0-20251101172028-7c30b8b21d88
 	github.com/mattn/go-sqlite3 v1.14.53
 	golang.org/x/text v0.44.0
 	rsc.io/qr v0.2.0
 )
+
+require gonum.org/v1/gonum v0.9.3 // indirect
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect

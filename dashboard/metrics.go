@@ -112,9 +112,9 @@ func (s *Server) metricsPage(c echo.Context) error {
 		fmt.Fprintf(&b, "cis_leads{class=%q} %d\n", k, st.LeadsByClass[k])
 	}
 	fmt.Fprintf(&b, "# HELP cis_sla_breaches Open leads past their contact deadline.\n# TYPE cis_sla_breaches gauge\ncis_sla_breaches %d\n", overdue)
-	model := s.model
-	if model == "" {
-		model = "rules"
+	model := "rules"
+	if s.model != nil && s.model() != "" {
+		model = s.model()
 	}
 	fmt.Fprintf(&b, "# HELP cis_model_info The scoring model in use.\n# TYPE cis_model_info gauge\ncis_model_info{model=%q} 1\n", model)
 	b.WriteString("# HELP cis_http_request_duration_seconds HTTP request latency by route pattern and status.\n# TYPE cis_http_request_duration_seconds histogram\n")

@@ -83,8 +83,9 @@ type Deps struct {
 	MetricsToken string
 	// WidgetOrigins may embed the web chat in a frame (CSP frame-ancestors).
 	WidgetOrigins []string
-	// Model names the scoring model in use, for /metrics.
-	Model string
+	// Model names the scoring model in use, for /metrics; nil means the
+	// rule-based scorer. It is a function because models are swapped live.
+	Model func() string
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -99,7 +100,7 @@ type Server struct {
 	secure        bool
 	metricsToken  string
 	widgetOrigins []string
-	model         string
+	model         func() string
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics

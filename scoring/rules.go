@@ -13,8 +13,12 @@ import (
 // Thresholds split probabilities into classes: p ≥ Hot is hot, p ≥ Warm is
 // warm, the rest cold.
 type Thresholds struct {
-	Hot, Warm float64
+	Hot  float64 `json:"hot"`
+	Warm float64 `json:"warm"`
 }
+
+// ordered reports whether 0 ≤ Warm ≤ Hot ≤ 1.
+func (t Thresholds) ordered() bool { return 0 <= t.Warm && t.Warm <= t.Hot && t.Hot <= 1 }
 
 // DefaultThresholds are the rule scorer's cut points.
 var DefaultThresholds = Thresholds{Hot: 0.60, Warm: 0.35}

@@ -25,6 +25,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrNewerSchema is returned by Open when the file was written by a newer build.
 	ErrNewerSchema = errors.New("database schema is newer than this build")
+	// ErrCorrupt is returned by ActiveBundle when a stored bundle no longer matches its SHA-256.
+	ErrCorrupt = errors.New("stored bytes do not match their checksum")
 )
 
 // Options tune how the file is opened.

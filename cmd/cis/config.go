@@ -13,6 +13,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -36,6 +37,11 @@ type Config struct {
 	IdleTimeout   time.Duration
 	ServicesFile  string
 	Synchronous   string
+	MinLeads      int
+	MinConv       int
+	ModelPoll     time.Duration
+	DemoLeads     int
+	DemoTrees     int
 
 	// Cloud API channel: enabled when the app secret is set.
 	CloudAppSecret   string
@@ -103,12 +109,26 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
 	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
+	c.integer(fs, getenv, &c.MinLeads, "min-leads", "CIS_MIN_LEADS", 200, "labelled leads a trained model needs before it replaces the rule-based scorer")
+	c.integer(fs, getenv, &c.MinConv, "min-conversions", "CIS_MIN_CONVERSIONS", 30, "conversions a trained model needs before it replaces the rule-based scorer")
+	c.integer(fs, getenv, &c.DemoLeads, "demo-leads", "CIS_DEMO_LEADS", 20000, "leads in the demo history (cis demo, serve --demo)")
+	c.integer(fs, getenv, &c.DemoTrees, "demo-trees", "CIS_DEMO_TREES", 300, "trees per forest when training on the demo history")
+	c.dur(fs, getenv, &c.ModelPoll, "model-poll", "CIS_MODEL_POLL", 30*time.Second, "how often the server checks for a newly activated model")
 	return fs, c
 }
 
 func (c *Config) secret(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, usage string) {
 	fs.StringVar(p, name, "", usage+" (env "+env+"; never printed)")
 	c.secrets = append(c.secrets, secretFlag{p: p, name: name, env: env, getenv: getenv})
+}
+
+func (c *Config) integer(fs *flag.FlagSet, getenv func(string) string, p *int, name, env string, def int, usage string) {
+	fs.IntVar(p, name, fromEnv(c, getenv, env, def, strconv.Atoi), usage+" (env "+env+")")
+}
+
+// minHistory is the labelled history a model needs to serve.
+func (c *Config) minHistory() scoring.MinHistory {
+	return scoring.MinHistory{Leads: c.MinLeads, Conversions: c.MinConv}
 }
 
 func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, name, env, def, usage string) {
@@ -168,6 +188,9 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 	if _, err := c.logLevel(); err != nil {
 		return err
 	}
+	if err := c.validateScoring(); err != nil {
+		return err
+	}
 	return c.validateChannels()
 }
 
@@ -189,6 +212,17 @@ func (c *Config) validateChannels() error {
 	if set != 0 && set != len(cloud) {
 		return errors.New("Cloud API: --cloudapi-app-secret, --cloudapi-verify-token and --cloudapi-access-token " +
 			"(CIS_CLOUDAPI_APP_SECRET, CIS_CLOUDAPI_VERIFY_TOKEN, CIS_CLOUDAPI_ACCESS_TOKEN) go together")
+	}
+	return nil
+}
+
+// validateScoring checks the model settings.
+func (c *Config) validateScoring() error {
+	if c.MinLeads < 1 || c.MinConv < 1 {
+		return errors.New("--min-leads and --min-conversions (CIS_MIN_LEADS, CIS_MIN_CONVERSIONS) must be at least 1")
+	}
+	if c.ModelPoll <= 0 {
+		return errors.New("--model-poll (CIS_MODEL_POLL) must be positive")
 	}
 	return nil
 }

@@ -31,6 +31,10 @@ func commands() map[string]command {
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
 		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
 		"help":     {"show commands, flags and environment variables", nil},
+		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
+		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
+		"import":   {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
+		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }
 
@@ -69,8 +73,12 @@ func printHelp(w io.Writer) {
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
 cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
-cis serve flags: --demo (seed a demo store the first time)
+cis serve flags: --demo (seed a demo store and train on a demo history the first time) --secure --metrics-token T --widget-origins "SITES"
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
-  without --target the real server runs in-process on a temporary store with a fake Graph API)`))
+  without --target the real server runs in-process on a temporary store with a fake Graph API)
+cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
+cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis models [activate ID]
+cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }

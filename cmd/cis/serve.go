@@ -36,6 +36,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	if *demo {
+		if err := seedHistory(ctx, a, env{stderr: e.stderr}); err != nil {
+			return err
+		}
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
@@ -44,7 +47,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		}
 	}
 	web, err := dashboard.New(dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
-		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: "rules"})
+		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName})
 	if err != nil {
 		return err
 	}
@@ -63,6 +66,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	parts := append(channels,
 		func(ctx context.Context) error { return serveHTTP(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
+		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 	)
 	return runAll(ctx, parts...)
 }

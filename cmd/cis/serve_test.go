@@ -15,7 +15,8 @@ import (
 // the health endpoints, and checks that a second start does not seed again.
 func TestServeDemo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cis.db")
-	env := map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "warn"}
+	// A small demo history keeps the test quick; the default is 20,000 leads.
+	env := map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "warn", "CIS_DEMO_LEADS": "1500", "CIS_DEMO_TREES": "30"}
 	for round := 1; round <= 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
@@ -40,7 +41,7 @@ func TestServeDemo(t *testing.T) {
 		}
 		go io.Copy(io.Discard, br)
 		addr := strings.Fields(strings.TrimPrefix(line, "cis: serving on "))[0]
-		for _, path := range []string{"/healthz", "/readyz"} {
+		for _, path := range []string{"/healthz", "/readyz", "/status/scoring"} {
 			resp, err := http.Get(addr + path)
 			if err != nil {
 				t.Fatal(err)

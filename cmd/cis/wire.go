@@ -23,6 +23,7 @@ type app struct {
 	// whatsapp is the linked-device channel when enabled; its Status and
 	// Subscribe are for the dashboard's pairing page.
 	whatsapp *bot.WhatsApp
+	scorer   *scoring.Active
 }
 
 func newLogger(c *Config, w io.Writer) *slog.Logger {
@@ -36,20 +37,33 @@ func open(ctx context.Context, c *Config, log *slog.Logger, now func() time.Time
 	if err != nil {
 		return nil, err
 	}
-	m, err := flow.New(fc, scoring.Rules{})
-	if err != nil {
-		return nil, err
-	}
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	// The active trained model scores leads; the rules do until one loads.
+	// A missing or invalid bundle is logged by Load and never stops the start.
+	scorer := scoring.NewActive(st, log.With("component", "scoring"), c.minHistory(), c.Lang)
+	_ = scorer.Load(ctx)
+	m, err := flow.New(fc, scorer)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	b, err := bot.New(bot.Deps{Store: st, Flow: m, Now: now, Log: log.With("component", "bot")})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: c, log: log, store: st, machine: m, bot: b}, nil
+	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }
+
+// modelName names the model scoring leads now: "forest:<id>" or "rules".
+func (a *app) modelName() string {
+	if m := a.scorer.Current(); m != nil {
+		return m.Version
+	}
+	return "rules"
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/store"
+)
+
+// trainStore trains on the store's labelled leads, saves the bundle and
+// makes it active.
+func trainStore(ctx context.Context, e env, c *Config, o scoring.TrainOptions, asJSON bool) error {
+	log := newLogger(c, e.stderr)
+	a, err := open(ctx, c, log, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	id, err := a.train(ctx, o, e, asJSON)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "cis: model %d saved and active (%s)\n", id, a.scorer.Status())
+	return nil
+}
+
+// train fits a model on the labelled leads, stores it as the active bundle
+// and loads it into the running scorer.
+func (a *app) train(ctx context.Context, o scoring.TrainOptions, e env, asJSON bool) (int64, error) {
+	rows, err := a.store.LabelledLeads(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ex := make([]scoring.Example, len(rows))
+	for i, r := range rows {
+		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
+	}
+	o.Min = a.cfg.minHistory()
+	if o.Progress == nil {
+		o.Progress = progressBar(e.stderr, "train")
+	}
+	b, rep, err := scoring.Train(ex, o)
+	if err != nil {
+		return 0, fmt.Errorf("train: %w", err)
+	}
+	body, err := b.Encode()
+	if err != nil {
+		return 0, err
+	}
+	id, err := a.store.SaveModel(ctx, body, b.Summary(), true)
+	if err != nil {
+		return 0, err
+	}
+	if err := a.scorer.Load(ctx); err != nil {
+		return id, fmt.Errorf("model %d saved but not loaded: %w", id, err)
+	}
+	d := scoring.TrainingDataset(ex)
+	if e.stdout != nil {
+		if asJSON {
+			err = rep.WriteJSON(e.stdout, d)
+		} else {
+			err = rep.WriteText(e.stdout, d)
+		}
+	}
+	return id, err
+}
+
+func modelsCmd(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("models", e.getenv)
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	rest := fs.Args()
+	switch {
+	case len(rest) == 0:
+		list, err := st.Models(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "no trained models; leads are scored by the rules (run cis train or cis demo)")
+			return nil
+		}
+		for _, m := range list {
+			mark := " "
+			if m.Active {
+				mark = "*"
+			}
+			fmt.Fprintf(e.stdout, "%s %3d  %s  %7d B  sha256 %.12s  %s\n", mark, m.ID, m.CreatedAt.Format(time.RFC3339), m.Size, m.SHA256, m.Summary)
+		}
+		return nil
+	case len(rest) == 2 && rest[0] == "activate":
+		id, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("models activate: %q is not a model id", rest[1])
+		}
+		// Check the bundle before making it active, so a bad one never replaces a good one.
+		if err := st.ActivateModel(ctx, id); err != nil {
+			return fmt.Errorf("models activate: %w", err)
+		}
+		probe := scoring.NewActive(st, nil, c.minHistory(), c.Lang)
+		if err := probe.Load(ctx); err != nil {
+			return fmt.Errorf("models activate %d: active now, but it cannot serve (the server keeps its current scorer): %w", id, err)
+		}
+		fmt.Fprintf(e.stdout, "model %d is active; a running server picks it up within --model-poll\n", id)
+		return nil
+	}
+	return errors.New("usage: cis models [activate ID]")
+}
+
+func importCmd(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] != "leads" {
+		return errors.New("usage: cis import leads FILE.csv [--skip-bad] [--map field=Header,...]")
+	}
+	fs, c := newFlagSet("import leads", e.getenv)
+	skipBad := fs.Bool("skip-bad", false, "import the good rows and write the bad ones to FILE.rejects.csv")
+	mapping := fs.String("map", "", "column mapping, e.g. created_at=Fecha,converted=Ganado (fields: "+strings.Join(scoring.ImportFields, ", ")+")")
+	fs.SetOutput(e.stderr)
+	rest := args[1:]
+	var path string
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		path, rest = rest[0], rest[1:]
+	}
+	if err := c.parse(fs, rest); err != nil {
+		return err
+	}
+	if path == "" && fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	if path == "" {
+		return errors.New("import leads: no file given")
+	}
+	m := map[string]string{}
+	for _, kv := range splitList(*mapping) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("--map %q: want field=Header", kv)
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	fc, err := c.flowConfig()
+	if err != nil {
+		return err
+	}
+	places, err := flow.LoadPlaces()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("import leads: %w", err)
+	}
+	defer f.Close()
+	res, err := scoring.ReadLeads(f, scoring.ImportOptions{Places: places, Catalogue: fc.Catalogue, USDToCOP: c.USDToCOP, Map: m})
+	if err != nil {
+		return fmt.Errorf("import leads: %s: %w", path, err)
+	}
+	if len(res.Bad) > 0 && !*skipBad {
+		var b strings.Builder
+		for i, r := range res.Bad {
+			if i == 20 {
+				fmt.Fprintf(&b, "\n… and %d more", len(res.Bad)-20)
+				break
+			}
+			fmt.Fprintf(&b, "\nline %d: %s", r.Line, r.Reason)
+		}
+		return fmt.Errorf("import leads: %s: %d bad rows, nothing imported (fix them or use --skip-bad):%s", path, len(res.Bad), b.String())
+	}
+	if len(res.Bad) > 0 {
+		rej := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".csv") + ".rejects.csv"
+		if err := writeRejects(rej, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%d bad rows written to %s\n", len(res.Bad), rej)
+	}
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	rows := make([]store.HistoryLead, len(res.Rows))
+	for i, r := range res.Rows {
+		rows[i] = store.HistoryLead{Key: r.Key, Lead: r.Lead, CreatedAt: r.CreatedAt, Converted: r.Converted, RevenueCOP: r.RevenueCOP, Extra: r.Extra}
+	}
+	added, err := st.ImportHistory(ctx, rows, progressBar(e.stderr, "import"))
+	if err != nil {
+		return fmt.Errorf("import leads: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "imported %d new leads (%d already present); columns: %v\n", added, len(rows)-added, res.Mapping)
+	return nil
+}
+
+func writeRejects(path string, res *scoring.ImportResult) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("reject file: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(append([]string{"line", "reason"}, res.Header...))
+	for _, r := range res.Bad {
+		w.Write(append([]string{strconv.Itoa(r.Line), r.Reason}, r.Cells...))
+	}
+	w.Flush()
+	return errors.Join(w.Error(), f.Close())
+}

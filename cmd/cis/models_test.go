@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestImportLeadsAllOrNothingThenSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", "messy_leads.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "leads.csv")
+	if err := os.WriteFile(file, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CIS_DB": filepath.Join(dir, "cis.db"), "CIS_LOG_LEVEL": "warn"}
+	steps := []struct {
+		name    string
+		args    []string
+		wantErr string
+		wantOut string
+	}{
+		{"bad rows stop the import", []string{"import", "leads", file}, "line 7: city", ""},
+		{"skip-bad imports the good rows", []string{"import", "leads", file, "--skip-bad"}, "", "imported 6 new leads (0 already present)"},
+		{"re-import adds nothing", []string{"import", "leads", file, "--skip-bad"}, "", "imported 0 new leads (6 already present)"},
+		{"too little history to train", []string{"train"}, "not enough labelled history", ""},
+		{"no models yet", []string{"models"}, "", "no trained models"},
+		{"activate an unknown model", []string{"models", "activate", "3"}, "not found", ""},
+	}
+	for _, st := range steps {
+		out, err := runCmd(t, env, "", st.args...)
+		if st.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), st.wantErr) {
+				t.Errorf("%s: err = %v; want it to mention %q", st.name, err, st.wantErr)
+			}
+			continue
+		}
+		if err != nil || !strings.Contains(out, st.wantOut) {
+			t.Errorf("%s: out = %q, err = %v; want %q", st.name, out, err, st.wantOut)
+		}
+	}
+	rej, err := os.ReadFile(filepath.Join(dir, "leads.rejects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(rej), "\n"); lines != 6 {
+		t.Errorf("reject file has %d lines; want a header and 5 bad rows:\n%s", lines, rej)
+	}
+}
+
+func TestDemoTrainsAModelAndModelsListsIt(t *testing.T) {
+	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_LOG_LEVEL": "warn",
+		"CIS_DEMO_LEADS": "1500", "CIS_DEMO_TREES": "20"}
+	out, err := runCmd(t, env, "", "demo")
+	if err != nil || !strings.Contains(out, "scorer: model forest:1") {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env, "", "models")
+	if err != nil || !strings.HasPrefix(out, "*   1") || !strings.Contains(out, "leads") {
+		t.Errorf("models: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, env, "", "models", "activate", "1")
+	if err != nil || !strings.Contains(out, "model 1 is active") {
+		t.Errorf("models activate 1: %v\n%s", err, out)
+	}
+}

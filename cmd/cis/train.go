@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/learn"
+)
+
+// trainCmd compares the models. With --csv it works on any CSV file;
+// without it, on the store's labelled leads (see trainStore).
+func trainCmd(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("train", e.getenv)
+	csvPath := fs.String("csv", "", "train and evaluate on this CSV file (comma or semicolon; .gz accepted) instead of the store")
+	target := fs.String("target", "", "with --csv: the 0/1 or yes/no column to predict")
+	drop := fs.String("drop", "", "with --csv: comma-separated columns to leave out")
+	missing := fs.String("missing", "", "with --csv: comma-separated cell values that mean missing (the empty cell always does)")
+	timeCol := fs.String("time-column", "", "column that orders rows in time for the hold-out (default: file order)")
+	folds := fs.Int("folds", 5, "stratified cross-validation folds")
+	trees := fs.Int("trees", 300, "trees per forest")
+	seed := fs.Uint64("seed", 0, "seed for folds and everything else the project draws")
+	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	only := fs.String("models", "", "with --csv: comma-separated subset of forest, extra_trees, decision_tree, gradient_boosting, logistic (default all)")
+	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
+	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *csvPath == "" {
+		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
+			Tiers: learn.TierPolicy{HotShare: *hotShare, WarmShare: *warmShare}}, *asJSON)
+	}
+	if *target == "" {
+		return errors.New("train: --csv needs --target")
+	}
+	f, err := os.Open(*csvPath)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	t, err := learn.ReadTable(f)
+	if err != nil {
+		return fmt.Errorf("train: %s: %w", *csvPath, err)
+	}
+	d, err := learn.Prepare(t, *target, splitList(*drop), splitList(*missing))
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	order, note, err := learn.TimeOrder(t, *timeCol)
+	if err != nil {
+		return fmt.Errorf("train: --time-column: %w", err)
+	}
+	specs := learn.Models(*trees)
+	if *only != "" {
+		want := map[string]bool{}
+		for _, n := range splitList(*only) {
+			want[n] = true
+		}
+		var keep []learn.Spec
+		for _, s := range specs {
+			if want[s.Name] {
+				keep = append(keep, s)
+				delete(want, s.Name)
+			}
+		}
+		if len(want) > 0 || len(keep) == 0 {
+			return fmt.Errorf("train: --models %q: unknown or no model names", *only)
+		}
+		specs = keep
+	}
+	rep, err := learn.Compare(d, specs, learn.Options{
+		Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train"),
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if *asJSON {
+		return rep.WriteJSON(e.stdout, d)
+	}
+	return rep.WriteText(e.stdout, d)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

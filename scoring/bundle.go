@@ -1,0 +1,111 @@
+package scoring
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	randomforest "github.com/malaschitz/randomForest"
+
+	"github.com/cis-agencia/cis/scoring/learn"
+)
+
+// bundleFormat is the version of the bundle layout this build reads and writes.
+const bundleFormat = 1
+
+// Bundle is a trained model with everything needed to score, saved and
+// loaded as one unit: gzip'd JSON, so it can be inspected and diffed.
+type Bundle struct {
+	Format      int                  `json:"format"`
+	CreatedAt   time.Time            `json:"created_at"`
+	Schema      Schema               `json:"schema"` // feature names and encoders, in vector order
+	Forest      *randomforest.Forest `json:"forest"` // the library's own JSON form
+	Calibration learn.Calibration    `json:"calibration"`
+	Thresholds  Thresholds           `json:"thresholds"`
+	Metrics     []learn.Result       `json:"metrics"` // the comparison at training time
+	DataSHA256  string               `json:"data_sha256"`
+	Rows        int                  `json:"rows"`      // labelled leads trained on
+	Positives   int                  `json:"positives"` // conversions among them
+}
+
+// Encode serialises the bundle.
+func (b *Bundle) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(b); err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeBundle reads and validates a bundle. Any damage (not gzip, bad
+// JSON, a tree whose nodes do not link up, a schema that does not match the
+// forest) is an error wrapping ErrInvalidBundle; it never panics.
+func DecodeBundle(body []byte) (b *Bundle, err error) {
+	defer func() {
+		// The library's UnmarshalJSON follows node ids without checking them.
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("%w: %v", ErrInvalidBundle, r)
+		}
+	}()
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBundle, err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, 512<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBundle, err)
+	}
+	b = &Bundle{}
+	if err := json.Unmarshal(raw, b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBundle, err)
+	}
+	if err := b.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBundle, err)
+	}
+	b.Schema.init()
+	return b, nil
+}
+
+// validate rejects a bundle that would panic or mis-score.
+func (b *Bundle) validate() error {
+	enc := b.Schema.Encoder
+	switch {
+	case b.Format != bundleFormat:
+		return fmt.Errorf("format %d, this build reads %d", b.Format, bundleFormat)
+	case b.Forest == nil || len(b.Forest.Trees) == 0:
+		return errors.New("no trees")
+	case b.Forest.NTrees != len(b.Forest.Trees):
+		return fmt.Errorf("NTrees=%d but %d trees stored", b.Forest.NTrees, len(b.Forest.Trees))
+	case b.Forest.Features != len(b.Schema.Columns):
+		return fmt.Errorf("forest expects %d features, schema has %d", b.Forest.Features, len(b.Schema.Columns))
+	case len(enc.Inputs) != len(leadFields) || len(enc.Medians) != len(enc.Inputs) || len(enc.Levels) != len(enc.Inputs):
+		return fmt.Errorf("schema has %d inputs, this build has %d fields", len(enc.Inputs), len(leadFields))
+	case !b.Thresholds.ordered():
+		return errors.New("tier thresholds out of order")
+	case !b.Calibration.Valid():
+		return errors.New("invalid calibration")
+	}
+	for k, f := range leadFields {
+		if enc.Inputs[k] != f {
+			return fmt.Errorf("schema input %d is %v, want %v", k, enc.Inputs[k], f)
+		}
+	}
+	e := enc
+	e.Init()
+	if e.Width != len(b.Schema.Columns) {
+		return fmt.Errorf("encoder gives %d columns, schema lists %d", e.Width, len(b.Schema.Columns))
+	}
+	return nil
+}
+
+// ErrInvalidBundle is returned by DecodeBundle (and by Active.Load) when a
+// stored bundle cannot serve.
+var ErrInvalidBundle = errors.New("invalid model bundle")

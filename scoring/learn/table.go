@@ -1,0 +1,419 @@
+package learn
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Table is a CSV file held as text, column by column.
+type Table struct {
+	Names []string
+	Cols  [][]string // Cols[j][i] is row i of column j, trimmed
+}
+
+// Rows is the number of data rows.
+func (t *Table) Rows() int {
+	if len(t.Cols) == 0 {
+		return 0
+	}
+	return len(t.Cols[0])
+}
+
+// Col returns the index of the named column, or -1.
+func (t *Table) Col(name string) int {
+	for j, n := range t.Names {
+		if n == name {
+			return j
+		}
+	}
+	return -1
+}
+
+// ReadTable reads a CSV with a header row. Gzip is detected from the magic
+// bytes; the separator (comma or semicolon) from the header line.
+func ReadTable(r io.Reader) (*Table, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	head, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	cr := csv.NewReader(br)
+	if bytes.Count(head, []byte{';'}) > bytes.Count(head, []byte{','}) {
+		cr.Comma = ';'
+	}
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	t := &Table{Names: make([]string, len(header)), Cols: make([][]string, len(header))}
+	for j, h := range header {
+		t.Names[j] = strings.TrimSpace(h)
+	}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) < len(header) {
+			return nil, fmt.Errorf("line %d: %d fields, header has %d", line, len(rec), len(header))
+		}
+		for j := range header {
+			t.Cols[j] = append(t.Cols[j], strings.TrimSpace(rec[j]))
+		}
+	}
+	if t.Rows() == 0 {
+		return nil, errors.New("no data rows")
+	}
+	return t, nil
+}
+
+// Kind says how a column enters the model.
+type Kind string
+
+// Column kinds.
+const (
+	Numeric     Kind = "numeric"
+	Categorical Kind = "categorical"
+)
+
+// Column describes one input column of a tabular data set.
+type Column struct {
+	Name string `json:"name"`
+	Kind Kind   `json:"kind"`
+}
+
+// Dropped is a column left out, with why.
+type Dropped struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Dataset is a table prepared for learning: chosen input columns, 0/1 labels.
+type Dataset struct {
+	Table    *Table
+	Inputs   []Column
+	Index    []int // Index[k] is the table column of Inputs[k]
+	Y        []int
+	Positive string // the target value counted as 1
+	Dropped  []Dropped
+	missing  map[string]bool
+}
+
+// IsMissing reports whether a cell counts as missing.
+func (d *Dataset) IsMissing(v string) bool { return d.missing[strings.ToLower(v)] }
+
+// Prepare picks the inputs of t for predicting target: it drops the columns
+// in drop, identifiers (text or integer columns whose values are all
+// distinct), constant columns, and detects numeric columns (every
+// non-missing value parses as a number). missing lists extra cell values
+// that count as missing (compared case-insensitively; the empty cell always
+// does). The positive class is yes/true/1/si/sí/converted when present,
+// otherwise the rarer of the two values.
+func Prepare(t *Table, target string, drop []string, missing []string) (*Dataset, error) {
+	ti := t.Col(target)
+	if ti < 0 {
+		return nil, fmt.Errorf("target column %q not in the header", target)
+	}
+	d := &Dataset{Table: t, missing: map[string]bool{"": true}}
+	for _, m := range missing {
+		d.missing[strings.ToLower(strings.TrimSpace(m))] = true
+	}
+	counts := map[string]int{}
+	for _, v := range t.Cols[ti] {
+		counts[v]++
+	}
+	if len(counts) != 2 {
+		return nil, fmt.Errorf("target %q has %d distinct values, want 2", target, len(counts))
+	}
+	var vals []string
+	for v := range counts {
+		vals = append(vals, v)
+	}
+	if counts[vals[0]] < counts[vals[1]] || (counts[vals[0]] == counts[vals[1]] && vals[0] > vals[1]) {
+		vals[0], vals[1] = vals[1], vals[0]
+	}
+	d.Positive = vals[1] // rarer
+	for _, v := range vals {
+		switch strings.ToLower(v) {
+		case "1", "yes", "y", "true", "si", "sí", "converted", "won":
+			d.Positive = v
+		}
+	}
+	d.Y = make([]int, t.Rows())
+	for i, v := range t.Cols[ti] {
+		if v == d.Positive {
+			d.Y[i] = 1
+		}
+	}
+	dropSet := map[string]bool{}
+	for _, c := range drop {
+		if c = strings.TrimSpace(c); c != "" {
+			if t.Col(c) < 0 {
+				return nil, fmt.Errorf("--drop: column %q not in the header", c)
+			}
+			dropSet[c] = true
+		}
+	}
+	for j, name := range t.Names {
+		if j == ti {
+			continue
+		}
+		if dropSet[name] {
+			d.Dropped = append(d.Dropped, Dropped{name, "asked"})
+			continue
+		}
+		distinct := map[string]bool{}
+		numeric, integer := true, true
+		present := 0
+		for _, v := range t.Cols[j] {
+			if d.IsMissing(v) {
+				continue
+			}
+			present++
+			distinct[v] = true
+			if numeric {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+					numeric, integer = false, false
+				} else if f != math.Trunc(f) {
+					integer = false
+				}
+			}
+		}
+		switch {
+		case len(distinct) <= 1:
+			d.Dropped = append(d.Dropped, Dropped{name, "constant"})
+		case len(distinct) == present && present == t.Rows() && (!numeric || integer):
+			d.Dropped = append(d.Dropped, Dropped{name, "identifier (every value distinct)"})
+		case numeric:
+			d.Inputs = append(d.Inputs, Column{name, Numeric})
+			d.Index = append(d.Index, j)
+		default:
+			d.Inputs = append(d.Inputs, Column{name, Categorical})
+			d.Index = append(d.Index, j)
+		}
+	}
+	if len(d.Inputs) == 0 {
+		return nil, errors.New("no input columns left")
+	}
+	return d, nil
+}
+
+// Encoder turns dataset rows into vectors: numeric columns with missing
+// values replaced by the training median, categorical columns one-hot
+// over the levels seen in training ("(missing)" is a level of its own;
+// levels seen fewer than MinCount times are pooled as "(other)"; an
+// unseen level counts as "(other)" when that level exists, else all
+// zeros). It is fitted on training rows only, and is plain data so it can
+// be saved with a model (call Init after decoding).
+type Encoder struct {
+	Inputs   []Column   `json:"inputs"`
+	Medians  []float64  `json:"medians"` // per input; 0 for categorical
+	Levels   [][]string `json:"levels"`  // per input; nil for numeric
+	MinCount int        `json:"min_count"`
+
+	offset []int            // first vector position of each input
+	lookup []map[string]int // per categorical input: level → position
+	Width  int              `json:"-"`
+	Names  []string         `json:"-"` // one per vector position
+	Field  []int            `json:"-"` // input index of each vector position
+}
+
+const (
+	missingLevel = "(missing)"
+	otherLevel   = "(other)"
+)
+
+// FitEncoder learns medians and levels from rows of d (no pooling).
+func FitEncoder(d *Dataset, rows []int) *Encoder { return FitEncoderMin(d, rows, 1) }
+
+// FitEncoderMin is FitEncoder with levels rarer than minCount pooled.
+func FitEncoderMin(d *Dataset, rows []int, minCount int) *Encoder {
+	e := &Encoder{Inputs: d.Inputs, Medians: make([]float64, len(d.Inputs)), Levels: make([][]string, len(d.Inputs)), MinCount: minCount}
+	for k, c := range d.Inputs {
+		col := d.Table.Cols[d.Index[k]]
+		if c.Kind == Numeric {
+			var vals []float64
+			for _, i := range rows {
+				if !d.IsMissing(col[i]) {
+					f, _ := strconv.ParseFloat(col[i], 64)
+					vals = append(vals, f)
+				}
+			}
+			e.Medians[k] = median(vals)
+			continue
+		}
+		seen := map[string]int{}
+		for _, i := range rows {
+			v := col[i]
+			if d.IsMissing(v) {
+				v = missingLevel
+			}
+			seen[v]++
+		}
+		other := false
+		for v, n := range seen {
+			if n >= minCount || v == missingLevel {
+				e.Levels[k] = append(e.Levels[k], v)
+			} else {
+				other = true
+			}
+		}
+		if other {
+			e.Levels[k] = append(e.Levels[k], otherLevel)
+		}
+		sortStrings(e.Levels[k])
+	}
+	e.Init()
+	return e
+}
+
+// Init rebuilds the lookup tables, names and width from the exported fields.
+func (e *Encoder) Init() {
+	e.offset = make([]int, len(e.Inputs))
+	e.lookup = make([]map[string]int, len(e.Inputs))
+	e.Width, e.Names, e.Field = 0, nil, nil
+	for k, c := range e.Inputs {
+		e.offset[k] = e.Width
+		if c.Kind == Numeric {
+			e.Width++
+			e.Names = append(e.Names, c.Name)
+			e.Field = append(e.Field, k)
+			continue
+		}
+		e.lookup[k] = map[string]int{}
+		for l, v := range e.Levels[k] {
+			e.lookup[k][v] = e.Width + l
+			e.Names = append(e.Names, c.Name+"="+v)
+			e.Field = append(e.Field, k)
+		}
+		e.Width += len(e.Levels[k])
+	}
+}
+
+// Transform encodes rows of d.
+func (e *Encoder) Transform(d *Dataset, rows []int) [][]float64 {
+	out := make([][]float64, len(rows))
+	flat := make([]float64, len(rows)*e.Width)
+	raw := make([]string, len(e.Inputs))
+	for r, i := range rows {
+		x := flat[r*e.Width : (r+1)*e.Width : (r+1)*e.Width]
+		for k := range e.Inputs {
+			raw[k] = d.Table.Cols[d.Index[k]][i]
+			if d.IsMissing(raw[k]) {
+				raw[k] = ""
+			}
+		}
+		e.Encode(raw, x)
+		out[r] = x
+	}
+	return out
+}
+
+// Encode writes the vector of one row into x (len Width); raw holds one
+// value per input, "" for missing. A numeric value that does not parse
+// counts as missing.
+func (e *Encoder) Encode(raw []string, x []float64) {
+	clear(x)
+	for k, c := range e.Inputs {
+		v := raw[k]
+		if c.Kind == Numeric {
+			f := e.Medians[k]
+			if v != "" {
+				if g, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(g) && !math.IsInf(g, 0) {
+					f = g
+				}
+			}
+			x[e.offset[k]] = f
+			continue
+		}
+		if v == "" {
+			v = missingLevel
+		}
+		p, ok := e.lookup[k][v]
+		if !ok {
+			p, ok = e.lookup[k][otherLevel]
+		}
+		if ok {
+			x[p] = 1
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sortFloats(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// TimeOrder returns the rows oldest first for a time-ordered hold-out: by
+// column col (RFC 3339 or YYYY-MM-DD dates, or numbers; ties keep file
+// order), or in file order when col is "". note says which.
+func TimeOrder(t *Table, col string) (order []int, note string, err error) {
+	order = seq(t.Rows())
+	if col == "" {
+		return order, "rows in file order", nil
+	}
+	j := t.Col(col)
+	if j < 0 {
+		return nil, "", fmt.Errorf("column %q not in the header", col)
+	}
+	keys := make([]string, t.Rows())
+	nums := make([]float64, t.Rows())
+	numeric := true
+	for i, v := range t.Cols[j] {
+		keys[i] = v
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			numeric = false
+		}
+		nums[i] = f
+	}
+	sortStable(order, func(a, b int) bool {
+		if numeric {
+			return nums[a] < nums[b]
+		}
+		return keys[a] < keys[b] // ISO dates sort as text
+	})
+	return order, "ordered by " + col, nil
+}
+
+// NewDataset wraps a table whose columns are exactly inputs (in order) with
+// labels y; only the empty cell counts as missing.
+func NewDataset(t *Table, inputs []Column, y []int) *Dataset {
+	return &Dataset{Table: t, Inputs: inputs, Index: seq(len(inputs)), Y: y, Positive: "1", missing: map[string]bool{"": true}}
+}

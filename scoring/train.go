@@ -1,0 +1,157 @@
+package scoring
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/learn"
+)
+
+// Example is one labelled lead for training.
+type Example struct {
+	Lead      flow.Lead // CompletedAt is when the lead arrived
+	Converted bool
+}
+
+// MinHistory is how much labelled history a model needs before it may
+// replace the rule-based scorer.
+type MinHistory struct {
+	Leads, Conversions int
+}
+
+// DefaultMinHistory: below 200 labelled leads or 30 conversions the
+// out-of-fold figures are too noisy to trust tiers built on them.
+var DefaultMinHistory = MinHistory{Leads: 200, Conversions: 30}
+
+// ErrNotEnoughHistory is returned by Train when the examples are fewer than
+// the MinHistory asks for; the rule-based scorer stays.
+var ErrNotEnoughHistory = errors.New("not enough labelled history")
+
+// TrainOptions steer Train.
+type TrainOptions struct {
+	Trees    int // per forest; 300 when zero
+	Folds    int // 5 when zero
+	Seed     uint64
+	Min      MinHistory
+	Tiers    learn.TierPolicy
+	Progress func(done, total int, step string)
+	Now      func() time.Time
+}
+
+// Train compares the models on the examples (stratified k-fold, plus a
+// hold-out of the newest 20 %), then fits the production forest on all of
+// them and returns the bundle: schema and encoders, forest, the calibration
+// learned on the forest's out-of-fold votes (isotonic or Platt, whichever
+// has the lower log loss without a worse Brier score; else the identity),
+// tiers chosen from the calibrated out-of-fold predictions, and the comparison.
+func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
+	if o.Trees == 0 {
+		o.Trees = 300
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var pos int
+	for _, e := range ex {
+		if e.Converted {
+			pos++
+		}
+	}
+	if len(ex) < o.Min.Leads || pos < o.Min.Conversions {
+		return nil, nil, fmt.Errorf("%w: %d leads with %d conversions; need %d with %d",
+			ErrNotEnoughHistory, len(ex), pos, o.Min.Leads, o.Min.Conversions)
+	}
+	ex = append([]Example(nil), ex...)
+	sort.SliceStable(ex, func(a, b int) bool { return ex[a].Lead.CompletedAt.Before(ex[b].Lead.CompletedAt) })
+	t := &learn.Table{Cols: make([][]string, len(leadFields))}
+	y := make([]int, len(ex))
+	cities := map[string]string{}
+	h := sha256.New()
+	var raw [8]string
+	for i, e := range ex {
+		for k, v := range rawLead(e.Lead, raw[:0]) {
+			t.Cols[k] = append(t.Cols[k], v)
+			fmt.Fprintf(h, "%s\x1f", v)
+		}
+		if e.Converted {
+			y[i] = 1
+		}
+		fmt.Fprintf(h, "%d\n", y[i])
+		if c := e.Lead.City; c.Code != "" {
+			cities[c.Code] = c.Name
+		}
+	}
+	for _, f := range leadFields {
+		t.Names = append(t.Names, f.Name)
+	}
+	d := learn.NewDataset(t, leadFields, y)
+	rep, err := learn.Compare(d, learn.Models(o.Trees), learn.Options{
+		Folds: o.Folds, Seed: o.Seed, Holdout: seqInts(len(y)), HoldNote: "leads ordered by date",
+		Tiers: o.Tiers, MinCount: minLevelCount, Progress: o.Progress,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	enc := learn.FitEncoderMin(d, seqInts(len(y)), minLevelCount)
+	X := enc.Transform(d, seqInts(len(y)))
+	f := &learn.Forest{Trees: o.Trees}
+	if err := f.Fit(X, y); err != nil {
+		return nil, nil, fmt.Errorf("train production forest: %w", err)
+	}
+	cal := rep.Calibration // chosen by learn.Compare: no worse Brier than the raw votes
+	b := &Bundle{
+		Format:      bundleFormat,
+		CreatedAt:   o.Now().UTC().Truncate(time.Second),
+		Schema:      Schema{Encoder: *enc, CityNames: cities, Columns: enc.Names},
+		Forest:      f.Model,
+		Calibration: cal,
+		Thresholds:  Thresholds{Hot: rep.Hot, Warm: rep.Warm},
+		Metrics:     rep.Results,
+		DataSHA256:  hex.EncodeToString(h.Sum(nil)),
+		Rows:        len(y),
+		Positives:   pos,
+	}
+	return b, rep, b.validate()
+}
+
+// Summary is one line describing a bundle, for `cis models`.
+func (b *Bundle) Summary() string {
+	s := fmt.Sprintf("%d leads, %d conversions, %d trees", b.Rows, b.Positives, len(b.Forest.Trees))
+	for _, r := range b.Metrics {
+		if r.Name == learn.CalibratedModel {
+			s += fmt.Sprintf(", CV ROC AUC %.3f, Brier %.4f", r.Mean.ROCAUC, r.Mean.Brier)
+		}
+	}
+	return s + fmt.Sprintf(", hot ≥ %.2f, warm ≥ %.2f, calibration %s", b.Thresholds.Hot, b.Thresholds.Warm, calName(b.Calibration))
+}
+
+func calName(c learn.Calibration) string {
+	if c.Method == "" {
+		return "identity"
+	}
+	return c.Method
+}
+
+func seqInts(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+// TrainingDataset describes the examples as Train sees them, for printing
+// a report (column kinds, positive class).
+func TrainingDataset(ex []Example) *learn.Dataset {
+	t := &learn.Table{Cols: make([][]string, len(leadFields))}
+	y := make([]int, len(ex))
+	for _, f := range leadFields {
+		t.Names = append(t.Names, f.Name)
+	}
+	return learn.NewDataset(t, leadFields, y)
+}

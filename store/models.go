@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ModelInfo describes a stored model bundle without its body.
+type ModelInfo struct {
+	ID        int64
+	CreatedAt time.Time
+	SHA256    string
+	Size      int
+	Active    bool
+	Summary   string
+}
+
+const (
+	insertModelQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body) VALUES (?, ?, ?, 0, ?, ?)`
+	listModelsQuery    = `SELECT id, created_at, sha256, size, active, summary FROM models ORDER BY id`
+	activeModelQuery   = `SELECT id, sha256, body FROM models WHERE active = 1`
+	modelExistsQuery   = `SELECT 1 FROM models WHERE id = ?`
+	deactivateQuery    = `UPDATE models SET active = 0 WHERE active = 1`
+	activateModelQuery = `UPDATE models SET active = 1 WHERE id = ?`
+)
+
+// SaveModel stores a bundle and returns its id; with activate it becomes
+// the active model in the same transaction.
+func (s *Store) SaveModel(ctx context.Context, body []byte, summary string, activate bool) (int64, error) {
+	sum := sha256.Sum256(body)
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, insertModelQuery, millis(s.now()), hex.EncodeToString(sum[:]), len(body), summary, body)
+		if err != nil {
+			return fmt.Errorf("save model: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if activate {
+			return activateInTx(ctx, tx, id)
+		}
+		return nil
+	})
+	return id, err
+}
+
+// ActivateModel marks model id active (and no other).
+// It returns ErrNotFound when no model has that id.
+func (s *Store) ActivateModel(ctx context.Context, id int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return activateInTx(ctx, tx, id) })
+}
+
+func activateInTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	var one int
+	if err := tx.QueryRowContext(ctx, modelExistsQuery, id).Scan(&one); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("model %d: %w", id, ErrNotFound)
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, deactivateQuery); err != nil {
+		return fmt.Errorf("activate model %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, activateModelQuery, id); err != nil {
+		return fmt.Errorf("activate model %d: %w", id, err)
+	}
+	return nil
+}
+
+// Models lists the stored bundles, oldest first.
+func (s *Store) Models(ctx context.Context) ([]ModelInfo, error) {
+	rows, err := s.ro.QueryContext(ctx, listModelsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	defer rows.Close()
+	var out []ModelInfo
+	for rows.Next() {
+		var m ModelInfo
+		var created int64
+		if err := rows.Scan(&m.ID, &created, &m.SHA256, &m.Size, &m.Active, &m.Summary); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = fromMillis(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ActiveBundle returns the active bundle's id and bytes. It returns
+// ErrNotFound when no model is active, and an error naming the model when
+// the stored bytes no longer match their SHA-256.
+func (s *Store) ActiveBundle(ctx context.Context) (int64, []byte, error) {
+	var id int64
+	var sum string
+	var body []byte
+	if err := s.ro.QueryRowContext(ctx, activeModelQuery).Scan(&id, &sum, &body); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil, fmt.Errorf("active model: %w", ErrNotFound)
+		}
+		return 0, nil, fmt.Errorf("active model: %w", err)
+	}
+	got := sha256.Sum256(body)
+	if hex.EncodeToString(got[:]) != sum {
+		return id, nil, fmt.Errorf("model %d: %w", id, ErrCorrupt)
+	}
+	return id, body, nil
+}
