@@ -41,7 +41,7 @@ func TestServeDemo(t *testing.T) {
 		}
 		go io.Copy(io.Discard, br)
 		addr := strings.Fields(strings.TrimPrefix(line, "cis: serving on "))[0]
-		for _, path := range []string{"/healthz", "/readyz", "/status/scoring"} {
+		for _, path := range []string{"/healthz", "/readyz"} {
 			resp, err := http.Get(addr + path)
 			if err != nil {
 				t.Fatal(err)
@@ -65,7 +65,11 @@ func TestServeDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, err := a.store.Stats(context.Background())
+		model := a.modelName()
 		a.Close()
+		if !strings.HasPrefix(model, "forest:") {
+			t.Errorf("round %d: the demo scores with %q; want a trained forest", round, model)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
