@@ -46,8 +46,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	web, err := dashboard.New(dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
-		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName})
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
+		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName}
+	if c.WhatsApp {
+		a.pairing = &linkedPairing{}
+		if c.cloudEnabled() {
+			a.pairing.cloud = "configured"
+		}
+		deps.Pairing = a.pairing // only when set: a nil *linkedPairing is not a nil interface
+	}
+	web, err := dashboard.New(deps)
 	if err != nil {
 		return err
 	}
@@ -121,6 +129,8 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 		return nil, err
 	}
 	a.whatsapp = wa
+	a.pairing.wa = wa
+	a.pairing.setClient(cli)
 	if cli.Store.ID == nil {
 		log.Warn("whatsapp device not paired: run cis pair (or scan the QR the dashboard shows)")
 	}
@@ -144,6 +154,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 			if cli, err = bot.OpenClient(ctx, db, log.With("component", "whatsmeow")); err != nil {
 				return err
 			}
+			a.pairing.setClient(cli)
 		}
 	}
 	parts := []func(context.Context) error{wa.Run, connect}

@@ -23,6 +23,7 @@ type app struct {
 	// whatsapp is the linked-device channel when enabled; its Status and
 	// Subscribe are for the dashboard's pairing page.
 	whatsapp *bot.WhatsApp
+	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
 	scorer   *scoring.Active
 }
 

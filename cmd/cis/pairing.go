@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go.mau.fi/whatsmeow"
+
+	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
+)
+
+// linkedPairing shows the linked-device channel on the dashboard's pairing
+// page and carries out its two actions. It is wiring only: the state lives
+// in bot.WhatsApp, the client in the connect loop of linkedDevice.
+type linkedPairing struct {
+	wa    *bot.WhatsApp
+	cloud string // the Cloud API channel's status text, "" when unused
+
+	mu  sync.Mutex
+	cli *whatsmeow.Client // the connect loop's current client
+}
+
+var _ dashboard.PairingSource = (*linkedPairing)(nil)
+
+// errAlreadyPaired answers "pair" while a device is linked: log out first.
+var errAlreadyPaired = errors.New("a device is already linked: log out first")
+
+func (p *linkedPairing) setClient(cli *whatsmeow.Client) {
+	p.mu.Lock()
+	p.cli = cli
+	p.mu.Unlock()
+}
+
+// pairingStates maps the channel's states onto the four the page shows.
+var pairingStates = map[bot.ChannelState]dashboard.PairingState{
+	bot.StateConnected:      dashboard.PairingConnected,
+	bot.StateWaitingForScan: dashboard.PairingWaitingQR,
+	bot.StateUnpaired:       dashboard.PairingDisconnected,
+	bot.StateReconnecting:   dashboard.PairingDisconnected,
+	bot.StateLoggedOut:      dashboard.PairingLoggedOut,
+	bot.StateBanned:         dashboard.PairingLoggedOut,
+	bot.StateClientOutdated: dashboard.PairingLoggedOut,
+	bot.StateReplaced:       dashboard.PairingLoggedOut,
+}
+
+// PairingStatus implements dashboard.PairingSource.
+func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus, error) {
+	st := p.wa.Status()
+	state, ok := pairingStates[st.State]
+	if !ok {
+		state = dashboard.PairingDisconnected
+	}
+	return dashboard.PairingStatus{State: state, QR: st.QR, Phone: st.Phone, Updated: st.Since, CloudAPI: p.cloud}, nil
+}
+
+// Logout unlinks the device. The connect loop then opens a fresh device and
+// shows new pairing codes, which is "pair again".
+func (p *linkedPairing) Logout(ctx context.Context) error {
+	p.mu.Lock()
+	cli := p.cli
+	p.mu.Unlock()
+	if cli == nil || cli.Store.ID == nil {
+		return nil // nothing linked: the page already offers a QR
+	}
+	return cli.Logout(ctx)
+}
+
+// Pair asks for pairing codes. An unlinked channel shows them already (the
+// connect loop pairs whenever no device is linked), so this only refuses
+// while a device is linked.
+func (p *linkedPairing) Pair(context.Context) error {
+	if p.wa.Status().State == bot.StateConnected {
+		return errAlreadyPaired
+	}
+	return nil
+}

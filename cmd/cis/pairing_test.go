@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
+)
+
+// TestLinkedPairingShowsTheChannel checks what the dashboard's pairing page
+// sees of the real linked-device channel: the state and the rotating QR
+// code, and that pair and logout are harmless before a device is linked.
+func TestLinkedPairingShowsTheChannel(t *testing.T) {
+	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db")}
+	c := mustConfig(t, env)
+	a, err := open(context.Background(), c, newLogger(c, io.Discard), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig("perdón"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &linkedPairing{wa: wa, cloud: "configured"}
+	ctx := context.Background()
+
+	st, err := p.PairingStatus(ctx)
+	if err != nil || st.State != dashboard.PairingDisconnected || st.QR != "" || st.CloudAPI != "configured" {
+		t.Fatalf("before pairing: %+v, %v; want disconnected without a QR", st, err)
+	}
+	for _, code := range []string{"2@first,code", "2@second,code"} { // whatsmeow rotates codes
+		wa.ShowQR(code, 20*time.Second)
+		st, _ = p.PairingStatus(ctx)
+		if st.State != dashboard.PairingWaitingQR || st.QR != code {
+			t.Errorf("after ShowQR(%q): %+v; want waiting_qr with that code", code, st)
+		}
+	}
+	if err := p.Pair(ctx); err != nil {
+		t.Errorf("Pair while waiting for a scan: %v; want nil (codes are already shown)", err)
+	}
+	if err := p.Logout(ctx); err != nil {
+		t.Errorf("Logout with no linked device: %v; want nil", err)
+	}
+}
+
+func TestPairingStatesCoverTheChannel(t *testing.T) {
+	for _, s := range []bot.ChannelState{bot.StateUnpaired, bot.StateWaitingForScan, bot.StateConnected, bot.StateReconnecting,
+		bot.StateLoggedOut, bot.StateBanned, bot.StateClientOutdated, bot.StateReplaced} {
+		got, ok := pairingStates[s]
+		if !ok {
+			t.Errorf("channel state %s has no pairing-page state", s)
+		}
+		if s.Permanent() != (got == dashboard.PairingLoggedOut) {
+			t.Errorf("%s (permanent=%v) shows as %s: permanent states must show as logged out", s, s.Permanent(), got)
+		}
+	}
+}
