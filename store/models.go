@@ -24,6 +24,7 @@ const (
 	insertModelQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body) VALUES (?, ?, ?, 0, ?, ?)`
 	listModelsQuery    = `SELECT id, created_at, sha256, size, active, summary FROM models ORDER BY id`
 	activeModelQuery   = `SELECT id, sha256, body FROM models WHERE active = 1`
+	modelBodyQuery     = `SELECT id, sha256, body FROM models WHERE id = ?`
 	modelExistsQuery   = `SELECT 1 FROM models WHERE id = ?`
 	deactivateQuery    = `UPDATE models SET active = 0 WHERE active = 1`
 	activateModelQuery = `UPDATE models SET active = 1 WHERE id = ?`
@@ -97,14 +98,25 @@ func (s *Store) Models(ctx context.Context) ([]ModelInfo, error) {
 // ErrNotFound when no model is active, and an error naming the model when
 // the stored bytes no longer match their SHA-256.
 func (s *Store) ActiveBundle(ctx context.Context) (int64, []byte, error) {
+	return s.bundle(ctx, "active model", activeModelQuery)
+}
+
+// ModelBundle returns the bytes of model id, checked against their SHA-256:
+// ErrNotFound when there is no such model, ErrCorrupt when they differ.
+func (s *Store) ModelBundle(ctx context.Context, id int64) ([]byte, error) {
+	_, body, err := s.bundle(ctx, fmt.Sprintf("model %d", id), modelBodyQuery, id)
+	return body, err
+}
+
+func (s *Store) bundle(ctx context.Context, what, query string, args ...any) (int64, []byte, error) {
 	var id int64
 	var sum string
 	var body []byte
-	if err := s.ro.QueryRowContext(ctx, activeModelQuery).Scan(&id, &sum, &body); err != nil {
+	if err := s.ro.QueryRowContext(ctx, query, args...).Scan(&id, &sum, &body); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil, fmt.Errorf("active model: %w", ErrNotFound)
+			return 0, nil, fmt.Errorf("%s: %w", what, ErrNotFound)
 		}
-		return 0, nil, fmt.Errorf("active model: %w", err)
+		return 0, nil, fmt.Errorf("%s: %w", what, err)
 	}
 	got := sha256.Sum256(body)
 	if hex.EncodeToString(got[:]) != sum {

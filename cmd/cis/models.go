@@ -108,13 +108,16 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("models activate: %q is not a model id", rest[1])
 		}
-		// Check the bundle before making it active, so a bad one never replaces a good one.
+		// Check the bundle before making it active, so a bad one never
+		// replaces a good one (RELIABILITY F15).
+		if err := checkBundle(ctx, st, id); err != nil {
+			return fmt.Errorf("models activate %d: refused, the current model stays: %w", id, err)
+		}
 		if err := st.ActivateModel(ctx, id); err != nil {
 			return fmt.Errorf("models activate: %w", err)
 		}
-		probe := scoring.NewActive(st, nil, c.minHistory(), c.Lang)
-		if err := probe.Load(ctx); err != nil {
-			return fmt.Errorf("models activate %d: active now, but it cannot serve (the server keeps its current scorer): %w", id, err)
+		if err := st.Audit(ctx, store.AuditEntry{Action: "model_activated", Object: fmt.Sprintf("model:%d", id), Detail: "cis models activate"}); err != nil {
+			return fmt.Errorf("models activate %d: active, but the audit log failed: %w", id, err)
 		}
 		fmt.Fprintf(e.stdout, "model %d is active; a running server picks it up within --model-poll\n", id)
 		return nil
@@ -216,4 +219,18 @@ func writeRejects(path string, res *scoring.ImportResult) error {
 	}
 	w.Flush()
 	return errors.Join(w.Error(), f.Close())
+}
+
+// checkBundle decodes and validates model id as the server would load it.
+func checkBundle(ctx context.Context, st *store.Store, id int64) error {
+	body, err := st.ModelBundle(ctx, id)
+	if err != nil {
+		return err
+	}
+	b, err := scoring.DecodeBundle(body)
+	if err != nil {
+		return err
+	}
+	_, err = scoring.NewModel(id, b)
+	return err
 }

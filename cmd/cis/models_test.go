@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 func TestImportLeadsAllOrNothingThenSkipBad(t *testing.T) {
@@ -66,5 +70,31 @@ func TestDemoTrainsAModelAndModelsListsIt(t *testing.T) {
 	out, err = runCmd(t, env, "", "models", "activate", "1")
 	if err != nil || !strings.Contains(out, "model 1 is active") {
 		t.Errorf("models activate 1: %v\n%s", err, out)
+	}
+
+	// A bundle that cannot serve is refused and the active model stays (F15);
+	// the good activation is in the audit log.
+	c := mustConfig(t, env)
+	st, err := store.Open(context.Background(), c.DBPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := st.SaveModel(context.Background(), []byte("not a bundle"), "broken", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := st.RecentAudit(context.Background(), 10)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) == 0 || audit[0].Action != "model_activated" || audit[0].Object != "model:1" {
+		t.Errorf("audit log = %+v; want the activation of model 1", audit)
+	}
+	if _, err := runCmd(t, env, "", "models", "activate", strconv.FormatInt(bad, 10)); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("activating a broken bundle: %v; want it refused", err)
+	}
+	if out, _ := runCmd(t, env, "", "models"); !strings.HasPrefix(out, "*   1") {
+		t.Errorf("after the refusal model 1 must stay active:\n%s", out)
 	}
 }
