@@ -328,10 +328,17 @@ func acceptsHTML(c echo.Context) bool {
 	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") && !strings.Contains(a, "json")
 }
 
-// Serve serves on ln until ctx ends, then shuts down gracefully.
+// Serve serves the dashboard on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	s.log.Info("listening", "addr", ln.Addr().String())
+	return Serve(ctx, ln, s, s.log)
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully. The
+// timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
+// channels (the Cloud API webhook) are mounted in front of the dashboard.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
 )
 
 // loadtestCmd drives a Cloud API webhook on loopback with simulated
@@ -108,7 +109,7 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 
 	srvCtx, stopServer := context.WithCancel(ctx)
 	done := make(chan error, 2)
-	go func() { done <- serveHTTP(srvCtx, ln, mux, log) }()
+	go func() { done <- dashboard.Serve(srvCtx, ln, mux, log) }()
 	go func() { done <- cloud.Run(srvCtx) }()
 	rep, loadErr := bot.LoadTest(ctx, cfg)
 

@@ -72,7 +72,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	parts := append(channels,
-		func(ctx context.Context) error { return serveHTTP(ctx, ln, handler, log) },
+		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 	)
@@ -171,23 +171,6 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
 	}
 	return parts, nil
-}
-
-// serveHTTP serves h on ln until ctx ends, then shuts down gracefully. The
-// timeouts cut slow clients (RELIABILITY W3).
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	log.Info("listening", "addr", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shut)
 }
 
 // seedDemo fills an empty store with demo conversations; a store that

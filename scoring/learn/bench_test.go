@@ -21,7 +21,7 @@ func bankMarketing(b *testing.B) string {
 func BenchmarkTrainForest(b *testing.B) {
 	f, err := os.Open(bankMarketing(b))
 	if err != nil {
-		b.Skipf("Bank Marketing data not found (set CIS_BANK_MARKETING_CSV): %v", err)
+		b.Fatalf("Bank Marketing data not found next to the checkout (set CIS_BANK_MARKETING_CSV): %v", err)
 	}
 	t, err := ReadTable(f)
 	f.Close()
