@@ -15,8 +15,8 @@ import (
 // page and carries out its two actions. It is wiring only: the state lives
 // in bot.WhatsApp, the client in the connect loop of linkedDevice.
 type linkedPairing struct {
-	wa    *bot.WhatsApp
-	cloud string // the Cloud API channel's status text, "" when unused
+	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
+	cloud string        // the Cloud API channel's status text, "" when unused
 
 	mu  sync.Mutex
 	cli *whatsmeow.Client // the connect loop's current client
@@ -26,6 +26,9 @@ var _ dashboard.PairingSource = (*linkedPairing)(nil)
 
 // errAlreadyPaired answers "pair" while a device is linked: log out first.
 var errAlreadyPaired = errors.New("a device is already linked: log out first")
+
+// errNoLinkedDevice answers pairing actions when only the Cloud API runs.
+var errNoLinkedDevice = errors.New("no linked device: start cis serve with --whatsapp to pair a phone")
 
 func (p *linkedPairing) setClient(cli *whatsmeow.Client) {
 	p.mu.Lock()
@@ -47,6 +50,9 @@ var pairingStates = map[bot.ChannelState]dashboard.PairingState{
 
 // PairingStatus implements dashboard.PairingSource.
 func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus, error) {
+	if p.wa == nil {
+		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud}, nil
+	}
 	st := p.wa.Status()
 	state, ok := pairingStates[st.State]
 	if !ok {
@@ -58,6 +64,9 @@ func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus,
 // Logout unlinks the device. The connect loop then opens a fresh device and
 // shows new pairing codes, which is "pair again".
 func (p *linkedPairing) Logout(ctx context.Context) error {
+	if p.wa == nil {
+		return errNoLinkedDevice
+	}
 	p.mu.Lock()
 	cli := p.cli
 	p.mu.Unlock()
@@ -71,6 +80,9 @@ func (p *linkedPairing) Logout(ctx context.Context) error {
 // connect loop pairs whenever no device is linked), so this only refuses
 // while a device is linked.
 func (p *linkedPairing) Pair(context.Context) error {
+	if p.wa == nil {
+		return errNoLinkedDevice
+	}
 	if p.wa.Status().State == bot.StateConnected {
 		return errAlreadyPaired
 	}

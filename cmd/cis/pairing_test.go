@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"testing"
@@ -45,6 +46,21 @@ func TestLinkedPairingShowsTheChannel(t *testing.T) {
 	}
 	if err := p.Logout(ctx); err != nil {
 		t.Errorf("Logout with no linked device: %v; want nil", err)
+	}
+}
+
+func TestCloudOnlyPairing(t *testing.T) {
+	p := &linkedPairing{cloud: "configured"}
+	ctx := context.Background()
+	st, err := p.PairingStatus(ctx)
+	if err != nil || st.State != dashboard.PairingDisconnected || st.CloudAPI != "configured" {
+		t.Errorf("Cloud API only: %+v, %v; want no linked device and the Cloud API status", st, err)
+	}
+	if err := p.Pair(ctx); !errors.Is(err, errNoLinkedDevice) {
+		t.Errorf("Pair without a linked device: %v; want errNoLinkedDevice", err)
+	}
+	if err := p.Logout(ctx); !errors.Is(err, errNoLinkedDevice) {
+		t.Errorf("Logout without a linked device: %v; want errNoLinkedDevice", err)
 	}
 }
 

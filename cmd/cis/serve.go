@@ -48,12 +48,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName}
-	if c.WhatsApp {
+	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
 			a.pairing.cloud = "configured"
 		}
 		deps.Pairing = a.pairing // only when set: a nil *linkedPairing is not a nil interface
+		// (the linked device, when enabled, is attached by linkedDevice)
 	}
 	web, err := dashboard.New(deps)
 	if err != nil {
