@@ -72,7 +72,7 @@ func TestWebChatToQueueToWon(t *testing.T) {
 	adv := env.client()
 	adv.login("advisor1")
 	body := adv.do(http.MethodGet, "/", nil, nil).Body.String()
-	for _, want := range []string{"Carlos Andrés", `class="badge hot"`, "data-deadline=", "Medellín"} {
+	for _, want := range []string{"Carlos Andrés", `class="badge hot"`, "data-deadline=", "Medellín", "Pauta digital"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue lacks %q", want)
 		}
@@ -83,7 +83,7 @@ func TestWebChatToQueueToWon(t *testing.T) {
 	}
 	lead := "/leads/" + id[1]
 	detail := adv.do(http.MethodGet, lead, nil, nil).Body.String()
-	for _, want := range []string{"facebook ads", "pa&#39; ya", "2026-11-01", "Aceptó", "ads"} {
+	for _, want := range []string{"facebook ads", "pa&#39; ya", "2026-11-01", "Aceptó", "Pauta digital"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("lead page lacks %q", want)
 		}

@@ -86,6 +86,9 @@ type Deps struct {
 	// Model names the scoring model in use, for /metrics; nil means the
 	// rule-based scorer. It is a function because models are swapped live.
 	Model func() string
+	// Services is the service catalogue, to show labels instead of keys;
+	// default: flow.DefaultCatalogue().
+	Services flow.Catalogue
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -124,7 +127,10 @@ func New(d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	v, err := newViews()
+	if d.Services == nil {
+		d.Services = flow.DefaultCatalogue()
+	}
+	v, err := newViews(d.Services)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}

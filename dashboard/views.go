@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 //go:embed templates static
@@ -37,7 +39,9 @@ var bogota = func() *time.Location {
 	return l
 }()
 
-func newViews() (*views, error) {
+// newViews parses every page. services names the catalogue keys stored
+// with leads ("ads" → "Pauta digital (anuncios)").
+func newViews(services flow.Catalogue) (*views, error) {
 	v := &views{pages: map[string]*template.Template{}, hashes: map[string]string{}}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -56,6 +60,12 @@ func newViews() (*views, error) {
 	}
 	funcs := template.FuncMap{
 		"t": T,
+		"service": func(lang, key string) string {
+			if services == nil {
+				return key
+			}
+			return services.Label(key, lang)
+		},
 		"asset": func(name string) (string, error) {
 			h, ok := v.hashes[name]
 			if !ok {

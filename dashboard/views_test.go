@@ -9,11 +9,13 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 // Every embedded page is registered and executes with zero-value data.
 func TestEveryPageRenders(t *testing.T) {
-	v, err := newViews()
+	v, err := newViews(flow.DefaultCatalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
