@@ -13,9 +13,10 @@ import (
 // (an fsync of the WAL), which caps one-message-per-transaction at about
 // 2,000 messages/s on this project's reference machine. Messages that
 // arrive while a commit is under way are therefore applied together in the
-// next transaction, each inside its own SAVEPOINT so that one failing
-// message rolls back alone. A caller still learns of its own message only
-// after the commit that holds it: acknowledged means durable.
+// next transaction. If one of them fails, the batch is rolled back and run
+// again with each message inside its own SAVEPOINT, so that the failing
+// message rolls back alone (runBatch). A caller still learns of its own
+// message only after the commit that holds it: acknowledged means durable.
 
 // maxBatch bounds how many messages share one commit.
 const maxBatch = 128
