@@ -60,6 +60,8 @@ var catalogue = map[string][2]string{
 	"password.long":               {"La contraseña es demasiado larga (máximo 128 caracteres).", "The password is too long (at most 128 characters)."},
 	"password.common":             {"Esa contraseña es demasiado común. Prueba una frase de varias palabras.", "That password is too common. Try a phrase of several words."},
 	"queue.title":                 {"Cola de leads", "Lead queue"},
+	"queue.scoring_rules":         {"Puntaje: reglas transparentes (aún no hay historial suficiente para un modelo entrenado)", "Scores: transparent rules (not enough history for a trained model yet)"},
+	"queue.scoring_model":         {"Puntaje: modelo entrenado", "Scores: trained model"},
 	"queue.empty":                 {"No hay leads con estos filtros.", "No leads match these filters."},
 	"queue.search":                {"Buscar nombre, ciudad o servicio", "Search name, city or service"},
 	"queue.filter":                {"Filtrar", "Filter"},

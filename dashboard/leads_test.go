@@ -72,7 +72,7 @@ func TestWebChatToQueueToWon(t *testing.T) {
 	adv := env.client()
 	adv.login("advisor1")
 	body := adv.do(http.MethodGet, "/", nil, nil).Body.String()
-	for _, want := range []string{"Carlos Andrés", `class="badge hot"`, "data-deadline=", "Medellín", "Pauta digital"} {
+	for _, want := range []string{"Carlos Andrés", `class="badge hot"`, "data-deadline=", "Medellín", "Pauta digital", "reglas transparentes"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue lacks %q", want)
 		}
@@ -295,5 +295,30 @@ func TestWebChatLimits(t *testing.T) {
 	}
 	if codes[http.StatusTooManyRequests] == 0 {
 		t.Errorf("new chats from one IP never limited: %v", codes)
+	}
+}
+
+func TestQueueSaysWhichScorerClassifies(t *testing.T) {
+	tests := []struct {
+		name  string
+		model func() string
+		lang  string
+		want  string
+	}{
+		{"no model wired", nil, "es", "reglas transparentes"},
+		{"rules until enough history", func() string { return "rules" }, "es", "reglas transparentes"},
+		{"trained model", func() string { return "forest:7" }, "es", "modelo entrenado forest:7"},
+		{"trained model in English", func() string { return "forest:7" }, "en", "trained model forest:7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEnv(t, Deps{Model: tt.model})
+			adv := env.client()
+			adv.login("advisor1")
+			body := adv.do(http.MethodGet, "/?lang="+tt.lang, nil, nil).Body.String()
+			if !strings.Contains(body, tt.want) {
+				t.Errorf("queue does not say %q", tt.want)
+			}
+		})
 	}
 }

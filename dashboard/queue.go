@@ -25,6 +25,7 @@ type queuePage struct {
 	Advisors []store.User
 	Version  string
 	Now      time.Time
+	Scoring  string // which scorer classifies new leads, in the page's language
 }
 
 // queueFilter is the filter as typed in the form (strings, echoed back).
@@ -98,6 +99,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	now := s.now()
 	p := queuePage{page: s.basePage(c, lang), Filter: qf, Sources: sources, Version: version, Now: now}
 	p.Title = T(lang, "queue.title")
+	p.Scoring = s.scoringText(lang)
 	for _, u := range users {
 		if u.Active && u.Role != RoleViewer {
 			p.Advisors = append(p.Advisors, u)
@@ -240,4 +242,13 @@ func parsePesos(s string) (int64, error) {
 		return 0, echo.ErrBadRequest
 	}
 	return v, nil
+}
+
+// scoringText tells advisors whether a trained model or, until there is
+// enough labelled history, the transparent rules classify new leads.
+func (s *Server) scoringText(lang string) string {
+	if s.model == nil || s.model() == "" || s.model() == "rules" {
+		return T(lang, "queue.scoring_rules")
+	}
+	return T(lang, "queue.scoring_model") + " " + s.model()
 }
