@@ -223,7 +223,9 @@ func calibrate(rep *Report, folds [][]int, y []int, tiers TierPolicy) error {
 		}
 	}
 	if raw == nil {
-		return nil
+		// No forest compared (cis train --models without it): the tiers come
+		// from the model with the lowest log loss, so they still mean something.
+		return chooseTiers(rep, y, tiers, lowestLogLoss(rep.Results))
 	}
 	fits := []struct {
 		name string
@@ -255,11 +257,30 @@ func calibrate(rep *Report, folds [][]int, y []int, tiers TierPolicy) error {
 		}
 	}
 	rep.Results = append(rep.Results, best)
-	hot, warm, err := tiers.Choose(y, best.OOF)
+	return chooseTiers(rep, y, tiers, &best)
+}
+
+// chooseTiers sets the report's thresholds from r's out-of-fold predictions.
+func chooseTiers(rep *Report, y []int, tiers TierPolicy, r *Result) error {
+	if r == nil {
+		return nil
+	}
+	hot, warm, err := tiers.Choose(y, r.OOF)
 	if err != nil {
 		return err
 	}
 	rep.Hot, rep.Warm = hot, warm
 	rep.Thresholds = [2]float64{hot, warm}
 	return nil
+}
+
+// lowestLogLoss returns the result with the lowest mean log loss, or nil.
+func lowestLogLoss(rs []Result) *Result {
+	var best *Result
+	for i := range rs {
+		if best == nil || rs[i].Mean.LogLoss < best.Mean.LogLoss {
+			best = &rs[i]
+		}
+	}
+	return best
 }
