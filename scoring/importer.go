@@ -1,9 +1,6 @@
 package scoring
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -18,6 +15,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/learn"
 )
 
 // ImportFields are the fields an import maps from the file's columns.
@@ -84,30 +82,12 @@ func ReadLeads(r io.Reader, o ImportOptions) (*ImportResult, error) {
 	if o.Loc == nil {
 		o.Loc = bogota
 	}
-	br := bufio.NewReader(r)
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		defer zr.Close()
-		br = bufio.NewReader(zr)
-	}
-	head, _ := br.Peek(4096)
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		head = head[:i]
-	}
-	cr := csv.NewReader(br)
-	if bytes.Count(head, []byte{';'}) > bytes.Count(head, []byte{','}) {
-		cr.Comma = ';'
-	}
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	header, err := cr.Read()
+	cr, header, done, err := learn.OpenCSV(r)
+	defer done()
 	if err != nil {
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, err
 	}
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	cr.LazyQuotes = true // agencies' exports: a stray quote in a name is data, not an error
 	res := &ImportResult{Header: header, Mapping: map[string]string{}}
 	col, err := mapColumns(header, o.Map)
 	if err != nil {

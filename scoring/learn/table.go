@@ -37,35 +37,48 @@ func (t *Table) Col(name string) int {
 	return -1
 }
 
-// ReadTable reads a CSV with a header row. Gzip is detected from the magic
-// bytes; the separator (comma or semicolon) from the header line.
-func ReadTable(r io.Reader) (*Table, error) {
+// OpenCSV prepares r for reading as CSV with a header row: gzip is detected
+// from the magic bytes, the separator (comma or semicolon) from the header
+// line, a byte-order mark is dropped. It returns the reader positioned after
+// the header, the header, and a function to call when done.
+func OpenCSV(r io.Reader) (cr *csv.Reader, header []string, done func(), err error) {
+	done = func() {}
 	br := bufio.NewReader(r)
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+			return nil, nil, done, fmt.Errorf("gzip: %w", err)
 		}
-		defer zr.Close()
+		done = func() { zr.Close() }
 		br = bufio.NewReader(zr)
 	}
 	head, err := br.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, err
+		return nil, nil, done, err
 	}
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		head = head[:i]
 	}
-	cr := csv.NewReader(br)
+	cr = csv.NewReader(br)
 	if bytes.Count(head, []byte{';'}) > bytes.Count(head, []byte{','}) {
 		cr.Comma = ';'
 	}
 	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	header, err = cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("header: %w", err)
+		return nil, nil, done, fmt.Errorf("header: %w", err)
 	}
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	return cr, header, done, nil
+}
+
+// ReadTable reads a CSV with a header row (see OpenCSV).
+func ReadTable(r io.Reader) (*Table, error) {
+	cr, header, done, err := OpenCSV(r)
+	defer done()
+	if err != nil {
+		return nil, err
+	}
 	t := &Table{Names: make([]string, len(header)), Cols: make([][]string, len(header))}
 	for j, h := range header {
 		t.Names[j] = strings.TrimSpace(h)
