@@ -42,20 +42,26 @@ type CloudConfig struct {
 	Crash func(point string)
 }
 
-// cloudStore is the part of *store.Store the Cloud API channel uses besides
-// what Bot uses.
-type cloudStore interface {
-	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
-	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
+// outboxStore is the part of *store.Store a channel's sender uses to drain
+// the outbox with claims (both the Cloud API and the linked device).
+type outboxStore interface {
 	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
 	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
 	MarkSentMany(ctx context.Context, sent []store.Sent) error
 	Unclaim(ctx context.Context, id int64) error
 	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkFailed(ctx context.Context, id int64, reason string) error
-	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
 	FailReply(ctx context.Context, id int64, reason string) error
+	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
+}
+
+// cloudStore is the part of *store.Store the Cloud API channel uses besides
+// what Bot uses.
+type cloudStore interface {
+	outboxStore
+	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
+	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
 }
 
 var _ cloudStore = (*store.Store)(nil)

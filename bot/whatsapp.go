@@ -130,15 +130,7 @@ type WhatsApp struct {
 
 // waStore is the part of *store.Store the linked-device channel uses.
 type waStore interface {
-	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
-	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
-	MarkSentMany(ctx context.Context, sent []store.Sent) error
-	Unclaim(ctx context.Context, id int64) error
-	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
-	MarkFailed(ctx context.Context, id int64, reason string) error
-	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
-	FailReply(ctx context.Context, id int64, reason string) error
-	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
+	outboxStore
 	LinkLID(ctx context.Context, phone, lid string) error
 	PhoneForLID(ctx context.Context, lid string) (string, error)
 }
@@ -261,7 +253,9 @@ func (w *WhatsApp) resolve(sender types.JID) (string, error) {
 	return "+" + sender.User, nil
 }
 
-func (w *WhatsApp) markRead(e *events.Message) {
+// withClient runs fn with the attached client and a 10 s deadline under
+// the channel's run context; it does nothing while no client is attached.
+func (w *WhatsApp) withClient(fn func(ctx context.Context, c waClient)) {
 	w.mu.Lock()
 	c := w.client
 	w.mu.Unlock()
@@ -270,9 +264,15 @@ func (w *WhatsApp) markRead(e *events.Message) {
 	}
 	ctx, cancel := context.WithTimeout(w.runCtx(), 10*time.Second)
 	defer cancel()
-	if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
-		w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
-	}
+	fn(ctx, c)
+}
+
+func (w *WhatsApp) markRead(e *events.Message) {
+	w.withClient(func(ctx context.Context, c waClient) {
+		if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
+			w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
+		}
+	})
 }
 
 // inbound converts a whatsmeow message into the flow's input. ok is false for

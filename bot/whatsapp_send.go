@@ -25,17 +25,11 @@ var errNotConnected = errors.New("whatsapp not connected")
 // stayUnavailable announces the linked device as unavailable, so that the
 // phone keeps its notifications (tulir/whatsmeow#262).
 func (w *WhatsApp) stayUnavailable() {
-	w.mu.Lock()
-	c := w.client
-	w.mu.Unlock()
-	if c == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(w.runCtx(), 10*time.Second)
-	defer cancel()
-	if err := c.SendPresence(ctx, types.PresenceUnavailable); err != nil {
-		w.log.Debug("presence not sent", "err", err)
-	}
+	w.withClient(func(ctx context.Context, c waClient) {
+		if err := c.SendPresence(ctx, types.PresenceUnavailable); err != nil {
+			w.log.Debug("presence not sent", "err", err)
+		}
+	})
 }
 
 // Run sends queued replies until ctx ends. It also becomes the context the
