@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -123,102 +119,6 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 	return errors.New("usage: cis models [activate ID]")
-}
-
-func importCmd(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "leads" {
-		return errors.New("usage: cis import leads FILE.csv [--skip-bad] [--map field=Header,...]")
-	}
-	fs, c := newFlagSet("import leads", e.getenv)
-	skipBad := fs.Bool("skip-bad", false, "import the good rows and write the bad ones to FILE.rejects.csv")
-	mapping := fs.String("map", "", "column mapping, e.g. created_at=Fecha,converted=Ganado (fields: "+strings.Join(scoring.ImportFields, ", ")+")")
-	fs.SetOutput(e.stderr)
-	rest := args[1:]
-	var path string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		path, rest = rest[0], rest[1:]
-	}
-	if err := c.parse(fs, rest); err != nil {
-		return err
-	}
-	if path == "" && fs.NArg() > 0 {
-		path = fs.Arg(0)
-	}
-	if path == "" {
-		return errors.New("import leads: no file given")
-	}
-	m := map[string]string{}
-	for _, kv := range splitList(*mapping) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("--map %q: want field=Header", kv)
-		}
-		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	fc, err := c.flowConfig()
-	if err != nil {
-		return err
-	}
-	places, err := flow.LoadPlaces()
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("import leads: %w", err)
-	}
-	defer f.Close()
-	res, err := scoring.ReadLeads(f, scoring.ImportOptions{Places: places, Catalogue: fc.Catalogue, USDToCOP: c.USDToCOP, Map: m})
-	if err != nil {
-		return fmt.Errorf("import leads: %s: %w", path, err)
-	}
-	if len(res.Bad) > 0 && !*skipBad {
-		var b strings.Builder
-		for i, r := range res.Bad {
-			if i == 20 {
-				fmt.Fprintf(&b, "\n… and %d more", len(res.Bad)-20)
-				break
-			}
-			fmt.Fprintf(&b, "\nline %d: %s", r.Line, r.Reason)
-		}
-		return fmt.Errorf("import leads: %s: %d bad rows, nothing imported (fix them or use --skip-bad):%s", path, len(res.Bad), b.String())
-	}
-	if len(res.Bad) > 0 {
-		rej := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".csv") + ".rejects.csv"
-		if err := writeRejects(rej, res); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%d bad rows written to %s\n", len(res.Bad), rej)
-	}
-	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	defer st.Close()
-	rows := make([]store.HistoryLead, len(res.Rows))
-	for i, r := range res.Rows {
-		rows[i] = store.HistoryLead{Key: r.Key, Lead: r.Lead, CreatedAt: r.CreatedAt, Converted: r.Converted, RevenueCOP: r.RevenueCOP, Extra: r.Extra}
-	}
-	added, err := st.ImportHistory(ctx, rows, progressBar(e.stderr, "import"))
-	if err != nil {
-		return fmt.Errorf("import leads: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "imported %d new leads (%d already present); columns: %v\n", added, len(rows)-added, res.Mapping)
-	return nil
-}
-
-func writeRejects(path string, res *scoring.ImportResult) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("reject file: %w", err)
-	}
-	w := csv.NewWriter(f)
-	w.Write(append([]string{"line", "reason"}, res.Header...))
-	for _, r := range res.Bad {
-		w.Write(append([]string{strconv.Itoa(r.Line), r.Reason}, r.Cells...))
-	}
-	w.Flush()
-	return errors.Join(w.Error(), f.Close())
 }
 
 // checkBundle decodes and validates model id as the server would load it.

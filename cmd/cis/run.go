@@ -33,7 +33,7 @@ func commands() map[string]command {
 		"help":     {"show commands, flags and environment variables", nil},
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
-		"import":   {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
+		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }

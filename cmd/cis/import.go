@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/store"
+)
+
+// An import kind reads one kind of agency file. Every kind shares the
+// command's contract: bad rows are listed by line and nothing is imported
+// unless --skip-bad, which imports the good rows and writes the bad ones to
+// FILE.rejects.csv; a re-import adds nothing twice (each store method
+// ignores rows whose key it already has).
+type importKind struct {
+	fields []string
+	read   func(c *Config, r io.Reader, mapping map[string]string) (*importFile, error)
+}
+
+// importFile is a read file waiting to be committed.
+type importFile struct {
+	header  []string
+	mapping map[string]string
+	bad     []scoring.BadRow
+	rows    int
+	// commit stores the good rows and says what it did, e.g. "imported 6 new leads (0 already present)".
+	commit func(ctx context.Context, st *store.Store, progress func(done, total int, step string)) (string, error)
+}
+
+func importKinds() map[string]importKind {
+	return map[string]importKind{
+		"leads": {scoring.ImportFields, readLeadsFile},
+	}
+}
+
+func importCmd(ctx context.Context, e env, args []string) error {
+	kinds := importKinds()
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	usage := fmt.Errorf("usage: cis import %s FILE.csv [--skip-bad] [--map field=Header,...]", strings.Join(names, "|"))
+	if len(args) == 0 {
+		return usage
+	}
+	kind, ok := kinds[args[0]]
+	if !ok {
+		return usage
+	}
+	what := "import " + args[0]
+	fs, c := newFlagSet(what, e.getenv)
+	skipBad := fs.Bool("skip-bad", false, "import the good rows and write the bad ones to FILE.rejects.csv")
+	mapping := fs.String("map", "", "column mapping, e.g. created_at=Fecha (fields: "+strings.Join(kind.fields, ", ")+")")
+	fs.SetOutput(e.stderr)
+	rest := args[1:]
+	var path string
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		path, rest = rest[0], rest[1:]
+	}
+	if err := c.parse(fs, rest); err != nil {
+		return err
+	}
+	if path == "" && fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	if path == "" {
+		return fmt.Errorf("%s: no file given", what)
+	}
+	m, err := parseMapping(*mapping)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	file, err := kind.read(c, f, m)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", what, path, err)
+	}
+	if err := handleBadRows(e, what, path, file, *skipBad); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	msg, err := file.commit(ctx, st, progressBar(e.stderr, "import"))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	fmt.Fprintf(e.stdout, "%s; columns: %v\n", msg, file.mapping)
+	return nil
+}
+
+func parseMapping(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range splitList(s) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--map %q: want field=Header", kv)
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return m, nil
+}
+
+// handleBadRows refuses a file with bad rows unless skipBad, in which case
+// it writes them, with line and reason, next to the file.
+func handleBadRows(e env, what, path string, file *importFile, skipBad bool) error {
+	if len(file.bad) == 0 {
+		return nil
+	}
+	if !skipBad {
+		var b strings.Builder
+		for i, r := range file.bad {
+			if i == 20 {
+				fmt.Fprintf(&b, "\n… and %d more", len(file.bad)-20)
+				break
+			}
+			fmt.Fprintf(&b, "\nline %d: %s", r.Line, r.Reason)
+		}
+		return fmt.Errorf("%s: %s: %d bad rows, nothing imported (fix them or use --skip-bad):%s", what, path, len(file.bad), b.String())
+	}
+	rej := strings.TrimSuffix(strings.TrimSuffix(path, ".gz"), ".csv") + ".rejects.csv"
+	if err := writeRejects(rej, file.header, file.bad); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d bad rows written to %s\n", len(file.bad), rej)
+	return nil
+}
+
+func writeRejects(path string, header []string, bad []scoring.BadRow) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("reject file: %w", err)
+	}
+	w := csv.NewWriter(f)
+	w.Write(append([]string{"line", "reason"}, header...))
+	for _, r := range bad {
+		w.Write(append([]string{strconv.Itoa(r.Line), r.Reason}, r.Cells...))
+	}
+	w.Flush()
+	return errors.Join(w.Error(), f.Close())
+}
+
+func readLeadsFile(c *Config, r io.Reader, m map[string]string) (*importFile, error) {
+	fc, err := c.flowConfig()
+	if err != nil {
+		return nil, err
+	}
+	places, err := flow.LoadPlaces()
+	if err != nil {
+		return nil, err
+	}
+	res, err := scoring.ReadLeads(r, scoring.ImportOptions{Places: places, Catalogue: fc.Catalogue, USDToCOP: c.USDToCOP, Map: m})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]store.HistoryLead, len(res.Rows))
+	for i, r := range res.Rows {
+		rows[i] = store.HistoryLead{Key: r.Key, Lead: r.Lead, CreatedAt: r.CreatedAt, Converted: r.Converted, RevenueCOP: r.RevenueCOP, Extra: r.Extra}
+	}
+	return &importFile{header: res.Header, mapping: res.Mapping, bad: res.Bad, rows: len(rows),
+		commit: func(ctx context.Context, st *store.Store, progress func(done, total int, step string)) (string, error) {
+			added, err := st.ImportHistory(ctx, rows, progress)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("imported %d new leads (%d already present)", added, len(rows)-added), nil
+		}}, nil
+}
