@@ -204,7 +204,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
 	w.mu.Unlock()
-	handled, err := w.bot.Receive(w.runCtx(), in)
+	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
 	}

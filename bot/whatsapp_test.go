@@ -199,6 +199,14 @@ type waEnv struct {
 func newWAEnv(t *testing.T) *waEnv {
 	t.Helper()
 	e := &waEnv{h: newHarness(t, "es", fixtureStart), client: &fakeClient{connected: true}}
+	e.attach(t)
+	return e
+}
+
+// attach puts a new channel on the harness's current bot and store, as a
+// process (re)start does.
+func (e *waEnv) attach(t *testing.T) {
+	t.Helper()
 	var mu sync.Mutex
 	wa, err := NewWhatsApp(e.h.bot, e.h.st, WhatsAppConfig{
 		Debounce: 3 * time.Second, Apology: "Perdón por la demora.", Typing: time.Second,
@@ -216,7 +224,27 @@ func newWAEnv(t *testing.T) *waEnv {
 	}
 	wa.Attach(e.client, fakeLIDs{prospectLID: prospectPN}, agencyNumber)
 	e.wa = wa
-	return e
+}
+
+// drain flushes until nothing more goes out and returns the texts sent.
+func (e *waEnv) drain(t *testing.T) []string {
+	t.Helper()
+	for range 20 {
+		n, err := e.wa.Flush(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	e.client.mu.Lock()
+	defer e.client.mu.Unlock()
+	var out []string
+	for _, s := range e.client.sent {
+		out = append(out, s.text)
+	}
+	return out
 }
 
 func (e *waEnv) inboundCount(t *testing.T) int {
@@ -281,6 +309,7 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	e.wa.HandleEvent(with(waText("L1", "hola", fixtureStart), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
+	e.h.clock.Add(time.Minute) // after the debounce: the consent text was read
 	e.wa.HandleEvent(waText("L2", "sí", fixtureStart.Add(time.Minute)))
 	v, err := e.h.st.Conversation(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN)
 	if err != nil {
@@ -292,6 +321,7 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	// whatsmeow forgets the mapping (it can stay unknown): the LID seen
 	// with the phone before still reaches the same contact.
 	e.wa.Attach(e.client, fakeLIDs{}, agencyNumber)
+	e.h.clock.Add(time.Minute)
 	e.wa.HandleEvent(with(waText("L2b", "me llamo Ana", fixtureStart.Add(2*time.Minute)), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
@@ -479,3 +509,56 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// F7 (RELIABILITY §4.2): a burst of five messages in 100 ms from one phone
+// is stored whole and in order, and answered once, after the debounce: one
+// greeting and one consent prompt, no re-prompt per fragment. A restart
+// inside the window (the process died) loses nothing and answers nothing twice.
+func TestF7BurstFromOnePhone(t *testing.T) {
+	burst := []string{"hola", "buenas", "quiero", "info", "de sus servicios"}
+	for _, restartAt := range []int{-1, 2} {
+		t.Run(fmt.Sprintf("restart after message %d", restartAt+1), func(t *testing.T) {
+			e := newWAEnv(t)
+			for i, text := range burst {
+				if i == restartAt {
+					e.h.restart()
+					e.attach(t)
+					// WhatsApp redelivers the message whose receipt the dead process never sent.
+					if !e.wa.HandleEvent(waText(fmt.Sprintf("F7-%d", i-1), burst[i-1], e.h.clock.Now())) {
+						t.Fatal("redelivery not acknowledged")
+					}
+				}
+				if !e.wa.HandleEvent(waText(fmt.Sprintf("F7-%d", i), text, e.h.clock.Now())) {
+					t.Fatalf("message %d not acknowledged", i)
+				}
+				e.h.clock.Add(20 * time.Millisecond)
+				if n, err := e.wa.Flush(context.Background()); n != 0 || err != nil {
+					t.Fatalf("flush inside the burst sent %d (%v); want replies held", n, err)
+				}
+			}
+			e.h.clock.Add(3 * time.Second)
+			sent := e.drain(t)
+			if len(sent) != 2 || !strings.Contains(sent[0], "Hola") || !strings.Contains(sent[1], "Ley 1581") {
+				t.Errorf("sent %d replies %q; want one greeting and one consent prompt", len(sent), sent)
+			}
+			lines, err := e.h.st.Transcript(context.Background(), "+"+prospectPN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in []string
+			for _, l := range lines {
+				if l.Inbound {
+					in = append(in, l.Body)
+				}
+			}
+			if strings.Join(in, "|") != strings.Join(burst, "|") {
+				t.Errorf("stored %q; want every message once, in order: %q", in, burst)
+			}
+			// Nothing is left to send: a later flush sends nothing twice.
+			e.h.clock.Add(time.Minute)
+			if again := e.drain(t); len(again) != len(sent) {
+				t.Errorf("a later flush sent %d more", len(again)-len(sent))
+			}
+		})
+	}
+}

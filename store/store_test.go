@@ -278,3 +278,53 @@ func TestConversationNotFound(t *testing.T) {
 		t.Errorf("err = %v; want ErrNotFound", err)
 	}
 }
+
+// A result's Withdraw cancels the conversation's unsent replies with those
+// keys (a newer question in a burst), and nothing else: other keys, sent
+// replies and other people's replies stay.
+func TestHandleWithdrawsMootReplies(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	reply := func(keys ...string) func(flow.State) flow.Result {
+		return func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.Replies = nil
+			for _, k := range keys {
+				r.Replies = append(r.Replies, flow.Reply{Key: k, Text: k})
+			}
+			return r
+		}
+	}
+	other := inbound("o1", "hola")
+	other.From = "+573009998877"
+	steps := []struct {
+		in   flow.Inbound
+		step func(flow.State) flow.Result
+	}{
+		{inbound("w1", "hola"), reply("greeting", "ask_name")},
+		{other, reply("ask_name")},
+		{inbound("w2", "Ana"), func(st flow.State) flow.Result {
+			r := reply("ask_city")(st)
+			r.Withdraw = []string{"ask_name", "consent"}
+			return r
+		}},
+	}
+	for _, x := range steps {
+		if _, err := s.Handle(ctx, x.in, x.step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		from, key, status string
+	}{
+		{"+573001112233", "greeting", "pending"},
+		{"+573001112233", "ask_name", "cancelled"},
+		{"+573001112233", "ask_city", "pending"},
+		{"+573009998877", "ask_name", "pending"},
+	} {
+		if n := count(t, s, `SELECT COUNT(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id
+			WHERE c.phone = ? AND o.key = ? AND o.status = ?`, tc.from, tc.key, tc.status); n != 1 {
+			t.Errorf("%s %s: want one %s row, got %d", tc.from, tc.key, tc.status, n)
+		}
+	}
+}
