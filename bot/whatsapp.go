@@ -201,19 +201,24 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
 		return false
 	}
+	if lid := senderLID(e.Info); lid != "" && strings.HasPrefix(from, "+") {
+		// One contact per person (F4): before the message is stored, a
+		// contact known so far only by this LID becomes (or merges into)
+		// the phone's, and the phone's contact remembers the LID for
+		// messages that later come by LID alone while whatsmeow knows no
+		// mapping. Not linked means not acknowledged: the message would
+		// split the person in two.
+		if err := w.store.LinkLID(w.runCtx(), from, lid); err != nil {
+			w.log.Error("lid not linked to the contact; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+			return false
+		}
+	}
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
 	w.mu.Unlock()
 	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
-	}
-	if lid := e.Info.Sender; lid.Server == types.HiddenUserServer && strings.HasPrefix(from, "+") {
-		// One contact per person: remember the LID, for messages that
-		// later come by LID alone while whatsmeow knows no mapping.
-		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
-			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", maskPhones(err.Error()))
-		}
 	}
 	if handled {
 		w.mu.Lock()
@@ -223,6 +228,18 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		w.Wake()
 	}
 	return true
+}
+
+// senderLID is the sender's LID user when WhatsApp named it, as the sender
+// or as the alternative address of a phone-number sender; "" otherwise.
+func senderLID(info types.MessageInfo) string {
+	switch {
+	case info.Sender.Server == types.HiddenUserServer:
+		return info.Sender.User
+	case info.SenderAlt.Server == types.HiddenUserServer:
+		return info.SenderAlt.User
+	}
+	return ""
 }
 
 // resolve turns the sender into the contact key: "+<digits>" for a phone
@@ -248,7 +265,7 @@ func (w *WhatsApp) resolve(sender types.JID) (string, error) {
 		if phone != "" {
 			return phone, nil
 		}
-		return "lid:" + sender.User, nil
+		return store.LIDKey(sender.User), nil
 	}
 	return "+" + sender.User, nil
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
 )
 
 // fakeClient records what the channel does through the whatsmeow client.
@@ -558,6 +560,78 @@ func TestF7BurstFromOnePhone(t *testing.T) {
 			e.h.clock.Add(time.Minute)
 			if again := e.drain(t); len(again) != len(sent) {
 				t.Errorf("a later flush sent %d more", len(again)-len(sent))
+			}
+		})
+	}
+}
+
+// F4 (RELIABILITY §4.2): one message, or one person, under two addresses
+// (LID and phone JID) is one message and one contact with one conversation;
+// the resolved phone is what is stored.
+func TestF4SameMessageUnderTwoAddresses(t *testing.T) {
+	lidOnly := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) { ev.Info.Chat, ev.Info.Sender = lidJID, lidJID })
+	}
+	lidWithPhone := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) {
+			ev.Info.Chat, ev.Info.Sender, ev.Info.SenderAlt = lidJID, types.JID{User: prospectLID, Server: types.HiddenUserServer, Device: 3}, pnJID
+		})
+	}
+	phoneWithLID := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) { ev.Info.SenderAlt = lidJID })
+	}
+	phoneOnly := func(id, text string) *events.Message { return waText(id, text, fixtureStart) }
+	tests := []struct {
+		name    string
+		events  []*events.Message
+		inbound []string // the phone's stored messages, in order
+		stage   flow.Stage
+	}{
+		{"LID alone first, the same ID again with the phone", []*events.Message{lidOnly("M1", "hola"), lidWithPhone("M1", "hola")},
+			[]string{"hola"}, flow.StageConsent},
+		{"phone with its LID first, the same ID again by LID alone", []*events.Message{phoneWithLID("M1", "hola"), lidOnly("M1", "hola")},
+			[]string{"hola"}, flow.StageConsent},
+		{"a LID-only contact later shows its phone", []*events.Message{lidOnly("M1", "hola"), lidOnly("M2", "sí"), lidWithPhone("M3", "Ana")},
+			[]string{"hola", "sí", "Ana"}, flow.StageCity},
+		{"phone and LID-only contacts both exist, then merge", []*events.Message{phoneOnly("M1", "hola"), lidOnly("M2", "sí"), phoneWithLID("M3", "sí")},
+			[]string{"hola", "sí", "sí"}, flow.StageName},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newWAEnv(t)
+			e.wa.Attach(e.client, fakeLIDs{}, agencyNumber) // whatsmeow knows no mapping
+			for _, ev := range tc.events {
+				e.h.clock.Add(time.Minute) // past the debounce: each message answered on its own
+				if !e.wa.HandleEvent(ev) {
+					t.Fatalf("%s not acknowledged", ev.Info.ID)
+				}
+			}
+			ctx := context.Background()
+			lines, err := e.h.st.Transcript(ctx, "+"+prospectPN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in []string
+			for _, l := range lines {
+				if l.Inbound {
+					in = append(in, l.Body)
+				}
+			}
+			if strings.Join(in, "|") != strings.Join(tc.inbound, "|") {
+				t.Errorf("phone's messages %q; want %q", in, tc.inbound)
+			}
+			if n := e.inboundCount(t); n != len(tc.inbound) {
+				t.Errorf("%d inbound rows; want %d", n, len(tc.inbound))
+			}
+			v, err := e.h.st.Conversation(ctx, WhatsAppChannel, agencyNumber, "+"+prospectPN)
+			if err != nil || v.State.Stage != tc.stage {
+				t.Errorf("phone's conversation: %v at %s; want %s", err, v.State.Stage, tc.stage)
+			}
+			if _, err := e.h.st.Conversation(ctx, WhatsAppChannel, agencyNumber, store.LIDKey(prospectLID)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a LID-only conversation remains: %v", err)
+			}
+			if phone, err := e.h.st.PhoneForLID(ctx, prospectLID); err != nil || phone != "+"+prospectPN {
+				t.Errorf("PhoneForLID = %q, %v; want the resolved phone", phone, err)
 			}
 		})
 	}
