@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -58,6 +59,9 @@ type WhatsAppConfig struct {
 	PerRecipientGap time.Duration
 	// PerMinute caps all outgoing messages (ban risk). Default 20.
 	PerMinute int
+	// ReconnectMin and ReconnectMax bound the reconnect loop's backoff
+	// (Link), which doubles from the first to the second. Defaults 2 s, 5 min.
+	ReconnectMin, ReconnectMax time.Duration
 	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -77,6 +81,12 @@ func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
 	}
 	if c.PerMinute == 0 {
 		c.PerMinute = 20
+	}
+	if c.ReconnectMin == 0 {
+		c.ReconnectMin = 2 * time.Second
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = 5 * time.Minute
 	}
 	if c.Sleep == nil {
 		c.Sleep = sleepCtx
@@ -125,7 +135,10 @@ type WhatsApp struct {
 	sentAt   []time.Time          // global rate window
 	apolog   map[string]bool      // inbound message ids already apologised for
 	wake     chan struct{}
-	stopSend bool // a permanent disconnect: sending stops until re-paired
+	stopSend bool   // a permanent disconnect: sending stops until re-paired
+	device   Device // the reconnect loop's current device (Link); nil before
+	// linkEvents carries the connection events the reconnect loop acts on.
+	linkEvents chan any
 }
 
 // waStore is the part of *store.Store the linked-device channel uses.
@@ -147,7 +160,7 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 	}
 	w := &WhatsApp{cfg: cfg.withDefaults(), bot: b, store: st, log: log, now: b.now, ctx: context.Background(),
 		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
-		apolog: map[string]bool{}, wake: make(chan struct{}, 1)}
+		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16)}
 	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
 	return w, nil
 }
@@ -184,6 +197,13 @@ func (w *WhatsApp) HandleEvent(evt any) bool {
 		w.log.Info("offline sync completed", "count", e.Count)
 	default:
 		w.onConnection(evt)
+		if act, _ := linkActionFor(evt); act != linkNone {
+			select { // the reconnect loop acts on it (Link); without one, nobody waits
+			case w.linkEvents <- evt:
+			default:
+				w.log.Warn("connection event dropped: the reconnect loop is behind", "event", fmt.Sprintf("%T", evt))
+			}
+		}
 	}
 	return true
 }

@@ -361,26 +361,6 @@ func TestWhatsAppIgnoresWhatItMustNotAnswer(t *testing.T) {
 	}
 }
 
-func TestWhatsAppOfflineSyncApologises(t *testing.T) {
-	e := newWAEnv(t)
-	e.h.clock.Add(2 * time.Hour) // the bot was down; the message waited
-	e.wa.HandleEvent(&events.OfflineSyncPreview{Total: 1, Messages: 1})
-	e.wa.HandleEvent(waText("OFF1", "hola", fixtureStart))
-	e.wa.HandleEvent(&events.OfflineSyncCompleted{Count: 1})
-	e.h.clock.Add(5 * time.Second)
-	if _, err := e.wa.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.client.sent) == 0 || !strings.HasPrefix(e.client.sent[0].text, "Perdón por la demora.") {
-		t.Fatalf("sent = %+v; want the apology first", e.client.sent)
-	}
-	for _, s := range e.client.sent[1:] {
-		if strings.Contains(s.text, "Perdón por la demora.") {
-			t.Errorf("apology repeated in %q", s.text)
-		}
-	}
-}
-
 func TestWhatsAppRateLimits(t *testing.T) {
 	e := newWAEnv(t)
 	for i := range 4 { // four people; global budget is 3 a minute
