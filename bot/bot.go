@@ -30,7 +30,7 @@ var _ ledger = (*store.Store)(nil)
 
 // machine is the part of *flow.Machine the bot runs.
 type machine interface {
-	Step(s flow.State, in flow.Inbound, now time.Time) flow.Result
+	StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result
 	Expire(s flow.State, now time.Time) (flow.Result, bool)
 }
 
@@ -83,9 +83,19 @@ func New(d Deps) (*Bot, error) {
 // nil nothing was stored and the channel must not acknowledge the message,
 // so that it is delivered again.
 func (b *Bot) Receive(ctx context.Context, in flow.Inbound) (handled bool, err error) {
+	return b.ReceiveBurst(ctx, in, 0)
+}
+
+// ReceiveBurst is Receive for a channel that holds its replies until the
+// person has been quiet for window (flow.Machine.StepBurst): a burst of
+// messages is stored message by message, exactly once each, and answered
+// once. Replies made moot by a later message of the burst are withdrawn in
+// the same transaction, so a crash inside the window loses nothing and
+// answers nothing twice.
+func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Duration) (handled bool, err error) {
 	now := b.now()
 	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
-		return b.flow.Step(s, in, now)
+		return b.flow.StepBurst(s, in, now, window)
 	})
 	if err != nil {
 		b.log.Error("message not stored; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)

@@ -134,7 +134,12 @@ type Simulator struct {
 	Phone    string // the prospect, E.164
 	IDPrefix string // prefix of generated message IDs; make it unique per run
 	Step     time.Duration
-	n        int
+	// Burst, when set, runs the flow as the linked device does
+	// (Bot.ReceiveBurst): a message less than Burst after the previous one
+	// continues a burst. Deliver and Flush let the caller hold the replies
+	// meanwhile, as the channel's debounce does.
+	Burst time.Duration
+	n     int
 }
 
 // Exchange is one message and what the bot answered to it.
@@ -149,31 +154,61 @@ func (s *Simulator) Send(ctx context.Context, l ScriptLine) (Exchange, error) {
 	return s.send(ctx, l, ChatChannel)
 }
 
-func (s *Simulator) send(ctx context.Context, l ScriptLine, channel string) (Exchange, error) {
-	s.n++
+// Deliver delivers one script line and keeps its replies queued; Flush
+// sends them.
+func (s *Simulator) Deliver(ctx context.Context, l ScriptLine) (Exchange, error) {
+	return s.deliver(ctx, l, ChatChannel)
+}
+
+// Flush sends the queued replies and returns them.
+func (s *Simulator) Flush(ctx context.Context) ([]store.Outgoing, error) {
+	return s.flush(ctx, ChatChannel)
+}
+
+// Gap is how far the clock moves before l is delivered.
+func (s *Simulator) Gap(l ScriptLine) time.Duration {
 	switch {
 	case !l.At.IsZero():
-		s.Clock.Set(l.At)
+		return l.At.Sub(s.Clock.Now())
 	case l.Wait > 0:
-		s.Clock.Add(l.Wait)
-	case s.n > 1:
-		s.Clock.Add(s.Step) // a person takes a moment to type
+		return l.Wait
+	case s.n > 0:
+		return s.Step
 	}
+	return 0
+}
+
+func (s *Simulator) send(ctx context.Context, l ScriptLine, channel string) (Exchange, error) {
+	x, err := s.deliver(ctx, l, channel)
+	if err != nil {
+		return Exchange{}, err
+	}
+	x.Replies, err = s.flush(ctx, channel)
+	return x, err
+}
+
+func (s *Simulator) deliver(ctx context.Context, l ScriptLine, channel string) (Exchange, error) {
+	s.Clock.Add(s.Gap(l)) // a person takes a moment to type
+	s.n++
 	id := l.ID
 	if id == "" {
 		id = fmt.Sprintf("%s-%d", s.IDPrefix, s.n)
 	}
 	in := flow.Inbound{Channel: channel, Account: s.Account, ID: id, From: s.Phone,
 		Kind: l.Kind, Text: l.Text, Location: l.Location, At: s.Clock.Now()}
-	handled, err := s.Bot.Receive(ctx, in)
+	handled, err := s.Bot.ReceiveBurst(ctx, in, s.Burst)
 	if err != nil {
 		return Exchange{}, err
 	}
+	return Exchange{ID: id, Handled: handled}, nil
+}
+
+func (s *Simulator) flush(ctx context.Context, channel string) ([]store.Outgoing, error) {
 	rec := &recorder{}
 	if _, err := s.Bot.Flush(ctx, channel, rec); err != nil {
-		return Exchange{}, err
+		return nil, err
 	}
-	return Exchange{ID: id, Handled: handled, Replies: rec.sent}, nil
+	return rec.sent, nil
 }
 
 // recorder is the simulator's Sender: it keeps what would be sent.

@@ -156,6 +156,8 @@ func (w *WhatsApp) onConnection(evt any) {
 		w.setStatus(func(s *ChannelStatus) {
 			s.State, s.Detail = StateLoggedOut, fmt.Sprintf("logged out (%d); pair again", int(e.Reason))
 		})
+	case repairRequest:
+		w.setStatus(func(s *ChannelStatus) { s.State, s.Detail = StateLoggedOut, "logged out by the operator; pair again" })
 	case *events.TemporaryBan:
 		w.setStatus(func(s *ChannelStatus) { s.State, s.Detail = StateBanned, e.String() })
 	case *events.ClientOutdated:
@@ -167,6 +169,12 @@ func (w *WhatsApp) onConnection(evt any) {
 			s.State, s.Detail = StateReplaced, "another process connected with this session"
 		})
 	case *events.ConnectFailure:
+		if e.Reason.IsLoggedOut() { // 401, 403, 406: the session is gone, as after LoggedOut
+			w.setStatus(func(s *ChannelStatus) {
+				s.State, s.Detail = StateLoggedOut, fmt.Sprintf("logged out at connect (%d); pair again", int(e.Reason))
+			})
+			return
+		}
 		w.setStatus(func(s *ChannelStatus) {
 			s.State, s.Detail = StateReconnecting, fmt.Sprintf("connect failure %d", int(e.Reason))
 		})

@@ -25,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 //	# text            a comment, kept
 //	# now: RFC3339    the clock at the first message (header)
 //	# lang: es|en     reply language (header)
+//	# burst: 3s       run as the linked device with this debounce (header):
+//	                  replies are held, and written after the burst's last message
 //	> line            a prospect's message, in the simulator's script syntax
 //	! restart         close the store and open it again, as a process restart
 //	! expire          run the idle sweeper at the current clock
@@ -68,7 +70,8 @@ type harness struct {
 	bot   *Bot
 	sim   *Simulator
 
-	syncMode string // SQLite synchronous mode; "" is the store's default
+	syncMode string        // SQLite synchronous mode; "" is the store's default
+	burst    time.Duration // the debounce of a "# burst:" transcript
 }
 
 func newHarness(t testing.TB, lang string, now time.Time) *harness {
@@ -104,7 +107,8 @@ func (h *harness) open() {
 		n = h.sim.n
 	}
 	h.st, h.bot = st, b
-	h.sim = &Simulator{Bot: b, Clock: h.clock, Account: "simulator", Phone: "+573001234567", IDPrefix: "m", Step: 20 * time.Second, n: n}
+	h.sim = &Simulator{Bot: b, Clock: h.clock, Account: "simulator", Phone: "+573001234567", IDPrefix: "m", Step: 20 * time.Second,
+		Burst: h.burst, n: n}
 }
 
 func (h *harness) restart() {
@@ -129,7 +133,14 @@ func replay(t *testing.T, script string) string {
 	lines := strings.Split(strings.TrimRight(script, "\n"), "\n")
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("COT", -5*3600)) // a Monday morning
 	lang := "es"
+	var burst time.Duration
 	for _, l := range lines {
+		if v, ok := strings.CutPrefix(l, "# burst: "); ok {
+			var err error
+			if burst, err = time.ParseDuration(v); err != nil {
+				t.Fatalf("bad header %q: %v", l, err)
+			}
+		}
 		if v, ok := strings.CutPrefix(l, "# now: "); ok {
 			var err error
 			if now, err = time.Parse(time.RFC3339, v); err != nil {
@@ -141,9 +152,12 @@ func replay(t *testing.T, script string) string {
 		}
 	}
 	h := newHarness(t, lang, now)
+	if burst > 0 {
+		h.burst, h.sim.Burst = burst, burst
+	}
 	var out strings.Builder
 	ctx := context.Background()
-	for _, l := range lines {
+	for i, l := range lines {
 		switch {
 		case l == "<", strings.HasPrefix(l, "< "), strings.HasPrefix(l, "~ "), strings.HasPrefix(l, "= "):
 			continue // outputs are written anew below
@@ -153,9 +167,14 @@ func replay(t *testing.T, script string) string {
 			if err != nil {
 				t.Fatalf("%q: %v", l, err)
 			}
-			x, err := h.sim.Send(ctx, sl)
+			x, err := h.sim.Deliver(ctx, sl)
 			if err != nil {
 				t.Fatalf("%q: %v", l, err)
+			}
+			if !h.burstGoesOn(lines[i+1:]) {
+				if x.Replies, err = h.sim.Flush(ctx); err != nil {
+					t.Fatalf("%q: %v", l, err)
+				}
 			}
 			writeExchange(&out, x)
 		case l == "! restart":
@@ -187,6 +206,21 @@ func replay(t *testing.T, script string) string {
 	}
 	fmt.Fprintf(&out, "= %s", b.String())
 	return out.String()
+}
+
+// burstGoesOn reports whether the next message of the transcript continues
+// a burst, so that the replies are still held (the channel's debounce).
+func (h *harness) burstGoesOn(rest []string) bool {
+	if h.burst == 0 {
+		return false
+	}
+	for _, l := range rest {
+		if next, ok := strings.CutPrefix(l, "> "); ok {
+			sl, err := ParseScriptLine(next)
+			return err == nil && h.sim.Gap(sl) < h.burst
+		}
+	}
+	return false
 }
 
 func writeExchange(out *strings.Builder, x Exchange) {

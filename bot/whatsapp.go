@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -58,6 +59,9 @@ type WhatsAppConfig struct {
 	PerRecipientGap time.Duration
 	// PerMinute caps all outgoing messages (ban risk). Default 20.
 	PerMinute int
+	// ReconnectMin and ReconnectMax bound the reconnect loop's backoff
+	// (Link), which doubles from the first to the second. Defaults 2 s, 5 min.
+	ReconnectMin, ReconnectMax time.Duration
 	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -77,6 +81,12 @@ func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
 	}
 	if c.PerMinute == 0 {
 		c.PerMinute = 20
+	}
+	if c.ReconnectMin == 0 {
+		c.ReconnectMin = 2 * time.Second
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = 5 * time.Minute
 	}
 	if c.Sleep == nil {
 		c.Sleep = sleepCtx
@@ -125,7 +135,10 @@ type WhatsApp struct {
 	sentAt   []time.Time          // global rate window
 	apolog   map[string]bool      // inbound message ids already apologised for
 	wake     chan struct{}
-	stopSend bool // a permanent disconnect: sending stops until re-paired
+	stopSend bool   // a permanent disconnect: sending stops until re-paired
+	device   Device // the reconnect loop's current device (Link); nil before
+	// linkEvents carries the connection events the reconnect loop acts on.
+	linkEvents chan any
 }
 
 // waStore is the part of *store.Store the linked-device channel uses.
@@ -147,7 +160,7 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 	}
 	w := &WhatsApp{cfg: cfg.withDefaults(), bot: b, store: st, log: log, now: b.now, ctx: context.Background(),
 		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
-		apolog: map[string]bool{}, wake: make(chan struct{}, 1)}
+		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16)}
 	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
 	return w, nil
 }
@@ -184,6 +197,13 @@ func (w *WhatsApp) HandleEvent(evt any) bool {
 		w.log.Info("offline sync completed", "count", e.Count)
 	default:
 		w.onConnection(evt)
+		if act, _ := linkActionFor(evt); act != linkNone {
+			select { // the reconnect loop acts on it (Link); without one, nobody waits
+			case w.linkEvents <- evt:
+			default:
+				w.log.Warn("connection event dropped: the reconnect loop is behind", "event", fmt.Sprintf("%T", evt))
+			}
+		}
 	}
 	return true
 }
@@ -201,19 +221,24 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
 		return false
 	}
+	if lid := senderLID(e.Info); lid != "" && strings.HasPrefix(from, "+") {
+		// One contact per person (F4): before the message is stored, a
+		// contact known so far only by this LID becomes (or merges into)
+		// the phone's, and the phone's contact remembers the LID for
+		// messages that later come by LID alone while whatsmeow knows no
+		// mapping. Not linked means not acknowledged: the message would
+		// split the person in two.
+		if err := w.store.LinkLID(w.runCtx(), from, lid); err != nil {
+			w.log.Error("lid not linked to the contact; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+			return false
+		}
+	}
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
 	w.mu.Unlock()
-	handled, err := w.bot.Receive(w.runCtx(), in)
+	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
-	}
-	if lid := e.Info.Sender; lid.Server == types.HiddenUserServer && strings.HasPrefix(from, "+") {
-		// One contact per person: remember the LID, for messages that
-		// later come by LID alone while whatsmeow knows no mapping.
-		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
-			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", maskPhones(err.Error()))
-		}
 	}
 	if handled {
 		w.mu.Lock()
@@ -223,6 +248,18 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		w.Wake()
 	}
 	return true
+}
+
+// senderLID is the sender's LID user when WhatsApp named it, as the sender
+// or as the alternative address of a phone-number sender; "" otherwise.
+func senderLID(info types.MessageInfo) string {
+	switch {
+	case info.Sender.Server == types.HiddenUserServer:
+		return info.Sender.User
+	case info.SenderAlt.Server == types.HiddenUserServer:
+		return info.SenderAlt.User
+	}
+	return ""
 }
 
 // resolve turns the sender into the contact key: "+<digits>" for a phone
@@ -248,7 +285,7 @@ func (w *WhatsApp) resolve(sender types.JID) (string, error) {
 		if phone != "" {
 			return phone, nil
 		}
-		return "lid:" + sender.User, nil
+		return store.LIDKey(sender.User), nil
 	}
 	return "+" + sender.User, nil
 }

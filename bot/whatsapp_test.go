@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
 )
 
 // fakeClient records what the channel does through the whatsmeow client.
@@ -199,6 +201,14 @@ type waEnv struct {
 func newWAEnv(t *testing.T) *waEnv {
 	t.Helper()
 	e := &waEnv{h: newHarness(t, "es", fixtureStart), client: &fakeClient{connected: true}}
+	e.attach(t)
+	return e
+}
+
+// attach puts a new channel on the harness's current bot and store, as a
+// process (re)start does.
+func (e *waEnv) attach(t *testing.T) {
+	t.Helper()
 	var mu sync.Mutex
 	wa, err := NewWhatsApp(e.h.bot, e.h.st, WhatsAppConfig{
 		Debounce: 3 * time.Second, Apology: "Perdón por la demora.", Typing: time.Second,
@@ -216,7 +226,27 @@ func newWAEnv(t *testing.T) *waEnv {
 	}
 	wa.Attach(e.client, fakeLIDs{prospectLID: prospectPN}, agencyNumber)
 	e.wa = wa
-	return e
+}
+
+// drain flushes until nothing more goes out and returns the texts sent.
+func (e *waEnv) drain(t *testing.T) []string {
+	t.Helper()
+	for range 20 {
+		n, err := e.wa.Flush(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	e.client.mu.Lock()
+	defer e.client.mu.Unlock()
+	var out []string
+	for _, s := range e.client.sent {
+		out = append(out, s.text)
+	}
+	return out
 }
 
 func (e *waEnv) inboundCount(t *testing.T) int {
@@ -281,6 +311,7 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	e.wa.HandleEvent(with(waText("L1", "hola", fixtureStart), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
+	e.h.clock.Add(time.Minute) // after the debounce: the consent text was read
 	e.wa.HandleEvent(waText("L2", "sí", fixtureStart.Add(time.Minute)))
 	v, err := e.h.st.Conversation(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN)
 	if err != nil {
@@ -292,6 +323,7 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	// whatsmeow forgets the mapping (it can stay unknown): the LID seen
 	// with the phone before still reaches the same contact.
 	e.wa.Attach(e.client, fakeLIDs{}, agencyNumber)
+	e.h.clock.Add(time.Minute)
 	e.wa.HandleEvent(with(waText("L2b", "me llamo Ana", fixtureStart.Add(2*time.Minute)), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
@@ -326,26 +358,6 @@ func TestWhatsAppIgnoresWhatItMustNotAnswer(t *testing.T) {
 	}
 	if st := e.wa.Status(); st.PhoneSeen.IsZero() {
 		t.Error("an own message did not count as a sign of life from the phone")
-	}
-}
-
-func TestWhatsAppOfflineSyncApologises(t *testing.T) {
-	e := newWAEnv(t)
-	e.h.clock.Add(2 * time.Hour) // the bot was down; the message waited
-	e.wa.HandleEvent(&events.OfflineSyncPreview{Total: 1, Messages: 1})
-	e.wa.HandleEvent(waText("OFF1", "hola", fixtureStart))
-	e.wa.HandleEvent(&events.OfflineSyncCompleted{Count: 1})
-	e.h.clock.Add(5 * time.Second)
-	if _, err := e.wa.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.client.sent) == 0 || !strings.HasPrefix(e.client.sent[0].text, "Perdón por la demora.") {
-		t.Fatalf("sent = %+v; want the apology first", e.client.sent)
-	}
-	for _, s := range e.client.sent[1:] {
-		if strings.Contains(s.text, "Perdón por la demora.") {
-			t.Errorf("apology repeated in %q", s.text)
-		}
 	}
 }
 
@@ -479,3 +491,128 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// F7 (RELIABILITY §4.2): a burst of five messages in 100 ms from one phone
+// is stored whole and in order, and answered once, after the debounce: one
+// greeting and one consent prompt, no re-prompt per fragment. A restart
+// inside the window (the process died) loses nothing and answers nothing twice.
+func TestF7BurstFromOnePhone(t *testing.T) {
+	burst := []string{"hola", "buenas", "quiero", "info", "de sus servicios"}
+	for _, restartAt := range []int{-1, 2} {
+		t.Run(fmt.Sprintf("restart after message %d", restartAt+1), func(t *testing.T) {
+			e := newWAEnv(t)
+			for i, text := range burst {
+				if i == restartAt {
+					e.h.restart()
+					e.attach(t)
+					// WhatsApp redelivers the message whose receipt the dead process never sent.
+					if !e.wa.HandleEvent(waText(fmt.Sprintf("F7-%d", i-1), burst[i-1], e.h.clock.Now())) {
+						t.Fatal("redelivery not acknowledged")
+					}
+				}
+				if !e.wa.HandleEvent(waText(fmt.Sprintf("F7-%d", i), text, e.h.clock.Now())) {
+					t.Fatalf("message %d not acknowledged", i)
+				}
+				e.h.clock.Add(20 * time.Millisecond)
+				if n, err := e.wa.Flush(context.Background()); n != 0 || err != nil {
+					t.Fatalf("flush inside the burst sent %d (%v); want replies held", n, err)
+				}
+			}
+			e.h.clock.Add(3 * time.Second)
+			sent := e.drain(t)
+			if len(sent) != 2 || !strings.Contains(sent[0], "Hola") || !strings.Contains(sent[1], "Ley 1581") {
+				t.Errorf("sent %d replies %q; want one greeting and one consent prompt", len(sent), sent)
+			}
+			lines, err := e.h.st.Transcript(context.Background(), "+"+prospectPN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in []string
+			for _, l := range lines {
+				if l.Inbound {
+					in = append(in, l.Body)
+				}
+			}
+			if strings.Join(in, "|") != strings.Join(burst, "|") {
+				t.Errorf("stored %q; want every message once, in order: %q", in, burst)
+			}
+			// Nothing is left to send: a later flush sends nothing twice.
+			e.h.clock.Add(time.Minute)
+			if again := e.drain(t); len(again) != len(sent) {
+				t.Errorf("a later flush sent %d more", len(again)-len(sent))
+			}
+		})
+	}
+}
+
+// F4 (RELIABILITY §4.2): one message, or one person, under two addresses
+// (LID and phone JID) is one message and one contact with one conversation;
+// the resolved phone is what is stored.
+func TestF4SameMessageUnderTwoAddresses(t *testing.T) {
+	lidOnly := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) { ev.Info.Chat, ev.Info.Sender = lidJID, lidJID })
+	}
+	lidWithPhone := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) {
+			ev.Info.Chat, ev.Info.Sender, ev.Info.SenderAlt = lidJID, types.JID{User: prospectLID, Server: types.HiddenUserServer, Device: 3}, pnJID
+		})
+	}
+	phoneWithLID := func(id, text string) *events.Message {
+		return with(waText(id, text, fixtureStart), func(ev *events.Message) { ev.Info.SenderAlt = lidJID })
+	}
+	phoneOnly := func(id, text string) *events.Message { return waText(id, text, fixtureStart) }
+	tests := []struct {
+		name    string
+		events  []*events.Message
+		inbound []string // the phone's stored messages, in order
+		stage   flow.Stage
+	}{
+		{"LID alone first, the same ID again with the phone", []*events.Message{lidOnly("M1", "hola"), lidWithPhone("M1", "hola")},
+			[]string{"hola"}, flow.StageConsent},
+		{"phone with its LID first, the same ID again by LID alone", []*events.Message{phoneWithLID("M1", "hola"), lidOnly("M1", "hola")},
+			[]string{"hola"}, flow.StageConsent},
+		{"a LID-only contact later shows its phone", []*events.Message{lidOnly("M1", "hola"), lidOnly("M2", "sí"), lidWithPhone("M3", "Ana")},
+			[]string{"hola", "sí", "Ana"}, flow.StageCity},
+		{"phone and LID-only contacts both exist, then merge", []*events.Message{phoneOnly("M1", "hola"), lidOnly("M2", "sí"), phoneWithLID("M3", "sí")},
+			[]string{"hola", "sí", "sí"}, flow.StageName},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newWAEnv(t)
+			e.wa.Attach(e.client, fakeLIDs{}, agencyNumber) // whatsmeow knows no mapping
+			for _, ev := range tc.events {
+				e.h.clock.Add(time.Minute) // past the debounce: each message answered on its own
+				if !e.wa.HandleEvent(ev) {
+					t.Fatalf("%s not acknowledged", ev.Info.ID)
+				}
+			}
+			ctx := context.Background()
+			lines, err := e.h.st.Transcript(ctx, "+"+prospectPN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in []string
+			for _, l := range lines {
+				if l.Inbound {
+					in = append(in, l.Body)
+				}
+			}
+			if strings.Join(in, "|") != strings.Join(tc.inbound, "|") {
+				t.Errorf("phone's messages %q; want %q", in, tc.inbound)
+			}
+			if n := e.inboundCount(t); n != len(tc.inbound) {
+				t.Errorf("%d inbound rows; want %d", n, len(tc.inbound))
+			}
+			v, err := e.h.st.Conversation(ctx, WhatsAppChannel, agencyNumber, "+"+prospectPN)
+			if err != nil || v.State.Stage != tc.stage {
+				t.Errorf("phone's conversation: %v at %s; want %s", err, v.State.Stage, tc.stage)
+			}
+			if _, err := e.h.st.Conversation(ctx, WhatsAppChannel, agencyNumber, store.LIDKey(prospectLID)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a LID-only conversation remains: %v", err)
+			}
+			if phone, err := e.h.st.PhoneForLID(ctx, prospectLID); err != nil || phone != "+"+prospectPN {
+				t.Errorf("PhoneForLID = %q, %v; want the resolved phone", phone, err)
+			}
+		})
+	}
+}

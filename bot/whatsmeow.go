@@ -57,44 +57,29 @@ func OpenClient(ctx context.Context, db *sql.DB, log *slog.Logger) (*whatsmeow.C
 	return cli, nil
 }
 
-// Connect attaches the channel to cli and connects it. An unpaired device
-// shows pairing codes through Status (QR for the dashboard) until it is
-// paired or ctx ends; `cis pair` does the same in a terminal.
-func (w *WhatsApp) Connect(ctx context.Context, cli *whatsmeow.Client) error {
-	account := ""
-	if cli.Store.ID != nil {
-		account = cli.Store.ID.User
+// clientDevice is *whatsmeow.Client as a Device.
+type clientDevice struct{ *whatsmeow.Client }
+
+// NewDevice wraps cli for the reconnect loop (WhatsApp.Link).
+func NewDevice(cli *whatsmeow.Client) Device { return clientDevice{cli} }
+
+var _ Device = clientDevice{}
+
+func (d clientDevice) Account() string {
+	if d.Store.ID == nil {
+		return ""
 	}
-	w.Attach(cli, cli.Store.LIDs, account)
-	cli.AddEventHandlerWithSuccessStatus(w.HandleEvent)
-	if cli.Store.ID != nil {
-		w.setStatus(func(s *ChannelStatus) { s.State, s.Phone = StateReconnecting, "+"+account })
-		return cli.ConnectContext(ctx)
-	}
-	w.setStatus(func(s *ChannelStatus) { s.State = StateUnpaired })
-	go w.pairLoop(ctx, cli)
-	return nil
+	return d.Store.ID.User
 }
 
-// pairLoop keeps fresh QR codes in Status while the device is unpaired.
-// Each login socket lasts about 160 s; after a timeout it waits (growing up
-// to 5 min) before asking for new codes.
-func (w *WhatsApp) pairLoop(ctx context.Context, cli *whatsmeow.Client) {
-	wait := 10 * time.Second
-	for ctx.Err() == nil && cli.Store.ID == nil {
-		done, err := PairQR(ctx, cli, func(code string, valid time.Duration) { w.ShowQR(code, valid) })
-		if done {
-			return
-		}
-		if err != nil {
-			w.log.Warn("pairing attempt ended", "err", err)
-		}
-		w.setStatus(func(s *ChannelStatus) { s.State = StateUnpaired })
-		if sleepCtx(ctx, wait) != nil {
-			return
-		}
-		wait = min(2*wait, 5*time.Minute)
-	}
+func (d clientDevice) LIDs() lidResolver                 { return d.Store.LIDs }
+func (d clientDevice) Connect(ctx context.Context) error { return d.ConnectContext(ctx) }
+func (d clientDevice) Forget(ctx context.Context) error  { d.Disconnect(); return d.Store.Delete(ctx) }
+func (d clientDevice) OnEvent(handler func(evt any) bool) {
+	d.AddEventHandlerWithSuccessStatus(handler)
+}
+func (d clientDevice) PairQR(ctx context.Context, show func(string, time.Duration)) (bool, error) {
+	return PairQR(ctx, d.Client, show)
 }
 
 // ErrPairTimeout is returned by PairQR when no code was scanned in time.

@@ -9,6 +9,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -132,6 +133,10 @@ type turn struct {
 	in  Inbound
 	now time.Time
 	out Result
+	// burst: this message came less than the channel's debounce window
+	// after the previous one, so the replies to that one are still held
+	// (StepBurst).
+	burst bool
 }
 
 func (t *turn) say(key string, args ...string) {
@@ -144,11 +149,58 @@ func (t *turn) emit(e Event) { t.out.Events = append(t.out.Events, e) }
 // never fails and never panics: whatever the prospect sends, the result is a
 // state to save and, usually, a polite reply.
 func (m *Machine) Step(s State, in Inbound, now time.Time) Result {
+	return m.StepBurst(s, in, now, 0)
+}
+
+// StepBurst is Step for a channel that holds its replies until the person
+// has been quiet for window (the linked device's debounce), so that a burst
+// ("hola" / "quiero" / "info") gets one answer, as a person would give it.
+// A message that arrives less than window after the previous one continues
+// the burst:
+//   - it is applied as usual when it answers the pending question (or is a
+//     command); the questions queued earlier in the burst and not yet sent
+//     are then listed in Result.Withdraw, since the new reply replaces them;
+//   - when it does not answer the question it gets no reply and does not
+//     count as a failed answer: the question is still on its way;
+//   - a consent answer counts only when the consent text was queued before
+//     the burst began: text still held cannot have been read (Ley 1581).
+//
+// window 0 is Step. Every message is still one Step, so each is stored and
+// applied exactly once, in order, by the caller's transaction.
+func (m *Machine) StepBurst(s State, in Inbound, now time.Time, window time.Duration) Result {
 	t := &turn{m: m, s: m.start(s, now), in: in, now: now}
+	if window > 0 {
+		gap := now.Sub(s.UpdatedAt)
+		t.burst = s.Version != 0 && s.Status == InProgress && !s.UpdatedAt.IsZero() && gap >= 0 && gap < window
+		if !t.burst {
+			t.s.BurstFrom = now
+		}
+	}
 	t.step()
 	t.s.UpdatedAt = now
+	if t.burst && (t.s.Status != InProgress || asksQuestion(t.out.Replies)) {
+		t.out.Withdraw = slices.Clone(questionKeys)
+	}
 	t.out.State = t.s
 	return t.out
+}
+
+// questionKeys are the replies that put a question to the prospect. In a
+// burst a newer question replaces one that was not sent yet.
+var questionKeys = []string{
+	"consent", "consent_retry", "consent_ok", "ask_name", "name_retry", "ask_city", "ask_city_again",
+	"city_retry", "city_pick", "city_pick_retry", "city_in", "city_foreign_confirm", "city_location_abroad",
+	"ask_budget", "budget_retry", "budget_confirm", "budget_menu", "ask_urgency", "urgency_retry",
+	"ask_service", "service_retry", "yes_no_retry", "offer_advisor", "welcome_back",
+}
+
+func asksQuestion(rs []Reply) bool {
+	for _, r := range rs {
+		if slices.Contains(questionKeys, r.Key) {
+			return true
+		}
+	}
+	return false
 }
 
 // start gives a new conversation its first state, and wakes an abandoned
@@ -326,15 +378,23 @@ func (t *turn) answer(resumed bool) {
 		return
 	case t.in.Kind != KindText && t.in.Kind != "":
 		t.say("non_text")
-		t.ask()
+		t.askUnlessBurst()
 		return
 	case utf8.RuneCountInString(t.in.Text) > maxTextRunes:
 		t.say("too_long")
-		t.ask()
+		t.askUnlessBurst()
 		return
 	}
-	if ok := t.answerStage(); !ok {
+	if ok := t.answerStage(); !ok && !t.burst {
 		t.failed(resumed)
+	}
+}
+
+// askUnlessBurst puts the question again, except in a burst, where it is
+// still held and would arrive twice.
+func (t *turn) askUnlessBurst() {
+	if !t.burst {
+		t.ask()
 	}
 }
 
@@ -393,6 +453,7 @@ func (t *turn) greet() {
 }
 
 func (t *turn) askConsent() {
+	t.s.ConsentAsked = t.now
 	t.out.Replies = append(t.out.Replies, t.consentText())
 }
 
@@ -405,8 +466,8 @@ func (t *turn) consentText() Reply {
 // asked again, never assumed.
 func (t *turn) consent() bool {
 	yes, ok := yesNo(t.in.Text)
-	if !ok {
-		return false
+	if !ok || (t.burst && !t.s.ConsentAsked.Before(t.s.BurstFrom)) {
+		return false // no answer, or an answer to a text not delivered yet
 	}
 	t.emit(Event{Kind: EventConsent, Consent: &Consent{
 		Accepted: yes, PolicyVersion: t.m.cfg.PolicyVersion, Lang: t.s.Lang,

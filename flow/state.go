@@ -72,6 +72,8 @@ type State struct {
 
 	ConsentPolicy string    `json:"consent_policy,omitempty"` // policy version accepted
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
+	ConsentAsked  time.Time `json:"consent_asked,omitzero"` // when the consent text was last queued
+	BurstFrom     time.Time `json:"burst_from,omitzero"`    // StepBurst: when the current burst began
 
 	StartedAt   time.Time `json:"started_at,omitzero"`
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
@@ -187,4 +189,8 @@ type Result struct {
 	State   State
 	Replies []Reply
 	Events  []Event
+	// Withdraw lists reply keys that this result makes moot: replies with
+	// these keys queued earlier in the same burst and not yet sent are not
+	// to be sent (StepBurst). Empty outside a burst.
+	Withdraw []string
 }

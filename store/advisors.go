@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// Advisor is a person who calls the leads.
+// Advisor is a person who calls the leads: a dashboard account (Name is
+// its username) and the WhatsApp number notifications go to.
 type Advisor struct {
 	Name  string
-	Phone string // E.164
+	Phone string // E.164; "" keeps the account's
 }
 
 // Notification is a message due to an advisor about a lead.
@@ -30,42 +31,66 @@ const (
 )
 
 const (
-	upsertAdvisorQuery = `INSERT INTO advisors (name, phone, active, created_at) VALUES (?, ?, 1, ?)
-		ON CONFLICT (phone) DO UPDATE SET name = excluded.name, active = 1`
-	deactivateAdvisorsQuery = `UPDATE advisors SET active = 0`
-	// nextAdvisorQuery picks the active advisor assigned least recently
-	// (round robin), skipping the one given (0: none).
-	nextAdvisorQuery  = `SELECT id FROM advisors WHERE active = 1 AND id <> ? ORDER BY last_assigned_at, id LIMIT 1`
-	touchAdvisorQuery = `UPDATE advisors SET last_assigned_at = ? WHERE id = ?`
-	assignLeadQuery   = `UPDATE leads SET advisor_id = ? WHERE id = ?`
-	insertNoticeQuery = `INSERT OR IGNORE INTO notifications (lead_id, advisor_id, kind, created_at) VALUES (?, ?, ?, ?)`
-	dueRemindersQuery = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
+	leaveRotationQuery = `UPDATE users SET in_rotation = 0`
+	// joinRotationQuery puts the account named in --advisors in the round
+	// robin, with its notification phone when one is given.
+	joinRotationQuery = `UPDATE users SET in_rotation = 1, phone = COALESCE(NULLIF(?2, ''), phone) WHERE username = ?1`
+	freePhoneQuery    = `UPDATE users SET phone = NULL WHERE phone = ?2 AND username <> ?1`
+	// A named advisor without an account gets one without a password: it
+	// receives leads and notifications, and logs in once `cis users add`
+	// gives it a password.
+	insertAdvisorUserQuery = `INSERT INTO users (username, role, password_hash, active, created_at, password_changed_at, phone, in_rotation)
+		VALUES (?, 'advisor', '', 1, ?, ?, NULLIF(?, ''), 1)`
+	// nextAdvisorQuery picks the active user in the rotation assigned least
+	// recently (round robin), skipping the one given (0: none).
+	nextAdvisorQuery  = `SELECT id FROM users WHERE active = 1 AND in_rotation = 1 AND id <> ? ORDER BY last_assigned_at, id LIMIT 1`
+	touchAdvisorQuery = `UPDATE users SET last_assigned_at = ? WHERE id = ?`
+	assignLeadQuery   = `UPDATE leads SET assigned_to = ? WHERE id = ?`
+	// A notification is queued only for a user with a phone to send it to.
+	insertNoticeQuery = `INSERT OR IGNORE INTO lead_notices (lead_id, user_id, kind, created_at)
+		SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND phone IS NOT NULL`
+	dueRemindersQuery = `SELECT id, assigned_to FROM leads WHERE status = 'open' AND assigned_to IS NOT NULL
 		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?`
 	markRemindedQuery = `UPDATE leads SET reminded_at = ? WHERE id = ?`
-	missedLeadsQuery  = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
+	missedLeadsQuery  = `SELECT id, assigned_to FROM leads WHERE status = 'open' AND assigned_to IS NOT NULL
 		AND reassigned_at IS NULL AND deadline_at <= ?`
-	reassignLeadQuery   = `UPDATE leads SET advisor_id = ?, reassigned_at = ? WHERE id = ?`
-	pendingNoticesQuery = `SELECT n.id, n.kind, a.name, a.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
+	reassignLeadQuery   = `UPDATE leads SET assigned_to = ?, reassigned_at = ? WHERE id = ?`
+	pendingNoticesQuery = `SELECT n.id, n.kind, u.username, u.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
 		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,
 		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at
-		FROM notifications n JOIN advisors a ON a.id = n.advisor_id JOIN leads l ON l.id = n.lead_id
-		WHERE n.status = 'pending' ORDER BY n.id LIMIT ?`
-	noticeSentQuery   = `UPDATE notifications SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`
-	noticeFailedQuery = `UPDATE notifications SET status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
+		FROM lead_notices n JOIN users u ON u.id = n.user_id JOIN leads l ON l.id = n.lead_id
+		WHERE n.status = 'pending' AND u.phone IS NOT NULL ORDER BY n.id LIMIT ?`
+	noticeSentQuery   = `UPDATE lead_notices SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`
+	noticeFailedQuery = `UPDATE lead_notices SET status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
 		attempts = attempts + 1, last_error = ? WHERE id = ?`
 )
 
-// SetAdvisors makes exactly the given advisors active (others stay stored,
-// inactive, so their past leads keep a name).
+// SetAdvisors makes exactly the given people the round robin (--advisors).
+// An advisor is a dashboard account: Name is its username, Phone (optional)
+// the WhatsApp number its notifications go to. A name without an account
+// gets an advisor account without a password. Accounts left out stay, out
+// of the rotation, so their leads keep their advisor.
 func (s *Store) SetAdvisors(ctx context.Context, as []Advisor) error {
 	now := millis(s.now())
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, deactivateAdvisorsQuery); err != nil {
+		if _, err := tx.ExecContext(ctx, leaveRotationQuery); err != nil {
 			return err
 		}
 		for _, a := range as {
-			if _, err := tx.ExecContext(ctx, upsertAdvisorQuery, a.Name, a.Phone, now); err != nil {
+			if a.Phone != "" { // a number moves to the account now named with it
+				if _, err := tx.ExecContext(ctx, freePhoneQuery, a.Name, a.Phone); err != nil {
+					return err
+				}
+			}
+			res, err := tx.ExecContext(ctx, joinRotationQuery, a.Name, a.Phone)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, insertAdvisorUserQuery, a.Name, now, now, a.Phone); err != nil {
+				return fmt.Errorf("advisor account %q: %w", a.Name, err)
 			}
 		}
 		return nil
@@ -76,9 +101,9 @@ func (s *Store) SetAdvisors(ctx context.Context, as []Advisor) error {
 	return nil
 }
 
-// assignLead gives a new lead to the next advisor in turn and queues the
-// advisor's notification, inside the lead's own transaction. No active
-// advisor: the lead stays unassigned.
+// assignLead gives a new lead to the next advisor in turn (leads.assigned_to,
+// as the queue shows it) and queues the advisor's notification, inside the
+// lead's own transaction. No advisor in the rotation: the lead stays unassigned.
 func assignLead(ctx context.Context, tx *sql.Tx, leadID, skip int64, kind string, now int64) (bool, error) {
 	var advisor int64
 	err := tx.QueryRowContext(ctx, nextAdvisorQuery, skip).Scan(&advisor)

@@ -219,23 +219,164 @@ func (s *Store) MarkUnconfirmed(ctx context.Context, id int64, reason string) er
 	return nil
 }
 
+// LIDKey is the contact key of a WhatsApp person known only by their LID
+// (WhatsApp hid the phone number and no mapping is known yet).
+func LIDKey(lid string) string { return "lid:" + lid }
+
 const (
-	linkLIDQuery     = `UPDATE OR IGNORE contacts SET lid = ? WHERE phone = ? AND lid IS NULL`
-	phoneForLIDQuery = `SELECT phone FROM contacts WHERE lid = ?`
+	linkLIDQuery     = `UPDATE OR IGNORE contacts SET lid = ? WHERE id = ? AND lid IS NULL`
+	phoneForLIDQuery = `SELECT phone FROM contacts WHERE lid = ? AND merged_into IS NULL`
+	// linkStateQuery: is there a LID-only contact to merge, and does the
+	// phone's contact already carry the LID?
+	linkStateQuery = `SELECT (SELECT COUNT(*) FROM contacts WHERE phone = ?1 AND merged_into IS NULL),
+		(SELECT COUNT(*) FROM contacts WHERE phone = ?2 AND lid = ?3)`
+	activeContactQuery    = `SELECT id FROM contacts WHERE phone = ? AND merged_into IS NULL`
+	newLinkedContactQuery = `INSERT INTO contacts (phone, lid, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	// renameContactQuery turns the LID-only contact into the phone's: same
+	// row, so its conversations, leads and consent stay where they are.
+	renameContactQuery  = `UPDATE OR IGNORE contacts SET phone = ?, lid = COALESCE(lid, ?) WHERE id = ?`
+	convsOfContactQuery = `SELECT id, account_id, updated_at FROM conversations WHERE contact_id = ?`
+	convOfQuery         = `SELECT id, updated_at FROM conversations WHERE contact_id = ? AND account_id = ?`
+	// absorbContactQuery keeps what the merged contact knew: its name when
+	// the survivor has none, and an opt-out (a suppression must survive).
+	absorbContactQuery = `UPDATE contacts SET
+		name = CASE WHEN name = '' THEN (SELECT name FROM contacts WHERE id = ?1) ELSE name END,
+		opted_out_at = COALESCE(opted_out_at, (SELECT opted_out_at FROM contacts WHERE id = ?1)),
+		lid = COALESCE(lid, ?3)
+		WHERE id = ?2`
+	mergedIntoQuery = `UPDATE contacts SET merged_into = ?2 WHERE id = ?1`
 )
 
-// LinkLID records that WhatsApp's hidden user id lid belongs to the contact
-// with phone, so that a later message addressed only by the LID reaches the
-// same contact and conversation. A LID already linked elsewhere is left alone.
+// Rows that follow a merged contact or conversation (consent_records stay:
+// they are append-only, and are read through contacts.merged_into).
+var (
+	moveContactQueries = []string{
+		`UPDATE messages SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE outbox SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE leads SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE referrals SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE conversations SET contact_id = ?2 WHERE contact_id = ?1`,
+	}
+	moveConversationQueries = []string{
+		`UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1`,
+		`UPDATE leads SET conversation_id = ?2 WHERE conversation_id = ?1`,
+		`UPDATE conversation_events SET conversation_id = ?2 WHERE conversation_id = ?1`,
+		`DELETE FROM conversations WHERE id = ?1`,
+	}
+)
+
+// LinkLID records that WhatsApp's hidden user id lid belongs to phone, so
+// that one person is one contact with one conversation per agency number
+// whichever address WhatsApp uses (RELIABILITY F4):
+//   - a contact known so far only by the LID (LIDKey) becomes the phone's
+//     contact, keeping its conversations, leads and consent;
+//   - when the phone also has its own contact, the two are merged into it:
+//     per agency number the conversation the person wrote in last continues
+//     and takes the other's messages, leads and events; an opt-out of either
+//     holds for both;
+//   - otherwise the phone's contact (created now if new) carries the LID, so
+//     that a later message addressed only by the LID reaches it.
+//
+// Call it before storing a message that came with both addresses. A LID
+// already linked to another contact is left alone.
 func (s *Store) LinkLID(ctx context.Context, phone, lid string) error {
+	if phone == "" || lid == "" {
+		return errors.New("link lid: phone and lid are required")
+	}
+	var lidOnly, linked int
+	if err := s.ro.QueryRowContext(ctx, linkStateQuery, LIDKey(lid), phone, lid).Scan(&lidOnly, &linked); err != nil {
+		return fmt.Errorf("link lid: %w", err)
+	}
+	if lidOnly == 0 && linked > 0 {
+		return nil // the common case: linked before, nothing to write
+	}
+	now := millis(s.now())
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, linkLIDQuery, lid, phone)
+		a, err := contactID(ctx, tx, LIDKey(lid))
+		if err != nil {
+			return err
+		}
+		b, err := contactID(ctx, tx, phone)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a == 0 && b == 0:
+			_, err = tx.ExecContext(ctx, newLinkedContactQuery, phone, lid, now)
+		case a == 0:
+			_, err = tx.ExecContext(ctx, linkLIDQuery, lid, b)
+		case b == 0:
+			_, err = tx.ExecContext(ctx, renameContactQuery, phone, lid, a)
+		default:
+			err = mergeContacts(ctx, tx, a, b, lid)
+		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("link lid: %w", err)
 	}
 	return nil
+}
+
+// contactID returns the id of the active contact keyed phone, 0 when none.
+func contactID(ctx context.Context, tx *sql.Tx, phone string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, activeContactQuery, phone).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// mergeContacts moves contact from into contact into (see LinkLID).
+func mergeContacts(ctx context.Context, tx *sql.Tx, from, into int64, lid string) error {
+	type convRow struct{ id, account, updated int64 }
+	rows, err := tx.QueryContext(ctx, convsOfContactQuery, from)
+	if err != nil {
+		return err
+	}
+	var convs []convRow
+	for rows.Next() {
+		var c convRow
+		if err := rows.Scan(&c.id, &c.account, &c.updated); err != nil {
+			rows.Close()
+			return err
+		}
+		convs = append(convs, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range convs {
+		var other, otherUpdated int64
+		err := tx.QueryRowContext(ctx, convOfQuery, into, c.account).Scan(&other, &otherUpdated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // moves with the contact below
+		}
+		if err != nil {
+			return err
+		}
+		keep, drop := other, c.id
+		if c.updated > otherUpdated {
+			keep, drop = c.id, other
+		}
+		for _, q := range moveConversationQueries {
+			if _, err := tx.ExecContext(ctx, q, drop, keep); err != nil {
+				return fmt.Errorf("merge conversations: %w", err)
+			}
+		}
+	}
+	for _, q := range moveContactQueries {
+		if _, err := tx.ExecContext(ctx, q, from, into); err != nil {
+			return fmt.Errorf("merge contacts: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, absorbContactQuery, from, into, lid); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, mergedIntoQuery, from, into)
+	return err
 }
 
 // PhoneForLID returns the phone of the contact linked to lid, "" when none.

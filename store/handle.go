@@ -28,6 +28,10 @@ const (
 	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
+	// withdrawQuery cancels the conversation's unsent replies whose key is in
+	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
+	withdrawQuery = `UPDATE outbox SET status = 'cancelled', last_error = 'superseded in a burst'
+		WHERE account_id = ?1 AND contact_id = ?2 AND status = 'pending' AND key IN (SELECT value FROM json_each(?3))`
 	insertEventQuery  = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`
 	insertPolicyQuery = `INSERT INTO policy_texts (sha256, version, lang, body, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sha256) DO NOTHING`
@@ -169,6 +173,15 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound,
 	for _, e := range r.Events {
 		if err := s.applyEvent(ctx, tx, c, in, e); err != nil {
 			return fmt.Errorf("event %s: %w", e.Kind, err)
+		}
+	}
+	if len(r.Withdraw) > 0 {
+		keys, err := json.Marshal(r.Withdraw)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, withdrawQuery, c.accountID, c.contactID, string(keys)); err != nil {
+			return fmt.Errorf("withdraw replies: %w", err)
 		}
 	}
 	return s.enqueue(ctx, tx, c, in, r.Replies)

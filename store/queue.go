@@ -290,7 +290,8 @@ func (s *Store) Transcript(ctx context.Context, phone string) ([]TranscriptLine,
 
 func (s *Store) consent(ctx context.Context, contactID int64) ([]ConsentRecord, error) {
 	rows, err := s.ro.QueryContext(ctx, `SELECT channel, answer, accepted, policy_version, text_sha256, created_at
-		FROM consent_records WHERE contact_id = ? ORDER BY id`, contactID)
+		FROM consent_records WHERE contact_id = ?1
+		OR contact_id IN (SELECT id FROM contacts WHERE merged_into = ?1) ORDER BY id`, contactID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: %w", err)
 	}

@@ -278,3 +278,119 @@ func TestConversationNotFound(t *testing.T) {
 		t.Errorf("err = %v; want ErrNotFound", err)
 	}
 }
+
+// A result's Withdraw cancels the conversation's unsent replies with those
+// keys (a newer question in a burst), and nothing else: other keys, sent
+// replies and other people's replies stay.
+func TestHandleWithdrawsMootReplies(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	reply := func(keys ...string) func(flow.State) flow.Result {
+		return func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.Replies = nil
+			for _, k := range keys {
+				r.Replies = append(r.Replies, flow.Reply{Key: k, Text: k})
+			}
+			return r
+		}
+	}
+	other := inbound("o1", "hola")
+	other.From = "+573009998877"
+	steps := []struct {
+		in   flow.Inbound
+		step func(flow.State) flow.Result
+	}{
+		{inbound("w1", "hola"), reply("greeting", "ask_name")},
+		{other, reply("ask_name")},
+		{inbound("w2", "Ana"), func(st flow.State) flow.Result {
+			r := reply("ask_city")(st)
+			r.Withdraw = []string{"ask_name", "consent"}
+			return r
+		}},
+	}
+	for _, x := range steps {
+		if _, err := s.Handle(ctx, x.in, x.step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		from, key, status string
+	}{
+		{"+573001112233", "greeting", "pending"},
+		{"+573001112233", "ask_name", "cancelled"},
+		{"+573001112233", "ask_city", "pending"},
+		{"+573009998877", "ask_name", "pending"},
+	} {
+		if n := count(t, s, `SELECT COUNT(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id
+			WHERE c.phone = ? AND o.key = ? AND o.status = ?`, tc.from, tc.key, tc.status); n != 1 {
+			t.Errorf("%s %s: want one %s row, got %d", tc.from, tc.key, tc.status, n)
+		}
+	}
+}
+
+// LinkLID merges a LID-only contact into the phone's contact: one contact,
+// one conversation per account, every message kept, an opt-out of either
+// kept, and the consent filed under the LID still read for the person.
+func TestLinkLIDMergesContacts(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	const phone, lid = "+573001112233", "987654321"
+	withEvent := func(e flow.Event) func(flow.State) flow.Result {
+		return func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.Events = []flow.Event{e}
+			return r
+		}
+	}
+	byLID := func(id string) flow.Inbound {
+		in := inbound(id, "x")
+		in.From = LIDKey(lid)
+		return in
+	}
+	consent := flow.Event{Kind: flow.EventConsent, Consent: &flow.Consent{Accepted: true, PolicyVersion: "v1", Lang: "es", Text: "t", Answer: "sí"}}
+	for _, x := range []struct {
+		in   flow.Inbound
+		step func(flow.State) flow.Result
+	}{
+		{inbound("p1", "hola"), echoStep},
+		{byLID("l1"), withEvent(consent)},
+		{byLID("l2"), withEvent(flow.Event{Kind: flow.EventOptedOut})},
+	} {
+		if _, err := s.Handle(ctx, x.in, x.step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // a second link changes nothing
+		if err := s.LinkLID(ctx, phone, lid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checks := []struct {
+		what  string
+		query string
+		want  int
+	}{
+		{"active contacts", `SELECT COUNT(*) FROM contacts WHERE merged_into IS NULL`, 1},
+		{"conversations", `SELECT COUNT(*) FROM conversations`, 1},
+		{"messages on the phone's contact and conversation", `SELECT COUNT(*) FROM messages m JOIN contacts c ON c.id = m.contact_id
+			JOIN conversations v ON v.id = m.conversation_id AND v.contact_id = c.id WHERE c.phone = '` + phone + `'`, 3},
+		{"opt-out kept", `SELECT COUNT(*) FROM contacts WHERE phone = '` + phone + `' AND opted_out_at IS NOT NULL AND lid = '` + lid + `'`, 1},
+		{"outbox rows follow", `SELECT COUNT(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.phone = '` + phone + `'`, 3},
+	}
+	for _, c := range checks {
+		if got := count(t, s, c.query); got != c.want {
+			t.Errorf("%s: %d; want %d", c.what, got, c.want)
+		}
+	}
+	var id int64
+	if err := s.rw.QueryRow(`SELECT id FROM contacts WHERE phone = ?`, phone).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := s.consent(ctx, id); err != nil || len(cs) != 1 {
+		t.Errorf("consent read for the merged person: %d records, %v; want 1", len(cs), err)
+	}
+	if got, err := s.PhoneForLID(ctx, lid); err != nil || got != phone {
+		t.Errorf("PhoneForLID = %q, %v", got, err)
+	}
+}

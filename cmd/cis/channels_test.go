@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.mau.fi/whatsmeow/types/events"
-
-	"github.com/cis-agencia/cis/bot"
 )
 
 // startServe runs `cis serve` with env until the test ends and returns its
@@ -128,30 +124,5 @@ func TestAdvisorsSetting(t *testing.T) {
 	base := startServe(t, env)
 	if code, _ := get(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz = %d with advisors set", code)
-	}
-}
-
-func TestWaitLoggedOut(t *testing.T) {
-	a, err := open(context.Background(), mustConfig(t, map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db")}),
-		newLogger(mustConfig(t, nil), io.Discard), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	wa, err := bot.NewWhatsApp(a.bot, a.store, bot.WhatsAppConfig{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	updates, stop := wa.Subscribe()
-	defer stop()
-	wa.HandleEvent(&events.Disconnected{})
-	wa.HandleEvent(&events.LoggedOut{})
-	if !waitLoggedOut(context.Background(), updates) {
-		t.Error("logged_out not seen")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if waitLoggedOut(ctx, updates) {
-		t.Error("an ended context reported a logout")
 	}
 }

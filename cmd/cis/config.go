@@ -105,7 +105,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
 	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
 	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
-	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "advisors who get completed leads in turn, as Name=+57300...,Name=+57301... (notified over the linked device)")
+	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
 	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
@@ -232,17 +232,18 @@ func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {
 		PerMinute: max(1, int(c.WhatsAppPerMinute))}
 }
 
-// advisors reads --advisors: "Name=+57300...,Name=+57301...".
+// advisors reads --advisors: "user=+57300...,user=+57301..." (numbers optional).
 func (c *Config) advisors() ([]store.Advisor, error) {
 	if strings.TrimSpace(c.Advisors) == "" {
 		return nil, nil
 	}
 	var out []store.Advisor
 	for i, part := range strings.Split(c.Advisors, ",") {
-		name, phone, ok := strings.Cut(strings.TrimSpace(part), "=")
+		name, phone, withPhone := strings.Cut(strings.TrimSpace(part), "=")
 		name, phone = strings.TrimSpace(name), strings.TrimSpace(phone)
-		if !ok || name == "" || len(phone) < 8 || phone[0] != '+' || strings.Trim(phone[1:], "0123456789") != "" {
-			return nil, fmt.Errorf("--advisors (CIS_ADVISORS) entry %d: want Name=+<country code and number>", i+1)
+		badPhone := withPhone && (len(phone) < 8 || phone[0] != '+' || strings.Trim(phone[1:], "0123456789") != "")
+		if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t") || badPhone {
+			return nil, fmt.Errorf("--advisors (CIS_ADVISORS) entry %d: want username=+<country code and number> (username as in cis users, the number optional)", i+1)
 		}
 		out = append(out, store.Advisor{Name: name, Phone: phone})
 	}

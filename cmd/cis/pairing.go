@@ -3,23 +3,17 @@ package main
 import (
 	"context"
 	"errors"
-	"sync"
-
-	"go.mau.fi/whatsmeow"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 )
 
 // linkedPairing shows the linked-device channel on the dashboard's pairing
-// page and carries out its two actions. It is wiring only: the state lives
-// in bot.WhatsApp, the client in the connect loop of linkedDevice.
+// page and carries out its two actions. It is wiring only: the state and
+// the device live in bot.WhatsApp and its reconnect loop (Link).
 type linkedPairing struct {
 	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
 	cloud string        // the Cloud API channel's status text, "" when unused
-
-	mu  sync.Mutex
-	cli *whatsmeow.Client // the connect loop's current client
 }
 
 var _ dashboard.PairingSource = (*linkedPairing)(nil)
@@ -29,12 +23,6 @@ var errAlreadyPaired = errors.New("a device is already linked: log out first")
 
 // errNoLinkedDevice answers pairing actions when only the Cloud API runs.
 var errNoLinkedDevice = errors.New("no linked device: start cis serve with --whatsapp to pair a phone")
-
-func (p *linkedPairing) setClient(cli *whatsmeow.Client) {
-	p.mu.Lock()
-	p.cli = cli
-	p.mu.Unlock()
-}
 
 // pairingStates maps the channel's states onto the four the page shows.
 var pairingStates = map[bot.ChannelState]dashboard.PairingState{
@@ -61,19 +49,13 @@ func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus,
 	return dashboard.PairingStatus{State: state, QR: st.QR, Phone: st.Phone, Updated: st.Since, CloudAPI: p.cloud}, nil
 }
 
-// Logout unlinks the device. The connect loop then opens a fresh device and
-// shows new pairing codes, which is "pair again".
+// Logout unlinks the device. The reconnect loop then opens a fresh device
+// and shows new pairing codes, which is "pair again".
 func (p *linkedPairing) Logout(ctx context.Context) error {
 	if p.wa == nil {
 		return errNoLinkedDevice
 	}
-	p.mu.Lock()
-	cli := p.cli
-	p.mu.Unlock()
-	if cli == nil || cli.Store.ID == nil {
-		return nil // nothing linked: the page already offers a QR
-	}
-	return cli.Logout(ctx)
+	return p.wa.Logout(ctx)
 }
 
 // Pair asks for pairing codes. An unlinked channel shows them already (the

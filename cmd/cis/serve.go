@@ -120,11 +120,6 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	if err != nil {
 		return nil, err
 	}
-	cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
 	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
 	if err != nil {
 		db.Close()
@@ -132,32 +127,21 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	}
 	a.whatsapp = wa
 	a.pairing.wa = wa
-	a.pairing.setClient(cli)
-	if cli.Store.ID == nil {
-		log.Warn("whatsapp device not paired: run cis pair (or scan the QR the dashboard shows)")
+	// The reconnect loop (bot.WhatsApp.Link) opens the stored device, or a
+	// new one after a logout, through this.
+	open := func(ctx context.Context) (bot.Device, error) {
+		cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+		if err != nil {
+			return nil, err
+		}
+		if cli.Store.ID == nil {
+			log.Warn("whatsapp device not paired: run cis pair (or scan the QR the dashboard shows)")
+		}
+		return bot.NewDevice(cli), nil
 	}
 	connect := func(ctx context.Context) error {
 		defer db.Close()
-		updates, stop := wa.Subscribe()
-		defer stop()
-		for {
-			if err := wa.Connect(ctx, cli); err != nil {
-				// The rest of the service keeps running; whatsmeow retries
-				// retryable failures itself and the state says what happened.
-				log.Error("whatsapp connect failed", "err", err)
-			}
-			if !waitLoggedOut(ctx, updates) {
-				cli.Disconnect()
-				return nil
-			}
-			// whatsmeow deleted the device on logout: offer a new pairing
-			// (fresh QR codes in the channel status) with a new device.
-			cli.Disconnect()
-			if cli, err = bot.OpenClient(ctx, db, log.With("component", "whatsmeow")); err != nil {
-				return err
-			}
-			a.pairing.setClient(cli)
-		}
+		return wa.Link(ctx, open)
 	}
 	parts := []func(context.Context) error{wa.Run, connect}
 	if c.Advisors != "" {
@@ -257,18 +241,4 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
 	}
 	return nil
-}
-
-// waitLoggedOut waits until the channel reports logged_out (true) or ctx ends (false).
-func waitLoggedOut(ctx context.Context, updates <-chan bot.ChannelStatus) bool {
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case st := <-updates:
-			if st.State == bot.StateLoggedOut {
-				return true
-			}
-		}
-	}
 }

@@ -59,10 +59,11 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	if _, err := createUser(ctx, st, name, *role, pw); err != nil {
+	u, err := createUser(ctx, st, name, *role, pw)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "cis: user %s (%s) created\n", name, *role)
+	fmt.Fprintf(e.stdout, "cis: user %s (%s) created\n", name, u.Role)
 	if *generate {
 		fmt.Fprintf(e.stdout, "password: %s\n", pw)
 	}
@@ -76,6 +77,15 @@ func createUser(ctx context.Context, st *store.Store, name, role, pw string) (st
 	}
 	u, err := st.CreateUser(ctx, name, role, hash)
 	if errors.Is(err, store.ErrExists) {
+		// An advisor account that --advisors created has no password yet:
+		// this gives it one (its role stays); any other is a clash.
+		if old, lookErr := st.UserByName(ctx, name); lookErr == nil && old.PasswordHash == "" {
+			if err := st.SetPassword(ctx, old.ID, hash, ""); err != nil {
+				return old, err
+			}
+			_ = st.Audit(ctx, store.AuditEntry{UserID: old.ID, Action: "password_changed", Detail: "first password", At: time.Now()})
+			return old, nil
+		}
 		return u, fmt.Errorf("users add: %q already exists", name)
 	}
 	if err == nil {

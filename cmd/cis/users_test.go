@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 func TestUsersAdd(t *testing.T) {
@@ -47,5 +49,39 @@ func TestUsersAdd(t *testing.T) {
 				t.Errorf("the password was echoed")
 			}
 		})
+	}
+}
+
+// An advisor named in --advisors without an account gets one without a
+// password; `cis users add` then gives it its first password, once.
+func TestUsersAddGivesAnAdvisorAccountItsPassword(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cis.db")
+	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetAdvisors(ctx, []store.Advisor{{Name: "dora", Phone: "+573000000009"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for i, wantErr := range []string{"", "already exists"} {
+		var out bytes.Buffer
+		err := run(ctx, []string{"users", "add", "--role", "admin", "dora"}, envOf(env), strings.NewReader("una frase larga y mía\n"), &out, io.Discard)
+		if wantErr == "" && (err != nil || !strings.Contains(out.String(), "user dora (advisor) created")) {
+			t.Fatalf("first password: err %v, out %q; want the advisor account kept as advisor", err, out.String())
+		}
+		if wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)) {
+			t.Errorf("run %d: err %v; want %q", i, err, wantErr)
+		}
+	}
+	st, err = store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if u, err := st.UserByName(ctx, "dora"); err != nil || u.PasswordHash == "" || u.Role != "advisor" {
+		t.Errorf("dora: %+v, %v; want an advisor with a password", u, err)
 	}
 }
