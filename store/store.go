@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -60,12 +61,18 @@ type Store struct {
 	writerDone chan struct{} // closed when the writer has stopped
 	started    bool          // the writer runs (Open got that far)
 	closeOnce  sync.Once
+	lastWrite  atomic.Pointer[error] // the writer's last commit error; nil after a success (health.go)
 }
 
 // Open opens (creating if needed) the database file at path and applies the
-// embedded migrations. It refuses a file written by a newer build.
+// embedded migrations. It refuses, before writing anything to it, a file that
+// fails SQLite's quick_check (ErrDamaged), that is not a CIS store
+// (ErrForeign) or that a newer build migrated (ErrNewerSchema).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if err := preflight(ctx, path, opt); err != nil {
+		return nil, err
+	}
 	rw, err := sql.Open("sqlite3", dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
