@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // CheckWritable reports whether the store can take writes now, for /readyz.
@@ -16,7 +17,20 @@ func (s *Store) CheckWritable(ctx context.Context) error {
 	if p := s.lastWrite.Load(); p != nil {
 		return fmt.Errorf("last commit failed: %w", *p)
 	}
-	tx, err := s.rw.BeginTx(ctx, nil)
+	// The probe waits for the write lock for a second at most, not the full
+	// busy timeout: a load balancer's probe times out after a few seconds,
+	// and our own writer holds the lock for milliseconds.
+	conn, err := s.rw.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store not writable: %w", err)
+	}
+	defer conn.Close()
+	wait := min(time.Second, s.busyTimeout)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
+		return fmt.Errorf("store not writable: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", s.busyTimeout.Milliseconds()))
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store not writable: begin: %w", err)
 	}

@@ -56,12 +56,13 @@ type Store struct {
 	log   *slog.Logger
 	crash func(point string)
 
-	jobs       chan *job     // messages waiting for the writer (batch.go)
-	quit       chan struct{} // closed by Close
-	writerDone chan struct{} // closed when the writer has stopped
-	started    bool          // the writer runs (Open got that far)
-	closeOnce  sync.Once
-	lastWrite  atomic.Pointer[error] // the writer's last commit error; nil after a success (health.go)
+	jobs        chan *job     // messages waiting for the writer (batch.go)
+	quit        chan struct{} // closed by Close
+	writerDone  chan struct{} // closed when the writer has stopped
+	started     bool          // the writer runs (Open got that far)
+	closeOnce   sync.Once
+	busyTimeout time.Duration
+	lastWrite   atomic.Pointer[error] // the writer's last commit error; nil after a success (health.go)
 }
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -85,7 +86,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, busyTimeout: opt.BusyTimeout,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()
