@@ -14,6 +14,7 @@ import (
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/redact"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -198,7 +199,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	from, err := w.resolve(sender)
 	if err != nil {
-		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", redact.Phones(err.Error()))
 		return false
 	}
 	w.mu.Lock()
@@ -212,7 +213,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		// One contact per person: remember the LID, for messages that
 		// later come by LID alone while whatsmeow knows no mapping.
 		if err := w.store.LinkLID(w.runCtx(), from, lid.User); err != nil {
-			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", maskPhones(err.Error()))
+			w.log.Warn("lid not linked to the contact", "msg_id", in.ID, "err", redact.Phones(err.Error()))
 		}
 	}
 	if handled {
@@ -270,7 +271,7 @@ func (w *WhatsApp) withClient(fn func(ctx context.Context, c waClient)) {
 func (w *WhatsApp) markRead(e *events.Message) {
 	w.withClient(func(ctx context.Context, c waClient) {
 		if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
-			w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
+			w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", redact.Phones(err.Error()))
 		}
 	})
 }

@@ -337,7 +337,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		// net/http's own complaints (TLS handshakes, panics) go through the
+		// service's logger, and so through its redaction, not to stderr.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
