@@ -82,5 +82,6 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis models [activate ID]
+cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }
