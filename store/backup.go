@@ -50,7 +50,8 @@ func (s *Store) Backup(ctx context.Context, dest string) (BackupInfo, error) {
 	if err := syncFile(tmp.Name()); err != nil {
 		return BackupInfo{}, fmt.Errorf("backup to %s: %w", dest, err)
 	}
-	if _, err := VerifyBackup(ctx, tmp.Name()); err != nil {
+	info, err := VerifyBackup(ctx, tmp.Name())
+	if err != nil {
 		return BackupInfo{}, fmt.Errorf("backup to %s: the copy failed its check: %w", dest, err)
 	}
 	// os.Link fails if dest appeared meanwhile, where Rename would replace it.
@@ -62,7 +63,8 @@ func (s *Store) Backup(ctx context.Context, dest string) (BackupInfo, error) {
 	if err := syncDir(filepath.Dir(dest)); err != nil {
 		return BackupInfo{}, fmt.Errorf("backup to %s: %w", dest, err)
 	}
-	return VerifyBackup(ctx, dest)
+	info.Path = dest
+	return info, nil
 }
 
 // VerifyBackup checks a backup (or any store file) without changing it:
