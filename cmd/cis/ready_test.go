@@ -66,6 +66,10 @@ func TestReadyzDegradedStates(t *testing.T) {
 	expect("linked device connected, model still broken", 200, "degraded\n", "model:")
 	wa.HandleEvent(&events.LoggedOut{})
 	expect("linked device logged out", 200, "degraded\n", "whatsapp: logged_out")
+	// F14's other half: another process connected with this session.
+	wa.HandleEvent(&events.Connected{})
+	wa.HandleEvent(&events.StreamReplaced{})
+	expect("session taken by another process", 200, "degraded\n", "whatsapp: replaced: another process connected")
 }
 
 // TestF9ReadyzWhileAnotherProcessHoldsTheLock is the /readyz part of
