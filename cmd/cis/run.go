@@ -30,12 +30,12 @@ func commands() map[string]command {
 		"users":    {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
 		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
+		"backup":   {"backup FILE: checked online copy of the store, safe while serve runs; backup --verify FILE checks one", backupCmd},
+		"restore":  {"restore FILE: replace the store with a verified backup (serve stopped; the old file is kept)", restoreCmd},
 		"help":     {"show commands, flags and environment variables", nil},
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
 		"import":   {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
-		"backup":   {"backup FILE: checked online copy of the store, safe while serve runs; backup --verify FILE checks one", backupCmd},
-		"restore":  {"restore FILE: replace the store with a verified backup (serve stopped; the old file is kept)", restoreCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }
