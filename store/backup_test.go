@@ -375,10 +375,15 @@ func TestF14LockRefusesASecondInstance(t *testing.T) {
 }
 
 // TestCheckWritable: /readyz's store check fails while another process holds
-// the write lock (F9) and after a failed commit, and recovers.
+// the write lock (F9) and after a failed commit, and recovers: after a
+// successful commit, or after failureHold without one.
 func TestCheckWritable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cis.db")
-	s, err := Open(context.Background(), path, Options{BusyTimeout: 50 * time.Millisecond})
+	var clock atomic.Int64 // the store's clock, read by the writer goroutine too
+	clock.Store(t0.UnixNano())
+	advance := func(d time.Duration) { clock.Add(int64(d)) }
+	s, err := Open(context.Background(), path, Options{BusyTimeout: 50 * time.Millisecond,
+		Now: func() time.Time { return time.Unix(0, clock.Load()) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,11 +416,27 @@ func TestCheckWritable(t *testing.T) {
 	if _, err := s.rw.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Handle(ctx, inbound("wamid.full", strings.Repeat("x", 64<<10)), echoStep); err == nil {
-		t.Fatal("a 64 KiB message fitted in a full store")
+	failCommit := func(id string) {
+		t.Helper()
+		if _, err := s.Handle(ctx, inbound(id, strings.Repeat("x", 64<<10)), echoStep); err == nil {
+			t.Fatal("a 64 KiB message fitted in a full store")
+		}
 	}
+	failCommit("wamid.full1")
 	if err := s.CheckWritable(ctx); err == nil || !strings.Contains(err.Error(), "last commit failed") {
 		t.Errorf("after a failed commit: err = %v; want the failed commit reported", err)
+	}
+	advance(failureHold - time.Second)
+	if err := s.CheckWritable(ctx); err == nil {
+		t.Error("the failed commit was forgotten before failureHold")
+	}
+	advance(2 * time.Second)
+	if err := s.CheckWritable(ctx); err != nil {
+		t.Errorf("failureHold after the failed commit, with no traffic since: %v; want traffic let back in", err)
+	}
+	failCommit("wamid.full2")
+	if err := s.CheckWritable(ctx); err == nil {
+		t.Error("a new failed commit after the hold was not reported")
 	}
 	if _, err := s.rw.Exec("PRAGMA max_page_count = 1073741823"); err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func checkFile(ctx context.Context, path, check string, opt Options) error {
 	}
 	defer db.Close()
 	if err := integrity(ctx, db, check); err != nil {
-		return fmt.Errorf("%s: %w; restore a backup (see README, \"Backup and restore\"); %s", path, err, untouched)
+		return fmt.Errorf("%s: %w; restore a backup (README, \"Operations\"); %s", path, err, untouched)
 	}
 	if err := checkSchema(ctx, db); err != nil {
 		return fmt.Errorf("%s: %w; %s", path, err, untouched)

@@ -62,7 +62,7 @@ type Store struct {
 	started     bool          // the writer runs (Open got that far)
 	closeOnce   sync.Once
 	busyTimeout time.Duration
-	lastWrite   atomic.Pointer[error] // the writer's last commit error; nil after a success (health.go)
+	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 }
 
 // Open opens (creating if needed) the database file at path and applies the
