@@ -123,7 +123,14 @@ func Restore(ctx context.Context, src, dbPath string, now time.Time) (aside stri
 		return "", fmt.Errorf("restore %s: %w", src, err)
 	}
 	if err := os.Rename(tmp.Name(), dbPath); err != nil {
-		return aside, fmt.Errorf("restore %s: %w", src, err)
+		// Put the current store back: an empty path would make the next
+		// start create a new, empty store.
+		if aside != "" {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				_ = os.Rename(aside+suffix, dbPath+suffix)
+			}
+		}
+		return "", fmt.Errorf("restore %s: %w", src, err)
 	}
 	if err := syncDir(filepath.Dir(dbPath)); err != nil {
 		return aside, fmt.Errorf("restore %s: %w", src, err)
