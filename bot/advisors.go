@@ -9,6 +9,7 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cis-agencia/cis/bot/redact"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -76,7 +77,7 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	sent := 0
 	for _, x := range due {
 		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
-			reason := maskPhones(err.Error())
+			reason := redact.Phones(err.Error())
 			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
 			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
 				return sent, err

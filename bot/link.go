@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/cis-agencia/cis/bot/redact"
 )
 
 // Device is one linked device (a whatsmeow client) as the reconnect loop
@@ -142,7 +144,7 @@ func (l *link) connect(ctx context.Context) {
 		if err == nil {
 			return
 		}
-		l.w.log.Error("whatsapp connect failed; retrying", "err", maskPhones(err.Error()), "in", l.backoff.String())
+		l.w.log.Error("whatsapp connect failed; retrying", "err", redact.Phones(err.Error()), "in", l.backoff.String())
 		l.w.setStatus(func(s *ChannelStatus) { s.State, s.Detail = StateReconnecting, "connect failed; retrying" })
 		if l.wait(ctx) != nil {
 			return
@@ -229,7 +231,7 @@ func (w *WhatsApp) Logout(ctx context.Context) error {
 		return nil // nothing linked: pairing codes are already offered
 	}
 	if err := dev.Logout(ctx); err != nil {
-		w.log.Warn("logout not confirmed by WhatsApp; forgetting the device here only", "err", maskPhones(err.Error()))
+		w.log.Warn("logout not confirmed by WhatsApp; forgetting the device here only", "err", redact.Phones(err.Error()))
 		if err := dev.Forget(ctx); err != nil {
 			return fmt.Errorf("forget device: %w", err)
 		}

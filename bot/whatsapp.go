@@ -14,6 +14,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
+	"github.com/cis-agencia/cis/bot/redact"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
@@ -218,7 +219,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	from, err := w.resolve(sender)
 	if err != nil {
-		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+		w.log.Error("sender not resolved; message not acknowledged", "msg_id", in.ID, "err", redact.Phones(err.Error()))
 		return false
 	}
 	if lid := senderLID(e.Info); lid != "" && strings.HasPrefix(from, "+") {
@@ -229,7 +230,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		// mapping. Not linked means not acknowledged: the message would
 		// split the person in two.
 		if err := w.store.LinkLID(w.runCtx(), from, lid); err != nil {
-			w.log.Error("lid not linked to the contact; message not acknowledged", "msg_id", in.ID, "err", maskPhones(err.Error()))
+			w.log.Error("lid not linked to the contact; message not acknowledged", "msg_id", in.ID, "err", redact.Phones(err.Error()))
 			return false
 		}
 	}
@@ -307,7 +308,7 @@ func (w *WhatsApp) withClient(fn func(ctx context.Context, c waClient)) {
 func (w *WhatsApp) markRead(e *events.Message) {
 	w.withClient(func(ctx context.Context, c waClient) {
 		if err := c.MarkRead(ctx, []types.MessageID{e.Info.ID}, w.now(), e.Info.Chat, e.Info.Sender); err != nil {
-			w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", maskPhones(err.Error()))
+			w.log.Warn("read receipt not sent", "msg_id", e.Info.ID, "err", redact.Phones(err.Error()))
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"go.mau.fi/whatsmeow/types"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cis-agencia/cis/bot/redact"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -157,7 +158,7 @@ func (w *WhatsApp) late(o store.Outgoing) bool {
 func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
 	// whatsmeow's errors can name the recipient's JID: mask phone numbers
 	// before the text reaches the log or the outbox row.
-	reason := maskPhones(err.Error())
+	reason := redact.Phones(err.Error())
 	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
 	if errors.Is(err, whatsmeow.ErrMessageTimedOut) {
 		return w.store.MarkUnconfirmed(ctx, o.ID, reason)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -89,6 +90,8 @@ type Deps struct {
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
+	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
+	Readiness Readiness
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -108,6 +111,8 @@ type Server struct {
 	chatLimit     *throttle
 	metrics       *metrics
 	public        map[string]bool // routes that need no session
+	readiness     Readiness
+	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -142,7 +147,8 @@ func New(d Deps) (*Server, error) {
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
-		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{}}
+		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
+		readiness: d.Readiness}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()
@@ -218,18 +224,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.e.ServeHT
 
 func (s *Server) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
-}
-
-// readyz reports whether the store answers; a load balancer stops sending
-// traffic while it does not.
-func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.log.Error("readiness check failed", "err", err)
-		return c.String(http.StatusServiceUnavailable, "store unavailable\n")
-	}
-	return c.String(http.StatusOK, "ready\n")
 }
 
 // securityHeaders sets the headers every response carries (ASVS 3.4).
@@ -343,7 +337,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		// net/http's own complaints (TLS handshakes, panics) go through the
+		// service's logger, and so through its redaction, not to stderr.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -30,9 +30,10 @@ type Active struct {
 	current atomic.Pointer[Model]
 	rules   Rules
 
-	mu     sync.Mutex
-	loaded int64  // id of the last bundle tried, so a bad one is reported once
-	status string // what the dashboard shows
+	mu       sync.Mutex
+	loaded   int64  // id of the last bundle tried, so a bad one is reported once
+	status   string // what the dashboard shows
+	fallback bool   // the store has an active model that did not load (Fallback)
 }
 
 // NewActive returns an Active that scores with the rules until Load finds
@@ -65,6 +66,17 @@ func (a *Active) Status() string {
 	return a.status
 }
 
+// Fallback reports whether leads are scored by a fallback: the store names
+// an active model but it did not load (corrupt, invalid, trained on too
+// little history), so the rules or the previous model serve instead. A store
+// with no trained model yet is not a fallback: the rules are the design
+// then. The reason is Status's text, for /readyz.
+func (a *Active) Fallback() (bool, string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fallback, a.status
+}
+
 // Load checks the source once and swaps in the active bundle if it changed
 // and is valid. On any failure the current scorer stays and the error is
 // returned (and logged once per bundle id).
@@ -79,7 +91,7 @@ func (a *Active) Load(ctx context.Context) error {
 		var m *Model
 		if m, err = a.decode(id, body); err == nil {
 			a.current.Store(m)
-			a.loaded = id
+			a.loaded, a.fallback = id, false
 			a.status = fmt.Sprintf("model %s (%d leads, %d conversions)", m.Version, m.Bundle.Rows, m.Bundle.Positives)
 			a.log.Info("model loaded", "model", m.Version, "leads", m.Bundle.Rows)
 			return nil
@@ -98,6 +110,7 @@ func (a *Active) Load(ctx context.Context) error {
 		}
 	}
 	a.status, a.loaded = msg, id
+	a.fallback = id != 0
 	return err
 }
 

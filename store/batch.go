@@ -151,6 +151,7 @@ func (s *Store) runBatch(batch []*job) {
 	if err == nil {
 		s.crash("store-after-commit")
 	}
+	s.noteCommit(err)
 	for _, j := range batch {
 		if err != nil && j.err == nil {
 			j.handled, j.err = false, err

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -55,17 +56,24 @@ type Store struct {
 	log   *slog.Logger
 	crash func(point string)
 
-	jobs       chan *job     // messages waiting for the writer (batch.go)
-	quit       chan struct{} // closed by Close
-	writerDone chan struct{} // closed when the writer has stopped
-	started    bool          // the writer runs (Open got that far)
-	closeOnce  sync.Once
+	jobs        chan *job     // messages waiting for the writer (batch.go)
+	quit        chan struct{} // closed by Close
+	writerDone  chan struct{} // closed when the writer has stopped
+	started     bool          // the writer runs (Open got that far)
+	closeOnce   sync.Once
+	busyTimeout time.Duration
+	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 }
 
 // Open opens (creating if needed) the database file at path and applies the
-// embedded migrations. It refuses a file written by a newer build.
+// embedded migrations. It refuses, before writing anything to it, a file that
+// fails SQLite's quick_check (ErrDamaged), that is not a CIS store
+// (ErrForeign) or that a newer build migrated (ErrNewerSchema).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if err := preflight(ctx, path, opt); err != nil {
+		return nil, err
+	}
 	rw, err := sql.Open("sqlite3", dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -78,7 +86,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, busyTimeout: opt.BusyTimeout,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()

@@ -15,11 +15,17 @@ import (
 // base URL.
 func startServe(t *testing.T, env map[string]string, args ...string) string {
 	t.Helper()
+	return startServeLogging(t, env, io.Discard, args...)
+}
+
+// startServeLogging is startServe with the server's logs (stderr) to logs.
+func startServeLogging(t *testing.T, env map[string]string, logs io.Writer, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve"}, args...), envOf(env), strings.NewReader(""), pw, io.Discard)
+		done <- run(ctx, append([]string{"serve"}, args...), envOf(env), strings.NewReader(""), pw, logs)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -30,6 +30,8 @@ func commands() map[string]command {
 		"users":    {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
 		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
+		"backup":   {"backup FILE: checked online copy of the store, safe while serve runs; backup --verify FILE checks one", backupCmd},
+		"restore":  {"restore FILE: replace the store with a verified backup (serve stopped; the old file is kept)", restoreCmd},
 		"help":     {"show commands, flags and environment variables", nil},
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
@@ -80,5 +82,6 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis models [activate ID]
+cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }

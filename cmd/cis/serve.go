@@ -30,6 +30,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(c, e.stderr)
+	// One server per store: a second one would share the outbox and the
+	// WhatsApp session (RELIABILITY F14). Held until serve returns.
+	lock, err := store.Lock(c.DBPath)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	a, err := open(ctx, c, log, time.Now)
 	if err != nil {
 		return err
@@ -48,7 +55,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/bot/redact"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -27,9 +28,12 @@ type app struct {
 	scorer   *scoring.Active
 }
 
+// newLogger builds the one logger every command passes down: JSON, at
+// --log-level, and redacted (phone numbers masked, personal-data keys
+// blanked) whatever a component or whatsmeow writes to it.
 func newLogger(c *Config, w io.Writer) *slog.Logger {
 	level, _ := c.logLevel() // checked by parse
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(redact.Handler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // open wires store, flow and bot. now is the clock the bot runs on.
