@@ -68,7 +68,8 @@ type harness struct {
 	bot   *Bot
 	sim   *Simulator
 
-	syncMode string // SQLite synchronous mode; "" is the store's default
+	syncMode string        // SQLite synchronous mode; "" is the store's default
+	busy     time.Duration // SQLite busy timeout; 0 is the store's default
 }
 
 func newHarness(t testing.TB, lang string, now time.Time) *harness {
@@ -87,7 +88,7 @@ func newHarness(t testing.TB, lang string, now time.Time) *harness {
 
 func (h *harness) open() {
 	h.t.Helper()
-	st, err := store.Open(context.Background(), h.path, store.Options{Now: h.clock.Now, Synchronous: h.syncMode})
+	st, err := store.Open(context.Background(), h.path, store.Options{Now: h.clock.Now, Synchronous: h.syncMode, BusyTimeout: h.busy})
 	if err != nil {
 		h.t.Fatal(err)
 	}
