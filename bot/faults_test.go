@@ -2,11 +2,17 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
@@ -257,4 +263,187 @@ func TestProviderOutageDrainsOnce(t *testing.T) {
 		last[s.To] = id
 	}
 	checkBot(t, e.h, store.Expect{Channel: CloudChannel, Accepted: accepted, Drained: true, Sends: e.graph.PerOutbox()})
+}
+
+// typedPayload builds a one-message delivery of any type; inner is the
+// JSON of the type's object (without the type key).
+func typedPayload(from, id, typ, inner string, at time.Time) []byte {
+	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",`+
+		`"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},`+
+		`"messages":[{"from":%q,"id":%q,"timestamp":"%d","type":%q,%q:%s}]}}]}]}`,
+		testAccount, from, id, at.Unix(), typ, typ, inner)
+}
+
+func textJSON(s string) string {
+	b, _ := json.Marshal(map[string]string{"body": s}) // JSON escapes, not Go's (NUL is \u0000)
+	return string(b)
+}
+
+// TestBadInputChangesNothingElse is I6 for the prospect's side (B1–B6)
+// end to end: the conversation is brought to a question, one hostile or
+// odd message arrives through the signed webhook, and then
+//   - the webhook answers 200 (no 5xx loop, no panic) and the bot replies,
+//   - the stage is the one expected (a reprompt keeps it),
+//   - only the message log, the reply queue and the conversation changed:
+//     no lead, contact, consent or other row moved.
+//
+// The parsers' own tables (flow/*_test.go) cover the many variants; this
+// checks what reaches the store.
+func TestBadInputChangesNothingElse(t *testing.T) {
+	toName := []string{"hola", "sí"}
+	toCity := append(toName, "Ana")
+	toBudget := append(toCity, "Medellín")
+	same := flow.Stage("") // the stage before the message
+	cases := []struct {
+		item, name string
+		prep       []string
+		typ, inner string
+		want       flow.Stage
+	}{
+		{"B1", "64 KiB text", toName, "text", textJSON(strings.Repeat("a ", 32<<10)), same},
+		{"B1", "base64 blob as text", toCity, "text", textJSON(strings.Repeat("QUJD", 150_000)), same},
+		{"B2", "emoji only", toName, "text", textJSON("😀🙏🏽👍"), same},
+		{"B2", "ZWJ family", toName, "text", textJSON("👨\u200d👩\u200d👧"), same},
+		{"B2", "bidi override and zero-width", toName, "text", textJSON("\u202eCa\u200brlos"), flow.StageCity},
+		{"B2", "NUL", toName, "text", textJSON("\x00"), same},
+		{"B2", "fullwidth digits as budget", toBudget, "text", textJSON("２ millones"), flow.StageUrgency},
+		// The name parser keeps the words ("Drop Table Leads"): stored as text, harmless.
+		{"B3", "SQL in a name", toName, "text", textJSON("'; DROP TABLE leads;--"), flow.StageCity},
+		{"B3", "script tag as city", toCity, "text", textJSON("<script>alert(1)</script>"), same},
+		// Not a Colombian place: the bot asks whether it is abroad.
+		{"B3", "template and formula as city", toCity, "text", textJSON(`{{.}} =HYPERLINK("http://x","clic")`), flow.StageCityForeign},
+		{"B3", "fake JSON log line", toCity, "text", textJSON("x\n{\"level\":\"ERROR\",\"msg\":\"forged\"}"), same},
+		{"B4", "huge number", toBudget, "text", textJSON("999999999999999999999 millones"), same},
+		{"B4", "negative", toBudget, "text", textJSON("-2 millones"), same},
+		{"B4", "exponent", toBudget, "text", textJSON("USD 1e308"), same},
+		{"B4", "commas", toBudget, "text", textJSON("2,5,5 millones"), same},
+		{"B5", "image", toName, "image", `{"id":"1","mime_type":"image/jpeg"}`, same},
+		{"B5", "audio", toCity, "audio", `{"id":"2","mime_type":"audio/ogg"}`, same},
+		{"B5", "sticker", toCity, "sticker", `{"id":"3","mime_type":"image/webp"}`, same},
+		{"B5", "reaction", toCity, "reaction", `{"message_id":"wamid.x","emoji":"👍"}`, same},
+		{"B5", "contact card", toName, "contacts", `[{"name":{"formatted_name":"X"}}]`, same},
+		{"B5", "location answers the city", toCity, "location", `{"latitude":6.2442,"longitude":-75.5812}`, flow.StageBudget},
+		{"B6", "no to a non-consent question", toCity, "text", textJSON("no"), same},
+	}
+	for i, c := range cases {
+		t.Run(c.item+" "+c.name, func(t *testing.T) {
+			e := newCloudEnv(t, nil)
+			phone := fmt.Sprintf("5730022%05d", i)
+			for j, text := range c.prep {
+				e.h.clock.Add(10 * time.Second)
+				if got := e.postSigned(t, testPayload(phone, fmt.Sprintf("wamid.b.%d", j), text, e.h.clock.Now())); got != 200 {
+					t.Fatal(got)
+				}
+			}
+			stage := func() flow.Stage {
+				v, err := e.h.st.Conversation(context.Background(), CloudChannel, testAccount, "+"+phone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v.State.Stage
+			}
+			before := stage()
+			e.h.clock.Add(10 * time.Second)
+			changed := changedTables(t, e.h.st, func() {
+				body := typedPayload(phone, "wamid.b.bad", c.typ, c.inner, e.h.clock.Now())
+				if got := e.postSigned(t, body); got != 200 {
+					t.Errorf("status %d; want 200", got)
+				}
+			})
+			for _, tbl := range changed {
+				if !slices.Contains([]string{"messages", "outbox", "conversations"}, tbl) {
+					t.Errorf("table %s changed; only the log, the replies and the conversation may", tbl)
+				}
+			}
+			if !slices.Contains(changed, "outbox") {
+				t.Error("no reply to the message")
+			}
+			want := c.want
+			if want == same {
+				want = before
+			}
+			if got := stage(); got != want {
+				t.Errorf("stage %s → %s; want %s", before, got, want)
+			}
+			checkBot(t, e.h, store.Expect{Channel: CloudChannel, Accepted: []string{"wamid.b.bad"}})
+		})
+	}
+}
+
+// TestBadDeliveriesChangeNothingElse is I6 for the webhook itself (W1–W5):
+// after each refused, malformed, oversize, replayed or abusive request
+// only the table its design names changed.
+func TestBadDeliveriesChangeNothingElse(t *testing.T) {
+	e := newCloudEnv(t, nil)
+	good := testPayload("573001110030", "wamid.w", "hola", fixtureStart)
+	if got := e.postSigned(t, good); got != 200 {
+		t.Fatal(got)
+	}
+	e.flush(t)
+	cases := []struct {
+		item, name string
+		do         func() int
+		status     int
+		changes    []string
+	}{
+		{"W1", "missing signature", func() int { return e.post(t, good, "") }, 401, nil},
+		{"W1", "wrong secret", func() int { return e.post(t, good, Sign("other", good)) }, 401, nil},
+		{"W2", "truncated JSON", func() int { return e.postSigned(t, good[:len(good)/2]) }, 200, []string{"dead_letters"}},
+		{"W2", "wrong types", func() int { return e.postSigned(t, []byte(`{"object":"whatsapp_business_account","entry":"x"}`)) }, 200, []string{"dead_letters"}},
+		{"W3", "oversize body", func() int {
+			return e.postSigned(t, testPayload("573001110030", "wamid.big", strings.Repeat("a", 2<<20), fixtureStart))
+		}, 413, nil},
+		{"W4", "replay of a delivered message", func() int { return e.postSigned(t, good) }, 200, nil},
+		{"W5", "wrong verify token", func() int { return e.get(t, "?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1") }, 403, nil},
+		{"W5", "huge challenge", func() int {
+			return e.get(t, "?hub.mode=subscribe&hub.verify_token="+testVerify+"&hub.challenge="+strings.Repeat("9", 10_000))
+		}, 400, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.item+" "+c.name, func(t *testing.T) {
+			var status int
+			changed := changedTables(t, e.h.st, func() { status = c.do() })
+			if status != c.status {
+				t.Errorf("status %d; want %d", status, c.status)
+			}
+			if !slices.Equal(changed, c.changes) {
+				t.Errorf("changed %v; want %v", changed, c.changes)
+			}
+		})
+	}
+	checkBot(t, e.h, store.Expect{Channel: CloudChannel, Accepted: []string{"wamid.w"}, Drained: true, Sends: e.graph.PerOutbox()})
+}
+
+func (e *cloudEnv) get(t *testing.T, query string) int {
+	t.Helper()
+	resp, err := http.Get(e.srv.URL + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestWhatsAppEditsAndDeletionsAreNotAnswers is B5 on the linked device:
+// an edit (unwrapped by whatsmeow with a new ID) and a deletion are
+// acknowledged and change nothing.
+func TestWhatsAppEditsAndDeletionsAreNotAnswers(t *testing.T) {
+	e := newWAEnv(t)
+	if !e.wa.HandleEvent(waText("E0", "hola", fixtureStart)) {
+		t.Fatal("first message refused")
+	}
+	edit := with(waText("E1", "otra cosa", fixtureStart.Add(time.Minute)), func(ev *events.Message) { ev.IsEdit = true })
+	revoke := with(waText("E2", "", fixtureStart.Add(time.Minute)), func(ev *events.Message) {
+		ev.Message = &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{Type: waE2E.ProtocolMessage_REVOKE.Enum()}}
+	})
+	changed := changedTables(t, e.h.st, func() {
+		for _, evt := range []*events.Message{edit, revoke} {
+			if !e.wa.HandleEvent(evt) {
+				t.Errorf("%s not acknowledged", evt.Info.ID)
+			}
+		}
+	})
+	if len(changed) != 0 {
+		t.Errorf("an edit or deletion changed %v", changed)
+	}
 }

@@ -282,7 +282,9 @@ func (w *WhatsApp) markRead(e *events.Message) {
 // returned as is and resolved by the caller (that lookup does I/O).
 func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
 	info := evt.Info
-	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() {
+	// An edit arrives unwrapped (whatsmeow's UnwrapRaw) with a new message
+	// ID and the edited text: it is not a new answer (RELIABILITY B5).
+	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() || evt.IsEdit {
 		return flow.Inbound{}, types.EmptyJID, false
 	}
 	switch info.Chat.Server { // one-to-one chats only
