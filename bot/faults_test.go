@@ -193,6 +193,9 @@ func TestWhatsAppLockedStoreWithholdsReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := e.h.st.Ping(context.Background()); err == nil {
+		t.Error("the store reports itself ready (/readyz) while it cannot write")
+	}
 	first := waText("F9A", "hola", fixtureStart)
 	if wa.HandleEvent(first) {
 		t.Error("a message that could not be stored was acknowledged")
@@ -212,6 +215,9 @@ func TestWhatsAppLockedStoreWithholdsReceipt(t *testing.T) {
 	lock.Rollback()
 	if !<-done {
 		t.Fatal("the redelivered message was not acknowledged after the lock was released")
+	}
+	if err := e.h.st.Ping(context.Background()); err != nil {
+		t.Errorf("not ready after the lock was released: %v", err)
 	}
 	if !wa.HandleEvent(waText("F9B", "sí", fixtureStart.Add(time.Second))) {
 		t.Fatal("the next message was refused")

@@ -190,10 +190,16 @@ func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers and that the write lock can be
+// taken: while another process holds it past the busy timeout, messages
+// cannot be stored and the service must not report itself ready
+// (RELIABILITY F9). The transaction writes nothing and is rolled back.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.rw.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	tx, err := s.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	if err := tx.Rollback(); err != nil {
 		return fmt.Errorf("ping store: %w", err)
 	}
 	return nil
