@@ -453,3 +453,43 @@ func TestWhatsAppEditsAndDeletionsAreNotAnswers(t *testing.T) {
 		t.Errorf("an edit or deletion changed %v", changed)
 	}
 }
+
+// TestClockJumpsNotifyOnce is F17 with an injected clock: the deadline is
+// stored as an absolute UTC instant; the clock stepping back an hour, a
+// skew of ten minutes either way and a restart during the countdown give
+// one reminder and one reassignment, never a second one, and nothing
+// early. (The sweep is a plain function of the clock and the store, so the
+// injected clock replaces a testing/synctest bubble: the store's writer
+// goroutine lives outside any bubble.)
+func TestClockJumpsNotifyOnce(t *testing.T) {
+	e := newNotifierEnv(t)
+	if e.deadline.Location() != time.UTC {
+		t.Errorf("deadline read back in %v; want UTC", e.deadline.Location())
+	}
+	steps := []struct {
+		name string
+		at   time.Duration // clock relative to the deadline
+		want int           // notices sent by this sweep
+	}{
+		{"assignment", -2 * time.Hour, 1},
+		{"10 min skew ahead, still before the reminder window", -21 * time.Minute, 0},
+		{"reminder window", -9 * time.Minute, 1},
+		{"clock steps back one hour", -69 * time.Minute, 0},
+		{"back in the window", -5 * time.Minute, 0},
+		{"restart", -4 * time.Minute, 0},
+		{"10 min skew behind after the deadline: not overdue yet", -9 * time.Minute, 0},
+		{"overdue", time.Minute, 1},
+		{"clock steps back one hour after the reassignment", -59 * time.Minute, 0},
+		{"overdue again", 2 * time.Minute, 0},
+	}
+	for _, s := range steps {
+		if s.name == "restart" {
+			e.h.restart()
+			e.newNotifier(t)
+		}
+		e.h.clock.Set(e.deadline.Add(s.at))
+		if k := e.once(t); k != s.want {
+			t.Errorf("%s: sent %d; want %d (%+v)", s.name, k, s.want, e.got)
+		}
+	}
+}

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -190,4 +193,18 @@ func killRandomly(t *testing.T, bin string, kills int) killFigures {
 		}
 	}
 	return fig
+}
+
+// TestTimeZoneDataIsEmbedded is F19: the binary links time/tzdata, so
+// America/Bogota resolves where the machine has no zone files. (Hiding
+// /usr/share/zoneinfo, which Go consults before the embedded copy, needs a
+// mount namespace; ZONEINFO pointing to an empty directory does not hide it.)
+func TestTimeZoneDataIsEmbedded(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "time/tzdata") {
+		t.Error("cmd/cis does not link time/tzdata")
+	}
 }
