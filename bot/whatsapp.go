@@ -300,7 +300,7 @@ func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
 	if sender.Server == types.HiddenUserServer && info.SenderAlt.Server == types.DefaultUserServer {
 		sender = info.SenderAlt.ToNonAD() // addressed by LID: prefer the phone number sent alongside
 	}
-	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp}
+	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp, ProviderTime: true}
 	if loc := evt.Message.GetLocationMessage(); loc != nil {
 		in.Location = &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}
 	}

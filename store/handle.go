@@ -95,9 +95,10 @@ const (
 
 // keepLate links in to its conversation without a step when the provider
 // says it was written before a message already applied there. Messages with
-// the same timestamp (providers count in seconds) keep arrival order.
+// the same timestamp (providers count in seconds) keep arrival order; a
+// time from our own clock (or a simulator's) proves nothing.
 func keepLate(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, now int64) (bool, error) {
-	if !c.exists || in.At.IsZero() {
+	if !c.exists || !in.ProviderTime || in.At.IsZero() {
 		return false, nil
 	}
 	var newest int64
