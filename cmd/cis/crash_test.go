@@ -59,6 +59,9 @@ func TestCrashPoints(t *testing.T) {
 	t.Run("random-kill", func(t *testing.T) {
 		f := killRandomly(t, bin, 6)
 		t.Logf("kill -9 figures: %+v", f)
+		if f.CutByKill == 0 {
+			t.Error("no kill landed while a delivery was in flight")
+		}
 		if f.Kills != 6 || f.Acknowledged != f.Sent || f.Processed != f.Sent || f.DuplicateInbound != 0 || f.DuplicateReplies != 0 {
 			t.Errorf("figures %+v: want every message sent acknowledged and processed once, no duplicates", f)
 		}

@@ -72,14 +72,18 @@ func auditAfterKill(t *testing.T, db string, acked []string) store.Snapshot {
 // killFigures are what the random-kill run measured (docs/reliability.md, F1).
 type killFigures struct {
 	Kills, Sent, Deliveries, Acknowledged, Processed, DuplicateInbound, DuplicateReplies, Unconfirmed int
+	// CutByKill counts deliveries that got no answer because the process
+	// died under them: the kills landed while messages were in flight.
+	CutByKill int
 }
 
 // killRandomly is F1 without crash points: prospects write through the
 // webhook while the test kills `cis serve` with SIGKILL at random moments
-// (seeded), restarts it, and redelivers what was not acknowledged plus the
-// last acknowledged message of everyone (a 200 Meta never saw). After
-// every kill the acknowledged messages must be on disk; after the last
-// restart every invariant must hold.
+// (after a seeded random number of acknowledged messages, so that the kill
+// lands while other prospects' deliveries are in flight), restarts it, and
+// redelivers what was not acknowledged plus the last acknowledged message
+// of everyone (a 200 Meta never saw). After every kill the acknowledged
+// messages must be on disk; after the last restart every invariant must hold.
 func killRandomly(t *testing.T, bin string, kills int) killFigures {
 	graph := bot.NewFakeGraph()
 	gsrv := httptest.NewServer(graph)
@@ -111,6 +115,9 @@ func killRandomly(t *testing.T, bin string, kills int) killFigures {
 		mu.Unlock()
 		resp, err := client.Do(req)
 		if err != nil {
+			mu.Lock()
+			fig.CutByKill++
+			mu.Unlock()
 			return false
 		}
 		resp.Body.Close()
@@ -119,9 +126,12 @@ func killRandomly(t *testing.T, bin string, kills int) killFigures {
 	for round := 0; ; round++ {
 		last := round == kills
 		child, url := startChild(t, bin, env)
+		kill := func() { child.cmd.Process.Signal(syscall.SIGKILL) }
+		killAfter, ackedHere := 5+rng.IntN(16), 0
+		guard := time.AfterFunc(time.Hour, kill)
+		guard.Stop()
 		if !last {
-			delay := time.Duration(20+rng.IntN(300)) * time.Millisecond
-			time.AfterFunc(delay, func() { child.cmd.Process.Signal(syscall.SIGKILL) })
+			guard.Reset(3 * time.Second) // in case the round runs out of messages before killAfter
 		}
 		var wg sync.WaitGroup
 		for p := range prospects {
@@ -143,6 +153,9 @@ func killRandomly(t *testing.T, bin string, kills int) killFigures {
 					}
 					mu.Lock()
 					acked = append(acked, fmt.Sprintf("wamid.kill.%d.%d", p, next[p]))
+					if ackedHere++; !last && ackedHere == killAfter {
+						kill()
+					}
 					mu.Unlock()
 					next[p]++
 				}
@@ -158,6 +171,7 @@ func killRandomly(t *testing.T, bin string, kills int) killFigures {
 			break
 		}
 		child.cmd.Wait()
+		guard.Stop()
 		fig.Kills++
 		au := openAudit(t, db)
 		checkInvariants(t, au, store.Expect{Channel: bot.CloudChannel, Accepted: acked, Before: before})
