@@ -153,20 +153,20 @@ func TestWALStaysBoundedUnderReaders(t *testing.T) {
 			}
 		})
 	}
-	const messages, maxWAL = 2000, 2 * walLimit
+	const messages, maxWAL = 1200, 2 * walLimit
 	var writers sync.WaitGroup
 	var sizes []int64
 	var mu sync.Mutex
 	for w := range 8 {
 		writers.Go(func() {
 			for i := w; i < messages; i += 8 {
-				m := inbound(fmt.Sprintf("w.%d", i), strings.Repeat("y", 200))
-				m.From = fmt.Sprintf("+57301%07d", i%500)
+				m := inbound(fmt.Sprintf("w.%d", i), strings.Repeat("y", 2000))
+				m.From = fmt.Sprintf("+57301%07d", i%300)
 				if _, err := s.Handle(context.Background(), m, echoStep); err != nil {
 					t.Error(err)
 					return
 				}
-				if i%500 == 0 {
+				if i%200 == 0 {
 					fi, err := os.Stat(path + "-wal")
 					if err == nil {
 						mu.Lock()
