@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -191,5 +192,79 @@ func TestWALStaysBoundedUnderReaders(t *testing.T) {
 	}
 	if n := count(t, s, "SELECT COUNT(*) FROM messages"); n != messages {
 		t.Errorf("%d messages stored; want %d", n, messages)
+	}
+}
+
+// lockedBuffer is a log sink the writer goroutine and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestLongReaderCostsOneCheckpointWait is the other side of F24: a reader
+// that holds its snapshot (a long export) blocks the forced checkpoint; the
+// writer then waits once and not again until walRetry has passed on the
+// store's clock, and truncates the WAL once the reader is gone.
+func TestLongReaderCostsOneCheckpointWait(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cis.db")
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	logs := &lockedBuffer{}
+	s, err := Open(context.Background(), path, Options{Synchronous: "NORMAL", Now: clock,
+		Log: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	reader, err := s.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reader.QueryRow("SELECT COUNT(*) FROM messages").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			m := inbound(fmt.Sprintf("r.%d", i), strings.Repeat("z", 4000))
+			m.From = fmt.Sprintf("+57302%07d", i)
+			if _, err := s.Handle(ctx, m, echoStep); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(0, 1500)
+	wal := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if size := wal(); size <= walLimit {
+		t.Fatalf("WAL %d bytes with a reader holding it; the test needs it above %d", size, walLimit)
+	}
+	if got := strings.Count(logs.String(), "WAL checkpoint did not complete"); got != 1 {
+		t.Errorf("%d blocked checkpoint attempts; want 1 until walRetry passes", got)
+	}
+	reader.Rollback()
+	mu.Lock()
+	now = now.Add(walRetry)
+	mu.Unlock()
+	// The writer checkpoints after a batch's callers were released: the
+	// second message's batch starts only when the first one's check is done.
+	write(1500, 1502)
+	if size := wal(); size > walLimit {
+		t.Errorf("WAL %d bytes after the reader left; want it truncated\n%s", size, logs.String())
 	}
 }

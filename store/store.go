@@ -55,7 +55,9 @@ type Store struct {
 	log   *slog.Logger
 	crash func(point string)
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
-	walPath string
+	walPath     string
+	walRetryAt  time.Time // the writer's next checkpoint attempt after a blocked one
+	busyTimeout time.Duration
 
 	jobs       chan *job     // messages waiting for the writer (batch.go)
 	quit       chan struct{} // closed by Close
@@ -80,7 +82,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal",
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()

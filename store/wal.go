@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"time"
 )
 
 // walLimit is the size of the WAL file above which the writer forces a
@@ -11,24 +13,52 @@ import (
 // can only start the WAL over when no reader is using it; with dashboard
 // queries running without pause that moment never comes and the file grew
 // past 100 MB in TestWALStaysBoundedUnderReaders. A TRUNCATE checkpoint
-// waits (busy timeout) for the readers that started before it, which take
-// milliseconds, and leaves an empty file.
+// waits for the readers that started before it, which take milliseconds,
+// and leaves an empty file.
 const walLimit = 8 << 20
 
+const (
+	// walWait bounds how long the writer waits for readers to finish: every
+	// message waits with it, so it is far below the busy timeout.
+	walWait = 200 * time.Millisecond
+	// walRetry is the pause after a checkpoint that readers blocked (a long
+	// export, say), so that such a reader costs one wait, not one per batch.
+	walRetry = 10 * time.Second
+)
+
 // boundWAL runs after each committed batch on the writer goroutine, so no
-// write of ours competes with the checkpoint.
+// write of ours competes with the checkpoint; walRetryAt is only touched here.
 func (s *Store) boundWAL() {
-	if s.walPath == "" {
+	if s.walPath == "" || s.now().Before(s.walRetryAt) {
 		return
 	}
 	fi, err := os.Stat(s.walPath)
 	if err != nil || fi.Size() <= walLimit {
 		return
 	}
-	var busy, frames, done int
-	err = s.rw.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
-	if err != nil || busy != 0 {
-		// Tried again after the next batch; the data is safe either way.
+	if busy, err := s.checkpointWAL(); err != nil || busy {
+		s.walRetryAt = s.now().Add(walRetry)
+		// The data is safe either way; only the file's size is at stake.
 		s.log.Warn("WAL checkpoint did not complete", "wal_bytes", fi.Size(), "busy", busy, "err", err)
 	}
+}
+
+// checkpointWAL runs a TRUNCATE checkpoint with a short busy timeout, on one
+// pinned connection so that no other statement runs with that timeout.
+func (s *Store) checkpointWAL() (busy bool, err error) {
+	ctx := context.Background()
+	conn, err := s.rw.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	defer conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.busyTimeout.Milliseconds()))
+	var blocked, frames, done int
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&blocked, &frames, &done); err != nil {
+		return false, err
+	}
+	return blocked != 0, nil
 }
