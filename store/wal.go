@@ -29,11 +29,11 @@ const (
 // boundWAL runs after each committed batch on the writer goroutine, so no
 // write of ours competes with the checkpoint; walRetryAt is only touched here.
 func (s *Store) boundWAL() {
-	if s.walPath == "" || s.now().Before(s.walRetryAt) {
+	if s.walPath == "" {
 		return
 	}
 	fi, err := os.Stat(s.walPath)
-	if err != nil || fi.Size() <= walLimit {
+	if err != nil || fi.Size() <= walLimit || s.now().Before(s.walRetryAt) {
 		return
 	}
 	if busy, err := s.checkpointWAL(); err != nil || busy {
