@@ -14,25 +14,22 @@ import (
 
 type sentNotice struct{ phone, text string }
 
-func TestNotifierAssignsRemindsAndReassigns(t *testing.T) {
-	h := newHarness(t, "es", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)) // Monday 10:00 in Bogotá
+// notifierEnv is a completed lead, two advisors and a Notifier that
+// records what it sends; the harness clock drives it.
+type notifierEnv struct {
+	h        *harness
+	n        *Notifier
+	mu       sync.Mutex
+	got      []sentNotice
+	deadline time.Time
+}
+
+func newNotifierEnv(t *testing.T) *notifierEnv {
+	t.Helper()
+	e := &notifierEnv{h: newHarness(t, "es", time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))} // Monday 10:00 in Bogotá
+	h := e.h
 	ctx := context.Background()
 	if err := h.st.SetAdvisors(ctx, []store.Advisor{{Name: "Ana", Phone: "+573000000001"}, {Name: "Beto", Phone: "+573000000002"}}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := flow.New(h.cfg, scoring.Rules{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var got []sentNotice
-	n, err := NewNotifier(h.st, func(_ context.Context, phone, text string) error {
-		mu.Lock()
-		got = append(got, sentNotice{phone, text})
-		mu.Unlock()
-		return nil
-	}, NotifierConfig{RemindBefore: 10 * time.Minute, Reassign: true, Text: m.Text, Loc: h.cfg.Calendar.Loc}, nil)
-	if err != nil {
 		t.Fatal(err)
 	}
 	for _, text := range []string{"hola", "sí", "me llamo carlos andrés", "medallo", "2 millones", "pa' ya", "facebook ads"} {
@@ -44,30 +41,58 @@ func TestNotifierAssignsRemindsAndReassigns(t *testing.T) {
 	if err != nil || v.Lead == nil {
 		t.Fatalf("no lead: %v", err)
 	}
-	deadline := v.Lead.DeadlineAt
+	e.deadline = v.Lead.DeadlineAt
+	e.newNotifier(t)
+	return e
+}
 
-	once := func() int {
-		t.Helper()
-		k, err := n.Once(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
+// newNotifier builds the Notifier on the harness's current store (again
+// after a restart).
+func (e *notifierEnv) newNotifier(t *testing.T) {
+	t.Helper()
+	m, err := flow.New(e.h.cfg, scoring.Rules{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if k := once(); k != 1 || got[0].phone != "+573000000001" || !strings.Contains(got[0].text, "Carlos Andrés") ||
-		!strings.Contains(got[0].text, deadline.In(h.cfg.Calendar.Loc).Format("15:04")) {
-		t.Fatalf("assignment: sent %d %+v", k, got)
+	e.n, err = NewNotifier(e.h.st, func(_ context.Context, phone, text string) error {
+		e.mu.Lock()
+		e.got = append(e.got, sentNotice{phone, text})
+		e.mu.Unlock()
+		return nil
+	}, NotifierConfig{RemindBefore: 10 * time.Minute, Reassign: true, Text: m.Text, Loc: e.h.cfg.Calendar.Loc}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// once runs one sweep and returns how many notices it sent.
+func (e *notifierEnv) once(t *testing.T) int {
+	t.Helper()
+	k, err := e.n.Once(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestNotifierAssignsRemindsAndReassigns(t *testing.T) {
+	e := newNotifierEnv(t)
+	h, deadline, once := e.h, e.deadline, func() int { return e.once(t) }
+
+	if k := once(); k != 1 || e.got[0].phone != "+573000000001" || !strings.Contains(e.got[0].text, "Carlos Andrés") ||
+		!strings.Contains(e.got[0].text, deadline.In(h.cfg.Calendar.Loc).Format("15:04")) {
+		t.Fatalf("assignment: sent %d %+v", k, e.got)
 	}
 	if k := once(); k != 0 {
 		t.Errorf("a second sweep sent %d", k)
 	}
 	h.clock.Set(deadline.Add(-5 * time.Minute))
-	if k := once(); k != 1 || !strings.HasPrefix(got[1].text, "Recordatorio, Ana") {
-		t.Errorf("reminder: sent %d %+v", k, got)
+	if k := once(); k != 1 || !strings.HasPrefix(e.got[1].text, "Recordatorio, Ana") {
+		t.Errorf("reminder: sent %d %+v", k, e.got)
 	}
 	h.clock.Set(deadline.Add(time.Minute))
-	if k := once(); k != 1 || got[2].phone != "+573000000002" || !strings.HasPrefix(got[2].text, "Beto, te reasignamos") {
-		t.Errorf("reassignment: sent %d %+v", k, got)
+	if k := once(); k != 1 || e.got[2].phone != "+573000000002" || !strings.HasPrefix(e.got[2].text, "Beto, te reasignamos") {
+		t.Errorf("reassignment: sent %d %+v", k, e.got)
 	}
 	if k := once(); k != 0 {
 		t.Errorf("the missed lead was reassigned again: %d", k)

@@ -172,7 +172,7 @@ func (v cloudValue) inbound(m cloudMessage) (flow.Inbound, error) {
 	if err != nil {
 		return flow.Inbound{}, err
 	}
-	in := flow.Inbound{Channel: CloudChannel, Account: v.Metadata.PhoneNumberID, ID: m.ID, From: from, At: at}
+	in := flow.Inbound{Channel: CloudChannel, Account: v.Metadata.PhoneNumberID, ID: m.ID, From: from, At: at, ProviderTime: true}
 	if in.Account == "" {
 		return flow.Inbound{}, errors.New("no phone_number_id in metadata")
 	}

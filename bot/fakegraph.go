@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -82,4 +83,20 @@ func (f *FakeGraph) Count() (accepted, duplicates int) {
 		}
 	}
 	return len(f.sent), duplicates
+}
+
+// PerOutbox returns how many times each outbox row reached the fake, by
+// row id, for store.Expect.Sends (invariant I4).
+func (f *FakeGraph) PerOutbox() map[int64]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[int64]int, len(f.byOutbox))
+	for key, n := range f.byOutbox {
+		id, err := strconv.ParseInt(strings.TrimPrefix(key, opaquePrefix), 10, 64)
+		if err != nil {
+			id = -1 // not one of ours: the checker reports it as unknown
+		}
+		out[id] += n
+	}
+	return out
 }

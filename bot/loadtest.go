@@ -23,10 +23,13 @@ type LoadConfig struct {
 	Prospects   int           // simulated people writing at once
 	Duration    time.Duration // how long messages are sent
 	Concurrency int           // requests in flight; default min(Prospects, 64)
-	Duplicates  float64       // share of deliveries sent twice; default 0.10
-	Reorder     float64       // share of messages swapped with the next one of the same person; default 0.05
+	Duplicates  float64       // share of deliveries sent twice; default 0.10, negative: none
+	Reorder     float64       // share of messages swapped with the next one of the same person; default 0.05, negative: none
 	Seed        uint64        // for the duplicate and reorder choices
 	MaxMessages int           // stop after this many distinct messages (0: no limit)
+	// Accepted, when set, is called with the ID of every message the
+	// webhook acknowledged (once per message), for the invariant check I1.
+	Accepted func(id string)
 }
 
 // LoadReport is what a load test measured. Lost and DuplicateReplies need
@@ -39,13 +42,18 @@ type LoadReport struct {
 	P50ms            float64 `json:"p50_ms"`
 	P99ms            float64 `json:"p99_ms"`
 	Maxms            float64 `json:"max_ms"`
-	Refused          int     `json:"refused"` // answers other than 200 (each retried until accepted)
+	Refused          int     `json:"refused"`    // answers other than 200 (each retried until accepted)
+	Duplicated       int     `json:"duplicated"` // deliveries repeated on purpose
+	Reordered        int     `json:"reordered"`  // messages delivered after the one that followed them
 	Lost             int     `json:"lost"`
 	DuplicateReplies int     `json:"duplicate_replies"`
 	DBLockedErrors   int     `json:"db_locked_errors"`
 	Unprocessed      int     `json:"unprocessed"`     // stored but never stepped
 	RepliesSent      int     `json:"replies_sent"`    // accepted by the Graph API fake
 	RepliesPending   int     `json:"replies_pending"` // still queued when the test ended
+	// Violations of the invariants I1–I5 (store.CheckInvariants), when the
+	// caller owns the store; empty means all held.
+	Violations []string `json:"violations"`
 }
 
 // loadScript is what each simulated prospect writes, over and over under a
@@ -88,6 +96,7 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	if cfg.Reorder == 0 {
 		cfg.Reorder = 0.05
 	}
+	cfg.Duplicates, cfg.Reorder = max(cfg.Duplicates, 0), max(cfg.Reorder, 0)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute}}
 	defer client.CloseIdleConnections()
@@ -98,13 +107,21 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		rep      LoadReport
 		messages int
 	)
-	record := func(d time.Duration, fresh bool, refused int) {
+	record := func(d time.Duration, m loadMessage, fresh bool, refused int) {
 		mu.Lock()
 		lat = append(lat, d)
 		rep.Deliveries++
 		rep.Refused += refused
 		if fresh {
 			messages++
+			if m.late {
+				rep.Reordered++
+			}
+			if cfg.Accepted != nil {
+				cfg.Accepted(m.id)
+			}
+		} else {
+			rep.Duplicated++
 		}
 		mu.Unlock()
 	}
@@ -139,13 +156,13 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 					if err != nil {
 						return // the time is up
 					}
-					record(d, true, refused)
+					record(d, m, true, refused)
 					if rng.Float64() < cfg.Duplicates {
 						d, refused, err := deliverUntilAccepted(runCtx, client, cfg, body)
 						if err != nil {
 							return
 						}
-						record(d, false, refused)
+						record(d, m, false, refused)
 					}
 				}
 			}
@@ -161,7 +178,10 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	return rep, nil
 }
 
-type loadMessage struct{ from, id, text string }
+type loadMessage struct {
+	from, id, text string
+	late           bool // held back and delivered after its successor
+}
 
 // loadProspect is one simulated person; after the script ends it starts
 // over as a new person (a new number), so the flow keeps doing real work.
@@ -186,6 +206,7 @@ func (p *loadProspect) next(rng *rand.Rand, reorder float64) []loadMessage {
 	if p.held != nil {
 		m := p.message()
 		held := *p.held
+		held.late = true
 		p.held = nil
 		return []loadMessage{m, held}
 	}

@@ -72,6 +72,7 @@ type harness struct {
 
 	syncMode string        // SQLite synchronous mode; "" is the store's default
 	burst    time.Duration // the debounce of a "# burst:" transcript
+	busy     time.Duration // SQLite busy timeout; 0 is the store's default
 }
 
 func newHarness(t testing.TB, lang string, now time.Time) *harness {
@@ -90,7 +91,7 @@ func newHarness(t testing.TB, lang string, now time.Time) *harness {
 
 func (h *harness) open() {
 	h.t.Helper()
-	st, err := store.Open(context.Background(), h.path, store.Options{Now: h.clock.Now, Synchronous: h.syncMode})
+	st, err := store.Open(context.Background(), h.path, store.Options{Now: h.clock.Now, Synchronous: h.syncMode, BusyTimeout: h.busy})
 	if err != nil {
 		h.t.Fatal(err)
 	}

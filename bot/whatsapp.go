@@ -320,7 +320,9 @@ func (w *WhatsApp) markRead(e *events.Message) {
 // returned as is and resolved by the caller (that lookup does I/O).
 func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
 	info := evt.Info
-	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() {
+	// An edit arrives unwrapped (whatsmeow's UnwrapRaw) with a new message
+	// ID and the edited text: it is not a new answer (RELIABILITY B5).
+	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() || evt.IsEdit {
 		return flow.Inbound{}, types.EmptyJID, false
 	}
 	switch info.Chat.Server { // one-to-one chats only
@@ -336,7 +338,7 @@ func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
 	if sender.Server == types.HiddenUserServer && info.SenderAlt.Server == types.DefaultUserServer {
 		sender = info.SenderAlt.ToNonAD() // addressed by LID: prefer the phone number sent alongside
 	}
-	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp}
+	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp, ProviderTime: true}
 	if loc := evt.Message.GetLocationMessage(); loc != nil {
 		in.Location = &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}
 	}

@@ -121,6 +121,11 @@ type Inbound struct {
 	Location *Location // KindLocation only
 	At       time.Time // when the prospect sent it (provider timestamp)
 	Referral *Referral // click-to-WhatsApp ad data, usually on the first message only
+	// ProviderTime says At was set by the provider (WhatsApp), not by our
+	// clock: a message older than one already applied is then known to be
+	// late and is not taken as an answer (RELIABILITY F5). Channels stamped
+	// by our own clock leave it false: that clock may step back.
+	ProviderTime bool
 }
 
 // Referral is the ad or post a prospect tapped before writing (WhatsApp's

@@ -100,6 +100,7 @@ func (s *Store) writer() {
 				}
 			}
 			s.runBatch(batch)
+			s.boundWAL()
 		}
 	}
 }

@@ -76,9 +76,47 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	if err != nil || !fresh {
 		return false, err
 	}
+	if late, err := keepLate(ctx, tx, &c, in, millis(s.now())); err != nil || late {
+		return late, err
+	}
 	r := step(c.state)
 	if err := s.apply(ctx, tx, &c, in, r); err != nil {
 		return false, err
+	}
+	return true, nil
+}
+
+// LateStep is the step_before of a message that arrived after a newer one
+// of the same person had been applied (RELIABILITY F5): it is kept in the
+// conversation's log but not run through the flow, so that an old answer is
+// never taken as the answer to a newer question.
+const LateStep = "(late)"
+
+const (
+	newestAppliedQuery = `SELECT COALESCE(MAX(sent_at), 0) FROM messages
+		WHERE contact_id = ? AND conversation_id = ? AND step_before != '` + LateStep + `'`
+)
+
+// keepLate links in to its conversation without a step when the provider
+// says it was written before a message already applied there. Messages with
+// the same timestamp (providers count in seconds) keep arrival order; a
+// time from our own clock (or a simulator's) proves nothing.
+func keepLate(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, now int64) (bool, error) {
+	if !c.exists || !in.ProviderTime || in.At.IsZero() {
+		return false, nil
+	}
+	var newest int64
+	if err := tx.QueryRowContext(ctx, newestAppliedQuery, c.contactID, c.id).Scan(&newest); err != nil {
+		return false, fmt.Errorf("newest applied message: %w", err)
+	}
+	if millis(in.At) >= newest {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, LateStep, c.messageID); err != nil {
+		return false, fmt.Errorf("link late message: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, "late", "", now); err != nil {
+		return false, fmt.Errorf("late message event: %w", err)
 	}
 	return true, nil
 }

@@ -55,6 +55,9 @@ type Store struct {
 	now   func() time.Time
 	log   *slog.Logger
 	crash func(point string)
+	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
+	walPath    string
+	walRetryAt time.Time // the writer's next checkpoint attempt after a blocked one
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close
@@ -86,7 +89,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, busyTimeout: opt.BusyTimeout,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.Close()
@@ -196,10 +199,16 @@ func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Ping checks that the database answers a query.
+// Ping checks that the database answers and that the write lock can be
+// taken: while another process holds it past the busy timeout, messages
+// cannot be stored and the service must not report itself ready
+// (RELIABILITY F9). The transaction writes nothing and is rolled back.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	if err := s.rw.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+	tx, err := s.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ping store: %w", err)
+	}
+	if err := tx.Rollback(); err != nil {
 		return fmt.Errorf("ping store: %w", err)
 	}
 	return nil

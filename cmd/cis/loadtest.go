@@ -17,6 +17,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
 )
 
 // loadtestCmd drives a Cloud API webhook on loopback with simulated
@@ -30,6 +31,9 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	prospects := fs.Int("prospects", 200, "simulated prospects writing at once")
 	concurrency := fs.Int("concurrency", 0, "requests in flight (default min(prospects, 64))")
 	maxMessages := fs.Int("max-messages", 0, "stop after this many distinct messages (0: only --duration bounds the run)")
+	duplicates := fs.Float64("duplicates", 0.10, "share of deliveries sent twice, as Meta sometimes does (0 to 1)")
+	reorder := fs.Float64("reorder", 0.05, "share of messages delivered after the next one of the same person (0 to 1)")
+	seed := fs.Uint64("seed", 1, "seed of the duplicate and reorder choices")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
@@ -38,8 +42,12 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	if *duration <= 0 || *duration > 10*time.Minute || *prospects <= 0 || *prospects > 100_000 {
 		return errors.New("loadtest: --duration must be in (0, 10m] and --prospects in (0, 100000]")
 	}
+	if *duplicates < 0 || *duplicates > 1 || *reorder < 0 || *reorder > 1 {
+		return errors.New("loadtest: --duplicates and --reorder must be shares between 0 and 1")
+	}
 	cfg := bot.LoadConfig{URL: *target, AppSecret: c.CloudAppSecret, Account: "loadtest", Prospects: *prospects,
-		Duration: *duration, Concurrency: *concurrency, Seed: 1, MaxMessages: *maxMessages}
+		Duration: *duration, Concurrency: *concurrency, Seed: *seed, MaxMessages: *maxMessages,
+		Duplicates: orNone(*duplicates), Reorder: orNone(*reorder)}
 	var rep bot.LoadReport
 	var err error
 	if *target == "" {
@@ -63,10 +71,25 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "messages %d in %.1f s: %.0f msg/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n"+
-		"lost %d, duplicate replies %d, database locked %d, refused deliveries %d, replies sent %d (pending %d)\n",
+		"deliveries %d (%d duplicated, %d reordered); lost %d, duplicate replies %d, database locked %d, refused deliveries %d, replies sent %d (pending %d)\n",
 		rep.Messages, rep.Seconds, rep.ThroughputPerS, rep.P50ms, rep.P99ms, rep.Maxms,
+		rep.Deliveries, rep.Duplicated, rep.Reordered,
 		rep.Lost, rep.DuplicateReplies, rep.DBLockedErrors, rep.Refused, rep.RepliesSent, rep.RepliesPending)
+	if *target == "" {
+		fmt.Fprintf(e.stdout, "invariant violations (I1–I5): %d\n", len(rep.Violations))
+		for _, v := range rep.Violations {
+			fmt.Fprintf(e.stdout, "  %s\n", v)
+		}
+	}
 	return nil
+}
+
+// orNone maps a share of 0 to LoadConfig's "none" (its zero means default).
+func orNone(share float64) float64 {
+	if share == 0 {
+		return -1
+	}
+	return share
 }
 
 // loadtestInProcess wires the real store, flow, bot and Cloud API webhook on
@@ -111,6 +134,8 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 	done := make(chan error, 2)
 	go func() { done <- dashboard.Serve(srvCtx, ln, mux, log) }()
 	go func() { done <- cloud.Run(srvCtx) }()
+	var accepted []string // appended under LoadTest's lock
+	cfg.Accepted = func(id string) { accepted = append(accepted, id) }
 	rep, loadErr := bot.LoadTest(ctx, cfg)
 
 	// Let the sender drain what the load queued (bounded), then stop.
@@ -139,6 +164,15 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 	rep.RepliesSent, rep.DuplicateReplies = graph.Count()
 	rep.RepliesPending = au.Outbox["pending"] + au.Outbox["sending"]
 	rep.DBLockedErrors = int(locked.n.Load())
+	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
+		Drained: rep.RepliesPending == 0, Sends: graph.PerOutbox(), Step: a.machine.Step})
+	if err != nil {
+		return rep, err
+	}
+	rep.Violations = []string{}
+	for _, v := range vs {
+		rep.Violations = append(rep.Violations, v.String())
+	}
 	return rep, nil
 }
 

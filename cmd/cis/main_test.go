@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // envOf returns a getenv over a fixed map, so tests never read the real environment.
@@ -185,6 +187,8 @@ func TestKilledBetweenMessages(t *testing.T) {
 	if city["name"] != "Envigado" {
 		t.Errorf("city = %v; want Envigado", city)
 	}
+	// F2: no message applied twice or out of order across the kill (I3).
+	checkInvariants(t, openAudit(t, db), store.Expect{})
 }
 
 // waitFor reads lines until one contains s (or the stream ends).
