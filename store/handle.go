@@ -112,6 +112,11 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	if err := loadConversation(ctx, tx, &c); err != nil {
 		return c, false, err
 	}
+	if !c.exists {
+		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
+			return c, false, err
+		}
+	}
 	return c, true, nil
 }
 
@@ -244,6 +249,21 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		// P1: replies still queued for this person are not sent after an opt-out.
 		if _, err := tx.ExecContext(ctx, cancelOutboxQuery, c.contactID); err != nil {
+			return err
+		}
+		// O-1: the suppression outlives a later deletion of the contact.
+		if err := s.suppress(ctx, tx, in.From, "opt_out"); err != nil {
+			return err
+		}
+		// An opt-out revokes the authorisation: a claim with its legal term. "borrar mis datos"
+		// also opts out, but its own data_request event already tracks it.
+		if e.Request == "" {
+			if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, RequestRevoke, in.Channel, s.now()); err != nil {
+				return err
+			}
+		}
+	case flow.EventDataRequest:
+		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,8 @@ type Outgoing struct {
 }
 
 const (
-	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at
+	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
+		o.commercial, c.opted_out_at IS NOT NULL
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
@@ -44,16 +45,41 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 	}
 	defer rows.Close()
 	var out []Outgoing
+	var commercial []int // indexes in out of commercial rows, screened after the read (commercial.go)
+	var optedOut []bool
 	for rows.Next() {
 		var o Outgoing
 		var inAt int64
-		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt); err != nil {
+		var isCommercial, opted bool
+		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
+			&isCommercial, &opted); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)
+		if isCommercial {
+			commercial, optedOut = append(commercial, len(out)), append(optedOut, opted)
+		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(commercial) == 0 {
+		return out, err
+	}
+	rows.Close()
+	drop := map[int]bool{}
+	for i, idx := range commercial {
+		ok, err := s.screenCommercial(ctx, out[idx].ID, out[idx].To, optedOut[i], s.now())
+		if err != nil {
+			return nil, fmt.Errorf("pending outbox: %w", err)
+		}
+		drop[idx] = !ok
+	}
+	kept := out[:0]
+	for i, o := range out {
+		if !drop[i] {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
 }
 
 // MarkSent records that the channel accepted reply id under its own extID.

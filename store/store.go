@@ -54,6 +54,7 @@ type Store struct {
 	now   func() time.Time
 	log   *slog.Logger
 	crash func(point string)
+	salt  []byte // the installation's secret for phone hashes (privacy.go)
 
 	jobs       chan *job     // messages waiting for the writer (batch.go)
 	quit       chan struct{} // closed by Close
@@ -87,6 +88,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := migrate(ctx, s.rw, s.now()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.started = true
 	go s.writer()
