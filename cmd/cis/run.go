@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
 		"import":   {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
+		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }
@@ -80,5 +81,7 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis models [activate ID]
-cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
+cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME
+cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] | request --phone N --kind K |
+  exclude add N... | exclude remove N | exclude list | exclude import FILE [--source rne|manual] | retention`))
 }
