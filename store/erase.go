@@ -246,9 +246,12 @@ var eraseContactQueries = []string{
 	`UPDATE OR REPLACE customer_events SET detail = '' WHERE customer_id IN
 		(SELECT cu.id FROM customers cu JOIN leads l ON l.id = cu.lead_id WHERE l.contact_id = ?)`,
 	`UPDATE customers SET name = '', extra = '{}' WHERE lead_id IN (SELECT id FROM leads WHERE contact_id = ?)`,
-	// An open lead leaves its advisor's queue: nobody is to call a person who asked to be forgotten.
+	// A lead still being worked leaves the queue, the reminders and the overdue counts (status
+	// 'erased': nobody is to call a person who asked to be forgotten); won and lost leads keep their
+	// status, the outcome labels the scoring model learns from.
 	`UPDATE leads SET name = '', outcome_reason = '',
-		advisor_id = CASE WHEN status = 'open' THEN NULL ELSE advisor_id END WHERE contact_id = ?`,
+		status = CASE WHEN status IN ('open', 'contacted') THEN 'erased' ELSE status END,
+		advisor_id = CASE WHEN status IN ('open', 'contacted') THEN NULL ELSE advisor_id END WHERE contact_id = ?`,
 }
 
 // eraseContact anonymises contact id and everything that hangs from it.
