@@ -39,11 +39,14 @@ const (
 	touchAdvisorQuery = `UPDATE advisors SET last_assigned_at = ? WHERE id = ?`
 	assignLeadQuery   = `UPDATE leads SET advisor_id = ? WHERE id = ?`
 	insertNoticeQuery = `INSERT OR IGNORE INTO notifications (lead_id, advisor_id, kind, created_at) VALUES (?, ?, ?, ?)`
+	// Leads of a person who opted out get no reminder or reassignment (RELIABILITY O-1).
 	dueRemindersQuery = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
-		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?`
+		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?
+		AND contact_id NOT IN (SELECT id FROM contacts WHERE opted_out_at IS NOT NULL)`
 	markRemindedQuery = `UPDATE leads SET reminded_at = ? WHERE id = ?`
 	missedLeadsQuery  = `SELECT id, advisor_id FROM leads WHERE status = 'open' AND advisor_id IS NOT NULL
-		AND reassigned_at IS NULL AND deadline_at <= ?`
+		AND reassigned_at IS NULL AND deadline_at <= ?
+		AND contact_id NOT IN (SELECT id FROM contacts WHERE opted_out_at IS NOT NULL)`
 	reassignLeadQuery   = `UPDATE leads SET advisor_id = ?, reassigned_at = ? WHERE id = ?`
 	pendingNoticesQuery = `SELECT n.id, n.kind, a.name, a.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
 		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,

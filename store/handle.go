@@ -27,7 +27,9 @@ const (
 	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
 	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
+	cancelOutboxQuery  = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
+	cancelNoticesQuery = `UPDATE notifications SET status = 'cancelled' WHERE status = 'pending'
+		AND lead_id IN (SELECT id FROM leads WHERE contact_id = ?)`
 	insertEventQuery  = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`
 	insertPolicyQuery = `INSERT INTO policy_texts (sha256, version, lang, body, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sha256) DO NOTHING`
@@ -249,6 +251,10 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		// P1: replies still queued for this person are not sent after an opt-out.
 		if _, err := tx.ExecContext(ctx, cancelOutboxQuery, c.contactID); err != nil {
+			return err
+		}
+		// O-1: advisors are not pushed to contact a person who just asked not to be written to.
+		if _, err := tx.ExecContext(ctx, cancelNoticesQuery, c.contactID); err != nil {
 			return err
 		}
 		// O-1: the suppression outlives a later deletion of the contact.

@@ -450,14 +450,31 @@ func TestOptOutCancelsQueuedWork(t *testing.T) {
 	ctx := context.Background()
 	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
 	const phone = "+573001112233"
-	e.say(t, phone, "hola", "sí", "Carlos Andrés")
+	if err := e.s.SetAdvisors(ctx, []Advisor{{Name: "Ana Asesora", Phone: "+573110000000"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.say(t, "+573009998877", completeLead...) // someone else's lead, whose notification stays
+	e.say(t, phone, completeLead...)
 	if _, err := e.s.EnqueueCommercial(ctx, phone, "followup", "¿Seguimos con tu cotización?"); err != nil {
 		t.Fatal(err)
 	}
 	e.say(t, phone, "stop")
-	out, err := e.s.PendingOutbox(ctx, "whatsapp", 100)
+	if n := count(t, e.s, `SELECT count(*) FROM notifications WHERE status = 'pending'`); n != 1 {
+		t.Errorf("%d pending advisor notifications after STOP, want only the other lead's", n)
+	}
+	e.clock.advance(15 * time.Minute) // both hot leads are now within 10 minutes of their deadline
+	if rem, _, err := e.s.SweepDeadlines(ctx, 10*time.Minute, true); err != nil || rem != 1 {
+		t.Errorf("reminders = %d, %v; want 1 (not for the opted-out person)", rem, err)
+	}
+	all, err := e.s.PendingOutbox(ctx, "whatsapp", 100)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var out []Outgoing
+	for _, o := range all {
+		if o.To == phone {
+			out = append(out, o)
+		}
 	}
 	if len(out) != 1 || out[0].Key != "opted_out" {
 		t.Fatalf("pending after STOP = %+v, want only the opt-out confirmation", out)
