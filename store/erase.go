@@ -232,8 +232,8 @@ func contactIDs(ctx context.Context, tx *sql.Tx, k personKeys) ([]int64, error) 
 // told us and what we told them. The contact row itself goes last (eraseContact).
 var eraseContactQueries = []string{
 	`UPDATE messages SET body = '' WHERE contact_id = ?`,
-	`UPDATE delivery_statuses SET error = '' WHERE error <> '' AND ext_id IN
-		(SELECT ext_id FROM outbox WHERE contact_id = ? AND ext_id <> '')`,
+	`UPDATE delivery_statuses SET error = '' WHERE error <> '' AND (channel, ext_id) IN
+		(SELECT channel, ext_id FROM outbox WHERE contact_id = ? AND ext_id <> '')`,
 	`UPDATE outbox SET body = '', last_error = '',
 		status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END WHERE contact_id = ?`,
 	`DELETE FROM referrals WHERE contact_id = ?`,
