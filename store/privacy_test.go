@@ -608,8 +608,10 @@ func TestExportShowsConsentTextShown(t *testing.T) {
 	if c1.TextSHA256 == c2.TextSHA256 {
 		t.Error("two different texts share a hash")
 	}
-	if _, err := e.s.rw.Exec(`UPDATE policy_texts SET body = 'edited'`); err == nil {
-		t.Error("a policy text was edited in place")
+	for _, q := range []string{`UPDATE policy_texts SET body = 'edited'`, `DELETE FROM policy_texts`, `DELETE FROM consent_records`} {
+		if _, err := e.s.rw.Exec(q); err == nil {
+			t.Errorf("%s succeeded: consent evidence must be append-only", q)
+		}
 	}
 	if len(x1.Leads) != 1 || x1.Leads[0].Name != "Carlos Andrés Restrepo" || x1.Leads[0].City != "Medellín" {
 		t.Errorf("export leads = %+v", x1.Leads)

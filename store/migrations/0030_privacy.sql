@@ -53,3 +53,12 @@ CREATE TABLE exclusions (
 -- Commercial rows in the outbox (follow-ups, reminders to prospects, re-engagement) are held to the
 -- Ley 2300 de 2023 hours and the exclusion list; replies to the prospect's own message are not.
 ALTER TABLE outbox ADD COLUMN commercial INTEGER NOT NULL DEFAULT 0;
+
+-- Consent evidence and the texts it points to are never deleted either, not even by an erasure:
+-- they are the residue the law requires (Ley 1581 arts. 9 and 17). Deletion records likewise.
+CREATE TRIGGER policy_texts_no_delete BEFORE DELETE ON policy_texts
+BEGIN SELECT RAISE(ABORT, 'policy texts are append-only'); END;
+CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TRIGGER data_requests_no_delete BEFORE DELETE ON data_requests
+BEGIN SELECT RAISE(ABORT, 'data requests are kept'); END;
