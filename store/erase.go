@@ -454,14 +454,21 @@ func (s *Store) recordDeletion(ctx context.Context, tx *sql.Tx, ids []int64, pho
 
 const dueDeletionsQuery = `SELECT r.id, c.phone FROM data_requests r JOIN contacts c ON c.id = r.contact_id
 	WHERE r.kind = 'delete' AND r.status = 'open' AND c.phone NOT LIKE 'erased:%'
-	AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = c.id AND o.status IN ('pending', 'sending'))
-	ORDER BY r.id LIMIT ?`
+	AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = c.id AND o.status IN ('pending', 'sending')
+		AND o.created_at > ?2)
+	ORDER BY r.id LIMIT ?1`
+
+// confirmationWait is how long a deletion waits for its confirmation to leave. A reply still queued
+// after that (a web-chat visitor who closed the page, a channel that is down) does not hold the
+// deletion back: the erasure cancels it.
+const confirmationWait = time.Hour
 
 // ProcessDeletionRequests carries out open "borrar mis datos" requests whose confirmation message
-// has left (no reply to the person is still queued), at most limit per call, and returns how many
+// has left (no reply to the person is still queued, or one has waited confirmationWait), at most
+// limit per call, and returns how many
 // people were erased. serve runs it every minute; an admin can also delete at once.
 func (s *Store) ProcessDeletionRequests(ctx context.Context, limit int) (int, error) {
-	rows, err := s.ro.QueryContext(ctx, dueDeletionsQuery, limit)
+	rows, err := s.ro.QueryContext(ctx, dueDeletionsQuery, limit, millis(s.now().Add(-confirmationWait)))
 	if err != nil {
 		return 0, fmt.Errorf("due deletions: %w", err)
 	}

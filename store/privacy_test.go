@@ -370,6 +370,10 @@ func TestDeletionCompleteness(t *testing.T) {
 	if n, err := e.s.ProcessDeletionRequests(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("ProcessDeletionRequests before the confirmation left = %d, %v; want 0", n, err)
 	}
+	e.clock.advance(59 * time.Minute)
+	if n, err := e.s.ProcessDeletionRequests(ctx, 10); err != nil || n != 0 {
+		t.Fatalf("ProcessDeletionRequests 59 minutes later, confirmation still queued = %d, %v; want 0", n, err)
+	}
 	if e.sendAll(t) != 1 {
 		t.Fatal("want exactly the deletion confirmation to leave")
 	}
@@ -695,5 +699,24 @@ func TestRetentionWithFakeClock(t *testing.T) {
 	}
 	if rep2, err := e.s.ApplyRetention(ctx, r); err != nil || rep2.People != 0 {
 		t.Errorf("a second run the same day erased %d more (%v)", rep2.People, err)
+	}
+}
+
+// TestDeletionDoesNotWaitForeverForItsConfirmation: a web-chat visitor who asked for deletion and
+// closed the page leaves the confirmation queued; after an hour the deletion goes ahead and the
+// queued reply is cancelled.
+func TestDeletionDoesNotWaitForeverForItsConfirmation(t *testing.T) {
+	ctx := context.Background()
+	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
+	e.say(t, "+573001112233", "hola", "sí", "Carlos Andrés Restrepo", "borrar mis datos")
+	if n, _ := e.s.ProcessDeletionRequests(ctx, 10); n != 0 {
+		t.Fatal("erased before the confirmation had a chance to leave")
+	}
+	e.clock.advance(61 * time.Minute)
+	if n, err := e.s.ProcessDeletionRequests(ctx, 10); err != nil || n != 1 {
+		t.Fatalf("ProcessDeletionRequests after an hour = %d, %v; want 1", n, err)
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM outbox WHERE status = 'pending'`); n != 0 {
+		t.Errorf("%d replies still pending to an erased person", n)
 	}
 }
