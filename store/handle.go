@@ -268,6 +268,14 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 				return err
 			}
 		}
+	case flow.EventRestarted:
+		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
+		// opting back in, consent asked again: the suppression no longer applies.
+		if c.state.Status == flow.OptedOut {
+			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+				return err
+			}
+		}
 	case flow.EventDataRequest:
 		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
 			return err

@@ -337,3 +337,14 @@ func (s *Store) startSuppressed(ctx context.Context, tx *sql.Tx, c *conv, phone 
 	c.state = flow.State{Version: flow.StateVersion, Status: flow.OptedOut, Stage: flow.StageConsent, StartedAt: now}
 	return nil
 }
+
+// unsuppress lifts the opt-out of a person who wrote "reiniciar".
+func (s *Store) unsuppress(ctx context.Context, tx *sql.Tx, contactID int64, phone string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET opted_out_at = NULL WHERE id = ?`, contactID); err != nil {
+		return fmt.Errorf("opt back in: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE phone_hash = ?`, s.PhoneHash(phone)); err != nil {
+		return fmt.Errorf("opt back in: %w", err)
+	}
+	return nil
+}

@@ -446,6 +446,13 @@ func TestSuppressionSurvivesDeletion(t *testing.T) {
 	if key != "consent" {
 		t.Errorf("after reiniciar the last reply is %q, want the consent question", key)
 	}
+	// "reiniciar" is the person opting back in: the suppression is lifted.
+	if n := count(t, e.s, `SELECT count(*) FROM suppressions WHERE phone_hash = ?`, e.s.PhoneHash(phone)); n != 0 {
+		t.Error("the suppression survived the person's own restart")
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM contacts WHERE phone = ? AND opted_out_at IS NULL`, phone); n != 1 {
+		t.Error("the contact is still marked opted out after restarting")
+	}
 }
 
 // TestOptOutCancelsQueuedWork is RELIABILITY P1: "STOP" while a reply is queued and a commercial
