@@ -96,6 +96,22 @@ func TestPrivacyBackOffice(t *testing.T) {
 		t.Error("the exclusion list does not show (only) the last digits")
 	}
 
+	// A security incident detected on Tuesday 2026-03-10 must reach the SIC by the end of the 15th
+	// business day after it: Wednesday 1 April (Monday 23 March is a holiday).
+	if rec := admin.post("/admin/privacy/incidents", url.Values{"detected": {"2026-03-10T11:30"}, "description": {"portátil robado"}}); !strings.Contains(rec.Header().Get("Location"), "done=incident") {
+		t.Errorf("incident = %s", rec.Header().Get("Location"))
+	}
+	if rec := admin.post("/admin/privacy/incidents", url.Values{"detected": {"ayer"}, "description": {"x"}}); !strings.Contains(rec.Header().Get("Location"), "err=incident") {
+		t.Errorf("a bad date was accepted: %s", rec.Header().Get("Location"))
+	}
+	page = admin.do(http.MethodGet, "/admin/privacy", nil, nil).Body.String()
+	if !strings.Contains(page, "2026-04-01 23:59") || !regexp.MustCompile(`data-incident="1" data-warning=""`).MatchString(page) {
+		t.Error("the incident's SIC deadline is not shown, or it warns too early")
+	}
+	if rec := admin.post("/admin/privacy/incidents/1/reported", nil); !strings.Contains(rec.Header().Get("Location"), "done=reported") {
+		t.Errorf("reported = %s", rec.Header().Get("Location"))
+	}
+
 	audit, err := env.st.RecentAudit(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +122,8 @@ func TestPrivacyBackOffice(t *testing.T) {
 			seen[a.Action] = true
 		}
 	}
-	for _, want := range []string{"privacy_viewed", "privacy.export", "privacy.resolved", "privacy.delete", "privacy.exclusions_added"} {
+	for _, want := range []string{"privacy_viewed", "privacy.export", "privacy.resolved", "privacy.delete", "privacy.exclusions_added",
+		"privacy.incident", "privacy.incident_reported"} {
 		if !seen[want] {
 			t.Errorf("%s by the admin is not in the audit log", want)
 		}

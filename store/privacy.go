@@ -112,13 +112,7 @@ func (r DataRequest) Warning(now time.Time) string {
 	if r.Status != RequestOpen {
 		return ""
 	}
-	if !now.Before(r.DueAt) {
-		return "overdue"
-	}
-	if !flow.AddBusinessDays(now, WarnBusinessDays, LegalLoc).Before(r.DueAt) {
-		return "due_soon"
-	}
-	return ""
+	return dueWarning(r.DueAt, now)
 }
 
 const (

@@ -727,3 +727,48 @@ func TestDeletionDoesNotWaitForeverForItsConfirmation(t *testing.T) {
 		t.Errorf("%d replies still pending to an erased person", n)
 	}
 }
+
+// TestIncidentSICClock is RELIABILITY S-2: an incident's SIC reporting deadline is 15 business
+// days after detection, warned before expiry, and cleared once reported.
+func TestIncidentSICClock(t *testing.T) {
+	ctx := context.Background()
+	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
+	if _, err := e.s.RecordIncident(ctx, e.clock.now(), "  ", 1); err == nil {
+		t.Error("an incident without description was recorded")
+	}
+	if _, err := e.s.RecordIncident(ctx, e.clock.now().Add(time.Hour), "laptop robado", 1); err == nil {
+		t.Error("an incident detected in the future was recorded")
+	}
+	id, err := e.s.RecordIncident(ctx, bogota(t, "2026-11-12 17:00"), "portátil de un asesor robado con sesión abierta", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.s.Incidents(ctx, 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("incidents = %+v, %v", list, err)
+	}
+	// Detected Thursday 12 Nov; Monday 16 Nov is a holiday: 15 business days end on Friday 4 Dec.
+	if d := list[0].SICDueAt.In(LegalLoc).Format("2006-01-02 15:04"); d != "2026-12-04 23:59" {
+		t.Errorf("SIC due %s, want 2026-12-04 23:59", d)
+	}
+	for _, tc := range []struct{ now, warn string }{
+		{"2026-12-01 09:00", ""}, {"2026-12-02 09:00", "due_soon"}, {"2026-12-05 00:00", "overdue"},
+	} {
+		if w := list[0].Warning(bogota(t, tc.now)); w != tc.warn {
+			t.Errorf("warning at %s = %q, want %q", tc.now, w, tc.warn)
+		}
+	}
+	if err := e.s.MarkIncidentReported(ctx, id, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.MarkIncidentReported(ctx, id, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("reporting twice: %v, want ErrNotFound", err)
+	}
+	list, _ = e.s.Incidents(ctx, 10)
+	if list[0].ReportedAt.IsZero() || list[0].Warning(bogota(t, "2026-12-05 00:00")) != "" {
+		t.Errorf("reported incident still warns: %+v", list[0])
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM audit_log WHERE action IN ('privacy.incident', 'privacy.incident_reported')`); n != 2 {
+		t.Errorf("%d incident audit entries, want 2", n)
+	}
+}

@@ -62,3 +62,17 @@ CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
 BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
 CREATE TRIGGER data_requests_no_delete BEFORE DELETE ON data_requests
 BEGIN SELECT RAISE(ABORT, 'data requests are kept'); END;
+
+-- Security incidents (RELIABILITY S-2): the SIC must be told within 15 business days of detection.
+-- description says what happened and what data was affected, not whose.
+CREATE TABLE security_incidents (
+	id          INTEGER PRIMARY KEY,
+	detected_at INTEGER NOT NULL,
+	description TEXT    NOT NULL,
+	sic_due_at  INTEGER NOT NULL,
+	reported_at INTEGER,                  -- reported to the SIC then
+	reported_by INTEGER NOT NULL DEFAULT 0,
+	created_by  INTEGER NOT NULL DEFAULT 0,
+	created_at  INTEGER NOT NULL
+);
+CREATE INDEX security_incidents_due ON security_incidents (reported_at, sic_due_at);
