@@ -85,7 +85,7 @@ func (s *Server) privacyPage(c echo.Context) error {
 	}
 	now := s.now()
 	for _, r := range rs {
-		row := privacyRow{DataRequest: r, Who: maskPhone(r.Phone), Warning: r.Warning(now)}
+		row := privacyRow{DataRequest: r, Who: store.PhoneHint(r.Phone), Warning: r.Warning(now)}
 		if r.Erased() {
 			row.Who = T(lang, "privacy.erased")
 		}
@@ -115,14 +115,6 @@ func (s *Server) privacyPage(c echo.Context) error {
 	}
 	s.audit(c, "privacy_viewed", "", "")
 	return c.Render(http.StatusOK, "privacy", p)
-}
-
-// maskPhone keeps the last four digits: the list is for finding a request, not for reading numbers.
-func maskPhone(p string) string {
-	if len(p) <= 4 {
-		return p
-	}
-	return "…" + p[len(p)-4:]
 }
 
 func (s *Server) userID(c echo.Context) int64 {

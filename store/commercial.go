@@ -46,14 +46,18 @@ const (
 	cancelRowQuery = `UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ? AND status = 'pending'`
 )
 
-// phoneHint keeps the last four digits, for an admin to recognise a list entry.
-func phoneHint(phone string) string {
+// PhoneHint keeps the last four digits of a phone ("…4567"), for lists someone may be looking
+// over: enough to recognise an entry, not to read the number. "" stays "".
+func PhoneHint(phone string) string {
 	d := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r
 		}
 		return -1
 	}, phone)
+	if d == "" {
+		return ""
+	}
 	if len(d) > 4 {
 		d = d[len(d)-4:]
 	}
@@ -87,7 +91,7 @@ func (s *Store) AddExclusions(ctx context.Context, phones []string, source strin
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := millis(s.now())
 		for _, p := range clean {
-			res, err := tx.ExecContext(ctx, insertExclusionQuery, s.PhoneHash(p), phoneHint(p), source, now)
+			res, err := tx.ExecContext(ctx, insertExclusionQuery, s.PhoneHash(p), PhoneHint(p), source, now)
 			if err != nil {
 				return err
 			}
@@ -116,7 +120,7 @@ func (s *Store) RemoveExclusion(ctx context.Context, phone string, user int64) (
 		}
 		n, _ := res.RowsAffected()
 		removed = n > 0
-		return auditTx(ctx, tx, AuditEntry{UserID: user, Action: "privacy.exclusion_removed", Detail: phoneHint(p)}, s.now())
+		return auditTx(ctx, tx, AuditEntry{UserID: user, Action: "privacy.exclusion_removed", Detail: PhoneHint(p)}, s.now())
 	})
 	if err != nil {
 		return false, fmt.Errorf("exclusions: %w", err)

@@ -103,7 +103,7 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 				return err
 			}
 			if !ok {
-				return fmt.Errorf("privacy exclude remove: %s is not on the list", maskedHint(p))
+				return fmt.Errorf("privacy exclude remove: %s is not on the list", store.PhoneHint(p))
 			}
 		}
 		fmt.Fprintf(e.stdout, "cis: %d number(s) removed from the exclusion list\n", len(fs.Args()))
@@ -174,7 +174,7 @@ func privacyRequests(ctx context.Context, e env, st *store.Store, all bool) erro
 	now := time.Now()
 	fmt.Fprintln(e.stdout, "id\tdue\tkind\ttype\tstatus\twarning\tphone")
 	for _, r := range rs {
-		who := maskedHint(r.Phone)
+		who := store.PhoneHint(r.Phone)
 		if r.Erased() {
 			who = "(erased)"
 		}
@@ -182,15 +182,6 @@ func privacyRequests(ctx context.Context, e env, st *store.Store, all bool) erro
 			r.Kind, r.LegalType, r.Status, r.Warning(now), who)
 	}
 	return nil
-}
-
-// maskedHint shows the last four characters of a phone, enough to recognise it on a screen
-// someone may be looking over.
-func maskedHint(p string) string {
-	if len(p) <= 4 {
-		return p
-	}
-	return "…" + p[len(p)-4:]
 }
 
 // readPhones reads one number per line; blank lines and lines starting with # are skipped.
