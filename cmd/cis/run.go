@@ -34,8 +34,8 @@ func commands() map[string]command {
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
 		"import":   {"import leads FILE.csv: the agency's lead history (--skip-bad, --map field=Header)", importCmd},
-		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
+		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 	}
 }
 
