@@ -28,7 +28,7 @@ const (
 		JOIN messages m ON m.id = o.message_id
 		WHERE o.status = 'pending' AND o.channel = ?1 AND o.next_attempt_at <= ?2
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.contact_id = o.contact_id AND p.status = 'pending'
-			AND p.id < o.id AND p.next_attempt_at > ?2)
+			AND p.id < o.id AND p.next_attempt_at > ?2 AND p.commercial = 0)
 		ORDER BY o.id LIMIT ?3`
 	markSentQuery  = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'`
 	markRetryQuery = `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`
@@ -37,7 +37,8 @@ const (
 
 // PendingOutbox returns up to limit replies of one channel that are due, in
 // the order they were queued (so each person gets them in order). A reply
-// waits while an earlier one to the same person waits for a retry.
+// waits while an earlier one to the same person waits for a retry, but not
+// behind a commercial message held for the legal contact hours.
 func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
 	rows, err := s.ro.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
 	if err != nil {

@@ -554,6 +554,14 @@ func TestCommercialOutboundHeldToLegalHours(t *testing.T) {
 	if got := due(id2); got != "Tue 2026-11-17 07:00" {
 		t.Errorf("scheduled for %s, want Tue 2026-11-17 07:00 (Monday is a holiday)", got)
 	}
+	// A held follow-up does not hold back the reply to a message the person sends meanwhile.
+	e.clock.set(bogota(t, "2026-11-14 16:00"))
+	e.say(t, phone, "hola")
+	out, err = e.s.PendingOutbox(ctx, "whatsapp", 10)
+	if err != nil || len(out) != 1 || out[0].ID == id2 {
+		t.Fatalf("pending while a follow-up is held = %+v, %v; want the reply", out, err)
+	}
+	e.sendAll(t)
 	if _, err := e.s.AddExclusions(ctx, []string{phone}, "rne", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +577,7 @@ func TestCommercialOutboundHeldToLegalHours(t *testing.T) {
 	}
 	// Replies to the person's own messages are not commercial: they still go at night.
 	e.clock.set(bogota(t, "2026-11-17 22:00"))
-	e.say(t, phone, "hola")
+	e.say(t, phone, "mis datos")
 	if out, _ := e.s.PendingOutbox(ctx, "whatsapp", 10); len(out) != 1 {
 		t.Errorf("a reply at 22:00 pending = %+v, want it sent", out)
 	}
