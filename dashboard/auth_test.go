@@ -35,6 +35,17 @@ var roleAllowed = map[string][]string{
 	"GET /admin/pairing/qr.png":  {RoleAdmin},
 	"POST /admin/pairing/logout": {RoleAdmin},
 	"POST /admin/pairing/pair":   {RoleAdmin},
+
+	"GET /admin/privacy":                         {RoleAdmin},
+	"POST /admin/privacy/requests":               {RoleAdmin},
+	"GET /admin/privacy/requests/:id/export":     {RoleAdmin},
+	"POST /admin/privacy/requests/:id/resolve":   {RoleAdmin},
+	"POST /admin/privacy/requests/:id/extend":    {RoleAdmin},
+	"POST /admin/privacy/requests/:id/delete":    {RoleAdmin},
+	"POST /admin/privacy/exclusions":             {RoleAdmin},
+	"POST /admin/privacy/exclusions/remove":      {RoleAdmin},
+	"POST /admin/privacy/incidents":              {RoleAdmin},
+	"POST /admin/privacy/incidents/:id/reported": {RoleAdmin},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).

@@ -65,6 +65,7 @@ type Store interface {
 	pinger
 	userStore
 	leadStore
+	privacyStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -186,6 +187,7 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/admin/pairing/qr.png", s.pairingQR, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/logout", s.pairingLogout, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
+	s.privacyRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.

@@ -49,11 +49,14 @@ const (
 	// A notification is queued only for a user with a phone to send it to.
 	insertNoticeQuery = `INSERT OR IGNORE INTO lead_notices (lead_id, user_id, kind, created_at)
 		SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND phone IS NOT NULL`
+	// Leads of a person who opted out get no reminder or reassignment (RELIABILITY O-1).
 	dueRemindersQuery = `SELECT id, assigned_to FROM leads WHERE status = 'open' AND assigned_to IS NOT NULL
-		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?`
+		AND reminded_at IS NULL AND deadline_at > ? AND deadline_at <= ?
+		AND contact_id NOT IN (SELECT id FROM contacts WHERE opted_out_at IS NOT NULL)`
 	markRemindedQuery = `UPDATE leads SET reminded_at = ? WHERE id = ?`
 	missedLeadsQuery  = `SELECT id, assigned_to FROM leads WHERE status = 'open' AND assigned_to IS NOT NULL
-		AND reassigned_at IS NULL AND deadline_at <= ?`
+		AND reassigned_at IS NULL AND deadline_at <= ?
+		AND contact_id NOT IN (SELECT id FROM contacts WHERE opted_out_at IS NOT NULL)`
 	reassignLeadQuery   = `UPDATE leads SET assigned_to = ?, reassigned_at = ? WHERE id = ?`
 	pendingNoticesQuery = `SELECT n.id, n.kind, u.username, u.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
 		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,

@@ -32,6 +32,8 @@ const (
 	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
 	withdrawQuery = `UPDATE outbox SET status = 'cancelled', last_error = 'superseded in a burst'
 		WHERE account_id = ?1 AND contact_id = ?2 AND status = 'pending' AND key IN (SELECT value FROM json_each(?3))`
+	cancelNoticesQuery = `UPDATE lead_notices SET status = 'cancelled' WHERE status = 'pending'
+		AND lead_id IN (SELECT id FROM leads WHERE contact_id = ?)`
 	insertEventQuery  = `INSERT INTO conversation_events (conversation_id, message_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`
 	insertPolicyQuery = `INSERT INTO policy_texts (sha256, version, lang, body, created_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (sha256) DO NOTHING`
@@ -153,6 +155,11 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	}
 	if err := loadConversation(ctx, tx, &c); err != nil {
 		return c, false, err
+	}
+	if !c.exists {
+		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
+			return c, false, err
+		}
 	}
 	return c, true, nil
 }
@@ -295,6 +302,33 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		// P1: replies still queued for this person are not sent after an opt-out.
 		if _, err := tx.ExecContext(ctx, cancelOutboxQuery, c.contactID); err != nil {
+			return err
+		}
+		// O-1: advisors are not pushed to contact a person who just asked not to be written to.
+		if _, err := tx.ExecContext(ctx, cancelNoticesQuery, c.contactID); err != nil {
+			return err
+		}
+		// O-1: the suppression outlives a later deletion of the contact.
+		if err := s.suppress(ctx, tx, in.From, "opt_out"); err != nil {
+			return err
+		}
+		// An opt-out revokes the authorisation: a claim with its legal term. "borrar mis datos"
+		// also opts out, but its own data_request event already tracks it.
+		if e.Request == "" {
+			if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, RequestRevoke, in.Channel, s.now()); err != nil {
+				return err
+			}
+		}
+	case flow.EventRestarted:
+		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
+		// opting back in, consent asked again: the suppression no longer applies.
+		if c.state.Status == flow.OptedOut {
+			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+				return err
+			}
+		}
+	case flow.EventDataRequest:
+		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
 			return err
 		}
 	}

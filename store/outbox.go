@@ -20,14 +20,15 @@ type Outgoing struct {
 }
 
 const (
-	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at
+	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
+		o.commercial, c.opted_out_at IS NOT NULL
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
 		JOIN messages m ON m.id = o.message_id
 		WHERE o.status = 'pending' AND o.channel = ?1 AND o.next_attempt_at <= ?2
 		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.contact_id = o.contact_id AND p.status = 'pending'
-			AND p.id < o.id AND p.next_attempt_at > ?2)
+			AND p.id < o.id AND p.next_attempt_at > ?2 AND p.commercial = 0)
 		ORDER BY o.id LIMIT ?3`
 	markSentQuery  = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'`
 	markRetryQuery = `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'`
@@ -36,7 +37,8 @@ const (
 
 // PendingOutbox returns up to limit replies of one channel that are due, in
 // the order they were queued (so each person gets them in order). A reply
-// waits while an earlier one to the same person waits for a retry.
+// waits while an earlier one to the same person waits for a retry, but not
+// behind a commercial message held for the legal contact hours.
 func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
 	rows, err := s.ro.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
 	if err != nil {
@@ -44,16 +46,41 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 	}
 	defer rows.Close()
 	var out []Outgoing
+	var commercial []int // indexes in out of commercial rows, screened after the read (commercial.go)
+	var optedOut []bool
 	for rows.Next() {
 		var o Outgoing
 		var inAt int64
-		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt); err != nil {
+		var isCommercial, opted bool
+		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
+			&isCommercial, &opted); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)
+		if isCommercial {
+			commercial, optedOut = append(commercial, len(out)), append(optedOut, opted)
+		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(commercial) == 0 {
+		return out, err
+	}
+	rows.Close()
+	drop := map[int]bool{}
+	for i, idx := range commercial {
+		ok, err := s.screenCommercial(ctx, out[idx].ID, out[idx].To, optedOut[i], s.now())
+		if err != nil {
+			return nil, fmt.Errorf("pending outbox: %w", err)
+		}
+		drop[idx] = !ok
+	}
+	kept := out[:0]
+	for i, o := range out {
+		if !drop[i] {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
 }
 
 // MarkSent records that the channel accepted reply id under its own extID.

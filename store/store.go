@@ -58,6 +58,7 @@ type Store struct {
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
 	walRetryAt time.Time // the writer's next checkpoint attempt after a blocked one
+	salt       []byte    // the installation's secret for phone hashes (privacy.go)
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close
@@ -98,6 +99,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := migrate(ctx, s.rw, s.now()); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.started = true
 	go s.writer()
@@ -202,17 +207,8 @@ func fromMillis(ms int64) time.Time {
 // Ping checks that the database answers and that the write lock can be
 // taken: while another process holds it past the busy timeout, messages
 // cannot be stored and the service must not report itself ready
-// (RELIABILITY F9). The transaction writes nothing and is rolled back.
-func (s *Store) Ping(ctx context.Context) error {
-	tx, err := s.rw.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("ping store: %w", err)
-	}
-	if err := tx.Rollback(); err != nil {
-		return fmt.Errorf("ping store: %w", err)
-	}
-	return nil
-}
+// (RELIABILITY F9). It is CheckWritable, which waits at most a second.
+func (s *Store) Ping(ctx context.Context) error { return s.CheckWritable(ctx) }
 
 // DeviceDB opens the handle whatsmeow's device store uses on the same file:
 // its own *sql.DB with the writing DSN (foreign keys on, WAL, busy timeout,

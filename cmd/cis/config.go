@@ -61,6 +61,11 @@ type Config struct {
 	AdvisorRemind   time.Duration
 	AdvisorReassign bool
 
+	// Retention periods (privacy.go); 0 keeps for ever.
+	RetainIncomplete  time.Duration
+	RetainLeads       time.Duration
+	RetainTranscripts time.Duration
+
 	envErrs []error
 	secrets []secretFlag
 	getenv  func(string) string
@@ -114,6 +119,9 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.integer(fs, getenv, &c.DemoLeads, "demo-leads", "CIS_DEMO_LEADS", 20000, "leads in the demo history (cis demo, serve --demo)")
 	c.integer(fs, getenv, &c.DemoTrees, "demo-trees", "CIS_DEMO_TREES", 300, "trees per forest when training on the demo history")
 	c.dur(fs, getenv, &c.ModelPoll, "model-poll", "CIS_MODEL_POLL", 30*time.Second, "how often the server checks for a newly activated model")
+	c.days(fs, getenv, &c.RetainIncomplete, "retain-incomplete", "CIS_RETAIN_INCOMPLETE", 180*day, "erase a person who never finished the questions this long after their last message (e.g. 180d; 0 keeps)")
+	c.days(fs, getenv, &c.RetainLeads, "retain-leads", "CIS_RETAIN_LEADS", 730*day, "erase a person whose leads were never won this long after the last one (0 keeps)")
+	c.days(fs, getenv, &c.RetainTranscripts, "retain-transcripts", "CIS_RETAIN_TRANSCRIPTS", 365*day, "empty message texts older than this (0 keeps)")
 	return fs, c
 }
 
@@ -140,6 +148,41 @@ func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, na
 
 func (c *Config) dur(fs *flag.FlagSet, getenv func(string) string, p *time.Duration, name, env string, def time.Duration, usage string) {
 	fs.DurationVar(p, name, fromEnv(c, getenv, env, def, time.ParseDuration), usage+" (env "+env+")")
+}
+
+const day = 24 * time.Hour
+
+// days declares a duration flag that also accepts whole days ("180d"), as retention periods are
+// written in the data-processing policy.
+func (c *Config) days(fs *flag.FlagSet, getenv func(string) string, p *time.Duration, name, env string, def time.Duration, usage string) {
+	*p = fromEnv(c, getenv, env, def, parseDays)
+	fs.Func(name, usage+" (env "+env+"; default "+formatDays(def)+")", func(v string) error {
+		d, err := parseDays(v)
+		*p = d
+		return err
+	})
+}
+
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(strings.TrimSpace(v), "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%q: want whole days like 180d, or a duration like 72h", v)
+		}
+		return time.Duration(d) * day, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q: want whole days like 180d, or a duration like 72h", v)
+	}
+	return d, nil
+}
+
+func formatDays(d time.Duration) string {
+	if d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }
 
 func (c *Config) float(fs *flag.FlagSet, getenv func(string) string, p *float64, name, env string, def float64, usage string) {
@@ -302,6 +345,11 @@ func (c *Config) logLevel() (slog.Level, error) {
 		return l, fmt.Errorf("--log-level (CIS_LOG_LEVEL) %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return l, nil
+}
+
+// retention is the retention policy the daily job applies.
+func (c *Config) retention() store.Retention {
+	return store.Retention{Incomplete: c.RetainIncomplete, Leads: c.RetainLeads, Transcripts: c.RetainTranscripts}
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {

@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
 		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
+		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 	}
 }
 
@@ -83,5 +84,7 @@ cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-col
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis models [activate ID]
 cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
-cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
+cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME
+cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] | request --phone N --kind K |
+  exclude add N... | exclude remove N | exclude list | exclude import FILE [--source rne|manual] | retention`))
 }

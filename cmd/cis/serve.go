@@ -84,6 +84,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
+		func(ctx context.Context) error {
+			j := &privacyJobs{store: a.store, retention: c.retention(), now: time.Now, log: log.With("component", "privacy")}
+			return j.run(ctx, time.Minute)
+		},
 	)
 	return runAll(ctx, parts...)
 }

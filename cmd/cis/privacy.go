@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cis-agencia/cis/store"
+)
+
+const privacyUsage = `usage: cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] |
+  request --phone N --kind access|correct|delete|revoke | exclude add N... | exclude remove N | exclude list |
+  exclude import FILE [--source rne|manual] | retention`
+
+// privacyCmd is the terminal side of the data-rights back office (Ley 1581 de 2012): the same
+// export, deletion, request list and exclusion list as the dashboard's "Solicitudes de datos".
+// Terminal actions are audited as user 0.
+func privacyCmd(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		return errors.New(privacyUsage)
+	}
+	sub, rest := args[0], args[1:]
+	if sub == "exclude" {
+		if len(rest) == 0 {
+			return errors.New(privacyUsage)
+		}
+		sub, rest = "exclude "+rest[0], rest[1:]
+	}
+	fs, c := newFlagSet("privacy "+sub, e.getenv)
+	fs.SetOutput(e.stderr)
+	phone := fs.String("phone", "", "the person's number, E.164 (+573001234567), or a web-chat session key")
+	out := fs.String("out", "", "export: write the file here instead of standard output")
+	all := fs.Bool("all", false, "requests: list closed requests too")
+	kind := fs.String("kind", "", "request: access, correct, delete or revoke")
+	source := fs.String("source", "rne", "exclude import: rne (Registro de Números Excluidos) or manual")
+	if err := c.parse(fs, rest); err != nil {
+		return err
+	}
+	needPhone := func() error {
+		if strings.TrimSpace(*phone) == "" {
+			return fmt.Errorf("privacy %s: --phone is required", sub)
+		}
+		return nil
+	}
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr).With("component", "store")))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	switch sub {
+	case "export":
+		if err := needPhone(); err != nil {
+			return err
+		}
+		return privacyExport(ctx, e, st, *phone, *out)
+	case "delete":
+		if err := needPhone(); err != nil {
+			return err
+		}
+		er, err := st.EraseByPhone(ctx, *phone, store.EraseRequested, "cli", 0)
+		if errors.Is(err, store.ErrNotFound) {
+			return errors.New("privacy delete: nothing is stored under that phone")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "cis: erased %d contact(s), %d lead(s), %d message text(s), %d WhatsApp device row(s); deletion record: request %d\n",
+			er.Contacts, er.Leads, er.Messages, er.WhatsAppRows, er.RequestID)
+		return nil
+	case "requests":
+		return privacyRequests(ctx, e, st, *all)
+	case "request":
+		if err := needPhone(); err != nil {
+			return err
+		}
+		id, err := st.RecordDataRequest(ctx, *phone, *kind, "cli", time.Now(), 0)
+		if err != nil {
+			return err
+		}
+		r, err := st.DataRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "cis: request %d (%s, %s) due %s\n", id, r.Kind, r.LegalType, r.DueAt.In(store.LegalLoc).Format("2006-01-02 15:04"))
+		return nil
+	case "exclude add":
+		n, err := st.AddExclusions(ctx, fs.Args(), "manual", 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "cis: %d number(s) added to the exclusion list\n", n)
+		return nil
+	case "exclude remove":
+		for _, p := range fs.Args() {
+			ok, err := st.RemoveExclusion(ctx, p, 0)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("privacy exclude remove: %s is not on the list", store.PhoneHint(p))
+			}
+		}
+		fmt.Fprintf(e.stdout, "cis: %d number(s) removed from the exclusion list\n", len(fs.Args()))
+		return nil
+	case "exclude list":
+		list, err := st.Exclusions(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", x.Hint, x.Source, x.CreatedAt.In(store.LegalLoc).Format("2006-01-02"))
+		}
+		return nil
+	case "exclude import":
+		if fs.NArg() != 1 {
+			return errors.New("privacy exclude import: give one FILE with one number per line")
+		}
+		phones, err := readPhones(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		n, err := st.AddExclusions(ctx, phones, *source, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "cis: %d of %d number(s) added to the exclusion list\n", n, len(phones))
+		return nil
+	case "retention":
+		rep, err := st.ApplyRetention(ctx, c.retention())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "cis: retention erased %d person(s) and emptied %d message text(s)\n", rep.People, rep.Transcripts)
+		return nil
+	}
+	return errors.New(privacyUsage)
+}
+
+func privacyExport(ctx context.Context, e env, st *store.Store, phone, out string) error {
+	x, err := st.ExportByPhone(ctx, phone, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("privacy export: nothing is stored under that phone")
+	}
+	if err != nil {
+		return err
+	}
+	b, err := x.JSON()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = e.stdout.Write(b)
+		return err
+	}
+	// 0600: the file holds one person's data.
+	if err := os.WriteFile(out, b, 0o600); err != nil {
+		return fmt.Errorf("privacy export: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "cis: export written to %s\n", out)
+	return nil
+}
+
+func privacyRequests(ctx context.Context, e env, st *store.Store, all bool) error {
+	rs, err := st.DataRequests(ctx, all, 1000)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	fmt.Fprintln(e.stdout, "id\tdue\tkind\ttype\tstatus\twarning\tphone")
+	for _, r := range rs {
+		who := store.PhoneHint(r.Phone)
+		if r.Erased() {
+			who = "(erased)"
+		}
+		fmt.Fprintf(e.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.DueAt.In(store.LegalLoc).Format("2006-01-02"),
+			r.Kind, r.LegalType, r.Status, r.Warning(now), who)
+	}
+	return nil
+}
+
+// readPhones reads one number per line; blank lines and lines starting with # are skipped.
+func readPhones(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("privacy exclude import: %w", err)
+	}
+	defer f.Close()
+	return scanPhones(f)
+}
+
+func scanPhones(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, strings.TrimSpace(strings.SplitN(line, ",", 2)[0]))
+	}
+	return out, sc.Err()
+}
+
+// privacyJobs are serve's background data-rights work: deletions asked in the chat are carried
+// out once their confirmation has left (every tick), and the retention policy is applied once a
+// day (the first tick runs it, so a restart never skips a day).
+type privacyJobs struct {
+	store     *store.Store
+	retention store.Retention
+	now       func() time.Time
+	log       *slog.Logger
+	lastRun   time.Time
+}
+
+func (j *privacyJobs) tick(ctx context.Context) {
+	if n, err := j.store.ProcessDeletionRequests(ctx, 50); err != nil {
+		j.log.Error("deletion requests", "err", err)
+	} else if n > 0 {
+		j.log.Info("deletion requests carried out", "people", n)
+	}
+	now := j.now()
+	if !j.lastRun.IsZero() && now.Sub(j.lastRun) < day {
+		return
+	}
+	if _, err := j.store.ApplyRetention(ctx, j.retention); err != nil {
+		j.log.Error("retention", "err", err)
+		return // tried again next tick
+	}
+	j.lastRun = now
+}
+
+// run ticks every interval until ctx ends.
+func (j *privacyJobs) run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		j.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
