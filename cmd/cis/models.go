@@ -30,6 +30,28 @@ func trainStore(ctx context.Context, e env, c *Config, o scoring.TrainOptions, a
 	return nil
 }
 
+// trialFields prints scoring.FieldTrial on the store's labelled leads.
+func trialFields(ctx context.Context, e env, c *Config, trees int) error {
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	rows, err := st.LabelledLeads(ctx)
+	if err != nil {
+		return err
+	}
+	ex := make([]scoring.Example, len(rows))
+	for i, r := range rows {
+		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
+	}
+	rs, err := scoring.FieldTrial(ex, trees, progressBar(e.stderr, "trial"))
+	if err != nil {
+		return err
+	}
+	return scoring.WriteFieldTrial(e.stdout, rs)
+}
+
 // train fits a model on the labelled leads, stores it as the active bundle
 // and loads it into the running scorer.
 func (a *app) train(ctx context.Context, o scoring.TrainOptions, e env, asJSON bool) (int64, error) {

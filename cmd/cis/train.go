@@ -27,9 +27,13 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	only := fs.String("models", "", "with --csv: comma-separated subset of forest, extra_trees, decision_tree, gradient_boosting, logistic (default all)")
 	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
 	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
+	trial := fs.Bool("trial-fields", false, "measure each candidate conversation feature on the time-ordered hold-out of the store's leads; trains nothing")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *trial {
+		return trialFields(ctx, e, c, *trees)
 	}
 	if *csvPath == "" {
 		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
