@@ -47,11 +47,15 @@ func TestTargetRatesLearnedOnlyFromTrainingFolds(t *testing.T) {
 	fields := append(append([]learn.Column(nil), leadFields...), CandidateFields...)
 	d, _, _ := leadDataset(sortedByTime(ex), fields)
 	folds := learn.StratifiedFolds(d.Y, 3, 1)
-	inFold := func(d *learn.Dataset, train []int) *learn.Encoder { return learn.FitEncoderMin(d, train, minLevelCount) }
+	inFold := func(d *learn.Dataset, train []int) *learn.Encoder {
+		return learn.FitEncoderMin(d, train, minLevelCount)
+	}
 	if err := learn.CheckNoLeak(d, folds, inFold); err != nil {
 		t.Errorf("the encoder Compare and Train fit per fold leaks: %v", err)
 	}
-	leaky := func(d *learn.Dataset, _ []int) *learn.Encoder { return learn.FitEncoderMin(d, seqInts(len(d.Y)), minLevelCount) }
+	leaky := func(d *learn.Dataset, _ []int) *learn.Encoder {
+		return learn.FitEncoderMin(d, seqInts(len(d.Y)), minLevelCount)
+	}
 	if err := learn.CheckNoLeak(d, folds, leaky); err == nil || !strings.Contains(err.Error(), "_rate") {
 		t.Errorf("rates fitted on every lead: err = %v; want the city or service rate caught", err)
 	}

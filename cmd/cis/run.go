@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches; models export ID > FILE, models import FILE move one between installations", modelsCmd},
 		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
+		"report":   {"write the model report as one offline HTML file: --model ID (default active) --out FILE.html --lang es|en; --csv FILE --target COL for any CSV", reportCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }
@@ -79,6 +80,7 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
   without --target the real server runs in-process on a temporary store with a fake Graph API)
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }
