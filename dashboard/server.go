@@ -64,6 +64,7 @@ type Store interface {
 	pinger
 	userStore
 	leadStore
+	modelStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -86,6 +87,9 @@ type Deps struct {
 	// Model names the scoring model in use, for /metrics; nil means the
 	// rule-based scorer. It is a function because models are swapped live.
 	Model func() string
+	// ReportTrees is the forest size the model page's report is computed
+	// with (it cross-validates the forest again); 100 when zero.
+	ReportTrees int
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
@@ -108,6 +112,7 @@ type Server struct {
 	chatLimit     *throttle
 	metrics       *metrics
 	public        map[string]bool // routes that need no session
+	reports       *reports
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -143,6 +148,10 @@ func New(d Deps) (*Server, error) {
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{}}
+	if d.ReportTrees == 0 {
+		d.ReportTrees = 100
+	}
+	s.reports = &reports{running: map[int64]bool{}, failed: map[int64]string{}, trees: d.ReportTrees}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()
@@ -174,6 +183,10 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)
+
+	s.route(http.MethodGet, "/model", s.modelPage, all...)
+	s.route(http.MethodGet, "/model/:id/report", s.modelReport, all...)
+	s.route(http.MethodPost, "/model/:id/activate", s.activateModel, RoleAdmin)
 
 	s.route(http.MethodGet, "/admin/pairing", s.pairingPage, RoleAdmin)
 	s.route(http.MethodGet, "/admin/pairing/status", s.pairingStatus, RoleAdmin)

@@ -79,6 +79,19 @@ func TestModelsExportImportOnAFreshStore(t *testing.T) {
 		}
 	}
 
+	// The report of the exported model, on the store it was trained on; the
+	// fresh store has the model but no leads to report on, and says so.
+	html := filepath.Join(dir, "report.html")
+	if _, err := runCmd(t, src, "", "report", "--trees", "10", "--folds", "3", "--out", html); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if page, _ := os.ReadFile(html); !strings.Contains(string(page), `<section id="training">`) {
+		t.Errorf("report file lacks its sections: %.200s", page)
+	}
+	if _, err := runCmd(t, dst, "", "report", "--trees", "10"); err == nil || !strings.Contains(err.Error(), "no labelled leads") {
+		t.Errorf("report on a store without leads: %v", err)
+	}
+
 	// Damaged or foreign files are refused and store nothing.
 	bad := map[string][]byte{
 		"truncated.cis": []byte(file[:len(file)-50]),
