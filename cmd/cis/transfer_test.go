@@ -85,8 +85,12 @@ func TestModelsExportImportOnAFreshStore(t *testing.T) {
 	if _, err := runCmd(t, src, "", "report", "--trees", "10", "--folds", "3", "--out", html); err != nil {
 		t.Fatalf("report: %v", err)
 	}
-	if page, _ := os.ReadFile(html); !strings.Contains(string(page), `<section id="training">`) {
+	page, _ := os.ReadFile(html)
+	if !strings.Contains(string(page), `<section id="training">`) {
 		t.Errorf("report file lacks its sections: %.200s", page)
+	}
+	if !strings.Contains(string(page), "Historial de demostración generado") {
+		t.Error("the demo's import record is not in the report's data section")
 	}
 	if _, err := runCmd(t, dst, "", "report", "--trees", "10"); err == nil || !strings.Contains(err.Error(), "no labelled leads") {
 		t.Errorf("report on a store without leads: %v", err)
