@@ -169,9 +169,10 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 	}
 	rep, err := learn.Compare(d, []learn.Spec{learn.Models(o.Trees)[0]}, learn.Options{
 		Folds: o.Folds, Seed: o.Seed, MinCount: b.Schema.Encoder.MinCount, Importance: true, Progress: o.Progress,
-		Tiers: learn.TierPolicy{},
 	})
-	if err != nil && !errors.Is(err, learn.ErrTiersNotOrdered) {
+	if err != nil {
+		// ErrTiersNotOrdered included: the refitted forest does not rank
+		// these leads at all, and a report would only mislead.
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	dates := make([]time.Time, len(ex))
