@@ -11,19 +11,7 @@ import (
 )
 
 func TestReadLeadsMessyFile(t *testing.T) {
-	places, err := flow.LoadPlaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join("..", "testdata", "import", "messy_leads.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := ReadLeads(f, ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readMessy(t)
 	wantMap := map[string]string{"created_at": "Fecha de creación", "city": "Ciudad", "budget": "Presupuesto", "urgency": "Urgencia",
 		"service": "Servicio", "source": "Campaña", "converted": "Convertido", "revenue": "Ingresos"}
 	for f, h := range wantMap {
