@@ -78,8 +78,7 @@ type Bin struct {
 	Lo, Hi     float64
 	Share      float64 // of all rows
 	lo, hi     float64 // numeric bin bounds [lo, hi)
-	isMissing  bool
-	levelMatch string
+	levelMatch string  // categorical level; binOf keeps the missing bin last
 }
 
 // Drift compares one input's distribution in the newest rows with the older
@@ -369,7 +368,7 @@ func fieldBins(d *learn.Dataset, k int, rows []int, label func(string, float64) 
 			bins = append(bins, Bin{Label: catLabel(name, v), levelMatch: v})
 		}
 	}
-	bins = append(bins, Bin{Label: "(missing)", isMissing: true})
+	bins = append(bins, Bin{Label: "(missing)"})
 	fill(d, k, bins, rows)
 	return bins
 }
@@ -402,7 +401,7 @@ func binOf(d *learn.Dataset, k int, bins []Bin, v string) int {
 	}
 	if d.Inputs[k].Kind == learn.Numeric {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
+		if err != nil || len(bins) < 2 {
 			return len(bins) - 1
 		}
 		for j, b := range bins[:len(bins)-1] {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,24 +44,21 @@ func reportCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	w := e.stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		defer f.Close()
-		w = f
+	if *out == "" {
+		return report.Render(e.stdout, r, c.Lang)
 	}
-	if err := report.Render(w, r, c.Lang); err != nil {
+	f, err := os.Create(*out)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := report.Render(f, r, c.Lang); err != nil {
+		f.Close()
 		return err
 	}
-	if *out != "" {
-		fmt.Fprintf(e.stderr, "cis: report written to %s\n", *out)
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	if f, ok := w.(io.Closer); ok && *out != "" {
-		return f.Close()
-	}
+	fmt.Fprintf(e.stderr, "cis: report written to %s\n", *out)
 	return nil
 }
 

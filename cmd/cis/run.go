@@ -78,7 +78,7 @@ cis serve flags: --demo (seed a demo store and train on a demo history the first
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
   without --target the real server runs in-process on a temporary store with a fake Graph API)
-cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
+cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
