@@ -66,6 +66,7 @@ type Store interface {
 	userStore
 	leadStore
 	privacyStore
+	modelStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -88,6 +89,9 @@ type Deps struct {
 	// Model names the scoring model in use, for /metrics; nil means the
 	// rule-based scorer. It is a function because models are swapped live.
 	Model func() string
+	// ReportTrees is the forest size the model page's report is computed
+	// with (it cross-validates the forest again); 100 when zero.
+	ReportTrees int
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
@@ -114,6 +118,7 @@ type Server struct {
 	public        map[string]bool // routes that need no session
 	readiness     Readiness
 	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
+	reports       *reports
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -150,6 +155,10 @@ func New(d Deps) (*Server, error) {
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness}
+	if d.ReportTrees == 0 {
+		d.ReportTrees = 100
+	}
+	s.reports = &reports{running: map[int64]bool{}, failed: map[int64]string{}, trees: d.ReportTrees}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()
@@ -181,6 +190,10 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)
+
+	s.route(http.MethodGet, "/model", s.modelPage, all...)
+	s.route(http.MethodGet, "/model/:id/report", s.modelReport, all...)
+	s.route(http.MethodPost, "/model/:id/activate", s.activateModel, RoleAdmin)
 
 	s.route(http.MethodGet, "/admin/pairing", s.pairingPage, RoleAdmin)
 	s.route(http.MethodGet, "/admin/pairing/status", s.pairingStatus, RoleAdmin)

@@ -86,16 +86,27 @@ func (b *Bundle) validate() error {
 		return fmt.Errorf("NTrees=%d but %d trees stored", b.Forest.NTrees, len(b.Forest.Trees))
 	case b.Forest.Features != len(b.Schema.Columns):
 		return fmt.Errorf("forest expects %d features, schema has %d", b.Forest.Features, len(b.Schema.Columns))
-	case len(enc.Inputs) != len(leadFields) || len(enc.Medians) != len(enc.Inputs) || len(enc.Levels) != len(enc.Inputs):
-		return fmt.Errorf("schema has %d inputs, this build has %d fields", len(enc.Inputs), len(leadFields))
+	case len(enc.Inputs) == 0 || len(enc.Medians) != len(enc.Inputs) || len(enc.Levels) != len(enc.Inputs):
+		return fmt.Errorf("schema has %d inputs with %d medians and %d level lists", len(enc.Inputs), len(enc.Medians), len(enc.Levels))
+	case enc.Rates != nil && (len(enc.Rates) != len(enc.Inputs) || len(enc.Priors) != len(enc.Inputs)):
+		return errors.New("schema's target rates do not match its inputs")
 	case !b.Thresholds.ordered():
 		return errors.New("tier thresholds out of order")
 	case !b.Calibration.Valid():
 		return errors.New("invalid calibration")
 	}
-	for k, f := range leadFields {
-		if enc.Inputs[k] != f {
-			return fmt.Errorf("schema input %d is %v, want %v", k, enc.Inputs[k], f)
+	// A bundle carries its own inputs, so one trained with an earlier or
+	// later field list still loads as long as this build can compute every
+	// field it names, with the same kind.
+	for k, f := range enc.Inputs {
+		kind, ok := knownFields[f.Name]
+		switch {
+		case !ok:
+			return fmt.Errorf("schema input %d %q is not a field this build computes", k, f.Name)
+		case kind != f.Kind:
+			return fmt.Errorf("schema input %q is %s, this build computes it as %s", f.Name, f.Kind, kind)
+		case f.Kind == learn.TargetRate && (enc.Rates == nil || enc.Rates[k] == nil):
+			return fmt.Errorf("schema input %q has no learned rates", f.Name)
 		}
 	}
 	e := enc

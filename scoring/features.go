@@ -9,8 +9,9 @@ import (
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
-// leadFields are the model's inputs, in the order rawLead fills them. Only
-// what the bot knows when a conversation finishes may be a feature.
+// leadFields are the production model's inputs. Only what the bot knows
+// when a conversation finishes may be a feature. A bundle stores its own
+// inputs, so older bundles (an earlier list) still load: see knownFields.
 var leadFields = []learn.Column{
 	{Name: "budget", Kind: learn.Numeric},         // log10 of the monthly budget midpoint, COP
 	{Name: "budget_unknown", Kind: learn.Numeric}, // 1 when the prospect said "no sé"
@@ -21,6 +22,90 @@ var leadFields = []learn.Column{
 	{Name: "service", Kind: learn.Categorical},
 	{Name: "source", Kind: learn.Categorical}, // campaign or channel source
 }
+
+// CandidateFields are conversation features measured against leadFields
+// on the time-ordered hold-out (FieldTrial); one joins leadFields only if it
+// helps there (docs/models.md has the figures).
+var CandidateFields = []learn.Column{
+	{Name: "hour", Kind: learn.Numeric},            // hour of the first message, Bogotá; missing for date-only history
+	{Name: "weekday", Kind: learn.Numeric},         // 1 Monday … 7 Sunday, of the first message
+	{Name: "city_rate", Kind: learn.TargetRate},    // the city's smoothed conversion rate in the training rows
+	{Name: "service_rate", Kind: learn.TargetRate}, // the service's, likewise
+}
+
+// fieldValue gives a lead's value of each known field as text, "" when
+// missing. History and live leads go through the same functions.
+var fieldValue = map[string]func(l flow.Lead) string{
+	"budget": func(l flow.Lead) string {
+		if mid := l.Budget.MinCOP/2 + l.Budget.MaxCOP/2; !l.Budget.Unknown && mid > 0 {
+			return strconv.FormatFloat(math.Log10(float64(mid)), 'f', 4, 64)
+		}
+		return ""
+	},
+	"budget_unknown": func(l flow.Lead) string {
+		if l.Budget.Unknown {
+			return "1"
+		}
+		return "0"
+	},
+	"urgency": func(l flow.Lead) string { return urgencyLevel[l.Urgency] },
+	"month": func(l flow.Lead) string {
+		if at := l.CompletedAt; !at.IsZero() {
+			return strconv.Itoa(int(at.In(bogota).Month()))
+		}
+		return ""
+	},
+	"city":         cityValue,
+	"city_rate":    cityValue,
+	"department":   func(l flow.Lead) string { return l.City.Department },
+	"service":      func(l flow.Lead) string { return l.Service },
+	"service_rate": func(l flow.Lead) string { return l.Service },
+	"source":       func(l flow.Lead) string { return l.Source },
+	"hour": func(l flow.Lead) string {
+		if at, ok := firstMessage(l); ok {
+			return strconv.Itoa(at.Hour())
+		}
+		return ""
+	},
+	"weekday": func(l flow.Lead) string {
+		if at, ok := firstMessage(l); ok {
+			return strconv.Itoa((int(at.Weekday())+6)%7 + 1)
+		}
+		return ""
+	},
+}
+
+func cityValue(l flow.Lead) string {
+	if l.City.Foreign {
+		return "foreign"
+	}
+	return l.City.Code
+}
+
+// firstMessage is when the prospect first wrote, in Bogotá time. A history
+// row imported with a date only (midnight exactly) has no time of day: that
+// is missing, not "0 h".
+func firstMessage(l flow.Lead) (time.Time, bool) {
+	at := l.StartedAt
+	if at.IsZero() {
+		return at, false
+	}
+	at = at.In(bogota)
+	if at.Hour() == 0 && at.Minute() == 0 && at.Second() == 0 && at.Nanosecond() == 0 {
+		return at, false
+	}
+	return at, true
+}
+
+// knownFields are every field this build can compute, for validating a
+// bundle's inputs.
+var knownFields = func() map[string]learn.Kind {
+	m := map[string]learn.Kind{}
+	for _, f := range append(append([]learn.Column(nil), leadFields...), CandidateFields...) {
+		m[f.Name] = f.Kind
+	}
+	return m
+}()
 
 // minLevelCount pools cities, services or sources seen fewer times than
 // this in training into "(other)", so a town with three leads does not get
@@ -37,25 +122,12 @@ var bogota = func() *time.Location {
 }()
 
 // rawLead gives the lead's value of each field as text, "" when missing.
-func rawLead(l flow.Lead, raw []string) []string {
+func rawLead(l flow.Lead, fields []learn.Column, raw []string) []string {
 	raw = raw[:0]
-	budget := ""
-	if mid := l.Budget.MinCOP/2 + l.Budget.MaxCOP/2; !l.Budget.Unknown && mid > 0 {
-		budget = strconv.FormatFloat(math.Log10(float64(mid)), 'f', 4, 64)
+	for _, f := range fields {
+		raw = append(raw, fieldValue[f.Name](l))
 	}
-	unknown := "0"
-	if l.Budget.Unknown {
-		unknown = "1"
-	}
-	month := ""
-	if at := l.CompletedAt; !at.IsZero() {
-		month = strconv.Itoa(int(at.In(bogota).Month()))
-	}
-	city := l.City.Code
-	if l.City.Foreign {
-		city = "foreign"
-	}
-	return append(raw, budget, unknown, urgencyLevel[l.Urgency], month, city, l.City.Department, l.Service, l.Source)
+	return raw
 }
 
 // Schema is the feature schema of a model: the fields, the encoder learned
@@ -75,7 +147,7 @@ func (s *Schema) init() { s.Encoder.Init() }
 // missing values take the training median, unseen categories "(other)".
 func Features(l flow.Lead, s *Schema) []float64 {
 	x := make([]float64, s.Encoder.Width)
-	var buf [8]string
-	s.Encoder.Encode(rawLead(l, buf[:0]), x)
+	var buf [16]string
+	s.Encoder.Encode(rawLead(l, s.Encoder.Inputs, buf[:0]), x)
 	return x
 }

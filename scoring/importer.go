@@ -55,6 +55,7 @@ type ImportResult struct {
 	Mapping map[string]string // field → header used
 	Rows    []ImportedLead
 	Bad     []BadRow
+	Stats   *ImportStats // what the file taught: rejects by field, spellings mapped, budget forms, empty cells
 }
 
 // ReadLeads reads a CSV of historical leads (see ReadTable). Values go
@@ -63,11 +64,22 @@ type ImportResult struct {
 // through the catalogue (an unknown service is "other"). Columns not mapped
 // to a field are kept as Extra.
 func ReadLeads(r io.Reader, o ImportOptions) (*ImportResult, error) {
-	t, err := ReadTable(r, leadSpec, o.Map, func(get Get) (ImportedLead, string) { return readLead(get, o) })
+	stats := newImportStats()
+	t, err := ReadTable(r, leadSpec, o.Map, func(get Get) (ImportedLead, string) {
+		il, reason := readLead(get, o)
+		if reason == "" {
+			stats.observe(get, il)
+		}
+		return il, reason
+	})
 	if err != nil {
 		return nil, err
 	}
-	res := &ImportResult{Header: t.Header, Mapping: t.Mapping, Bad: t.Bad, Rows: make([]ImportedLead, len(t.Rows))}
+	for _, b := range t.Bad {
+		stats.reject(b.Reason)
+	}
+	stats.Read = len(t.Rows) + len(t.Bad)
+	res := &ImportResult{Header: t.Header, Mapping: t.Mapping, Bad: t.Bad, Rows: make([]ImportedLead, len(t.Rows)), Stats: stats}
 	for i, row := range t.Rows {
 		il := row.Value
 		il.Line, il.Key, il.Extra = row.Line, row.Key, row.Extra

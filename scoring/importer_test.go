@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,19 +11,7 @@ import (
 )
 
 func TestReadLeadsMessyFile(t *testing.T) {
-	places, err := flow.LoadPlaces()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(filepath.Join("..", "testdata", "import", "messy_leads.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := ReadLeads(f, ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readMessy(t)
 	wantMap := map[string]string{"created_at": "Fecha de creación", "city": "Ciudad", "budget": "Presupuesto", "urgency": "Urgencia",
 		"service": "Servicio", "source": "Campaña", "converted": "Convertido", "revenue": "Ingresos"}
 	for f, h := range wantMap {
@@ -93,4 +82,61 @@ func TestReadLeadsNeedsRequiredColumns(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestImportStatsRecordWhatTheFileTaught(t *testing.T) {
+	res := readMessy(t)
+	s := res.Stats
+	if s.Read != 11 || s.Good != 6 || s.Good+sum(s.Rejected) != s.Read {
+		t.Errorf("read %d, good %d, rejected %v; want 11 rows, 6 good, the rest rejected", s.Read, s.Good, s.Rejected)
+	}
+	wantRejected := map[string]int{"created_at": 1, "city": 1, "budget": 1, "converted": 1, "format": 1}
+	for k, v := range wantRejected {
+		if s.Rejected[k] != v {
+			t.Errorf("rejected[%s] = %d; want %d (all: %v)", k, s.Rejected[k], v, s.Rejected)
+		}
+	}
+	if s.Cities["medallo → Medellín (05001)"] != 2 || s.Cities["la arenosa → Barranquilla (08001)"] != 1 {
+		t.Errorf("city spellings = %v; want medallo ×2 and la arenosa mapped", s.Cities)
+	}
+	if _, ok := s.Cities["envigado → Envigado (05266)"]; ok {
+		t.Errorf("a city written as its official name is not a normalisation: %v", s.Cities)
+	}
+	if s.Budgets["range"] != 1 || s.Budgets["usd"] != 1 || s.Budgets["unknown"] != 1 || s.Budgets["text"] < 2 {
+		t.Errorf("budget forms = %v", s.Budgets)
+	}
+	if s.Missing["urgency"] != 1 || s.Missing["city"] != 1 {
+		t.Errorf("missing = %v; want the row without city and urgency counted", s.Missing)
+	}
+	raw, _ := json.Marshal(s)
+	q, err := Quality([][]byte{raw}, 6, 0)
+	if err != nil || q.Read != 11 || len(q.Rejected) != 5 || q.Normalised[0].Rows < 2 {
+		t.Errorf("Quality = %+v, %v", q, err)
+	}
+}
+
+func readMessy(t *testing.T) *ImportResult {
+	t.Helper()
+	places, err := flow.LoadPlaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "testdata", "import", "messy_leads.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := ReadLeads(f, ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -33,9 +33,9 @@ func NewModel(id int64, b *Bundle) (*Model, error) {
 
 // features encodes l into x (len ≥ Width) without allocating for small schemas.
 func (m *Model) features(l flow.Lead, x []float64) []float64 {
-	var buf [8]string
+	var buf [16]string
 	x = x[:m.Bundle.Schema.Encoder.Width]
-	m.Bundle.Schema.Encoder.Encode(rawLead(l, buf[:0]), x)
+	m.Bundle.Schema.Encoder.Encode(rawLead(l, m.Bundle.Schema.Encoder.Inputs, buf[:0]), x)
 	return x
 }
 
@@ -87,8 +87,8 @@ func (m *Model) Explain(l flow.Lead) (float64, flow.Class, []flow.Reason) {
 	lang := m.Lang
 	reasons := []flow.Reason{{Feature: "base", Value: words(lang, "base", "", 0, m.Bundle.Schema), Weight: base}}
 	var fields []flow.Reason
-	var raws [8]string
-	rv := rawLead(l, raws[:0])
+	var raws [16]string
+	rv := rawLead(l, enc.Inputs, raws[:0])
 	for k, w := range perField {
 		if w == 0 {
 			continue

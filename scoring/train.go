@@ -41,6 +41,7 @@ type TrainOptions struct {
 	Tiers    learn.TierPolicy
 	Progress func(done, total int, step string)
 	Now      func() time.Time
+	Fields   []learn.Column // the model's inputs; leadFields when nil
 }
 
 // Train compares the models on the examples (stratified k-fold, plus a
@@ -66,30 +67,12 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 		return nil, nil, fmt.Errorf("%w: %d leads with %d conversions; need %d with %d",
 			ErrNotEnoughHistory, len(ex), pos, o.Min.Leads, o.Min.Conversions)
 	}
-	ex = append([]Example(nil), ex...)
-	sort.SliceStable(ex, func(a, b int) bool { return ex[a].Lead.CompletedAt.Before(ex[b].Lead.CompletedAt) })
-	t := &learn.Table{Cols: make([][]string, len(leadFields))}
-	y := make([]int, len(ex))
-	cities := map[string]string{}
-	h := sha256.New()
-	var raw [8]string
-	for i, e := range ex {
-		for k, v := range rawLead(e.Lead, raw[:0]) {
-			t.Cols[k] = append(t.Cols[k], v)
-			fmt.Fprintf(h, "%s\x1f", v)
-		}
-		if e.Converted {
-			y[i] = 1
-		}
-		fmt.Fprintf(h, "%d\n", y[i])
-		if c := e.Lead.City; c.Code != "" {
-			cities[c.Code] = c.Name
-		}
+	if o.Fields == nil {
+		o.Fields = leadFields
 	}
-	for _, f := range leadFields {
-		t.Names = append(t.Names, f.Name)
-	}
-	d := learn.NewDataset(t, leadFields, y)
+	ex = sortedByTime(ex)
+	d, cities, sum := leadDataset(ex, o.Fields)
+	y := d.Y
 	rep, err := learn.Compare(d, learn.Models(o.Trees), learn.Options{
 		Folds: o.Folds, Seed: o.Seed, Holdout: seqInts(len(y)), HoldNote: "leads ordered by date",
 		Tiers: o.Tiers, MinCount: minLevelCount, Progress: o.Progress,
@@ -112,7 +95,7 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 		Calibration: cal,
 		Thresholds:  Thresholds{Hot: rep.Hot, Warm: rep.Warm},
 		Metrics:     rep.Results,
-		DataSHA256:  hex.EncodeToString(h.Sum(nil)),
+		DataSHA256:  sum,
 		Rows:        len(y),
 		Positives:   pos,
 	}
@@ -145,13 +128,44 @@ func seqInts(n int) []int {
 	return s
 }
 
-// TrainingDataset describes the examples as Train sees them, for printing
-// a report (column kinds, positive class).
-func TrainingDataset(ex []Example) *learn.Dataset {
-	t := &learn.Table{Cols: make([][]string, len(leadFields))}
+// sortedByTime returns a copy of ex, oldest first, so the hold-out is the
+// newest leads.
+func sortedByTime(ex []Example) []Example {
+	ex = append([]Example(nil), ex...)
+	sort.SliceStable(ex, func(a, b int) bool { return ex[a].Lead.CompletedAt.Before(ex[b].Lead.CompletedAt) })
+	return ex
+}
+
+// leadDataset lays the examples out as a learn.Dataset over fields, with
+// the city names seen (for explanations) and the SHA-256 of the rows.
+func leadDataset(ex []Example, fields []learn.Column) (*learn.Dataset, map[string]string, string) {
+	t := &learn.Table{Cols: make([][]string, len(fields))}
 	y := make([]int, len(ex))
-	for _, f := range leadFields {
+	cities := map[string]string{}
+	h := sha256.New()
+	raw := make([]string, 0, len(fields))
+	for i, e := range ex {
+		for k, v := range rawLead(e.Lead, fields, raw[:0]) {
+			t.Cols[k] = append(t.Cols[k], v)
+			fmt.Fprintf(h, "%s\x1f", v)
+		}
+		if e.Converted {
+			y[i] = 1
+		}
+		fmt.Fprintf(h, "%d\n", y[i])
+		if c := e.Lead.City; c.Code != "" {
+			cities[c.Code] = c.Name
+		}
+	}
+	for _, f := range fields {
 		t.Names = append(t.Names, f.Name)
 	}
-	return learn.NewDataset(t, leadFields, y)
+	return learn.NewDataset(t, fields, y), cities, hex.EncodeToString(h.Sum(nil))
+}
+
+// TrainingDataset is the examples as Train sees them (oldest first, the
+// production fields), for printing and reporting.
+func TrainingDataset(ex []Example) *learn.Dataset {
+	d, _, _ := leadDataset(sortedByTime(ex), leadFields)
+	return d
 }

@@ -85,6 +85,22 @@ func words(lang, field, raw string, w float64, s Schema) string {
 			return pick("origen desconocido", "unknown source")
 		}
 		return pick("la campaña "+raw+" ", "the campaign "+raw+" ") + trend
+	case "hour":
+		if raw == "" {
+			return pick("hora de contacto desconocida", "contact hour unknown")
+		}
+		return pick("escribió a las "+raw+" h, hora que ", "wrote at "+raw+" h, an hour that ") + trend
+	case "weekday":
+		d, _ := strconv.Atoi(raw)
+		if d < 1 || d > 7 {
+			return pick("día de contacto desconocido", "contact day unknown")
+		}
+		return pick([]string{"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"}[d-1]+": ",
+			[]string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}[d-1]+": ") + trend
+	case "city_rate":
+		return words(lang, "city", raw, w, s)
+	case "service_rate":
+		return words(lang, "service", raw, w, s)
 	}
 	return field
 }

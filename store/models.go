@@ -124,3 +124,46 @@ func (s *Store) bundle(ctx context.Context, what, query string, args ...any) (in
 	}
 	return id, body, nil
 }
+
+const (
+	modelKindQuery    = `SELECT kind FROM models WHERE id = ?`
+	insertKindQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body, kind) VALUES (?, ?, ?, 0, ?, ?, ?)`
+	findModelSHAQuery = `SELECT id FROM models WHERE sha256 = ? AND kind = ?`
+)
+
+// ModelKind returns the kind of model id ("lead", "churn"): what an
+// exported file says it holds.
+func (s *Store) ModelKind(ctx context.Context, id int64) (string, error) {
+	var kind string
+	if err := s.ro.QueryRowContext(ctx, modelKindQuery, id).Scan(&kind); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("model %d: %w", id, ErrNotFound)
+		}
+		return "", fmt.Errorf("model %d: %w", id, err)
+	}
+	return kind, nil
+}
+
+// ImportModel stores an imported bundle of kind, inactive. Importing the
+// same bytes twice returns the existing id with existed set, so a repeated
+// import adds nothing.
+func (s *Store) ImportModel(ctx context.Context, kind string, body []byte, summary string) (id int64, existed bool, err error) {
+	sum := sha256.Sum256(body)
+	hexSum := hex.EncodeToString(sum[:])
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		switch err := tx.QueryRowContext(ctx, findModelSHAQuery, hexSum, kind).Scan(&id); {
+		case err == nil:
+			existed = true
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("import model: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, insertKindQuery, millis(s.now()), hexSum, len(body), summary, body, kind)
+		if err != nil {
+			return fmt.Errorf("import model: %w", err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, existed, err
+}

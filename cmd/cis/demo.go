@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -61,7 +62,15 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 			rows[i] = store.HistoryLead{Key: fmt.Sprintf("demo-%d-%d", demoSeed, i), Lead: h.Lead, CreatedAt: h.Lead.CompletedAt,
 				Converted: h.Converted, RevenueCOP: rev, Extra: map[string]string{"agency": scoring.DemoAgency}}
 		}
-		if _, err := a.store.ImportHistory(ctx, rows, progressBar(e.stderr, "demo history")); err != nil {
+		added, err := a.store.ImportHistory(ctx, rows, progressBar(e.stderr, "demo history"))
+		if err != nil {
+			return fmt.Errorf("demo history: %w", err)
+		}
+		stats, err := json.Marshal(scoring.DemoImportStats(len(rows), added))
+		if err != nil {
+			return err
+		}
+		if err := a.store.SaveImportRun(ctx, "leads", stats); err != nil {
 			return fmt.Errorf("demo history: %w", err)
 		}
 	}

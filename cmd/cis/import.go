@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,6 +179,16 @@ func readLeadsFile(c *Config, r io.Reader, m map[string]string) (*importFile, er
 			added, err := st.ImportHistory(ctx, rows, progress)
 			if err != nil {
 				return "", err
+			}
+			// What the file taught (rejects, spellings, budget forms) is kept
+			// for the model report's data-and-cleaning section.
+			res.Stats.Duplicates = len(rows) - added
+			stats, err := json.Marshal(res.Stats)
+			if err != nil {
+				return "", err
+			}
+			if err := st.SaveImportRun(ctx, "leads", stats); err != nil {
+				return "", fmt.Errorf("imported %d new leads, but recording the import failed: %w", added, err)
 			}
 			return fmt.Sprintf("imported %d new leads (%d already present)", added, len(rows)-added), nil
 		}}, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -26,6 +28,28 @@ func trainStore(ctx context.Context, e env, c *Config, o scoring.TrainOptions, a
 	}
 	fmt.Fprintf(e.stderr, "cis: model %d saved and active (%s)\n", id, a.scorer.Status())
 	return nil
+}
+
+// trialFields prints scoring.FieldTrial on the store's labelled leads.
+func trialFields(ctx context.Context, e env, c *Config, trees int) error {
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	rows, err := st.LabelledLeads(ctx)
+	if err != nil {
+		return err
+	}
+	ex := make([]scoring.Example, len(rows))
+	for i, r := range rows {
+		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
+	}
+	rs, err := scoring.FieldTrial(ex, trees, progressBar(e.stderr, "trial"))
+	if err != nil {
+		return err
+	}
+	return scoring.WriteFieldTrial(e.stdout, rs)
 }
 
 // train fits a model on the labelled leads, stores it as the active bundle
@@ -117,8 +141,63 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "model %d is active; a running server picks it up within --model-poll\n", id)
 		return nil
+	case len(rest) == 2 && rest[0] == "export":
+		id, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("models export: %q is not a model id", rest[1])
+		}
+		return exportModel(ctx, st, id, e.stdout)
+	case len(rest) == 2 && rest[0] == "import":
+		return importModel(ctx, st, rest[1], e.stdout)
 	}
-	return errors.New("usage: cis models [activate ID]")
+	return errors.New("usage: cis models [activate ID | export ID > FILE | import FILE]")
+}
+
+// exportModel writes model id as a model file (scoring.WriteModelFile).
+// The stored bytes are checked against their SHA-256 first, so a damaged
+// bundle is never passed on to another installation.
+func exportModel(ctx context.Context, st *store.Store, id int64, w io.Writer) error {
+	kind, err := st.ModelKind(ctx, id)
+	if err != nil {
+		return fmt.Errorf("models export: %w", err)
+	}
+	body, err := st.ModelBundle(ctx, id)
+	if err != nil {
+		return fmt.Errorf("models export: %w", err)
+	}
+	return scoring.WriteModelFile(w, kind, body)
+}
+
+// importModel checks a model file (envelope, checksum, and that this build
+// can load the bundle) and stores it inactive; activation stays a separate,
+// audited step.
+func importModel(ctx context.Context, st *store.Store, path string, w io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("models import: %w", err)
+	}
+	defer f.Close()
+	mf, err := scoring.ReadModelFile(f)
+	if err != nil {
+		return fmt.Errorf("models import %s: refused: %w", path, err)
+	}
+	b, err := scoring.CheckImport(mf)
+	if err != nil {
+		return fmt.Errorf("models import %s: refused: %w", path, err)
+	}
+	id, existed, err := st.ImportModel(ctx, mf.Kind, mf.Body, b.Summary())
+	if err != nil {
+		return fmt.Errorf("models import %s: %w", path, err)
+	}
+	if existed {
+		fmt.Fprintf(w, "model %d already holds this bundle; nothing imported\n", id)
+		return nil
+	}
+	if err := st.Audit(ctx, store.AuditEntry{Action: "model_imported", Object: fmt.Sprintf("model:%d", id), Detail: "cis models import"}); err != nil {
+		return fmt.Errorf("models import: stored as model %d, but the audit log failed: %w", id, err)
+	}
+	fmt.Fprintf(w, "imported as model %d (%s); make it active with: cis models activate %d\n", id, b.Summary(), id)
+	return nil
 }
 
 // checkBundle decodes and validates model id as the server would load it.

@@ -34,8 +34,9 @@ func commands() map[string]command {
 		"restore":  {"restore FILE: replace the store with a verified backup (serve stopped; the old file is kept)", restoreCmd},
 		"help":     {"show commands, flags and environment variables", nil},
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
-		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
+		"models":   {"list trained models (* = active); models activate ID switches; models export ID > FILE, models import FILE move one between installations", modelsCmd},
 		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
+		"report":   {"write the model report as one offline HTML file: --model ID (default active) --out FILE.html --lang es|en; --csv FILE --target COL for any CSV", reportCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 	}
@@ -80,9 +81,10 @@ cis serve flags: --demo (seed a demo store and train on a demo history the first
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
   without --target the real server runs in-process on a temporary store with a fake Graph API)
-cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
+cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
-cis models [activate ID]
+cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
+cis models [activate ID | export ID > model.cis | import model.cis]
 cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME
 cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] | request --phone N --kind K |

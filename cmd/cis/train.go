@@ -27,9 +27,13 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	only := fs.String("models", "", "with --csv: comma-separated subset of forest, extra_trees, decision_tree, gradient_boosting, logistic (default all)")
 	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
 	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
+	trial := fs.Bool("trial-fields", false, "measure each candidate conversation feature on the time-ordered hold-out of the store's leads; trains nothing")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *trial {
+		return trialFields(ctx, e, c, *trees)
 	}
 	if *csvPath == "" {
 		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
@@ -38,40 +42,14 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	if *target == "" {
 		return errors.New("train: --csv needs --target")
 	}
-	f, err := os.Open(*csvPath)
+	cf, err := readCSV(*csvPath, *target, *drop, *missing, *timeCol)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	defer f.Close()
-	t, err := learn.ReadTable(f)
-	if err != nil {
-		return fmt.Errorf("train: %s: %w", *csvPath, err)
-	}
-	d, err := learn.Prepare(t, *target, splitList(*drop), splitList(*missing))
+	d, order, note := cf.d, cf.order, cf.note
+	specs, err := pickModels(*only, *trees)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
-	}
-	order, note, err := learn.TimeOrder(t, *timeCol)
-	if err != nil {
-		return fmt.Errorf("train: --time-column: %w", err)
-	}
-	specs := learn.Models(*trees)
-	if *only != "" {
-		want := map[string]bool{}
-		for _, n := range splitList(*only) {
-			want[n] = true
-		}
-		var keep []learn.Spec
-		for _, s := range specs {
-			if want[s.Name] {
-				keep = append(keep, s)
-				delete(want, s.Name)
-			}
-		}
-		if len(want) > 0 || len(keep) == 0 {
-			return fmt.Errorf("train: --models %q: unknown or no model names", *only)
-		}
-		specs = keep
 	}
 	rep, err := learn.Compare(d, specs, learn.Options{
 		Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train"),
@@ -83,6 +61,64 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 		return rep.WriteJSON(e.stdout, d)
 	}
 	return rep.WriteText(e.stdout, d)
+}
+
+// csvFile is a CSV prepared for training or reporting.
+type csvFile struct {
+	t     *learn.Table
+	d     *learn.Dataset
+	order []int  // rows oldest first (by --time-column, else file order)
+	note  string // how order was made
+}
+
+// readCSV reads and prepares a CSV the way cis train --csv and cis report
+// --csv both do.
+func readCSV(path, target, drop, missing, timeCol string) (*csvFile, error) {
+	if target == "" {
+		return nil, errors.New("--csv needs --target")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := learn.ReadTable(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d, err := learn.Prepare(t, target, splitList(drop), splitList(missing))
+	if err != nil {
+		return nil, err
+	}
+	order, note, err := learn.TimeOrder(t, timeCol)
+	if err != nil {
+		return nil, fmt.Errorf("--time-column: %w", err)
+	}
+	return &csvFile{t: t, d: d, order: order, note: note}, nil
+}
+
+// pickModels returns the model families named in only (comma-separated;
+// all when empty), production forest first.
+func pickModels(only string, trees int) ([]learn.Spec, error) {
+	specs := learn.Models(trees)
+	if only == "" {
+		return specs, nil
+	}
+	want := map[string]bool{}
+	for _, n := range splitList(only) {
+		want[n] = true
+	}
+	var keep []learn.Spec
+	for _, s := range specs {
+		if want[s.Name] {
+			keep = append(keep, s)
+			delete(want, s.Name)
+		}
+	}
+	if len(want) > 0 || len(keep) == 0 {
+		return nil, fmt.Errorf("--models %q: unknown or no model names", only)
+	}
+	return keep, nil
 }
 
 func splitList(s string) []string {

@@ -49,6 +49,9 @@ type Result struct {
 	Tiers   []ClassStats `json:"tiers"`             // out-of-fold, at the report's thresholds
 	Holdout *Metrics     `json:"holdout,omitempty"` // time-ordered hold-out
 	OOF     []float64    `json:"-"`                 // out-of-fold predictions
+	// Importance is the permutation importance on the held-out folds, for
+	// the production forest when Options.Importance is set.
+	Importance []Importance `json:"importance,omitempty"`
 }
 
 // Report is a whole comparison.
@@ -72,8 +75,12 @@ type Options struct {
 	Holdout  []int  // rows oldest first; when set, the newest 20 % are a hold-out
 	HoldNote string // how the hold-out was ordered
 	Tiers    TierPolicy
-	MinCount int                                // categorical levels rarer than this are pooled (see FitEncoderMin)
-	Progress func(done, total int, step string) // may be nil
+	MinCount int // categorical levels rarer than this are pooled (see FitEncoderMin)
+	// Importance asks for the production forest's permutation importance
+	// on each held-out fold (Result.Importance); it costs one prediction
+	// per held-out row and input.
+	Importance bool
+	Progress   func(done, total int, step string) // may be nil
 }
 
 // Compare cross-validates every spec on d with stratified folds (the same
@@ -104,15 +111,19 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 		rep.Positives += v
 	}
 	rep.Width = FitEncoderMin(d, seq(len(y)), max(o.MinCount, 1)).Width
-	type enc struct{ train, test [][]float64 }
+	type enc struct {
+		e           *Encoder
+		train, test [][]float64
+	}
 	encoded := make([]enc, k)
 	for f, test := range folds {
 		train := Complement(len(y), test)
 		e := FitEncoderMin(d, train, max(o.MinCount, 1))
-		encoded[f] = enc{e.Transform(d, train), e.Transform(d, test)}
+		encoded[f] = enc{e, e.Transform(d, train), e.Transform(d, test)}
 	}
 	for _, s := range specs {
 		r := Result{Name: s.Name, OOF: make([]float64, len(y))}
+		var drops [][]float64
 		for f, test := range folds {
 			tick(fmt.Sprintf("%s fold %d/%d", s.Name, f+1, k))
 			train := Complement(len(y), test)
@@ -130,7 +141,13 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 			mt := Evaluate(pickInts(y, test), p)
 			mt.FitSec = fit
 			r.Folds = append(r.Folds, mt)
+			if o.Importance && s.Name == ProductionModel {
+				drops = append(drops, foldImportance(d, encoded[f].e, m, test, mt.ROCAUC, o.Seed+uint64(f)))
+			}
 			done++
+		}
+		if drops != nil {
+			r.Importance = importanceOf(d.Inputs, drops)
 		}
 		r.Mean, r.Std = meanStd(r.Folds)
 		if o.Holdout != nil {

@@ -114,6 +114,11 @@ type Kind string
 const (
 	Numeric     Kind = "numeric"
 	Categorical Kind = "categorical"
+	// TargetRate is a categorical column entered as one number: the
+	// conversion rate of its level among the training rows, smoothed toward
+	// the overall rate (see Encoder). It is learned from labels, so it must
+	// only ever be fitted on training rows (CheckNoLeak proves it).
+	TargetRate Kind = "target_rate"
 )
 
 // Column describes one input column of a tabular data set.
@@ -246,11 +251,19 @@ func Prepare(t *Table, target string, drop []string, missing []string) (*Dataset
 // unseen level counts as "(other)" when that level exists, else all
 // zeros). It is fitted on training rows only, and is plain data so it can
 // be saved with a model (call Init after decoding).
+//
+// A TargetRate input becomes (conversions + m·prior) / (leads + m) of its
+// level in the training rows, m = Smoothing (20 when zero) and prior the
+// training rows' conversion rate; a missing, unseen or rare level gets the
+// prior, so a town with three leads is not called a sure thing.
 type Encoder struct {
-	Inputs   []Column   `json:"inputs"`
-	Medians  []float64  `json:"medians"` // per input; 0 for categorical
-	Levels   [][]string `json:"levels"`  // per input; nil for numeric
-	MinCount int        `json:"min_count"`
+	Inputs    []Column             `json:"inputs"`
+	Medians   []float64            `json:"medians"` // per input; 0 for categorical
+	Levels    [][]string           `json:"levels"`  // per input; nil for numeric
+	MinCount  int                  `json:"min_count"`
+	Rates     []map[string]float64 `json:"rates,omitempty"` // per TargetRate input: level → smoothed rate
+	Priors    []float64            `json:"priors,omitempty"`
+	Smoothing float64              `json:"smoothing,omitempty"`
 
 	offset []int            // first vector position of each input
 	lookup []map[string]int // per categorical input: level → position
@@ -283,6 +296,10 @@ func FitEncoderMin(d *Dataset, rows []int, minCount int) *Encoder {
 			e.Medians[k] = median(vals)
 			continue
 		}
+		if c.Kind == TargetRate {
+			e.fitRate(k, col, d, rows)
+			continue
+		}
 		seen := map[string]int{}
 		for _, i := range rows {
 			v := col[i]
@@ -308,6 +325,39 @@ func FitEncoderMin(d *Dataset, rows []int, minCount int) *Encoder {
 	return e
 }
 
+// fitRate learns input k's smoothed conversion rate per level from the
+// labels of rows only.
+func (e *Encoder) fitRate(k int, col []string, d *Dataset, rows []int) {
+	if e.Rates == nil {
+		e.Rates = make([]map[string]float64, len(e.Inputs))
+		e.Priors = make([]float64, len(e.Inputs))
+	}
+	if e.Smoothing == 0 {
+		e.Smoothing = 20
+	}
+	n, pos := map[string]float64{}, map[string]float64{}
+	var all, allPos float64
+	for _, i := range rows {
+		all++
+		allPos += float64(d.Y[i])
+		if v := col[i]; !d.IsMissing(v) {
+			n[v]++
+			pos[v] += float64(d.Y[i])
+		}
+	}
+	prior := 0.0
+	if all > 0 {
+		prior = allPos / all
+	}
+	e.Priors[k] = prior
+	e.Rates[k] = map[string]float64{}
+	for v, c := range n {
+		if c >= float64(max(e.MinCount, 1)) {
+			e.Rates[k][v] = (pos[v] + e.Smoothing*prior) / (c + e.Smoothing)
+		}
+	}
+}
+
 // Init rebuilds the lookup tables, names and width from the exported fields.
 func (e *Encoder) Init() {
 	e.offset = make([]int, len(e.Inputs))
@@ -315,7 +365,7 @@ func (e *Encoder) Init() {
 	e.Width, e.Names, e.Field = 0, nil, nil
 	for k, c := range e.Inputs {
 		e.offset[k] = e.Width
-		if c.Kind == Numeric {
+		if c.Kind == Numeric || c.Kind == TargetRate {
 			e.Width++
 			e.Names = append(e.Names, c.Name)
 			e.Field = append(e.Field, k)
@@ -365,6 +415,14 @@ func (e *Encoder) Encode(raw []string, x []float64) {
 				}
 			}
 			x[e.offset[k]] = f
+			continue
+		}
+		if c.Kind == TargetRate {
+			r, ok := e.Rates[k][v]
+			if !ok {
+				r = e.Priors[k]
+			}
+			x[e.offset[k]] = r
 			continue
 		}
 		if v == "" {
