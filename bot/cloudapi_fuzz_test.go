@@ -65,3 +65,24 @@ func FuzzParseDelivery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidSignature checks the webhook's HMAC check against Sign: the
+// right signature passes (in either hex case), and any other header, or an
+// empty secret, fails.
+func FuzzValidSignature(f *testing.F) {
+	f.Add("app-secret", "sha256=00", []byte(`{"object":"whatsapp_business_account"}`))
+	f.Add("s", "", []byte{})
+	f.Add("", "sha256=", []byte("x"))
+	f.Fuzz(func(t *testing.T, secret, header string, body []byte) {
+		good := Sign(secret, body)
+		if got := validSignature(secret, good, body); got != (secret != "") {
+			t.Fatalf("own signature: %v with secret %q", got, secret)
+		}
+		if secret != "" && !validSignature(secret, "sha256="+strings.ToUpper(strings.TrimPrefix(good, "sha256=")), body) {
+			t.Fatal("upper-case hex refused")
+		}
+		if validSignature(secret, header, body) && !strings.EqualFold(header, good) {
+			t.Fatalf("header %q accepted; only %q is right", header, good)
+		}
+	})
+}
