@@ -46,6 +46,7 @@ func (s *Server) cookieName() string {
 }
 
 func (s *Server) setSessionCookie(c echo.Context, token string, maxAge int) {
+	// #nosec G124 -- Secure follows the configured public scheme (false only on plain-HTTP localhost/demo)
 	c.SetCookie(&http.Cookie{Name: s.cookieName(), Value: token, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }

@@ -95,6 +95,7 @@ func (s *Server) chatSend(c echo.Context) error {
 		}
 		s.chatLimit.add("new:"+ip, time.Hour)
 		token := newToken()
+		// #nosec G124 -- Secure follows the configured public scheme; SameSite as the widget needs
 		c.SetCookie(&http.Cookie{Name: chatCookie, Value: token, Path: "/chat", MaxAge: 30 * 24 * 3600,
 			HttpOnly: true, Secure: s.secure, SameSite: s.chatSameSite()})
 		key = "web:" + hashToken(token)[:32]

@@ -104,17 +104,17 @@ func (s *Store) ExpireIdle(ctx context.Context, cutoff time.Time, limit int, exp
 			var c conv
 			var raw string
 			if err := rows.Scan(&c.id, &raw); err != nil {
-				rows.Close()
+				_ = rows.Close() // read-only; the scan error is the one to report
 				return err
 			}
 			if err := decodeState(raw, &c.state); err != nil {
-				rows.Close()
+				_ = rows.Close() // read-only; the scan error is the one to report
 				return err
 			}
 			c.exists = true
 			convs = append(convs, c)
 		}
-		rows.Close()
+		_ = rows.Close() // read-only; rows.Err reports what went wrong
 		if err := rows.Err(); err != nil {
 			return err
 		}

@@ -86,18 +86,18 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	rw.SetConnMaxIdleTime(0)
 	ro, err := sql.Open("sqlite3", dsn(path, false, opt))
 	if err != nil {
-		rw.Close()
+		_ = rw.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
 	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
-		s.Close()
+		_ = s.Close() // the ping error is the one to report
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if err := migrate(ctx, s.rw, s.now()); err != nil {
-		s.Close()
+		_ = s.Close() // the migration error is the one to report
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {

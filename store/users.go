@@ -47,7 +47,7 @@ const (
 	userByIDQuery      = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
 	listUsersQuery     = `SELECT ` + userColumns + ` FROM users ORDER BY username`
 	countUsersQuery    = `SELECT COUNT(*) FROM users`
-	setPasswordQuery   = `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?`
+	setPasswordQuery   = `UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?` // #nosec G101 -- SQL text, no credential
 	setActiveQuery     = `UPDATE users SET active = ? WHERE id = ?`
 	insertSessionQuery = `INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`
 	sessionQuery       = `SELECT u.id, u.username, u.role, u.password_hash, u.active, u.created_at, s.csrf_token, s.created_at, s.last_seen_at

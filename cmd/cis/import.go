@@ -81,7 +81,7 @@ func importCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(path) // #nosec G304 G703 -- the operator's own file to import
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -144,17 +144,24 @@ func handleBadRows(e env, what, path string, file *importFile, skipBad bool) err
 }
 
 func writeRejects(path string, header []string, bad []scoring.BadRow) error {
-	f, err := os.Create(path)
+	// The rejected rows are leads (names, phones): readable by the owner only.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // #nosec G304 G703 -- next to the operator's own file
 	if err != nil {
 		return fmt.Errorf("reject file: %w", err)
 	}
 	w := csv.NewWriter(f)
-	w.Write(append([]string{"line", "reason"}, header...))
+	err = w.Write(append([]string{"line", "reason"}, header...))
 	for _, r := range bad {
-		w.Write(append([]string{strconv.Itoa(r.Line), r.Reason}, r.Cells...))
+		if err != nil {
+			break
+		}
+		err = w.Write(append([]string{strconv.Itoa(r.Line), r.Reason}, r.Cells...))
 	}
 	w.Flush()
-	return errors.Join(w.Error(), f.Close())
+	if err = errors.Join(err, w.Error(), f.Close()); err != nil {
+		return fmt.Errorf("reject file: %w", err)
+	}
+	return nil
 }
 
 func readLeadsFile(c *Config, r io.Reader, m map[string]string) (*importFile, error) {

@@ -47,9 +47,16 @@ func TestImportLeadsAllOrNothingThenSkipBad(t *testing.T) {
 			t.Errorf("%s: out = %q, err = %v; want %q", st.name, out, err, st.wantOut)
 		}
 	}
-	rej, err := os.ReadFile(filepath.Join(dir, "leads.rejects.csv"))
+	rejPath := filepath.Join(dir, "leads.rejects.csv")
+	rej, err := os.ReadFile(rejPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rejected rows hold names and phones: the file is the owner's only.
+	if fi, err := os.Stat(rejPath); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("reject file mode = %v; want -rw-------", fi.Mode().Perm())
 	}
 	if lines := strings.Count(string(rej), "\n"); lines != 6 {
 		t.Errorf("reject file has %d lines; want a header and 5 bad rows:\n%s", lines, rej)

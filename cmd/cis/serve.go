@@ -133,7 +133,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	}
 	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the start-up error is the one to report
 		return nil, err
 	}
 	a.whatsapp = wa

@@ -52,12 +52,12 @@ func open(ctx context.Context, c *Config, log *slog.Logger, now func() time.Time
 	_ = scorer.Load(ctx)
 	m, err := flow.New(fc, scorer)
 	if err != nil {
-		st.Close()
+		_ = st.Close() // the start-up error is the one to report
 		return nil, err
 	}
 	b, err := bot.New(bot.Deps{Store: st, Flow: m, Now: now, Log: log.With("component", "bot")})
 	if err != nil {
-		st.Close()
+		_ = st.Close() // the start-up error is the one to report
 		return nil, err
 	}
 	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer}, nil

@@ -77,6 +77,7 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 	if top == 0 {
 		top = 1
 	}
+	colour = esc(colour) // caller-given, lands in an attribute
 	if colour == "" {
 		colour = Palette[0]
 	}

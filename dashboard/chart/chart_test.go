@@ -91,6 +91,8 @@ func TestChartsCarryTheirNumbersAndEscape(t *testing.T) {
 		{"hbars", string(HBars("Ciudades", []string{"Medellín", evil}, []float64{0.31, 0.05}, Percent(0, true), "")), []string{"Medellín", "31 %", "5 %", evil}},
 		{"lines", string(Lines("AUC", []string{"2026-01", "2026-02", "2026-03"}, []Series{{Name: "AUC", Values: []float64{0.8, math.NaN(), 0.75}}}, Number(2, false))), []string{"0.75", "2026-01", "2026-03"}},
 		{"rates", string(Rates("Conversión", []Rate{{"Medellín", 0.25, 0.2, 0.3, 1234}, {evil, 0.5, 0.1, 0.9, 4}}, 0.18, true)), []string{"25,0 % (n=1.234)", "50,0 % (n=4)", "18,0 %", evil}},
+		{"caller colours", string(Bars("Leads", []string{"ene"}, []Series{{Name: "a", Values: []float64{3}, Color: `red"/>` + evil}}, false, es)) +
+			string(HBars("Ciudades", []string{"Cali"}, []float64{0.2}, Percent(0, true), `red"/>`+evil)), []string{"Cali"}},
 		{"calibration", string(Calibration("Calibración", "predicha", "observada", []Point{{0.1, 0.12, 400}, {0.5, 0.45, 1234}}, true)), []string{"n=400", "n=1.234", "predicha"}},
 	}
 	for _, tt := range tests {

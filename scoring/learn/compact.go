@@ -74,7 +74,7 @@ func NewCompact(f *randomforest.Forest) (*Compact, error) {
 	}
 	c := &Compact{Features: f.Features}
 	for i := range f.Trees {
-		root := int32(len(c.Nodes))
+		root := int32(len(c.Nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 		if _, _, err := c.add(&f.Trees[i].Root, f.Features); err != nil {
 			return nil, fmt.Errorf("forest: tree %d: %w", i, err)
 		}
@@ -107,17 +107,17 @@ func (c *Compact) add(b *randomforest.Branch, features int) (pos, size float64, 
 	if b.Attribute < 0 || b.Attribute >= features {
 		return 0, 0, fmt.Errorf("split on feature %d of %d", b.Attribute, features)
 	}
-	l := int32(len(c.Nodes))
+	l := int32(len(c.Nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 	p0, s0, err := c.add(b.Branch0, features)
 	if err != nil {
 		return 0, 0, err
 	}
-	r := int32(len(c.Nodes))
+	r := int32(len(c.Nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 	p1, s1, err := c.add(b.Branch1, features)
 	if err != nil {
 		return 0, 0, err
 	}
-	n := Node{Feature: int32(b.Attribute), Left: l, Right: r, Threshold: b.Value}
+	n := Node{Feature: int32(b.Attribute), Left: l, Right: r, Threshold: b.Value} // #nosec G115 -- 0 <= Attribute < features, checked above
 	if s0+s1 > 0 {
 		n.Value = (p0 + p1) / (s0 + s1)
 	}

@@ -47,7 +47,7 @@ func (m *ExtraTrees) Fit(X [][]float64, y []int) error {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for t := range next {
-				rng := rand.New(rand.NewPCG(m.Seed, uint64(t)+1))
+				rng := rand.New(rand.NewPCG(m.Seed, uint64(t)+1)) // #nosec G404 G115 -- seeded for reproducible models; t >= 0
 				trees[t] = extraTree(X, y, rng, mf, leaf, 10)
 			}
 		})
@@ -59,7 +59,7 @@ func (m *ExtraTrees) Fit(X [][]float64, y []int) error {
 	wg.Wait()
 	c := &Compact{Features: p}
 	for _, nodes := range trees {
-		base := int32(len(c.Nodes))
+		base := int32(len(c.Nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 		c.Roots = append(c.Roots, base)
 		for _, nd := range nodes {
 			if nd.Left >= 0 {
@@ -88,7 +88,7 @@ func extraTree(X [][]float64, y []int, rng *rand.Rand, mf, leaf, maxDepth int) [
 			pos += y[i]
 		}
 		n := len(rows)
-		at := int32(len(nodes))
+		at := int32(len(nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 		nodes = append(nodes, Node{Feature: -1, Left: -1, Right: -1, Value: float64(pos) / float64(n)})
 		if n <= leaf || pos == 0 || pos == n || depth >= maxDepth {
 			return at

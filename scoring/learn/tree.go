@@ -50,7 +50,7 @@ func (b *binner) bin(X [][]float64) [][]uint8 {
 	for j, thr := range b.Thr {
 		col := make([]uint8, len(X))
 		for i, x := range X {
-			col[i] = uint8(sort.SearchFloat64s(thr, x[j]))
+			col[i] = uint8(sort.SearchFloat64s(thr, x[j])) // #nosec G115 -- len(thr) < maxBins = 255
 		}
 		out[j] = col
 	}
@@ -80,7 +80,7 @@ func buildTree(bins [][]uint8, thr [][]float64, rows []int, g, h []float64, p tr
 			G += g[i]
 			H += h[i]
 		}
-		at := int32(len(nodes))
+		at := int32(len(nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
 		nodes = append(nodes, Node{Feature: -1, Left: -1, Right: -1, Value: -G / (H + p.Lambda)})
 		if depth >= p.MaxDepth || len(rows) < 2*p.MinLeaf {
 			return at
