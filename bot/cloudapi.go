@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
@@ -76,7 +77,16 @@ type CloudAPI struct {
 	log   *slog.Logger
 	now   func() time.Time
 	wake  chan struct{}
+
+	// refused counts deliveries refused for their signature, for /metrics:
+	// a rising count means a misconfigured secret or someone probing the
+	// webhook (RELIABILITY W1).
+	refused atomic.Int64
 }
+
+// SignatureRefusals returns how many deliveries this process refused for a
+// missing or wrong X-Hub-Signature-256.
+func (c *CloudAPI) SignatureRefusals() int64 { return c.refused.Load() }
 
 // NewCloudAPI checks cfg and returns the channel.
 func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*CloudAPI, error) {
@@ -169,6 +179,7 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !validSignature(c.cfg.AppSecret, r.Header.Get("X-Hub-Signature-256"), body) {
+		c.refused.Add(1)
 		c.log.Warn("webhook signature refused", "has_header", r.Header.Get("X-Hub-Signature-256") != "")
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

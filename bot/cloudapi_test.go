@@ -185,6 +185,9 @@ func TestWebhookRefusesBadSignatures(t *testing.T) {
 	if a := e.audit(t); a.Inbound != 0 || a.DeadLetters != 0 {
 		t.Errorf("refused deliveries stored something: %+v", a)
 	}
+	if n := e.cloud.SignatureRefusals(); n != int64(len(tests)) {
+		t.Errorf("SignatureRefusals = %d; want %d, one per refused delivery", n, len(tests))
+	}
 	// Upper-case hex is the same signature.
 	if got := e.post(t, body, "sha256="+strings.ToUpper(strings.TrimPrefix(good, "sha256="))); got != 200 {
 		t.Errorf("upper-case hex signature: status %d; want 200", got)

@@ -111,6 +111,9 @@ func (s *Server) metricsPage(c echo.Context) error {
 	for _, k := range classes {
 		fmt.Fprintf(&b, "cis_leads{class=%q} %d\n", k, st.LeadsByClass[k])
 	}
+	if s.refusals != nil {
+		fmt.Fprintf(&b, "# HELP cis_webhook_signature_refused_total Cloud API deliveries refused for a missing or wrong signature.\n# TYPE cis_webhook_signature_refused_total counter\ncis_webhook_signature_refused_total %d\n", s.refusals())
+	}
 	fmt.Fprintf(&b, "# HELP cis_sla_breaches Open leads past their contact deadline.\n# TYPE cis_sla_breaches gauge\ncis_sla_breaches %d\n", overdue)
 	model := "rules"
 	if s.model != nil && s.model() != "" {

@@ -89,6 +89,9 @@ type Deps struct {
 	// Model names the scoring model in use, for /metrics; nil means the
 	// rule-based scorer. It is a function because models are swapped live.
 	Model func() string
+	// WebhookRefusals counts Cloud API deliveries refused for their
+	// signature, for /metrics; nil when the webhook is not served.
+	WebhookRefusals func() int64
 	// ReportTrees is the forest size the model page's report is computed
 	// with (it cross-validates the forest again); 100 when zero.
 	ReportTrees int
@@ -112,6 +115,7 @@ type Server struct {
 	metricsToken  string
 	widgetOrigins []string
 	model         func() string
+	refusals      func() int64
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -152,7 +156,7 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
+		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness}
 	if d.ReportTrees == 0 {

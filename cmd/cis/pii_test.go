@@ -216,6 +216,9 @@ func TestD3NoPersonalDataInLogsMetricsOrErrorPages(t *testing.T) {
 		t.Fatalf("/metrics = %d %q", code, metrics)
 	}
 	pages.WriteString(metrics)
+	if !strings.Contains(metrics, "cis_webhook_signature_refused_total 1\n") {
+		t.Errorf("/metrics does not count the one unsigned delivery (W1):\n%s", metrics)
+	}
 
 	if len(rows) < 10 || len(pd.names) < 10 || len(pd.phones) < 20 || len(pd.texts) < 50 {
 		t.Fatalf("too few fixtures to mean anything: %d leads, %d names, %d phones, %d texts",

@@ -55,7 +55,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -113,6 +113,7 @@ func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log
 	if err != nil {
 		return nil, nil, err
 	}
+	a.cloud = cloud
 	mux := http.NewServeMux()
 	mux.Handle("/webhook/whatsapp", cloud)
 	mux.Handle("/", web)

@@ -25,7 +25,17 @@ type app struct {
 	// Subscribe are for the dashboard's pairing page.
 	whatsapp *bot.WhatsApp
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
+	cloud    *bot.CloudAPI  // the Cloud API webhook when enabled (set before serving starts)
 	scorer   *scoring.Active
+}
+
+// webhookRefusals is /metrics' count of webhook deliveries refused for
+// their signature; 0 without the Cloud API.
+func (a *app) webhookRefusals() int64 {
+	if a.cloud == nil {
+		return 0
+	}
+	return a.cloud.SignatureRefusals()
 }
 
 // newLogger builds the one logger every command passes down: JSON, at
