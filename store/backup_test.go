@@ -418,7 +418,8 @@ func TestCheckWritable(t *testing.T) {
 	}
 	failCommit := func(id string) {
 		t.Helper()
-		if _, err := s.Handle(ctx, inbound(id, strings.Repeat("x", 64<<10)), echoStep); err == nil {
+		// 16 KB even as stored, cut to maxStoredRunes four-byte runes.
+		if _, err := s.Handle(ctx, inbound(id, strings.Repeat("𝔁", 64<<10)), echoStep); err == nil {
 			t.Fatal("a 64 KiB message fitted in a full store")
 		}
 	}

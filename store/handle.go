@@ -18,8 +18,8 @@ const (
 	insertAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES (?, ?, ?)`
 	selectContactQuery = `SELECT id FROM contacts WHERE phone = ?`
 	insertContactQuery = `INSERT INTO contacts (phone, created_at) VALUES (?, ?)`
-	insertInboundQuery = `INSERT INTO messages (channel, ext_id, account_id, contact_id, kind, body, sent_at, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ext_id) DO NOTHING`
+	insertInboundQuery = `INSERT INTO messages (channel, ext_id, account_id, contact_id, kind, body, sent_at, received_at, truncated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ext_id) DO NOTHING`
 	selectConversationQuery = `SELECT id, state FROM conversations WHERE account_id = ? AND contact_id = ?`
 	insertConversationQuery = `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
@@ -139,8 +139,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	if in.Location != nil {
 		body = fmt.Sprintf("%.6f,%.6f", in.Location.Lat, in.Location.Lon)
 	}
+	body, truncated := truncateBody(body)
 	res, err := tx.ExecContext(ctx, insertInboundQuery, in.Channel, in.ID, c.accountID, c.contactID,
-		string(in.Kind), body, millis(in.At), millis(now))
+		string(in.Kind), body, millis(in.At), millis(now), truncated)
 	if err != nil {
 		return c, false, fmt.Errorf("record inbound: %w", err)
 	}

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cis-agencia/cis/flow"
 )
@@ -392,5 +395,41 @@ func TestLinkLIDMergesContacts(t *testing.T) {
 	}
 	if got, err := s.PhoneForLID(ctx, lid); err != nil || got != phone {
 		t.Errorf("PhoneForLID = %q, %v", got, err)
+	}
+}
+
+// TestHugeTextIsStoredCutAndFlagged is RELIABILITY B1's storage half: a
+// pasted megabyte is kept cut to maxStoredRunes on a rune boundary, marked
+// truncated, and a normal message is kept whole.
+func TestHugeTextIsStoredCutAndFlagged(t *testing.T) {
+	tests := []struct {
+		name, text    string
+		wantRunes     int
+		wantTruncated bool
+	}{
+		{"normal", "Carlos", 6, false},
+		{"at the limit", strings.Repeat("a", maxStoredRunes), maxStoredRunes, false},
+		{"ascii megabyte", strings.Repeat("a", 1<<20), maxStoredRunes, true},
+		{"multibyte", strings.Repeat("ñ𝔁", maxStoredRunes), maxStoredRunes, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := mustOpen(t)
+			id := fmt.Sprintf("wamid.b1.%d", i)
+			if _, err := s.Handle(context.Background(), inbound(id, tt.text), echoStep); err != nil {
+				t.Fatal(err)
+			}
+			var body string
+			var truncated bool
+			if err := s.ro.QueryRow(`SELECT body, truncated FROM messages WHERE ext_id = ?`, id).Scan(&body, &truncated); err != nil {
+				t.Fatal(err)
+			}
+			if n := utf8.RuneCountInString(body); n != tt.wantRunes || truncated != tt.wantTruncated || !utf8.ValidString(body) {
+				t.Errorf("stored %d runes, truncated=%v, valid UTF-8=%v; want %d, %v, true", n, truncated, utf8.ValidString(body), tt.wantRunes, tt.wantTruncated)
+			}
+			if !strings.HasPrefix(tt.text, body) {
+				t.Error("the stored text is not the start of the message")
+			}
+		})
 	}
 }
