@@ -21,6 +21,7 @@ const bundleFormat = 1
 // loaded as one unit: gzip'd JSON, so it can be inspected and diffed.
 type Bundle struct {
 	Format      int                  `json:"format"`
+	Kind        string               `json:"kind,omitempty"` // "" or "lead": lead scoring; "churn": see churn.go
 	CreatedAt   time.Time            `json:"created_at"`
 	Schema      Schema               `json:"schema"` // feature names and encoders, in vector order
 	Forest      *randomforest.Forest `json:"forest"` // the library's own JSON form
@@ -77,6 +78,14 @@ func DecodeBundle(body []byte) (b *Bundle, err error) {
 // validate rejects a bundle that would panic or mis-score.
 func (b *Bundle) validate() error {
 	enc := b.Schema.Encoder
+	fields := leadFields
+	switch b.Kind {
+	case "", KindLead:
+	case KindChurn:
+		fields = churnFields
+	default:
+		return fmt.Errorf("unknown model kind %q", b.Kind)
+	}
 	switch {
 	case b.Format != bundleFormat:
 		return fmt.Errorf("format %d, this build reads %d", b.Format, bundleFormat)
@@ -86,14 +95,14 @@ func (b *Bundle) validate() error {
 		return fmt.Errorf("NTrees=%d but %d trees stored", b.Forest.NTrees, len(b.Forest.Trees))
 	case b.Forest.Features != len(b.Schema.Columns):
 		return fmt.Errorf("forest expects %d features, schema has %d", b.Forest.Features, len(b.Schema.Columns))
-	case len(enc.Inputs) != len(leadFields) || len(enc.Medians) != len(enc.Inputs) || len(enc.Levels) != len(enc.Inputs):
-		return fmt.Errorf("schema has %d inputs, this build has %d fields", len(enc.Inputs), len(leadFields))
+	case len(enc.Inputs) != len(fields) || len(enc.Medians) != len(enc.Inputs) || len(enc.Levels) != len(enc.Inputs):
+		return fmt.Errorf("schema has %d inputs, this build has %d fields", len(enc.Inputs), len(fields))
 	case !b.Thresholds.ordered():
 		return errors.New("tier thresholds out of order")
 	case !b.Calibration.Valid():
 		return errors.New("invalid calibration")
 	}
-	for k, f := range leadFields {
+	for k, f := range fields {
 		if enc.Inputs[k] != f {
 			return fmt.Errorf("schema input %d is %v, want %v", k, enc.Inputs[k], f)
 		}
