@@ -53,6 +53,8 @@ type leadStore interface {
 	OverdueOpen(ctx context.Context, now time.Time) (int, error)
 }
 
+// Churn-risk page: churnStore in churn.go.
+
 // chatBot is the part of *bot.Bot the web chat talks to.
 type chatBot interface {
 	Receive(ctx context.Context, in flow.Inbound) (bool, error)
@@ -64,6 +66,7 @@ type Store interface {
 	pinger
 	userStore
 	leadStore
+	churnStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -89,6 +92,10 @@ type Deps struct {
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
+	// LeadValue prices a lead: its expected revenue in COP from its
+	// conversion probability, service and budget (scoring.DealValues); nil
+	// or 0 shows no value.
+	LeadValue func(p float64, service string, b flow.Budget) int64
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -104,6 +111,7 @@ type Server struct {
 	metricsToken  string
 	widgetOrigins []string
 	model         func() string
+	leadValue     func(p float64, service string, b flow.Budget) int64
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -141,7 +149,7 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
+		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{}}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
@@ -171,6 +179,11 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodGet, "/churn", s.churnPage, all...)
+	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
+	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/churn/:id/retained", s.actOnCustomer("retained"), RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/churn/:id/churned", s.actOnCustomer("churned"), RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -448,4 +449,66 @@ func customerFromWonLead(ctx context.Context, tx *sql.Tx, leadID, fee int64, now
 	// The starting fee as an event, so a snapshot at any later time knows it.
 	_, err = tx.ExecContext(ctx, insertCustomerEventQuery, id, EventFeeChange, now, fee, 0, "")
 	return err
+}
+
+// KeyedCustomerEvent is an event of the customer with ext_key CustomerKey
+// (a row of an imported customer-events file).
+type KeyedCustomerEvent struct {
+	CustomerKey string
+	CustomerEvent
+}
+
+// ImportCustomerEvents adds events to customers already stored, in one
+// transaction; an event stored already is skipped. Events of customers the
+// store does not know make the whole import fail (import the customers
+// first), naming up to five of them.
+func (s *Store) ImportCustomerEvents(ctx context.Context, rows []KeyedCustomerEvent) (added int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		find, err := tx.PrepareContext(ctx, `SELECT id FROM customers WHERE ext_key = ?`)
+		if err != nil {
+			return err
+		}
+		defer find.Close()
+		ins, err := tx.PrepareContext(ctx, insertCustomerEventQuery)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		ids := map[string]int64{}
+		var unknown []string
+		for _, r := range rows {
+			id, ok := ids[r.CustomerKey]
+			if !ok {
+				err := find.QueryRowContext(ctx, r.CustomerKey).Scan(&id)
+				if errors.Is(err, sql.ErrNoRows) {
+					if len(unknown) < 5 {
+						unknown = append(unknown, strconv.Quote(r.CustomerKey))
+					}
+					ids[r.CustomerKey] = 0
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				ids[r.CustomerKey] = id
+			}
+			if id == 0 {
+				continue
+			}
+			res, err := ins.ExecContext(ctx, id, r.Kind, millis(r.At), r.AmountCOP, r.DaysLate, r.Detail)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+		if len(unknown) > 0 {
+			return fmt.Errorf("%w: events of customers not in the store (import the customers file first): %s", ErrNotFound, strings.Join(unknown, ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import customer events: %w", err)
+	}
+	return added, nil
 }

@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
 		"models":   {"list trained models (* = active); models activate ID switches", modelsCmd},
 		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
+		"churn":    {"churn score: score every active customer now with the active churn model (serve does it daily)", churnCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 	}
 }
@@ -77,8 +78,9 @@ cis serve flags: --demo (seed a demo store and train on a demo history the first
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
   without --target the real server runs in-process on a temporary store with a fake Graph API)
+cis train churn: train the churn model on the customers' histories (same flags); cis train value: check lead values on a time-ordered hold-out
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
-cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis import leads|customers FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis models [activate ID]
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }

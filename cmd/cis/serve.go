@@ -39,6 +39,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		if err := seedHistory(ctx, a, env{stderr: e.stderr}); err != nil {
 			return err
 		}
+		if _, err := seedCustomers(ctx, a, env{stderr: e.stderr}); err != nil {
+			return err
+		}
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
@@ -48,7 +51,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue}
+		Services: a.machine.Config().Catalogue, LeadValue: a.leadValue}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -77,6 +80,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
+		func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour) },
 	)
 	return runAll(ctx, parts...)
 }

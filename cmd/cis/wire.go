@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
@@ -25,6 +26,8 @@ type app struct {
 	whatsapp *bot.WhatsApp
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
 	scorer   *scoring.Active
+	// dealValues prices leads for the queue (expected revenue); refitted daily.
+	dealValues atomic.Pointer[scoring.DealValues]
 }
 
 func newLogger(c *Config, w io.Writer) *slog.Logger {
