@@ -15,14 +15,15 @@ import (
 )
 
 // seedCustomers stores n customers with fees and churn scores: customer i
-// pays (i+1) × 100,000 a month and has probability (i+1)/(n+1).
+// pays (1 + i mod 40) × 100,000 a month, started 1 + i mod 60 months ago
+// and has probability (i+1)/(n+1).
 func seedCustomers(t testing.TB, e *testEnv, n int) {
 	t.Helper()
 	ctx := context.Background()
 	rows := make([]store.CustomerImport, n)
 	for i := range rows {
-		rows[i] = store.CustomerImport{Customer: store.Customer{ExtKey: "c" + string(rune('A'+i%26)) + strings.Repeat("x", i/26),
-			Name: "Cliente " + string(rune('A'+i%26)), Service: "seo", MonthlyFeeCOP: int64(i+1) * 100_000, StartedAt: e.now.AddDate(0, -i-1, 0)}}
+		rows[i] = store.CustomerImport{Customer: store.Customer{ExtKey: "c" + strconv.Itoa(i),
+			Name: "Cliente " + string(rune('A'+i%26)), Service: "seo", MonthlyFeeCOP: int64(1+i%40) * 100_000, StartedAt: e.now.AddDate(0, -1-i%60, 0)}}
 	}
 	if _, _, err := e.st.ImportCustomers(ctx, rows, nil); err != nil {
 		t.Fatal(err)

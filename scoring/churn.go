@@ -33,7 +33,7 @@ const ChurnHorizon = 30 * 24 * time.Hour
 // them. Every one is computed from the customer as it was at the snapshot
 // (AsOf): events strictly before it, the fee and plan then in force.
 var churnFields = []learn.Column{
-	{Name: "tenure_months", Kind: learn.Numeric},       // months since the start
+	{Name: "tenure_months", Kind: learn.Numeric},       // whole months since the start
 	{Name: "fee", Kind: learn.Numeric},                 // log10 of the monthly fee, COP
 	{Name: "fee_change_90d", Kind: learn.Numeric},      // relative fee change over the last 90 days
 	{Name: "late_payments_90d", Kind: learn.Numeric},   // payments made late in the last 90 days
@@ -113,8 +113,12 @@ func churnRaw(h store.CustomerHistory, t time.Time) []string {
 			}
 		}
 	}
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-	feeText, change, avgLate := "", "0", ""
+	// Values are rounded (whole days and months, two decimals): finer
+	// steps carry no signal here, and every distinct value is a split the
+	// forest has to try, so rounding makes training several times faster.
+	num := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	whole := func(v float64) string { return strconv.Itoa(int(math.Floor(v))) }
+	feeText, change, avgLate := "", "0.00", ""
 	if fee > 0 {
 		feeText = num(math.Log10(float64(fee)))
 		if fee90 > 0 {
@@ -122,11 +126,11 @@ func churnRaw(h store.CustomerHistory, t time.Time) []string {
 		}
 	}
 	if n180 > 0 {
-		avgLate = num(daysLate180 / float64(n180))
+		avgLate = whole(daysLate180/float64(n180) + 0.5)
 	}
 	return []string{
-		num(days(t.Sub(h.StartedAt)) / 30.44), feeText, change, strconv.Itoa(late90), avgLate,
-		strconv.Itoa(sup30), strconv.Itoa(sup90), num(days(t.Sub(lastActivity))), num(days(t.Sub(lastPayment))),
+		whole(days(t.Sub(h.StartedAt)) / 30.44), feeText, change, strconv.Itoa(late90), avgLate,
+		strconv.Itoa(sup30), strconv.Itoa(sup90), whole(days(t.Sub(lastActivity))), whole(days(t.Sub(lastPayment))),
 		h.Service, h.Plan,
 	}
 }
@@ -216,24 +220,33 @@ func CheckPointInTime(features func(store.CustomerHistory, time.Time) []string, 
 	return nil
 }
 
-// TrainChurn builds the point-in-time examples from the histories (monthly
-// snapshots up to DataEnd − 30 days), compares the models on them exactly as
-// Train does for leads, and returns a churn bundle. o.Min counts examples
-// (Leads) and cancellations (Conversions).
-func TrainChurn(hs []store.CustomerHistory, o TrainOptions) (*Bundle, *learn.Report, []ChurnExample, error) {
-	if o.Trees == 0 {
-		o.Trees = 300
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+// ChurnSnapshots are the default snapshot dates of the histories: monthly
+// from the first start up to DataEnd − 30 days.
+func ChurnSnapshots(hs []store.CustomerHistory) []time.Time {
 	var first time.Time
 	for _, h := range hs {
 		if first.IsZero() || h.StartedAt.Before(first) {
 			first = h.StartedAt
 		}
 	}
-	ex := ChurnExamples(hs, MonthlySnapshots(first, DataEnd(hs)))
+	return MonthlySnapshots(first, DataEnd(hs))
+}
+
+// TrainChurn builds the point-in-time examples from the histories at the
+// snapshots (ChurnSnapshots when nil), compares the models on them exactly
+// as Train does for leads, and returns a churn bundle. o.Min counts
+// examples (Leads) and cancellations (Conversions).
+func TrainChurn(hs []store.CustomerHistory, snapshots []time.Time, o TrainOptions) (*Bundle, *learn.Report, []ChurnExample, error) {
+	if o.Trees == 0 {
+		o.Trees = 300
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if snapshots == nil {
+		snapshots = ChurnSnapshots(hs)
+	}
+	ex := ChurnExamples(hs, snapshots)
 	t := &learn.Table{Cols: make([][]string, len(churnFields))}
 	y := make([]int, len(ex))
 	h := sha256.New()

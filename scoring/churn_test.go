@@ -44,7 +44,7 @@ func mustTrainChurn(tb testing.TB) (*Bundle, *learn.Report, []store.CustomerHist
 		}
 		hist := GenerateHistory(places, 6000, testEnd, 3)
 		churnHistories = demoHistories(GenerateCustomers(hist, testEnd, 3, "t-"))
-		churnBundle, churnReport, _, churnErr = TrainChurn(churnHistories, TrainOptions{Trees: 30, Folds: 3, Seed: 1,
+		churnBundle, churnReport, _, churnErr = TrainChurn(churnHistories, nil, TrainOptions{Trees: 30, Folds: 3, Seed: 1,
 			Min: DefaultMinHistory, Now: func() time.Time { return testEnd }})
 	})
 	if churnErr != nil {
@@ -84,12 +84,13 @@ func TestChurnFeaturesByHand(t *testing.T) {
 		want map[string]string
 	}{
 		{"1 May, before the fee change of that afternoon", at(5, 1), map[string]string{
-			"tenure_months": "3.6328", "fee": "6.0000", "fee_change_90d": "0.0000", "late_payments_90d": "1",
-			"avg_days_late_180d": "3.3333", "support_30d": "1", "support_90d": "2", "plan": "basico",
-			"days_since_activity": strconv.FormatFloat(at(5, 1).Sub(time.Date(2026, 2, 15, 15, 0, 0, 0, time.UTC)).Hours()/24, 'f', 4, 64)}},
+			// 110.6 days since 10 Jan; payments late 0, 10, 0 days (mean 3.33 → 3); last activity 15 Feb, 74.6 days before.
+			"tenure_months": "3", "fee": "6.00", "fee_change_90d": "0.00", "late_payments_90d": "1",
+			"avg_days_late_180d": "3", "support_30d": "1", "support_90d": "2", "plan": "basico",
+			"days_since_activity": "74", "days_since_payment": "20"}},
 		{"1 July: fee raised 12 %, plan changed, July's events unseen", at(7, 1), map[string]string{
-			"fee": strconv.FormatFloat(math.Log10(1_120_000), 'f', 4, 64), "fee_change_90d": "0.1200",
-			"support_30d": "1", "support_90d": "2", "late_payments_90d": "0", "plan": "estandar", "service": "seo"}},
+			"fee": "6.05", "fee_change_90d": "0.12", "support_30d": "1", "support_90d": "2",
+			"late_payments_90d": "0", "plan": "estandar", "service": "seo", "days_since_activity": "20"}},
 	}
 	for _, tt := range tests {
 		raw := ChurnRaw(h, tt.t)
@@ -139,7 +140,7 @@ func TestPointInTimeCheckerCatchesLeaks(t *testing.T) {
 		}},
 		{"the current fee instead of the fee then", func(h store.CustomerHistory, t time.Time) []string {
 			raw := churnRaw(AsOf(h, t), t)
-			raw[1] = strconv.FormatFloat(math.Log10(float64(h.MonthlyFeeCOP)), 'f', 4, 64)
+			raw[1] = strconv.FormatFloat(math.Log10(float64(h.MonthlyFeeCOP)), 'f', 2, 64)
 			return raw
 		}},
 		{"last activity without the cut", func(h store.CustomerHistory, t time.Time) []string { return churnRaw(h, t) }},

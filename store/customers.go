@@ -279,12 +279,15 @@ type RiskRow struct {
 	LastAction  string // contacted, retained, churned, note, or ""
 }
 
-// riskOrder maps a sort name to an ORDER BY that the partial indexes of
-// migration 0021 serve.
-var riskOrder = map[string]string{
-	"risk":     "churn_probability DESC, id",
-	"at_stake": "monthly_fee_cop * COALESCE(churn_probability, 0) DESC, id",
-	"tenure":   "started_at, id",
+// riskOrder maps a sort name to its index and ORDER BY: the partial
+// indexes of migration 0021 walked in order, so a page reads ~100 rows
+// however many customers there are. The index is named because without
+// ANALYZE statistics SQLite prefers customers_active for the WHERE and
+// sorts every active customer.
+var riskOrder = map[string][2]string{
+	"risk":     {"customers_active_risk", "churn_probability DESC, id DESC"},
+	"at_stake": {"customers_active_at_stake", "monthly_fee_cop * COALESCE(churn_probability, 0) DESC, id DESC"},
+	"tenure":   {"customers_active_tenure", "started_at, id"},
 }
 
 // ChurnRisk lists active customers with their latest churn score.
@@ -301,7 +304,7 @@ func (s *Store) ChurnRisk(ctx context.Context, f RiskFilter) ([]RiskRow, error) 
 	}
 	rows, err := s.ro.QueryContext(ctx, `SELECT `+customerColumns+`, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
 		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
-		FROM customers WHERE cancelled_at IS NULL ORDER BY `+order+` LIMIT ? OFFSET ?`, f.Limit, max(f.Offset, 0))
+		FROM customers INDEXED BY `+order[0]+` WHERE cancelled_at IS NULL ORDER BY `+order[1]+` LIMIT ? OFFSET ?`, f.Limit, max(f.Offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("churn risk: %w", err)
 	}

@@ -44,7 +44,7 @@ func trainChurnStore(ctx context.Context, e env, c *Config, o scoring.TrainOptio
 		return err
 	}
 	defer a.Close()
-	id, err := a.trainChurn(ctx, o, e, asJSON)
+	id, err := a.trainChurn(ctx, o, 1, e, asJSON)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func trainChurnStore(ctx context.Context, e env, c *Config, o scoring.TrainOptio
 
 // trainChurn trains the churn model on every customer's history, stores it
 // as the active churn bundle and prints the comparison.
-func (a *app) trainChurn(ctx context.Context, o scoring.TrainOptions, e env, asJSON bool) (int64, error) {
+func (a *app) trainChurn(ctx context.Context, o scoring.TrainOptions, every int, e env, asJSON bool) (int64, error) {
 	hs, err := a.store.CustomerHistories(ctx, false)
 	if err != nil {
 		return 0, err
@@ -66,7 +66,15 @@ func (a *app) trainChurn(ctx context.Context, o scoring.TrainOptions, e env, asJ
 	if o.Progress == nil {
 		o.Progress = progressBar(e.stderr, "train churn")
 	}
-	b, rep, ex, err := scoring.TrainChurn(hs, o)
+	// every > 1 keeps one snapshot in every months (the demo, for a quick start).
+	all := scoring.ChurnSnapshots(hs)
+	var snaps []time.Time
+	for i, t := range all {
+		if every <= 1 || (len(all)-1-i)%every == 0 { // the latest snapshot always
+			snaps = append(snaps, t)
+		}
+	}
+	b, rep, ex, err := scoring.TrainChurn(hs, snaps, o)
 	if err != nil {
 		return 0, fmt.Errorf("train churn: %w", err)
 	}
