@@ -127,7 +127,7 @@ func (s *Store) ImportCustomers(ctx context.Context, rows []CustomerImport, prog
 		if progress != nil {
 			progress(len(rows), len(rows), "customers")
 		}
-		return nil
+		return refreshRiskBands(ctx, tx) // a re-import may have ended scored customers
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("import customers: %w", err)
@@ -253,7 +253,7 @@ func (s *Store) SaveChurnScores(ctx context.Context, scores []ChurnScore) error 
 				return fmt.Errorf("customer %d: %w", sc.CustomerID, err)
 			}
 		}
-		return nil
+		return refreshRiskBands(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("save churn scores: %w", err)
@@ -343,33 +343,48 @@ type RiskBand struct {
 // riskBandEdges are the bands of the risk page's chart and summary.
 var riskBandEdges = []float64{0, 0.1, 0.2, 0.3, 0.5, 1.0001}
 
-// ChurnRiskBands counts the scored active customers per probability band.
+// ChurnRiskBands returns the scored active customers per probability band,
+// from the summary that refreshRiskBands keeps.
 func (s *Store) ChurnRiskBands(ctx context.Context) ([]RiskBand, error) {
 	bands := make([]RiskBand, len(riskBandEdges)-1)
 	for i := range bands {
 		bands[i].From, bands[i].To = riskBandEdges[i], min(riskBandEdges[i+1], 1)
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT CASE WHEN churn_probability < 0.1 THEN 0 WHEN churn_probability < 0.2 THEN 1
-		WHEN churn_probability < 0.3 THEN 2 WHEN churn_probability < 0.5 THEN 3 ELSE 4 END AS band,
-		COUNT(*), SUM(monthly_fee_cop), SUM(monthly_fee_cop * churn_probability)
-		FROM customers WHERE cancelled_at IS NULL AND churn_probability IS NOT NULL GROUP BY band`)
+	rows, err := s.ro.QueryContext(ctx, `SELECT band, customers, fee_cop, at_stake_cop FROM churn_risk_bands`)
 	if err != nil {
 		return nil, fmt.Errorf("churn risk bands: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b int
-		var n int
-		var fees int64
-		var stake float64
+		var b, n int
+		var fees, stake int64
 		if err := rows.Scan(&b, &n, &fees, &stake); err != nil {
 			return nil, err
 		}
 		if b >= 0 && b < len(bands) {
-			bands[b].Customers, bands[b].MonthlyFeeCOP, bands[b].AtStakeCOP = n, fees, int64(stake+0.5)
+			bands[b].Customers, bands[b].MonthlyFeeCOP, bands[b].AtStakeCOP = n, fees, stake
 		}
 	}
 	return bands, rows.Err()
+}
+
+// refreshRiskBands recomputes the churn_risk_bands summary inside tx: one
+// scan of the active customers, done when scores are saved or customers
+// leave, never per page view.
+func refreshRiskBands(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM churn_risk_bands`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO churn_risk_bands (band, customers, fee_cop, at_stake_cop)
+		SELECT CASE WHEN churn_probability < 0.1 THEN 0 WHEN churn_probability < 0.2 THEN 1
+		WHEN churn_probability < 0.3 THEN 2 WHEN churn_probability < 0.5 THEN 3 ELSE 4 END AS band,
+		COUNT(*), SUM(monthly_fee_cop), CAST(ROUND(SUM(monthly_fee_cop * churn_probability)) AS INTEGER)
+		FROM customers INDEXED BY customers_active_risk
+		WHERE cancelled_at IS NULL AND churn_probability IS NOT NULL GROUP BY band`)
+	if err != nil {
+		return fmt.Errorf("refresh churn risk bands: %w", err)
+	}
+	return nil
 }
 
 // RevenueAtRisk sums, over active customers whose latest churn probability
@@ -418,6 +433,9 @@ func (s *Store) ActOnCustomer(ctx context.Context, id int64, a CustomerAction) e
 		}
 		if a.Kind == "churned" {
 			if _, err := tx.ExecContext(ctx, `UPDATE customers SET cancelled_at = ? WHERE id = ?`, now, id); err != nil {
+				return err
+			}
+			if err := refreshRiskBands(ctx, tx); err != nil {
 				return err
 			}
 		}

@@ -122,6 +122,9 @@ func TestChurnScoresRiskListAndActions(t *testing.T) {
 	if err := s.ActOnCustomer(ctx, 2, CustomerAction{Kind: "deleted"}); err == nil {
 		t.Error("unknown action accepted")
 	}
+	if bands, _ := s.ChurnRiskBands(ctx); bands[4].Customers != 0 || bands[3].Customers != 1 {
+		t.Errorf("bands after customer a churned: %+v; want the 0.5+ band empty", bands)
+	}
 	got, _ := s.ChurnRisk(ctx, RiskFilter{})
 	if len(got) != 3 || got[0].ExtKey != "c" {
 		t.Errorf("after churned: %d rows, first %q; want 3, c", len(got), got[0].ExtKey)
