@@ -110,7 +110,13 @@ func (a *app) scoreChurn(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	at := now.UTC().Truncate(24 * time.Hour)
+	// One snapshot a day: midnight in Bogotá, the agency's calendar day.
+	loc, err := time.LoadLocation("America/Bogota")
+	if err != nil {
+		return 0, err
+	}
+	y, mo, d := now.In(loc).Date()
+	at := time.Date(y, mo, d, 0, 0, 0, 0, loc).UTC()
 	scores, err := scoring.ScoreCustomers(m, hs, at)
 	if err != nil {
 		return 0, err
