@@ -35,6 +35,11 @@ var roleAllowed = map[string][]string{
 	"GET /admin/pairing/qr.png":  {RoleAdmin},
 	"POST /admin/pairing/logout": {RoleAdmin},
 	"POST /admin/pairing/pair":   {RoleAdmin},
+	"GET /churn":                 {RoleAdmin, RoleAdvisor, RoleViewer},
+	"GET /churn.csv":             {RoleAdmin, RoleAdvisor, RoleViewer},
+	"POST /churn/:id/contacted":  {RoleAdmin, RoleAdvisor},
+	"POST /churn/:id/retained":   {RoleAdmin, RoleAdvisor},
+	"POST /churn/:id/churned":    {RoleAdmin, RoleAdvisor},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).
