@@ -60,7 +60,7 @@ func TestImportCustomersAndEvents(t *testing.T) {
 
 func TestDemoTrainsAndScoresChurn(t *testing.T) {
 	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_LOG_LEVEL": "warn",
-		"CIS_DEMO_LEADS": "3000", "CIS_DEMO_TREES": "20"}
+		"CIS_DEMO_LEADS": "4000", "CIS_DEMO_TREES": "30"}
 	out, err := runCmd(t, env, "", "demo")
 	if err != nil || !strings.Contains(out, "churn: ") || !strings.Contains(out, "active customers scored") {
 		t.Fatalf("demo: %v\n%s", err, out)

@@ -117,9 +117,10 @@ func seedCustomers(ctx context.Context, a *app, e env) (int, error) {
 		trees := min(a.cfg.DemoTrees, demoChurnTrees)
 		o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: demoSeed, Models: learn.Models(trees)[:1]}
 		id, err := a.trainChurn(ctx, o, 2, env{stderr: e.stderr}, false)
-		if errors.Is(err, scoring.ErrNotEnoughHistory) {
-			// A tiny demo (--demo-leads) may not have enough cancellations: the
-			// demo still runs, the churn page says how to train.
+		if errors.Is(err, scoring.ErrNotEnoughHistory) || errors.Is(err, learn.ErrTiersNotOrdered) {
+			// A tiny demo (--demo-leads) may have too few cancellations, or a
+			// forest too small to rank them: the demo still runs, without
+			// churn scores, and the churn page says how to train.
 			a.log.Warn("demo churn model not trained", "err", err)
 			return 0, nil
 		}
