@@ -49,6 +49,11 @@ var roleAllowed = map[string][]string{
 	"POST /admin/privacy/exclusions/remove":      {RoleAdmin},
 	"POST /admin/privacy/incidents":              {RoleAdmin},
 	"POST /admin/privacy/incidents/:id/reported": {RoleAdmin},
+	"GET /churn":                {RoleAdmin, RoleAdvisor, RoleViewer},
+	"GET /churn.csv":            {RoleAdmin, RoleAdvisor, RoleViewer},
+	"POST /churn/:id/contacted": {RoleAdmin, RoleAdvisor},
+	"POST /churn/:id/retained":  {RoleAdmin, RoleAdvisor},
+	"POST /churn/:id/churned":   {RoleAdmin, RoleAdvisor},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).

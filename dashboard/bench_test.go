@@ -21,11 +21,17 @@ func BenchmarkQueuePage(b *testing.B) {
 	}
 	c := env.client()
 	c.login("advisor1")
-	for _, bc := range []struct{ name, url string }{
+	benchPages(b, env, c, []struct{ name, url string }{
 		{"open", "/"},
 		{"hot+search", "/?class=hot&q=Medell"},
 		{"campaign+since", "/?campaign=fb-marzo&since=2026-03-01"},
-	} {
+	})
+}
+
+// benchPages renders each page as client c through the real handler and
+// reports p50/p95 per page besides the mean.
+func benchPages(b *testing.B, env *testEnv, c *client, pages []struct{ name, url string }) {
+	for _, bc := range pages {
 		b.Run(bc.name, func(b *testing.B) {
 			var times []time.Duration
 			for b.Loop() {
@@ -46,6 +52,24 @@ func BenchmarkQueuePage(b *testing.B) {
 			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
 		})
 	}
+}
+
+// BenchmarkChurnPage renders the churn-risk list (session, list query on
+// the 0021 indexes, risk bands over every active customer, chart, template)
+// with 100,000 scored customers, for each sort order and a deep page.
+//
+//	go test ./dashboard -run '^$' -bench ChurnPage -benchtime 200x
+func BenchmarkChurnPage(b *testing.B) {
+	env := newEnv(b, Deps{})
+	seedCustomers(b, env, 100_000)
+	c := env.client()
+	c.login("advisor1")
+	benchPages(b, env, c, []struct{ name, url string }{
+		{"risk", "/churn"},
+		{"at_stake", "/churn?sort=at_stake"},
+		{"tenure", "/churn?sort=tenure"},
+		{"risk page 50", "/churn?page=50"},
+	})
 }
 
 // BenchmarkVerifyPassword is the cost of one login attempt (argon2id,

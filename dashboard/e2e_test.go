@@ -265,3 +265,56 @@ func TestBrowserHostileText(t *testing.T) {
 		check(fmt.Sprintf("/leads/%d", i+1), name)
 	}
 }
+
+// TestBrowserChurnPage opens the churn-risk list in Chromium on 30 scored
+// customers: the chart draws its bars with numbers, the table carries
+// probabilities and pesos, an advisor marks the riskiest customer contacted,
+// and the page is saved for the README.
+func TestBrowserChurnPage(t *testing.T) {
+	env := newEnv(t, Deps{})
+	env.now = time.Now()
+	seedCustomers(t, env, 30)
+	srv := httptest.NewServer(env.s)
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+	if err := within(ctx, 30*time.Second, login(srv.URL, "advisor1")...); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if err := within(ctx, 20*time.Second, chromedp.Navigate(srv.URL+"/churn"), chromedp.WaitVisible(chromedp.CSS("#risk-table"))); err != nil {
+		t.Fatalf("open /churn: %v", err)
+	}
+	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	bars, err := chromedp.Run(ectx, chromedp.Evaluate[int](`document.querySelectorAll(".churn-chart svg rect").length`))
+	if err != nil || bars < 5 {
+		t.Errorf("chart bars = %d, %v; want one per band", bars, err)
+	}
+	labels, err := chromedp.Run(ectx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".churn-chart svg text")).map(e => e.textContent)`))
+	if err != nil || !slicesContainDigits(labels) {
+		t.Errorf("chart texts %v, %v; want numbers", labels, err)
+	}
+	if first := text(t, ctx, "#risk-table tbody tr:first-child"); !strings.Contains(first, "97 %") || !strings.Contains(first, "$") {
+		t.Errorf("first row %q; want the riskiest customer (97 %%) with pesos", first)
+	}
+	shot(t, ctx, "churn")
+	err = within(ctx, 20*time.Second,
+		chromedp.Click(chromedp.CSS(`#risk-table tbody tr:first-child form[action$="/contacted"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#risk-table tbody tr:first-child .status")),
+	)
+	if err != nil {
+		t.Fatalf("mark contacted: %v", err)
+	}
+	if st := text(t, ctx, "#risk-table tbody tr:first-child .status"); st != "contactado" {
+		t.Errorf("status after contacted = %q", st)
+	}
+}
+
+func slicesContainDigits(texts []string) bool {
+	n := 0
+	for _, s := range texts {
+		if strings.ContainsAny(s, "0123456789") {
+			n++
+		}
+	}
+	return n >= 5
+}

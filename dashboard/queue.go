@@ -15,6 +15,15 @@ type queueRow struct {
 	store.QueueRow
 	Overdue bool
 	WA      string
+	Value   int64 // expected revenue, 0 when unknown
+}
+
+// value is a lead's expected revenue (Deps.LeadValue), 0 when not priced.
+func (s *Server) value(r store.QueueRow) int64 {
+	if s.leadValue == nil || r.Class == "" {
+		return 0
+	}
+	return s.leadValue(r.Probability, r.Service, r.Budget)
 }
 
 type queuePage struct {
@@ -107,7 +116,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	}
 	p.Rows = make([]queueRow, len(rows))
 	for i, r := range rows {
-		p.Rows[i] = queueRow{QueueRow: r, Overdue: r.Status == "open" && r.DeadlineAt.Before(now), WA: waLink(r.Phone)}
+		p.Rows[i] = queueRow{QueueRow: r, Overdue: r.Status == "open" && r.DeadlineAt.Before(now), WA: waLink(r.Phone), Value: s.value(r)}
 	}
 	return c.Render(http.StatusOK, "queue", p)
 }
@@ -128,6 +137,7 @@ type leadPage struct {
 	WA       string
 	Advisors []store.User
 	Error    string
+	Value    int64 // expected revenue, 0 when unknown
 }
 
 func leadID(c echo.Context) (int64, error) {
@@ -156,7 +166,7 @@ func (s *Server) leadPage(c echo.Context) error {
 	}
 	lang := langOf(c)
 	p := leadPage{page: s.basePage(c, lang), L: d, WA: waLink(d.Phone),
-		Overdue: d.Status == "open" && d.DeadlineAt.Before(s.now())}
+		Overdue: d.Status == "open" && d.DeadlineAt.Before(s.now()), Value: s.value(d.QueueRow)}
 	p.Title = T(lang, "lead.title") + " #" + strconv.FormatInt(id, 10)
 	for _, u := range users {
 		if u.Active && u.Role != RoleViewer {
@@ -215,7 +225,14 @@ func (s *Server) markWon(c echo.Context) error {
 	if err != nil {
 		return echo.ErrBadRequest
 	}
-	return s.act(c, store.LeadAction{Kind: "won", ValueCOP: v})
+	// The won lead becomes a customer paying fee a month (the value when no fee is given).
+	var fee int64
+	if f := strings.TrimSpace(c.FormValue("fee")); f != "" {
+		if fee, err = parsePesos(f); err != nil {
+			return echo.ErrBadRequest
+		}
+	}
+	return s.act(c, store.LeadAction{Kind: "won", ValueCOP: v, FeeCOP: fee})
 }
 
 func (s *Server) markLost(c echo.Context) error {

@@ -54,6 +54,8 @@ type leadStore interface {
 	OverdueOpen(ctx context.Context, now time.Time) (int, error)
 }
 
+// Churn-risk page: churnStore in churn.go.
+
 // chatBot is the part of *bot.Bot the web chat talks to.
 type chatBot interface {
 	Receive(ctx context.Context, in flow.Inbound) (bool, error)
@@ -67,6 +69,7 @@ type Store interface {
 	leadStore
 	privacyStore
 	modelStore
+	churnStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -100,6 +103,10 @@ type Deps struct {
 	Services flow.Catalogue
 	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
 	Readiness Readiness
+	// LeadValue prices a lead: its expected revenue in COP from its
+	// conversion probability, service and budget (scoring.DealValues); nil
+	// or 0 shows no value.
+	LeadValue func(p float64, service string, b flow.Budget) int64
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -116,6 +123,7 @@ type Server struct {
 	widgetOrigins []string
 	model         func() string
 	refusals      func() int64
+	leadValue     func(p float64, service string, b flow.Budget) int64
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -156,7 +164,7 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals,
+		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness}
 	if d.ReportTrees == 0 {
@@ -191,6 +199,11 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodGet, "/churn", s.churnPage, all...)
+	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
+	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/churn/:id/retained", s.actOnCustomer("retained"), RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/churn/:id/churned", s.actOnCustomer("churned"), RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)

@@ -21,6 +21,7 @@ const bundleFormat = 1
 // loaded as one unit: gzip'd JSON, so it can be inspected and diffed.
 type Bundle struct {
 	Format      int                  `json:"format"`
+	Kind        string               `json:"kind,omitempty"` // "" or "lead": lead scoring; "churn": see churn.go
 	CreatedAt   time.Time            `json:"created_at"`
 	Schema      Schema               `json:"schema"` // feature names and encoders, in vector order
 	Forest      *randomforest.Forest `json:"forest"` // the library's own JSON form
@@ -95,9 +96,39 @@ func (b *Bundle) validate() error {
 	case !b.Calibration.Valid():
 		return errors.New("invalid calibration")
 	}
-	// A bundle carries its own inputs, so one trained with an earlier or
-	// later field list still loads as long as this build can compute every
-	// field it names, with the same kind.
+	if err := b.checkInputs(); err != nil {
+		return err
+	}
+	e := enc
+	e.Init()
+	if e.Width != len(b.Schema.Columns) {
+		return fmt.Errorf("encoder gives %d columns, schema lists %d", e.Width, len(b.Schema.Columns))
+	}
+	return nil
+}
+
+// checkInputs checks the schema's inputs against what this build computes
+// for the bundle's kind. A lead bundle carries its own inputs, so one
+// trained with an earlier or later field list still loads as long as this
+// build can compute every field it names, with the same kind; a churn
+// bundle must name churnFields exactly.
+func (b *Bundle) checkInputs() error {
+	enc := b.Schema.Encoder
+	switch b.Kind {
+	case "", KindLead:
+	case KindChurn:
+		if len(enc.Inputs) != len(churnFields) {
+			return fmt.Errorf("schema has %d inputs, this build has %d churn fields", len(enc.Inputs), len(churnFields))
+		}
+		for k, f := range churnFields {
+			if enc.Inputs[k] != f {
+				return fmt.Errorf("schema input %d is %v, want %v", k, enc.Inputs[k], f)
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown model kind %q", b.Kind)
+	}
 	for k, f := range enc.Inputs {
 		kind, ok := knownFields[f.Name]
 		switch {
@@ -108,11 +139,6 @@ func (b *Bundle) validate() error {
 		case f.Kind == learn.TargetRate && (enc.Rates == nil || enc.Rates[k] == nil):
 			return fmt.Errorf("schema input %q has no learned rates", f.Name)
 		}
-	}
-	e := enc
-	e.Init()
-	if e.Width != len(b.Schema.Columns) {
-		return fmt.Errorf("encoder gives %d columns, schema lists %d", e.Width, len(b.Schema.Columns))
 	}
 	return nil
 }

@@ -100,17 +100,11 @@ func readLead(get Get, o ImportOptions) (ImportedLead, string) {
 	l := &il.Lead
 	l.StartedAt, l.CompletedAt, l.Channel = il.CreatedAt, il.CreatedAt, "import"
 	if v := get("city"); v != "" && o.Places != nil {
-		r := o.Places.Parse(v)
-		switch r.Match {
-		case flow.CityExact, flow.CityForeign:
-			l.City = r.City
-		case flow.CityAmbiguous:
-			l.City = r.Candidates[0] // likeliest first: the capital or the largest town
-		case flow.CityDepartment:
-			l.City = flow.City{Department: r.Department}
-		default:
-			return il, fmt.Sprintf("city %q: not a Colombian municipality or known foreign city", v)
+		c, reason := parseCity(o.Places, v)
+		if reason != "" {
+			return il, reason
 		}
+		l.City = c
 	}
 	if v := get("budget"); v != "" {
 		a := flow.ParseBudget(v, o.USDToCOP)
@@ -127,11 +121,7 @@ func readLead(get Get, o ImportOptions) (ImportedLead, string) {
 		l.Urgency = u
 	}
 	if v := get("service"); v != "" {
-		key, ok := o.Catalogue.Parse(v)
-		if !ok {
-			key = "other"
-		}
-		l.Service = key
+		l.Service = parseService(o.Catalogue, v)
 	}
 	l.Source = strings.ToLower(get("source"))
 	conv, ok := parseOutcome(get("converted"))
@@ -157,4 +147,26 @@ func parseOutcome(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// parseCity reads a city cell through flow's gazetteer; reason is "" when understood.
+func parseCity(places *flow.Places, v string) (flow.City, string) {
+	r := places.Parse(v)
+	switch r.Match {
+	case flow.CityExact, flow.CityForeign:
+		return r.City, ""
+	case flow.CityAmbiguous:
+		return r.Candidates[0], "" // likeliest first: the capital or the largest town
+	case flow.CityDepartment:
+		return flow.City{Department: r.Department}, ""
+	}
+	return flow.City{}, fmt.Sprintf("city %q: not a Colombian municipality or known foreign city", v)
+}
+
+// parseService maps a service cell to a catalogue key ("other" when unknown).
+func parseService(cat flow.Catalogue, v string) string {
+	if key, ok := cat.Parse(v); ok {
+		return key
+	}
+	return "other"
 }

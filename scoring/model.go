@@ -68,8 +68,20 @@ func (m *Model) Score(l flow.Lead) flow.Score {
 // scaled by (g(v) − g(bias)) / (v − bias), which keeps its sign, its rank and
 // the sum.
 func (m *Model) Explain(l flow.Lead) (float64, flow.Class, []flow.Reason) {
+	var raws [16]string
+	rv := rawLead(l, m.Bundle.Schema.Encoder.Inputs, raws[:0])
+	lang := m.Lang
+	p, reasons := m.explainRaw(rv, func(field, raw string, w float64) string { return words(lang, field, raw, w, m.Bundle.Schema) })
+	return p, m.Bundle.Thresholds.Classify(p), reasons
+}
+
+// explainRaw scores one row of raw field values (as the bundle's kind
+// writes them) and explains it as Explain describes; say puts a field's
+// value and the direction of its effect into words.
+func (m *Model) explainRaw(rv []string, say func(field, raw string, w float64) string) (float64, []flow.Reason) {
 	enc := &m.Bundle.Schema.Encoder
-	x := m.features(l, make([]float64, enc.Width))
+	x := make([]float64, enc.Width)
+	enc.Encode(rv, x)
 	contrib := make([]float64, enc.Width)
 	bias := m.forest.Explain(x, contrib)
 	raw := bias
@@ -84,18 +96,15 @@ func (m *Model) Explain(l flow.Lead) (float64, flow.Class, []flow.Reason) {
 	if raw != bias {
 		scale = (p - base) / (raw - bias)
 	}
-	lang := m.Lang
-	reasons := []flow.Reason{{Feature: "base", Value: words(lang, "base", "", 0, m.Bundle.Schema), Weight: base}}
+	reasons := []flow.Reason{{Feature: "base", Value: say("base", "", 0), Weight: base}}
 	var fields []flow.Reason
-	var raws [16]string
-	rv := rawLead(l, enc.Inputs, raws[:0])
 	for k, w := range perField {
 		if w == 0 {
 			continue
 		}
 		name := enc.Inputs[k].Name
-		fields = append(fields, flow.Reason{Feature: name, Value: words(lang, name, rv[k], w, m.Bundle.Schema), Weight: w * scale})
+		fields = append(fields, flow.Reason{Feature: name, Value: say(name, rv[k], w), Weight: w * scale})
 	}
 	sort.SliceStable(fields, func(a, b int) bool { return math.Abs(fields[a].Weight) > math.Abs(fields[b].Weight) })
-	return p, m.Bundle.Thresholds.Classify(p), append(reasons, fields...)
+	return p, append(reasons, fields...)
 }

@@ -42,6 +42,7 @@ type TrainOptions struct {
 	Progress func(done, total int, step string)
 	Now      func() time.Time
 	Fields   []learn.Column // the model's inputs; leadFields when nil
+	Models   []learn.Spec   // the families compared; learn.Models(Trees) when nil
 }
 
 // Train compares the models on the examples (stratified k-fold, plus a
@@ -72,9 +73,27 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 	}
 	ex = sortedByTime(ex)
 	d, cities, sum := leadDataset(ex, o.Fields)
+	b, rep, err := fitBundle(d, o, "leads ordered by date")
+	if err != nil {
+		return nil, nil, err
+	}
+	b.Schema.CityNames = cities
+	b.DataSHA256 = sum
+	return b, rep, b.validate()
+}
+
+// fitBundle is what every model kind shares: the comparison of
+// learn.Models under stratified CV with a time-ordered hold-out (d's rows
+// oldest first), then the production forest fitted on all rows, its
+// calibration and tiers.
+func fitBundle(d *learn.Dataset, o TrainOptions, holdNote string) (*Bundle, *learn.Report, error) {
 	y := d.Y
-	rep, err := learn.Compare(d, learn.Models(o.Trees), learn.Options{
-		Folds: o.Folds, Seed: o.Seed, Holdout: seqInts(len(y)), HoldNote: "leads ordered by date",
+	specs := learn.Models(o.Trees)
+	if o.Models != nil {
+		specs = o.Models
+	}
+	rep, err := learn.Compare(d, specs, learn.Options{
+		Folds: o.Folds, Seed: o.Seed, Holdout: seqInts(len(y)), HoldNote: holdNote,
 		Tiers: o.Tiers, MinCount: minLevelCount, Progress: o.Progress,
 	})
 	if err != nil {
@@ -86,20 +105,22 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 	if err := f.Fit(X, y); err != nil {
 		return nil, nil, fmt.Errorf("train production forest: %w", err)
 	}
-	cal := rep.Calibration // chosen by learn.Compare: no worse Brier than the raw votes
+	pos := 0
+	for _, v := range y {
+		pos += v
+	}
 	b := &Bundle{
 		Format:      bundleFormat,
 		CreatedAt:   o.Now().UTC().Truncate(time.Second),
-		Schema:      Schema{Encoder: *enc, CityNames: cities, Columns: enc.Names},
+		Schema:      Schema{Encoder: *enc, Columns: enc.Names},
 		Forest:      f.Model,
-		Calibration: cal,
+		Calibration: rep.Calibration, // chosen by learn.Compare: no worse Brier than the raw votes
 		Thresholds:  Thresholds{Hot: rep.Hot, Warm: rep.Warm},
 		Metrics:     rep.Results,
-		DataSHA256:  sum,
 		Rows:        len(y),
 		Positives:   pos,
 	}
-	return b, rep, b.validate()
+	return b, rep, nil
 }
 
 // Summary is one line describing a bundle, for `cis models`.

@@ -3,6 +3,7 @@ package scoring
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -125,19 +126,20 @@ func ReadModelFile(r io.Reader) (*ModelFile, error) {
 	return f, nil
 }
 
-// KindLead is the model kind of lead-scoring bundles (models.kind in the store).
-const KindLead = "lead"
-
-// CheckImport decodes a lead-scoring model file's bundle as the server would
-// load it, so an incompatible bundle (another bundle format, another
-// feature schema) is refused before it is stored.
+// CheckImport decodes a model file's bundle (lead scoring or churn) as the
+// server would load it, so an incompatible bundle (another bundle format,
+// another feature schema, a kind other than the file says) is refused
+// before it is stored.
 func CheckImport(f *ModelFile) (*Bundle, error) {
-	if f.Kind != KindLead {
-		return nil, fmt.Errorf("%w: kind %q; this build imports %q models", ErrModelFormat, f.Kind, KindLead)
+	if f.Kind != KindLead && f.Kind != KindChurn {
+		return nil, fmt.Errorf("%w: kind %q; this build imports %q and %q models", ErrModelFormat, f.Kind, KindLead, KindChurn)
 	}
 	b, err := DecodeBundle(f.Body)
 	if err != nil {
 		return nil, fmt.Errorf("incompatible with this build: %w", err)
+	}
+	if kind := cmp.Or(b.Kind, KindLead); kind != f.Kind {
+		return nil, fmt.Errorf("%w: the file says %q but holds a %q model", ErrModelFormat, f.Kind, kind)
 	}
 	if _, err := NewModel(0, b); err != nil {
 		return nil, fmt.Errorf("incompatible with this build: %w", err)

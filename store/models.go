@@ -18,25 +18,38 @@ type ModelInfo struct {
 	Size      int
 	Active    bool
 	Summary   string
+	Kind      string // "lead" or "churn": one active model per kind
 }
 
+// Model kinds (models.kind): each kind has at most one active model.
 const (
-	insertModelQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body) VALUES (?, ?, ?, 0, ?, ?)`
-	listModelsQuery    = `SELECT id, created_at, sha256, size, active, summary FROM models ORDER BY id`
-	activeModelQuery   = `SELECT id, sha256, body FROM models WHERE active = 1`
+	KindLead  = "lead"
+	KindChurn = "churn"
+)
+
+const (
+	insertModelQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body, kind) VALUES (?, ?, ?, 0, ?, ?, ?)`
+	listModelsQuery    = `SELECT id, created_at, sha256, size, active, summary, kind FROM models ORDER BY id`
+	activeModelQuery   = `SELECT id, sha256, body FROM models WHERE active = 1 AND kind = ?`
 	modelBodyQuery     = `SELECT id, sha256, body FROM models WHERE id = ?`
-	modelExistsQuery   = `SELECT 1 FROM models WHERE id = ?`
-	deactivateQuery    = `UPDATE models SET active = 0 WHERE active = 1`
+	modelKindQuery     = `SELECT kind FROM models WHERE id = ?`
+	deactivateQuery    = `UPDATE models SET active = 0 WHERE active = 1 AND kind = ?`
 	activateModelQuery = `UPDATE models SET active = 1 WHERE id = ?`
 )
 
-// SaveModel stores a bundle and returns its id; with activate it becomes
-// the active model in the same transaction.
+// SaveModel stores a lead-scoring bundle and returns its id; with activate
+// it becomes the active lead model in the same transaction.
 func (s *Store) SaveModel(ctx context.Context, body []byte, summary string, activate bool) (int64, error) {
+	return s.SaveModelKind(ctx, KindLead, body, summary, activate)
+}
+
+// SaveModelKind is SaveModel for a model of any kind (KindLead, KindChurn);
+// activating it replaces only the active model of the same kind.
+func (s *Store) SaveModelKind(ctx context.Context, kind string, body []byte, summary string, activate bool) (int64, error) {
 	sum := sha256.Sum256(body)
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, insertModelQuery, millis(s.now()), hex.EncodeToString(sum[:]), len(body), summary, body)
+		res, err := tx.ExecContext(ctx, insertModelQuery, millis(s.now()), hex.EncodeToString(sum[:]), len(body), summary, body, kind)
 		if err != nil {
 			return fmt.Errorf("save model: %w", err)
 		}
@@ -51,21 +64,21 @@ func (s *Store) SaveModel(ctx context.Context, body []byte, summary string, acti
 	return id, err
 }
 
-// ActivateModel marks model id active (and no other).
+// ActivateModel marks model id active (and no other of its kind).
 // It returns ErrNotFound when no model has that id.
 func (s *Store) ActivateModel(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return activateInTx(ctx, tx, id) })
 }
 
 func activateInTx(ctx context.Context, tx *sql.Tx, id int64) error {
-	var one int
-	if err := tx.QueryRowContext(ctx, modelExistsQuery, id).Scan(&one); err != nil {
+	var kind string
+	if err := tx.QueryRowContext(ctx, modelKindQuery, id).Scan(&kind); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("model %d: %w", id, ErrNotFound)
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, deactivateQuery); err != nil {
+	if _, err := tx.ExecContext(ctx, deactivateQuery, kind); err != nil {
 		return fmt.Errorf("activate model %d: %w", id, err)
 	}
 	if _, err := tx.ExecContext(ctx, activateModelQuery, id); err != nil {
@@ -85,7 +98,7 @@ func (s *Store) Models(ctx context.Context) ([]ModelInfo, error) {
 	for rows.Next() {
 		var m ModelInfo
 		var created int64
-		if err := rows.Scan(&m.ID, &created, &m.SHA256, &m.Size, &m.Active, &m.Summary); err != nil {
+		if err := rows.Scan(&m.ID, &created, &m.SHA256, &m.Size, &m.Active, &m.Summary, &m.Kind); err != nil {
 			return nil, err
 		}
 		m.CreatedAt = fromMillis(created)
@@ -94,11 +107,16 @@ func (s *Store) Models(ctx context.Context) ([]ModelInfo, error) {
 	return out, rows.Err()
 }
 
-// ActiveBundle returns the active bundle's id and bytes. It returns
+// ActiveBundle returns the active lead model's id and bytes. It returns
 // ErrNotFound when no model is active, and an error naming the model when
 // the stored bytes no longer match their SHA-256.
 func (s *Store) ActiveBundle(ctx context.Context) (int64, []byte, error) {
-	return s.bundle(ctx, "active model", activeModelQuery)
+	return s.ActiveBundleKind(ctx, KindLead)
+}
+
+// ActiveBundleKind is ActiveBundle for a model kind (KindLead, KindChurn).
+func (s *Store) ActiveBundleKind(ctx context.Context, kind string) (int64, []byte, error) {
+	return s.bundle(ctx, "active "+kind+" model", activeModelQuery, kind)
 }
 
 // ModelBundle returns the bytes of model id, checked against their SHA-256:
@@ -125,11 +143,7 @@ func (s *Store) bundle(ctx context.Context, what, query string, args ...any) (in
 	return id, body, nil
 }
 
-const (
-	modelKindQuery    = `SELECT kind FROM models WHERE id = ?`
-	insertKindQuery   = `INSERT INTO models (created_at, sha256, size, active, summary, body, kind) VALUES (?, ?, ?, 0, ?, ?, ?)`
-	findModelSHAQuery = `SELECT id FROM models WHERE sha256 = ? AND kind = ?`
-)
+const findModelSHAQuery = `SELECT id FROM models WHERE sha256 = ? AND kind = ?`
 
 // ModelKind returns the kind of model id ("lead", "churn"): what an
 // exported file says it holds.
@@ -158,7 +172,7 @@ func (s *Store) ImportModel(ctx context.Context, kind string, body []byte, summa
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("import model: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, insertKindQuery, millis(s.now()), hexSum, len(body), summary, body, kind)
+		res, err := tx.ExecContext(ctx, insertModelQuery, millis(s.now()), hexSum, len(body), summary, body, kind)
 		if err != nil {
 			return fmt.Errorf("import model: %w", err)
 		}

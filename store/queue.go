@@ -335,6 +335,7 @@ type LeadAction struct {
 	ByUser   int64
 	AssignTo int64  // assign: the advisor (0 unassigns)
 	ValueCOP int64  // won
+	FeeCOP   int64  // won: the new customer's monthly fee; 0 means ValueCOP
 	Detail   string // lost: reason; note: text
 }
 
@@ -379,6 +380,15 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
 				contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`, a.Kind, now, a.ValueCOP, a.Detail, now, id); err != nil {
 				return err
+			}
+			if a.Kind == "won" {
+				fee := a.FeeCOP
+				if fee == 0 {
+					fee = a.ValueCOP
+				}
+				if err := customerFromWonLead(ctx, tx, id, fee, now); err != nil {
+					return err
+				}
 			}
 		case "note":
 		default:

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -29,6 +31,11 @@ func demoCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "scorer: %s\n", a.scorer.Status())
+	n, err := seedCustomers(ctx, a, e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "churn: %d active customers scored\n", n)
 	return nil
 }
 
@@ -50,9 +57,7 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 		}
 		// The history ends at the start of the current month, so it is the
 		// same all month long and leaves room for the live demo prospects.
-		now := time.Now().UTC()
-		end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-		hist := scoring.GenerateHistory(places, a.cfg.DemoLeads, end, demoSeed)
+		hist := scoring.GenerateHistory(places, a.cfg.DemoLeads, demoHistoryEnd(), demoSeed)
 		rows := make([]store.HistoryLead, len(hist))
 		for i, h := range hist {
 			var rev *int64
@@ -80,4 +85,58 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 	}
 	a.log.Info("demo model trained", "model_id", id)
 	return nil
+}
+
+// demoHistoryEnd is where the demo lead history ends: the start of the
+// current month, so it is the same all month long and leaves room for the
+// live demo prospects.
+func demoHistoryEnd() time.Time {
+	now := time.Now().UTC()
+	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// demoChurnTrees caps the churn forest of the demo, which is also trained
+// with 3 folds, without the other families and on every other month's
+// snapshot, so that the extra start-up time stays small
+// (docs/benchmarks.md); cis train churn compares them all on every month.
+const demoChurnTrees = 50
+
+// seedCustomers gives a store without customers the demo agency's
+// customers (every converted lead of the demo history, with a simulated
+// history up to today: scoring.GenerateCustomers), trains the churn model on
+// them when none is active, and scores the active customers. It returns how
+// many were scored. A store with customers and a churn model is only rescored.
+func seedCustomers(ctx context.Context, a *app, e env) (int, error) {
+	hs, err := a.store.CustomerHistories(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	if len(hs) == 0 {
+		places, err := flow.LoadPlaces()
+		if err != nil {
+			return 0, err
+		}
+		hist := scoring.GenerateHistory(places, a.cfg.DemoLeads, demoHistoryEnd(), demoSeed)
+		rows := scoring.GenerateCustomers(hist, time.Now().UTC(), demoSeed, fmt.Sprintf("demo-%d-", demoSeed))
+		if _, _, err := a.store.ImportCustomers(ctx, rows, progressBar(e.stderr, "demo customers")); err != nil {
+			return 0, fmt.Errorf("demo customers: %w", err)
+		}
+	}
+	if _, _, err := a.store.ActiveBundleKind(ctx, store.KindChurn); errors.Is(err, store.ErrNotFound) {
+		trees := min(a.cfg.DemoTrees, demoChurnTrees)
+		o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: demoSeed, Models: learn.Models(trees)[:1]}
+		id, err := a.trainChurn(ctx, o, 2, env{stderr: e.stderr}, false)
+		if errors.Is(err, scoring.ErrNotEnoughHistory) || errors.Is(err, learn.ErrTiersNotOrdered) {
+			// A tiny demo (--demo-leads) may have too few cancellations, or a
+			// forest too small to rank them: the demo still runs, without
+			// churn scores, and the churn page says how to train.
+			a.log.Warn("demo churn model not trained", "err", err)
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("demo churn model: %w", err)
+		}
+		a.log.Info("demo churn model trained", "model_id", id)
+	}
+	return a.scoreChurn(ctx, time.Now())
 }

@@ -39,7 +39,9 @@ type importFile struct {
 
 func importKinds() map[string]importKind {
 	return map[string]importKind{
-		"leads": {scoring.ImportFields, readLeadsFile},
+		"leads":           {scoring.ImportFields, readLeadsFile},
+		"customers":       {scoring.CustomerFields, readCustomersFile},
+		"customer-events": {scoring.CustomerEventFields, readCustomerEventsFile},
 	}
 }
 
@@ -198,5 +200,55 @@ func readLeadsFile(c *Config, r io.Reader, m map[string]string) (*importFile, er
 				return "", fmt.Errorf("imported %d new leads, but recording the import failed: %w", added, err)
 			}
 			return fmt.Sprintf("imported %d new leads (%d already present)", added, len(rows)-added), nil
+		}}, nil
+}
+
+func customerOptions(c *Config, m map[string]string) (scoring.CustomerOptions, error) {
+	fc, err := c.flowConfig()
+	if err != nil {
+		return scoring.CustomerOptions{}, err
+	}
+	places, err := flow.LoadPlaces()
+	if err != nil {
+		return scoring.CustomerOptions{}, err
+	}
+	return scoring.CustomerOptions{Places: places, Catalogue: fc.Catalogue, Map: m}, nil
+}
+
+func readCustomersFile(c *Config, r io.Reader, m map[string]string) (*importFile, error) {
+	o, err := customerOptions(c, m)
+	if err != nil {
+		return nil, err
+	}
+	res, err := scoring.ReadCustomers(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &importFile{header: res.Header, mapping: res.Mapping, bad: res.Bad, rows: len(res.Rows),
+		commit: func(ctx context.Context, st *store.Store, progress func(done, total int, step string)) (string, error) {
+			added, events, err := st.ImportCustomers(ctx, res.Rows, progress)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("imported %d new customers (%d already present), %d new events", added, len(res.Rows)-added, events), nil
+		}}, nil
+}
+
+func readCustomerEventsFile(c *Config, r io.Reader, m map[string]string) (*importFile, error) {
+	o, err := customerOptions(c, m)
+	if err != nil {
+		return nil, err
+	}
+	res, err := scoring.ReadCustomerEvents(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return &importFile{header: res.Header, mapping: res.Mapping, bad: res.Bad, rows: len(res.Rows),
+		commit: func(ctx context.Context, st *store.Store, _ func(done, total int, step string)) (string, error) {
+			added, err := st.ImportCustomerEvents(ctx, res.Rows)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("imported %d new customer events (%d already present)", added, len(res.Rows)-added), nil
 		}}, nil
 }

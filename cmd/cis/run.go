@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"models":   {"list trained models (* = active); models activate ID switches; models export ID > FILE, models import FILE move one between installations", modelsCmd},
 		"import":   {"import leads FILE.csv (the agency's lead history) and other agency files; --skip-bad, --map field=Header", importCmd},
 		"report":   {"write the model report as one offline HTML file: --model ID (default active) --out FILE.html --lang es|en; --csv FILE --target COL for any CSV", reportCmd},
+		"churn":    {"churn score: score every active customer now with the active churn model (serve does it daily)", churnCmd},
 		"demo":     {"fill the store with the demo agency's 18-month history and train a model on it", demoCmd},
 		"privacy":  {"data-rights back office: privacy export|delete --phone N, requests, request, exclude add|remove|list|import, retention", privacyCmd},
 	}
@@ -81,8 +82,9 @@ cis serve flags: --demo (seed a demo store and train on a demo history the first
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
   without --target the real server runs in-process on a temporary store with a fake Graph API)
+cis train churn: train the churn model on the customers' histories (same flags); cis train value: check lead values on a time-ordered hold-out
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
-cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis import leads|customers|customer-events FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
 cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
 cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)

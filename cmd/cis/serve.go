@@ -46,6 +46,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		if err := seedHistory(ctx, a, env{stderr: e.stderr}); err != nil {
 			return err
 		}
+		if _, err := seedCustomers(ctx, a, env{stderr: e.stderr}); err != nil {
+			return err
+		}
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
@@ -55,7 +58,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -88,6 +91,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			j := &privacyJobs{store: a.store, retention: c.retention(), now: time.Now, log: log.With("component", "privacy")}
 			return j.run(ctx, time.Minute)
 		},
+		func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour) },
 	)
 	return runAll(ctx, parts...)
 }

@@ -14,6 +14,10 @@ import (
 // trainCmd compares the models. With --csv it works on any CSV file;
 // without it, on the store's labelled leads (see trainStore).
 func trainCmd(ctx context.Context, e env, args []string) error {
+	what := ""
+	if len(args) > 0 && (args[0] == "churn" || args[0] == "value") {
+		what, args = args[0], args[1:]
+	}
 	fs, c := newFlagSet("train", e.getenv)
 	csvPath := fs.String("csv", "", "train and evaluate on this CSV file (comma or semicolon; .gz accepted) instead of the store")
 	target := fs.String("target", "", "with --csv: the 0/1 or yes/no column to predict")
@@ -34,6 +38,13 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	}
 	if *trial {
 		return trialFields(ctx, e, c, *trees)
+	}
+	o := scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed, Tiers: learn.TierPolicy{HotShare: *hotShare, WarmShare: *warmShare}}
+	switch {
+	case what == "churn":
+		return trainChurnStore(ctx, e, c, o, *asJSON)
+	case what == "value":
+		return checkLeadValue(ctx, e, c, o, *asJSON)
 	}
 	if *csvPath == "" {
 		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
@@ -27,6 +28,8 @@ type app struct {
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
 	cloud    *bot.CloudAPI  // the Cloud API webhook when enabled (set before serving starts)
 	scorer   *scoring.Active
+	// dealValues prices leads for the queue (expected revenue); refitted daily.
+	dealValues atomic.Pointer[scoring.DealValues]
 }
 
 // webhookRefusals is /metrics' count of webhook deliveries refused for

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cis-agencia/cis/store"
+)
+
+func TestImportCustomersAndEvents(t *testing.T) {
+	dir := t.TempDir()
+	copyFixture := func(name string) string {
+		src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, src, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	customers, events := copyFixture("messy_customers.csv"), copyFixture("customer_events.csv")
+	env := map[string]string{"CIS_DB": filepath.Join(dir, "cis.db"), "CIS_LOG_LEVEL": "warn"}
+	steps := []struct {
+		name    string
+		args    []string
+		wantErr string
+		wantOut string
+	}{
+		{"events before their customers", []string{"import", "customer-events", events, "--skip-bad"}, "not in the store", ""},
+		{"bad customer rows stop the import", []string{"import", "customers", customers}, "5 bad rows, nothing imported", ""},
+		{"skip-bad imports the good rows", []string{"import", "customers", customers, "--skip-bad"}, "", "imported 3 new customers (0 already present), 4 new events"},
+		{"re-import adds nothing", []string{"import", "customers", customers, "--skip-bad"}, "", "imported 0 new customers (3 already present), 0 new events"},
+		{"events, bad rows skipped", []string{"import", "customer-events", events, "--skip-bad"}, "", "imported 6 new customer events (0 already present)"},
+		{"events again", []string{"import", "customer-events", events, "--skip-bad"}, "", "imported 0 new customer events (6 already present)"},
+		{"too little history to train churn", []string{"train", "churn"}, "not enough labelled history", ""},
+		{"nothing to score", []string{"churn", "score"}, "not found", ""},
+		{"churn needs a subcommand", []string{"churn"}, "usage: cis churn score", ""},
+	}
+	for _, st := range steps {
+		out, err := runCmd(t, env, "", st.args...)
+		if st.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), st.wantErr) {
+				t.Errorf("%s: err = %v; want it to mention %q", st.name, err, st.wantErr)
+			}
+			continue
+		}
+		if err != nil || !strings.Contains(out, st.wantOut) {
+			t.Errorf("%s: out = %q, err = %v; want %q", st.name, out, err, st.wantOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "messy_customers.rejects.csv")); err != nil {
+		t.Errorf("no reject file: %v", err)
+	}
+}
+
+func TestDemoTrainsAndScoresChurn(t *testing.T) {
+	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_LOG_LEVEL": "warn",
+		"CIS_DEMO_LEADS": "4000", "CIS_DEMO_TREES": "30"}
+	out, err := runCmd(t, env, "", "demo")
+	if err != nil || !strings.Contains(out, "churn: ") || !strings.Contains(out, "active customers scored") {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	c := mustConfig(t, env)
+	st, err := store.Open(context.Background(), c.DBPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.ChurnRisk(context.Background(), store.RiskFilter{})
+	if err != nil || len(rows) == 0 || rows[0].Probability <= 0 || len(rows[0].Reasons) != 4 || !strings.HasPrefix(rows[0].Model, "forest:") {
+		t.Fatalf("risk list after demo: %d rows, first %+v, %v", len(rows), rows, err)
+	}
+	// The demo again: customers are not added twice, the churn model is kept.
+	n, _, _, _ := st.RevenueAtRisk(context.Background(), 0)
+	if _, err := runCmd(t, env, "", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, _, _ := st.RevenueAtRisk(context.Background(), 0); m != n {
+		t.Errorf("scored active customers %d → %d after a second demo", n, m)
+	}
+	list, _ := st.Models(context.Background())
+	churnModels := 0
+	for _, m := range list {
+		if m.Kind == store.KindChurn {
+			churnModels++
+		}
+	}
+	if churnModels != 1 {
+		t.Errorf("%d churn models after two demos; want 1", churnModels)
+	}
+}
