@@ -139,7 +139,7 @@ func CheckImport(f *ModelFile) (*Bundle, error) {
 		return nil, fmt.Errorf("incompatible with this build: %w", err)
 	}
 	if kind := cmp.Or(b.Kind, KindLead); kind != f.Kind {
-		return nil, fmt.Errorf("%w: the file says %q but holds a %q model", ErrModelFormat, f.Kind, kind)
+		return nil, fmt.Errorf("%w: kind %q in the file header, but it holds a %q model", ErrModelFormat, f.Kind, kind)
 	}
 	if _, err := NewModel(0, b); err != nil {
 		return nil, fmt.Errorf("incompatible with this build: %w", err)
