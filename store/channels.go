@@ -339,12 +339,12 @@ func mergeContacts(ctx context.Context, tx *sql.Tx, from, into int64, lid string
 	for rows.Next() {
 		var c convRow
 		if err := rows.Scan(&c.id, &c.account, &c.updated); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to report
 			return err
 		}
 		convs = append(convs, c)
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query; rows.Err says whether reading failed
 	if err := rows.Err(); err != nil {
 		return err
 	}

@@ -277,13 +277,13 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to report
 			return 0, 0, err
 		}
 		names = append(names, n)
 		leads++
 	}
-	rows.Close()
+	_ = rows.Close() // read-only, and its transaction needs the connection for the next query
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE contact_id = ? AND body <> ''`, id).Scan(&msgs); err != nil {
 		return 0, 0, err
 	}
@@ -430,12 +430,12 @@ func (s *Store) recordDeletion(ctx context.Context, tx *sql.Tx, ids []int64, pho
 		for rows.Next() {
 			var r int64
 			if err := rows.Scan(&r); err != nil {
-				rows.Close()
+				_ = rows.Close() // the scan error is the one to report
 				return 0, err
 			}
 			open = append(open, r)
 		}
-		rows.Close()
+		_ = rows.Close() // read-only, and its transaction needs the connection for the updates below
 		for _, r := range open {
 			if _, err := tx.ExecContext(ctx, resolveRequestQuery, RequestResolved, resolution, millis(now), user, r); err != nil {
 				return 0, err
@@ -485,12 +485,12 @@ func (s *Store) ProcessDeletionRequests(ctx context.Context, limit int) (int, er
 		var id int64
 		var phone string
 		if err := rows.Scan(&id, &phone); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to report
 			return 0, fmt.Errorf("due deletions: %w", err)
 		}
 		phones = append(phones, phone)
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query; rows.Err says whether reading failed
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("due deletions: %w", err)
 	}

@@ -65,7 +65,7 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 	if err := rows.Err(); err != nil || len(commercial) == 0 {
 		return out, err
 	}
-	rows.Close()
+	_ = rows.Close() // rows.Err was checked above; closed early to free the read connection for the screening
 	drop := map[int]bool{}
 	for i, idx := range commercial {
 		ok, err := s.screenCommercial(ctx, out[idx].ID, out[idx].To, optedOut[i], s.now())

@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
-		s.Close()
+		_ = s.Close() // the salt error is the one to report
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.started = true

@@ -159,7 +159,7 @@ func privacyExport(ctx context.Context, e env, st *store.Store, phone, out strin
 		return err
 	}
 	// 0600: the file holds one person's data.
-	if err := os.WriteFile(out, b, 0o600); err != nil {
+	if err := os.WriteFile(out, b, 0o600); err != nil { // #nosec G703 -- the operator's own --out path
 		return fmt.Errorf("privacy export: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "cis: export written to %s\n", out)
@@ -186,7 +186,7 @@ func privacyRequests(ctx context.Context, e env, st *store.Store, all bool) erro
 
 // readPhones reads one number per line; blank lines and lines starting with # are skipped.
 func readPhones(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) // #nosec G304 G703 -- the operator's own file to import
 	if err != nil {
 		return nil, fmt.Errorf("privacy exclude import: %w", err)
 	}

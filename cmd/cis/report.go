@@ -52,7 +52,7 @@ func reportCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	if err := report.Render(f, r, c.Lang); err != nil {
-		f.Close()
+		_ = f.Close() // the render error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {
