@@ -19,6 +19,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -64,6 +65,7 @@ type Store interface {
 	pinger
 	userStore
 	leadStore
+	analyticsStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -89,6 +91,12 @@ type Deps struct {
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
+	// LeadModel describes the lead model in use for the accuracy page
+	// (training-time ROC AUC, tier thresholds); nil: the rule scorer's.
+	LeadModel func() ModelInfo
+	// InsightRules are added to insight.Rules() on the insights page: the
+	// list is open to rules over new data.
+	InsightRules []insight.Rule
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -108,6 +116,8 @@ type Server struct {
 	chatLimit     *throttle
 	metrics       *metrics
 	public        map[string]bool // routes that need no session
+	leadModel     func() ModelInfo
+	rules         []insight.Rule
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -142,7 +152,8 @@ func New(d Deps) (*Server, error) {
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model,
-		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{}}
+		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
+		leadModel: d.LeadModel, rules: d.InsightRules}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()
@@ -171,6 +182,10 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodGet, "/analytics", s.analyticsOverview, all...)
+	s.route(http.MethodGet, "/analytics/campaigns", s.analyticsCampaigns, all...)
+	s.route(http.MethodGet, "/analytics/insights", s.analyticsInsights, all...)
+	s.route(http.MethodGet, "/analytics/accuracy", s.analyticsAccuracy, all...)
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)

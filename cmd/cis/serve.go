@@ -48,7 +48,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue}
+		Services: a.machine.Config().Catalogue, LeadModel: a.leadModelInfo}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
