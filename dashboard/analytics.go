@@ -73,8 +73,13 @@ type analyticsPage struct {
 }
 
 type namedChart struct {
-	ID  string
-	SVG template.HTML
+	ID, Title string
+	SVG       template.HTML
+}
+
+// newChart keeps the chart's title for the caption shown above it.
+func newChart(id, title string, draw func(title string) template.HTML) namedChart {
+	return namedChart{ID: id, Title: title, SVG: draw(title)}
 }
 
 type kpi struct {
@@ -87,7 +92,9 @@ type fmtr struct{ es bool }
 func (f fmtr) int(n int) cell {
 	return cell{Text: chart.FormatNumber(float64(n), 0, f.es), Raw: strconv.Itoa(n), Num: true}
 }
-func (f fmtr) cop(v int64) cell { return cell{Text: formatCOP(v), Raw: strconv.FormatInt(v, 10), Num: true} }
+func (f fmtr) cop(v int64) cell {
+	return cell{Text: formatCOP(v), Raw: strconv.FormatInt(v, 10), Num: true}
+}
 func (f fmtr) pct(r insight.Ratio) cell {
 	if !r.OK || math.IsNaN(r.V) || math.IsInf(r.V, 0) {
 		return cell{Text: "—", Num: true}
@@ -359,8 +366,12 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 		revT.Rows = append(revT.Rows, append(row, f.int(won), f.cop(rev)))
 	}
 	ap.Charts = append(ap.Charts,
-		namedChart{"leads-by-class", chart.Bars(T(lang, "analytics.leads_by_class"), labels, series, true, chart.Number(0, f.es))},
-		namedChart{"revenue", chart.Bars(T(lang, "analytics.revenue_by_month"), labels, []chart.Series{{Name: T(lang, "analytics.revenue"), Values: revenue}}, false, copFormat)})
+		newChart("leads-by-class", T(lang, "analytics.leads_by_class"), func(t string) template.HTML {
+			return chart.Bars(t, labels, series, true, chart.Number(0, f.es))
+		}),
+		newChart("revenue", T(lang, "analytics.revenue_by_month"), func(t string) template.HTML {
+			return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.revenue"), Values: revenue}}, false, copFormat)
+		}))
 
 	convT := table{ID: "conversion", Title: T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
 		T(lang, "analytics.leads"), T(lang, "analytics.won"), T(lang, "analytics.lost"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95"), T(lang, "analytics.revenue")}}
@@ -381,7 +392,9 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 		convLabels = append(convLabels, className(cl))
 		convVals = append(convVals, rate.V)
 	}
-	ap.Charts = append(ap.Charts, namedChart{"conversion", chart.HBars(T(lang, "analytics.conversion_by_class"), convLabels, convVals, chart.Percent(1, f.es), chart.Palette[0])})
+	ap.Charts = append(ap.Charts, newChart("conversion", T(lang, "analytics.conversion_by_class"), func(t string) template.HTML {
+		return chart.HBars(t, convLabels, convVals, chart.Percent(1, f.es), chart.Palette[0])
+	}))
 
 	// The funnel: share of prospects who stop at each question.
 	fr := buildFunnel(funnel)
@@ -395,7 +408,9 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 		fLabels = append(fLabels, T(lang, "step."+r.Step))
 		fVals = append(fVals, share.V)
 	}
-	ap.Charts = append(ap.Charts, namedChart{"funnel", chart.HBars(T(lang, "analytics.funnel_chart"), fLabels, fVals, chart.Percent(1, f.es), chart.Hot)})
+	ap.Charts = append(ap.Charts, newChart("funnel", T(lang, "analytics.funnel_chart"), func(t string) template.HTML {
+		return chart.HBars(t, fLabels, fVals, chart.Percent(1, f.es), chart.Hot)
+	}))
 
 	// SLA compliance and time to first contact, by class (live leads).
 	slaT := table{ID: "sla", Title: T(lang, "analytics.sla"), Header: []string{T(lang, "analytics.class"), T(lang, "analytics.leads"),
@@ -426,7 +441,7 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 	ap.KPIs = []kpi{
 		{"kpi-leads", T(lang, "analytics.leads"), f.int(all.n).Text, ""},
 		{"kpi-conversion", T(lang, "analytics.conversion"), f.pct(ratioOf(all.won, all.won+all.lost)).Text, T(lang, "analytics.conversion_hint")},
-		{"kpi-revenue", T(lang, "analytics.revenue"), formatCOP(all.rev), ""},
+		{"kpi-revenue", T(lang, "analytics.revenue"), copFormat(float64(all.rev)), formatCOP(all.rev)},
 		{"kpi-sla", T(lang, "analytics.in_sla"), f.pct(ratioOf(live.inSLA, live.contacted)).Text, T(lang, "analytics.sla_hint")},
 		{"kpi-median", T(lang, "analytics.median_contact"), f.minutes(med, medOK).Text, ""},
 		{"kpi-overdue", T(lang, "analytics.open_overdue"), f.int(overdue).Text, ""},
@@ -435,8 +450,13 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 	return s.renderAnalytics(c, ap)
 }
 
+// copFormat prints pesos compactly for charts and headline figures: millions
+// ("$7.738 M", "$12,5 M") from a million up.
 func copFormat(v float64) string {
-	if v >= 1e6 {
+	switch {
+	case math.Abs(v) >= 1e8:
+		return "$" + chart.FormatNumber(v/1e6, 0, true) + " M"
+	case math.Abs(v) >= 1e6:
 		return "$" + chart.FormatNumber(v/1e6, 1, true) + " M"
 	}
 	return formatCOP(int64(v))
@@ -494,7 +514,7 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 			}
 		}
 		ct.Rows = append(ct.Rows, row(r, name))
-		labels = append(labels, name)
+		labels = append(labels, r.Key) // short: the table beside names it
 		spend = append(spend, float64(r.SpendCOP))
 		rev = append(rev, float64(r.RevenueCOP))
 	}
@@ -507,9 +527,10 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 		cht.Rows = append(cht.Rows, row(r, name)[1:])
 		cht.Rows[len(cht.Rows)-1][0] = txt(name)
 	}
-	ap.Charts = []namedChart{{"spend-revenue", chart.Bars(T(lang, "analytics.spend_vs_revenue"), labels,
-		[]chart.Series{{Name: T(lang, "analytics.spend"), Values: spend, Color: chart.Hot}, {Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Palette[0]}},
-		false, copFormat)}}
+	ap.Charts = []namedChart{newChart("spend-revenue", T(lang, "analytics.spend_vs_revenue"), func(t string) template.HTML {
+		return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.spend"), Values: spend, Color: chart.Hot},
+			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Palette[0]}}, false, copFormat)
+	})}
 	ap.Tables = []table{ct, cht}
 	ap.Note = T(lang, "analytics.attribution")
 	return s.renderAnalytics(c, ap)
@@ -615,6 +636,9 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		pt := table{ID: m.id + "-months", Title: m.name + " · " + T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
 			T(lang, "analytics.closed"), T(lang, "analytics.came_true"), T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), "ROC AUC"}}
 		for _, p := range a.Periods {
+			if p.N < insight.MinPeriod {
+				p.AUC = math.NaN() // a handful of outcomes says nothing about ranking
+			}
 			labels = append(labels, p.Month)
 			aucs = append(aucs, p.AUC)
 			meanP = append(meanP, p.MeanP)
@@ -622,9 +646,12 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 			pt.Rows = append(pt.Rows, []cell{txt(p.Month), f.int(p.N), f.int(p.Pos), f.pct(insight.Ratio{V: p.MeanP, OK: true}),
 				f.pct(insight.Ratio{V: p.Rate, OK: true}), f.dec(p.AUC, 3)})
 		}
-		ap.Charts = append(ap.Charts, namedChart{m.id + "-auc", chart.Lines(m.name+" · ROC AUC", labels, []chart.Series{{Name: "ROC AUC", Values: aucs}}, chart.Number(2, f.es))},
-			namedChart{m.id + "-rates", chart.Lines(m.name+" · "+T(lang, "analytics.predicted_vs_observed"), labels,
-				[]chart.Series{{Name: T(lang, "analytics.mean_predicted"), Values: meanP}, {Name: T(lang, "analytics.observed"), Values: rates}}, chart.Percent(0, f.es))})
+		ap.Charts = append(ap.Charts, newChart(m.id+"-auc", m.name+" · "+T(lang, "analytics.auc_by_month"), func(t string) template.HTML {
+			return chart.Lines(t, labels, []chart.Series{{Name: "ROC AUC", Values: aucs}}, chart.Number(2, f.es))
+		}), newChart(m.id+"-rates", m.name+" · "+T(lang, "analytics.predicted_vs_observed"), func(t string) template.HTML {
+			return chart.Lines(t, labels, []chart.Series{{Name: T(lang, "analytics.mean_predicted"), Values: meanP},
+				{Name: T(lang, "analytics.observed"), Values: rates}}, chart.Percent(0, f.es))
+		}))
 		var pts []chart.Point
 		ct := table{ID: m.id + "-calibration", Title: m.name + " · " + T(lang, "analytics.calibration"), Header: []string{T(lang, "analytics.mean_predicted"),
 			T(lang, "analytics.observed"), T(lang, "analytics.closed")}}
@@ -632,8 +659,9 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 			pts = append(pts, chart.Point{Predicted: b.Predicted, Observed: b.Observed, N: b.N})
 			ct.Rows = append(ct.Rows, []cell{f.pct(insight.Ratio{V: b.Predicted, OK: true}), f.pct(insight.Ratio{V: b.Observed, OK: true}), f.int(b.N)})
 		}
-		ap.Charts = append(ap.Charts, namedChart{m.id + "-calibration", chart.Calibration(m.name+" · "+T(lang, "analytics.calibration"),
-			T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)})
+		ap.Charts = append(ap.Charts, newChart(m.id+"-calibration", m.name+" · "+T(lang, "analytics.calibration"), func(t string) template.HTML {
+			return chart.Calibration(t, T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)
+		}))
 		cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), f.dec(m.th.Hot, 2).Text, f.dec(m.th.Warm, 2).Text),
 			Header: []string{T(lang, "analytics.predicted_tier"), T(lang, "analytics.came_true"), T(lang, "analytics.did_not"), T(lang, "analytics.observed")}}
 		for i, tier := range []string{"hot", "warm", "cold"} {

@@ -77,20 +77,20 @@ func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
 			`<td>Caliente</td><td class="num">2</td><td class="num">1</td><td class="num">1</td><td class="num">50,0 %</td>`,
 			// Every contact was 40 minutes after completion, all late.
 			`id="kpi-median"><span class="label">Mediana al primer contacto</span><strong>40 min</strong>`,
-			`id="chart-leads-by-class"><svg`, `id="chart-funnel"><svg`}},
+			`id="chart-leads-by-class"><figcaption>Leads por clase y mes</figcaption><svg class="chart"`, `id="chart-funnel"><figcaption>Abandono en cada pregunta</figcaption><svg class="chart"`}},
 		{"/analytics/campaigns" + feb, []string{
 			// fb: spend 250.000, 5 leads, 2 won, revenue 1.500.000: CPL 50.000, CPA 125.000, ROI 500 %.
 			`<td>Facebook febrero</td><td>facebook</td><td class="num">$250.000</td><td class="num">5</td>`,
 			`<td class="num">$1.500.000</td><td class="num">$50.000</td><td class="num">$125.000</td><td class="num">500,0 %</td>`,
 			// evil: 10.000.000 spent on 40 lost leads: CPA "—", ROI −100 %.
 			`<td class="num">$250.000</td><td class="num">—</td><td class="num">-100,0 %</td>`,
-			`id="chart-spend-revenue"><svg`}},
+			`id="chart-spend-revenue"><figcaption>Inversión e ingresos por campaña (COP)</figcaption><svg class="chart"`}},
 		{"/analytics/insights" + feb, []string{`pierde dinero: gastó $10.000.000`, `campaign_loses`}},
 		{"/analytics/accuracy", []string{
 			// 44 closed: AUC with 2 won (0.9, 0.6) against 42 lost (0.7, 0.2, 40×0.05):
 			// 0.9 beats 42, 0.6 beats 41 → 83/84.
 			fmt.Sprintf(`<strong>%s</strong>`, strings.Replace(fmt.Sprintf("%.3f", 83.0/84), ".", ",", 1)),
-			`al entrenar: 0,800`, `id="chart-lead-calibration"><svg`, `id="table-lead-confusion"`,
+			`al entrenar: 0,800`, `id="chart-lead-calibration"><figcaption>Modelo de leads · Calibración</figcaption><svg class="chart"`, `id="table-lead-confusion"`,
 			`Modelo de cancelación: aún no hay resultados`}},
 	} {
 		rec := c.do(http.MethodGet, tc.url, nil, nil)

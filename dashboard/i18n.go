@@ -114,6 +114,7 @@ var catalogue = map[string][2]string{
 	"analytics.mean_predicted":        {"Probabilidad media predicha", "Mean predicted probability"},
 	"analytics.observed":              {"Tasa observada", "Observed rate"},
 	"analytics.predicted_vs_observed": {"predicho vs. observado por mes", "predicted vs observed by month"},
+	"analytics.auc_by_month":          {"ROC AUC por mes (meses con 30 resultados o más)", "ROC AUC by month (months with 30 outcomes or more)"},
 	"analytics.calibration":           {"Calibración", "Calibration"},
 	"analytics.confusion":             {"Matriz de confusión (caliente ≥ %s, tibio ≥ %s)", "Confusion matrix (hot ≥ %s, warm ≥ %s)"},
 	"analytics.predicted_tier":        {"Nivel predicho", "Predicted tier"},

@@ -42,6 +42,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
+		// After the made-up prospects: seedDemo seeds only a store without conversations.
+		if err := seedAnalytics(ctx, a); err != nil {
+			return err
+		}
 		if err := demoAdmin(ctx, e, a); err != nil {
 			return err
 		}

@@ -195,8 +195,10 @@ type Drop struct {
 	From        string // first month counted
 }
 
-// Live-performance flag parameters (docs/analytics.md).
+// Live-performance flag parameters (docs/analytics.md). MinPeriod is the
+// fewest outcomes of a month whose own AUC is shown.
 const (
+	MinPeriod = 30
 	MinLive = 200
 	Margin  = 0.05
 )
