@@ -199,8 +199,8 @@ type Drop struct {
 // fewest outcomes of a month whose own AUC is shown.
 const (
 	MinPeriod = 30
-	MinLive = 200
-	Margin  = 0.05
+	MinLive   = 200
+	Margin    = 0.05
 )
 
 // LiveDrop compares the newest months' AUC with the training AUC (NaN

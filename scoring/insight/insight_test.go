@@ -22,7 +22,7 @@ func TestROIHandComputed(t *testing.T) {
 		cpl, cpa, roi Ratio
 	}{
 		{"fb", Ratio{83_333, true}, Ratio{250_000, true}, Ratio{3, true}}, // 250.000/3 = 83.333,3 → 83.333; (1.000.000−250.000)/250.000
-		{"ig", Ratio{25_000, true}, Ratio{}, Ratio{-1, true}},            // no customer: no CPA; all spend lost
+		{"ig", Ratio{25_000, true}, Ratio{}, Ratio{-1, true}},             // no customer: no CPA; all spend lost
 		{"gs", Ratio{750_000, true}, Ratio{1_500_000, true}, Ratio{1.0 / 3, true}},
 		{"ref", Ratio{}, Ratio{}, Ratio{}}, // nothing spent, no leads: "—" everywhere
 	}
