@@ -172,3 +172,42 @@ func TestFunnelAndMedian(t *testing.T) {
 		t.Error("median of nothing")
 	}
 }
+
+// TestWebChatUTMAttribution: a visitor who arrives on a UTM-tagged link
+// (or through the widget on a tagged page) leaves a lead whose source is
+// the campaign, and the campaigns page counts it there; a bad tag is ignored.
+func TestWebChatUTMAttribution(t *testing.T) {
+	env := newBotEnv(t, Deps{})
+	visitor := env.client()
+	visitor.do(http.MethodGet, "/chat?utm_campaign=Promo_Nov", nil, nil)
+	for _, m := range hotLead {
+		visitor.chat(m)
+	}
+	other := env.client()
+	other.do(http.MethodGet, "/chat?utm_campaign=%3Cscript%3E", nil, nil)
+	for _, m := range hotLead {
+		other.chat(m)
+	}
+	rows, err := env.st.Queue(context.Background(), store.LeadFilter{Status: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{}
+	for _, r := range rows {
+		sources[r.Source] = true
+	}
+	if len(rows) != 2 || !sources["utm:Promo_Nov"] || !sources[""] {
+		t.Fatalf("lead sources %v; want utm:Promo_Nov and none", sources)
+	}
+	facts, err := env.st.Campaigns(context.Background(), store.Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range facts {
+		found = found || (f.Key == "promo_nov" && f.Leads == 1 && f.ByClass[0] == 1)
+	}
+	if !found {
+		t.Errorf("campaign facts %+v; want promo_nov with the hot lead", facts)
+	}
+}

@@ -36,15 +36,20 @@ func (p Period) months() (string, string) {
 }
 
 // CampaignKey is how a lead's source names its campaign: trimmed,
-// lower-cased (ASCII, like SQLite's lower()), and for an ad referral
-// ("ad:<id>/<click id>") without the click id. The triggers of migration
+// lower-cased (ASCII, like SQLite's lower()); for an ad referral
+// ("ad:<id>/<click id>") without the click id; for a UTM-tagged web chat
+// ("utm:<campaign>") the campaign alone, so it meets the imported leads and
+// the campaigns file that name it the same way. The triggers of migration
 // 0026 apply the same rule in SQL.
 func CampaignKey(source string) string {
 	s := strings.TrimSpace(source)
-	if len(s) >= 3 && strings.EqualFold(s[:3], "ad:") {
+	switch {
+	case len(s) >= 3 && strings.EqualFold(s[:3], "ad:"):
 		if i := strings.IndexByte(s, '/'); i > 0 {
 			s = s[:i]
 		}
+	case len(s) >= 4 && strings.EqualFold(s[:4], "utm:"):
+		s = s[4:]
 	}
 	b := []byte(s)
 	for i, c := range b {

@@ -173,9 +173,13 @@ func TestSummariesEqualGroupBy(t *testing.T) {
 	if _, err := s.rw.Exec(`DELETE FROM lead_events; DELETE FROM leads WHERE id = ?`, ids[0]); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.InsertPastLeads(ctx, "fixture", "+5732", []PastLead{pastLead("utm:Promo-Nov", "warm", 0.4, 9, "won", 700_000)}, nil); err != nil {
+		t.Fatal(err)
+	}
 	checks := []struct{ name, summary, base string }{
 		{"lead_daily live", `SELECT day, source, class, n, won, lost, revenue_cop, contacted, in_sla FROM lead_daily WHERE origin = 'live' AND n <> 0 ORDER BY 1, 2, 3`,
-			`SELECT date(completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(source) LIKE 'ad:%/%' THEN substr(trim(source), 1, instr(trim(source), '/') - 1) ELSE trim(source) END),
+			`SELECT date(completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(source) LIKE 'ad:%/%' THEN substr(trim(source), 1, instr(trim(source), '/') - 1)
+			WHEN trim(source) LIKE 'utm:%' THEN substr(trim(source), 5) ELSE trim(source) END),
 			class, COUNT(*), SUM(status = 'won'), SUM(status = 'lost'), SUM(CASE WHEN status = 'won' THEN outcome_value_cop ELSE 0 END),
 			SUM(contacted_at IS NOT NULL), SUM(COALESCE(contacted_at <= deadline_at, 0)) FROM leads GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`},
 		{"lead_daily history", `SELECT day, source, n, won FROM lead_daily WHERE origin = 'history' ORDER BY 1, 2`,
@@ -236,5 +240,24 @@ func toString(v any) string {
 		return x
 	default:
 		return fmt.Sprint(x)
+	}
+}
+
+// TestCampaignKeyMatchesTheTriggers: the Go rule and the SQL rule of
+// migration 0026 name every source's campaign the same way.
+func TestCampaignKeyMatchesTheTriggers(t *testing.T) {
+	s, _ := mustOpen(t)
+	for source, want := range map[string]string{
+		" FB-Marzo ": "fb-marzo", "ad:120212/ARAkLk": "ad:120212", "AD:120212": "ad:120212", "utm:Promo_Nov": "promo_nov",
+		"UTM:x": "x", "google_ads": "google_ads", "": "", "ad:/clid": "ad:", "Ñandú": "Ñandú",
+	} {
+		var sqlKey string
+		if err := s.ro.QueryRow(`SELECT lower(CASE WHEN trim(?1) LIKE 'ad:%/%' THEN substr(trim(?1), 1, instr(trim(?1), '/') - 1)
+			WHEN trim(?1) LIKE 'utm:%' THEN substr(trim(?1), 5) ELSE trim(?1) END)`, source).Scan(&sqlKey); err != nil {
+			t.Fatal(err)
+		}
+		if got := CampaignKey(source); got != want || sqlKey != want {
+			t.Errorf("CampaignKey(%q) = %q, SQL %q; want %q", source, got, sqlKey, want)
+		}
 	}
 }

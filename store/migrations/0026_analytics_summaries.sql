@@ -3,8 +3,9 @@
 -- history_leads and conversations adds its row's contribution, every update of a counted column
 -- takes the old contribution away and adds the new one, so the sums always equal a GROUP BY over the
 -- base tables (store/analytics_test.go checks that). Days and months are Colombian (UTC-5, no DST).
--- source is the campaign key: trimmed, lower-cased, and for an ad referral ("ad:<id>/<click id>")
--- without the click id, so every click of one ad counts for the same campaign.
+-- source is the campaign key (store.CampaignKey): trimmed, lower-cased, for an ad referral
+-- ("ad:<id>/<click id>") without the click id, so every click of one ad counts for the same
+-- campaign, and for a UTM-tagged web chat ("utm:<campaign>") the campaign alone.
 
 -- Leads per day, campaign, class and origin (live bot leads or imported history).
 CREATE TABLE lead_daily (
@@ -65,10 +66,10 @@ CREATE TABLE conversation_funnel (
 ) WITHOUT ROWID;
 
 -- Backfill from what the store already holds.
-INSERT INTO lead_daily SELECT date(l.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(l.source) LIKE 'ad:%/%' THEN substr(trim(l.source), 1, instr(trim(l.source), '/') - 1) ELSE trim(l.source) END), l.class, 'live', COUNT(*), SUM(l.status = 'won'), SUM(l.status = 'lost'),
+INSERT INTO lead_daily SELECT date(l.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(l.source) LIKE 'ad:%/%' THEN substr(trim(l.source), 1, instr(trim(l.source), '/') - 1) WHEN trim(l.source) LIKE 'utm:%' THEN substr(trim(l.source), 5) ELSE trim(l.source) END), l.class, 'live', COUNT(*), SUM(l.status = 'won'), SUM(l.status = 'lost'),
 	SUM(CASE WHEN l.status = 'won' THEN l.outcome_value_cop ELSE 0 END), SUM(l.contacted_at IS NOT NULL), SUM(COALESCE(l.contacted_at <= l.deadline_at, 0))
 	FROM leads l GROUP BY 1, 2, 3;
-INSERT INTO lead_daily SELECT date(h.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(h.source) LIKE 'ad:%/%' THEN substr(trim(h.source), 1, instr(trim(h.source), '/') - 1) ELSE trim(h.source) END), '', 'history', COUNT(*), SUM(h.converted = 1), SUM(h.converted = 0),
+INSERT INTO lead_daily SELECT date(h.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(h.source) LIKE 'ad:%/%' THEN substr(trim(h.source), 1, instr(trim(h.source), '/') - 1) WHEN trim(h.source) LIKE 'utm:%' THEN substr(trim(h.source), 5) ELSE trim(h.source) END), '', 'history', COUNT(*), SUM(h.converted = 1), SUM(h.converted = 0),
 	SUM(CASE WHEN h.converted = 1 THEN COALESCE(h.revenue_cop, 0) ELSE 0 END), 0, 0
 	FROM history_leads h GROUP BY 1, 2;
 INSERT INTO lead_dim_monthly SELECT strftime('%Y-%m', l.completed_at / 1000 - 18000, 'unixepoch'), 'city', l.city_name, 'live', COUNT(*), SUM(l.status = 'won') FROM leads l GROUP BY 1, 3;
@@ -86,7 +87,7 @@ INSERT INTO lead_contact_delay SELECT date(l.completed_at / 1000 - 18000, 'unixe
 INSERT INTO conversation_funnel SELECT date(c.started_at / 1000 - 18000, 'unixepoch'), c.step, c.status, COUNT(*) FROM conversations c GROUP BY 1, 2, 3;
 
 CREATE TRIGGER leads_summary_insert AFTER INSERT ON leads BEGIN
-	INSERT INTO lead_daily VALUES (date(NEW.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) ELSE trim(NEW.source) END), NEW.class, 'live', 1, (NEW.status = 'won'), (NEW.status = 'lost'), (CASE WHEN NEW.status = 'won' THEN NEW.outcome_value_cop ELSE 0 END), (NEW.contacted_at IS NOT NULL), COALESCE(NEW.contacted_at <= NEW.deadline_at, 0))
+	INSERT INTO lead_daily VALUES (date(NEW.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) WHEN trim(NEW.source) LIKE 'utm:%' THEN substr(trim(NEW.source), 5) ELSE trim(NEW.source) END), NEW.class, 'live', 1, (NEW.status = 'won'), (NEW.status = 'lost'), (CASE WHEN NEW.status = 'won' THEN NEW.outcome_value_cop ELSE 0 END), (NEW.contacted_at IS NOT NULL), COALESCE(NEW.contacted_at <= NEW.deadline_at, 0))
 		ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.completed_at / 1000 - 18000, 'unixepoch'), 'city', NEW.city_name, 'live', 1, (NEW.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.completed_at / 1000 - 18000, 'unixepoch'), 'service', NEW.service, 'live', 1, (NEW.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
@@ -99,7 +100,7 @@ CREATE TRIGGER leads_summary_insert AFTER INSERT ON leads BEGIN
 END;
 CREATE TRIGGER leads_summary_update AFTER UPDATE OF status, class, probability, model, source, city_name, service, urgency,
 	budget_min_cop, budget_max_cop, budget_unknown, completed_at, deadline_at, contacted_at, outcome_value_cop ON leads BEGIN
-	INSERT INTO lead_daily VALUES (date(OLD.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) ELSE trim(OLD.source) END), OLD.class, 'live', -1, -(OLD.status = 'won'), -(OLD.status = 'lost'), -(CASE WHEN OLD.status = 'won' THEN OLD.outcome_value_cop ELSE 0 END), -(OLD.contacted_at IS NOT NULL), -COALESCE(OLD.contacted_at <= OLD.deadline_at, 0))
+	INSERT INTO lead_daily VALUES (date(OLD.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) WHEN trim(OLD.source) LIKE 'utm:%' THEN substr(trim(OLD.source), 5) ELSE trim(OLD.source) END), OLD.class, 'live', -1, -(OLD.status = 'won'), -(OLD.status = 'lost'), -(CASE WHEN OLD.status = 'won' THEN OLD.outcome_value_cop ELSE 0 END), -(OLD.contacted_at IS NOT NULL), -COALESCE(OLD.contacted_at <= OLD.deadline_at, 0))
 		ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.completed_at / 1000 - 18000, 'unixepoch'), 'city', OLD.city_name, 'live', -1, -(OLD.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.completed_at / 1000 - 18000, 'unixepoch'), 'service', OLD.service, 'live', -1, -(OLD.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
@@ -109,7 +110,7 @@ CREATE TRIGGER leads_summary_update AFTER UPDATE OF status, class, probability, 
 		WHERE OLD.status IN ('won', 'lost') ON CONFLICT (month, model, class, pbin) DO UPDATE SET won = won + excluded.won, lost = lost + excluded.lost;
 	INSERT INTO lead_contact_delay SELECT date(OLD.completed_at / 1000 - 18000, 'unixepoch'), OLD.class, CASE WHEN ((OLD.contacted_at - OLD.completed_at) / 60000) < 0 THEN 0 WHEN ((OLD.contacted_at - OLD.completed_at) / 60000) < 480 THEN ((OLD.contacted_at - OLD.completed_at) / 60000) - ((OLD.contacted_at - OLD.completed_at) / 60000) % 5 ELSE min(((OLD.contacted_at - OLD.completed_at) / 60000) - ((OLD.contacted_at - OLD.completed_at) / 60000) % 60, 20160) END, -1
 		WHERE OLD.contacted_at IS NOT NULL ON CONFLICT (day, class, bucket) DO UPDATE SET n = n + excluded.n;
-	INSERT INTO lead_daily VALUES (date(NEW.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) ELSE trim(NEW.source) END), NEW.class, 'live', 1, (NEW.status = 'won'), (NEW.status = 'lost'), (CASE WHEN NEW.status = 'won' THEN NEW.outcome_value_cop ELSE 0 END), (NEW.contacted_at IS NOT NULL), COALESCE(NEW.contacted_at <= NEW.deadline_at, 0))
+	INSERT INTO lead_daily VALUES (date(NEW.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) WHEN trim(NEW.source) LIKE 'utm:%' THEN substr(trim(NEW.source), 5) ELSE trim(NEW.source) END), NEW.class, 'live', 1, (NEW.status = 'won'), (NEW.status = 'lost'), (CASE WHEN NEW.status = 'won' THEN NEW.outcome_value_cop ELSE 0 END), (NEW.contacted_at IS NOT NULL), COALESCE(NEW.contacted_at <= NEW.deadline_at, 0))
 		ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.completed_at / 1000 - 18000, 'unixepoch'), 'city', NEW.city_name, 'live', 1, (NEW.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.completed_at / 1000 - 18000, 'unixepoch'), 'service', NEW.service, 'live', 1, (NEW.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
@@ -121,7 +122,7 @@ CREATE TRIGGER leads_summary_update AFTER UPDATE OF status, class, probability, 
 		WHERE NEW.contacted_at IS NOT NULL ON CONFLICT (day, class, bucket) DO UPDATE SET n = n + excluded.n;
 END;
 CREATE TRIGGER leads_summary_delete AFTER DELETE ON leads BEGIN
-	INSERT INTO lead_daily VALUES (date(OLD.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) ELSE trim(OLD.source) END), OLD.class, 'live', -1, -(OLD.status = 'won'), -(OLD.status = 'lost'), -(CASE WHEN OLD.status = 'won' THEN OLD.outcome_value_cop ELSE 0 END), -(OLD.contacted_at IS NOT NULL), -COALESCE(OLD.contacted_at <= OLD.deadline_at, 0))
+	INSERT INTO lead_daily VALUES (date(OLD.completed_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) WHEN trim(OLD.source) LIKE 'utm:%' THEN substr(trim(OLD.source), 5) ELSE trim(OLD.source) END), OLD.class, 'live', -1, -(OLD.status = 'won'), -(OLD.status = 'lost'), -(CASE WHEN OLD.status = 'won' THEN OLD.outcome_value_cop ELSE 0 END), -(OLD.contacted_at IS NOT NULL), -COALESCE(OLD.contacted_at <= OLD.deadline_at, 0))
 		ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.completed_at / 1000 - 18000, 'unixepoch'), 'city', OLD.city_name, 'live', -1, -(OLD.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.completed_at / 1000 - 18000, 'unixepoch'), 'service', OLD.service, 'live', -1, -(OLD.status = 'won')) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
@@ -133,7 +134,7 @@ CREATE TRIGGER leads_summary_delete AFTER DELETE ON leads BEGIN
 		WHERE OLD.contacted_at IS NOT NULL ON CONFLICT (day, class, bucket) DO UPDATE SET n = n + excluded.n;
 END;
 CREATE TRIGGER history_summary_insert AFTER INSERT ON history_leads BEGIN
-	INSERT INTO lead_daily VALUES (date(NEW.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) ELSE trim(NEW.source) END), '', 'history', 1, (NEW.converted = 1), (NEW.converted = 0),
+	INSERT INTO lead_daily VALUES (date(NEW.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(NEW.source) LIKE 'ad:%/%' THEN substr(trim(NEW.source), 1, instr(trim(NEW.source), '/') - 1) WHEN trim(NEW.source) LIKE 'utm:%' THEN substr(trim(NEW.source), 5) ELSE trim(NEW.source) END), '', 'history', 1, (NEW.converted = 1), (NEW.converted = 0),
 		(CASE WHEN NEW.converted = 1 THEN COALESCE(NEW.revenue_cop, 0) ELSE 0 END), 0, 0) ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.created_at / 1000 - 18000, 'unixepoch'), 'city', NEW.city_name, 'history', 1, (NEW.converted = 1)) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.created_at / 1000 - 18000, 'unixepoch'), 'service', NEW.service, 'history', 1, (NEW.converted = 1)) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
@@ -141,7 +142,7 @@ CREATE TRIGGER history_summary_insert AFTER INSERT ON history_leads BEGIN
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', NEW.created_at / 1000 - 18000, 'unixepoch'), 'budget', CASE WHEN NEW.budget_unknown THEN 'unknown' WHEN (NEW.budget_min_cop + NEW.budget_max_cop) / 2 < 1000000 THEN '<1M' WHEN (NEW.budget_min_cop + NEW.budget_max_cop) / 2 < 3000000 THEN '1-3M' WHEN (NEW.budget_min_cop + NEW.budget_max_cop) / 2 < 10000000 THEN '3-10M' ELSE '10M+' END, 'history', 1, (NEW.converted = 1)) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 END;
 CREATE TRIGGER history_summary_delete AFTER DELETE ON history_leads BEGIN
-	INSERT INTO lead_daily VALUES (date(OLD.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) ELSE trim(OLD.source) END), '', 'history', -1, -(OLD.converted = 1), -(OLD.converted = 0),
+	INSERT INTO lead_daily VALUES (date(OLD.created_at / 1000 - 18000, 'unixepoch'), lower(CASE WHEN trim(OLD.source) LIKE 'ad:%/%' THEN substr(trim(OLD.source), 1, instr(trim(OLD.source), '/') - 1) WHEN trim(OLD.source) LIKE 'utm:%' THEN substr(trim(OLD.source), 5) ELSE trim(OLD.source) END), '', 'history', -1, -(OLD.converted = 1), -(OLD.converted = 0),
 		-(CASE WHEN OLD.converted = 1 THEN COALESCE(OLD.revenue_cop, 0) ELSE 0 END), 0, 0) ON CONFLICT (day, source, class, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won, lost = lost + excluded.lost, revenue_cop = revenue_cop + excluded.revenue_cop, contacted = contacted + excluded.contacted, in_sla = in_sla + excluded.in_sla;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.created_at / 1000 - 18000, 'unixepoch'), 'city', OLD.city_name, 'history', -1, -(OLD.converted = 1)) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
 	INSERT INTO lead_dim_monthly VALUES (strftime('%Y-%m', OLD.created_at / 1000 - 18000, 'unixepoch'), 'service', OLD.service, 'history', -1, -(OLD.converted = 1)) ON CONFLICT (month, dim, value, origin) DO UPDATE SET n = n + excluded.n, won = won + excluded.won;
