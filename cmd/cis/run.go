@@ -79,6 +79,7 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
   without --target the real server runs in-process on a temporary store with a fake Graph API)
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json
 cis import leads FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis import campaigns FILE.csv: campaign, name, channel, started_on, ended_on, period (day|month), date, amount (docs/analytics.md)
 cis models [activate ID]
 cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME`))
 }
