@@ -105,3 +105,16 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 		return nil
 	})
 }
+
+// CountConversations counts the conversations on one account (channel and
+// address): the demo seeds its made-up prospects only when its own account
+// has none, whatever else the store holds.
+func (s *Store) CountConversations(ctx context.Context, channel, address string) (int, error) {
+	var n int
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations c JOIN accounts a ON a.id = c.account_id
+		WHERE a.channel = ? AND a.address = ?`, channel, address).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count conversations: %w", err)
+	}
+	return n, nil
+}
