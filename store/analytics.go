@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -345,7 +346,8 @@ func (s *Store) LeadMonths(ctx context.Context, p Period) ([]LeadMonth, error) {
 }
 
 // DelayBucket counts first contacts whose delay after completion (minutes)
-// falls in [Minutes, next bucket): 5-minute buckets up to 8 h, then hours.
+// falls in [Minutes, next bucket): 5-minute buckets up to 1 h, 15-minute
+// buckets up to 8 h, then hours.
 type DelayBucket struct {
 	Class   string
 	Minutes int
@@ -449,15 +451,66 @@ func (s *Store) LeadOutcomes(ctx context.Context) ([]Outcomes, error) {
 // ChurnOutcomes returns the churn scores at least 30 days old, by month of
 // scoring and probability; a score came true when the customer cancelled
 // within 30 days after it. The class is "" (churn has no tiers).
+//
+// Both churn reads walk every score of a scoring (100,000 rows for 100,000
+// customers), so their results are kept until the churn data changes
+// (churnVersion) or, for the outcomes, the day changes.
 func (s *Store) ChurnOutcomes(ctx context.Context, now time.Time) ([]Outcomes, error) {
+	v, err := s.churnVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := v + "|" + now.UTC().Format("2006-01-02")
+	s.churn.mu.Lock()
+	if s.churn.outcomesKey == key {
+		out := s.churn.outcomes
+		s.churn.mu.Unlock()
+		return out, nil
+	}
+	s.churn.mu.Unlock()
 	const month = 30 * 24 * 3600 * 1000
-	return s.outcomes(ctx, `SELECT strftime('%Y-%m', s.scored_at / 1000 - 18000, 'unixepoch'), s.model, '',
+	// Scores older than 30 days at the start of the UTC day, so the result holds all day.
+	day := now.UTC().Truncate(24 * time.Hour)
+	out, err := s.outcomes(ctx, `SELECT strftime('%Y-%m', s.scored_at / 1000 - 18000, 'unixepoch'), s.model, '',
 		CAST(round(s.probability * 1000) AS INTEGER) AS pb,
 		SUM(c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1),
 		SUM(NOT (c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1))
 		FROM churn_scores s JOIN customers c ON c.id = s.customer_id
 		WHERE s.scored_at <= ?2 - ?1 AND (c.cancelled_at IS NULL OR c.cancelled_at > s.scored_at)
-		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, month, millis(now))
+		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, month, millis(day))
+	if err != nil {
+		return nil, err
+	}
+	s.churn.mu.Lock()
+	s.churn.outcomesKey, s.churn.outcomes = key, out
+	s.churn.mu.Unlock()
+	return out, nil
+}
+
+// churnCache keeps the results of the churn reads with the version of the
+// data they were computed from.
+type churnCache struct {
+	mu          sync.Mutex
+	outcomesKey string
+	outcomes    []Outcomes
+	riskKey     string
+	risk        ChurnRisk
+}
+
+// churnVersion changes whenever what the churn reads depend on changes: a
+// new score, customer or customer event, a cancellation (count and sum of
+// the dates, from the customers_active index), or a customer action.
+func (s *Store) churnVersion(ctx context.Context) (string, error) {
+	var scores, customers, events, actions, cancelled int64
+	var cancelSum float64
+	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM churn_scores), 0), COALESCE((SELECT MAX(id) FROM customers), 0),
+		COALESCE((SELECT MAX(id) FROM customer_events), 0), COALESCE((SELECT MAX(id) FROM customer_actions), 0),
+		(SELECT COUNT(*) FROM customers WHERE cancelled_at IS NOT NULL), (SELECT TOTAL(cancelled_at) FROM customers WHERE cancelled_at IS NOT NULL)`).
+		Scan(&scores, &customers, &events, &actions, &cancelled, &cancelSum)
+	if err != nil {
+		return "", fmt.Errorf("churn version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d.%d.%.0f", scores, customers, events, actions, cancelled, cancelSum), nil
 }
 
 func (s *Store) outcomes(ctx context.Context, q string, args ...any) ([]Outcomes, error) {
@@ -558,6 +611,29 @@ type ChurnRisk struct {
 
 // ChurnRiskAt reads the latest churn scoring (zero ChurnRisk when there is none).
 func (s *Store) ChurnRiskAt(ctx context.Context, threshold float64) (ChurnRisk, error) {
+	v, err := s.churnVersion(ctx)
+	if err != nil {
+		return ChurnRisk{}, err
+	}
+	key := fmt.Sprintf("%s|%g", v, threshold)
+	s.churn.mu.Lock()
+	if s.churn.riskKey == key {
+		r := s.churn.risk
+		s.churn.mu.Unlock()
+		return r, nil
+	}
+	s.churn.mu.Unlock()
+	r, err := s.churnRisk(ctx, threshold)
+	if err != nil {
+		return r, err
+	}
+	s.churn.mu.Lock()
+	s.churn.riskKey, s.churn.risk = key, r
+	s.churn.mu.Unlock()
+	return r, nil
+}
+
+func (s *Store) churnRisk(ctx context.Context, threshold float64) (ChurnRisk, error) {
 	var r ChurnRisk
 	var at sql.NullInt64
 	err := s.ro.QueryRowContext(ctx, `SELECT MAX(scored_at) FROM churn_scores`).Scan(&at)

@@ -261,3 +261,75 @@ func TestCampaignKeyMatchesTheTriggers(t *testing.T) {
 		}
 	}
 }
+
+func TestContactDelayBuckets(t *testing.T) {
+	s, _ := mustOpen(t)
+	var leads []PastLead
+	for _, minutes := range []int{7, 59, 100, 479, 600, 30000} {
+		l := pastLead("x", "hot", 0.7, 2, "contacted", 0)
+		l.ContactedAt = l.Lead.CompletedAt.Add(time.Duration(minutes) * time.Minute)
+		leads = append(leads, l)
+	}
+	if err := s.InsertPastLeads(context.Background(), "fixture", "+5733", leads, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ContactDelays(context.Background(), Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5-minute buckets below 1 h, 15-minute below 8 h, hours after, two weeks at most.
+	want := []int{5, 55, 90, 465, 600, 20160}
+	if len(got) != len(want) {
+		t.Fatalf("buckets %+v", got)
+	}
+	for i, b := range got {
+		if b.Minutes != want[i] || b.N != 1 {
+			t.Errorf("bucket %d = %+v; want %d minutes", i, b, want[i])
+		}
+	}
+}
+
+// TestChurnReadsAndTheirCache: 20 synthetic customers (store/synthetic_customers.go):
+// customers 0 and 10 cancelled (0 at the old scoring itself, 10 ten days after it),
+// scores i/100 except the cancelled ones (0.5 + i/200).
+func TestChurnReadsAndTheirCache(t *testing.T) {
+	s, _ := mustOpen(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	if err := s.InsertSyntheticCustomers(ctx, 20, now); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := s.ChurnOutcomes(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the scoring 45 days old has had its 30 days; customer 0 had already
+	// cancelled when scored: 19 scores, one came true (customer 10, p 0.55).
+	var pos, neg int
+	for _, o := range obs {
+		pos += o.Pos
+		neg += o.Neg
+		if o.Pos > 0 && o.PerMille != 550 {
+			t.Errorf("came true at %d ‰; want customer 10's 550", o.PerMille)
+		}
+	}
+	if pos != 1 || neg != 18 {
+		t.Errorf("churn outcomes %d came true, %d not; want 1, 18", pos, neg)
+	}
+	// Latest scoring, active customers (18), at risk from 0.15: customers 15–19,
+	// fees 0.8 + 1.8 + 2.8 + 3.8 + 4.8 M.
+	r, err := s.ChurnRiskAt(ctx, 0.15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Scored != 18 || r.AtRisk != 5 || r.MonthlyCOP != 14_000_000 {
+		t.Errorf("risk %+v; want 18 scored, 5 at risk, $14.000.000", r)
+	}
+	// A cancellation changes the answer at once (the cache follows the data).
+	if _, err := s.rw.Exec(`UPDATE customers SET cancelled_at = ? WHERE ext_key = 'syn-19'`, millis(now)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = s.ChurnRiskAt(ctx, 0.15); err != nil || r.Scored != 17 || r.AtRisk != 4 || r.MonthlyCOP != 9_200_000 {
+		t.Errorf("after a cancellation: %+v, %v; want 17 scored, 4 at risk, $9.200.000", r, err)
+	}
+}

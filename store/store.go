@@ -60,6 +60,8 @@ type Store struct {
 	writerDone chan struct{} // closed when the writer has stopped
 	started    bool          // the writer runs (Open got that far)
 	closeOnce  sync.Once
+
+	churn churnCache // analytics.go
 }
 
 // Open opens (creating if needed) the database file at path and applies the
