@@ -415,20 +415,22 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 	// SLA compliance and time to first contact, by class (live leads).
 	slaT := table{ID: "sla", Title: T(lang, "analytics.sla"), Header: []string{T(lang, "analytics.class"), T(lang, "analytics.leads"),
 		T(lang, "analytics.contacted"), T(lang, "analytics.in_sla"), T(lang, "analytics.late"), T(lang, "analytics.open_overdue"), T(lang, "analytics.median_contact")}}
+	// Leads, contacts and lateness of the period (summaries); open leads past
+	// their deadline are counted now, among those completed since the period began.
+	overdueBy := map[string]int{}
 	var overdue int
 	for _, x := range sla {
-		if x.Class == "" {
+		overdueBy[x.Class] = x.OpenOverdue
+		overdue += x.OpenOverdue
+	}
+	for _, cl := range classes[:3] {
+		t, ok := perClass[cl]
+		if !ok {
 			continue
 		}
-		overdue += x.OpenOverdue
-		m, ok := median(delays, x.Class)
-		t := perClass[x.Class]
-		inSLA := 0
-		if t != nil {
-			inSLA = t.inSLA
-		}
-		slaT.Rows = append(slaT.Rows, []cell{txt(className(x.Class)), f.int(x.Leads), f.int(x.Contacted), f.pct(ratioOf(inSLA, x.Contacted)),
-			f.int(x.Late), f.int(x.OpenOverdue), f.minutes(m, ok)})
+		m, mok := median(delays, cl)
+		slaT.Rows = append(slaT.Rows, []cell{txt(className(cl)), f.int(t.n), f.int(t.contacted), f.pct(ratioOf(t.inSLA, t.contacted)),
+			f.int(t.contacted - t.inSLA), f.int(overdueBy[cl]), f.minutes(m, mok)})
 	}
 	live := tot{}
 	for _, cl := range classes[:3] {
@@ -612,9 +614,13 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		th       insight.Thresholds
 		train    float64
 		classes  bool
+		tiers    [3]string
 	}{
-		{"lead", T(lang, "analytics.lead_model"), leads, insight.Thresholds{Hot: info.Hot, Warm: info.Warm}, info.TrainAUC, true},
-		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: 0.5, Warm: 0.25}, math.NaN(), false},
+		{"lead", T(lang, "analytics.lead_model"), leads, insight.Thresholds{Hot: info.Hot, Warm: info.Warm}, info.TrainAUC, true,
+			[3]string{T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold")}},
+		// Churn has no tiers of its own yet: high risk from churnAtRisk, medium from half of it.
+		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: churnAtRisk, Warm: churnAtRisk / 2}, math.NaN(), false,
+			[3]string{T(lang, "risk.high"), T(lang, "risk.medium"), T(lang, "risk.low")}},
 	} {
 		if len(m.obs) == 0 {
 			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.no_outcomes"))
@@ -623,7 +629,7 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		a := insight.Evaluate(m.obs, m.th)
 		drop := insight.LiveDrop(m.obs, m.train)
 		if drop.Flag {
-			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, insight.Margin))
+			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text))
 		}
 		if a.HotNotBest {
 			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.flag_hot"))
@@ -662,11 +668,11 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		ap.Charts = append(ap.Charts, newChart(m.id+"-calibration", m.name+" · "+T(lang, "analytics.calibration"), func(t string) template.HTML {
 			return chart.Calibration(t, T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)
 		}))
-		cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), f.dec(m.th.Hot, 2).Text, f.dec(m.th.Warm, 2).Text),
+		cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), m.tiers[0], f.dec(m.th.Hot, 2).Text, m.tiers[1], f.dec(m.th.Warm, 2).Text),
 			Header: []string{T(lang, "analytics.predicted_tier"), T(lang, "analytics.came_true"), T(lang, "analytics.did_not"), T(lang, "analytics.observed")}}
-		for i, tier := range []string{"hot", "warm", "cold"} {
+		for i, tier := range m.tiers {
 			row := a.Confusion[i]
-			cf.Rows = append(cf.Rows, []cell{txt(T(lang, "class."+tier)), f.int(row[0]), f.int(row[1]), f.pct(ratioOf(row[0], row[0]+row[1]))})
+			cf.Rows = append(cf.Rows, []cell{txt(tier), f.int(row[0]), f.int(row[1]), f.pct(ratioOf(row[0], row[0]+row[1]))})
 		}
 		ap.Tables = append(ap.Tables, pt, ct, cf)
 		if m.classes {
@@ -679,6 +685,6 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 			ap.Tables = append(ap.Tables, kt)
 		}
 	}
-	ap.Note = fmt.Sprintf(T(lang, "analytics.accuracy_note"), insight.MinLive, insight.Margin)
+	ap.Note = fmt.Sprintf(T(lang, "analytics.accuracy_note"), insight.MinLive, f.dec(insight.Margin, 2).Text)
 	return s.renderAnalytics(c, ap)
 }

@@ -77,6 +77,8 @@ func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
 			`<td>Caliente</td><td class="num">2</td><td class="num">1</td><td class="num">1</td><td class="num">50,0 %</td>`,
 			// Every contact was 40 minutes after completion, all late.
 			`id="kpi-median"><span class="label">Mediana al primer contacto</span><strong>40 min</strong>`,
+			// SLA: cold has 42 leads, 41 contacted (all late), the open one past its deadline now.
+			`<td>Frío</td><td class="num">42</td><td class="num">41</td><td class="num">0,0 %</td><td class="num">41</td><td class="num">1</td><td class="num">40 min</td>`,
 			`id="chart-leads-by-class"><figcaption>Leads por clase y mes</figcaption><svg class="chart"`, `id="chart-funnel"><figcaption>Abandono en cada pregunta</figcaption><svg class="chart"`}},
 		{"/analytics/campaigns" + feb, []string{
 			// fb: spend 250.000, 5 leads, 2 won, revenue 1.500.000: CPL 50.000, CPA 125.000, ROI 500 %.
