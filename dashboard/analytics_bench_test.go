@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
@@ -95,24 +92,10 @@ func BenchmarkAnalyticsPages(b *testing.B) {
 	b.Logf("store built in %s", time.Since(start).Round(time.Second))
 	c := env.client()
 	c.login("viewer1")
-	get := func(b *testing.B, url string) time.Duration {
-		req := httptest.NewRequest(http.MethodGet, url, nil)
-		for _, ck := range c.cookies {
-			req.AddCookie(ck)
-		}
-		rec := httptest.NewRecorder()
-		t0 := time.Now()
-		env.s.ServeHTTP(rec, req)
-		d := time.Since(t0)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("GET %s = %d", url, rec.Code)
-		}
-		return d
-	}
 	// The churn reads are cached until the churn data changes: the first
 	// render after a new scoring pays for them once.
 	for _, url := range []string{"/analytics/accuracy", "/analytics/insights"} {
-		b.Logf("first render of %s (churn reads not cached yet): %s", url, get(b, url).Round(time.Millisecond))
+		b.Logf("first render of %s (churn reads not cached yet): %s", url, timedGet(b, env, c, url).Round(time.Millisecond))
 	}
 	for _, bc := range []struct{ name, url string }{
 		{"overview", "/analytics"},
@@ -122,14 +105,6 @@ func BenchmarkAnalyticsPages(b *testing.B) {
 		{"accuracy", "/analytics/accuracy"},
 		{"campaigns-csv", "/analytics/campaigns?csv=campaigns"},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			var times []time.Duration
-			for b.Loop() {
-				times = append(times, get(b, bc.url))
-			}
-			slices.Sort(times)
-			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
-		})
+		b.Run(bc.name, func(b *testing.B) { benchPage(b, env, c, bc.url) })
 	}
 }
