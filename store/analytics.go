@@ -443,9 +443,35 @@ type Outcomes struct {
 
 // LeadOutcomes returns the live leads closed as won or lost, by month of
 // completion, model, class and probability.
+//
+// Reading every row through database/sql costs far more than summing them
+// in SQLite, so the rows are kept with a signature of the table (row count
+// and weighted sums, computed in one aggregate) and read again only when it
+// changes: when a lead closes, its status changes or a lead is deleted.
 func (s *Store) LeadOutcomes(ctx context.Context) ([]Outcomes, error) {
-	return s.outcomes(ctx, `SELECT month, model, class, pbin, won, lost FROM lead_prob_monthly
+	var n int64
+	var won, lost, weighted float64
+	if err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*), TOTAL(won), TOTAL(lost), TOTAL((pbin + 1) * (won + 3 * lost) + length(month) + length(model) + length(class))
+		FROM lead_prob_monthly`).Scan(&n, &won, &lost, &weighted); err != nil {
+		return nil, fmt.Errorf("lead outcomes: %w", err)
+	}
+	key := fmt.Sprintf("%d.%.0f.%.0f.%.0f", n, won, lost, weighted)
+	s.churn.mu.Lock()
+	if s.churn.leadKey == key {
+		out := s.churn.lead
+		s.churn.mu.Unlock()
+		return out, nil
+	}
+	s.churn.mu.Unlock()
+	out, err := s.outcomes(ctx, `SELECT month, model, class, pbin, won, lost FROM lead_prob_monthly
 		WHERE won + lost > 0 ORDER BY 1, 2, 3, 4`)
+	if err != nil {
+		return nil, err
+	}
+	s.churn.mu.Lock()
+	s.churn.leadKey, s.churn.lead = key, out
+	s.churn.mu.Unlock()
+	return out, nil
 }
 
 // ChurnOutcomes returns the churn scores at least 30 days old, by month of
@@ -487,10 +513,13 @@ func (s *Store) ChurnOutcomes(ctx context.Context, now time.Time) ([]Outcomes, e
 	return out, nil
 }
 
-// churnCache keeps the results of the churn reads with the version of the
-// data they were computed from.
+// churnCache keeps the results of the outcome reads (churn, and the lead
+// outcomes) with the version of the data they were computed from. Callers
+// get the cached slice itself: they must not modify it.
 type churnCache struct {
 	mu          sync.Mutex
+	leadKey     string
+	lead        []Outcomes
 	outcomesKey string
 	outcomes    []Outcomes
 	riskKey     string

@@ -104,6 +104,20 @@ func TestCampaignFactsHandComputed(t *testing.T) {
 		t.Errorf("prorated months %v; want 2026-03", m)
 	}
 
+	closed := func() (pos, neg int) {
+		obs, err := s.LeadOutcomes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range obs {
+			pos += o.Pos
+			neg += o.Neg
+		}
+		return pos, neg
+	}
+	if pos, neg := closed(); pos != 1 || neg != 2 {
+		t.Errorf("lead outcomes %d won, %d lost; want 1, 2", pos, neg)
+	}
 	// An outcome recorded later moves the summaries with it.
 	var openID int64
 	if err := s.ro.QueryRow(`SELECT id FROM leads WHERE status = 'open'`).Scan(&openID); err != nil {
@@ -111,6 +125,9 @@ func TestCampaignFactsHandComputed(t *testing.T) {
 	}
 	if err := s.ActOnLead(ctx, openID, LeadAction{Kind: "won", ValueCOP: 500_000}); err != nil {
 		t.Fatal(err)
+	}
+	if pos, neg := closed(); pos != 2 || neg != 2 {
+		t.Errorf("after a win the (cached) lead outcomes say %d won, %d lost; want 2, 2", pos, neg)
 	}
 	facts, err = s.Campaigns(ctx, Period{From: "2026-03-01", To: "2026-03-31"})
 	if err != nil {
