@@ -111,6 +111,19 @@ func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
 	}
 }
 
+func TestAnalyticsPagesInEnglish(t *testing.T) {
+	_, c := analyticsEnv(t)
+	body := c.do(http.MethodGet, "/analytics/campaigns"+feb+"&lang=en", nil, nil).Body.String()
+	for _, w := range []string{`<th scope="col">Cost per lead</th>`, `<td class="num">500.0 %</td>`, `<td class="num">-100.0 %</td>`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("English campaigns page lacks %q", w)
+		}
+	}
+	if body := c.do(http.MethodGet, "/analytics/insights"+feb, nil, nil).Body.String(); !strings.Contains(body, "loses money: it spent $10,000,000") {
+		t.Error("English insights lack the campaign losing money")
+	}
+}
+
 func TestAnalyticsCSVIsFormulaSafe(t *testing.T) {
 	_, c := analyticsEnv(t)
 	rec := c.do(http.MethodGet, "/analytics/campaigns"+feb+"&csv=campaigns", nil, nil)
