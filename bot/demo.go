@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// DemoChannel is the channel name of conversations made up by SeedDemo.
-const DemoChannel = "demo"
+// DemoChannel and DemoAccount name the channel and account of the
+// conversations made up by SeedDemo.
+const (
+	DemoChannel = "demo"
+	DemoAccount = "demo"
+)
 
 // Answer pools for demo prospects, written the way people type them.
 var (
@@ -45,7 +49,7 @@ func SeedDemo(ctx context.Context, b *Bot, clock *Clock, end time.Time, n int, s
 	total := 0
 	for i := range n {
 		clock.Set(start.Add(time.Duration(i) * gap))
-		sim := &Simulator{Bot: b, Clock: clock, Account: "demo", Phone: fmt.Sprintf("+5730%08d", 10_000_000+i),
+		sim := &Simulator{Bot: b, Clock: clock, Account: DemoAccount, Phone: fmt.Sprintf("+5730%08d", 10_000_000+i),
 			IDPrefix: fmt.Sprintf("demo-%d-%d", seed, i), Step: 40 * time.Second}
 		for _, m := range demoScript(r) {
 			l, err := ParseScriptLine(m)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -70,6 +71,7 @@ type Store interface {
 	privacyStore
 	modelStore
 	churnStore
+	analyticsStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -107,6 +109,12 @@ type Deps struct {
 	// conversion probability, service and budget (scoring.DealValues); nil
 	// or 0 shows no value.
 	LeadValue func(p float64, service string, b flow.Budget) int64
+	// LeadModel describes the lead model in use for the accuracy page
+	// (training-time ROC AUC, tier thresholds); nil: the rule scorer's.
+	LeadModel func() ModelInfo
+	// InsightRules are added to insight.Rules() on the insights page: the
+	// list is open to rules over new data.
+	InsightRules []insight.Rule
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -131,6 +139,8 @@ type Server struct {
 	readiness     Readiness
 	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
 	reports       *reports
+	leadModel     func() ModelInfo
+	rules         []insight.Rule
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -166,7 +176,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness}
+		readiness: d.Readiness, leadModel: d.LeadModel, rules: d.InsightRules}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}
@@ -204,6 +214,10 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/churn/:id/retained", s.actOnCustomer("retained"), RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/churn/:id/churned", s.actOnCustomer("churned"), RoleAdmin, RoleAdvisor)
+	s.route(http.MethodGet, "/analytics", s.analyticsOverview, all...)
+	s.route(http.MethodGet, "/analytics/campaigns", s.analyticsCampaigns, all...)
+	s.route(http.MethodGet, "/analytics/insights", s.analyticsInsights, all...)
+	s.route(http.MethodGet, "/analytics/accuracy", s.analyticsAccuracy, all...)
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)

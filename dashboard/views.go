@@ -79,11 +79,12 @@ func newViews(services flow.Catalogue) (*views, error) {
 			}
 			return t.In(bogota).Format("2006-01-02 15:04")
 		},
-		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"pct":    func(p float64) string { return strconv.Itoa(int(p*100+0.5)) + " %" },
-		"cop":    formatCOP,
-		"waLink": waLink,
-		"list":   func(s ...string) []string { return s },
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"pct":       func(p float64) string { return strconv.Itoa(int(p*100+0.5)) + " %" },
+		"cop":       formatCOP,
+		"waLink":    waLink,
+		"list":      func(s ...string) []string { return s },
+		"hasPrefix": strings.HasPrefix,
 	}
 	pages, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {

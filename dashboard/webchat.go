@@ -36,7 +36,30 @@ func (s *Server) chatPage(c echo.Context) error {
 	p := chatPage{page: s.basePage(c, lang)}
 	p.Title = T(lang, "chat.title")
 	p.Embed = c.QueryParam("embed") == "1"
+	// A UTM-tagged link (or the widget, which forwards its page's tag) names
+	// the campaign; it is kept until the visitor's first message, which
+	// carries it as the conversation's referral (the lead's source "utm:…").
+	if v := c.QueryParam("utm_campaign"); validUTM(v) {
+		c.SetCookie(&http.Cookie{Name: utmCookie, Value: v, Path: "/chat", MaxAge: 24 * 3600,
+			HttpOnly: true, Secure: s.secure, SameSite: s.chatSameSite()})
+	}
 	return c.Render(http.StatusOK, "chat", p)
+}
+
+const utmCookie = "cis_utm"
+
+// validUTM accepts a campaign tag of 1–64 letters, digits and - _ . : (what
+// ad platforms put in utm_campaign); anything else is ignored, not stored.
+func validUTM(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // chatKey is the visitor's contact key (the session cookie's hash, so the
@@ -89,7 +112,11 @@ func (s *Server) chatSend(c echo.Context) error {
 		return echo.ErrBadRequest
 	}
 	key := s.chatKey(c)
+	var referral *flow.Referral
 	if key == "" {
+		if ck, err := c.Cookie(utmCookie); err == nil && validUTM(ck.Value) {
+			referral = &flow.Referral{SourceType: "utm", SourceID: ck.Value}
+		}
 		if s.chatLimit.blocked("new:"+ip, chatNewLimit, time.Hour) {
 			return echo.NewHTTPError(http.StatusTooManyRequests)
 		}
@@ -108,7 +135,7 @@ func (s *Server) chatSend(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	in := flow.Inbound{Channel: WebChatChannel, Account: webChatAccount, ID: key[4:20] + "-" + id, From: key,
-		Kind: flow.KindText, Text: text, At: s.now()}
+		Kind: flow.KindText, Text: text, At: s.now(), Referral: referral}
 	if _, err := s.bot.Receive(ctx, in); err != nil {
 		return err
 	}

@@ -67,6 +67,8 @@ type Store struct {
 	closeOnce   sync.Once
 	busyTimeout time.Duration
 	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
+
+	churn churnCache // analytics.go
 }
 
 // Open opens (creating if needed) the database file at path and applies the

@@ -30,6 +30,9 @@ func demoCmd(ctx context.Context, e env, args []string) error {
 	if err := seedHistory(ctx, a, e); err != nil {
 		return err
 	}
+	if err := seedAnalytics(ctx, a); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "scorer: %s\n", a.scorer.Status())
 	n, err := seedCustomers(ctx, a, e)
 	if err != nil {

@@ -42,6 +42,7 @@ func importKinds() map[string]importKind {
 		"leads":           {scoring.ImportFields, readLeadsFile},
 		"customers":       {scoring.CustomerFields, readCustomersFile},
 		"customer-events": {scoring.CustomerEventFields, readCustomerEventsFile},
+		"campaigns":       {scoring.CampaignFields, readCampaignsFile},
 	}
 }
 
@@ -250,5 +251,29 @@ func readCustomerEventsFile(c *Config, r io.Reader, m map[string]string) (*impor
 				return "", err
 			}
 			return fmt.Sprintf("imported %d new customer events (%d already present)", added, len(res.Rows)-added), nil
+		}}, nil
+}
+
+func readCampaignsFile(_ *Config, r io.Reader, m map[string]string) (*importFile, error) {
+	t, err := scoring.ReadCampaigns(r, m)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]store.CampaignRow, len(t.Rows))
+	for i, r := range t.Rows {
+		v := r.Value
+		rows[i] = store.CampaignRow{Campaign: store.Campaign{Key: v.Key, Name: v.Name, Channel: v.Channel, StartedOn: v.StartedOn, EndedOn: v.EndedOn}}
+		if v.HasSpend {
+			rows[i].Spend = &store.Spend{Period: v.Period, Day: v.Day, AmountCOP: v.AmountCOP}
+		}
+	}
+	return &importFile{header: t.Header, mapping: t.Mapping, bad: t.Bad, rows: len(rows),
+		commit: func(ctx context.Context, st *store.Store, _ func(done, total int, step string)) (string, error) {
+			res, err := st.ImportCampaigns(ctx, rows)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("imported %d new campaigns, %d new spend entries, %d changed (%d rows)",
+				res.NewCampaigns, res.NewSpend, res.ChangedSpend, len(rows)), nil
 		}}, nil
 }

@@ -63,6 +63,46 @@ func TestImportLeadsAllOrNothingThenSkipBad(t *testing.T) {
 	}
 }
 
+func TestImportCampaignsAllOrNothingThenSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", "messy_campaigns.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "campaigns.csv")
+	if err := os.WriteFile(file, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CIS_DB": filepath.Join(dir, "cis.db"), "CIS_LOG_LEVEL": "warn"}
+	steps := []struct {
+		name, wantErr, wantOut string
+		args                   []string
+	}{
+		{"bad rows stop the import", "line 6: amount", "", []string{"import", "campaigns", file}},
+		{"skip-bad imports the good rows", "", "imported 3 new campaigns, 3 new spend entries, 0 changed (4 rows)", []string{"import", "campaigns", file, "--skip-bad"}},
+		{"re-import adds nothing", "", "imported 0 new campaigns, 0 new spend entries, 0 changed (4 rows)", []string{"import", "campaigns", file, "--skip-bad"}},
+	}
+	for _, st := range steps {
+		out, err := runCmd(t, env, "", st.args...)
+		if st.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), st.wantErr) || !strings.Contains(err.Error(), "line 7: period") || !strings.Contains(err.Error(), "line 8: a spend needs") {
+				t.Errorf("%s: err = %v; want lines 6, 7 and 8 named", st.name, err)
+			}
+			continue
+		}
+		if err != nil || !strings.Contains(out, st.wantOut) {
+			t.Errorf("%s: out = %q, err = %v; want %q", st.name, out, err, st.wantOut)
+		}
+	}
+	rej, err := os.ReadFile(filepath.Join(dir, "campaigns.rejects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(string(rej), "\n"); lines != 4 {
+		t.Errorf("reject file has %d lines; want a header and 3 bad rows:\n%s", lines, rej)
+	}
+}
+
 func TestDemoTrainsAModelAndModelsListsIt(t *testing.T) {
 	env := map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_LOG_LEVEL": "warn",
 		"CIS_DEMO_LEADS": "1500", "CIS_DEMO_TREES": "20"}

@@ -84,7 +84,8 @@ cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N 
   without --target the real server runs in-process on a temporary store with a fake Graph API)
 cis train churn: train the churn model on the customers' histories (same flags); cis train value: check lead values on a time-ordered hold-out
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
-cis import leads|customers|customer-events FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis import leads|customers|customer-events|campaigns FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
+cis import campaigns FILE.csv: campaign, name, channel, started_on, ended_on, period (day|month), date, amount (docs/analytics.md)
 cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
 cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)

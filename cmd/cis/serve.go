@@ -52,13 +52,18 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		if err := seedDemo(ctx, a); err != nil {
 			return err
 		}
+		// After the made-up prospects: seedDemo seeds only a store without conversations.
+		if err := seedAnalytics(ctx, a); err != nil {
+			return err
+		}
 		if err := demoAdmin(ctx, e, a); err != nil {
 			return err
 		}
 	}
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue,
+		LeadModel: a.leadModelInfo}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -178,12 +183,14 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 // seedDemo fills an empty store with demo conversations; a store that
 // already has conversations is left alone, so restarts do not duplicate.
 func seedDemo(ctx context.Context, a *app) error {
-	st, err := a.store.Stats(ctx)
+	// Only the demo account counts: `cis demo` may have added past leads
+	// (analytics) on their own account before the first serve --demo.
+	seeded, err := a.store.CountConversations(ctx, bot.DemoChannel, bot.DemoAccount)
 	if err != nil {
 		return err
 	}
-	if st.Conversations > 0 {
-		a.log.Info("demo store already seeded", "conversations", st.Conversations)
+	if seeded > 0 {
+		a.log.Info("demo store already seeded", "conversations", seeded)
 		return nil
 	}
 	// The demo bot runs on its own clock so that made-up prospects write
@@ -197,7 +204,7 @@ func seedDemo(ctx context.Context, a *app) error {
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
-	st, err = a.store.Stats(ctx)
+	st, err := a.store.Stats(ctx)
 	if err != nil {
 		return err
 	}

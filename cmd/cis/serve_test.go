@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // TestServeDemo starts the real server on a free port with --demo, checks
@@ -17,6 +19,7 @@ func TestServeDemo(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cis.db")
 	// A small demo history keeps the test quick; the default is 20,000 leads.
 	env := map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "warn", "CIS_DEMO_LEADS": "1500", "CIS_DEMO_TREES": "30"}
+	var first store.Stats
 	for round := 1; round <= 2; round++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
@@ -66,16 +69,35 @@ func TestServeDemo(t *testing.T) {
 		}
 		st, err := a.store.Stats(context.Background())
 		model := a.modelName()
+		facts, ferr := a.store.Campaigns(context.Background(), store.Period{})
 		a.Close()
+		if ferr != nil {
+			t.Fatal(ferr)
+		}
+		var campaigns int
+		for _, f := range facts {
+			if f.Known {
+				campaigns++
+			}
+		}
+		if campaigns != 6 {
+			t.Errorf("round %d: %d demo campaigns; want one per demo source (6)", round, campaigns)
+		}
 		if !strings.HasPrefix(model, "forest:") {
 			t.Errorf("round %d: the demo scores with %q; want a trained forest", round, model)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Conversations != demoProspects || st.Leads == 0 || st.LeadsByClass["hot"]+st.LeadsByClass["warm"]+st.LeadsByClass["cold"] != st.Leads {
-			t.Errorf("round %d: demo store = %+v; want %d conversations and classified leads", round, st, demoProspects)
+		// The made-up prospects, then the analytics' past leads and dropped
+		// conversations; a second start adds nothing.
+		if st.Conversations <= demoProspects || st.Leads == 0 || st.LeadsByClass["hot"]+st.LeadsByClass["warm"]+st.LeadsByClass["cold"] != st.Leads {
+			t.Errorf("round %d: demo store = %+v; want more than %d conversations and classified leads", round, st, demoProspects)
 		}
+		if round == 2 && (st.Conversations != first.Conversations || st.Leads != first.Leads) {
+			t.Errorf("the second start seeded again: %+v after %+v", st, first)
+		}
+		first = st
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/bot/redact"
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -84,4 +86,22 @@ func (a *app) modelName() string {
 		return m.Version
 	}
 	return "rules"
+}
+
+// leadModelInfo tells the accuracy page what the model in use measured at
+// training time: the ROC AUC of its "forest+calibrated" comparison row and
+// its tier thresholds (the rule scorer's thresholds and no AUC otherwise).
+func (a *app) leadModelInfo() dashboard.ModelInfo {
+	info := dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds.Hot, Warm: scoring.DefaultThresholds.Warm}
+	m := a.scorer.Current()
+	if m == nil || m.Bundle == nil {
+		return info
+	}
+	info.Name, info.Hot, info.Warm = m.Version, m.Bundle.Thresholds.Hot, m.Bundle.Thresholds.Warm
+	for _, r := range m.Bundle.Metrics {
+		if r.Name == "forest+calibrated" {
+			info.TrainAUC = r.Mean.ROCAUC
+		}
+	}
+	return info
 }

@@ -1,0 +1,690 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/dashboard/chart"
+	"github.com/cis-agencia/cis/scoring/insight"
+	"github.com/cis-agencia/cis/store"
+)
+
+// analyticsStore is what the analytics pages read: the store's summaries.
+type analyticsStore interface {
+	Campaigns(ctx context.Context, p store.Period) ([]store.CampaignFacts, error)
+	LeadMonths(ctx context.Context, p store.Period) ([]store.LeadMonth, error)
+	ContactDelays(ctx context.Context, p store.Period) ([]store.DelayBucket, error)
+	Funnel(ctx context.Context, p store.Period) ([]store.FunnelCount, error)
+	DimMonths(ctx context.Context, p store.Period) ([]store.DimMonth, error)
+	LeadOutcomes(ctx context.Context) ([]store.Outcomes, error)
+	ChurnOutcomes(ctx context.Context, now time.Time) ([]store.Outcomes, error)
+	SLASince(ctx context.Context, since string, now time.Time) ([]store.ClassSLA, error)
+	ChurnRiskAt(ctx context.Context, threshold float64) (store.ChurnRisk, error)
+}
+
+// ModelInfo is what the accuracy page compares live results with: the
+// model's training-time ROC AUC (NaN when unknown) and tier thresholds.
+type ModelInfo struct {
+	Name      string
+	TrainAUC  float64
+	Hot, Warm float64
+}
+
+// churnAtRisk is the churn probability from which a customer's fee counts
+// as revenue at risk in the insights.
+const churnAtRisk = 0.5
+
+// table is one table of an analytics page: shown as HTML and downloadable
+// as CSV (?csv=ID) from the same cells, so the two never disagree.
+type table struct {
+	ID     string
+	Title  string
+	Header []string
+	Rows   [][]cell
+}
+
+// cell is a table cell: Text for people, Raw (when set) for the CSV file.
+type cell struct {
+	Text, Raw string
+	Num       bool // right-aligned
+}
+
+func txt(s string) cell { return cell{Text: s} }
+
+type analyticsPage struct {
+	page
+	Section  string // overview, campaigns, insights, accuracy
+	From, To string
+	Charts   []namedChart
+	Tables   []table
+	KPIs     []kpi
+	Findings []insight.Finding
+	Flags    []string // warnings shown above everything (accuracy page)
+	Note     string
+}
+
+type namedChart struct {
+	ID, Title string
+	SVG       template.HTML
+}
+
+// newChart keeps the chart's title for the caption shown above it.
+func newChart(id, title string, draw func(title string) template.HTML) namedChart {
+	return namedChart{ID: id, Title: title, SVG: draw(title)}
+}
+
+type kpi struct {
+	ID, Label, Value, Hint string
+}
+
+// fmtr formats numbers for one page language.
+type fmtr struct{ es bool }
+
+func (f fmtr) int(n int) cell {
+	return cell{Text: chart.FormatNumber(float64(n), 0, f.es), Raw: strconv.Itoa(n), Num: true}
+}
+func (f fmtr) cop(v int64) cell {
+	return cell{Text: formatCOP(v), Raw: strconv.FormatInt(v, 10), Num: true}
+}
+func (f fmtr) pct(r insight.Ratio) cell {
+	if !r.OK || math.IsNaN(r.V) || math.IsInf(r.V, 0) {
+		return cell{Text: "—", Num: true}
+	}
+	return cell{Text: chart.FormatNumber(100*r.V, 1, f.es) + " %", Raw: strconv.FormatFloat(r.V, 'f', 4, 64), Num: true}
+}
+func (f fmtr) copRatio(r insight.Ratio) cell {
+	if !r.OK {
+		return cell{Text: "—", Num: true}
+	}
+	return cell{Text: formatCOP(int64(r.V)), Raw: strconv.FormatInt(int64(r.V), 10), Num: true}
+}
+func (f fmtr) dec(v float64, d int) cell {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return cell{Text: "—", Num: true}
+	}
+	return cell{Text: chart.FormatNumber(v, d, f.es), Raw: strconv.FormatFloat(v, 'f', d, 64), Num: true}
+}
+
+// period reads ?from= and ?to= (YYYY-MM-DD, Colombian days); missing or bad
+// values fall back to the twelve months up to today.
+func (s *Server) period(c echo.Context) (store.Period, string, string) {
+	today := s.now().In(bogota)
+	p := store.Period{From: today.AddDate(-1, 0, 1).Format("2006-01-02"), To: today.Format("2006-01-02")}
+	if v := c.QueryParam("from"); validDay(v) {
+		p.From = v
+	}
+	if v := c.QueryParam("to"); validDay(v) {
+		p.To = v
+	}
+	if p.To < p.From {
+		p.From, p.To = p.To, p.From
+	}
+	return p, p.From, p.To
+}
+
+func validDay(v string) bool {
+	_, err := time.Parse("2006-01-02", v)
+	return err == nil
+}
+
+func (s *Server) analyticsBase(c echo.Context, section string) (analyticsPage, string, store.Period) {
+	lang := langOf(c)
+	p, from, to := s.period(c)
+	ap := analyticsPage{page: s.basePage(c, lang), Section: section, From: from, To: to}
+	ap.Title = T(lang, "analytics."+section)
+	return ap, lang, p
+}
+
+// renderAnalytics sends the page, or one of its tables as CSV when ?csv= names it.
+func (s *Server) renderAnalytics(c echo.Context, p analyticsPage) error {
+	if id := c.QueryParam("csv"); id != "" {
+		for _, t := range p.Tables {
+			if t.ID == id {
+				return writeCSV(c, p.Section+"-"+t.ID+"-"+p.To+".csv", t)
+			}
+		}
+		return echo.ErrNotFound
+	}
+	return c.Render(http.StatusOK, "analytics", p)
+}
+
+// writeCSV sends a table as CSV. A cell that a spreadsheet would read as a
+// formula (starting with = + - @, tab or carriage return) gets a leading
+// apostrophe, unless it is a plain number such as -0.25 (OWASP CSV injection).
+func writeCSV(c echo.Context, name string, t table) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	if err := w.Write(safeCSV(t.Header)); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		rec := make([]string, len(r))
+		for i, cl := range r {
+			rec[i] = cl.Text
+			if cl.Raw != "" {
+				rec[i] = cl.Raw
+			}
+		}
+		if err := w.Write(safeCSV(rec)); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func safeCSV(rec []string) []string {
+	out := make([]string, len(rec))
+	for i, v := range rec {
+		out[i] = v
+		if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(v, 64); err == nil {
+			continue
+		}
+		out[i] = "'" + v
+	}
+	return out
+}
+
+// The conversation's main questions in order; follow-up steps count for the
+// question they refine.
+var funnelSteps = []string{"greeting", "consent", "name", "city", "budget", "urgency", "service"}
+
+var stepOf = map[string]string{"city_pick": "city", "city_in": "city", "city_foreign": "city", "budget_confirm": "budget"}
+
+// funnelRow is one question of the funnel.
+type funnelRow struct {
+	Step                     string
+	Reached, Dropped, Active int
+}
+
+// buildFunnel counts, per question, the conversations that reached it,
+// those that stopped there (abandoned, refused, handed off, opted out) and
+// those still answering it.
+func buildFunnel(counts []store.FunnelCount) []funnelRow {
+	idx := map[string]int{"done": len(funnelSteps)}
+	for i, s := range funnelSteps {
+		idx[s] = i
+	}
+	rows := make([]funnelRow, len(funnelSteps))
+	for i, s := range funnelSteps {
+		rows[i].Step = s
+	}
+	for _, f := range counts {
+		step := f.Step
+		if m, ok := stepOf[step]; ok {
+			step = m
+		}
+		at, ok := idx[step]
+		if !ok {
+			continue
+		}
+		for i := 0; i <= at && i < len(rows); i++ {
+			rows[i].Reached += f.N
+		}
+		if at == len(funnelSteps) {
+			continue
+		}
+		switch f.Status {
+		case "in_progress":
+			rows[at].Active += f.N
+		case "completed":
+		default:
+			rows[at].Dropped += f.N
+		}
+	}
+	return rows
+}
+
+// median reads the median delay (minutes, a bucket's lower bound) of the
+// buckets of one class ("" for all); ok is false without contacts.
+func median(b []store.DelayBucket, class string) (int, bool) {
+	var total int
+	for _, x := range b {
+		if class == "" || x.Class == class {
+			total += x.N
+		}
+	}
+	if total == 0 {
+		return 0, false
+	}
+	half, seen := (total+1)/2, 0
+	for _, x := range b {
+		if class == "" || x.Class == class {
+			if seen += x.N; seen >= half {
+				return x.Minutes, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (f fmtr) minutes(m int, ok bool) cell {
+	if !ok {
+		return cell{Text: "—", Num: true}
+	}
+	text := fmt.Sprintf("%d min", m)
+	if m >= 120 {
+		text = chart.FormatNumber(float64(m)/60, 1, f.es) + " h"
+	}
+	return cell{Text: text, Raw: strconv.Itoa(m), Num: true}
+}
+
+func (s *Server) analyticsOverview(c echo.Context) error {
+	ctx := c.Request().Context()
+	ap, lang, p := s.analyticsBase(c, "overview")
+	f := fmtr{lang == "es"}
+	months, err := s.store.LeadMonths(ctx, p)
+	if err != nil {
+		return err
+	}
+	delays, err := s.store.ContactDelays(ctx, p)
+	if err != nil {
+		return err
+	}
+	funnel, err := s.store.Funnel(ctx, p)
+	if err != nil {
+		return err
+	}
+	sla, err := s.store.SLASince(ctx, p.From, s.now())
+	if err != nil {
+		return err
+	}
+
+	// Leads by class over time, conversion by class, revenue by month.
+	classes := []string{"hot", "warm", "cold", ""}
+	var labels []string
+	byMonth := map[string]map[string]store.LeadMonth{}
+	type tot struct {
+		n, won, lost, contacted, inSLA int
+		rev                            int64
+	}
+	perClass := map[string]*tot{}
+	var all tot
+	for _, m := range months {
+		if _, ok := byMonth[m.Month]; !ok {
+			byMonth[m.Month] = map[string]store.LeadMonth{}
+			labels = append(labels, m.Month)
+		}
+		byMonth[m.Month][m.Class] = m
+		t, ok := perClass[m.Class]
+		if !ok {
+			t = &tot{}
+			perClass[m.Class] = t
+		}
+		for _, x := range []*tot{t, &all} {
+			x.n += m.N
+			x.won += m.Won
+			x.lost += m.Lost
+			x.contacted += m.Contacted
+			x.inSLA += m.InSLA
+			x.rev += m.RevenueCOP
+		}
+	}
+	className := func(c string) string {
+		if c == "" {
+			return T(lang, "analytics.history")
+		}
+		return T(lang, "class."+c)
+	}
+	colours := map[string]string{"hot": chart.Hot, "warm": chart.Warm, "cold": chart.Cold, "": "#98a2b3"}
+	var series []chart.Series
+	var revenue []float64
+	for _, cl := range classes {
+		sr := chart.Series{Name: className(cl), Color: colours[cl]}
+		for _, m := range labels {
+			sr.Values = append(sr.Values, float64(byMonth[m][cl].N))
+		}
+		series = append(series, sr)
+	}
+	revT := table{ID: "months", Title: T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
+		T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold"), T(lang, "analytics.history"), T(lang, "analytics.won"), T(lang, "analytics.revenue")}}
+	for _, m := range labels {
+		var rev int64
+		var won int
+		row := []cell{txt(m)}
+		for _, cl := range classes {
+			row = append(row, f.int(byMonth[m][cl].N))
+			rev += byMonth[m][cl].RevenueCOP
+			won += byMonth[m][cl].Won
+		}
+		revenue = append(revenue, float64(rev))
+		revT.Rows = append(revT.Rows, append(row, f.int(won), f.cop(rev)))
+	}
+	ap.Charts = append(ap.Charts,
+		newChart("leads-by-class", T(lang, "analytics.leads_by_class"), func(t string) template.HTML {
+			return chart.Bars(t, labels, series, true, chart.Number(0, f.es))
+		}),
+		newChart("revenue", T(lang, "analytics.revenue_by_month"), func(t string) template.HTML {
+			return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.revenue"), Values: revenue}}, false, copFormat)
+		}))
+
+	convT := table{ID: "conversion", Title: T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
+		T(lang, "analytics.leads"), T(lang, "analytics.won"), T(lang, "analytics.lost"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95"), T(lang, "analytics.revenue")}}
+	var convLabels []string
+	var convVals []float64
+	for _, cl := range classes {
+		t, ok := perClass[cl]
+		if !ok {
+			continue
+		}
+		rate := ratioOf(t.won, t.won+t.lost)
+		lo, hi := insight.Wilson(t.won, t.won+t.lost)
+		ci := cell{Text: "—"}
+		if t.won+t.lost > 0 {
+			ci = txt(chart.FormatNumber(100*lo, 1, f.es) + "–" + chart.FormatNumber(100*hi, 1, f.es) + " %")
+		}
+		convT.Rows = append(convT.Rows, []cell{txt(className(cl)), f.int(t.n), f.int(t.won), f.int(t.lost), f.pct(rate), ci, f.cop(t.rev)})
+		convLabels = append(convLabels, className(cl))
+		convVals = append(convVals, rate.V)
+	}
+	ap.Charts = append(ap.Charts, newChart("conversion", T(lang, "analytics.conversion_by_class"), func(t string) template.HTML {
+		return chart.HBars(t, convLabels, convVals, chart.Percent(1, f.es), chart.Palette[0])
+	}))
+
+	// The funnel: share of prospects who stop at each question.
+	fr := buildFunnel(funnel)
+	funT := table{ID: "funnel", Title: T(lang, "analytics.funnel"), Header: []string{T(lang, "analytics.question"),
+		T(lang, "analytics.reached"), T(lang, "analytics.dropped"), T(lang, "analytics.drop_share"), T(lang, "analytics.answering")}}
+	var fLabels []string
+	var fVals []float64
+	for _, r := range fr {
+		share := ratioOf(r.Dropped, r.Reached)
+		funT.Rows = append(funT.Rows, []cell{txt(T(lang, "step."+r.Step)), f.int(r.Reached), f.int(r.Dropped), f.pct(share), f.int(r.Active)})
+		fLabels = append(fLabels, T(lang, "step."+r.Step))
+		fVals = append(fVals, share.V)
+	}
+	ap.Charts = append(ap.Charts, newChart("funnel", T(lang, "analytics.funnel_chart"), func(t string) template.HTML {
+		return chart.HBars(t, fLabels, fVals, chart.Percent(1, f.es), chart.Hot)
+	}))
+
+	// SLA compliance and time to first contact, by class (live leads).
+	slaT := table{ID: "sla", Title: T(lang, "analytics.sla"), Header: []string{T(lang, "analytics.class"), T(lang, "analytics.leads"),
+		T(lang, "analytics.contacted"), T(lang, "analytics.in_sla"), T(lang, "analytics.late"), T(lang, "analytics.open_overdue"), T(lang, "analytics.median_contact")}}
+	// Leads, contacts and lateness of the period (summaries); open leads past
+	// their deadline are counted now, among those completed since the period began.
+	overdueBy := map[string]int{}
+	var overdue int
+	for _, x := range sla {
+		overdueBy[x.Class] = x.OpenOverdue
+		overdue += x.OpenOverdue
+	}
+	for _, cl := range classes[:3] {
+		t, ok := perClass[cl]
+		if !ok {
+			continue
+		}
+		m, mok := median(delays, cl)
+		slaT.Rows = append(slaT.Rows, []cell{txt(className(cl)), f.int(t.n), f.int(t.contacted), f.pct(ratioOf(t.inSLA, t.contacted)),
+			f.int(t.contacted - t.inSLA), f.int(overdueBy[cl]), f.minutes(m, mok)})
+	}
+	live := tot{}
+	for _, cl := range classes[:3] {
+		if t, ok := perClass[cl]; ok {
+			live.contacted += t.contacted
+			live.inSLA += t.inSLA
+		}
+	}
+	med, medOK := median(delays, "")
+	ap.KPIs = []kpi{
+		{"kpi-leads", T(lang, "analytics.leads"), f.int(all.n).Text, ""},
+		{"kpi-conversion", T(lang, "analytics.conversion"), f.pct(ratioOf(all.won, all.won+all.lost)).Text, T(lang, "analytics.conversion_hint")},
+		{"kpi-revenue", T(lang, "analytics.revenue"), copFormat(float64(all.rev)), formatCOP(all.rev)},
+		{"kpi-sla", T(lang, "analytics.in_sla"), f.pct(ratioOf(live.inSLA, live.contacted)).Text, T(lang, "analytics.sla_hint")},
+		{"kpi-median", T(lang, "analytics.median_contact"), f.minutes(med, medOK).Text, ""},
+		{"kpi-overdue", T(lang, "analytics.open_overdue"), f.int(overdue).Text, ""},
+	}
+	ap.Tables = []table{revT, convT, funT, slaT}
+	return s.renderAnalytics(c, ap)
+}
+
+// copFormat prints pesos compactly for charts and headline figures: millions
+// ("$7.738 M", "$12,5 M") from a million up.
+func copFormat(v float64) string {
+	switch {
+	case math.Abs(v) >= 1e8:
+		return "$" + chart.FormatNumber(v/1e6, 0, true) + " M"
+	case math.Abs(v) >= 1e6:
+		return "$" + chart.FormatNumber(v/1e6, 1, true) + " M"
+	}
+	return formatCOP(int64(v))
+}
+
+func ratioOf(a, b int) insight.Ratio {
+	if b == 0 {
+		return insight.Ratio{}
+	}
+	return insight.Ratio{V: float64(a) / float64(b), OK: true}
+}
+
+func (s *Server) campaignRows(ctx context.Context, p store.Period) (camps, chans []insight.ROI, err error) {
+	facts, err := s.store.Campaigns(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	camps, chans = insight.Campaigns(facts)
+	return camps, chans, nil
+}
+
+func (s *Server) analyticsCampaigns(c echo.Context) error {
+	ctx := c.Request().Context()
+	ap, lang, p := s.analyticsBase(c, "campaigns")
+	f := fmtr{lang == "es"}
+	camps, chans, err := s.campaignRows(ctx, p)
+	if err != nil {
+		return err
+	}
+	header := func(first string) []string {
+		return []string{first, T(lang, "analytics.channel"), T(lang, "analytics.spend"), T(lang, "analytics.leads"), T(lang, "class.hot"),
+			T(lang, "class.warm"), T(lang, "class.cold"), T(lang, "analytics.history"), T(lang, "analytics.customers"), T(lang, "analytics.revenue"),
+			T(lang, "analytics.cpl"), T(lang, "analytics.cpa"), T(lang, "analytics.roi")}
+	}
+	row := func(r insight.ROI, name string) []cell {
+		ch := r.Channel
+		if ch == "" {
+			ch = "—"
+		}
+		return []cell{txt(name), txt(ch), f.cop(r.SpendCOP), f.int(r.Leads), f.int(r.Hot), f.int(r.Warm), f.int(r.Cold), f.int(r.Unscored),
+			f.int(r.Won), f.cop(r.RevenueCOP), f.copRatio(r.CPL), f.copRatio(r.CPA), f.pct(r.ROI)}
+	}
+	ct := table{ID: "campaigns", Title: T(lang, "analytics.by_campaign"), Header: header(T(lang, "analytics.campaign"))}
+	var labels []string
+	var spend, rev []float64
+	for _, r := range camps {
+		if r.Leads == 0 && r.SpendCOP == 0 {
+			continue
+		}
+		name := r.Name
+		if !r.Known {
+			name = r.Key
+			if name == "" {
+				name = T(lang, "analytics.no_source")
+			}
+		}
+		ct.Rows = append(ct.Rows, row(r, name))
+		labels = append(labels, r.Key) // short: the table beside names it
+		spend = append(spend, float64(r.SpendCOP))
+		rev = append(rev, float64(r.RevenueCOP))
+	}
+	cht := table{ID: "channels", Title: T(lang, "analytics.by_channel"), Header: header(T(lang, "analytics.channel"))[1:]}
+	for _, r := range chans {
+		name := r.Channel
+		if name == "" {
+			name = T(lang, "analytics.no_channel")
+		}
+		cht.Rows = append(cht.Rows, row(r, name)[1:])
+		cht.Rows[len(cht.Rows)-1][0] = txt(name)
+	}
+	ap.Charts = []namedChart{newChart("spend-revenue", T(lang, "analytics.spend_vs_revenue"), func(t string) template.HTML {
+		return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.spend"), Values: spend, Color: chart.Hot},
+			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Palette[0]}}, false, copFormat)
+	})}
+	ap.Tables = []table{ct, cht}
+	ap.Note = T(lang, "analytics.attribution")
+	return s.renderAnalytics(c, ap)
+}
+
+// insightFacts reads what the rules need.
+func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Facts, error) {
+	now := s.now()
+	local := now.In(bogota)
+	week := local.AddDate(0, 0, -((int(local.Weekday()) + 6) % 7)).Format("2006-01-02")
+	f := insight.Facts{Now: now, WeekStart: week, ChurnMin: churnAtRisk}
+	var err error
+	if f.Campaigns, _, err = s.campaignRows(ctx, p); err != nil {
+		return f, err
+	}
+	if f.Dims, err = s.store.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
+		return f, err
+	}
+	if f.SLA, err = s.store.SLASince(ctx, week, now); err != nil {
+		return f, err
+	}
+	if f.Churn, err = s.store.ChurnRiskAt(ctx, churnAtRisk); err != nil {
+		return f, err
+	}
+	obs, err := s.store.LeadOutcomes(ctx)
+	if err != nil {
+		return f, err
+	}
+	f.Drop = insight.LiveDrop(obs, s.modelInfo().TrainAUC)
+	return f, nil
+}
+
+func (s *Server) modelInfo() ModelInfo {
+	if s.leadModel != nil {
+		return s.leadModel()
+	}
+	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35} // scoring.DefaultThresholds
+}
+
+func (s *Server) analyticsInsights(c echo.Context) error {
+	ctx := c.Request().Context()
+	ap, lang, p := s.analyticsBase(c, "insights")
+	f := fmtr{lang == "es"}
+	facts, err := s.insightFacts(ctx, p)
+	if err != nil {
+		return err
+	}
+	rules := append(insight.Rules(), s.rules...)
+	ap.Findings = insight.Run(facts, rules)
+	t := table{ID: "findings", Title: T(lang, "analytics.findings"), Header: []string{T(lang, "analytics.level"), T(lang, "analytics.rule"),
+		T(lang, "analytics.finding"), T(lang, "analytics.cases")}}
+	for _, x := range ap.Findings {
+		t.Rows = append(t.Rows, []cell{txt(T(lang, "level."+x.Level)), txt(x.Rule), txt(x.Text(lang)), f.int(x.N)})
+	}
+	rt := table{ID: "rules", Title: T(lang, "analytics.rules"), Header: []string{T(lang, "analytics.rule"), T(lang, "analytics.min_sample")}}
+	for _, r := range rules {
+		rt.Rows = append(rt.Rows, []cell{txt(r.Name), f.int(r.MinSample)})
+	}
+	ap.Tables = []table{t, rt}
+	return s.renderAnalytics(c, ap)
+}
+
+func (s *Server) analyticsAccuracy(c echo.Context) error {
+	ctx := c.Request().Context()
+	ap, lang, _ := s.analyticsBase(c, "accuracy")
+	f := fmtr{lang == "es"}
+	info := s.modelInfo()
+	leads, err := s.store.LeadOutcomes(ctx)
+	if err != nil {
+		return err
+	}
+	churn, err := s.store.ChurnOutcomes(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		id, name string
+		obs      []store.Outcomes
+		th       insight.Thresholds
+		train    float64
+		classes  bool
+		tiers    [3]string
+	}{
+		{"lead", T(lang, "analytics.lead_model"), leads, insight.Thresholds{Hot: info.Hot, Warm: info.Warm}, info.TrainAUC, true,
+			[3]string{T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold")}},
+		// Churn has no tiers of its own yet: high risk from churnAtRisk, medium from half of it.
+		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: churnAtRisk, Warm: churnAtRisk / 2}, math.NaN(), false,
+			[3]string{T(lang, "risk.high"), T(lang, "risk.medium"), T(lang, "risk.low")}},
+	} {
+		if len(m.obs) == 0 {
+			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.no_outcomes"))
+			continue
+		}
+		a := insight.Evaluate(m.obs, m.th)
+		drop := insight.LiveDrop(m.obs, m.train)
+		if drop.Flag {
+			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text))
+		}
+		if a.HotNotBest {
+			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.flag_hot"))
+		}
+		ap.KPIs = append(ap.KPIs,
+			kpi{"kpi-" + m.id + "-n", m.name + " · " + T(lang, "analytics.closed"), f.int(a.N).Text, ""},
+			kpi{"kpi-" + m.id + "-auc", m.name + " · " + T(lang, "analytics.live_auc"), f.dec(a.AUC, 3).Text, T(lang, "analytics.train_auc") + " " + f.dec(m.train, 3).Text})
+		var labels []string
+		var aucs, meanP, rates []float64
+		pt := table{ID: m.id + "-months", Title: m.name + " · " + T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
+			T(lang, "analytics.closed"), T(lang, "analytics.came_true"), T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), "ROC AUC"}}
+		for _, p := range a.Periods {
+			if p.N < insight.MinPeriod {
+				p.AUC = math.NaN() // a handful of outcomes says nothing about ranking
+			}
+			labels = append(labels, p.Month)
+			aucs = append(aucs, p.AUC)
+			meanP = append(meanP, p.MeanP)
+			rates = append(rates, p.Rate)
+			pt.Rows = append(pt.Rows, []cell{txt(p.Month), f.int(p.N), f.int(p.Pos), f.pct(insight.Ratio{V: p.MeanP, OK: true}),
+				f.pct(insight.Ratio{V: p.Rate, OK: true}), f.dec(p.AUC, 3)})
+		}
+		ap.Charts = append(ap.Charts, newChart(m.id+"-auc", m.name+" · "+T(lang, "analytics.auc_by_month"), func(t string) template.HTML {
+			return chart.Lines(t, labels, []chart.Series{{Name: "ROC AUC", Values: aucs}}, chart.Number(2, f.es))
+		}), newChart(m.id+"-rates", m.name+" · "+T(lang, "analytics.predicted_vs_observed"), func(t string) template.HTML {
+			return chart.Lines(t, labels, []chart.Series{{Name: T(lang, "analytics.mean_predicted"), Values: meanP},
+				{Name: T(lang, "analytics.observed"), Values: rates}}, chart.Percent(0, f.es))
+		}))
+		var pts []chart.Point
+		ct := table{ID: m.id + "-calibration", Title: m.name + " · " + T(lang, "analytics.calibration"), Header: []string{T(lang, "analytics.mean_predicted"),
+			T(lang, "analytics.observed"), T(lang, "analytics.closed")}}
+		for _, b := range a.Calibration {
+			pts = append(pts, chart.Point{Predicted: b.Predicted, Observed: b.Observed, N: b.N})
+			ct.Rows = append(ct.Rows, []cell{f.pct(insight.Ratio{V: b.Predicted, OK: true}), f.pct(insight.Ratio{V: b.Observed, OK: true}), f.int(b.N)})
+		}
+		ap.Charts = append(ap.Charts, newChart(m.id+"-calibration", m.name+" · "+T(lang, "analytics.calibration"), func(t string) template.HTML {
+			return chart.Calibration(t, T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)
+		}))
+		cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), m.tiers[0], f.dec(m.th.Hot, 2).Text, m.tiers[1], f.dec(m.th.Warm, 2).Text),
+			Header: []string{T(lang, "analytics.predicted_tier"), T(lang, "analytics.came_true"), T(lang, "analytics.did_not"), T(lang, "analytics.observed")}}
+		for i, tier := range m.tiers {
+			row := a.Confusion[i]
+			cf.Rows = append(cf.Rows, []cell{txt(tier), f.int(row[0]), f.int(row[1]), f.pct(ratioOf(row[0], row[0]+row[1]))})
+		}
+		ap.Tables = append(ap.Tables, pt, ct, cf)
+		if m.classes {
+			kt := table{ID: m.id + "-classes", Title: m.name + " · " + T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
+				T(lang, "analytics.closed"), T(lang, "analytics.won"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95")}}
+			for _, k := range a.Classes {
+				kt.Rows = append(kt.Rows, []cell{txt(T(lang, "class."+k.Class)), f.int(k.N), f.int(k.Pos), f.pct(k.Rate),
+					txt(chart.FormatNumber(100*k.Lo, 1, f.es) + "–" + chart.FormatNumber(100*k.Hi, 1, f.es) + " %")})
+			}
+			ap.Tables = append(ap.Tables, kt)
+		}
+	}
+	ap.Note = fmt.Sprintf(T(lang, "analytics.accuracy_note"), insight.MinLive, f.dec(insight.Margin, 2).Text)
+	return s.renderAnalytics(c, ap)
+}

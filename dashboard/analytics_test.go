@@ -1,0 +1,228 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
+)
+
+// seedAnalytics gives the test store, in February 2026: two campaigns (one
+// named like a spreadsheet formula, losing money on 40 lost leads), five
+// scored leads of "fb" with known outcomes and a dropped conversation.
+func seedAnalytics(t testing.TB, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.ImportCampaigns(ctx, []store.CampaignRow{
+		{Campaign: store.Campaign{Key: "fb", Name: "Facebook febrero", Channel: "facebook"}, Spend: &store.Spend{Period: "day", Day: "2026-02-10", AmountCOP: 250_000}},
+		{Campaign: store.Campaign{Key: "evil", Name: "=HYPERLINK(\"http://x\")", Channel: "other"}, Spend: &store.Spend{Period: "month", Day: "2026-02-01", AmountCOP: 10_000_000}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lead := func(src, class string, p float64, day int, status string, value int64) store.PastLead {
+		at := time.Date(2026, 2, day, 15, 0, 0, 0, time.UTC)
+		pl := store.PastLead{Lead: flow.Lead{Name: "Prospecto", City: flow.City{Name: "Cali"}, Urgency: flow.Immediate, Service: "ads", Source: src,
+			StartedAt: at.Add(-5 * time.Minute), CompletedAt: at}, Score: flow.Score{Class: flow.Class(class), Probability: p, Model: "forest:1"},
+			Deadline: at.Add(25 * time.Minute), Status: status}
+		if status != "open" {
+			pl.ContactedAt = at.Add(40 * time.Minute) // late: the deadline was 25 minutes
+		}
+		if status == "won" || status == "lost" {
+			pl.OutcomeAt, pl.ValueCOP = at.Add(48*time.Hour), value
+		}
+		return pl
+	}
+	leads := []store.PastLead{
+		lead("fb", "hot", 0.9, 10, "won", 1_000_000),
+		lead("fb", "hot", 0.7, 11, "lost", 0),
+		lead("fb", "warm", 0.6, 12, "won", 500_000),
+		lead("fb", "cold", 0.2, 13, "lost", 0),
+		lead("fb", "cold", 0.1, 14, "open", 0),
+	}
+	for i := range 40 {
+		leads = append(leads, lead("evil", "cold", 0.05, 1+i%27, "lost", 0))
+	}
+	if err := st.InsertPastLeads(ctx, "test", "+5731", leads, []store.Dropout{{Step: "budget", Status: "abandoned", At: time.Date(2026, 2, 12, 15, 0, 0, 0, time.UTC)}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func analyticsEnv(t testing.TB) (*testEnv, *client) {
+	env := newEnv(t, Deps{LeadModel: func() ModelInfo { return ModelInfo{Name: "forest:1", TrainAUC: 0.8, Hot: 0.65, Warm: 0.4} }})
+	seedAnalytics(t, env.st)
+	c := env.client()
+	c.login("viewer1")
+	return env, c
+}
+
+const feb = "?from=2026-02-01&to=2026-02-28"
+
+func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
+	_, c := analyticsEnv(t)
+	for _, tc := range []struct {
+		url  string
+		want []string
+	}{
+		{"/analytics" + feb, []string{
+			`id="kpi-leads"><span class="label">Leads</span><strong>45</strong>`,
+			// Funnel: 46 reached the greeting, 1 dropped at the budget question (of 46 that reached it).
+			`<td>Presupuesto</td><td class="num">46</td><td class="num">1</td><td class="num">2,2 %</td>`,
+			// Conversion by class: hot 1 of 2 closed.
+			`<td>Caliente</td><td class="num">2</td><td class="num">1</td><td class="num">1</td><td class="num">50,0 %</td>`,
+			// Every contact was 40 minutes after completion, all late.
+			`id="kpi-median"><span class="label">Mediana al primer contacto</span><strong>40 min</strong>`,
+			// SLA: cold has 42 leads, 41 contacted (all late), the open one past its deadline now.
+			`<td>Frío</td><td class="num">42</td><td class="num">41</td><td class="num">0,0 %</td><td class="num">41</td><td class="num">1</td><td class="num">40 min</td>`,
+			`id="chart-leads-by-class"><figcaption>Leads por clase y mes</figcaption><svg class="chart"`, `id="chart-funnel"><figcaption>Abandono en cada pregunta</figcaption><svg class="chart"`}},
+		{"/analytics/campaigns" + feb, []string{
+			// fb: spend 250.000, 5 leads, 2 won, revenue 1.500.000: CPL 50.000, CPA 125.000, ROI 500 %.
+			`<td>Facebook febrero</td><td>facebook</td><td class="num">$250.000</td><td class="num">5</td>`,
+			`<td class="num">$1.500.000</td><td class="num">$50.000</td><td class="num">$125.000</td><td class="num">500,0 %</td>`,
+			// evil: 10.000.000 spent on 40 lost leads: CPA "—", ROI −100 %.
+			`<td class="num">$250.000</td><td class="num">—</td><td class="num">-100,0 %</td>`,
+			`id="chart-spend-revenue"><figcaption>Inversión e ingresos por campaña (COP)</figcaption><svg class="chart"`}},
+		{"/analytics/insights" + feb, []string{`pierde dinero: gastó $10.000.000`, `campaign_loses`}},
+		{"/analytics/accuracy", []string{
+			// 44 closed: AUC with 2 won (0.9, 0.6) against 42 lost (0.7, 0.2, 40×0.05):
+			// 0.9 beats 42, 0.6 beats 41 → 83/84.
+			fmt.Sprintf(`<strong>%s</strong>`, strings.Replace(fmt.Sprintf("%.3f", 83.0/84), ".", ",", 1)),
+			`al entrenar: 0,800`, `id="chart-lead-calibration"><figcaption>Modelo de leads · Calibración</figcaption><svg class="chart"`, `id="table-lead-confusion"`,
+			`Modelo de cancelación: aún no hay resultados`}},
+	} {
+		rec := c.do(http.MethodGet, tc.url, nil, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d %s", tc.url, rec.Code, rec.Body.String())
+		}
+		body := rec.Body.String()
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", tc.url, w)
+			}
+		}
+		if strings.Contains(body, "http://") && !strings.Contains(tc.url, "campaigns") && !strings.Contains(tc.url, "insights") {
+			t.Errorf("GET %s refers to a network address", tc.url)
+		}
+	}
+}
+
+func TestAnalyticsPagesInEnglish(t *testing.T) {
+	_, c := analyticsEnv(t)
+	body := c.do(http.MethodGet, "/analytics/campaigns"+feb+"&lang=en", nil, nil).Body.String()
+	for _, w := range []string{`<th scope="col">Cost per lead</th>`, `<td class="num">500.0 %</td>`, `<td class="num">-100.0 %</td>`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("English campaigns page lacks %q", w)
+		}
+	}
+	if body := c.do(http.MethodGet, "/analytics/insights"+feb, nil, nil).Body.String(); !strings.Contains(body, "loses money: it spent $10,000,000") {
+		t.Error("English insights lack the campaign losing money")
+	}
+}
+
+func TestAnalyticsCSVIsFormulaSafe(t *testing.T) {
+	_, c := analyticsEnv(t)
+	rec := c.do(http.MethodGet, "/analytics/campaigns"+feb+"&csv=campaigns", nil, nil)
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV = %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	recs, err := csv.NewReader(rec.Body).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string][]string{}
+	for _, r := range recs[1:] {
+		byName[r[0]] = r
+	}
+	evil, ok := byName[`'=HYPERLINK("http://x")`]
+	if !ok {
+		t.Fatalf("formula-like campaign name not neutralised: %q", recs)
+	}
+	// Numbers stay numbers: raw pesos and the ROI as a fraction, negative included.
+	if evil[2] != "10000000" || evil[12] != "-1.0000" || evil[11] != "" && evil[11] != "—" {
+		t.Errorf("evil row %q", evil)
+	}
+	if fb := byName["Facebook febrero"]; fb[10] != "50000" || fb[12] != "5.0000" {
+		t.Errorf("fb row %q", fb)
+	}
+	if rec := c.do(http.MethodGet, "/analytics/campaigns?csv=nope", nil, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown CSV table = %d; want 404", rec.Code)
+	}
+	for _, cell := range []string{"=1+1", "+A1", "-x", "@SUM(A1)", "\tx"} {
+		if got := safeCSV([]string{cell})[0]; got != "'"+cell {
+			t.Errorf("safeCSV(%q) = %q", cell, got)
+		}
+	}
+	if got := safeCSV([]string{"-12.5"})[0]; got != "-12.5" { // a number is never a formula
+		t.Errorf("a negative number became %q", got)
+	}
+}
+
+func TestFunnelAndMedian(t *testing.T) {
+	rows := buildFunnel([]store.FunnelCount{
+		{Step: "done", Status: "completed", N: 10},
+		{Step: "consent", Status: "refused", N: 2},
+		{Step: "city_pick", Status: "abandoned", N: 3},
+		{Step: "budget", Status: "in_progress", N: 1},
+	})
+	// greeting 16 reached; consent 16, 2 dropped; name 14; city 14, 3 dropped; budget 11, 1 answering; urgency, service 10.
+	want := []funnelRow{{"greeting", 16, 0, 0}, {"consent", 16, 2, 0}, {"name", 14, 0, 0}, {"city", 14, 3, 0}, {"budget", 11, 0, 1}, {"urgency", 10, 0, 0}, {"service", 10, 0, 0}}
+	for i, w := range want {
+		if rows[i] != w {
+			t.Errorf("funnel[%d] = %+v; want %+v", i, rows[i], w)
+		}
+	}
+	b := []store.DelayBucket{{Class: "hot", Minutes: 5, N: 2}, {Class: "warm", Minutes: 10, N: 1}, {Class: "hot", Minutes: 60, N: 2}}
+	if m, ok := median(b, ""); !ok || m != 10 {
+		t.Errorf("median of 5,5,10,60,60 = %d; want 10", m)
+	}
+	if m, ok := median(b, "hot"); !ok || m != 5 {
+		t.Errorf("hot median of 5,5,60,60 = %d; want 5 (lower middle)", m)
+	}
+	if _, ok := median(nil, ""); ok {
+		t.Error("median of nothing")
+	}
+}
+
+// TestWebChatUTMAttribution: a visitor who arrives on a UTM-tagged link
+// (or through the widget on a tagged page) leaves a lead whose source is
+// the campaign, and the campaigns page counts it there; a bad tag is ignored.
+func TestWebChatUTMAttribution(t *testing.T) {
+	env := newBotEnv(t, Deps{})
+	visitor := env.client()
+	visitor.do(http.MethodGet, "/chat?utm_campaign=Promo_Nov", nil, nil)
+	for _, m := range hotLead {
+		visitor.chat(m)
+	}
+	other := env.client()
+	other.do(http.MethodGet, "/chat?utm_campaign=%3Cscript%3E", nil, nil)
+	for _, m := range hotLead {
+		other.chat(m)
+	}
+	rows, err := env.st.Queue(context.Background(), store.LeadFilter{Status: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]bool{}
+	for _, r := range rows {
+		sources[r.Source] = true
+	}
+	if len(rows) != 2 || !sources["utm:Promo_Nov"] || !sources[""] {
+		t.Fatalf("lead sources %v; want utm:Promo_Nov and none", sources)
+	}
+	facts, err := env.st.Campaigns(context.Background(), store.Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range facts {
+		found = found || (f.Key == "promo_nov" && f.Leads == 1 && f.ByClass[0] == 1)
+	}
+	if !found {
+		t.Errorf("campaign facts %+v; want promo_nov with the hot lead", facts)
+	}
+}

@@ -1,0 +1,130 @@
+package insight
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/store"
+)
+
+// SeedDemo gives the demo store what the analytics pages need beyond
+// the history: six months of past bot leads scored by the trained model,
+// with what advisors did (first contact on time or late, won or lost as the
+// generator decided), conversations that stopped at each question, and the
+// demo agency's campaigns with their spend. A store that already has
+// campaigns is left alone.
+// The history is regenerated with scoring.GenerateHistory(places, leads,
+// first day of now's month, seed), the call `cis demo` imports it with.
+// It returns how many past leads it stored (0 when it left the store alone).
+func SeedDemo(ctx context.Context, st *store.Store, scorer flow.Scorer, cfg flow.Config, leads int, seed uint64, now time.Time) (int, error) {
+	facts, err := st.Campaigns(ctx, store.Period{})
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range facts {
+		if f.Known {
+			return 0, nil
+		}
+	}
+	places, err := flow.LoadPlaces()
+	if err != nil {
+		return 0, err
+	}
+	now = now.UTC()
+	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	hist := scoring.GenerateHistory(places, leads, monthStart, seed)
+	// Past bot leads: another draw of the same agency (a different seed, so
+	// none was trained on), the last six months of it.
+	drawn := scoring.GenerateHistory(places, leads/3, now, seed+1)
+	cut := now.AddDate(0, -6, 0)
+	var live []scoring.DemoLead
+	for _, d := range drawn {
+		if d.Lead.CompletedAt.After(cut) {
+			live = append(live, d)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 0xa11))
+	past := make([]store.PastLead, len(live))
+	for i, d := range live {
+		l := d.Lead
+		l.Name = fmt.Sprintf("Prospecto demo %d", i+1)
+		sc := scorer.Score(l)
+		pl := store.PastLead{Lead: l, Score: sc, Deadline: cfg.Calendar.Deadline(l.CompletedAt, cfg.Windows.For(sc.Class)), Status: "open"}
+		// First contact: usually within the promised window, sometimes late
+		// (log-normal around 60 % of the window); the newest leads may still wait.
+		age := now.Sub(l.CompletedAt)
+		if age > 3*24*time.Hour || rng.Float64() < 0.5 {
+			window := pl.Deadline.Sub(l.CompletedAt)
+			delay := time.Duration(float64(window) * 0.6 * math.Exp(0.7*rng.NormFloat64()))
+			if c := l.CompletedAt.Add(delay); c.Before(now) {
+				pl.ContactedAt, pl.Status = c, "contacted"
+			}
+		}
+		// Outcomes are known three weeks on.
+		if pl.Status == "contacted" && age > 21*24*time.Hour {
+			pl.OutcomeAt = l.CompletedAt.Add(time.Duration(7+rng.IntN(14)) * 24 * time.Hour)
+			pl.Status = "lost"
+			if d.Converted {
+				pl.Status, pl.ValueCOP = "won", d.RevenueCOP
+				if pl.ValueCOP == 0 {
+					pl.ValueCOP = 3 * 1_500_000 // budget unknown: three months of a typical fee
+				}
+				live[i].RevenueCOP = pl.ValueCOP
+			}
+		}
+		past[i] = pl
+	}
+	drops := demoDropouts(rng, len(live)/3, cut, now)
+	if err := st.InsertPastLeads(ctx, "demo-history", "+5731", past, drops); err != nil {
+		return 0, fmt.Errorf("demo past leads: %w", err)
+	}
+	var rows []store.CampaignRow
+	for _, c := range scoring.DemoCampaigns(append(hist, live...), seed) {
+		camp := store.Campaign{Key: c.Key, Name: c.Name, Channel: c.Channel, StartedOn: monthStart.AddDate(0, -18, 0).Format("2006-01-02")}
+		rows = append(rows, store.CampaignRow{Campaign: camp})
+		period := "month"
+		if c.Daily {
+			period = "day"
+		}
+		for day, amount := range c.Spend {
+			rows = append(rows, store.CampaignRow{Campaign: camp, Spend: &store.Spend{Period: period, Day: day, AmountCOP: amount}})
+		}
+	}
+	if _, err := st.ImportCampaigns(ctx, rows); err != nil {
+		return 0, fmt.Errorf("demo campaigns: %w", err)
+	}
+	return len(past), nil
+}
+
+// demoDropouts makes up conversations that stopped before the end: most at
+// the budget question, some refusing consent, some asking for a person.
+func demoDropouts(rng *rand.Rand, n int, from, to time.Time) []store.Dropout {
+	steps := []struct {
+		step, status string
+		weight       float64
+	}{{"greeting", "abandoned", 6}, {"consent", "refused", 8}, {"consent", "abandoned", 5}, {"name", "abandoned", 6},
+		{"city", "abandoned", 7}, {"budget", "abandoned", 22}, {"budget", "handoff", 6}, {"urgency", "abandoned", 9},
+		{"service", "abandoned", 5}, {"service", "opted_out", 2}}
+	var total float64
+	for _, s := range steps {
+		total += s.weight
+	}
+	span := to.Sub(from)
+	out := make([]store.Dropout, n)
+	for i := range out {
+		r := rng.Float64() * total
+		k := 0
+		for ; k < len(steps)-1; k++ {
+			if r -= steps[k].weight; r < 0 {
+				break
+			}
+		}
+		out[i] = store.Dropout{Step: steps[k].step, Status: steps[k].status, At: from.Add(time.Duration(rng.Float64() * float64(span)))}
+	}
+	return out
+}
