@@ -129,7 +129,8 @@ func (s *Server) churnCSV(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="churn-risk.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	w.Write([]string{"customer_id", "name", "service", "plan", "monthly_fee_cop", "started_on", "churn_probability",
+	// A failed write surfaces in w.Error() after Flush, returned below.
+	_ = w.Write([]string{"customer_id", "name", "service", "plan", "monthly_fee_cop", "started_on", "churn_probability",
 		"at_stake_cop", "value_12m_cop", "reasons", "model", "scored_on", "last_action"})
 	now := s.now()
 	for _, r := range rows {
@@ -139,7 +140,7 @@ func (s *Server) churnCSV(c echo.Context) error {
 			prob = strconv.FormatFloat(r.Probability, 'f', 4, 64)
 			scored = r.ScoredAt.In(bogota).Format("2006-01-02")
 		}
-		w.Write([]string{r.ExtKey, csvSafe(r.Name), r.Service, r.Plan, strconv.FormatInt(r.MonthlyFeeCOP, 10),
+		_ = w.Write([]string{r.ExtKey, csvSafe(r.Name), r.Service, r.Plan, strconv.FormatInt(r.MonthlyFeeCOP, 10),
 			r.StartedAt.In(bogota).Format("2006-01-02"), prob, strconv.FormatInt(r.AtStakeCOP, 10),
 			strconv.FormatInt(rr.Value12, 10), strings.Join(rr.Reasons, "; "), r.Model, scored, r.LastAction})
 	}

@@ -40,6 +40,7 @@ func (s *Server) chatPage(c echo.Context) error {
 	// the campaign; it is kept until the visitor's first message, which
 	// carries it as the conversation's referral (the lead's source "utm:…").
 	if v := c.QueryParam("utm_campaign"); validUTM(v) {
+		// #nosec G124 -- HttpOnly and SameSite are set; Secure follows --secure (on behind HTTPS), as for the session cookie
 		c.SetCookie(&http.Cookie{Name: utmCookie, Value: v, Path: "/chat", MaxAge: 24 * 3600,
 			HttpOnly: true, Secure: s.secure, SameSite: s.chatSameSite()})
 	}

@@ -26,7 +26,7 @@ var (
 func demoHistories(rows []store.CustomerImport) []store.CustomerHistory {
 	out := make([]store.CustomerHistory, len(rows))
 	for i, r := range rows {
-		out[i] = store.CustomerHistory{Customer: r.Customer, Events: r.Events}
+		out[i] = store.CustomerHistory(r)
 		out[i].ID = int64(i + 1)
 	}
 	return out

@@ -71,7 +71,7 @@ func TestCheckLeadValueOnTheDemoHistory(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]ValueExample, len(hist))
 	for i, h := range hist {
-		ex[i] = ValueExample{Example: h.Example, RevenueCOP: h.RevenueCOP}
+		ex[i] = ValueExample(h)
 	}
 	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory, Now: func() time.Time { return testEnd }})
 	if err != nil {

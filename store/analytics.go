@@ -207,13 +207,13 @@ func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error
 	for rows.Next() {
 		var c Campaign
 		if err := rows.Scan(&c.Key, &c.Name, &c.Channel, &c.StartedOn, &c.EndedOn); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to return
 			return nil, fmt.Errorf("campaigns: %w", err)
 		}
 		f := get(c.Key)
 		f.Campaign, f.Known = c, true
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query; rows.Err reports a failed read
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
@@ -227,7 +227,7 @@ func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error
 		var n, won, lost int
 		var rev int64
 		if err := rows.Scan(&src, &class, &n, &won, &lost, &rev); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to return
 			return nil, fmt.Errorf("campaign leads: %w", err)
 		}
 		if n == 0 {
@@ -240,7 +240,7 @@ func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error
 		f.Lost += lost
 		f.RevenueCOP += rev
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query; rows.Err reports a failed read
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("campaign leads: %w", err)
 	}
@@ -582,13 +582,13 @@ func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]Cl
 	for rows.Next() {
 		c := &ClassSLA{}
 		if err := rows.Scan(&c.Class, &c.Leads, &c.Contacted, &c.Late); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to return
 			return nil, fmt.Errorf("sla: %w", err)
 		}
 		byClass[c.Class] = c
 		order = append(order, c.Class)
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query; rows.Err reports a failed read
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}

@@ -178,13 +178,13 @@ func (s *Store) CustomerHistories(ctx context.Context, activeOnly bool) ([]Custo
 	for rows.Next() {
 		c, err := scanCustomer(rows)
 		if err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one to return
 			return nil, err
 		}
 		index[c.ID] = len(out)
 		out = append(out, CustomerHistory{Customer: c})
 	}
-	rows.Close()
+	_ = rows.Close() // closed before the next query on this connection; rows.Err reports a failed read
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
