@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"html/template"
 	"math"
@@ -572,6 +573,24 @@ func (s *Server) modelInfo() ModelInfo {
 	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35} // scoring.DefaultThresholds
 }
 
+// churnModelInfo is the active churn model's training AUC and tiers. Without
+// one the tiers are placeholders (high risk from churnAtRisk, medium from
+// half of it) and the AUC is NaN, so no drop can be flagged.
+func (s *Server) churnModelInfo(ctx context.Context) ModelInfo {
+	info := ModelInfo{TrainAUC: math.NaN(), Hot: churnAtRisk, Warm: churnAtRisk / 2}
+	if s.churnModel == nil {
+		return info
+	}
+	m, err := s.churnModel(ctx)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("churn model not read: accuracy page uses fallback tiers", "err", err)
+		}
+		return info
+	}
+	return m
+}
+
 func (s *Server) analyticsInsights(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, p := s.analyticsBase(c, "insights")
@@ -599,7 +618,7 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, _ := s.analyticsBase(c, "accuracy")
 	f := fmtr{lang == "es"}
-	info := s.modelInfo()
+	info, cinfo := s.modelInfo(), s.churnModelInfo(ctx)
 	leads, err := s.store.LeadOutcomes(ctx)
 	if err != nil {
 		return err
@@ -615,12 +634,12 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		train    float64
 		classes  bool
 		tiers    [3]string
+		retrain  string
 	}{
 		{"lead", T(lang, "analytics.lead_model"), leads, insight.Thresholds{Hot: info.Hot, Warm: info.Warm}, info.TrainAUC, true,
-			[3]string{T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold")}},
-		// Churn has no tiers of its own yet: high risk from churnAtRisk, medium from half of it.
-		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: churnAtRisk, Warm: churnAtRisk / 2}, math.NaN(), false,
-			[3]string{T(lang, "risk.high"), T(lang, "risk.medium"), T(lang, "risk.low")}},
+			[3]string{T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold")}, "cis train"},
+		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: cinfo.Hot, Warm: cinfo.Warm}, cinfo.TrainAUC, false,
+			[3]string{T(lang, "risk.high"), T(lang, "risk.medium"), T(lang, "risk.low")}, "cis train churn"},
 	} {
 		if len(m.obs) == 0 {
 			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.no_outcomes"))
@@ -629,7 +648,7 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 		a := insight.Evaluate(m.obs, m.th)
 		drop := insight.LiveDrop(m.obs, m.train)
 		if drop.Flag {
-			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text))
+			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text, m.retrain))
 		}
 		if a.HotNotBest {
 			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.flag_hot"))

@@ -226,3 +226,101 @@ func TestWebChatUTMAttribution(t *testing.T) {
 		t.Errorf("campaign facts %+v; want promo_nov with the hot lead", facts)
 	}
 }
+
+// seedChurnOutcomes stores customers scored 45 days before the test's now
+// (their 30 days have passed) with known outcomes, per probability: at 0.40
+// 20 cancelled within the 30 days and 20 did not, at 0.20 10 and 70, at
+// 0.05 6 and 114 (each count divided by div). ROC AUC, ties counted half:
+// (20·184 + 20·20/2 + 10·114 + 10·70/2 + 6·114/2) / (36·204) = 5712/7344 ≈ 0.778.
+func seedChurnOutcomes(t testing.TB, e *testEnv, div int) {
+	t.Helper()
+	ctx := context.Background()
+	scored := e.now.AddDate(0, 0, -45).Truncate(24 * time.Hour)
+	var rows []store.CustomerImport
+	var probs []float64
+	for _, g := range []struct {
+		p         float64
+		cancelled int
+		stayed    int
+	}{{0.40, 20, 20}, {0.20, 10, 70}, {0.05, 6, 114}} {
+		for i := range (g.cancelled + g.stayed) / div {
+			c := store.Customer{ExtKey: fmt.Sprintf("c%d", len(rows)), Name: "Cliente", Service: "seo", MonthlyFeeCOP: 1_000_000,
+				StartedAt: scored.AddDate(-1, 0, 0)}
+			if i < g.cancelled/div {
+				c.CancelledAt = scored.AddDate(0, 0, 10)
+			}
+			rows = append(rows, store.CustomerImport{Customer: c})
+			probs = append(probs, g.p)
+		}
+	}
+	if _, _, err := e.st.ImportCustomers(ctx, rows, nil); err != nil {
+		t.Fatal(err)
+	}
+	scores := make([]store.ChurnScore, len(probs))
+	for i, p := range probs {
+		scores[i] = store.ChurnScore{CustomerID: int64(i + 1), ScoredAt: scored, Probability: p, Model: "forest:7"}
+	}
+	if err := e.st.SaveChurnScores(ctx, scores); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The churn section of the accuracy page takes its tiers and training AUC
+// from the active churn model, and flags a live drop by the leads' rule.
+func TestChurnAccuracyUsesTheModel(t *testing.T) {
+	model := func(auc float64) func(context.Context) (ModelInfo, error) {
+		return func(context.Context) (ModelInfo, error) {
+			return ModelInfo{Name: "forest:7", TrainAUC: auc, Hot: 0.30, Warm: 0.12}, nil
+		}
+	}
+	const flag = "Modelo de cancelación: el ROC AUC en vivo (0,778) cayó por debajo del de entrenamiento"
+	row := func(tier string, came, not int, rate string) string {
+		return fmt.Sprintf(`<td>%s</td><td class="num">%d</td><td class="num">%d</td><td class="num">%s</td>`, tier, came, not, rate)
+	}
+	modelTiers := []string{"Riesgo alto ≥ 0,30, Riesgo medio ≥ 0,12", row("Riesgo alto", 20, 20, "50,0 %"),
+		row("Riesgo medio", 10, 70, "12,5 %"), row("Riesgo bajo", 6, 114, "5,0 %")}
+	for _, tc := range []struct {
+		name     string
+		model    func(context.Context) (ModelInfo, error)
+		div      int
+		flagged  bool
+		want     []string
+		trainAUC string
+	}{
+		// 0.778 is more than 0.05 below 0.85 on 240 outcomes (≥ 200): flagged.
+		{"drop flagged", model(0.85), 1, true, modelTiers, "0,850"},
+		// 0.778 is within 0.05 of 0.80: no flag.
+		{"live AUC fine", model(0.80), 1, false, modelTiers, "0,800"},
+		// The same ranking on 120 outcomes, below the minimum: no flag.
+		{"sample below the minimum", model(0.85), 2, false, []string{"Riesgo alto ≥ 0,30, Riesgo medio ≥ 0,12",
+			row("Riesgo alto", 10, 10, "50,0 %"), row("Riesgo medio", 5, 35, "12,5 %"), row("Riesgo bajo", 3, 57, "5,0 %")}, "0,850"},
+		// No churn model yet: the placeholder tiers 0.50 / 0.25, no training AUC.
+		{"no churn model", func(context.Context) (ModelInfo, error) { return ModelInfo{}, fmt.Errorf("x: %w", store.ErrNotFound) }, 1, false,
+			[]string{"Riesgo alto ≥ 0,50, Riesgo medio ≥ 0,25", row("Riesgo alto", 0, 0, "—"), row("Riesgo medio", 20, 20, "50,0 %"),
+				row("Riesgo bajo", 16, 184, "8,0 %")}, "—"},
+		{"not wired", nil, 1, false, []string{"Riesgo alto ≥ 0,50, Riesgo medio ≥ 0,25"}, "—"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, Deps{ChurnModel: tc.model})
+			seedChurnOutcomes(t, env, tc.div)
+			c := env.client()
+			c.login("viewer1")
+			rec := c.do(http.MethodGet, "/analytics/accuracy", nil, nil)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("GET /analytics/accuracy = %d", rec.Code)
+			}
+			body := rec.Body.String()
+			for _, w := range append(tc.want, "al entrenar: "+tc.trainAUC) {
+				if !strings.Contains(body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			if got := strings.Contains(body, flag); got != tc.flagged {
+				t.Errorf("drop flagged = %v; want %v", got, tc.flagged)
+			}
+			if tc.flagged && !strings.Contains(body, "Reentrena con cis train churn.") {
+				t.Error("the flag does not name cis train churn")
+			}
+		})
+	}
+}

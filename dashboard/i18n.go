@@ -273,7 +273,7 @@ var catalogue = map[string][2]string{
 	"analytics.lead_model":            {"Modelo de leads", "Lead model"},
 	"analytics.churn_model":           {"Modelo de cancelación", "Churn model"},
 	"analytics.no_outcomes":           {"aún no hay resultados con los que comparar.", "no outcomes to compare with yet."},
-	"analytics.flag_drop":             {"%s: el ROC AUC en vivo (%s) cayó por debajo del de entrenamiento (%s) en más de %s. Reentrena con cis train.", "%s: live ROC AUC (%s) fell below the training-time AUC (%s) by more than %s. Retrain with cis train."},
+	"analytics.flag_drop":             {"%s: el ROC AUC en vivo (%s) cayó por debajo del de entrenamiento (%s) en más de %s. Reentrena con %s.", "%s: live ROC AUC (%s) fell below the training-time AUC (%s) by more than %s. Retrain with %s."},
 	"analytics.flag_hot":              {"la clase caliente no es la que más convierte.", "the hot class is not the one that converts most."},
 	"analytics.closed":                {"Cerrados", "Closed"},
 	"analytics.came_true":             {"Se cumplió", "Came true"},

@@ -112,6 +112,11 @@ type Deps struct {
 	// LeadModel describes the lead model in use for the accuracy page
 	// (training-time ROC AUC, tier thresholds); nil: the rule scorer's.
 	LeadModel func() ModelInfo
+	// ChurnModel describes the active churn model for the accuracy page
+	// (training-time ROC AUC, risk tiers). It reads the store, hence ctx;
+	// an error (store.ErrNotFound: none trained yet) or nil leaves the
+	// churn section with its fallback tiers and no drop flag.
+	ChurnModel func(ctx context.Context) (ModelInfo, error)
 	// InsightRules are added to insight.Rules() on the insights page: the
 	// list is open to rules over new data.
 	InsightRules []insight.Rule
@@ -140,6 +145,7 @@ type Server struct {
 	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
 	reports       *reports
 	leadModel     func() ModelInfo
+	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
 }
 
@@ -176,7 +182,7 @@ func New(d Deps) (*Server, error) {
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, leadModel: d.LeadModel, rules: d.InsightRules}
+		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}

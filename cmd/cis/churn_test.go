@@ -2,11 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -92,5 +99,63 @@ func TestDemoTrainsAndScoresChurn(t *testing.T) {
 	}
 	if churnModels != 1 {
 		t.Errorf("%d churn models after two demos; want 1", churnModels)
+	}
+	checkChurnModelInfo(t, c, st)
+}
+
+// checkChurnModelInfo checks what the accuracy page learns about the churn
+// model: the active bundle's tiers and calibrated-forest CV ROC AUC, and a
+// newly activated churn model as soon as it is active.
+func checkChurnModelInfo(t *testing.T, c *Config, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := open(ctx, c, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	id, body, err := st.ActiveBundleKind(ctx, store.KindChurn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := scoring.DecodeBundle(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := math.NaN()
+	for _, r := range b.Metrics {
+		if r.Name == learn.CalibratedModel {
+			want = r.Mean.ROCAUC
+		}
+	}
+	info, err := a.churnModelInfo(ctx)
+	if err != nil || math.IsNaN(want) || info.TrainAUC != want || info.Hot != b.Thresholds.Hot || info.Warm != b.Thresholds.Warm ||
+		info.Name != fmt.Sprintf("forest:%d", id) {
+		t.Fatalf("churn model info %+v, %v; want forest:%d, AUC %v, tiers %+v", info, err, id, want, b.Thresholds)
+	}
+	// Another churn model becomes active (as `cis train churn` in another process would do).
+	b.Thresholds = scoring.Thresholds{Hot: 0.31, Warm: 0.11}
+	body, err = b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := st.SaveModelKind(ctx, store.KindChurn, body, b.ChurnSummary(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err = a.churnModelInfo(ctx); err != nil || info.Hot != 0.31 || info.Warm != 0.11 || info.Name != fmt.Sprintf("forest:%d", id2) {
+		t.Errorf("after activating model %d: %+v, %v", id2, info, err)
+	}
+}
+
+func TestChurnModelInfoWithoutChurnModel(t *testing.T) {
+	c := mustConfig(t, map[string]string{"CIS_DB": filepath.Join(t.TempDir(), "cis.db"), "CIS_LOG_LEVEL": "warn"})
+	a, err := open(context.Background(), c, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.churnModelInfo(context.Background()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("err = %v; want store.ErrNotFound", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -32,6 +34,13 @@ type app struct {
 	scorer   *scoring.Active
 	// dealValues prices leads for the queue (expected revenue); refitted daily.
 	dealValues atomic.Pointer[scoring.DealValues]
+	// churnInfo caches the active churn model's accuracy-page description,
+	// decoded once per model id (churnModelInfo).
+	churnInfo struct {
+		sync.Mutex
+		id   int64
+		info dashboard.ModelInfo
+	}
 }
 
 // webhookRefusals is /metrics' count of webhook deliveries refused for
@@ -89,17 +98,56 @@ func (a *app) modelName() string {
 }
 
 // leadModelInfo tells the accuracy page what the model in use measured at
-// training time: the ROC AUC of its "forest+calibrated" comparison row and
-// its tier thresholds (the rule scorer's thresholds and no AUC otherwise).
+// training time (modelInfo); the rule scorer's thresholds and no AUC
+// without a trained model.
 func (a *app) leadModelInfo() dashboard.ModelInfo {
-	info := dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds.Hot, Warm: scoring.DefaultThresholds.Warm}
 	m := a.scorer.Current()
 	if m == nil || m.Bundle == nil {
-		return info
+		return dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds.Hot, Warm: scoring.DefaultThresholds.Warm}
 	}
-	info.Name, info.Hot, info.Warm = m.Version, m.Bundle.Thresholds.Hot, m.Bundle.Thresholds.Warm
+	return modelInfo(m)
+}
+
+// churnModelInfo is leadModelInfo for the active churn model (models.kind =
+// 'churn'). The store may get a new one at any time (`cis train churn` in
+// another process), so each call looks up the active id, and the bundle is
+// decoded only when that id changed. The error wraps store.ErrNotFound
+// when no churn model is active.
+func (a *app) churnModelInfo(ctx context.Context) (dashboard.ModelInfo, error) {
+	models, err := a.store.Models(ctx)
+	if err != nil {
+		return dashboard.ModelInfo{}, err
+	}
+	var id int64
+	for _, m := range models {
+		if m.Active && m.Kind == store.KindChurn {
+			id = m.ID
+		}
+	}
+	if id == 0 {
+		return dashboard.ModelInfo{}, fmt.Errorf("churn model info: %w", store.ErrNotFound)
+	}
+	c := &a.churnInfo
+	c.Lock()
+	defer c.Unlock()
+	if c.id == id {
+		return c.info, nil
+	}
+	m, err := scoring.LoadChurnModel(ctx, a.store, a.cfg.Lang)
+	if err != nil {
+		return dashboard.ModelInfo{}, err
+	}
+	c.id, c.info = m.ID, modelInfo(m)
+	return c.info, nil
+}
+
+// modelInfo is what a trained model measured at training time: the ROC AUC
+// of its calibrated forest (the comparison row of the model in production)
+// and its tier thresholds.
+func modelInfo(m *scoring.Model) dashboard.ModelInfo {
+	info := dashboard.ModelInfo{Name: m.Version, TrainAUC: math.NaN(), Hot: m.Bundle.Thresholds.Hot, Warm: m.Bundle.Thresholds.Warm}
 	for _, r := range m.Bundle.Metrics {
-		if r.Name == "forest+calibrated" {
+		if r.Name == learn.CalibratedModel {
 			info.TrainAUC = r.Mean.ROCAUC
 		}
 	}
