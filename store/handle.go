@@ -44,7 +44,7 @@ const (
 		started_at, completed_at, deadline_at, created_at, retries, answer_seconds, returning_contact)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// hadLeadQuery: a contact who already left a lead (on any account) is a returning contact.
-	hadLeadQuery = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
+	hadLeadQuery          = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
 	setContactNameQuery   = `UPDATE contacts SET name = ? WHERE id = ?`
 	setContactOptOutQuery = `UPDATE contacts SET opted_out_at = ? WHERE id = ? AND opted_out_at IS NULL`
 )
