@@ -362,10 +362,7 @@ func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.S
 	if err != nil {
 		return 0, err
 	}
-	var retries, seconds, returning any // NULL: unknown
-	if g := l.Engagement; g != nil {
-		retries, seconds, returning = g.Retries, g.Seconds, g.Returning
-	}
+	retries, seconds, returning := engagementArgs(l)
 	res, err := tx.ExecContext(ctx, insertLeadQuery, c.id, c.contactID, c.accountID, l.Name,
 		l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
 		l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
@@ -375,4 +372,12 @@ func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.S
 		return 0, err
 	}
 	return res.LastInsertId()
+}
+
+// engagementArgs are a lead's engagement columns: NULL when unknown.
+func engagementArgs(l flow.Lead) (retries, seconds, returning any) {
+	if g := l.Engagement; g != nil {
+		return g.Retries, g.Seconds, g.Returning
+	}
+	return nil, nil, nil
 }
