@@ -94,3 +94,27 @@ func TestEngagementSameLiveAndInTraining(t *testing.T) {
 		t.Errorf("engagement = %+v, %+v; want 2 retries for Beto and only Ana's second lead returning", *live[0].Engagement, *g)
 	}
 }
+
+// TestEngagementWords: an advisor reads each engagement value, and a missing
+// one says it was not measured rather than showing 0.
+func TestEngagementWords(t *testing.T) {
+	cases := []struct {
+		field, raw, lang, want string
+	}{
+		{"retries", "2", "es", "2 respuestas no entendidas: convierte por encima del promedio"},
+		{"retries", "", "en", "conversation not measured"},
+		{"answer_speed", "2.3032", "en", "answered in 200 s: converts above average"},
+		{"answer_speed", "", "es", "rapidez sin medir"},
+		{"returning", "1", "es", "ya había escrito antes: convierte por encima del promedio"},
+		{"returning", "0", "en", "first contact: converts above average"},
+		{"returning", "", "en", "contact history unknown"},
+	}
+	for _, c := range cases {
+		if got := words(c.lang, c.field, c.raw, 0.05, Schema{}); got != c.want {
+			t.Errorf("words(%s, %s=%q) = %q; want %q", c.lang, c.field, c.raw, got, c.want)
+		}
+	}
+	if got := leadLabel("answer_speed", 2.3032); got != "200 s" {
+		t.Errorf("leadLabel(answer_speed) = %q; want 200 s", got)
+	}
+}
