@@ -204,6 +204,7 @@ func (t *turn) complete() {
 		Channel: t.in.Channel, Account: t.in.Account, Phone: t.in.From, Lang: t.s.Lang,
 		Name: a.Name, City: *a.City, Budget: *a.Budget, Urgency: a.Urgency, Service: a.Service,
 		StartedAt: t.s.StartedAt, CompletedAt: t.now,
+		Engagement: &Engagement{Retries: t.s.Retries, Seconds: answerSeconds(t.s, t.now)},
 	}
 	score := t.m.scorer.Score(lead)
 	window := t.m.cfg.Windows.For(score.Class)
@@ -212,6 +213,19 @@ func (t *turn) complete() {
 	t.s.CompletedAt, t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded = t.now, &score, deadline, window, false
 	t.emit(Event{Kind: EventLeadCompleted, Lead: &lead, Score: &score, Deadline: deadline})
 	t.say("done", "first_name", firstName(a.Name), "promise", t.promise(deadline))
+}
+
+// answerSeconds is the time spent on the questions: from the consent (or
+// the first message, for a state saved before consent was timed) to now.
+func answerSeconds(s State, now time.Time) int64 {
+	from := s.ConsentAt
+	if from.IsZero() {
+		from = s.StartedAt
+	}
+	if from.IsZero() || now.Before(from) {
+		return 0
+	}
+	return int64(now.Sub(from) / time.Second)
 }
 
 // promise words the deadline. Right after completion the full window is

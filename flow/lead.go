@@ -57,6 +57,23 @@ type Lead struct {
 	Source      string    `json:"source,omitempty"`
 	StartedAt   time.Time `json:"started_at"`
 	CompletedAt time.Time `json:"completed_at"`
+	// Engagement is how the prospect went through the questions: known for
+	// leads captured by the bot, nil for imported history (missing, not zero).
+	Engagement *Engagement `json:"engagement,omitempty"`
+}
+
+// Engagement describes the conversation behind a lead rather than its
+// answers: candidate scoring features (issue 8).
+type Engagement struct {
+	// Retries counts answers the bot did not understand and asked again
+	// (the failed-answer count summed over all questions).
+	Retries int `json:"retries"`
+	// Seconds is the time from the consent to the last answer: how fast the
+	// prospect answered the five questions.
+	Seconds int64 `json:"seconds"`
+	// Returning says the contact already had a lead before this one. flow
+	// cannot know it; store sets it when it saves the lead.
+	Returning bool `json:"returning"`
 }
 
 // Reason is one contribution to a score, for the advisor's "why".

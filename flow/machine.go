@@ -255,7 +255,7 @@ func (t *turn) silent(cmd command) {
 // restartFromScratch starts over, consent included: used after a refusal or
 // an opt-out, where the earlier answer no longer holds.
 func (t *turn) restartFromScratch() {
-	t.s.Status, t.s.Stage, t.s.Answers, t.s.Pending, t.s.Failures = InProgress, StageConsent, Answers{}, Pending{}, 0
+	t.s.Status, t.s.Stage, t.s.Answers, t.s.Pending, t.s.Failures, t.s.Retries = InProgress, StageConsent, Answers{}, Pending{}, 0, 0
 	t.s.ConsentPolicy, t.s.ConsentAt = "", time.Time{}
 	t.emit(Event{Kind: EventRestarted})
 	t.say("restart")
@@ -337,7 +337,7 @@ func (t *turn) restartQuestions() {
 		return
 	}
 	t.s.Status = InProgress
-	t.s.Answers, t.s.Pending, t.s.Failures, t.s.MenuShown = Answers{}, Pending{}, 0, false
+	t.s.Answers, t.s.Pending, t.s.Failures, t.s.MenuShown, t.s.Retries = Answers{}, Pending{}, 0, false, 0
 	t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded, t.s.CompletedAt = nil, time.Time{}, 0, false, time.Time{}
 	t.s.Stage = StageName
 	t.ask()
@@ -435,6 +435,7 @@ func (t *turn) answerStage() bool {
 // failures the bot offers a way out (menu or a person) instead of looping.
 func (t *turn) failed(resumed bool) {
 	t.s.Failures++
+	t.s.Retries++
 	if resumed {
 		t.say("welcome_back")
 		t.ask()

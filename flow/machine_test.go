@@ -239,3 +239,37 @@ func BenchmarkFlowStep(b *testing.B) {
 		}
 	}
 }
+
+// TestLeadEngagement: the lead carries how many answers were not understood
+// and how long the questions took from the consent on; a restart clears the
+// count with the answers.
+func TestLeadEngagement(t *testing.T) {
+	tests := []struct {
+		name        string
+		msgs        []string
+		wantRetries int
+		wantSeconds int64
+	}{
+		{"clean", []string{"hola", "sí", "Carlos", "Medellín", "2 millones", "ya", "seo"}, 0, 5 * 60},
+		{"two not understood", []string{"hola", "sí", "Carlos", "Medellín", "mucho", "2 millones", "ya", "???", "seo"}, 2, 7 * 60},
+		{"consent retry is not timed", []string{"hola", "eh", "sí", "Carlos", "Medellín", "2 millones", "ya", "seo"}, 1, 5 * 60},
+		{"restart clears", []string{"hola", "sí", "Carlos", "xx", "reiniciar", "Carlos", "Medellín", "2 millones", "ya", "seo"}, 0, 8 * 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := converse(newTestMachine(t, Hot), monday10, tt.msgs...)
+			var lead *Lead
+			for _, e := range r.Events {
+				if e.Kind == EventLeadCompleted {
+					lead = e.Lead
+				}
+			}
+			if lead == nil || lead.Engagement == nil {
+				t.Fatalf("no lead with engagement; replies %v", keys(r))
+			}
+			if g := lead.Engagement; g.Retries != tt.wantRetries || g.Seconds != tt.wantSeconds || g.Returning {
+				t.Errorf("engagement = %+v; want %d retries, %d s, not returning", *g, tt.wantRetries, tt.wantSeconds)
+			}
+		})
+	}
+}

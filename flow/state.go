@@ -68,6 +68,7 @@ type State struct {
 	Answers   Answers `json:"answers"`
 	Pending   Pending `json:"pending,omitzero"`
 	Failures  int     `json:"failures,omitempty"` // failed answers to the current question
+	Retries   int     `json:"retries,omitempty"`  // failed answers to every question, consent included; a restart clears it
 	MenuShown bool    `json:"menu_shown,omitempty"`
 
 	ConsentPolicy string    `json:"consent_policy,omitempty"` // policy version accepted

@@ -31,6 +31,10 @@ var CandidateFields = []learn.Column{
 	{Name: "weekday", Kind: learn.Numeric},         // 1 Monday … 7 Sunday, of the first message
 	{Name: "city_rate", Kind: learn.TargetRate},    // the city's smoothed conversion rate in the training rows
 	{Name: "service_rate", Kind: learn.TargetRate}, // the service's, likewise
+	// Engagement (flow.Lead.Engagement): missing for imported history.
+	{Name: "retries", Kind: learn.Numeric},      // answers the bot did not understand
+	{Name: "answer_speed", Kind: learn.Numeric}, // log10(1 + seconds from consent to the last answer)
+	{Name: "returning", Kind: learn.Numeric},    // 1 when the contact already had a lead
 }
 
 // fieldValue gives a lead's value of each known field as text, "" when
@@ -64,6 +68,27 @@ var fieldValue = map[string]func(l flow.Lead) string{
 	"hour": func(l flow.Lead) string {
 		if at, ok := firstMessage(l); ok {
 			return strconv.Itoa(at.Hour())
+		}
+		return ""
+	},
+	"retries": func(l flow.Lead) string {
+		if g := l.Engagement; g != nil {
+			return strconv.Itoa(g.Retries)
+		}
+		return ""
+	},
+	"answer_speed": func(l flow.Lead) string {
+		if g := l.Engagement; g != nil && g.Seconds >= 0 {
+			return strconv.FormatFloat(math.Log10(1+float64(g.Seconds)), 'f', 4, 64)
+		}
+		return ""
+	},
+	"returning": func(l flow.Lead) string {
+		if g := l.Engagement; g != nil {
+			if g.Returning {
+				return "1"
+			}
+			return "0"
 		}
 		return ""
 	},

@@ -543,8 +543,10 @@ func leadLabel(field string, v float64) string {
 			return strconv.FormatFloat(cop/1e6, 'f', 1, 64) + " M"
 		}
 		return strconv.FormatFloat(cop/1e3, 'f', 0, 64) + " k"
-	case "urgency", "month", "hour", "weekday", "budget_unknown":
+	case "urgency", "month", "hour", "weekday", "budget_unknown", "retries", "returning":
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	case "answer_speed":
+		return strconv.FormatFloat(math.Pow(10, v)-1, 'f', 0, 64) + " s"
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"strconv"
 )
 
@@ -97,6 +98,26 @@ func words(lang, field, raw string, w float64, s Schema) string {
 		}
 		return pick([]string{"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"}[d-1]+": ",
 			[]string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}[d-1]+": ") + trend
+	case "retries":
+		if raw == "" {
+			return pick("conversación sin medir", "conversation not measured")
+		}
+		return pick(raw+" respuestas no entendidas: ", raw+" answers not understood: ") + trend
+	case "answer_speed":
+		v, err := strconv.ParseFloat(raw, 64)
+		if raw == "" || err != nil {
+			return pick("rapidez sin medir", "answer speed not measured")
+		}
+		secs := strconv.FormatFloat(math.Pow(10, v)-1, 'f', 0, 64)
+		return pick("respondió en "+secs+" s: ", "answered in "+secs+" s: ") + trend
+	case "returning":
+		switch raw {
+		case "1":
+			return pick("ya había escrito antes: ", "had written before: ") + trend
+		case "0":
+			return pick("primer contacto: ", "first contact: ") + trend
+		}
+		return pick("historial de contacto desconocido", "contact history unknown")
 	case "city_rate":
 		return words(lang, "city", raw, w, s)
 	case "service_rate":

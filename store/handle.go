@@ -41,8 +41,10 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertLeadQuery = `INSERT INTO leads (conversation_id, contact_id, account_id, name, city_code, city_name, department, city_foreign,
 		budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model, reasons,
-		started_at, completed_at, deadline_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		started_at, completed_at, deadline_at, created_at, retries, answer_seconds, returning_contact)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// hadLeadQuery: a contact who already left a lead (on any account) is a returning contact.
+	hadLeadQuery          = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
 	setContactNameQuery   = `UPDATE contacts SET name = ? WHERE id = ?`
 	setContactOptOutQuery = `UPDATE contacts SET opted_out_at = ? WHERE id = ? AND opted_out_at IS NULL`
 )
@@ -289,6 +291,13 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			}
 			l.Source = src
 		}
+		if l.Engagement != nil {
+			g := *l.Engagement
+			if err := tx.QueryRowContext(ctx, hadLeadQuery, c.contactID).Scan(&g.Returning); err != nil {
+				return fmt.Errorf("earlier lead: %w", err)
+			}
+			l.Engagement = &g
+		}
 		leadID, err := insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
 		if err != nil {
 			return err
@@ -353,13 +362,22 @@ func insertLead(ctx context.Context, tx *sql.Tx, c *conv, l flow.Lead, sc flow.S
 	if err != nil {
 		return 0, err
 	}
+	retries, seconds, returning := engagementArgs(l)
 	res, err := tx.ExecContext(ctx, insertLeadQuery, c.id, c.contactID, c.accountID, l.Name,
 		l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
 		l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
 		string(sc.Class), sc.Probability, sc.Model, string(reasons),
-		millis(l.StartedAt), millis(l.CompletedAt), millis(deadline), now)
+		millis(l.StartedAt), millis(l.CompletedAt), millis(deadline), now, retries, seconds, returning)
 	if err != nil {
 		return 0, err
 	}
 	return res.LastInsertId()
+}
+
+// engagementArgs are a lead's engagement columns: NULL when unknown.
+func engagementArgs(l flow.Lead) (retries, seconds, returning any) {
+	if g := l.Engagement; g != nil {
+		return g.Retries, g.Seconds, g.Returning
+	}
+	return nil, nil, nil
 }

@@ -25,11 +25,13 @@ const (
 	insertHistoryQuery = `INSERT INTO history_leads (row_key, created_at, city_code, city_name, department, city_foreign,
 		budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, converted, revenue_cop, extra, imported_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (row_key) DO NOTHING`
-	labelledQuery = `SELECT created_at, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
-		budget_unknown, urgency, service, source, converted FROM history_leads
+	// Imported history has no conversation behind it: its engagement columns are NULL.
+	labelledQuery = `SELECT created_at, NULL, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
+		budget_unknown, urgency, service, source, converted, NULL, NULL, NULL FROM history_leads
 		UNION ALL
-		SELECT completed_at, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
-		budget_unknown, urgency, service, source, status = 'won' FROM leads WHERE status IN ('won', 'lost')
+		SELECT completed_at, started_at, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
+		budget_unknown, urgency, service, source, status = 'won', retries, answer_seconds, returning_contact
+		FROM leads WHERE status IN ('won', 'lost')
 		ORDER BY 1`
 	countLabelledQuery = `SELECT (SELECT COUNT(*) FROM history_leads) + (SELECT COUNT(*) FROM leads WHERE status IN ('won','lost')),
 		(SELECT COUNT(*) FROM history_leads WHERE converted = 1) + (SELECT COUNT(*) FROM leads WHERE status = 'won')`
@@ -93,15 +95,24 @@ func (s *Store) LabelledLeads(ctx context.Context) ([]HistoryLead, error) {
 	for rows.Next() {
 		var h HistoryLead
 		var created int64
+		var started, retries, seconds sql.NullInt64
+		var returning sql.NullBool
 		var urgency string
 		l := &h.Lead
-		if err := rows.Scan(&created, &l.City.Code, &l.City.Name, &l.City.Department, &l.City.Foreign,
-			&l.Budget.MinCOP, &l.Budget.MaxCOP, &l.Budget.Unknown, &urgency, &l.Service, &l.Source, &h.Converted); err != nil {
+		if err := rows.Scan(&created, &started, &l.City.Code, &l.City.Name, &l.City.Department, &l.City.Foreign,
+			&l.Budget.MinCOP, &l.Budget.MaxCOP, &l.Budget.Unknown, &urgency, &l.Service, &l.Source, &h.Converted,
+			&retries, &seconds, &returning); err != nil {
 			return nil, err
 		}
 		l.Urgency = flow.Urgency(urgency)
 		h.CreatedAt = fromMillis(created)
 		l.StartedAt, l.CompletedAt = h.CreatedAt, h.CreatedAt
+		if started.Valid { // a bot lead: the first message's time, as the live scorer saw it
+			l.StartedAt = fromMillis(started.Int64)
+		}
+		if retries.Valid && seconds.Valid && returning.Valid {
+			l.Engagement = &flow.Engagement{Retries: int(retries.Int64), Seconds: seconds.Int64, Returning: returning.Bool}
+		}
 		out = append(out, h)
 	}
 	return out, rows.Err()

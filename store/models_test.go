@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -82,5 +83,60 @@ func TestImportHistoryIsIdempotent(t *testing.T) {
 	}
 	if n, c, err := s.CountLabelled(ctx); n != 2 || c != 1 || err != nil {
 		t.Errorf("CountLabelled = %d, %d, %v; want 2, 1", n, c, err)
+	}
+}
+
+// TestLabelledLeadsCarryEngagement: a bot lead's engagement comes back for
+// training, the second lead of a contact is marked returning, and imported
+// history and leads without engagement give nil (missing, not zero).
+func TestLabelledLeadsCarryEngagement(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustOpen(t)
+	if _, err := s.ImportHistory(ctx, []HistoryLead{{Key: "h", CreatedAt: t0.Add(-time.Hour), Converted: true,
+		Lead: flow.Lead{Urgency: flow.Immediate, Service: "ads"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	leads := []struct {
+		from string
+		g    *flow.Engagement
+	}{
+		{"+573001110001", &flow.Engagement{Retries: 2, Seconds: 300}},
+		{"+573001110001", &flow.Engagement{Retries: 0, Seconds: 90, Returning: true}}, // Returning set by flow is overwritten
+		{"+573001110002", &flow.Engagement{Returning: true}},
+		{"+573001110003", nil},
+	}
+	for i, l := range leads {
+		in := inbound(fmt.Sprintf("m%d", i), "seo")
+		in.From = l.from
+		started := t0.Add(time.Duration(i)*time.Minute - 10*time.Minute)
+		_, err := s.Handle(ctx, in, func(st flow.State) flow.Result {
+			r := echoStep(flow.State{})
+			r.State.Status = flow.Completed
+			r.Events = []flow.Event{{Kind: flow.EventLeadCompleted, Deadline: t0.Add(time.Hour),
+				Lead: &flow.Lead{Name: "P", Urgency: flow.Immediate, Service: "seo", StartedAt: started,
+					CompletedAt: t0.Add(time.Duration(i) * time.Minute), Engagement: l.g},
+				Score: &flow.Score{Class: flow.Hot, Probability: 0.8, Model: "rules"}}}
+			return r
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.rw.Exec(`UPDATE leads SET status = 'won'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LabelledLeads(ctx)
+	if err != nil || len(got) != 5 {
+		t.Fatalf("LabelledLeads = %d rows, %v; want 5", len(got), err)
+	}
+	want := []*flow.Engagement{nil, {Retries: 2, Seconds: 300}, {Seconds: 90, Returning: true}, {}, nil}
+	for i, h := range got {
+		g := h.Lead.Engagement
+		if (g == nil) != (want[i] == nil) || (g != nil && *g != *want[i]) {
+			t.Errorf("row %d engagement = %+v; want %+v", i, g, want[i])
+		}
+		if i > 0 && !h.Lead.StartedAt.Equal(t0.Add(time.Duration(i-1)*time.Minute-10*time.Minute)) {
+			t.Errorf("row %d started at %v; want the bot lead's first message", i, h.Lead.StartedAt)
+		}
 	}
 }

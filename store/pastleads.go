@@ -55,8 +55,9 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 		defer conv.Close()
 		lead, err := tx.PrepareContext(ctx, `INSERT INTO leads (conversation_id, contact_id, account_id, status, name, city_code, city_name,
 			department, city_foreign, budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model,
-			reasons, started_at, completed_at, deadline_at, created_at, contacted_at, outcome_at, outcome_value_cop)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?)`)
+			reasons, started_at, completed_at, deadline_at, created_at, contacted_at, outcome_at, outcome_value_cop,
+			retries, answer_seconds, returning_contact)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -90,10 +91,11 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 			if status == "" {
 				status = "open"
 			}
+			retries, seconds, returning := engagementArgs(l)
 			if _, err := lead.ExecContext(ctx, vid, cid, account, status, l.Name, l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
 				l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
 				string(p.Score.Class), p.Score.Probability, p.Score.Model, millis(l.StartedAt), millis(l.CompletedAt), millis(p.Deadline), now,
-				nullable(p.ContactedAt), nullable(p.OutcomeAt), p.ValueCOP); err != nil {
+				nullable(p.ContactedAt), nullable(p.OutcomeAt), p.ValueCOP, retries, seconds, returning); err != nil {
 				return fmt.Errorf("past lead %d: %w", i, err)
 			}
 		}

@@ -56,7 +56,7 @@ func (s *Store) InsertSyntheticLeads(ctx context.Context, n int, start time.Time
 			if _, err := lead.ExecContext(ctx, vid, cid, account, fmt.Sprint("Prospecto ", i), "05001", cities[i%len(cities)], "Antioquia", false,
 				1_000_000+int64(i%10)*500_000, 2_000_000+int64(i%10)*500_000, false, "immediate", services[i%len(services)], sources[i%len(sources)],
 				class, 0.2+float64(i%7)/10, "rules", `[{"feature":"budget","value":"2M","weight":0.2}]`,
-				millis(at), millis(at), millis(deadline), now); err != nil {
+				millis(at), millis(at), millis(deadline), now, nil, nil, nil); err != nil { // engagement unknown
 				return fmt.Errorf("synthetic lead %d: %w", i, err)
 			}
 		}
