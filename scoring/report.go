@@ -174,6 +174,13 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 		// these leads at all, and a report would only mislead.
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	// The same trial as cis train --trial-fields, with the report's trees so
+	// it costs about as much as one more cross-validation: the report then
+	// shows whether each candidate conversation feature earns its place.
+	trials, err := FieldTrial(ex, o.Trees, nil)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	dates := make([]time.Time, len(ex))
 	for i, e := range ex {
 		dates[i] = e.Lead.CompletedAt
@@ -183,6 +190,7 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 		results: b.Metrics, imp: rep.Results[0].Importance, folds: rep.Folds, enc: &b.Schema.Encoder, label: leadLabel, names: b.Schema.CityNames}
 	r := build(in, q)
 	r.Source, r.Generated, r.Target, r.Positive = "model "+strconv.FormatInt(id, 10), o.Now().UTC(), "converted", "1"
+	r.Trials = trials
 	for _, m := range b.Metrics {
 		if m.Holdout != nil {
 			r.HoldoutNote = "leads ordered by date"

@@ -158,6 +158,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkReport(t, "demo/"+lang, fresh.Bytes())
+		checkTrials(t, lang, fresh.String())
 		if !bytes.Equal(fresh.Bytes(), cached.Bytes()) {
 			t.Errorf("%s: the stored report renders differently from the computed one", lang)
 		}
@@ -186,6 +187,32 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	}
 	if n != r.Rows || !(r.Tiers[0].Rate > r.Tiers[2].Rate) {
 		t.Errorf("tiers %+v: want every lead in a tier and hot converting above cold", r.Tiers)
+	}
+}
+
+// checkTrials asserts the candidate-feature table: one row per candidate,
+// each with measured ROC AUC and log loss without → with and a decision.
+func checkTrials(t *testing.T, lang, html string) {
+	t.Helper()
+	i := strings.Index(html, `<table class="trials">`)
+	if i < 0 {
+		t.Errorf("%s report lacks the candidate features table", lang)
+		return
+	}
+	table := html[i : i+strings.Index(html[i:], "</table>")]
+	rows := strings.Split(table, "<tr>")[2:] // [0] before the first row, [1] the header
+	if len(rows) != len(scoring.CandidateFields) {
+		t.Errorf("%s: %d candidate rows; want %d, one per candidate", lang, len(rows), len(scoring.CandidateFields))
+	}
+	pair := regexp.MustCompile(`[01][.,]\d{4} → [01][.,]\d{4}`)
+	decision := map[string]*regexp.Regexp{"es": regexp.MustCompile(`<td>(no )?se conserva</td>`), "en": regexp.MustCompile(`<td>(not )?kept</td>`)}[lang]
+	for k, row := range rows {
+		if !strings.Contains(row, "<td>"+scoring.CandidateFields[min(k, len(scoring.CandidateFields)-1)].Name+"</td>") {
+			t.Errorf("%s: row %d %q does not name candidate %d", lang, k, row, k)
+		}
+		if n := len(pair.FindAllString(row, -1)); n != 2 || !decision.MatchString(row) {
+			t.Errorf("%s: row %q: want ROC AUC and log loss without → with and a decision", lang, row)
+		}
 	}
 }
 
