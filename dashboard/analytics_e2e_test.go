@@ -10,16 +10,18 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cis-agencia/cis/dashboard/report"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/insight"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
 // seedDemoAnalytics fills the store as `cis demo` does, smaller: the demo
 // history, then six months of past bot leads (scored by the rule scorer, as
 // training a forest would slow the test), dropped conversations and campaigns.
-func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) {
+func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.DemoLead {
 	t.Helper()
 	const leads, seed = 3000, 20260301
 	places, err := flow.LoadPlaces()
@@ -43,6 +45,79 @@ func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) {
 	if n, err := insight.SeedDemo(ctx, st, scoring.Rules{}, flow.DefaultConfig(bogota), leads, seed, now); err != nil || n == 0 {
 		t.Fatalf("seed demo analytics: %d leads, %v", n, err)
 	}
+	return hist
+}
+
+// seedDemoModels adds what `cis demo` trains on the same history, with
+// small forests so the test stays quick: the demo customers with a churn
+// model and their scores, and an active lead model whose report is computed
+// now, through the function the model page runs in the background.
+func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed uint64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	const trees = 10
+	if _, _, err := env.st.ImportCustomers(ctx, scoring.GenerateCustomers(hist, env.now, seed, "demo-"), nil); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := env.st.CustomerHistories(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := scoring.ChurnSnapshots(hs)
+	var snaps []time.Time
+	for i, s := range all { // every other month, the latest always, as the demo does
+		if (len(all)-1-i)%2 == 0 {
+			snaps = append(snaps, s)
+		}
+	}
+	o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory}
+	b, _, _, err := scoring.TrainChurn(hs, snaps, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.st.SaveModelKind(ctx, store.KindChurn, body, b.ChurnSummary(), true); err != nil {
+		t.Fatal(err)
+	}
+	m, err := scoring.LoadChurnModel(ctx, env.st, "es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := env.st.CustomerHistories(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := scoring.ScoreCustomers(m, active, env.now.Truncate(24*time.Hour))
+	if err != nil || len(scores) == 0 {
+		t.Fatalf("churn scores: %d, %v", len(scores), err)
+	}
+	if err := env.st.SaveChurnScores(ctx, scores); err != nil {
+		t.Fatal(err)
+	}
+
+	ex := make([]scoring.Example, len(hist))
+	for i, h := range hist {
+		ex[i] = h.Example
+	}
+	lead, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = lead.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := env.st.SaveModel(ctx, body, lead.Summary(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Compute(ctx, env.st, id, scoring.ReportOptions{Trees: trees, Folds: 3, Now: env.s.now}); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // TestBrowserAnalyticsPages opens each analytics page in Chromium on the
@@ -51,7 +126,8 @@ func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) {
 func TestBrowserAnalyticsPages(t *testing.T) {
 	env := newEnv(t, Deps{})
 	env.now = time.Now()
-	seedDemoAnalytics(t, env.st, env.now)
+	hist := seedDemoAnalytics(t, env.st, env.now)
+	seedDemoModels(t, env, hist, 20260301)
 	srv := httptest.NewServer(env.s)
 	t.Cleanup(srv.Close)
 	ctx := browser(t)
@@ -109,4 +185,51 @@ func TestBrowserAnalyticsPages(t *testing.T) {
 		}
 		shot(t, ctx, pg.shot)
 	}
+
+	// The churn-risk list on the demo customers scored by the demo's forest.
+	if err := within(ctx, 20*time.Second, chromedp.Navigate(srv.URL+"/churn"), chromedp.WaitVisible(chromedp.CSS("#risk-table"))); err != nil {
+		t.Fatalf("open /churn: %v", err)
+	}
+	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	labels, err := chromedp.Run(ectx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".churn-chart svg text")).map(e => e.textContent)`))
+	cancel()
+	if err != nil || !slicesContainDigits(labels) {
+		t.Errorf("/churn chart texts %v, %v; want numbers", labels, err)
+	}
+	if first := text(t, ctx, "#risk-table tbody tr:first-child"); !regexp.MustCompile(`\d+ %`).MatchString(first) || !regexp.MustCompile(`\$\d`).MatchString(first) {
+		t.Errorf("/churn first row %q; want a probability and pesos", first)
+	}
+	shot(t, ctx, "churn")
+
+	// The model page frames the stored report of the active lead model:
+	// its SVG charts and tables carry numbers.
+	if err := within(ctx, 20*time.Second, chromedp.Navigate(srv.URL+"/model"), chromedp.WaitVisible(chromedp.CSS("iframe.report"))); err != nil {
+		t.Fatalf("open /model: %v", err)
+	}
+	const frame = `document.querySelector("iframe.report").contentDocument`
+	mctx, mcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer mcancel()
+	if err := chromedp.Do(mctx, chromedp.Poll[chromedp.Void](`(() => { const d = `+frame+`; return d && d.readyState === "complete" && d.querySelector("svg.chart") !== null })()`)); err != nil {
+		t.Fatalf("model report frame: %v", err)
+	}
+	charts, err := chromedp.Run(mctx, chromedp.Evaluate[[]string](`Array.from(`+frame+`.querySelectorAll("svg.chart")).map(s => Array.from(s.querySelectorAll("text")).map(t => t.textContent).join(" "))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := chromedp.Run(mctx, chromedp.Evaluate[[]string](`Array.from(`+frame+`.querySelectorAll("table td.n")).map(td => td.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) < 3 {
+		t.Errorf("/model report: %d charts; want at least 3", len(charts))
+	}
+	for i, c := range charts {
+		if !digits.MatchString(c) {
+			t.Errorf("/model report: chart %d carries no number: %q", i, c)
+		}
+	}
+	if !slicesContainDigits(cells) {
+		t.Errorf("/model report tables: %q; want numbers", cells)
+	}
+	shot(t, ctx, "model")
 }
