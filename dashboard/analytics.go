@@ -16,6 +16,7 @@ import (
 
 	"github.com/cis-agencia/cis/dashboard/chart"
 	"github.com/cis-agencia/cis/scoring/insight"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -384,7 +385,7 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 			continue
 		}
 		rate := ratioOf(t.won, t.won+t.lost)
-		lo, hi := insight.Wilson(t.won, t.won+t.lost)
+		lo, hi := learn.Wilson(t.won, t.won+t.lost)
 		ci := cell{Text: "—"}
 		if t.won+t.lost > 0 {
 			ci = txt(chart.FormatNumber(100*lo, 1, f.es) + "–" + chart.FormatNumber(100*hi, 1, f.es) + " %")

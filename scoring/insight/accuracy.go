@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -118,7 +119,7 @@ func Evaluate(obs []store.Outcomes, t Thresholds) Accuracy {
 			continue
 		}
 		c.Rate = ratio(float64(c.Pos), float64(c.N))
-		c.Lo, c.Hi = Wilson(c.Pos, c.N)
+		c.Lo, c.Hi = learn.Wilson(c.Pos, c.N)
 		a.Classes = append(a.Classes, *c)
 	}
 	if hot, ok := classes["hot"]; ok && hot.N >= MinClass {

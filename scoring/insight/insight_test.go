@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -122,7 +123,7 @@ func TestHotNotBestAndLiveDrop(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	// Wilson 95 % for 8/10: 0.4902 – 0.9433 (textbook value).
-	lo, hi := Wilson(8, 10)
+	lo, hi := learn.Wilson(8, 10)
 	if math.Abs(lo-0.4902) > 1e-4 || math.Abs(hi-0.9433) > 1e-4 {
 		t.Errorf("Wilson(8,10) = %v, %v", lo, hi)
 	}

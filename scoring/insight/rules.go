@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/dashboard/chart"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -138,7 +139,7 @@ func groupConversion(f Facts, least int) []Finding {
 		for _, h := range hits[:min(len(hits), 3)] {
 			rest := cnt{total.n - h.c.n, total.won - h.c.won}
 			rate, rrate := float64(h.c.won)/float64(h.c.n), float64(rest.won)/float64(rest.n)
-			lo, hi := Wilson(h.c.won, h.c.n)
+			lo, hi := learn.Wilson(h.c.won, h.c.n)
 			say := func(es bool) string {
 				i, dir := 0, "por encima"
 				if !es {

@@ -2,19 +2,6 @@ package insight
 
 import "math"
 
-// Wilson returns the 95 % Wilson score interval of k successes in n trials.
-func Wilson(k, n int) (lo, hi float64) {
-	if n == 0 {
-		return 0, 1
-	}
-	const z = 1.959963984540054
-	p, nf := float64(k)/float64(n), float64(n)
-	den := 1 + z*z/nf
-	mid := (p + z*z/(2*nf)) / den
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
-	return mid - half, mid + half
-}
-
 // TwoProportionZ is the z statistic of the difference between k1/n1 and
 // k2/n2 under the pooled null hypothesis; 0 when undefined.
 func TwoProportionZ(k1, n1, k2, n2 int) float64 {
