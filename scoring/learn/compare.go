@@ -21,7 +21,7 @@ func Models(trees int) []Spec {
 		{ProductionModel, func(uint64) Classifier { return &Forest{Trees: trees} }},
 		{"extra_trees", func(s uint64) Classifier { return &ExtraTrees{Trees: trees, Seed: s} }},
 		{"decision_tree", func(uint64) Classifier { return &DecisionTree{MaxDepth: 6} }},
-		{"gradient_boosting", func(s uint64) Classifier { return &GradientBoosting{Seed: s} }},
+		{"gradient_boosting", func(s uint64) Classifier { return &GradientBoosting{Seed: s, Bags: 10, Depths: []int{4, 5, 6}} }},
 		{"logistic", func(uint64) Classifier { return &Logistic{C: 1} }},
 	}
 }
