@@ -7,8 +7,9 @@
 #
 # DATA_DIR holds telco-churn/, x-education-leads/ and bank-marketing/ (in a
 # checkout next to the shared folder: ../shared/data). For each set it
-# writes OUT_DIR/<set>.txt (the tables; add --json to a line for every figure as JSON).
-# Takes about 15 minutes on 2 cores, most of it the two forests on Bank Marketing.
+# writes OUT_DIR/<set>.txt (the tables; add --json to a line for every figure as JSON)
+# and OUT_DIR/<set>-folds.csv (each row's fold, for scripts/sklearn-same-folds.py).
+# Takes about 13 minutes on 2 quiet cores, most of it Bank Marketing.
 set -euo pipefail
 data=${1:?usage: models-table.sh DATA_DIR [OUT_DIR]}
 out=${2:-models-table}
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 go build -o "$out/cis" ./cmd/cis
 run() {
 	local name=$1; shift
-	"$out/cis" train "$@" >"$out/$name.txt"
+	"$out/cis" train --folds-out "$out/$name-folds.csv" "$@" >"$out/$name.txt"
 }
 # Telco: customerID dropped; the 11 blank TotalCharges are missing (median-imputed).
 run telco --csv "$data/telco-churn/WA_Fn-UseC_-Telco-Customer-Churn.csv" --target Churn --drop customerID

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	trees := fs.Int("trees", 300, "trees per forest")
 	seed := fs.Uint64("seed", 0, "seed for folds and everything else the project draws")
 	asJSON := fs.Bool("json", false, "print the comparison as JSON")
+	foldsOut := fs.String("folds-out", "", "with --csv: also write each data row's cross-validation fold to this CSV (row,fold; row 0 is the line after the header), to score another tool on the same folds")
 	only := fs.String("models", "", "with --csv: comma-separated subset of forest, extra_trees, decision_tree, gradient_boosting, logistic (default all)")
 	hotShare := fs.Float64("hot-share", 0.2, "at most this share of leads is hot (tiers from out-of-fold predictions)")
 	warmShare := fs.Float64("warm-share", 0.3, "at most this share of leads is warm")
@@ -62,9 +64,13 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	rep, err := learn.Compare(d, specs, learn.Options{
-		Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train"),
-	})
+	lo := learn.Options{Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train")}
+	if *foldsOut != "" {
+		if err := writeFolds(*foldsOut, learn.CVFolds(d.Y, lo), len(d.Y)); err != nil {
+			return fmt.Errorf("train: --folds-out: %w", err)
+		}
+	}
+	rep, err := learn.Compare(d, specs, lo)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -72,6 +78,23 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 		return rep.WriteJSON(e.stdout, d)
 	}
 	return rep.WriteText(e.stdout, d)
+}
+
+// writeFolds writes "row,fold" for each of n data rows: row counts from 0
+// at the first line after the header, fold from 1.
+func writeFolds(path string, folds [][]int, n int) error {
+	of := make([]int, n)
+	for k, rows := range folds {
+		for _, i := range rows {
+			of[i] = k + 1
+		}
+	}
+	var b bytes.Buffer
+	b.WriteString("row,fold\n")
+	for i, k := range of {
+		fmt.Fprintf(&b, "%d,%d\n", i, k)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o600)
 }
 
 // csvFile is a CSV prepared for training or reporting.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cis-agencia/cis/scoring/learn"
 )
 
 // writeCSV writes a small synthetic data set where the outcome depends on
@@ -96,4 +98,80 @@ func TestTrainCSVJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+// --folds-out must write the very folds the comparison was scored on: a
+// decision tree refitted here on the rows the file puts outside fold 1 must
+// give the ROC AUC the report prints for fold 1.
+func TestTrainFoldsOutAreTheEvaluatedFolds(t *testing.T) {
+	path := writeCSV(t, 600)
+	foldsPath := filepath.Join(t.TempDir(), "folds.csv")
+	out, err := runCmd(t, nil, "", "train", "--csv", path, "--target", "y", "--models", "decision_tree",
+		"--folds", "4", "--seed", "3", "--folds-out", foldsPath, "--json")
+	if err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	var rep struct {
+		Models []struct {
+			Name  string               `json:"name"`
+			Folds []map[string]float64 `json:"folds"`
+		} `json:"models"`
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &rep); err != nil || len(rep.Models) == 0 {
+		t.Fatalf("output is not the JSON report: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(foldsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if lines[0] != "row,fold" || len(lines) != 601 {
+		t.Fatalf("folds file starts %q and has %d lines; want the header row,fold and 600 rows", lines[0], len(lines))
+	}
+	var inFold1, rest []int
+	for i, l := range lines[1:] {
+		var row, fold int
+		if _, err := fmt.Sscanf(l, "%d,%d", &row, &fold); err != nil || row != i || fold < 1 || fold > 4 {
+			t.Fatalf("line %d %q; want row %d and a fold in 1..4", i+2, l, i)
+		}
+		if fold == 1 {
+			inFold1 = append(inFold1, row)
+		} else {
+			rest = append(rest, row)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tab, err := learn.ReadTable(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := learn.Prepare(tab, "y", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := learn.FitEncoderMin(d, rest, 1)
+	m := &learn.DecisionTree{MaxDepth: 6}
+	if err := m.Fit(e.Transform(d, rest), pick(d.Y, rest)); err != nil {
+		t.Fatal(err)
+	}
+	var p []float64
+	for _, x := range e.Transform(d, inFold1) {
+		p = append(p, m.Predict(x))
+	}
+	want := rep.Models[0].Folds[0]["roc_auc"]
+	if got := learn.ROCAUC(pick(d.Y, inFold1), p); math.Abs(got-want) > 1e-12 {
+		t.Errorf("decision tree refitted on the file's folds: fold 1 ROC AUC %.6f; the report says %.6f", got, want)
+	}
+}
+
+func pick(y []int, rows []int) []int {
+	out := make([]int, len(rows))
+	for k, i := range rows {
+		out[k] = y[i]
+	}
+	return out
 }

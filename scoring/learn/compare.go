@@ -90,12 +90,9 @@ type Options struct {
 // folds (each fold's calibrator learns from the other folds' out-of-fold
 // predictions), which is the model cis train selects.
 func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
-	k := o.Folds
-	if k == 0 {
-		k = 5
-	}
 	y := d.Y
-	folds := StratifiedFolds(y, k, o.Seed)
+	folds := CVFolds(y, o)
+	k := len(folds)
 	total := len(specs) * k
 	if o.Holdout != nil {
 		total += len(specs)
@@ -182,6 +179,17 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 	done = total
 	tick("done")
 	return rep, nil
+}
+
+// CVFolds returns the stratified folds Compare evaluates on for labels y
+// and options o (rows of each fold, in order), so that they can be written
+// out and another tool scored on exactly the same rows.
+func CVFolds(y []int, o Options) [][]int {
+	k := o.Folds
+	if k == 0 {
+		k = 5
+	}
+	return StratifiedFolds(y, k, o.Seed)
 }
 
 func meanStd(ms []Metrics) (mean, std Metrics) {
