@@ -140,19 +140,11 @@ func TestTrainFoldsOutAreTheEvaluatedFolds(t *testing.T) {
 			rest = append(rest, row)
 		}
 	}
-	f, err := os.Open(path)
+	cf, err := readCSV(path, "y", "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	tab, err := learn.ReadTable(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := learn.Prepare(tab, "y", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := cf.d
 	e := learn.FitEncoderMin(d, rest, 1)
 	m := &learn.DecisionTree{MaxDepth: 6}
 	if err := m.Fit(e.Transform(d, rest), pick(d.Y, rest)); err != nil {
