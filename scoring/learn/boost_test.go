@@ -3,6 +3,7 @@ package learn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -115,5 +116,58 @@ func TestBoostingChoosesDepthByOutOfBagLoss(t *testing.T) {
 	t.Logf("depth %d, out-of-bag %v, AUC %.3f", m.Depth, m.OOBLoss, auc)
 	if auc < 0.75 {
 		t.Errorf("AUC %.3f on fresh rows; want ≥ 0.75 from the depth-3 bag", auc)
+	}
+}
+
+// Histogram subtraction must grow the same tree as summing every node's
+// histogram from its rows. With 0/1 gradients and unit hessians (a CART
+// tree) all sums are exact, so the trees must be identical node for node;
+// with boosting's real-valued gradients they may differ only by rounding,
+// so their predictions must agree closely.
+func TestHistogramSubtractionGrowsTheSameTree(t *testing.T) {
+	X, y, _ := synthetic(4000, 5)
+	b := newBinner(X)
+	bins := b.bin(X)
+	rows := seq(len(y))
+	exact := make([]float64, len(y))
+	real := make([]float64, len(y))
+	ones := make([]float64, len(y))
+	hess := make([]float64, len(y))
+	for i, v := range y {
+		exact[i], ones[i] = -float64(v), 1
+		q := 0.3 + 0.4*float64(i%7)/7 // a boosting round's P(1), not constant
+		real[i], hess[i] = q-float64(v), q*(1-q)
+	}
+	tests := []struct {
+		name string
+		g, h []float64
+		p    treeParams
+		tol  float64
+	}{
+		{"CART, deep, small leaves", exact, ones, treeParams{MaxDepth: 8, MinLeaf: 5}, 0},
+		{"CART, leaves of 200 rows", exact, ones, treeParams{MaxDepth: 6, MinLeaf: 200}, 0},
+		{"boosting round", real, hess, treeParams{MaxDepth: 6, MinLeaf: 20, Lambda: 1e-3}, 1e-9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := newTreeBuilder(bins, b.Thr, tt.g, tt.h, tt.p, len(rows)).build(rows)
+			d := newTreeBuilder(bins, b.Thr, tt.g, tt.h, tt.p, len(rows))
+			d.direct = true
+			direct := d.build(rows)
+			if len(sub) < 15 {
+				t.Fatalf("only %d nodes; want a tree deep enough to exercise subtraction", len(sub))
+			}
+			if tt.tol == 0 {
+				if !slices.Equal(sub, direct) {
+					t.Fatalf("trees differ: %d nodes with subtraction, %d summed directly", len(sub), len(direct))
+				}
+				return
+			}
+			for i, x := range X {
+				if a, c := walk(sub, x), walk(direct, x); math.Abs(a-c) > tt.tol {
+					t.Fatalf("row %d: %v with subtraction, %v summed directly", i, a, c)
+				}
+			}
+		})
 	}
 }

@@ -2,8 +2,10 @@ package learn
 
 import (
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // maxBins caps the number of candidate thresholds per feature, as
@@ -70,77 +72,218 @@ type treeParams struct {
 // the least-squares tree, whose gain on 0/1 labels is the Gini decrease).
 // Leaf value is −G/(H+λ).
 func buildTree(bins [][]uint8, thr [][]float64, rows []int, g, h []float64, p treeParams) []Node {
-	var nodes []Node
-	var grow func(rows []int, depth int) int32
-	var hg, hh [maxBins + 1]float64
-	var hc [maxBins + 1]int
-	grow = func(rows []int, depth int) int32 {
-		var G, H float64
-		for _, i := range rows {
-			G += g[i]
-			H += h[i]
-		}
-		at := int32(len(nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
-		nodes = append(nodes, Node{Feature: -1, Left: -1, Right: -1, Value: -G / (H + p.Lambda)})
-		if depth >= p.MaxDepth || len(rows) < 2*p.MinLeaf {
-			return at
-		}
-		parent := G * G / (H + p.Lambda)
-		bestGain, bestF, bestB := 1e-12, -1, -1
-		for j, col := range bins {
-			nb := len(thr[j]) + 1
-			if nb < 2 {
-				continue
-			}
-			clear(hg[:nb])
-			clear(hh[:nb])
-			clear(hc[:nb])
-			for _, i := range rows {
-				b := col[i]
-				hg[b] += g[i]
-				hh[b] += h[i]
-				hc[b]++
-			}
-			var gl, hl float64
-			var cl int
-			for b := 0; b < nb-1; b++ {
-				gl += hg[b]
-				hl += hh[b]
-				cl += hc[b]
-				if cl < p.MinLeaf {
-					continue
-				}
-				if len(rows)-cl < p.MinLeaf {
-					break
-				}
-				gr, hr := G-gl, H-hl
-				gain := gl*gl/(hl+p.Lambda) + gr*gr/(hr+p.Lambda) - parent
-				if gain > bestGain {
-					bestGain, bestF, bestB = gain, j, b
-				}
-			}
-		}
-		if bestF < 0 {
-			return at
-		}
-		var left, right []int
-		col := bins[bestF]
-		for _, i := range rows {
-			if int(col[i]) <= bestB {
-				left = append(left, i)
-			} else {
-				right = append(right, i)
-			}
-		}
-		l := grow(left, depth+1)
-		r := grow(right, depth+1)
-		nodes[at].Feature = int32(bestF)
-		nodes[at].Threshold = thr[bestF][bestB]
-		nodes[at].Left, nodes[at].Right = l, r
+	return newTreeBuilder(bins, thr, g, h, p, len(rows)).build(rows)
+}
+
+func newTreeBuilder(bins [][]uint8, thr [][]float64, g, h []float64, p treeParams, n int) *treeBuilder {
+	t := &treeBuilder{bins: bins, g: g, h: h, thr: thr, p: p, scratch: make([]int, n), off: make([]int, len(bins)+1)}
+	for j := range bins {
+		t.off[j+1] = t.off[j] + len(thr[j]) + 1
+	}
+	return t
+}
+
+// build grows the tree of rows.
+func (t *treeBuilder) build(rows []int) []Node {
+	// The children's rows are partitioned in place in a copy of rows, so
+	// a tree costs two row buffers however deep it grows.
+	work := slices.Clone(rows)
+	var root histogram
+	if t.splittable(len(work), 0) {
+		root = t.fill(work)
+	}
+	t.grow(work, 0, root)
+	return t.nodes
+}
+
+// binStat sums the gradients, hessians and rows of one histogram bin.
+type binStat struct {
+	g, h float64
+	c    int
+}
+
+// histogram is one node's bins for every feature; feature j's bins are
+// [off[j], off[j+1]) of treeBuilder.off.
+type histogram []binStat
+
+// treeBuilder holds what growing one tree needs. Histograms are the cost:
+// a node's is either summed from its rows or, for the larger child, its
+// parent's minus its sibling's (histogram subtraction, as in LightGBM and
+// scikit-learn), so each level sums at most half the rows.
+type treeBuilder struct {
+	bins    [][]uint8
+	thr     [][]float64
+	g, h    []float64
+	p       treeParams
+	off     []int
+	scratch []int
+	free    []histogram
+	nodes   []Node
+	direct  bool // sum every histogram from its rows (tests compare this with subtraction)
+}
+
+func (t *treeBuilder) splittable(rows, depth int) bool {
+	return depth < t.p.MaxDepth && rows >= 2*t.p.MinLeaf
+}
+
+// grow adds the node of rows and its subtree; hs is the node's histogram,
+// nil when the node cannot split.
+func (t *treeBuilder) grow(rows []int, depth int, hs histogram) int32 {
+	var G, H float64
+	for _, i := range rows {
+		G += t.g[i]
+		H += t.h[i]
+	}
+	at := int32(len(t.nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
+	t.nodes = append(t.nodes, Node{Feature: -1, Left: -1, Right: -1, Value: -G / (H + t.p.Lambda)})
+	if hs == nil {
 		return at
 	}
-	grow(rows, 0)
-	return nodes
+	f, b := t.bestSplit(hs, len(rows), G, H)
+	if f < 0 {
+		t.put(hs)
+		return at
+	}
+	nl := partition(rows, t.scratch, t.bins[f], b)
+	hl, hr := t.children(hs, rows[:nl], rows[nl:], depth+1)
+	l := t.grow(rows[:nl], depth+1, hl)
+	r := t.grow(rows[nl:], depth+1, hr)
+	t.nodes[at].Feature = int32(f)
+	t.nodes[at].Threshold = t.thr[f][b]
+	t.nodes[at].Left, t.nodes[at].Right = l, r
+	return at
+}
+
+// bestSplit returns the feature and bin of the split with the largest gain
+// that leaves MinLeaf rows on each side, or -1 when none gains.
+func (t *treeBuilder) bestSplit(hs histogram, n int, G, H float64) (int, int) {
+	parent := G * G / (H + t.p.Lambda)
+	bestGain, bestF, bestB := 1e-12, -1, -1
+	for j := range t.bins {
+		bin := hs[t.off[j]:t.off[j+1]]
+		var gl, hl float64
+		var cl int
+		for b := 0; b < len(bin)-1; b++ {
+			gl += bin[b].g
+			hl += bin[b].h
+			cl += bin[b].c
+			if cl < t.p.MinLeaf {
+				continue
+			}
+			if n-cl < t.p.MinLeaf {
+				break
+			}
+			gr, hr := G-gl, H-hl
+			gain := gl*gl/(hl+t.p.Lambda) + gr*gr/(hr+t.p.Lambda) - parent
+			if gain > bestGain {
+				bestGain, bestF, bestB = gain, j, b
+			}
+		}
+	}
+	return bestF, bestB
+}
+
+// children returns the histograms of the children left and right at depth,
+// nil for a child that cannot split. The smaller child's is summed from its
+// rows; the larger's is parent minus it, in parent's buffer.
+func (t *treeBuilder) children(parent histogram, left, right []int, depth int) (histogram, histogram) {
+	small, large, swap := left, right, len(left) > len(right)
+	if swap {
+		small, large = right, left
+	}
+	splitS, splitL := t.splittable(len(small), depth), t.splittable(len(large), depth)
+	var hs, hl histogram
+	if t.direct {
+		t.put(parent)
+		if splitS {
+			hs = t.fill(small)
+		}
+		if splitL {
+			hl = t.fill(large)
+		}
+		if swap {
+			return hl, hs
+		}
+		return hs, hl
+	}
+	if splitS || splitL {
+		hs = t.fill(small)
+	}
+	if splitL {
+		for k := range parent {
+			parent[k].g -= hs[k].g
+			parent[k].h -= hs[k].h
+			parent[k].c -= hs[k].c
+		}
+		hl = parent
+	} else {
+		t.put(parent)
+	}
+	if !splitS {
+		t.put(hs)
+		hs = nil
+	}
+	if swap {
+		return hl, hs
+	}
+	return hs, hl
+}
+
+// fill returns the histogram of rows in a buffer from the pool.
+func (t *treeBuilder) fill(rows []int) histogram {
+	hs := t.get()
+	for j, col := range t.bins {
+		bin := hs[t.off[j]:t.off[j+1]]
+		for _, i := range rows {
+			s := &bin[col[i]]
+			s.g += t.g[i]
+			s.h += t.h[i]
+			s.c++
+		}
+	}
+	return hs
+}
+
+func (t *treeBuilder) get() histogram {
+	if n := len(t.free); n > 0 {
+		hs := t.free[n-1]
+		t.free = t.free[:n-1]
+		clear(hs)
+		return hs
+	}
+	return make(histogram, t.off[len(t.off)-1])
+}
+
+func (t *treeBuilder) put(hs histogram) {
+	if hs != nil {
+		t.free = append(t.free, hs)
+	}
+}
+
+// partition reorders rows stably into those whose bin in col is ≤ b, then
+// the others, using scratch, and returns the number of the former. Keeping
+// the order keeps every later sum in the same order, so trees do not
+// depend on how rows were split before.
+func partition(rows, scratch []int, col []uint8, b int) int {
+	nl := 0
+	for _, i := range rows {
+		if int(col[i]) <= b {
+			nl++
+		}
+	}
+	l, r := scratch[:nl], scratch[nl:len(rows)]
+	var li, ri int
+	for _, i := range rows {
+		if int(col[i]) <= b {
+			l[li] = i
+			li++
+		} else {
+			r[ri] = i
+			ri++
+		}
+	}
+	copy(rows, scratch[:len(rows)])
+	return nl
 }
 
 // walk returns the leaf value x reaches in nodes.
@@ -249,31 +392,51 @@ func (m *GradientBoosting) Fit(X [][]float64, y []int) error {
 	}
 	folds := StratifiedFolds(y, 10, m.Seed)
 	folds = folds[:min(max(o.Bags, 1), len(folds))]
+	bags, losses := o.bags(X, y, depths, folds)
 	bestLoss := math.Inf(1)
-	for _, d := range depths {
-		o.MaxDepth = d
-		members, loss := o.bag(X, y, folds)
-		m.OOBLoss = append(m.OOBLoss, loss)
-		if loss < bestLoss {
-			bestLoss, m.Members, m.Depth = loss, members, d
+	for di, d := range depths {
+		m.OOBLoss = append(m.OOBLoss, losses[di])
+		if losses[di] < bestLoss {
+			bestLoss, m.Members, m.Depth = losses[di], bags[di], d
 		}
 	}
 	return nil
 }
 
-// bag boosts one member per held-out fold and returns the members with
-// their log loss on the rows they held out.
-func (m *GradientBoosting) bag(X [][]float64, y []int, folds [][]int) ([]Booster, float64) {
-	var members []Booster
-	var loss float64
-	var n int
-	for _, valid := range folds {
-		b, l := m.boost(X, y, Complement(len(y), valid), valid)
-		members = append(members, b)
-		loss += l
-		n += len(valid)
+// bags boosts one bag per depth, each member holding out one of folds, and
+// returns the members and each bag's log loss on the rows its members held
+// out. The members are independent, so they are boosted on all cores; each
+// lands in its own slot, so the result does not depend on scheduling.
+func (m *GradientBoosting) bags(X [][]float64, y []int, depths []int, folds [][]int) ([][]Booster, []float64) {
+	members := make([][]Booster, len(depths))
+	sums := make([][]float64, len(depths))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for di, d := range depths {
+		members[di], sums[di] = make([]Booster, len(folds)), make([]float64, len(folds))
+		for k, valid := range folds {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				o := *m
+				o.MaxDepth = d
+				members[di][k], sums[di][k] = o.boost(X, y, Complement(len(y), valid), valid)
+			})
+		}
 	}
-	return members, loss / float64(n)
+	wg.Wait()
+	var held int
+	for _, f := range folds {
+		held += len(f)
+	}
+	losses := make([]float64, len(depths))
+	for di := range depths {
+		for _, l := range sums[di] {
+			losses[di] += l
+		}
+		losses[di] /= float64(held)
+	}
+	return members, losses
 }
 
 func (m *GradientBoosting) withDefaults() GradientBoosting {
