@@ -144,21 +144,21 @@ func (t *treeBuilder) grow(rows []int, depth int, hs histogram) int32 {
 		t.put(hs)
 		return at
 	}
-	nl := partition(rows, t.scratch, t.bins[f], b)
+	nl := partition(rows, t.scratch, t.bins[int(f)], b)
 	hl, hr := t.children(hs, rows[:nl], rows[nl:], depth+1)
 	l := t.grow(rows[:nl], depth+1, hl)
 	r := t.grow(rows[nl:], depth+1, hr)
-	t.nodes[at].Feature = int32(f)
-	t.nodes[at].Threshold = t.thr[f][b]
+	t.nodes[at].Feature = f
+	t.nodes[at].Threshold = t.thr[int(f)][b]
 	t.nodes[at].Left, t.nodes[at].Right = l, r
 	return at
 }
 
 // bestSplit returns the feature and bin of the split with the largest gain
 // that leaves MinLeaf rows on each side, or -1 when none gains.
-func (t *treeBuilder) bestSplit(hs histogram, n int, G, H float64) (int, int) {
+func (t *treeBuilder) bestSplit(hs histogram, n int, G, H float64) (int32, int) {
 	parent := G * G / (H + t.p.Lambda)
-	bestGain, bestF, bestB := 1e-12, -1, -1
+	bestGain, bestF, bestB := 1e-12, int32(-1), -1
 	for j := range t.bins {
 		bin := hs[t.off[j]:t.off[j+1]]
 		var gl, hl float64
@@ -176,7 +176,7 @@ func (t *treeBuilder) bestSplit(hs histogram, n int, G, H float64) (int, int) {
 			gr, hr := G-gl, H-hl
 			gain := gl*gl/(hl+t.p.Lambda) + gr*gr/(hr+t.p.Lambda) - parent
 			if gain > bestGain {
-				bestGain, bestF, bestB = gain, j, b
+				bestGain, bestF, bestB = gain, int32(j), b
 			}
 		}
 	}
