@@ -193,7 +193,8 @@ func (t *treeBuilder) children(parent histogram, left, right []int, depth int) (
 	}
 	splitS, splitL := t.splittable(len(small), depth), t.splittable(len(large), depth)
 	var hs, hl histogram
-	if t.direct {
+	switch {
+	case t.direct:
 		t.put(parent)
 		if splitS {
 			hs = t.fill(small)
@@ -201,27 +202,20 @@ func (t *treeBuilder) children(parent histogram, left, right []int, depth int) (
 		if splitL {
 			hl = t.fill(large)
 		}
-		if swap {
-			return hl, hs
-		}
-		return hs, hl
-	}
-	if splitS || splitL {
+	case splitL:
 		hs = t.fill(small)
-	}
-	if splitL {
 		for k := range parent {
 			parent[k].g -= hs[k].g
 			parent[k].h -= hs[k].h
 			parent[k].c -= hs[k].c
 		}
 		hl = parent
-	} else {
+		if !splitS {
+			t.put(hs)
+			hs = nil
+		}
+	default: // neither child can split: the smaller has fewer rows at the same depth
 		t.put(parent)
-	}
-	if !splitS {
-		t.put(hs)
-		hs = nil
 	}
 	if swap {
 		return hl, hs
