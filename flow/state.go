@@ -127,6 +127,10 @@ type Inbound struct {
 	// late and is not taken as an answer (RELIABILITY F5). Channels stamped
 	// by our own clock leave it false: that clock may step back.
 	ProviderTime bool
+	// Choice is the id of the menu option the prospect tapped (a Cloud API
+	// button or list reply), when the channel reports one. Text then holds
+	// the option's title as a fallback: the flow reads Choice first.
+	Choice string
 }
 
 // Referral is the ad or post a prospect tapped before writing (WhatsApp's
@@ -145,6 +149,35 @@ type Referral struct {
 type Reply struct {
 	Key  string `json:"key"`
 	Text string `json:"text"`
+	// Menu, when set, lists the choices this reply offers. Text always
+	// carries them as a numbered menu too, so a channel without native
+	// controls (the linked device) sends Text alone; the Cloud API renders
+	// Menu as reply buttons or a list message, and the web chat as buttons.
+	Menu *Menu `json:"menu,omitempty"`
+}
+
+// MenuKind says how a channel with native controls should show a menu.
+type MenuKind string
+
+// Menu kinds, after the Cloud API's interactive message types.
+const (
+	MenuButtons MenuKind = "buttons" // up to 3 reply buttons, titles of at most 20 characters
+	MenuList    MenuKind = "list"    // up to 10 rows, titles of at most 24, descriptions of at most 72
+)
+
+// Menu is the set of choices a reply offers.
+type Menu struct {
+	Kind    MenuKind `json:"kind"`
+	Button  string   `json:"button,omitempty"` // the label that opens a list
+	Options []Option `json:"options"`
+}
+
+// Option is one choice of a menu. ID comes back in Inbound.Choice when the
+// prospect taps it; Title is what they see.
+type Option struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
 }
 
 // EventKind names something that happened in a conversation that another
