@@ -45,18 +45,21 @@ const (
 
 // Lead is the clean result of a finished conversation, the input of scoring.
 type Lead struct {
-	Channel     string    `json:"channel"`
-	Account     string    `json:"account"` // the agency's receiving number or channel account
-	Phone       string    `json:"phone"`   // E.164
-	Lang        string    `json:"lang"`
-	Name        string    `json:"name"`
-	City        City      `json:"city"`
-	Budget      Budget    `json:"budget"`
-	Urgency     Urgency   `json:"urgency"`
-	Service     string    `json:"service"` // catalogue key
-	Source      string    `json:"source,omitempty"`
-	StartedAt   time.Time `json:"started_at"`
-	CompletedAt time.Time `json:"completed_at"`
+	Channel string `json:"channel"`
+	Account string `json:"account"` // the agency's receiving number or channel account
+	Phone   string `json:"phone"`   // E.164, or the channel's address when it is not a phone
+	// CallbackPhone is a number the prospect gave in the chat to be called
+	// on (E.164), when the channel's address is not one (Inbound.NoPhone).
+	CallbackPhone string    `json:"callback_phone,omitempty"`
+	Lang          string    `json:"lang"`
+	Name          string    `json:"name"`
+	City          City      `json:"city"`
+	Budget        Budget    `json:"budget"`
+	Urgency       Urgency   `json:"urgency"`
+	Service       string    `json:"service"` // catalogue key
+	Source        string    `json:"source,omitempty"`
+	StartedAt     time.Time `json:"started_at"`
+	CompletedAt   time.Time `json:"completed_at"`
 	// Engagement is how the prospect went through the questions: known for
 	// leads captured by the bot, nil for imported history (missing, not zero).
 	Engagement *Engagement `json:"engagement,omitempty"`

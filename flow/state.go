@@ -46,6 +46,7 @@ type Answers struct {
 	Budget  *Budget `json:"budget,omitempty"`
 	Urgency Urgency `json:"urgency,omitempty"`
 	Service string  `json:"service,omitempty"`
+	Phone   string  `json:"phone,omitempty"` // a callback number given in the chat, E.164
 }
 
 // Pending holds a half-understood answer while a follow-up is asked.
@@ -131,6 +132,11 @@ type Inbound struct {
 	// button or list reply), when the channel reports one. Text then holds
 	// the option's title as a fallback: the flow reads Choice first.
 	Choice string
+	// NoPhone says From is not a phone number the agency can call (a web
+	// chat session key, a WhatsApp business-scoped user ID): the flow then
+	// asks for a number to call back (required on the web chat, optional
+	// elsewhere) and returns it in Lead.CallbackPhone.
+	NoPhone bool
 }
 
 // Referral is the ad or post a prospect tapped before writing (WhatsApp's
