@@ -43,6 +43,9 @@ func (s *Server) readyz(c echo.Context) error {
 	} else if s.readiness != nil {
 		conds = append(conds, s.readiness.Readiness(ctx)...)
 	}
+	for _, f := range s.jobs.Failed() {
+		conds = append(conds, Condition{Name: "job " + f.Name, Detail: "failed at " + f.At.UTC().Format(time.RFC3339) + ": " + f.Detail})
+	}
 	status, code := "ready", http.StatusOK
 	var b strings.Builder
 	for _, cd := range conds {

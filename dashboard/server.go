@@ -117,6 +117,10 @@ type Deps struct {
 	// an error (store.ErrNotFound: none trained yet) or nil leaves the
 	// churn section with its fallback tiers and no drop flag.
 	ChurnModel func(ctx context.Context) (ModelInfo, error)
+	// Jobs runs background work so that a failure cannot stop the process
+	// and shows failures on /readyz and to admins; nil: a registry of the
+	// server's own. cmd/cis passes the one its loops run under.
+	Jobs *Jobs
 	// InsightRules are added to insight.Rules() on the insights page: the
 	// list is open to rules over new data.
 	InsightRules []insight.Rule
@@ -147,6 +151,7 @@ type Server struct {
 	leadModel     func() ModelInfo
 	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
+	jobs          *Jobs
 }
 
 // Session lifetimes (ASVS 7.3): documented in the README.
@@ -186,7 +191,11 @@ func New(d Deps) (*Server, error) {
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}
-	s.reports = &reports{running: map[int64]bool{}, failed: map[int64]string{}, trees: d.ReportTrees}
+	if d.Jobs == nil {
+		d.Jobs = NewJobs(d.Log, d.Now)
+	}
+	s.jobs = d.Jobs
+	s.reports = &reports{running: map[int64]bool{}, trees: d.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders)
 	s.routes()

@@ -176,6 +176,8 @@ type page struct {
 	CanAct    bool
 	Embed     bool
 	OtherLang string
+	// FailedJobs are background jobs that failed in the last day, shown to admins.
+	FailedJobs []string
 }
 
 func (s *Server) basePage(c echo.Context, lang string) page {
@@ -187,6 +189,11 @@ func (s *Server) basePage(c echo.Context, lang string) page {
 		p.User, p.Role, p.CSRF = sess.User.Username, sess.User.Role, sess.CSRFToken
 		p.IsAdmin = sess.User.Role == RoleAdmin
 		p.CanAct = sess.User.Role == RoleAdmin || sess.User.Role == RoleAdvisor
+		if p.IsAdmin {
+			for _, f := range s.jobs.Failed() {
+				p.FailedJobs = append(p.FailedJobs, jobLabel(lang, f.Name)+" · "+f.At.In(bogota).Format("2006-01-02 15:04"))
+			}
+		}
 	}
 	return p
 }

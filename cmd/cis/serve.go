@@ -60,10 +60,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
+	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs,
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
 		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue,
 		LeadModel: a.leadModelInfo, ChurnModel: a.churnModelInfo}
+	if *demo {
+		// The model page cross-validates the forest again for its report:
+		// on a demo, with the demo's forest size (--demo-trees) at most.
+		deps.ReportTrees = min(100, c.DemoTrees)
+	}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -88,16 +94,25 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
-	parts := append(channels,
-		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
-		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
-		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
-		func(ctx context.Context) error {
+	// Every background loop runs under jobs: a panic or an error is logged
+	// without personal data, shown to admins and on /readyz, and the loop
+	// starts again; only the HTTP server ending stops serve.
+	loops := map[string]func(context.Context) error{
+		"sweeper":     func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
+		"model-watch": func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
+		"privacy": func(ctx context.Context) error {
 			j := &privacyJobs{store: a.store, retention: c.retention(), now: time.Now, log: log.With("component", "privacy")}
 			return j.run(ctx, time.Minute)
 		},
-		func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour) },
-	)
+		"daily": func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour) },
+	}
+	parts := []func(context.Context) error{func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) }}
+	for i, ch := range channels {
+		loops[fmt.Sprintf("channel-%d", i+1)] = ch
+	}
+	for name, loop := range loops {
+		parts = append(parts, func(ctx context.Context) error { return jobs.Loop(ctx, name, loop) })
+	}
 	return runAll(ctx, parts...)
 }
 
