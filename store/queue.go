@@ -24,8 +24,24 @@ type LeadFilter struct {
 	Source    string
 	Since     time.Time // completed at or after
 	Until     time.Time // completed before
-	Search    string    // name, city or service contains
-	Limit     int       // default 100, at most 500
+	// Search: every word must be in the lead's name, city, department or
+	// phone, ignoring case and accents (leads.search), or name its service
+	// (ServiceMatch). A query made of digits and phone punctuation
+	// ("+57 300 123-4567") is one number.
+	Search string
+	// ServiceMatch gives the service keys whose label or synonyms contain
+	// a folded search word ("pauta" → ads); nil: keys are matched as typed.
+	ServiceMatch func(word string) []string
+	// Due splits open leads at Now: "due" (deadline not passed, soonest
+	// first) or "overdue" (passed, most recently first); "" does not split.
+	Due string
+	Now time.Time
+	// Visible, when > 0, limits the rows to those an advisor who sees only
+	// their own leads may list: theirs and unassigned ones (to take); with a
+	// search, theirs only, so a search cannot reveal another's prospect.
+	Visible int64
+	Limit   int // default 100, at most 500
+	Offset  int // rows to skip (paging)
 }
 
 // QueueRow is one line of the advisors' queue.
@@ -60,6 +76,26 @@ type LeadDetail struct {
 	Transcript      []TranscriptLine
 	Consent         []ConsentRecord
 	Events          []LeadEvent
+	Notices         []LeadNotice        // advisor notifications about the lead (assigned, reminder, reassigned)
+	BotEvents       []ConversationEvent // what the conversation recorded besides messages (handoff, data requests, …)
+	// Erased: the person's data was erased (a deletion request or
+	// retention); the lead is kept, anonymised, and can no longer change.
+	Erased bool
+}
+
+// LeadNotice is one advisor notification about a lead.
+type LeadNotice struct {
+	Kind   string // assigned, reminder, reassigned
+	User   string
+	Status string // pending, sent, failed
+	At     time.Time
+}
+
+// ConversationEvent is one event the flow recorded on the lead's conversation.
+type ConversationEvent struct {
+	Kind   string // flow.EventKind
+	Detail string
+	At     time.Time
 }
 
 // TranscriptLine is one message of a conversation, inbound or outbound.
@@ -109,14 +145,96 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	return r, nil
 }
 
-// Queue returns leads matching f, the most urgent contact deadline first.
-// The default (open leads) walks the leads_open_deadline index.
+// Queue returns leads matching f: open leads by contact deadline (the
+// soonest first; with Due "overdue", the most recently overdue first),
+// other statuses the newest deadline first. Open leads walk the
+// leads_open_deadline index and stop after the page.
 func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
+	where, args := queueWhere(f)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 500)
+	q := queueSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
+	}
+	order := " ORDER BY l.deadline_at DESC, l.id DESC"
+	if (f.Status == "" || f.Status == "open") && f.Due != "overdue" {
+		order = " ORDER BY l.deadline_at, l.id"
+	}
+	q += order + " LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	defer rows.Close()
+	out := make([]QueueRow, 0, limit)
+	for rows.Next() {
+		r, err := scanQueueRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// QueueCount counts the leads matching f (Limit and Offset aside), up to
+// most: at 100,000 open leads a search that matches most of them is
+// counted as "more than most" rather than scanned to the end.
+func (s *Store) QueueCount(ctx context.Context, f LeadFilter, most int) (int, error) {
+	where, args := queueWhere(f)
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM leads l"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " LIMIT ?)"
+	var n int
+	if err := s.ro.QueryRowContext(ctx, q, append(args, most)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("queue count: %w", err)
+	}
+	return n, nil
+}
+
+// LeadCounts returns the number of leads per status and class (lead_counts,
+// kept by triggers: no scan).
+func (s *Store) LeadCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT status, class, n FROM lead_counts WHERE n > 0`)
+	if err != nil {
+		return nil, fmt.Errorf("lead counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var status, class string
+		var n int
+		if err := rows.Scan(&status, &class, &n); err != nil {
+			return nil, fmt.Errorf("lead counts: %w", err)
+		}
+		if out[status] == nil {
+			out[status] = map[string]int{}
+		}
+		out[status][class] = n
+	}
+	return out, rows.Err()
+}
+
+// queueWhere turns f into WHERE fragments (constants) and their arguments.
+func queueWhere(f LeadFilter) ([]string, []any) {
 	var where []string
 	var args []any
 	switch f.Status {
 	case "", "open":
 		where = append(where, "l.status = 'open'")
+		switch f.Due {
+		case "due":
+			where, args = append(where, "l.deadline_at >= ?"), append(args, millis(f.Now))
+		case "overdue":
+			where, args = append(where, "l.deadline_at < ?"), append(args, millis(f.Now))
+		}
 	case "all":
 	default:
 		where, args = append(where, "l.status = ?"), append(args, f.Status)
@@ -139,36 +257,30 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 	if !f.Until.IsZero() {
 		where, args = append(where, "l.completed_at < ?"), append(args, millis(f.Until))
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		where = append(where, `(l.name LIKE ? ESCAPE '\' OR l.city_name LIKE ? ESCAPE '\' OR l.service LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 500)
-	q := queueSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
-	}
-	q += " ORDER BY l.deadline_at, l.id LIMIT ?"
-	args = append(args, limit)
-	rows, err := s.ro.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	defer rows.Close()
-	out := make([]QueueRow, 0, limit)
-	for rows.Next() {
-		r, err := scanQueueRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("queue: %w", err)
+	words := searchWords(f.Search)
+	if f.Visible > 0 {
+		if len(words) > 0 {
+			where, args = append(where, "l.assigned_to = ?"), append(args, f.Visible)
+		} else {
+			where, args = append(where, "(l.assigned_to = ? OR l.assigned_to IS NULL)"), append(args, f.Visible)
 		}
-		out = append(out, r)
 	}
-	return out, rows.Err()
+	for _, w := range words {
+		cond := `l.search LIKE ? ESCAPE '\'`
+		args = append(args, "%"+escapeLike(w)+"%")
+		keys := []string{w}
+		if f.ServiceMatch != nil {
+			keys = f.ServiceMatch(w)
+		}
+		if len(keys) > 0 {
+			cond += " OR l.service IN (?" + strings.Repeat(", ?", len(keys)-1) + ")"
+			for _, k := range keys {
+				args = append(args, k)
+			}
+		}
+		where = append(where, "("+cond+")")
+	}
+	return where, args
 }
 
 func escapeLike(s string) string {
@@ -245,6 +357,10 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	if d.Events, err = s.leadEvents(ctx, id); err != nil {
 		return d, err
 	}
+	if d.Notices, d.BotEvents, err = s.leadNotices(ctx, id, conversationID); err != nil {
+		return d, err
+	}
+	d.Erased = strings.HasPrefix(r.Phone, erasedPrefix)
 	d.Events = append([]LeadEvent{{Kind: "completed", At: r.CompletedAt}}, d.Events...)
 	return d, nil
 }
@@ -329,6 +445,51 @@ func (s *Store) leadEvents(ctx context.Context, leadID int64) ([]LeadEvent, erro
 	return out, rows.Err()
 }
 
+// leadNotices reads a lead's advisor notifications and its conversation's events.
+func (s *Store) leadNotices(ctx context.Context, leadID, conversationID int64) ([]LeadNotice, []ConversationEvent, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT n.kind, u.username, n.status, COALESCE(n.sent_at, n.created_at)
+		FROM lead_notices n JOIN users u ON u.id = n.user_id WHERE n.lead_id = ? ORDER BY n.id LIMIT 200`, leadID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lead notices: %w", err)
+	}
+	var notices []LeadNotice
+	for rows.Next() {
+		var n LeadNotice
+		var at int64
+		if err := rows.Scan(&n.Kind, &n.User, &n.Status, &at); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("lead notices: %w", err)
+		}
+		n.At = fromMillis(at)
+		notices = append(notices, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("lead notices: %w", err)
+	}
+	rows, err = s.ro.QueryContext(ctx, `SELECT kind, detail, created_at FROM conversation_events
+		WHERE conversation_id = ? AND kind NOT IN ('consent', 'lead_completed') ORDER BY id LIMIT 200`, conversationID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("conversation events: %w", err)
+	}
+	defer rows.Close()
+	var events []ConversationEvent
+	for rows.Next() {
+		var e ConversationEvent
+		var at int64
+		if err := rows.Scan(&e.Kind, &e.Detail, &at); err != nil {
+			return nil, nil, fmt.Errorf("conversation events: %w", err)
+		}
+		e.At = fromMillis(at)
+		events = append(events, e)
+	}
+	return notices, events, rows.Err()
+}
+
+// ErrErased is returned by ActOnLead for a lead whose person was erased:
+// it stays as an anonymous record and can no longer be worked or won.
+var ErrErased = errors.New("the person's data was erased")
+
 // LeadAction is what an advisor does to a lead.
 type LeadAction struct {
 	Kind     string // assign, contacted, won, lost, note
@@ -346,12 +507,17 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 	now := millis(s.now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM leads WHERE id = ?`, id).Scan(&status)
+		var erased bool
+		err := tx.QueryRowContext(ctx, `SELECT l.status, c.phone LIKE 'erased:%' FROM leads l JOIN contacts c ON c.id = l.contact_id
+			WHERE l.id = ?`, id).Scan(&status, &erased)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if erased {
+			return ErrErased
 		}
 		closed := status == "won" || status == "lost"
 		detail := a.Detail
