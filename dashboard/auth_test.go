@@ -63,7 +63,7 @@ var roleAllowed = map[string][]string{
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /login": true, "POST /login": true,
-	"GET /chat": true, "GET /chat/messages": true, "POST /chat/messages": true, "GET /static/*": true,
+	"GET /chat": true, "GET /chat/messages": true, "POST /chat/messages": true, "GET /static/*": true, "GET /favicon.ico": true,
 }
 
 func checkSecurityHeaders(t *testing.T, what string, h http.Header) {

@@ -307,8 +307,8 @@ func TestQueueSaysWhichScorerClassifies(t *testing.T) {
 	}{
 		{"no model wired", nil, "es", "reglas transparentes"},
 		{"rules until enough history", func() string { return "rules" }, "es", "reglas transparentes"},
-		{"trained model", func() string { return "forest:7" }, "es", "modelo entrenado forest:7"},
-		{"trained model in English", func() string { return "forest:7" }, "en", "trained model forest:7"},
+		{"trained model", func() string { return "forest:7" }, "es", "Puntaje: Modelo de leads n.º 7, entrenado con el historial de la agencia"},
+		{"trained model in English", func() string { return "forest:7" }, "en", "Scores: Lead model no. 7, trained on the agency&#39;s history"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,8 @@ type userStore interface {
 // leadStore is what the queue and lead pages need.
 type leadStore interface {
 	Queue(ctx context.Context, f store.LeadFilter) ([]store.QueueRow, error)
+	QueueCount(ctx context.Context, f store.LeadFilter, most int) (int, error)
+	LeadCounts(ctx context.Context) (map[string]map[string]int, error)
 	QueueVersion(ctx context.Context) (string, error)
 	Sources(ctx context.Context) ([]string, error)
 	Lead(ctx context.Context, id int64) (store.LeadDetail, error)
@@ -117,6 +119,13 @@ type Deps struct {
 	// an error (store.ErrNotFound: none trained yet) or nil leaves the
 	// churn section with its fallback tiers and no drop flag.
 	ChurnModel func(ctx context.Context) (ModelInfo, error)
+	// AdvisorScope is ScopeAll (default: every advisor sees every lead) or
+	// ScopeOwn: an advisor sees the personal data of their own leads only,
+	// and unassigned leads without it until they take one.
+	AdvisorScope string
+	// USDToCOP converts a won value typed in dollars ("USD 500"), as the bot
+	// converts budgets; 0 refuses dollars.
+	USDToCOP float64
 	// Jobs runs background work so that a failure cannot stop the process
 	// and shows failures on /readyz and to admins; nil: a registry of the
 	// server's own. cmd/cis passes the one its loops run under.
@@ -152,7 +161,16 @@ type Server struct {
 	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
 	jobs          *Jobs
+	services      flow.Catalogue
+	advisorScope  string
+	usdCOP        float64
 }
+
+// Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
+const (
+	ScopeAll = "all"
+	ScopeOwn = "own"
+)
 
 // Session lifetimes (ASVS 7.3): documented in the README.
 const (
@@ -174,6 +192,13 @@ func New(d Deps) (*Server, error) {
 	if d.Services == nil {
 		d.Services = flow.DefaultCatalogue()
 	}
+	switch d.AdvisorScope {
+	case "":
+		d.AdvisorScope = ScopeAll
+	case ScopeAll, ScopeOwn:
+	default:
+		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.AdvisorScope, ScopeAll, ScopeOwn)
+	}
 	v, err := newViews(d.Services)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -187,7 +212,8 @@ func New(d Deps) (*Server, error) {
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules}
+		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules,
+		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}
@@ -213,6 +239,7 @@ func (s *Server) routes() {
 	s.publicGET("/chat/messages", s.chatMessages)
 	s.publicPOST("/chat/messages", s.chatSend, s.sameOrigin)
 	s.publicGET("/static/*", s.static)
+	s.publicGET("/favicon.ico", s.favicon) // browsers ask for it on pages that are not HTML
 
 	all := []string{RoleAdmin, RoleAdvisor, RoleViewer}
 	s.route(http.MethodGet, "/", s.queuePage, all...)

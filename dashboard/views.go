@@ -85,6 +85,12 @@ func newViews(services flow.Catalogue) (*views, error) {
 		"waLink":    waLink,
 		"list":      func(s ...string) []string { return s },
 		"hasPrefix": strings.HasPrefix,
+		"add": func(a int, b ...int) int {
+			for _, x := range b {
+				a += x
+			}
+			return a
+		},
 	}
 	pages, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
@@ -133,6 +139,16 @@ func (s *Server) static(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	}
 	return c.Blob(http.StatusOK, ct, b)
+}
+
+// favicon answers /favicon.ico with the embedded SVG icon.
+func (s *Server) favicon(c echo.Context) error {
+	b, err := files.ReadFile("static/favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
 }
 
 // formatCOP writes pesos the Colombian way: $2.500.000.

@@ -1,5 +1,5 @@
-// CIS dashboard behaviour: live countdowns, a self-updating queue, the web
-// chat and the pairing page's refreshing QR. Loaded as a file (the CSP allows
+// CIS dashboard behaviour: live countdowns, a self-updating queue with
+// opt-in hot-lead alerts, the web chat and the pairing page's refreshing QR. Loaded as a file (the CSP allows
 // no inline script); everything it writes into the page goes through
 // textContent, never innerHTML, so prospects' text stays text.
 (function () {
@@ -7,28 +7,98 @@
 
   function pad(n) { return n < 10 ? "0" + n : "" + n; }
 
+  // The countdown's words come from the page (data-i18n on #queue or #lead),
+  // so the script says "vence en 24 min" / "vencido hace 2 h 10 min" exactly
+  // as the server first wrote it.
+  var words = null;
+  function loadWords() {
+    var holder = document.querySelector("[data-i18n]");
+    if (!holder) { return; }
+    try { words = JSON.parse(holder.dataset.i18n); } catch (e) { words = null; }
+  }
+  function span(secs) {
+    var m = Math.floor(secs / 60);
+    if (m < 1) { return words.under_min; }
+    if (m < 60) { return m + " " + words.min; }
+    if (m < 1440) { return Math.floor(m / 60) + " " + words.h + (m % 60 ? " " + (m % 60) + " " + words.min : ""); }
+    var d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60);
+    var unit = d === 1 ? words.day : words.days;
+    return d + " " + unit + (d < 3 && h > 0 ? " " + h + " " + words.h : "");
+  }
+  function left(secs) {
+    if (secs >= 0) {
+      // Under an hour the advisor wants the seconds.
+      if (secs < 3600) { return words.due.replace("%s", Math.floor(secs / 60) + ":" + pad(secs % 60)); }
+      return words.due.replace("%s", span(secs));
+    }
+    return words.overdue.replace("%s", span(-secs));
+  }
+
+  // Only open leads carry data-deadline: a won or lost lead has no countdown.
   function tick() {
+    if (!words) { return; }
     var now = Date.now();
     document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
-      var left = Math.round((Date.parse(el.dataset.deadline) - now) / 1000);
-      var row = el.closest(".lead");
-      if (left <= 0) {
-        el.textContent = el.dataset.overdue + " " + fmt(-left);
+      var secs = Math.round((Date.parse(el.dataset.deadline) - now) / 1000);
+      el.textContent = left(secs);
+      if (secs < 0) {
         el.classList.add("overdue");
-        if (row) { row.classList.add("overdue"); }
-      } else {
-        el.textContent = fmt(left);
+        var row = el.closest(".lead"); if (row) { row.classList.add("overdue"); }
       }
     });
   }
-  function fmt(s) {
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    return (h > 0 ? h + ":" + pad(m) : m) + ":" + pad(r);
+
+  // Hot-lead alerts are opt-in: a sound and a browser notification when a
+  // hot lead appears that this page had not shown yet.
+  var alerts = { on: false, audio: null };
+  function setupAlerts() {
+    var btn = document.getElementById("notify-toggle");
+    if (!btn) { return; }
+    btn.hidden = false;
+    alerts.on = window.localStorage && localStorage.getItem("cis.hotAlerts") === "1";
+    function show() {
+      btn.setAttribute("aria-pressed", alerts.on ? "true" : "false");
+      btn.textContent = alerts.on ? btn.dataset.on : btn.dataset.off;
+    }
+    show();
+    btn.addEventListener("click", function () {
+      alerts.on = !alerts.on;
+      if (alerts.on) {
+        try { alerts.audio = alerts.audio || new (window.AudioContext || window.webkitAudioContext)(); alerts.audio.resume(); } catch (e) {}
+        if (window.Notification && Notification.permission === "default") { Notification.requestPermission(); }
+      }
+      try { localStorage.setItem("cis.hotAlerts", alerts.on ? "1" : "0"); } catch (e) {}
+      show();
+    });
+  }
+  function beep() {
+    try {
+      var ctx = alerts.audio || new (window.AudioContext || window.webkitAudioContext)();
+      alerts.audio = ctx;
+      var o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = 880; g.gain.value = 0.15;
+      o.connect(g); g.connect(ctx.destination);
+      o.start(); o.stop(ctx.currentTime + 0.25);
+    } catch (e) {}
+  }
+  function alertHot(leads, title) {
+    if (!alerts.on || !leads.length) { return; }
+    beep();
+    if (window.Notification && Notification.permission === "granted") {
+      var names = leads.map(function (li) { var a = li.querySelector("a.name"); return a ? a.textContent.trim() : ""; });
+      try { new Notification(title, { body: names.join(", "), tag: "cis-hot" }); } catch (e) {}
+    }
+  }
+  function seenIDs(root) {
+    var ids = {};
+    root.querySelectorAll("li.lead[data-lead]").forEach(function (li) { ids[li.dataset.lead] = true; });
+    return ids;
   }
 
-  // The queue polls a cheap version and swaps the list in place when it changes.
+  // The queue polls a cheap version and swaps the lists in place when it
+  // changes; the tab title carries the count of leads waiting for a call.
   function pollQueue(q) {
-    var version = q.dataset.version;
+    var version = q.dataset.version, seen = seenIDs(q);
     setInterval(function () {
       fetch(q.dataset.poll, { headers: { "X-Requested-With": "fetch", "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -38,7 +108,17 @@
           return fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.getElementById("queue");
-            if (fresh) { q.replaceWith(fresh); q = fresh; q.dataset.version = version; tick(); }
+            if (!fresh) { return; }
+            var hot = Array.prototype.filter.call(fresh.querySelectorAll("li.lead[data-class=hot]"), function (li) { return !seen[li.dataset.lead]; });
+            var open = q.querySelector("details.filters-box"), wasOpen = open && open.open;
+            q.replaceWith(fresh); q = fresh; q.dataset.version = version;
+            var box = q.querySelector("details.filters-box"); if (box && wasOpen) { box.open = true; }
+            document.title = doc.title;
+            seen = seenIDs(q);
+            setupAlerts();
+            tick();
+            var btn = document.getElementById("notify-toggle");
+            alertHot(hot, btn ? btn.dataset.title : "");
           });
         })
         .catch(function () {});
@@ -99,8 +179,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    tick(); setInterval(tick, 1000);
-    var q = document.getElementById("queue"); if (q) { pollQueue(q); }
+    loadWords(); tick(); setInterval(tick, 1000);
+    var q = document.getElementById("queue"); if (q) { setupAlerts(); pollQueue(q); }
     var c = document.getElementById("chat"); if (c) { chat(c); }
     var p = document.getElementById("pairing"); if (p) { pairing(p); }
   });
