@@ -36,8 +36,10 @@ func (s *Server) value(r store.QueueRow) int64 {
 // queuePageSize is how many leads one page of a section shows.
 const queuePageSize = 50
 
-// countCap bounds the counts of filtered sections: beyond it the page says "more than".
-const countCap = 10_000
+// countCap bounds the counts: beyond it the page says "more than 1.000".
+// Counting further would scan the leads a search matches to the end, at
+// 100,000 leads the slowest part of the page, for a number nobody reads.
+const countCap = 1000
 
 // queueSection is one list of the queue page with its own pager.
 type queueSection struct {
@@ -54,6 +56,7 @@ type queueSection struct {
 // and the other statuses.
 type queueCounts struct {
 	Open, Hot, Warm, Cold, Overdue, Contacted, Won, Lost int
+	OverdueMore                                          bool // Overdue reached countCap
 }
 
 type queuePage struct {
@@ -215,9 +218,12 @@ func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
 	p.Counts = queueCounts{Hot: counts["open"]["hot"], Warm: counts["open"]["warm"], Cold: counts["open"]["cold"],
 		Contacted: sum(counts["contacted"]), Won: sum(counts["won"]), Lost: sum(counts["lost"])}
 	p.Counts.Open = sum(counts["open"])
-	if p.Counts.Overdue, err = s.store.QueueCount(ctx, store.LeadFilter{Due: "overdue", Now: p.Now}, countCap); err != nil {
+	if unfiltered := p.Filter.url(1, 1) == "/"; unfiltered && len(p.Sections) == 2 && p.overdueCounted() {
+		p.Counts.Overdue = p.Sections[1].Count // the overdue section counted the same leads
+	} else if p.Counts.Overdue, err = s.store.QueueCount(ctx, store.LeadFilter{Due: "overdue", Now: p.Now}, countCap); err != nil {
 		return err
 	}
+	p.Counts.OverdueMore = p.Counts.Overdue >= countCap
 	if p.Sources, err = s.store.Sources(ctx); err != nil {
 		return err
 	}
@@ -232,6 +238,10 @@ func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
 	}
 	return nil
 }
+
+// overdueCounted reports whether the overdue section's count covers all
+// overdue leads (its first page: a later page counts from its offset too).
+func (p *queuePage) overdueCounted() bool { return p.Sections[1].From == 1 }
 
 func sum(m map[string]int) int {
 	n := 0
@@ -259,10 +269,14 @@ func (s *Server) section(c echo.Context, id string, f store.LeadFilter, page int
 	if page > 1 {
 		sec.Prev = link(page - 1)
 	}
-	if sec.Count, err = s.store.QueueCount(ctx, f, countCap); err != nil {
-		return sec, err
+	// Only a section with a next page needs counting; the others are all here.
+	sec.Count = f.Offset + len(rows)
+	if sec.Next != "" {
+		if sec.Count, err = s.store.QueueCount(ctx, f, countCap); err != nil {
+			return sec, err
+		}
+		sec.More = sec.Count >= countCap
 	}
-	sec.More = sec.Count >= countCap
 	lang, me := langOf(c), s.ownOnly(c)
 	for _, r := range rows {
 		sec.Rows = append(sec.Rows, s.queueRow(r, lang, me))

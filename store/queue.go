@@ -148,7 +148,7 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 // Queue returns leads matching f: open leads by contact deadline (the
 // soonest first; with Due "overdue", the most recently overdue first),
 // other statuses the newest deadline first. Open leads walk the
-// leads_open_deadline index and stop after the page.
+// leads_queue index and stop after the page.
 func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 	where, args := queueWhere(f)
 	limit := f.Limit
