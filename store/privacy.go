@@ -125,8 +125,11 @@ const (
 		coalesce(c.name, ''), r.kind, r.legal_type, r.channel, r.status, r.received_at, r.due_at, coalesce(r.extended_at, 0),
 		r.extension_note, coalesce(r.resolved_at, 0), r.resolved_by, r.resolution
 		FROM data_requests r LEFT JOIN contacts c ON c.id = r.contact_id`
-	openRequestsQuery   = dataRequestColumns + ` WHERE r.status = 'open' ORDER BY r.due_at, r.id`
-	allRequestsQuery    = dataRequestColumns + ` ORDER BY r.status = 'open' DESC, r.due_at, r.id LIMIT ?`
+	// Erasures by the retention policy are recorded as resolved deletions
+	// (channel 'retention') for the audit trail, but nobody asked for them:
+	// the requests list leaves them out (RetentionErasures counts them).
+	openRequestsQuery   = dataRequestColumns + ` WHERE r.status = 'open' AND r.channel <> 'retention' ORDER BY r.due_at, r.id`
+	allRequestsQuery    = dataRequestColumns + ` WHERE r.channel <> 'retention' ORDER BY r.status = 'open' DESC, r.due_at, r.id LIMIT ?`
 	oneRequestQuery     = dataRequestColumns + ` WHERE r.id = ?`
 	resolveRequestQuery = `UPDATE data_requests SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ?
 		WHERE id = ? AND status = 'open'`
@@ -230,6 +233,18 @@ func (s *Store) DataRequests(ctx context.Context, all bool, limit int) ([]DataRe
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RetentionErasures counts the people the retention policy erased, and
+// when it last did.
+func (s *Store) RetentionErasures(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var last sql.NullInt64
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*), MAX(received_at) FROM data_requests WHERE channel = 'retention'`).Scan(&n, &last)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("retention erasures: %w", err)
+	}
+	return n, fromMillis(last.Int64), nil
 }
 
 // DataRequest returns request id, or ErrNotFound.
