@@ -35,6 +35,9 @@ type Condition struct {
 // one line per failing part ("model: …"), as plain text for people and the
 // status code for machines.
 func (s *Server) readyz(c echo.Context) error {
+	if starting, err := s.startingReadyz(c); starting {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	conds := []Condition{{Name: "store", OK: true, Critical: true}}

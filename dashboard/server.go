@@ -69,6 +69,7 @@ type chatBot interface {
 type Store interface {
 	pinger
 	userStore
+	accountStore
 	leadStore
 	privacyStore
 	modelStore
@@ -126,6 +127,11 @@ type Deps struct {
 	// USDToCOP converts a won value typed in dollars ("USD 500"), as the bot
 	// converts budgets; 0 refuses dollars.
 	USDToCOP float64
+	// Startup, when set, holds every page behind a "preparing" page until
+	// it is ready (the demo's first start); nil: ready at once.
+	Startup *Startup
+	// Demo marks a demo store: the login page says where its login is.
+	Demo bool
 	// Jobs runs background work so that a failure cannot stop the process
 	// and shows failures on /readyz and to admins; nil: a registry of the
 	// server's own. cmd/cis passes the one its loops run under.
@@ -164,6 +170,11 @@ type Server struct {
 	services      flow.Catalogue
 	advisorScope  string
 	usdCOP        float64
+	startup       *Startup
+	demo          bool
+	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
+	hashing       atomic.Int32  // verifications running now
+	hashPeak      atomic.Int32  // the most that ever ran at once
 }
 
 // Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
@@ -213,7 +224,7 @@ func New(d Deps) (*Server, error) {
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules,
-		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP}
+		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP, startup: d.Startup, demo: d.Demo, hashSem: make(chan struct{}, hashSlots)}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}
@@ -223,7 +234,7 @@ func New(d Deps) (*Server, error) {
 	s.jobs = d.Jobs
 	s.reports = &reports{running: map[int64]bool{}, trees: d.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.recoverer, s.observe, s.securityHeaders)
+	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
 	s.routes()
 	return s, nil
 }
@@ -274,6 +285,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/logout", s.pairingLogout, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
 	s.privacyRoutes()
+	s.accountRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.

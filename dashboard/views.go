@@ -223,6 +223,7 @@ type errorPage struct {
 type loginPage struct {
 	page
 	NoUsers bool
+	Demo    bool // a demo store: say where its login was printed
 	Error   string
 }
 

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -152,7 +153,9 @@ func writeRejects(path string, header []string, bad []scoring.BadRow) error {
 	if err != nil {
 		return fmt.Errorf("reject file: %w", err)
 	}
-	w := csv.NewWriter(f)
+	// The rows go back to a person who opens them in a spreadsheet: the
+	// dashboard's escaping writer, so a cell typed as a formula stays text.
+	w := dashboard.NewCSVWriter(f)
 	err = w.Write(append([]string{"line", "reason"}, header...))
 	for _, r := range bad {
 		if err != nil {

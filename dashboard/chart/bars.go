@@ -65,6 +65,16 @@ func Bars(title string, labels []string, series []Series, stacked bool, f Format
 // HBars draws one horizontal bar per label with its value printed at the end:
 // the shape for long category names (cities, features, reasons).
 func HBars(title string, labels []string, values []float64, f Format, colour string) template.HTML {
+	colours := make([]string, len(labels))
+	for i := range colours {
+		colours[i] = colour
+	}
+	return HBarsEach(title, labels, values, f, colours)
+}
+
+// HBarsEach is HBars with a colour per bar (the churn page colours each
+// risk band by its level); a missing or empty one is Palette[0].
+func HBarsEach(title string, labels []string, values []float64, f Format, colours []string) template.HTML {
 	const rowH, labelW = 22, 180
 	height := padT + rowH*max(len(labels), 1) + 12
 	s := newSVG(title, height)
@@ -77,10 +87,6 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 	if top == 0 {
 		top = 1
 	}
-	colour = esc(colour) // caller-given, lands in an attribute
-	if colour == "" {
-		colour = Palette[0]
-	}
 	span := float64(width - labelW - padR - 90)
 	for j, label := range labels {
 		y := float64(padT + rowH*j)
@@ -90,6 +96,10 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 			w = span * math.Abs(v) / top
 		}
 		s.text(labelW-6, y+14, "end", "#1b1f24", label)
+		colour := Palette[0]
+		if j < len(colours) && colours[j] != "" {
+			colour = esc(colours[j]) // caller-given, lands in an attribute
+		}
 		s.printf(`<rect x="%d" y="%.1f" width="%.1f" height="16" fill="%s"><title>%s: %s</title></rect>`, labelW, y+2, w, colour, esc(label), esc(f(v)))
 		s.text(float64(labelW)+w+6, y+14, "start", "#1b1f24", f(v))
 	}
