@@ -39,13 +39,19 @@ func demoScript(r *rand.Rand) []string {
 	return append(msgs, "sí", pick(demoNames), pick(demoCities), pick(demoBudgets), pick(demoUrgency), pick(demoServices))
 }
 
-// SeedDemo makes up n prospects who wrote during the week before end, and
-// runs their conversations through the real flow and store. The seed makes
-// it reproducible. It returns the number of messages handled.
+// DemoSpan is how long before the demo's start its made-up prospects
+// wrote: a working day's queue, most leads due in the coming hours.
+const DemoSpan = 8 * time.Hour
+
+// SeedDemo makes up n prospects who wrote during the DemoSpan before end,
+// and runs their conversations through the real flow and store on clock
+// (the caller's store should record times from the same clock, so that a
+// lead's consent, messages and completion agree). The seed makes it
+// reproducible. It returns the number of messages handled.
 func SeedDemo(ctx context.Context, b *Bot, clock *Clock, end time.Time, n int, seed uint64) (int, error) {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) // #nosec G404 -- seeded: the same seed gives the same demo
-	start := end.Add(-7 * 24 * time.Hour)
-	gap := 7 * 24 * time.Hour / time.Duration(max(n, 1))
+	start := end.Add(-DemoSpan)
+	gap := DemoSpan / time.Duration(max(n, 1))
 	total := 0
 	for i := range n {
 		clock.Set(start.Add(time.Duration(i) * gap))
