@@ -137,3 +137,29 @@ func TestCSRFTokenNotFromQuery(t *testing.T) {
 		t.Errorf("token in the body: %d; want 303", rec.Code)
 	}
 }
+
+// TestPairingWithoutLinkedDevice: with only the Cloud API, the pairing
+// page disables "log out" and "pair", and posting them says why (303 back
+// to the page, 409 for scripts), never 500.
+func TestPairingWithoutLinkedDevice(t *testing.T) {
+	env := newEnv(t, Deps{Pairing: cloudOnlyPairing{}})
+	admin := env.client()
+	admin.login("admin1")
+	page := admin.do(http.MethodGet, "/admin/pairing", nil, nil).Body.String()
+	if strings.Count(page, `disabled aria-describedby="pairing-no-device"`) != 2 {
+		t.Error("the pairing actions are not disabled without a linked device")
+	}
+	for _, action := range []string{"logout", "pair"} {
+		rec := admin.post("/admin/pairing/"+action, nil)
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/admin/pairing?refused=1" {
+			t.Errorf("POST %s = %d %s; want 303 back to the page", action, rec.Code, rec.Header().Get("Location"))
+		}
+		rec = admin.do(http.MethodPost, "/admin/pairing/"+action, nil, map[string]string{"X-CSRF-Token": admin.csrf(), "Accept": "application/json"})
+		if rec.Code != http.StatusConflict {
+			t.Errorf("POST %s as a script = %d; want 409", action, rec.Code)
+		}
+	}
+	if page := admin.do(http.MethodGet, "/admin/pairing?refused=1", nil, nil).Body.String(); !strings.Contains(page, `id="pairing-refused"`) {
+		t.Error("the page does not say why the action was refused")
+	}
+}

@@ -97,6 +97,8 @@ var catalogue = map[string][2]string{
 	"login.help":                         {"¿Sin acceso? Un administrador te da una contraseña nueva en Cuentas; en el servidor: cis users passwd USUARIO.", "No access? An admin gives you a new password under Accounts; on the server: cis users passwd USERNAME."},
 	"privacy.retention_count":            {"Personas borradas automáticamente al vencer el plazo de conservación (no son solicitudes)", "People erased automatically when the retention period ran out (not requests)"},
 	"privacy.retention_last":             {"la última vez:", "last time:"},
+	"pairing.no_device":                  {"No hay un teléfono vinculado en marcha (solo la API oficial): para vincular uno, inicia cis serve con --whatsapp.", "No linked phone is running (only the official API): to link one, start cis serve with --whatsapp."},
+	"pairing.refused":                    {"Esa acción no aplica ahora: sin teléfono vinculado en marcha no hay nada que vincular ni desvincular, y un teléfono ya vinculado se desvincula primero.", "That action does not apply now: without a linked phone running there is nothing to pair or log out, and a linked phone is logged out first."},
 	"nav.skip":                           {"Saltar al contenido", "Skip to content"},
 	"nav.label":                          {"Navegación principal", "Main navigation"},
 	"nav.queue":                          {"Cola de leads", "Lead queue"},

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -30,7 +31,15 @@ type PairingStatus struct {
 	// CloudAPI describes the Cloud API channel when it is used ("" otherwise):
 	// e.g. "configured", "missing token".
 	CloudAPI string
+	// NoDevice: no linked-device channel runs (only the Cloud API), so
+	// there is nothing to pair or log out: the page disables both actions.
+	NoDevice bool
 }
+
+// ErrPairingUnavailable wraps a pairing action's refusal that is not a
+// failure ("no linked device runs", "already linked"): the page says so
+// instead of answering 500.
+var ErrPairingUnavailable = errors.New("pairing action not available")
 
 // PairingSource is the consumer-side view of the WhatsApp channel (built by
 // the channels issue): its status, and the operator's two actions.
@@ -45,12 +54,16 @@ type pairingPageData struct {
 	Configured bool
 	Status     PairingStatus
 	StateText  string
+	Refused    string // why the last action did not apply
 }
 
 func (s *Server) pairingPage(c echo.Context) error {
 	lang := langOf(c)
 	p := pairingPageData{page: s.basePage(c, lang), Configured: s.pairing != nil}
 	p.Title = T(lang, "pairing.title")
+	if c.QueryParam("refused") == "1" {
+		p.Refused = T(lang, "pairing.refused")
+	}
 	if s.pairing != nil {
 		st, err := s.pairing.PairingStatus(c.Request().Context())
 		if err != nil {
@@ -101,7 +114,7 @@ func (s *Server) pairingLogout(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err := s.pairing.Logout(c.Request().Context()); err != nil {
-		return err
+		return s.pairingRefused(c, err)
 	}
 	s.audit(c, "pairing_logout", "", "")
 	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
@@ -112,8 +125,21 @@ func (s *Server) pairingPair(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err := s.pairing.Pair(c.Request().Context()); err != nil {
-		return err
+		return s.pairingRefused(c, err)
 	}
 	s.audit(c, "pairing_started", "", "")
 	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
+}
+
+// pairingRefused answers an action the channel refused as not applicable
+// with the page and a notice (409 for scripts); other errors stay errors.
+func (s *Server) pairingRefused(c echo.Context, err error) error {
+	if !errors.Is(err, ErrPairingUnavailable) {
+		return err
+	}
+	s.log.Info("pairing action refused", "err", err)
+	if !acceptsHTML(c) {
+		return echo.NewHTTPError(http.StatusConflict, T(langOf(c), "pairing.refused"))
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/pairing?refused=1")
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
@@ -19,10 +19,10 @@ type linkedPairing struct {
 var _ dashboard.PairingSource = (*linkedPairing)(nil)
 
 // errAlreadyPaired answers "pair" while a device is linked: log out first.
-var errAlreadyPaired = errors.New("a device is already linked: log out first")
+var errAlreadyPaired = fmt.Errorf("a device is already linked: log out first: %w", dashboard.ErrPairingUnavailable)
 
 // errNoLinkedDevice answers pairing actions when only the Cloud API runs.
-var errNoLinkedDevice = errors.New("no linked device: start cis serve with --whatsapp to pair a phone")
+var errNoLinkedDevice = fmt.Errorf("no linked device: start cis serve with --whatsapp to pair a phone: %w", dashboard.ErrPairingUnavailable)
 
 // pairingStates maps the channel's states onto the four the page shows.
 var pairingStates = map[bot.ChannelState]dashboard.PairingState{
@@ -39,7 +39,7 @@ var pairingStates = map[bot.ChannelState]dashboard.PairingState{
 // PairingStatus implements dashboard.PairingSource.
 func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus, error) {
 	if p.wa == nil {
-		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud}, nil
+		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud, NoDevice: true}, nil
 	}
 	st := p.wa.Status()
 	state, ok := pairingStates[st.State]
