@@ -42,19 +42,18 @@ func Bars(title string, labels []string, series []Series, stacked bool, f Format
 			}
 			s.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s · %s: %s</title></rect>`,
 				x, y, barW, h, color(i, se), esc(label), esc(se.Name), esc(f(v)))
-			if barW >= 26 && v > 0 {
+			if v > 0 && textWidth(f(v)) <= barW+4 {
 				ly, fill := y-3, "#1b1f24"
 				if stacked {
 					ly, fill = y+12, "#fff"
 				}
 				if !stacked || h >= 14 {
-					s.text(x+barW/2, ly, "middle", fill, f(v))
+					s.label(x+barW/2, ly, "middle", fill, f(v))
 				}
 			}
 		}
-		if n <= 16 || j%((n+15)/16) == 0 {
-			s.text(x0+groupW*0.4, padT+plotH+14, "middle", "#1b1f24", label)
-		}
+		s.label(x0+groupW*0.4, padT+plotH+14, "middle", "#1b1f24", label) // every label that has room
+
 	}
 	if len(series) > 1 {
 		s.legend(series, padT+plotH+40)
