@@ -179,7 +179,9 @@ func TestBrowserCrawl(t *testing.T) {
 			d.serving(t)
 		})
 	}
-	t.Logf("axe over every crawled page template: %s", browsertest.Summary(impacts))
+	summary := "axe over every page kind the crawl opened, as admin, advisor and viewer: " + browsertest.Summary(impacts)
+	t.Log(summary)
+	browsertest.Report(t, summary)
 	// The model page computes its report in the background: wait for it to
 	// finish (or fail visibly), then the process must still serve.
 	c := newCrawler(t, d.base)
@@ -287,6 +289,7 @@ func (c *crawler) visit(raw string, impacts map[string]int) []string {
 	if errs := c.b.Errors(); len(errs) > 0 {
 		c.t.Errorf("GET %s: console errors: %q", raw, errs)
 	}
+	c.noCodeWords(raw)
 	u, _ := url.Parse(raw)
 	if k := template(u); !c.checked[k] {
 		c.checked[k] = true
@@ -300,6 +303,23 @@ func (c *crawler) visit(raw string, impacts map[string]int) []string {
 	}
 	c.downloads()
 	return c.links(`a[href]`)
+}
+
+// codeWords are engineers' words that once reached Spanish pages: scorer
+// versions, feature keys, plan and channel keys, class and status keys.
+var codeWords = regexp.MustCompile(`forest:\d|\brules\b|budget_unknown|\bcalibration\b|\btrees\b|\burgency\b|\bbasico\b|\bestandar\b|` +
+	`\breferral\b|\bother\b|\b(hot|warm|cold)\b|\b(open|contacted|won|lost)\b|\bwebchat\b|\bcloudapi\b|\bwhatsapp\b|\bthis_month\b|\bimmediate\b`)
+
+// noCodeWords checks the visible text of a Spanish page.
+func (c *crawler) noCodeWords(raw string) {
+	c.t.Helper()
+	text, err := browsertest.Eval[string](c.b, 10*time.Second, `document.documentElement.lang === "es" ? document.body.innerText : ""`)
+	if err != nil {
+		c.t.Fatalf("text of %s: %v", raw, err)
+	}
+	if m := codeWords.FindAllString(text, 5); len(m) > 0 {
+		c.t.Errorf("GET %s: code words on a Spanish page: %q", raw, m)
+	}
 }
 
 // downloads fetches the page's download links (CSV exports, the report

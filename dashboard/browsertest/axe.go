@@ -90,13 +90,37 @@ func (b *Browser) Axe(t testing.TB, label string) []AxeViolation {
 	if err != nil {
 		t.Fatalf("%s: axe: %v", label, err)
 	}
-	if len(vs) == 0 {
-		t.Logf("axe %s: no violations", label)
+	lines := []string{fmt.Sprintf("axe %s %s: no violations", t.Name(), label)}
+	if len(vs) > 0 {
+		lines = lines[:0]
 	}
 	for _, v := range vs {
-		t.Logf("axe %s: %s", label, v)
+		lines = append(lines, fmt.Sprintf("axe %s %s: %s", t.Name(), label, v))
 	}
+	for _, l := range lines {
+		t.Log(l)
+	}
+	Report(t, lines...)
 	return vs
+}
+
+// Report appends lines to $CIS_A11Y_LOG when set: go test prints nothing
+// of a passing package, so .ci/test collects the accessibility report
+// there and prints it after the tests.
+func Report(t testing.TB, lines ...string) {
+	p := os.Getenv("CIS_A11Y_LOG")
+	if p == "" {
+		return
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600) // #nosec G304 G302 -- the report file CI named
+	if err != nil {
+		t.Errorf("accessibility report: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+		t.Errorf("accessibility report: %v", err)
+	}
 }
 
 // SeriousOnly keeps the serious and critical violations.
