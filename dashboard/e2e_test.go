@@ -114,6 +114,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("advisor login: %v", err)
 	}
 
+	// The advisor opts in to hot-lead alerts. The browser's notifications
+	// are replaced by a recorder (headless Chromium shows none).
+	err := within(advisor, 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => { const N = function (title, o) { window.__notified = (window.__notified || []).concat([title + ": " + o.body]) };
+			N.permission = "granted"; N.requestPermission = () => Promise.resolve("granted"); window.Notification = N; })()`),
+		chromedp.Click(chromedp.CSS("#notify-toggle")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("notify-toggle").getAttribute("aria-pressed") === "true"`),
+	)
+	if err != nil {
+		t.Fatalf("opt in to alerts: %v", err)
+	}
+
 	// The visitor, in a second browser (own cookies).
 	visitor := browser(t)
 	if err := within(visitor, 30*time.Second, chromedp.Navigate(base+"/chat"), chromedp.WaitVisible(chromedp.CSS("#chat-text"))); err != nil {
@@ -135,7 +147,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	shot(t, visitor, "webchat")
 
 	// The queue updates itself: the lead appears without a reload.
-	err := within(advisor, 30*time.Second,
+	err = within(advisor, 30*time.Second,
 		chromedp.Poll[chromedp.Void](`document.querySelector("li.lead bdi") && document.querySelector("li.lead bdi").textContent.includes("Carlos Andrés")`),
 		chromedp.Poll[chromedp.Void](`/^vence en \d/.test(document.querySelector("#due li.lead .countdown").textContent)`),
 	)
@@ -151,6 +163,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// The tab title counts the leads waiting for a call.
 	if title, err := chromedp.Run(advisor, chromedp.Title()); err != nil || !strings.HasPrefix(title, "(1) ") {
 		t.Errorf("tab title %q (%v); want it to start with (1)", title, err)
+	}
+	// The opted-in advisor was alerted to the new hot lead.
+	if err := within(advisor, 10*time.Second, chromedp.Poll[chromedp.Void](`(window.__notified || []).some(n => n === "Nuevo lead caliente: Carlos Andrés")`)); err != nil {
+		notified, _ := chromedp.Run(advisor, chromedp.Evaluate[[]string](`window.__notified || []`))
+		t.Errorf("no notification for the new hot lead: %q", notified)
 	}
 	shot(t, advisor, "queue")
 
