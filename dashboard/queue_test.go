@@ -116,7 +116,7 @@ func TestQueueWorkingDay(t *testing.T) {
 	}
 }
 
-// TestQueuePaging: 120 leads due show 50 per page with a link to the next
+// TestQueuePaging: 120 leads due show 30 per page with a link to the next
 // page that keeps the filters, and the pages do not overlap.
 func TestQueuePaging(t *testing.T) {
 	env := newEnv(t, Deps{})
@@ -134,10 +134,10 @@ func TestQueuePaging(t *testing.T) {
 	if !strings.Contains(p1, `href="/?class=hot&amp;page=2#due"`) || !strings.Contains(p1, "(120)") {
 		t.Errorf("page 1 has no link to page 2 keeping the class, or no count of 120")
 	}
-	p3 := c.do(http.MethodGet, "/?class=hot&page=3", nil, nil).Body.String()
-	got := sectionNames(p3, "due")
-	if len(got) != 20 || got[0] != "Lead 100" || strings.Contains(p3, "page=4") {
-		t.Errorf("page 3 = %d leads from %q; want the last 20 and no next page", len(got), got)
+	p4 := c.do(http.MethodGet, "/?class=hot&page=4", nil, nil).Body.String()
+	got := sectionNames(p4, "due")
+	if len(got) != 30 || got[0] != "Lead 090" || strings.Contains(p4, "page=5") || !strings.Contains(p4, "91–120") {
+		t.Errorf("page 4 = %d leads from %q; want the last 30 and no next page", len(got), got)
 	}
 }
 

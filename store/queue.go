@@ -266,8 +266,11 @@ func queueWhere(f LeadFilter) ([]string, []any) {
 		}
 	}
 	for _, w := range words {
-		cond := `l.search LIKE ? ESCAPE '\'`
-		args = append(args, "%"+escapeLike(w)+"%")
+		// instr: a plain substring test; leads.search and the words are
+		// folded alike, so LIKE's case folding and escapes are not needed,
+		// and it is several times faster on a scan of 100,000 entries.
+		cond := `instr(l.search, ?) > 0`
+		args = append(args, w)
 		keys := []string{w}
 		if f.ServiceMatch != nil {
 			keys = f.ServiceMatch(w)

@@ -44,9 +44,9 @@ CREATE INDEX leads_deadline ON leads (deadline_at, id);
 -- The lead page lists its conversation's events (handoff, data requests, messages after the end).
 CREATE INDEX conversation_events_conversation ON conversation_events (conversation_id, id);
 
--- The open queue with a search reads the matching leads in deadline order from this index alone
--- (every column its conditions test is in it), fetching a table row only for the 50 leads of the
+-- The open queue with a search or a filter reads the matching leads in deadline order from this
+-- index alone (every column its conditions test is in it), fetching a table row only for the 50 leads of the
 -- page: a rare search checks 100,000 index entries, not 100,000 rows. It starts with the columns
 -- of 0001's leads_open_deadline, which it replaces (with both, SQLite picks the narrower one).
-CREATE INDEX leads_queue ON leads (status, deadline_at, id, class, service, assigned_to, search);
+CREATE INDEX leads_queue ON leads (status, deadline_at, id, class, service, assigned_to, source, completed_at, search);
 DROP INDEX leads_open_deadline;
