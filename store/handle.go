@@ -163,6 +163,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
 			return c, false, err
 		}
+		if err := startTakenOver(ctx, tx, &c, now); err != nil {
+			return c, false, err
+		}
 	}
 	return c, true, nil
 }
@@ -336,6 +339,10 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
 				return err
 			}
+		}
+		// A prospect who starts over while an advisor has the chat gets the bot back.
+		if _, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now()); err != nil {
+			return err
 		}
 	case flow.EventDataRequest:
 		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
