@@ -120,9 +120,9 @@ func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
 // Notify sends text to an advisor (the agency's own staff, configured by
 // the operator: not a stranger) through the linked device, paced with the
 // replies. The message id derives from the notification id, so a retry
-// after a lost answer is recognisable as the same message, and a recipient
-// phone that asks for it again gets it (MessageForRetry keeps it in memory
-// only: the notice's text is rebuilt from the lead).
+// after a lost answer is recognisable as the same message. A resend the
+// advisor's phone asks for is answered from whatsmeow's memory of recent
+// messages; after a restart it is not (MessageForRetry serves replies only).
 func (w *WhatsApp) Notify(ctx context.Context, id int64, phone, text string) error {
 	w.mu.Lock()
 	c, stopped, account := w.client, w.stopSend, w.account

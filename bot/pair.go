@@ -88,18 +88,14 @@ var _ pairClient = (*whatsmeow.Client)(nil)
 const NoticeNoMultiDevice = "the phone that scanned cannot link devices: update WhatsApp on it and scan again"
 
 // pairQR connects an unpaired client and drains its QR channel until the
-// pairing ends: done on success (the client stays connected: whatsmeow logs
-// in again by itself), otherwise an error saying why, with the socket
-// closed. explain turns whatsmeow's pair errors into ours (the refused
-// number); nil keeps them.
+// pairing ends: done on success (the socket stays as it is: WhatsApp closes
+// it, and the first login follows events.ManualLoginReconnect), otherwise
+// an error saying why, with the socket closed. explain turns whatsmeow's
+// pair errors into ours (the refused number); nil keeps them.
 func pairQR(ctx context.Context, cli pairClient, ui PairUI, explain func(error) error) (done bool, err error) {
-	qr, err := cli.GetQRChannel(ctx)
+	qr, err := openPairing(ctx, cli)
 	if err != nil {
-		return false, fmt.Errorf("qr channel: %w", err)
-	}
-	if err := cli.ConnectContext(ctx); err != nil {
-		cli.Disconnect()
-		return false, fmt.Errorf("connect: %w", err)
+		return false, err
 	}
 	done, err = drainPairing(ctx, qr, ui)
 	if !done {
@@ -113,6 +109,20 @@ func pairQR(ctx context.Context, cli pairClient, ui PairUI, explain func(error) 
 		}
 	}
 	return done, err
+}
+
+// openPairing asks for the QR channel (before connecting, as whatsmeow
+// wants) and connects.
+func openPairing(ctx context.Context, cli pairClient) (<-chan whatsmeow.QRChannelItem, error) {
+	qr, err := cli.GetQRChannel(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("qr channel: %w", err)
+	}
+	if err := cli.ConnectContext(ctx); err != nil {
+		cli.Disconnect()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return qr, nil
 }
 
 // drainPairing reads the QR channel until an item ends the pairing. After a

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -182,6 +183,23 @@ func TestPairPhoneSaysWhatWentWrong(t *testing.T) {
 	}
 }
 
+// deviceDB is whatsmeow's handle on a fresh app store file.
+func deviceDB(t *testing.T) *sql.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "cis.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	db, err := store.DeviceDB(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // savePairedDevice stores a device as a pairing would, without a network.
 func savePairedDevice(t *testing.T, cli *Client, user string, device uint16) {
 	t.Helper()
@@ -199,17 +217,7 @@ func savePairedDevice(t *testing.T, cli *Client, user string, device uint16) {
 // pair and a dashboard scan at once) loads the same one on every start, the
 // agency's number first, and reports the other.
 func TestDeviceChoiceIsDeterministic(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cis.db")
-	st, err := store.Open(context.Background(), path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := store.DeviceDB(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := deviceDB(t)
 	log := slog.New(slog.DiscardHandler)
 	cli, err := OpenClient(context.Background(), db, "", log)
 	if err != nil {
@@ -257,17 +265,7 @@ func TestDeviceChoiceIsDeterministic(t *testing.T) {
 // PrePairCallback refuses any other account that scans, and the pairing
 // error names both numbers.
 func TestOnlyTheAgencyNumberMayPair(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cis.db")
-	st, err := store.Open(context.Background(), path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := store.DeviceDB(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := deviceDB(t)
 	for _, tt := range []struct {
 		number, scanned string
 		ok              bool

@@ -253,10 +253,12 @@ func (w *WhatsApp) handleEvent(evt any) bool {
 		w.syncFrom = time.Time{}
 		w.mu.Unlock()
 		w.Wake()
-	case *events.AppStateSyncComplete, *events.PushNameSetting:
+	case *events.AppStateSyncComplete:
 		// The first full app-state sync after a pairing brings the push
 		// name without a PushNameSetting event; presence fails before it.
-		w.announce(true)
+		w.announce(false)
+	case *events.PushNameSetting:
+		w.announce(true) // the name changed: WhatsApp learns it with the presence
 	default:
 		w.onConnection(evt)
 		if act, _ := linkActionFor(evt); act != linkNone {

@@ -170,13 +170,9 @@ func (p phoneClient) pairPhone(ctx context.Context, phone string) (string, error
 }
 
 func pairPhone(ctx context.Context, cli phonePairer, phone string, show func(string), ui PairUI, explain func(error) error) (bool, error) {
-	qr, err := cli.GetQRChannel(ctx)
+	qr, err := openPairing(ctx, cli)
 	if err != nil {
-		return false, fmt.Errorf("qr channel: %w", err)
-	}
-	if err := cli.ConnectContext(ctx); err != nil {
-		cli.Disconnect()
-		return false, fmt.Errorf("connect: %w", err)
+		return false, err
 	}
 	done, err := phoneCode(ctx, cli, qr, phone, show, ui)
 	if !done {

@@ -333,15 +333,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			}
 		}
 	case flow.EventRestarted:
-		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
-		// opting back in, consent asked again: the suppression no longer applies.
-		if c.state.Status == flow.OptedOut {
-			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
-				return err
-			}
-		}
-		// A prospect who starts over while an advisor has the chat gets the bot back.
-		if _, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now()); err != nil {
+		if err := s.restarted(ctx, tx, c, in); err != nil {
 			return err
 		}
 	case flow.EventDataRequest:
@@ -350,6 +342,20 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 	}
 	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	return err
+}
+
+// restarted undoes what a person's "reiniciar" ends: after an opt-out (or
+// after a deletion, which starts suppressed) it is the person opting back
+// in, consent asked again, so the suppression no longer applies; while an
+// advisor has the chat, the person gets the bot back.
+func (s *Store) restarted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound) error {
+	if c.state.Status == flow.OptedOut {
+		if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+			return err
+		}
+	}
+	_, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now())
 	return err
 }
 
