@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,19 +78,6 @@ func TestPairReportsTheStoredDevices(t *testing.T) {
 	}
 }
 
-// syncWriter is a bytes.Buffer safe for the terminal UI's goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
-
 // TestTerminalPasskeyStep: cis pair shows WhatsApp's passkey request with
 // the line to run on web.whatsapp.com, reads the pasted response from
 // standard input and hands it to whatsmeow (offline here, so whatsmeow
@@ -114,7 +99,7 @@ func TestTerminalPasskeyStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncWriter
+	var out syncBuffer
 	stdin := `{"id":"AQID","rawId":"AQID","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"MEUC"}}` + "\n"
 	ui := terminalUI(ctx, cli, env{stdin: strings.NewReader(stdin), stdout: &out, stderr: io.Discard})
 	ui.Passkey(&events.PairPasskeyRequest{PublicKey: &types.WebAuthnPublicKey{Challenge: []byte("abc"), RelyingPartID: "whatsapp.com"}})
