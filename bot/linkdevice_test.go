@@ -522,6 +522,18 @@ func TestTakeoverMarksTheLeadContacted(t *testing.T) {
 	if d, _ := e.h.st.Lead(ctx, rows[0].ID); d.TakenOver {
 		t.Error("still taken over after the dashboard gave it back")
 	}
+	// The note-to-self chat, by number or by the account's LID, is nobody's chat.
+	selfLID := types.NewJID("999000111222333", types.HiddenUserServer)
+	e.wa.Attach(e.client, fakeLIDs{prospectLID: prospectPN, selfLID.User: agencyNumber}, agencyNumber)
+	for i, self := range []types.JID{types.NewJID(agencyNumber, types.DefaultUserServer), selfLID} {
+		e.wa.HandleEvent(with(ownText(fmt.Sprint("N", i), "nota", e.h.clock.Now(), 0), func(ev *events.Message) { ev.Info.Chat = self }))
+	}
+	if _, err := e.h.st.Conversation(ctx, WhatsAppChannel, agencyNumber, "+"+agencyNumber); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the note-to-self chat: %v", err)
+	}
+	if tk, err := e.h.st.TakeOver(ctx, WhatsAppChannel, agencyNumber, "+"+agencyNumber, "N9", e.h.clock.Now()); err != nil || !tk.Started {
+		t.Errorf("the note-to-self chat was taken over before: %+v, %v", tk, err)
+	}
 	// A chat the agency started: the person's answer gets no bot.
 	stranger := types.NewJID("573007778888", types.DefaultUserServer)
 	e.wa.HandleEvent(with(ownText("P9", "Hola Marta, ¿cómo vas?", e.h.clock.Now(), 0), func(ev *events.Message) { ev.Info.Chat = stranger }))

@@ -43,6 +43,9 @@ func (w *WhatsApp) onOwnMessage(e *events.Message) bool {
 		w.log.Error("chat of an own message not resolved; not acknowledged", "msg_id", info.ID, "err", redact.Phones(err.Error()))
 		return false
 	}
+	if contact == "+"+account {
+		return true // the note-to-self chat, addressed by the account's LID
+	}
 	if exp, ok := ephemeralSetting(e.Message); ok {
 		w.storeExpiration(account, contact, exp)
 		return true
