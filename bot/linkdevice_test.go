@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -655,5 +656,39 @@ func TestProspectRestartEndsTakeover(t *testing.T) {
 	tk, err := e.h.st.TakeOver(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN, "P2", e.h.clock.Now())
 	if err != nil || !tk.Started {
 		t.Errorf("a new takeover after the prospect restarted: %+v, %v", tk, err)
+	}
+}
+
+// recordingFlow is the real flow, remembering what it was given.
+type recordingFlow struct {
+	machine
+	mu  sync.Mutex
+	ins []flow.Inbound
+}
+
+func (r *recordingFlow) StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result {
+	r.mu.Lock()
+	r.ins = append(r.ins, in)
+	r.mu.Unlock()
+	return r.machine.StepBurst(s, in, now, window)
+}
+
+// TestHiddenNumberIsNoPhone: a person WhatsApp knows only by LID has no
+// number the agency can call; the flow is told so (flow.Inbound.NoPhone).
+func TestHiddenNumberIsNoPhone(t *testing.T) {
+	e := newWAEnv(t)
+	rec := &recordingFlow{machine: e.h.bot.flow}
+	b, err := New(Deps{Store: e.h.st, Flow: rec, Now: e.h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.bot = b
+	e.attach(t)
+	e.wa.Attach(e.client, fakeLIDs{}, agencyNumber)
+	other := types.NewJID("999999999999999", types.HiddenUserServer)
+	e.wa.HandleEvent(with(waText("H1", "hola", fixtureStart), func(ev *events.Message) { ev.Info.Chat, ev.Info.Sender = other, other }))
+	e.wa.HandleEvent(waText("H2", "hola", fixtureStart))
+	if len(rec.ins) != 2 || !rec.ins[0].NoPhone || rec.ins[1].NoPhone {
+		t.Errorf("inbound %+v; want NoPhone for the LID-only person only", rec.ins)
 	}
 }

@@ -295,6 +295,7 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
+	in.NoPhone = !strings.HasPrefix(from, "+") // WhatsApp hid the number: the flow may ask for one to call
 	window := w.cfg.Debounce
 	if !w.syncFrom.IsZero() {
 		// The offline backlog: everything a person sent while the device
