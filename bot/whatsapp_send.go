@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -212,11 +213,12 @@ func (w *WhatsApp) textMessage(ctx context.Context, account, contact, body strin
 	if err != nil {
 		w.log.Warn("disappearing-messages timer not read; reply sent without it", "err", err)
 	}
-	if exp <= 0 {
+	secs := int64(exp / time.Second)
+	if secs <= 0 || secs > math.MaxUint32 { // WhatsApp's timers are a few days at most; anything else is no timer
 		return &waE2E.Message{Conversation: proto.String(body)}
 	}
 	return &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String(body),
-		ContextInfo: &waE2E.ContextInfo{Expiration: proto.Uint32(uint32(exp / time.Second))}}}
+		ContextInfo: &waE2E.ContextInfo{Expiration: proto.Uint32(uint32(secs))}}}
 }
 
 // sendFailed decides what a failed send means. A timeout may have reached
