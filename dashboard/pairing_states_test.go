@@ -40,7 +40,9 @@ func (p *passkeyPairing) AnswerPasskey(_ context.Context, response string) error
 		return errors.New("not a passkey response")
 	}
 	p.answers = append(p.answers, response)
-	p.st.Passkey.Answered = true
+	k := *p.st.Passkey // the statuses below are shared by the tests: never changed in place
+	k.Answered = true
+	p.st.Passkey = &k
 	return nil
 }
 func (p *passkeyPairing) ConfirmPasskey(context.Context) error {
