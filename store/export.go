@@ -30,15 +30,15 @@ type Export struct {
 
 // ExportContact is one contact row.
 type ExportContact struct {
-	Key       string    `json:"clave_key"`
-	LID       string    `json:"whatsapp_lid,omitempty"`
+	Key string `json:"clave_key"`
+	LID string `json:"whatsapp_lid,omitempty"`
 	// The Cloud API's identities of a person who may hide their number (WhatsApp usernames).
-	BSUID       string `json:"whatsapp_id_de_usuario_bsuid,omitempty"`
-	ParentBSUID string `json:"whatsapp_id_de_usuario_principal_parent_bsuid,omitempty"`
-	Username    string `json:"whatsapp_nombre_de_usuario_username,omitempty"`
-	Name      string    `json:"nombre_name"`
-	OptedOut  time.Time `json:"no_contactar_desde_opted_out_at,omitzero"`
-	CreatedAt time.Time `json:"creado_created_at"`
+	BSUID       string    `json:"whatsapp_id_de_usuario_bsuid,omitempty"`
+	ParentBSUID string    `json:"whatsapp_id_de_usuario_principal_parent_bsuid,omitempty"`
+	Username    string    `json:"whatsapp_nombre_de_usuario_username,omitempty"`
+	Name        string    `json:"nombre_name"`
+	OptedOut    time.Time `json:"no_contactar_desde_opted_out_at,omitzero"`
+	CreatedAt   time.Time `json:"creado_created_at"`
 }
 
 // ExportConsent is one consent or refusal, with the text shown.
