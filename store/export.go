@@ -28,11 +28,11 @@ type Export struct {
 	Notes         []ExportLeadEvent    `json:"historial_lead_history,omitempty"`
 }
 
-// ExportContact is one contact row.
+// ExportContact is one contact row. BSUID, ParentBSUID and Username are the Cloud API's names of a
+// person who may hide their number (WhatsApp usernames).
 type ExportContact struct {
-	Key string `json:"clave_key"`
-	LID string `json:"whatsapp_lid,omitempty"`
-	// The Cloud API's identities of a person who may hide their number (WhatsApp usernames).
+	Key         string    `json:"clave_key"`
+	LID         string    `json:"whatsapp_lid,omitempty"`
 	BSUID       string    `json:"whatsapp_id_de_usuario_bsuid,omitempty"`
 	ParentBSUID string    `json:"whatsapp_id_de_usuario_principal_parent_bsuid,omitempty"`
 	Username    string    `json:"whatsapp_nombre_de_usuario_username,omitempty"`
