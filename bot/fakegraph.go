@@ -21,9 +21,10 @@ type FakeGraph struct {
 	failNext []int // status codes to answer, in order, before accepting again
 }
 
-// FakeSent is one message the fake accepted.
+// FakeSent is one message the fake accepted. To is the phone it was
+// addressed to, Recipient the business-scoped user id (one of the two).
 type FakeSent struct {
-	Account, To, Body, Outbox string
+	Account, To, Recipient, Body, Outbox string
 }
 
 // NewFakeGraph returns an empty fake.
@@ -44,7 +45,7 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m graphText
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.To == "" {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || (m.To == "") == (m.Recipient == "") {
 		http.Error(w, `{"error":{"code":100,"message":"bad request"}}`, http.StatusBadRequest)
 		return
 	}
@@ -58,10 +59,14 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.byOutbox[m.BizOpaque]++
-	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque})
+	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Recipient: m.Recipient, Body: m.Text.Body, Outbox: m.BizOpaque})
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")
+	if m.Recipient != "" {
+		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"user_id":%q}],"messages":[{"id":%q}]}`, m.Recipient, m.Recipient, id)
+		return
+	}
 	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, m.To, m.To, id)
 }
 
