@@ -181,10 +181,11 @@ func (d *delivery) addMoves(v cloudValue) error {
 // be anyone's: it reaches the flow as a contact with the number as its text,
 // for the flow to take as a callback number, and identifies nobody.
 func sharedNumber(m cloudMessage, in *flow.Inbound, who *store.CloudIdentity) {
+	own := m.Origin == "contact_request"
 	phone := ""
 	for _, c := range m.Contacts {
 		for _, p := range c.Phones {
-			if phone = cardPhone(p.WaID, p.Phone); phone != "" {
+			if phone = cardPhone(p.WaID, p.Phone, own); phone != "" {
 				break
 			}
 		}
@@ -196,7 +197,7 @@ func sharedNumber(m cloudMessage, in *flow.Inbound, who *store.CloudIdentity) {
 		return
 	}
 	in.Text = phone
-	if m.Origin == "contact_request" {
+	if own {
 		in.Kind = flow.KindText
 		if who.Phone == "" {
 			who.Phone = phone
@@ -205,14 +206,15 @@ func sharedNumber(m cloudMessage, in *flow.Inbound, who *store.CloudIdentity) {
 }
 
 // cardPhone is a card's number in E.164: the wa_id digits when WhatsApp
-// gave them, else the typed number when it carries its country code
-// ("+57 300 123 4567"); "" otherwise.
-func cardPhone(waID, typed string) string {
+// gave them, else the written number when it carries its country code
+// ("+57 300 123 4567") or is the person's own WhatsApp number (own: always
+// international, "573001234567"); "" otherwise.
+func cardPhone(waID, written string, own bool) string {
 	if allDigits(waID) && len(waID) >= 8 && len(waID) <= 15 {
 		return "+" + waID
 	}
-	t := strings.TrimSpace(typed)
-	if !strings.HasPrefix(t, "+") {
+	t := strings.TrimSpace(written)
+	if !strings.HasPrefix(t, "+") && !own {
 		return ""
 	}
 	digits := strings.Map(func(r rune) rune {

@@ -19,6 +19,7 @@ type FakeGraph struct {
 	byOutbox map[string]int // biz_opaque_callback_data → times received
 	sent     []FakeSent
 	failNext []int // status codes to answer, in order, before accepting again
+	failBody map[string]int
 }
 
 // FakeSent is one message the fake accepted. To is the phone it was
@@ -37,6 +38,17 @@ func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Unlock()
 }
 
+// FailBody makes every send whose text contains substr fail with the HTTP
+// status code.
+func (f *FakeGraph) FailBody(substr string, code int) {
+	f.mu.Lock()
+	if f.failBody == nil {
+		f.failBody = map[string]int{}
+	}
+	f.failBody[substr] = code
+	f.mu.Unlock()
+}
+
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
@@ -50,6 +62,12 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	for substr, code := range f.failBody {
+		if strings.Contains(m.Text.Body, substr) {
+			f.failNext = append([]int{code}, f.failNext...)
+			break
+		}
+	}
 	if len(f.failNext) > 0 {
 		code := f.failNext[0]
 		f.failNext = f.failNext[1:]

@@ -356,3 +356,30 @@ func setCallbackPhone(ctx context.Context, tx *sql.Tx, leadID int64, phone strin
 	}
 	return nil
 }
+
+// Contact is one person as the channels know them.
+type Contact struct {
+	ID          int64
+	Key         string // the phone (E.164) when known, else BSUIDKey or LIDKey
+	BSUID       string
+	ParentBSUID string
+	Username    string
+	Name        string
+	OptedOut    bool
+}
+
+// ContactByBSUID returns the active contact that carries bsuid; ErrNotFound
+// when none does.
+func (s *Store) ContactByBSUID(ctx context.Context, bsuid string) (Contact, error) {
+	var c Contact
+	err := s.ro.QueryRowContext(ctx, `SELECT id, phone, bsuid, COALESCE(parent_bsuid, ''), COALESCE(username, ''), name,
+		opted_out_at IS NOT NULL FROM contacts WHERE bsuid = ? AND merged_into IS NULL`, bsuid).
+		Scan(&c.ID, &c.Key, &c.BSUID, &c.ParentBSUID, &c.Username, &c.Name, &c.OptedOut)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("contact of bsuid: %w", ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("contact of bsuid: %w", err)
+	}
+	return c, nil
+}
