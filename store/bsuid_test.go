@@ -246,3 +246,29 @@ func TestPersonKey(t *testing.T) {
 		t.Errorf("export by username: %+v, %v", x, err)
 	}
 }
+
+// TestUsernameLeadInRotation: a lead without a number is assigned in turn
+// and its advisor notified like any other, and counts in the statistics.
+func TestUsernameLeadInRotation(t *testing.T) {
+	ctx := context.Background()
+	e := newPrivacyEnv(t, bogota(t, "2026-03-02 10:00"), nil)
+	if err := e.s.SetAdvisors(ctx, []Advisor{{Name: "ana", Phone: "+573110000000"}, {Name: "beto", Phone: "+573110000001"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.say(t, "+573001112233", completeLead...)
+	e.cloudSay(t, CloudIdentity{BSUID: testBSUID, Username: testUser}, completeLead...)
+	if n := count(t, e.s, `SELECT count(DISTINCT assigned_to) FROM leads WHERE assigned_to IS NOT NULL`); n != 2 {
+		t.Errorf("%d advisors got the two leads; want one each", n)
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM lead_notices n JOIN leads l ON l.id = n.lead_id JOIN contacts c ON c.id = l.contact_id
+		WHERE c.bsuid = ? AND n.status = 'pending'`, testBSUID); n != 1 {
+		t.Errorf("%d notifications for the username lead; want 1", n)
+	}
+	st, err := e.s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Leads < 2 {
+		t.Errorf("stats count %d leads; want both", st.Leads)
+	}
+}
