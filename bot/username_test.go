@@ -231,6 +231,11 @@ func TestParseUsernameFixtures(t *testing.T) {
 				t.Errorf("moves = %+v", d.moves)
 			}
 		}},
+		{file: "system_changed_number.json", check: func(t *testing.T, d delivery) {
+			if len(d.messages) != 0 || len(d.moves) != 1 || d.moves[0] != (idMove{old: "+573001110001", new: "+573001110009", phone: true}) {
+				t.Errorf("user_changed_number: messages %d, moves %+v; want no message and the move", len(d.messages), d.moves)
+			}
+		}},
 		{file: "username_system_user_id.json", check: func(t *testing.T, d delivery) {
 			if len(d.messages) != 0 || len(d.moves) != 1 || d.moves[0] != (idMove{old: carlosBSUID, new: carlosNewID}) {
 				t.Errorf("a system message: messages %d, moves %+v; want no message and the move", len(d.messages), d.moves)

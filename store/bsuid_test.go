@@ -272,3 +272,28 @@ func TestUsernameLeadInRotation(t *testing.T) {
 		t.Errorf("stats count %d leads; want both", st.Leads)
 	}
 }
+
+// TestMovePhone: Meta's user_changed_number re-keys the person, or merges
+// them into the new number's contact when that one already wrote.
+func TestMovePhone(t *testing.T) {
+	ctx := context.Background()
+	e := newPrivacyEnv(t, bogota(t, "2026-03-02 10:00"), nil)
+	e.say(t, "+573001112233", completeLead...)
+	before := count(t, e.s, `SELECT id FROM contacts WHERE phone = '+573001112233'`)
+	if err := e.s.MovePhone(ctx, "+573001112233", "+573009998877"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, e.s, `SELECT id FROM contacts WHERE phone = '+573009998877'`); n != before || contactCount(t, e.s) != 1 {
+		t.Errorf("after the move the new number is contact %d of %d; want %d of 1", n, contactCount(t, e.s), before)
+	}
+	e.say(t, "+573005550000", "hola")
+	if err := e.s.MovePhone(ctx, "+573009998877", "+573005550000"); err != nil {
+		t.Fatal(err)
+	}
+	if contactCount(t, e.s) != 1 || count(t, e.s, `SELECT count(*) FROM leads l JOIN contacts c ON c.id = l.contact_id WHERE c.phone = '+573005550000'`) != 1 {
+		t.Error("moving onto a number that already wrote did not merge the person with their lead")
+	}
+	if err := e.s.MovePhone(ctx, "+570000000", "+571111111"); err != nil || contactCount(t, e.s) != 1 {
+		t.Errorf("moving an unknown number: %v", err)
+	}
+}
