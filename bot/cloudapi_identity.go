@@ -79,7 +79,7 @@ func (v cloudValue) sender(m cloudMessage) (store.CloudIdentity, error) {
 		return who, errors.New("message without sender")
 	}
 	if who.BSUID != "" && !store.LooksLikeBSUID(who.BSUID) {
-		return who, errors.New("sender user_id is not a business-scoped user id")
+		return who, errors.New("sender user_id is not a BSUID")
 	}
 	if who.ParentBSUID != "" && !store.LooksLikeBSUID(who.ParentBSUID) {
 		who.ParentBSUID = "" // display data only: a malformed one is dropped, the message kept
@@ -149,7 +149,7 @@ func (d *delivery) addSystem(m cloudMessage, who store.CloudIdentity) error {
 		return errors.New("user_changed_user_id without the old and new user id")
 	}
 	if !store.LooksLikeBSUID(next) {
-		return errors.New("user_changed_user_id: new user id is not a business-scoped user id")
+		return errors.New("user_changed_user_id: new user id is not a BSUID")
 	}
 	d.moves = append(d.moves, idMove{old: who.BSUID, new: next})
 	return nil
