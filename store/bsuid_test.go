@@ -297,3 +297,18 @@ func TestMovePhone(t *testing.T) {
 		t.Errorf("moving an unknown number: %v", err)
 	}
 }
+
+// TestUsernameReturningContact: a person known only by BSUID who leaves a
+// second lead is a returning contact, as one known by phone is.
+func TestUsernameReturningContact(t *testing.T) {
+	e := newPrivacyEnv(t, bogota(t, "2026-03-02 10:00"), nil)
+	who := CloudIdentity{BSUID: testBSUID, Username: testUser}
+	e.cloudSay(t, who, completeLead...)
+	e.cloudSay(t, who, "reiniciar", "Carlos Andrés Restrepo", "Medellín", "2 millones", "pa ya", "1")
+	if n := count(t, e.s, `SELECT count(*) FROM leads l JOIN contacts c ON c.id = l.contact_id WHERE c.bsuid = ?`, testBSUID); n != 2 {
+		t.Fatalf("%d leads; want 2", n)
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM leads WHERE returning_contact = 1`); n != 1 {
+		t.Errorf("%d returning leads; want the second one", n)
+	}
+}
