@@ -31,8 +31,11 @@ const (
 	seenTakeoverQuery = `SELECT EXISTS (SELECT 1 FROM chat_takeovers WHERE account_id = ? AND ext_id = ?)`
 	insertTakeover    = `INSERT INTO chat_takeovers (account_id, contact_id, ext_id, prior_status, user_id, started_at)
 		VALUES (?, ?, ?, ?, ?, ?)`
-	endTakeoverQuery    = `UPDATE chat_takeovers SET ended_at = ?, ended_by = ?, ended_user = ? WHERE id = ?`
-	cancelChatQuery     = `UPDATE outbox SET status = 'cancelled', last_error = 'an advisor took the chat over' WHERE account_id = ? AND contact_id = ? AND status = 'pending'`
+	endTakeoverQuery = `UPDATE chat_takeovers SET ended_at = ?, ended_by = ?, ended_user = ? WHERE id = ?`
+	// cancelChatQuery cancels the bot's queued replies; what an advisor
+	// wrote on the lead page (AdvisorMessageKey) still goes.
+	cancelChatQuery = `UPDATE outbox SET status = 'cancelled', last_error = 'an advisor took the chat over'
+		WHERE account_id = ? AND contact_id = ? AND status = 'pending' AND key <> '` + AdvisorMessageKey + `'`
 	openLeadOfChatQuery = `SELECT id, assigned_to FROM leads WHERE account_id = ? AND contact_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1`
 	contactLeadQuery    = `UPDATE leads SET status = 'contacted', contacted_at = ? WHERE id = ? AND status = 'open'`
 	leadEventQuery      = `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, 0, ?)`
