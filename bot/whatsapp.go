@@ -374,8 +374,10 @@ func messageContent(m *waE2E.Message) (flow.Kind, string) {
 		return flow.KindDocument, ""
 	case m.GetContactMessage() != nil:
 		return flow.KindContact, ""
-	case m.GetReactionMessage() != nil, m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
-		return "", "" // reactions, edits/deletions and key exchange are not answers
+	case m.GetReactionMessage() != nil:
+		return flow.KindReaction, m.GetReactionMessage().GetText() // logged, never answered (nontext.go)
+	case m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
+		return "", "" // edits/deletions and key exchange are not answers
 	}
 	return "", ""
 }
