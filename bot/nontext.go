@@ -98,3 +98,10 @@ func lastSpace(r []rune) int {
 	}
 	return -1
 }
+
+// Step is what Receive runs for one message outside a burst: the flow under
+// the rules above. Replays of the log (store.Expect.Step) use it, so that a
+// reaction or a transcribed voice note replays as it was handled.
+func (b *Bot) Step(s flow.State, in flow.Inbound, now time.Time) flow.Result {
+	return b.step(s, in, now, 0)
+}
