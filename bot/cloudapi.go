@@ -41,6 +41,9 @@ type CloudConfig struct {
 	// Crash, when set, is called at the named crash points (see
 	// docs/reliability.md). Only the crash test sets it.
 	Crash func(point string)
+	// Transcriber, when set, turns voice notes into text (voice.go);
+	// without it a voice note gets the polite request to write.
+	Transcriber *Transcriber
 }
 
 // outboxStore is the part of *store.Store a channel's sender uses to drain
@@ -61,6 +64,7 @@ type outboxStore interface {
 // what Bot uses.
 type cloudStore interface {
 	outboxStore
+	voiceStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
 }
@@ -77,6 +81,7 @@ type CloudAPI struct {
 	log   *slog.Logger
 	now   func() time.Time
 	wake  chan struct{}
+	voice *voice // nil without a transcriber
 
 	// refused counts deliveries refused for their signature, for /metrics:
 	// a rising count means a misconfigured secret or someone probing the
@@ -122,7 +127,11 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}, nil
+	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}
+	if cfg.Transcriber != nil {
+		c.voice = newVoice(cfg.Transcriber, st, CloudChannel, c.fetchMedia, c.receiveHeld, b.now, log)
+	}
+	return c, nil
 }
 
 // ServeHTTP answers Meta's webhook: GET verifies the subscription, POST
@@ -196,7 +205,7 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := c.receiveAll(ctx, d.messages); err != nil {
+	if err := c.receiveAll(ctx, d.messages, d.media); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -215,10 +224,9 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 // receiveAll hands the messages to the bot: one person's in the order of the
 // delivery, different people at the same time (their commits share one
 // transaction under load).
-func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
+func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound, media map[string]string) error {
 	if len(msgs) == 1 {
-		_, err := c.bot.Receive(ctx, msgs[0])
-		return err
+		return c.receiveOne(ctx, msgs[0], media[msgs[0].ID])
 	}
 	var byFrom [][]flow.Inbound
 	idx := map[string]int{}
@@ -236,7 +244,7 @@ func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
 	for i, ms := range byFrom {
 		wg.Go(func() {
 			for _, m := range ms {
-				if _, err := c.bot.Receive(ctx, m); err != nil {
+				if err := c.receiveOne(ctx, m, media[m.ID]); err != nil {
 					errs[i] = err
 					return // later messages of this person wait for the redelivery, in order
 				}
@@ -287,6 +295,11 @@ func (c *CloudAPI) Run(ctx context.Context) error {
 		return err
 	} else if n > 0 {
 		c.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
+	}
+	if c.voice != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.voice.run(ctx) }()
+		defer func() { <-done }()
 	}
 	tick := time.NewTicker(c.cfg.Poll)
 	defer tick.Stop()

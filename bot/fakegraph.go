@@ -11,8 +11,8 @@ import (
 	"sync"
 )
 
-// FakeGraph is a stand-in for the Graph API's send endpoint, for tests, the
-// load test and the crash test: it accepts POST /{phone-number-id}/messages,
+// FakeGraph is a stand-in for the Graph API's send and media endpoints, for
+// tests, the load test and the crash test: it accepts POST /{phone-number-id}/messages,
 // answers a wamid derived from the outbox row ("wamid.out-<id>") and records
 // what it received. Safe for concurrent use.
 type FakeGraph struct {
@@ -21,6 +21,60 @@ type FakeGraph struct {
 	sent     []FakeSent
 	failNext []int // status codes to answer, in order, before accepting again
 	refuseIA bool  // answer interactive messages as Meta answers invalid parameters
+	media    map[string]fakeMedia
+	fetched  int // media downloads served
+}
+
+type fakeMedia struct {
+	mime string
+	data []byte
+}
+
+// AddMedia makes a media id downloadable as the Graph API serves media: GET
+// /{media-id} answers its URL and type, GET on that URL (with the bearer
+// token) the bytes.
+func (f *FakeGraph) AddMedia(id, mimeType string, data []byte) {
+	f.mu.Lock()
+	if f.media == nil {
+		f.media = map[string]fakeMedia{}
+	}
+	f.media[id] = fakeMedia{mime: mimeType, data: data}
+	f.mu.Unlock()
+}
+
+// MediaDownloads returns how many media files the fake served.
+func (f *FakeGraph) MediaDownloads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fetched
+}
+
+// serveMedia answers GET /{media-id} and GET /_media/{media-id}.
+func (f *FakeGraph) serveMedia(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		http.Error(w, `{"error":{"code":190,"message":"missing access token"}}`, http.StatusUnauthorized)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	id, download := strings.CutPrefix(path, "_media/")
+	f.mu.Lock()
+	m, ok := f.media[id]
+	if ok && download {
+		f.fetched++
+	}
+	f.mu.Unlock()
+	if !ok {
+		http.Error(w, `{"error":{"code":100,"message":"Unsupported get request"}}`, http.StatusBadRequest)
+		return
+	}
+	if download {
+		w.Header().Set("Content-Type", m.mime)
+		_, _ = w.Write(m.data)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"messaging_product":"whatsapp","url":%q,"mime_type":%q,"file_size":%d,"id":%q}`,
+		"http://"+r.Host+"/_media/"+id, m.mime, len(m.data), id)
 }
 
 // RefuseInteractive makes the fake refuse every interactive message with
@@ -57,6 +111,10 @@ func (f *FakeGraph) FailNext(codes ...int) {
 
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		f.serveMedia(w, r)
+		return
+	}
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
 	if r.Method != http.MethodPost || !ok || strings.Contains(account, "/") {
 		http.NotFound(w, r)

@@ -26,6 +26,7 @@ type Held struct {
 	Media    string    // the channel's reference to the audio; "" for a message held only for order
 	Attempts int       // failed fetch or transcription attempts so far
 	Since    time.Time // when it was held
+	Due      time.Time // when it may be tried (again)
 	Done     bool      // the message log has it already (a crash after Handle): release it
 }
 
@@ -41,13 +42,13 @@ const (
 		AND NOT EXISTS (SELECT 1 FROM messages WHERE channel = ?1 AND ext_id = ?4)
 		ON CONFLICT (channel, ext_id) DO NOTHING`
 	isHeldQuery = `SELECT EXISTS (SELECT 1 FROM held_inbound WHERE channel = ? AND ext_id = ?)`
-	// heldHeadsQuery: the oldest held message of each person, when due.
-	heldHeadsQuery = `SELECT h.id, h.inbound, h.media, h.attempts, h.created_at,
+	// heldHeadsQuery: the oldest held message of each person.
+	heldHeadsQuery = `SELECT h.id, h.inbound, h.media, h.attempts, h.created_at, h.next_attempt_at,
 		EXISTS (SELECT 1 FROM messages m WHERE m.channel = h.channel AND m.ext_id = h.ext_id)
 		FROM held_inbound h
-		WHERE h.channel = ?1 AND h.next_attempt_at <= ?2
+		WHERE h.channel = ?1
 		AND h.id = (SELECT MIN(g.id) FROM held_inbound g WHERE g.channel = h.channel AND g.account = h.account AND g.sender = h.sender)
-		ORDER BY h.id LIMIT ?3`
+		ORDER BY h.id LIMIT ?2`
 	releaseHeldQuery = `DELETE FROM held_inbound WHERE id = ?`
 	retryHeldQuery   = `UPDATE held_inbound SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`
 )
@@ -91,9 +92,9 @@ func (s *Store) Hold(ctx context.Context, in flow.Inbound, media string) (held b
 }
 
 // HeldHeads returns, for each person with held messages on channel, the
-// oldest one when it is due, up to limit, oldest first.
+// oldest one (the next to go through the flow), up to limit, oldest first.
 func (s *Store) HeldHeads(ctx context.Context, channel string, limit int) ([]Held, error) {
-	rows, err := s.ro.QueryContext(ctx, heldHeadsQuery, channel, millis(s.now()), limit)
+	rows, err := s.ro.QueryContext(ctx, heldHeadsQuery, channel, limit)
 	if err != nil {
 		return nil, fmt.Errorf("held messages: %w", err)
 	}
@@ -102,14 +103,14 @@ func (s *Store) HeldHeads(ctx context.Context, channel string, limit int) ([]Hel
 	for rows.Next() {
 		var h Held
 		var raw string
-		var since int64
-		if err := rows.Scan(&h.ID, &raw, &h.Media, &h.Attempts, &since, &h.Done); err != nil {
+		var since, due int64
+		if err := rows.Scan(&h.ID, &raw, &h.Media, &h.Attempts, &since, &due, &h.Done); err != nil {
 			return nil, fmt.Errorf("held messages: %w", err)
 		}
 		if err := json.Unmarshal([]byte(raw), &h.In); err != nil {
 			return nil, fmt.Errorf("held message %d: %w", h.ID, err)
 		}
-		h.Since = fromMillis(since)
+		h.Since, h.Due = fromMillis(since), fromMillis(due)
 		out = append(out, h)
 	}
 	return out, rows.Err()

@@ -88,15 +88,15 @@ func TestHoldKeepsOrderAndOnce(t *testing.T) {
 	if h.Media != "media-1" || h.In.ID != "v1" || h.In.Kind != flow.KindAudio || h.In.Referral == nil || h.In.Referral.SourceID != "123" || h.Done {
 		t.Errorf("head = %+v", h)
 	}
+	if !h.Due.Equal(t0) || !h.Since.Equal(t0) {
+		t.Errorf("held since %v, due %v; want both %v", h.Since, h.Due, t0)
+	}
 	// A failed attempt makes it due later; nothing behind it overtakes.
 	if err := s.RetryHeld(ctx, h.ID, t0.Add(time.Minute), "transcriber 503"); err != nil {
 		t.Fatal(err)
 	}
-	if heads, _ := s.HeldHeads(ctx, "chat", 10); len(heads) != 0 {
-		t.Errorf("heads while the voice note waits for a retry = %+v; want none", heads)
-	}
-	if _, err := s.rw.Exec(`UPDATE held_inbound SET next_attempt_at = 0`); err != nil {
-		t.Fatal(err)
+	if heads, _ := s.HeldHeads(ctx, "chat", 10); len(heads) != 1 || heads[0].ID != h.ID || !heads[0].Due.Equal(t0.Add(time.Minute)) {
+		t.Errorf("heads while the voice note waits for a retry = %+v; want it alone, due in a minute", heads)
 	}
 	// Handled, then a crash before the release: the head says Done.
 	if _, err := s.Handle(ctx, h.In, echoStep); err != nil {
