@@ -265,8 +265,8 @@ func TestCloudAPIVoiceNoteTranscribed(t *testing.T) {
 	if got := v.postSigned(t, voiceNote); got != 200 {
 		t.Fatal(got)
 	}
+	v.waitFor(t, "every reply sent", func() bool { a := v.audit(t); return a.Outbox["pending"]+a.Outbox["sending"] == 0 })
 	v.stop()
-	v.flush(t) // what the stopped sender had not sent yet
 	if n := v.whisper.count(); n != 1 {
 		t.Errorf("%d transcriptions; want 1", n)
 	}
@@ -307,7 +307,10 @@ func TestCloudAPIVoiceNoteNotTranscribed(t *testing.T) {
 				t.Fatal(got)
 			}
 			for i := 1; i < tt.fails; i++ {
-				v.waitFor(t, "a failed attempt", func() bool { return v.whisper.count() >= i })
+				v.waitFor(t, "a failed attempt recorded", func() bool {
+					heads, err := v.h.st.HeldHeads(context.Background(), CloudChannel, 10)
+					return err == nil && len(heads) == 1 && heads[0].Attempts >= i
+				})
 				v.h.clock.Add(time.Minute) // past the retry's due time
 			}
 			v.waitFor(t, "the polite request", func() bool { n, _ := v.graph.Count(); return n == 3 })
