@@ -37,7 +37,8 @@ type fetchMedia func(ctx context.Context, ref string) (audio []byte, mimeType st
 
 // voiceStore is the part of *store.Store the worker uses.
 type voiceStore interface {
-	Hold(ctx context.Context, in flow.Inbound, media string) (bool, error)
+	Hold(ctx context.Context, in flow.Inbound, media string) (held, added bool, err error)
+	HeldSenders(ctx context.Context, channel string) (map[string]int, error)
 	HeldHeads(ctx context.Context, channel string, limit int) ([]store.Held, error)
 	ReleaseHeld(ctx context.Context, id int64) error
 	RetryHeld(ctx context.Context, id int64, next time.Time, reason string) error
@@ -81,13 +82,15 @@ func (v *voice) accept(ctx context.Context, in flow.Inbound, media string) (held
 			return false, nil // the common case costs no write
 		}
 	}
-	held, err = v.store.Hold(ctx, in, media)
+	held, added, err := v.store.Hold(ctx, in, media)
 	if err != nil || !held {
 		return false, err
 	}
-	v.mu.Lock()
-	v.senders[in.From]++
-	v.mu.Unlock()
+	if added {
+		v.mu.Lock()
+		v.senders[in.From]++
+		v.mu.Unlock()
+	}
 	v.poke()
 	return true, nil
 }
@@ -107,11 +110,11 @@ func (v *voice) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
+		v.load(ctx)
 		heads, err := v.store.HeldHeads(ctx, v.channel, 1000)
 		if err != nil && ctx.Err() == nil {
 			v.log.Error("held messages not read", "channel", v.channel, "err", err)
 		}
-		v.load(heads, err == nil)
 		now := v.now()
 		for _, h := range heads {
 			if !v.claim(h, now) {
@@ -137,15 +140,26 @@ func (v *voice) run(ctx context.Context) error {
 	}
 }
 
-// load learns, once, who has messages held from an earlier run.
-func (v *voice) load(heads []store.Held, ok bool) {
+// load learns, once, who has messages held from an earlier run. Until it
+// has, accept asks the store about every message. The count is read under
+// the lock, so a message accept holds meanwhile is counted at most twice:
+// a count too high costs a write per message, one too low would let a
+// message overtake a held one.
+func (v *voice) load(ctx context.Context) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.loaded || !ok {
+	if v.loaded {
 		return
 	}
-	for _, h := range heads {
-		v.senders[h.In.From]++ // at least one; exact counts come as they are released
+	n, err := v.store.HeldSenders(ctx, v.channel)
+	if err != nil {
+		if ctx.Err() == nil {
+			v.log.Error("held messages not counted", "channel", v.channel, "err", err)
+		}
+		return
+	}
+	for k, c := range n {
+		v.senders[k] = c
 	}
 	v.loaded = true
 }

@@ -56,19 +56,20 @@ const (
 // Hold keeps in in the hold. With media (a voice note to transcribe) it is
 // always held; without, only when the same person already has a message
 // held, so that it waits its turn. held reports whether in is in the hold
-// now (a redelivery of a held message included); when false the caller
-// hands it to Handle at once. A message the log already has is never held.
-func (s *Store) Hold(ctx context.Context, in flow.Inbound, media string) (held bool, err error) {
+// now (a redelivery of a held message included), added whether this call
+// put it there; when held is false the caller hands it to Handle at once.
+// A message the log already has is never held.
+func (s *Store) Hold(ctx context.Context, in flow.Inbound, media string) (held, added bool, err error) {
 	if in.Channel == "" || in.ID == "" || in.From == "" {
-		return false, fmt.Errorf("hold message: channel, id and sender are required")
+		return false, false, fmt.Errorf("hold message: channel, id and sender are required")
 	}
 	raw, err := json.Marshal(in)
 	if err != nil {
-		return false, fmt.Errorf("hold message: %w", err)
+		return false, false, fmt.Errorf("hold message: %w", err)
 	}
 	now := millis(s.now())
 	err = s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		held = false // a batch that is rolled back runs this again
+		held, added = false, false // a batch that is rolled back runs this again
 		var res sql.Result
 		var xerr error
 		if media != "" {
@@ -80,15 +81,34 @@ func (s *Store) Hold(ctx context.Context, in flow.Inbound, media string) (held b
 			return xerr
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
-			held = true
+			held, added = true, true
 			return nil
 		}
 		return tx.QueryRowContext(ctx, isHeldQuery, in.Channel, in.ID).Scan(&held) // a redelivery of a held message
 	})
 	if err != nil {
-		return false, fmt.Errorf("hold message %s/%s: %w", in.Channel, in.ID, err)
+		return false, false, fmt.Errorf("hold message %s/%s: %w", in.Channel, in.ID, err)
 	}
-	return held, nil
+	return held, added, nil
+}
+
+// HeldSenders counts the held messages of each person on channel.
+func (s *Store) HeldSenders(ctx context.Context, channel string) (map[string]int, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT sender, COUNT(*) FROM held_inbound WHERE channel = ? GROUP BY sender`, channel)
+	if err != nil {
+		return nil, fmt.Errorf("held senders: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("held senders: %w", err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
 }
 
 // HeldHeads returns, for each person with held messages on channel, the

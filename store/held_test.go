@@ -60,7 +60,7 @@ func TestHoldKeepsOrderAndOnce(t *testing.T) {
 	voice.Referral = &flow.Referral{SourceType: "ad", SourceID: "123"}
 
 	// Nothing held: a text is not held.
-	if held, err := s.Hold(ctx, inbound("t0", "hola"), ""); err != nil || held {
+	if held, _, err := s.Hold(ctx, inbound("t0", "hola"), ""); err != nil || held {
 		t.Fatalf("text with nothing held: held=%v err=%v", held, err)
 	}
 	tests := []struct {
@@ -68,17 +68,21 @@ func TestHoldKeepsOrderAndOnce(t *testing.T) {
 		in    flow.Inbound
 		media string
 		want  bool
+		added bool
 	}{
-		{"voice note", voice, "media-1", true},
-		{"redelivered voice note", voice, "media-1", true},
-		{"text behind it", inbound("t1", "soy Ana"), "", true},
-		{"another person's text", flow.Inbound{Channel: "chat", Account: "acct", ID: "o1", From: "+573009999999", Kind: flow.KindText, Text: "hola", At: t0}, "", false},
+		{"voice note", voice, "media-1", true, true},
+		{"redelivered voice note", voice, "media-1", true, false},
+		{"text behind it", inbound("t1", "soy Ana"), "", true, true},
+		{"another person's text", flow.Inbound{Channel: "chat", Account: "acct", ID: "o1", From: "+573009999999", Kind: flow.KindText, Text: "hola", At: t0}, "", false, false},
 	}
 	for _, tt := range tests {
-		held, err := s.Hold(ctx, tt.in, tt.media)
-		if err != nil || held != tt.want {
-			t.Errorf("%s: held=%v err=%v; want %v", tt.name, held, err, tt.want)
+		held, added, err := s.Hold(ctx, tt.in, tt.media)
+		if err != nil || held != tt.want || added != tt.added {
+			t.Errorf("%s: held=%v added=%v err=%v; want %v %v", tt.name, held, added, err, tt.want, tt.added)
 		}
+	}
+	if n, err := s.HeldSenders(ctx, "chat"); err != nil || len(n) != 1 || n["+573001112233"] != 2 {
+		t.Errorf("held senders = %v, %v; want the person with 2", n, err)
 	}
 	heads, err := s.HeldHeads(ctx, "chat", 10)
 	if err != nil || len(heads) != 1 {
@@ -114,7 +118,7 @@ func TestHoldKeepsOrderAndOnce(t *testing.T) {
 		t.Fatalf("next head = %+v; want the text held behind", heads)
 	}
 	// A message the log already has is never held again (Meta redelivers for days).
-	if held, err := s.Hold(ctx, voice, "media-1"); err != nil || held {
+	if held, _, err := s.Hold(ctx, voice, "media-1"); err != nil || held {
 		t.Errorf("redelivery of a handled voice note: held=%v err=%v; want not held", held, err)
 	}
 }
@@ -127,7 +131,7 @@ func TestEraseDropsHeldMessages(t *testing.T) {
 	}
 	voice := inbound("v1", "")
 	voice.Kind = flow.KindAudio
-	if _, err := s.Hold(ctx, voice, "media-1"); err != nil {
+	if _, _, err := s.Hold(ctx, voice, "media-1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EraseByPhone(ctx, "+573001112233", EraseRequested, "chat", 0); err != nil {
