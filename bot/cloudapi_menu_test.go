@@ -242,3 +242,24 @@ func TestCloudAPIReactionFirst(t *testing.T) {
 		t.Errorf("after the reaction, hola got %+v; want the greeting", sent)
 	}
 }
+
+// TestLinkedDeviceSendsMenusAsText: the linked device sends a reply with a
+// menu as its numbered text (buttons are unreliable on linked devices).
+func TestLinkedDeviceSendsMenusAsText(t *testing.T) {
+	e := &waEnv{h: newHarness(t, "es", fixtureStart), client: &fakeClient{connected: true}}
+	e.h.wrap = func(m *flow.Machine) machine { return handMenus{m} }
+	e.h.restart()
+	e.attach(t)
+	if !e.wa.HandleEvent(waText("M1", "hola", fixtureStart)) {
+		t.Fatal("message refused")
+	}
+	e.h.clock.Add(5 * time.Second)
+	sent := e.drain(t)
+	if len(sent) != 2 || !strings.Contains(sent[1], "Responde *SÍ* o *NO*") {
+		t.Errorf("sent %q; want the greeting and the consent as text", sent)
+	}
+	pending, err := e.h.st.Transcript(context.Background(), "+"+pnJID.User)
+	if err != nil || len(pending) == 0 || pending[len(pending)-1].Menu == nil {
+		t.Errorf("the consent's menu was not kept with it (%v): the stand-in did not set one", err)
+	}
+}
