@@ -35,7 +35,8 @@ var errUncertain = errors.New("send outcome unknown")
 type graphText struct {
 	MessagingProduct string            `json:"messaging_product"`
 	RecipientType    string            `json:"recipient_type"`
-	To               string            `json:"to"`
+	To               string            `json:"to,omitempty"`
+	Recipient        string            `json:"recipient,omitempty"` // a business-scoped user id, instead of To
 	Type             string            `json:"type"`
 	Text             *graphTextBody    `json:"text,omitempty"`
 	Interactive      *graphInteractive `json:"interactive,omitempty"`
@@ -70,6 +71,24 @@ const (
 // interactive message refused so is sent again as text.
 var errRefusedParams = errors.New("graph api refused the message's parameters")
 
+// address fills in whom msg goes to: "to", the phone, when the person's
+// number is known (Meta recommends it: it keeps the number in later
+// webhooks), else "recipient", their business-scoped user id (a person who
+// hides their number behind a username).
+func address(msg *graphText, o store.Outgoing) error {
+	switch {
+	case store.IsPhoneKey(o.To):
+		msg.To = strings.TrimPrefix(o.To, "+")
+	case o.Recipient != "":
+		msg.Recipient = o.Recipient
+	case strings.HasPrefix(o.To, "bsuid:"):
+		msg.Recipient = strings.TrimPrefix(o.To, "bsuid:")
+	default:
+		return fmt.Errorf("recipient is neither a phone nor a business-scoped user id: %w", ErrPermanent)
+	}
+	return nil
+}
+
 // Send posts one reply to POST {GraphURL}/{phone-number-id}/messages and
 // returns the message's wamid. It implements Sender. A reply with a menu goes
 // as reply buttons or a list message when the menu fits Meta's limits, and as
@@ -81,9 +100,9 @@ func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
 		return "", errOutsideWindow
 	}
 	msg := graphText{MessagingProduct: "whatsapp", RecipientType: "individual",
-		To: strings.TrimPrefix(o.To, "+"), BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
-	if strings.HasPrefix(o.To, "bsuid:") {
-		return "", fmt.Errorf("recipient without a phone number: %w", ErrPermanent)
+		BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
+	if err := address(&msg, o); err != nil {
+		return "", err
 	}
 	if ia := interactiveFor(o.Body, o.Menu); ia != nil {
 		msg.Type, msg.Interactive = "interactive", ia

@@ -23,6 +23,7 @@ type FakeGraph struct {
 	refuseIA bool  // answer interactive messages as Meta answers invalid parameters
 	media    map[string]fakeMedia
 	fetched  int // media downloads served
+	failBody map[string]int
 }
 
 type fakeMedia struct {
@@ -85,13 +86,14 @@ func (f *FakeGraph) RefuseInteractive(refuse bool) {
 	f.mu.Unlock()
 }
 
-// FakeSent is one message the fake accepted.
+// FakeSent is one message the fake accepted. To is the phone it was
+// addressed to, Recipient the business-scoped user id (one of the two).
 type FakeSent struct {
-	Account, To, Body, Outbox string // Body: the text, or an interactive message's body
-	Type                      string // "text" or "interactive"
-	Interactive               string // "button" or "list" for an interactive message
-	ListButton                string // the label that opens a list
-	Options                   []FakeOption
+	Account, To, Recipient, Body, Outbox string // Body: the text, or an interactive message's body
+	Type                                 string // "text" or "interactive"
+	Interactive                          string // "button" or "list" for an interactive message
+	ListButton                           string // the label that opens a list
+	Options                              []FakeOption
 }
 
 // FakeOption is one reply button or list row of an interactive message.
@@ -109,6 +111,17 @@ func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Unlock()
 }
 
+// FailBody makes every send whose text contains substr fail with the HTTP
+// status code.
+func (f *FakeGraph) FailBody(substr string, code int) {
+	f.mu.Lock()
+	if f.failBody == nil {
+		f.failBody = map[string]int{}
+	}
+	f.failBody[substr] = code
+	f.mu.Unlock()
+}
+
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
@@ -121,7 +134,7 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m graphText
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.To == "" {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || (m.To == "") == (m.Recipient == "") {
 		http.Error(w, `{"error":{"code":100,"message":"bad request"}}`, http.StatusBadRequest)
 		return
 	}
@@ -136,6 +149,12 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"error":{"code":%d,"message":"(#131009) Parameter value is not valid: %s"}}`, codeBadParamValue, err)
 		return
 	}
+	for substr, code := range f.failBody {
+		if strings.Contains(sent.Body, substr) {
+			f.failNext = append([]int{code}, f.failNext...)
+			break
+		}
+	}
 	if len(f.failNext) > 0 {
 		code := f.failNext[0]
 		f.failNext = f.failNext[1:]
@@ -149,6 +168,10 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")
+	if m.Recipient != "" {
+		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"user_id":%q}],"messages":[{"id":%q}]}`, m.Recipient, m.Recipient, id)
+		return
+	}
 	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, m.To, m.To, id)
 }
 
@@ -191,7 +214,7 @@ func (f *FakeGraph) PerOutbox() map[int64]int {
 // fakeSent checks m as the Graph API does (a text with a body; an
 // interactive message within Meta's limits) and returns what was sent.
 func fakeSent(account string, m graphText) (FakeSent, error) {
-	s := FakeSent{Account: account, To: m.To, Outbox: m.BizOpaque, Type: m.Type}
+	s := FakeSent{Account: account, To: m.To, Recipient: m.Recipient, Outbox: m.BizOpaque, Type: m.Type}
 	switch {
 	case m.Type == "text" && m.Text != nil && m.Text.Body != "":
 		s.Body = m.Text.Body

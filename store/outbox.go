@@ -20,6 +20,9 @@ type Outgoing struct {
 	Attempts  int
 	InReplyTo string    // the inbound message's channel ID
 	InboundAt time.Time // when the prospect sent that message (Cloud API 24-hour window)
+	// Recipient is the contact's WhatsApp business-scoped user id, "" when
+	// none is known: the Cloud API addresses the person by it (store/bsuid.go).
+	Recipient string
 	// Menu is the choice the reply offers (flow.Reply.Menu), nil for plain
 	// text. Body carries it as a numbered menu too.
 	Menu *flow.Menu
@@ -27,7 +30,7 @@ type Outgoing struct {
 
 const (
 	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
-		o.commercial, c.opted_out_at IS NOT NULL, o.menu
+		o.commercial, c.opted_out_at IS NOT NULL, COALESCE(c.bsuid, ''), o.menu
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
@@ -60,7 +63,7 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 		var isCommercial, opted bool
 		var menu string
 		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
-			&isCommercial, &opted, &menu); err != nil {
+			&isCommercial, &opted, &o.Recipient, &menu); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)
