@@ -244,6 +244,10 @@ func TestPhoneHealthIsDeviceZeroAndSurvivesRestarts(t *testing.T) {
 	if seen := e.wa.Status().PhoneSeen; !seen.IsZero() {
 		t.Fatalf("WhatsApp Web counted as the phone: seen %v", seen)
 	}
+	// A reaction from the agency is not an advisor answering: no takeover.
+	if tk, err := e.h.st.TakeOver(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN, "R9", e.h.clock.Now()); err != nil || !tk.Started {
+		t.Errorf("a reaction took the chat over: %+v, %v", tk, err)
+	}
 	seenAt := e.h.clock.Now().Add(time.Minute)
 	e.wa.HandleEvent(&events.Receipt{MessageSource: own(0), Timestamp: seenAt, Type: types.ReceiptTypeReadSelf})
 	if seen := e.wa.Status().PhoneSeen; !seen.Equal(seenAt) {

@@ -74,6 +74,8 @@ type WhatsAppConfig struct {
 	OfflineSync time.Duration
 	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Transcriber, when set, turns voice notes into text (voice.go).
+	Transcriber *Transcriber
 }
 
 func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
@@ -150,6 +152,7 @@ type WhatsApp struct {
 	wake     chan struct{}
 	stopSend bool   // a permanent disconnect: sending stops until re-paired
 	device   Device // the reconnect loop's current device (Link); nil before
+	voice    *voice // voice notes held for transcription; nil without a transcriber
 	// linkEvents carries the connection events the reconnect loop acts on.
 	linkEvents chan any
 	// syncFrom is when the current connection began waiting for WhatsApp's
@@ -169,6 +172,7 @@ type WhatsApp struct {
 // waStore is the part of *store.Store the linked-device channel uses.
 type waStore interface {
 	outboxStore
+	voiceStore
 	LinkLID(ctx context.Context, phone, lid string) error
 	PhoneForLID(ctx context.Context, lid string) (string, error)
 	PhoneSeen(ctx context.Context, channel, account string) (time.Time, error)
@@ -197,6 +201,9 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16),
 		sentIDs: map[types.MessageID]time.Time{}}
 	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
+	if cfg.Transcriber != nil {
+		w.voice = newVoice(cfg.Transcriber, st, WhatsAppChannel, w.fetchVoice, w.receiveHeld, w.now, log)
+	}
 	return w, nil
 }
 
@@ -303,6 +310,12 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		window += w.now().Sub(w.syncFrom)
 	}
 	w.mu.Unlock()
+	if held, err := w.holdVoice(e, in); err != nil || held { // whatsapp_voice.go
+		if held {
+			w.markRead(e)
+		}
+		return err == nil
+	}
 	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, window)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
@@ -481,8 +494,10 @@ func mediaContent(m *waE2E.Message) content {
 			}
 		}
 		return content{kind: flow.KindContact, text: strings.Join(phones, " ")}
+	case m.GetReactionMessage() != nil:
+		return content{kind: flow.KindReaction, text: m.GetReactionMessage().GetText()} // logged, never answered (nontext.go)
 	}
-	// Reactions, edits, deletions, key exchange, polls: not answers.
+	// Edits, deletions, key exchange, polls: not answers.
 	return content{}
 }
 

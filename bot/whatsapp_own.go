@@ -10,6 +10,7 @@ import (
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/cis-agencia/cis/bot/redact"
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -51,7 +52,7 @@ func (w *WhatsApp) onOwnMessage(e *events.Message) bool {
 		return true
 	}
 	c := messageContent(e.Message)
-	if c.kind == "" {
+	if c.kind == "" || c.kind == flow.KindReaction {
 		return true // reactions, deletions, key exchange: not a person answering
 	}
 	ctx := w.runCtx()
