@@ -41,6 +41,9 @@ type CloudConfig struct {
 	// Crash, when set, is called at the named crash points (see
 	// docs/reliability.md). Only the crash test sets it.
 	Crash func(point string)
+	// Transcriber, when set, turns voice notes into text (voice.go);
+	// without it a voice note gets the polite request to write.
+	Transcriber *Transcriber
 }
 
 // outboxStore is the part of *store.Store a channel's sender uses to drain
@@ -61,6 +64,8 @@ type outboxStore interface {
 // what Bot uses.
 type cloudStore interface {
 	outboxStore
+	identityStore
+	voiceStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
 }
@@ -77,6 +82,7 @@ type CloudAPI struct {
 	log   *slog.Logger
 	now   func() time.Time
 	wake  chan struct{}
+	voice *voice // nil without a transcriber
 
 	// refused counts deliveries refused for their signature, for /metrics:
 	// a rising count means a misconfigured secret or someone probing the
@@ -122,7 +128,11 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}, nil
+	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}
+	if cfg.Transcriber != nil {
+		c.voice = newVoice(cfg.Transcriber, st, CloudChannel, c.fetchMedia, c.receiveHeld, b.now, log)
+	}
+	return c, nil
 }
 
 // ServeHTTP answers Meta's webhook: GET verifies the subscription, POST
@@ -196,12 +206,22 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := c.receiveAll(ctx, d.messages); err != nil {
+	// A BSUID change first, so that a message under the new one in the same
+	// delivery reaches the moved person.
+	if err := c.move(ctx, d.moves); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.receiveAll(ctx, d.messages, d.who, d.media); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
 		c.log.Error("statuses not stored", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.seen(ctx, d.seen); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -214,30 +234,32 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 
 // receiveAll hands the messages to the bot: one person's in the order of the
 // delivery, different people at the same time (their commits share one
-// transaction under load).
-func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
+// transaction under load). who[i] is who sent msgs[i]: each message is
+// stored under the contact store.IdentifyCloud finds for its sender.
+// media names the voice notes' audio by message id.
+func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound, who []store.CloudIdentity, media map[string]string) error {
 	if len(msgs) == 1 {
-		_, err := c.bot.Receive(ctx, msgs[0])
-		return err
+		return c.receive(ctx, msgs[0], who[0], media[msgs[0].ID])
 	}
-	var byFrom [][]flow.Inbound
+	var byPerson [][]int
 	idx := map[string]int{}
-	for _, m := range msgs {
-		i, ok := idx[m.From]
+	for i := range msgs {
+		person := first(who[i].BSUID, who[i].Phone)
+		p, ok := idx[person]
 		if !ok {
-			i = len(byFrom)
-			idx[m.From] = i
-			byFrom = append(byFrom, nil)
+			p = len(byPerson)
+			idx[person] = p
+			byPerson = append(byPerson, nil)
 		}
-		byFrom[i] = append(byFrom[i], m)
+		byPerson[p] = append(byPerson[p], i)
 	}
-	errs := make([]error, len(byFrom))
+	errs := make([]error, len(byPerson))
 	var wg sync.WaitGroup
-	for i, ms := range byFrom {
+	for p, ms := range byPerson {
 		wg.Go(func() {
-			for _, m := range ms {
-				if _, err := c.bot.Receive(ctx, m); err != nil {
-					errs[i] = err
+			for _, i := range ms {
+				if err := c.receive(ctx, msgs[i], who[i], media[msgs[i].ID]); err != nil {
+					errs[p] = err
 					return // later messages of this person wait for the redelivery, in order
 				}
 			}
@@ -287,6 +309,11 @@ func (c *CloudAPI) Run(ctx context.Context) error {
 		return err
 	} else if n > 0 {
 		c.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
+	}
+	if c.voice != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.voice.run(ctx) }()
+		defer func() { <-done }()
 	}
 	tick := time.NewTicker(c.cfg.Poll)
 	defer tick.Stop()

@@ -124,6 +124,23 @@ func (s *Server) renderLead(c echo.Context, id int64, code int, form leadForm) e
 	return c.Render(code, "lead", p)
 }
 
+// workable checks that the session may act on lead id beyond taking it:
+// not another advisor's lead nor an unassigned one not taken yet under
+// --advisor-scope own (403), not an erased person's (409).
+func (s *Server) workable(c echo.Context, id int64) error {
+	d, masked, err := s.loadLead(c, id)
+	if err != nil {
+		return err
+	}
+	if masked {
+		return echo.ErrForbidden
+	}
+	if d.Erased {
+		return echo.NewHTTPError(http.StatusConflict, T(langOf(c), "lead.erased"))
+	}
+	return nil
+}
+
 // act applies one action and sends the browser back where it came from
 // (the queue or the lead page); scripts get 204. A refused action shows
 // the lead page again with the reason beside the field.
@@ -267,7 +284,13 @@ func timeline(lang string, d store.LeadDetail) []timelineItem {
 		if m.Inbound {
 			it.Kind = "in"
 		}
-		if m.Kind != "text" {
+		switch {
+		case m.Kind == "text":
+		case m.Kind == "audio" && m.Body != "": // a transcribed voice note
+			it.Body = "🎤 " + T(lang, "lead.voice_note") + " «" + m.Body + "»"
+		case m.Kind == "reaction" && m.Body != "":
+			it.Body = T(lang, "lead.reaction") + " " + m.Body
+		default:
 			it.Body = T(lang, "msgkind."+m.Kind)
 			if strings.HasPrefix(it.Body, "msgkind.") {
 				it.Body = T(lang, "msgkind.other")
@@ -284,7 +307,10 @@ func timeline(lang string, d store.LeadDetail) []timelineItem {
 	}
 	for _, e := range d.Events {
 		it := timelineItem{At: e.At, Kind: "event", Label: T(lang, "event."+e.Kind), Who: e.User, Value: e.ValueCOP}
-		if e.Kind == "note" || e.Kind == "lost" {
+		switch {
+		case e.Detail == "whatsapp_phone": // the advisor wrote from the agency's phone (issue 23)
+			it.Label += " · " + T(lang, "event.whatsapp_phone")
+		case e.Kind == "note" || e.Kind == "lost" || e.Kind == "message":
 			it.Body = e.Detail
 		}
 		out = append(out, it)

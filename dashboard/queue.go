@@ -51,13 +51,14 @@ const (
 // queueLabels are the words every row repeats, looked up once per page.
 type queueLabels struct {
 	City, Service, Budget, ExpectedValue, Advisor, Unassigned, Take, Contacted, Lead, Masked, Deadline string
+	Takeover, TakeoverHelp                                                                             string
 }
 
 func newQueueLabels(lang string) queueLabels {
 	return queueLabels{City: T(lang, "queue.city"), Service: T(lang, "queue.service"), Budget: T(lang, "queue.budget"),
 		ExpectedValue: T(lang, "lead.expected_value"), Advisor: T(lang, "queue.advisor"), Unassigned: T(lang, "queue.unassigned"),
 		Take: T(lang, "queue.take"), Contacted: T(lang, "lead.mark_contacted"), Lead: T(lang, "lead.title"), Masked: T(lang, "lead.masked"),
-		Deadline: T(lang, "lead.deadline")}
+		Deadline: T(lang, "lead.deadline"), Takeover: T(lang, "queue.takeover"), TakeoverHelp: T(lang, "lead.takeover_help")}
 }
 
 // countCap bounds the counts: beyond it the page says "more than 1.000".

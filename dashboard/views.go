@@ -85,6 +85,7 @@ func newViews(services flow.Catalogue) (*views, error) {
 		"waLink":    waLink,
 		"list":      func(s ...string) []string { return s },
 		"hasPrefix": strings.HasPrefix,
+		"withLang":  withLang,
 		"add": func(a int, b ...int) int {
 			for _, x := range b {
 				a += x
