@@ -221,6 +221,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Errorf("the QR did not refresh after the code rotated: %v", err)
 	}
+	if err := within(admin, 20*time.Second, chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("#accounts"))); err != nil {
+		t.Fatalf("accounts page: %v", err)
+	}
+	shot(t, admin, "accounts")
 }
 
 // TestBrowserHostileText loads the queue and each lead page in Chromium with

@@ -229,5 +229,8 @@
     var q = document.getElementById("queue"); if (q) { setupAlerts(); pollQueue(q); }
     var c = document.getElementById("chat"); if (c) { chat(c); }
     var p = document.getElementById("pairing"); if (p) { pairing(p); }
+    // "Preparing the demo": look again every 3 s until the page is served.
+    var st = document.getElementById("starting");
+    if (st && !st.dataset.failed) { setTimeout(function () { location.reload(); }, 3000); }
   });
 })();
