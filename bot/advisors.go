@@ -17,6 +17,8 @@ import (
 type noticeStore interface {
 	SweepDeadlines(ctx context.Context, before time.Duration, reassign bool) (reminders, reassigned int, err error)
 	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
+	ClaimNotification(ctx context.Context, id int64) (bool, error)
+	ReleaseNotificationOrphans(ctx context.Context) (int64, error)
 	NotificationSent(ctx context.Context, id int64) error
 	NotificationFailed(ctx context.Context, id int64, maxAttempts int, reason string) error
 }
@@ -35,7 +37,9 @@ type NotifierConfig struct {
 // (round robin, decided in the lead's own transaction), a reminder before
 // the deadline of a lead still uncontacted, and a reassignment when the
 // deadline passed. Each notification is queued once in the store, so a
-// repeated sweep never notifies twice.
+// repeated sweep never notifies twice; each is claimed before it is sent and
+// marked right after, and one a crash cut is not sent again (the lead is on
+// the advisor's queue page either way; store/sending.go).
 type Notifier struct {
 	cfg   NotifierConfig
 	store noticeStore
@@ -76,6 +80,13 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, x := range due {
+		claimed, err := n.store.ClaimNotification(ctx, x.ID)
+		if err != nil {
+			return sent, err
+		}
+		if !claimed {
+			continue
+		}
 		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
 			reason := redact.Phones(err.Error())
 			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
@@ -98,8 +109,14 @@ func (n *Notifier) text(x store.Notification) string {
 		"city", l.City.Name, "service", l.Service, "deadline", x.Lead.DeadlineAt.In(n.cfg.Loc).Format("15:04 02/01"))
 }
 
-// Run calls Once every interval until ctx ends.
+// Run calls Once every interval until ctx ends. Notifications a previous
+// process claimed and never marked are first marked unconfirmed.
 func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
+	if c, err := n.store.ReleaseNotificationOrphans(ctx); err != nil {
+		return err
+	} else if c > 0 {
+		n.log.Warn("advisor notifications cut by a crash; not sent again", "count", c)
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {

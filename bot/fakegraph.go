@@ -18,7 +18,8 @@ type FakeGraph struct {
 	mu       sync.Mutex
 	byOutbox map[string]int // biz_opaque_callback_data → times received
 	sent     []FakeSent
-	failNext []int // status codes to answer, in order, before accepting again
+	failNext []int          // status codes to answer, in order, before accepting again
+	failTo   map[string]int // recipient → status code to answer every send to them with
 }
 
 // FakeSent is one message the fake accepted.
@@ -36,6 +37,22 @@ func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Unlock()
 }
 
+// FailTo makes every send to recipient (digits, as the Graph API gets them)
+// fail with code, until FailTo(recipient, 0): a person the provider cannot
+// reach (a WhatsApp username without a phone, a blocked number).
+func (f *FakeGraph) FailTo(recipient string, code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failTo == nil {
+		f.failTo = map[string]int{}
+	}
+	if code == 0 {
+		delete(f.failTo, recipient)
+		return
+	}
+	f.failTo[recipient] = code
+}
+
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
@@ -49,6 +66,12 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	if code := f.failTo[m.To]; code != 0 {
+		f.mu.Unlock()
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"error":{"code":131026,"message":"injected: recipient unreachable"}}`)
+		return
+	}
 	if len(f.failNext) > 0 {
 		code := f.failNext[0]
 		f.failNext = f.failNext[1:]

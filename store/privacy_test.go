@@ -74,7 +74,10 @@ func (e *privacyEnv) machine(tb testing.TB, cfg func(*flow.Config)) *flow.Machin
 	return m
 }
 
-// say sends texts from phone through the real flow, one minute apart.
+// say sends texts from phone through the real flow, one minute apart. As a
+// person answers what they read, the replies queued so far are sent before
+// each text but the first (a consent answer counts only once its consent
+// text was sent); the replies to the last text stay queued for the test.
 func (e *privacyEnv) say(tb testing.TB, phone string, texts ...string) {
 	tb.Helper()
 	e.sayWith(tb, e.m, phone, nil, texts...)
@@ -82,7 +85,10 @@ func (e *privacyEnv) say(tb testing.TB, phone string, texts ...string) {
 
 func (e *privacyEnv) sayWith(tb testing.TB, m *flow.Machine, phone string, ref *flow.Referral, texts ...string) {
 	tb.Helper()
-	for _, text := range texts {
+	for i, text := range texts {
+		if i > 0 {
+			e.sendAll(tb)
+		}
 		e.n++
 		e.clock.advance(time.Minute)
 		now := e.clock.now()

@@ -42,6 +42,10 @@ type Options struct {
 	Now func() time.Time
 	// Log receives operational messages; default discards them.
 	Log *slog.Logger
+	// ClockSkew is how far a provider's clock may be from ours before its
+	// message times stop deciding order and lateness (time.go); default
+	// DefaultClockSkew.
+	ClockSkew time.Duration
 	// Crash, when set, is called at the store's named crash points
 	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
 	// Only the crash test sets it.
@@ -66,6 +70,7 @@ type Store struct {
 	started     bool          // the writer runs (Open got that far)
 	closeOnce   sync.Once
 	busyTimeout time.Duration
+	skew        time.Duration                 // provider clock skew tolerated (time.go)
 	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 
 	churn churnCache // analytics.go
@@ -92,7 +97,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		_ = s.Close() // the ping error is the one to report
@@ -126,6 +131,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Crash == nil {
 		o.Crash = func(string) {}
+	}
+	if o.ClockSkew <= 0 {
+		o.ClockSkew = DefaultClockSkew
 	}
 	return o
 }
