@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,8 @@ type FakeGraph struct {
 	sent     []FakeSent
 	failNext []int          // status codes to answer, in order, before accepting again
 	failTo   map[string]int // recipient → status code to answer every send to them with
+	byTo     map[string][]FakeSent
+	changed  chan struct{} // closed (and replaced) whenever a send is accepted
 }
 
 // FakeSent is one message the fake accepted.
@@ -28,7 +31,34 @@ type FakeSent struct {
 }
 
 // NewFakeGraph returns an empty fake.
-func NewFakeGraph() *FakeGraph { return &FakeGraph{byOutbox: map[string]int{}} }
+func NewFakeGraph() *FakeGraph {
+	return &FakeGraph{byOutbox: map[string]int{}, byTo: map[string][]FakeSent{}, changed: make(chan struct{})}
+}
+
+// Received returns what was accepted for recipient (digits), in order.
+func (f *FakeGraph) Received(recipient string) []FakeSent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]FakeSent(nil), f.byTo[recipient]...)
+}
+
+// Await waits until more than n messages were accepted for recipient, or
+// until ctx ends, and returns what was accepted for them.
+func (f *FakeGraph) Await(ctx context.Context, recipient string, n int) []FakeSent {
+	for {
+		f.mu.Lock()
+		got, changed := f.byTo[recipient], f.changed
+		f.mu.Unlock()
+		if len(got) > n {
+			return append([]FakeSent(nil), got...)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return append([]FakeSent(nil), got...)
+		}
+	}
+}
 
 // FailNext makes the next len(codes) sends fail with these HTTP status codes.
 func (f *FakeGraph) FailNext(codes ...int) {
@@ -81,7 +111,11 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.byOutbox[m.BizOpaque]++
-	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque})
+	sent := FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque}
+	f.sent = append(f.sent, sent)
+	f.byTo[m.To] = append(f.byTo[m.To], sent)
+	close(f.changed)
+	f.changed = make(chan struct{})
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")

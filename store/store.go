@@ -46,6 +46,10 @@ type Options struct {
 	// message times stop deciding order and lateness (time.go); default
 	// DefaultClockSkew.
 	ClockSkew time.Duration
+	// Existing refuses a missing or empty file (ErrNoStore) instead of
+	// making a new store of it: every command but the ones that create a
+	// store sets it (home.go).
+	Existing bool
 	// Crash, when set, is called at the store's named crash points
 	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
 	// Only the crash test sets it.
@@ -76,12 +80,18 @@ type Store struct {
 	churn churnCache // analytics.go
 }
 
-// Open opens (creating if needed) the database file at path and applies the
-// embedded migrations. It refuses, before writing anything to it, a file that
-// fails SQLite's quick_check (ErrDamaged), that is not a CIS store
-// (ErrForeign) or that a newer build migrated (ErrNewerSchema).
+// Open opens (creating if needed, unless opt.Existing) the database file at
+// path and applies the embedded migrations. It refuses, before writing
+// anything to it, a file that fails SQLite's quick_check (ErrDamaged), that
+// is not a CIS store (ErrForeign), that a newer build migrated
+// (ErrNewerSchema), or that is in use under another name (ErrAliased).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if opt.Existing {
+		if err := mustExist(path); err != nil {
+			return nil, err
+		}
+	}
 	if err := preflight(ctx, path, opt); err != nil {
 		return nil, err
 	}
@@ -97,7 +107,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		_ = s.Close() // the ping error is the one to report
@@ -106,6 +116,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := migrate(ctx, s.rw, s.now()); err != nil {
 		_ = s.Close() // the migration error is the one to report
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if err := recordHome(ctx, s.rw, path, millis(s.now())); err != nil {
+		_ = s.Close() // the record error is the one to report
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
 		_ = s.Close() // the salt error is the one to report

@@ -66,6 +66,11 @@ type Config struct {
 	RetainLeads       time.Duration
 	RetainTranscripts time.Duration
 
+	// creates says the command may make a new store of a missing or empty
+	// --db file: serve, demo, the imports (and the load test and chat on
+	// their temporary files). Every other command refuses one (store.ErrNoStore).
+	creates bool
+
 	envErrs []error
 	secrets []secretFlag
 	getenv  func(string) string
@@ -353,5 +358,5 @@ func (c *Config) retention() store.Retention {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv)}
+	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
 }

@@ -29,6 +29,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
 	log := newLogger(c, e.stderr)
 	// One server per store: a second one would share the outbox and the
 	// WhatsApp session (RELIABILITY F14). Held until serve returns.
