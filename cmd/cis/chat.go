@@ -81,8 +81,9 @@ func chatStore(c *Config, fs *flag.FlagSet, getenv func(string) string) (cleanup
 	if err != nil {
 		return nil, fmt.Errorf("temporary store: %w", err)
 	}
-	c.DBPath, c.creates = filepath.Join(dir, "chat.db"), true // its own temporary store
-	return func() { _ = os.RemoveAll(dir) }, nil              // best effort: a temporary directory
+	// Its own temporary store, which it may create.
+	c.DBPath, c.creates = filepath.Join(dir, "chat.db"), true
+	return func() { _ = os.RemoveAll(dir) }, nil // best effort: a temporary directory
 }
 
 // runID makes generated message IDs unique per run, so a second run on the
