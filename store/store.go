@@ -65,7 +65,8 @@ type Store struct {
 	crash func(point string)
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
-	walRetryAt time.Time // the writer's next checkpoint attempt after a blocked one
+	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
+	scrub      atomic.Bool // an erasure's old pages may still be in the WAL (wal.go)
 	salt       []byte    // the installation's secret for phone hashes (privacy.go)
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
@@ -166,6 +167,10 @@ func dsn(path string, writes bool, opt Options) string {
 	q.Set("_stmt_cache_size", "64") // our queries are constants: parse each once per connection
 	if writes {
 		q.Set("_txlock", "immediate")
+		// Deleted and overwritten content is zeroed in the page, and freed
+		// pages are zeroed, so that an erased person is gone from the file
+		// once the WAL is checkpointed (erase.go, scrubWAL).
+		q.Set("_secure_delete", "on")
 	} else {
 		q.Set("mode", "ro")
 	}

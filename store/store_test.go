@@ -205,10 +205,22 @@ func TestConsentRecordsAreAppendOnly(t *testing.T) {
 	if err := s.rw.QueryRow(`SELECT body FROM policy_texts WHERE sha256 = ?`, hash).Scan(&body); err != nil || body != "¿Autorizas?" {
 		t.Errorf("policy text for the record = %q, %v; want the exact text shown", body, err)
 	}
-	for _, q := range []string{`UPDATE consent_records SET answer = 'no'`, `UPDATE policy_texts SET body = 'otro'`} {
+	hmac := "'hmac:" + strings.Repeat("a", 64) + "'"
+	for _, q := range []string{`UPDATE consent_records SET answer = 'no'`, `UPDATE policy_texts SET body = 'otro'`,
+		`UPDATE consent_records SET phone = 'x', answer = ''`,
+		`UPDATE consent_records SET phone = ` + hmac + `, answer = '', accepted = 0`,
+		`UPDATE consent_records SET phone = ` + hmac + `, answer = '', created_at = 1`} {
 		if _, err := s.rw.Exec(q); err == nil {
 			t.Errorf("%s succeeded; consent evidence must be append-only", q)
 		}
+	}
+	// The one change allowed: an erasure's anonymisation, once.
+	anonymise := `UPDATE consent_records SET phone = ` + hmac + `, answer = ''`
+	if _, err := s.rw.Exec(anonymise); err != nil {
+		t.Errorf("the erasure's anonymisation was refused: %v", err)
+	}
+	if _, err := s.rw.Exec(anonymise); err == nil {
+		t.Error("an anonymised consent record was changed again")
 	}
 }
 
