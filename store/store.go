@@ -67,7 +67,7 @@ type Store struct {
 	walPath    string
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
 	scrub      atomic.Bool // an erasure's old pages may still be in the WAL (wal.go)
-	salt       []byte    // the installation's secret for phone hashes (privacy.go)
+	salt       []byte      // the installation's secret for phone hashes (privacy.go)
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close
