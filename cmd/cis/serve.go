@@ -90,7 +90,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	parts := append(channels,
-		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
+		func(ctx context.Context) error {
+			return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
+		},
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 		func(ctx context.Context) error {
