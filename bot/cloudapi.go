@@ -36,7 +36,7 @@ type CloudConfig struct {
 	AccessToken string        // bearer token for sending; required
 	GraphURL    string        // base URL of the Graph API; default DefaultGraphURL (tests use a fake)
 	MaxBody     int64         // webhook body limit in bytes; default DefaultWebhookLimit
-	Workers     int           // replies sent at once (to different people); default 16
+	Workers     int           // replies sent at once (to different people); default 32
 	Poll        time.Duration // how often the outbox is checked when nothing wakes the sender; default 200ms
 	HTTP        *http.Client  // default: a client with a 15 s timeout
 	// Crash, when set, is called at the named crash points (see
@@ -55,6 +55,7 @@ type outboxStore interface {
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
 	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
+	ClaimNext(ctx context.Context, done []store.Sent, id int64) (bool, error)
 	FailReply(ctx context.Context, id int64, reason string) error
 	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 }
@@ -106,7 +107,7 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 		cfg.MaxBody = DefaultWebhookLimit
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 16
+		cfg.Workers = 32
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 200 * time.Millisecond
@@ -338,13 +339,11 @@ func (c *CloudAPI) Flush(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	for range min(c.cfg.Workers, len(queues)) {
 		wg.Go(func() {
-			for q := range work {
-				n, err := c.sendQueue(ctx, q)
-				mu.Lock()
-				handled += n
-				firstErr = cmp.Or(firstErr, err)
-				mu.Unlock()
-			}
+			n, err := c.sendQueues(ctx, work)
+			mu.Lock()
+			handled += n
+			firstErr = cmp.Or(firstErr, err)
+			mu.Unlock()
 		})
 	}
 	for _, q := range queues {
@@ -371,35 +370,52 @@ func byPerson(pending []store.Outgoing) [][]store.Outgoing {
 	return queues
 }
 
-// sendQueue sends one person's replies in order, each claimed, posted and
-// marked before the next is claimed, and stops at the first that does not go
+// sendQueues is one worker: it sends the people's queues it takes from
+// work, each person's replies in order, each claimed just before its request
+// and recorded with the claim of the worker's next reply (store.ClaimNext):
+// one commit per reply, and never more than one reply per worker claimed and
+// not recorded. A person's queue stops at the first reply that does not go
 // out, so that a later reply never overtakes an earlier one. It returns how
 // many replies it handled (sent or failed).
-func (c *CloudAPI) sendQueue(ctx context.Context, q []store.Outgoing) (int, error) {
+func (c *CloudAPI) sendQueues(ctx context.Context, work <-chan []store.Outgoing) (int, error) {
 	// A request under way is finished and recorded even when ctx ends (a
 	// clean stop): cutting it would leave its outcome unknown.
 	wctx := context.WithoutCancel(ctx)
+	var done []store.Sent // accepted, recorded with the next claim
 	n := 0
-	for _, o := range q {
-		if ctx.Err() != nil {
-			return n, nil
+	var err error
+	for q := range work {
+		if err != nil || ctx.Err() != nil {
+			continue // drain: the dispatcher must not block
 		}
-		claimed, err := c.store.ClaimOutbox(wctx, []int64{o.ID})
-		if err != nil || len(claimed) == 0 {
-			return n, err // not pending any more (cancelled meanwhile): the rest waits for the next pass
-		}
-		c.cfg.Crash("send-after-claim")
-		ext, sendErr := c.Send(wctx, o)
-		n++
-		if sendErr != nil {
-			return n, c.recordFailure(wctx, o, sendErr)
-		}
-		c.cfg.Crash("send-after-post")
-		if err := c.store.MarkSentMany(wctx, []store.Sent{{ID: o.ID, ExtID: ext}}); err != nil {
-			return n, err
+		for _, o := range q {
+			if ctx.Err() != nil {
+				break
+			}
+			claimed, cerr := c.store.ClaimNext(wctx, done, o.ID)
+			if cerr != nil {
+				err = cerr // done is recorded below; the other queues wait for the next pass
+				break
+			}
+			done = nil
+			if !claimed {
+				break // not pending any more (cancelled meanwhile): the rest waits for the next pass
+			}
+			c.cfg.Crash("send-after-claim")
+			ext, sendErr := c.Send(wctx, o)
+			n++
+			if sendErr != nil {
+				err = c.recordFailure(wctx, o, sendErr)
+				break
+			}
+			c.cfg.Crash("send-after-post")
+			done = []store.Sent{{ID: o.ID, ExtID: ext}}
 		}
 	}
-	return n, nil
+	if len(done) > 0 {
+		err = cmp.Or(err, c.store.MarkSentMany(wctx, done))
+	}
+	return n, err
 }
 
 // recordFailure puts a claimed row back: due again later, or failed for good.

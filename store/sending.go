@@ -117,11 +117,32 @@ func (s *Store) MarkSentOne(ctx context.Context, id int64, extID string) error {
 	return s.MarkSentMany(ctx, []Sent{{ID: id, ExtID: extID}})
 }
 
-// ClaimOne claims pending reply id for this sender; false when another
-// sender (or a cancellation) got there first.
-func (s *Store) ClaimOne(ctx context.Context, id int64) (bool, error) {
-	got, err := s.ClaimOutbox(ctx, []int64{id})
-	return len(got) == 1, err
+// ClaimNext records the replies a sender's worker just handed over (done,
+// accepted by the channel) and claims its next one, id, in one commit: each
+// reply then costs the worker one commit, not two, and a reply is 'sending'
+// only while it is in the worker's hands (from its claim to the commit that
+// claims the worker's next one). false when id is no longer pending (another
+// sender, or a cancellation, got there first); done is recorded either way.
+func (s *Store) ClaimNext(ctx context.Context, done []Sent, id int64) (bool, error) {
+	var n int64
+	now := millis(s.now())
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, x := range done {
+			if _, err := tx.ExecContext(ctx, sentManyQuery, x.ExtID, now, x.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, claimOutboxQuery, now, id)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim outbox %d: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 const (
