@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,14 +21,16 @@ type FakeGraph struct {
 	byOutbox map[string]int // biz_opaque_callback_data → times received
 	sent     []FakeSent
 	failNext []int          // status codes to answer, in order, before accepting again
+	failBody map[string]int // text → status code to answer every send containing it with
 	failTo   map[string]int // recipient → status code to answer every send to them with
 	byTo     map[string][]FakeSent
 	changed  chan struct{} // closed (and replaced) whenever a send is accepted
 }
 
-// FakeSent is one message the fake accepted.
+// FakeSent is one message the fake accepted. To is the phone it was
+// addressed to, Recipient the business-scoped user id (one of the two).
 type FakeSent struct {
-	Account, To, Body, Outbox string
+	Account, To, Recipient, Body, Outbox string
 }
 
 // NewFakeGraph returns an empty fake.
@@ -35,7 +38,8 @@ func NewFakeGraph() *FakeGraph {
 	return &FakeGraph{byOutbox: map[string]int{}, byTo: map[string][]FakeSent{}, changed: make(chan struct{})}
 }
 
-// Received returns what was accepted for recipient (digits), in order.
+// Received returns what was accepted for recipient (the phone's digits or
+// the business-scoped user id), in order.
 func (f *FakeGraph) Received(recipient string) []FakeSent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -67,8 +71,8 @@ func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Unlock()
 }
 
-// FailTo makes every send to recipient (digits, as the Graph API gets them)
-// fail with code, until FailTo(recipient, 0): a person the provider cannot
+// FailTo makes every send to recipient (the phone's digits or the
+// business-scoped user id, as the Graph API gets them) fail with code, until FailTo(recipient, 0): a person the provider cannot
 // reach (a WhatsApp username without a phone, a blocked number).
 func (f *FakeGraph) FailTo(recipient string, code int) {
 	f.mu.Lock()
@@ -83,6 +87,17 @@ func (f *FakeGraph) FailTo(recipient string, code int) {
 	f.failTo[recipient] = code
 }
 
+// FailBody makes every send whose text contains substr fail with the HTTP
+// status code.
+func (f *FakeGraph) FailBody(substr string, code int) {
+	f.mu.Lock()
+	if f.failBody == nil {
+		f.failBody = map[string]int{}
+	}
+	f.failBody[substr] = code
+	f.mu.Unlock()
+}
+
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
@@ -91,16 +106,22 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m graphText
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.To == "" {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || (m.To == "") == (m.Recipient == "") {
 		http.Error(w, `{"error":{"code":100,"message":"bad request"}}`, http.StatusBadRequest)
 		return
 	}
 	f.mu.Lock()
-	if code := f.failTo[m.To]; code != 0 {
+	if code := f.failTo[cmp.Or(m.To, m.Recipient)]; code != 0 {
 		f.mu.Unlock()
 		w.WriteHeader(code)
 		fmt.Fprintf(w, `{"error":{"code":131026,"message":"injected: recipient unreachable"}}`)
 		return
+	}
+	for substr, code := range f.failBody {
+		if strings.Contains(m.Text.Body, substr) {
+			f.failNext = append([]int{code}, f.failNext...)
+			break
+		}
 	}
 	if len(f.failNext) > 0 {
 		code := f.failNext[0]
@@ -111,14 +132,19 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.byOutbox[m.BizOpaque]++
-	sent := FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque}
+	sent := FakeSent{Account: account, To: m.To, Recipient: m.Recipient, Body: m.Text.Body, Outbox: m.BizOpaque}
 	f.sent = append(f.sent, sent)
-	f.byTo[m.To] = append(f.byTo[m.To], sent)
+	to := cmp.Or(m.To, m.Recipient)
+	f.byTo[to] = append(f.byTo[to], sent)
 	close(f.changed)
 	f.changed = make(chan struct{})
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")
+	if m.Recipient != "" {
+		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"user_id":%q}],"messages":[{"id":%q}]}`, m.Recipient, m.Recipient, id)
+		return
+	}
 	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, m.To, m.To, id)
 }
 

@@ -236,15 +236,15 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
+	// Before the commit, not after: once the replies are in the outbox the
+	// sender may look at this person, and must see the burst still open.
+	w.lastIn[from] = w.now()
 	w.mu.Unlock()
 	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
 	}
 	if handled {
-		w.mu.Lock()
-		w.lastIn[from] = w.now()
-		w.mu.Unlock()
 		w.markRead(e)
 		w.Wake()
 	}

@@ -30,12 +30,14 @@ CREATE TABLE store_home (
 
 -- An erasure keeps the consent evidence (Ley 1581 arts. 9 and 17) without the plain phone or the
 -- words typed: the one update a consent record allows is replacing its phone by the installation's
--- keyed hash of it ('hmac:' + 64 hex digits, as suppressions keep it) and emptying its answer;
--- whether it was accepted, the text version and hash shown, the channel, the message ID and the time
--- stay as they were (docs/privacy.md, "What an erasure keeps").
+-- keyed hash of it ('hmac:' + 64 hex digits, as suppressions keep it; a BSUID or LID is stored hashed
+-- from the start) and emptying its answer, once; whether it was accepted, the text version and hash
+-- shown, the channel, the message ID and the time stay as they were (docs/privacy.md, "What an
+-- erasure keeps").
 DROP TRIGGER consent_records_no_update;
 CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records
-WHEN NOT (OLD.phone NOT LIKE 'hmac:%' AND NEW.phone LIKE 'hmac:%' AND length(NEW.phone) = 69 AND NEW.answer = ''
+WHEN NOT (NEW.phone LIKE 'hmac:%' AND length(NEW.phone) = 69 AND NEW.answer = ''
+	AND (OLD.phone NOT LIKE 'hmac:%' OR NEW.phone = OLD.phone AND OLD.answer <> '')
 	AND NEW.id = OLD.id AND NEW.contact_id = OLD.contact_id AND NEW.channel = OLD.channel
 	AND NEW.message_ext_id = OLD.message_ext_id AND NEW.accepted = OLD.accepted
 	AND NEW.policy_version = OLD.policy_version AND NEW.text_sha256 = OLD.text_sha256 AND NEW.created_at = OLD.created_at)
