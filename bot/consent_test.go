@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -117,4 +118,63 @@ func TestConsentCountsOnlyWhenItsTextWasSent(t *testing.T) {
 				Accepted: []string{"wamid.c.0", "wamid.c.1", "wamid.c.2"}})
 		})
 	}
+}
+
+// TestConsentForUsernameWhoseSendsFail: a person known only by a WhatsApp
+// username (BSUID) whom the provider cannot reach: every send to them fails
+// for good. Their "sí" never counts (no consent record, no personal question
+// asked), each one brings the consent text again, which fails again and
+// tells the advisor (reply_failed); once a send reaches them, their next
+// "sí" counts.
+func TestConsentForUsernameWhoseSendsFail(t *testing.T) {
+	e := newCloudEnv(t, nil)
+	ctx := context.Background()
+	yes := func(tag string) []byte { // his button reply "Sí", under a message ID of its own
+		return bytes.ReplaceAll(fixture(t, "username_button_reply.json"), []byte(`"wamid.HBg`), []byte(`"wamid.`+tag+`.HBg`))
+	}
+	e.graph.FailTo(carlosBSUID, 400)
+	if got := e.postFixture(t, "username_text.json"); got != 200 {
+		t.Fatal(got)
+	}
+	e.flush(t)
+	e.flush(t) // the greeting fails, then the consent text
+	for _, tag := range []string{"first", "second"} {
+		e.h.clock.Add(time.Minute)
+		if got := e.postSigned(t, yes(tag)); got != 200 {
+			t.Fatal(got)
+		}
+		e.flush(t)
+		st, c := e.stage(t, carlosBSUID)
+		if st != flow.StageConsent {
+			t.Fatalf("after a yes to a consent text that never reached him: stage %s", st)
+		}
+		v, err := e.h.st.Conversation(ctx, CloudChannel, testAccount, c.Key)
+		if err != nil || v.State.ConsentPolicy != "" {
+			t.Fatalf("consent recorded: %q, %v", v.State.ConsentPolicy, err)
+		}
+	}
+	if n, err := e.h.st.ReplyFailures(ctx, CloudChannel); err != nil || n != 4 {
+		t.Errorf("reply_failed events %d, %v; want 4 (the greeting and three consent texts): the advisor is told each time", n, err)
+	}
+	if got := e.stats(t).ConsentUnshown; got != 2 {
+		t.Errorf("uncounted consent answers %d; want 2", got)
+	}
+	checkBot(t, e.h, store.Expect{Channel: CloudChannel, Drained: true, Sends: e.graph.PerOutbox()})
+	// The provider reaches him again: his next yes brings the consent text,
+	// which now leaves, and the yes after it counts.
+	e.graph.FailTo(carlosBSUID, 0)
+	e.h.clock.Add(time.Minute)
+	if got := e.postSigned(t, yes("third")); got != 200 {
+		t.Fatal(got)
+	}
+	e.flush(t)
+	e.h.clock.Add(time.Minute)
+	if got := e.postSigned(t, yes("fourth")); got != 200 {
+		t.Fatal(got)
+	}
+	if st, _ := e.stage(t, carlosBSUID); st != flow.StageName {
+		t.Errorf("after the consent text reached him and he said yes: stage %s; want name", st)
+	}
+	e.flush(t)
+	checkBot(t, e.h, store.Expect{Channel: CloudChannel, Drained: true, Sends: e.graph.PerOutbox()})
 }
