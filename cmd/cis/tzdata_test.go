@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -61,11 +60,15 @@ func f19Helper() int {
 // elsewhere it says why it cannot run.
 func TestF19WithoutZoneFiles(t *testing.T) {
 	empty := t.TempDir()
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
 	// Every place Go's time package looks before its embedded copy
 	// (time/zoneinfo_unix.go, then GOROOT/lib/time/zoneinfo.zip).
 	var mounts []string
 	for _, dir := range []string{"/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/usr/lib/locale/TZ", "/etc/zoneinfo",
-		filepath.Join(runtime.GOROOT(), "lib", "time")} {
+		filepath.Join(strings.TrimSpace(string(goroot)), "lib", "time")} {
 		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
 			mounts = append(mounts, fmt.Sprintf("mount --bind %q %q", empty, dir))
 		}
