@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
@@ -20,6 +21,7 @@ type noticeStore interface {
 	ClaimNotification(ctx context.Context, id int64) (bool, error)
 	ReleaseNotificationOrphans(ctx context.Context) (int64, error)
 	NotificationSent(ctx context.Context, id int64) error
+	NotificationUnconfirmed(ctx context.Context, id int64, reason string) error
 	NotificationFailed(ctx context.Context, id int64, maxAttempts int, reason string) error
 }
 
@@ -90,6 +92,13 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
 			reason := redact.Phones(err.Error())
 			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
+			if uncertain(err) {
+				// It may have reached the advisor: never sent twice.
+				if err := n.store.NotificationUnconfirmed(context.WithoutCancel(ctx), x.ID, reason); err != nil {
+					return sent, err
+				}
+				continue
+			}
 			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
 				return sent, err
 			}
@@ -153,4 +162,10 @@ func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
 	}
 	w.recordSent(phone)
 	return nil
+}
+
+// uncertain reports whether a failed send may have reached WhatsApp all the
+// same: a timeout waiting for the server's answer, or a stop in the middle.
+func uncertain(err error) bool {
+	return errors.Is(err, whatsmeow.ErrMessageTimedOut) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -162,7 +162,7 @@ func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) 
 	// before the text reaches the log or the outbox row.
 	reason := redact.Phones(err.Error())
 	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
-	if errors.Is(err, whatsmeow.ErrMessageTimedOut) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if uncertain(err) {
 		_, err := w.store.MarkUncertain(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
 		return err
 	}

@@ -180,3 +180,14 @@ func (s *Store) ReleaseNotificationOrphans(ctx context.Context) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// NotificationUnconfirmed records that claimed notification id may or may
+// not have reached the advisor (a timeout, a stop in the middle of the
+// send): it is not sent again. reason must hold no personal data.
+func (s *Store) NotificationUnconfirmed(ctx context.Context, id int64, reason string) error {
+	if _, err := s.rw.ExecContext(ctx, `UPDATE lead_notices SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`,
+		reason, id); err != nil {
+		return fmt.Errorf("notification %d unconfirmed: %w", id, err)
+	}
+	return nil
+}
