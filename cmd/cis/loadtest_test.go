@@ -47,7 +47,9 @@ func TestLoadtestShort(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"conversing", []string{"--duration", "2s", "--prospects", "40", "--max-messages", "1500", "--duplicates", "0.10"}},
+		// Long enough for whole conversations under -race on a busy machine:
+		// each answer is waited for.
+		{"conversing", []string{"--duration", "8s", "--prospects", "40", "--max-messages", "1500", "--duplicates", "0.10"}},
 		{"blind", []string{"--duration", "2s", "--prospects", "40", "--max-messages", "1500", "--duplicates", "0.10", "--reorder", "0.05", "--blind"}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
@@ -65,8 +67,11 @@ func TestLoadtestShort(t *testing.T) {
 				rep["replies_pending"] != 0 || rep["consent_without_sent_text"] != 0 || rep["never_sent"] != 0 {
 				t.Errorf("exactly-once broken under load: %v", rep)
 			}
-			if mode.name == "conversing" && (rep["completed"] == 0 || rep["consent_not_counted"] != 0) {
-				t.Errorf("people who wait for answers: %v completed, %v consent answers not counted; want some and none", rep["completed"], rep["consent_not_counted"])
+			// A consent answer may still not count when the simulated person
+			// answers faster than the sender records the text (docs/reliability.md):
+			// it is asked again, so that is not checked here; C2 is, above.
+			if mode.name == "conversing" && rep["completed"] == 0 {
+				t.Errorf("people who wait for answers completed no conversation: %v", rep)
 			}
 		})
 	}
