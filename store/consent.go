@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -27,7 +28,7 @@ import (
 // count because its consent text was not sent.
 const ConsentUnshownStep = "(consent not shown)"
 
-const lastConsentTextQuery = `SELECT status, delivery_failed FROM outbox
+const lastConsentTextQuery = `SELECT status, delivery_failed, menu FROM outbox
 	WHERE account_id = ? AND contact_id = ? AND key = 'consent' ORDER BY id DESC LIMIT 1`
 
 // consentOf returns the consent answer r records, nil when none.
@@ -40,27 +41,33 @@ func consentOf(r flow.Result) *flow.Consent {
 	return nil
 }
 
-// consentShown reports whether the last consent text queued in c was sent,
-// and its status ("" when none was queued, "failed" also for one the
-// provider reported failed after accepting it).
-func consentShown(ctx context.Context, tx *sql.Tx, c *conv) (bool, string, error) {
-	var status, failed string
-	err := tx.QueryRowContext(ctx, lastConsentTextQuery, c.accountID, c.contactID).Scan(&status, &failed)
+// consentText is the last consent text queued in a conversation, as far as
+// the rule needs it.
+type consentText struct {
+	status string // "" when none was queued; "failed" also for one reported failed after it was accepted
+	menu   string // its yes/no buttons, to send again with it
+}
+
+// consentShown reports whether the last consent text queued in c was sent.
+func consentShown(ctx context.Context, tx *sql.Tx, c *conv) (bool, consentText, error) {
+	var k consentText
+	var failed string
+	err := tx.QueryRowContext(ctx, lastConsentTextQuery, c.accountID, c.contactID).Scan(&k.status, &failed, &k.menu)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, "", nil
+		return false, k, nil
 	}
 	if err != nil {
-		return false, "", fmt.Errorf("consent text sent: %w", err)
+		return false, k, fmt.Errorf("consent text sent: %w", err)
 	}
 	if failed != "" {
-		return false, "failed", nil
+		k.status = "failed"
 	}
-	return status == "sent", status, nil
+	return k.status == "sent", k, nil
 }
 
 // keepUnshown keeps a consent answer whose text was not sent as a message
 // only, and queues the consent text again unless it is still pending.
-func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel string, k flow.Consent, status string) error {
+func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel string, k flow.Consent, last consentText) error {
 	if !c.exists {
 		// A conversation row for the log; the zero state is where the flow
 		// starts, so the next message begins the conversation (and a replay
@@ -72,13 +79,11 @@ func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel st
 	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, ConsentUnshownStep, c.messageID); err != nil {
 		return fmt.Errorf("link consent answer: %w", err)
 	}
-	if status == "" {
-		status = "none"
-	}
+	status := cmp.Or(last.status, "none")
 	detail := "consent text " + status + "; sent again"
 	if status == "pending" {
 		detail = "consent text still queued"
-	} else if err := s.enqueueOne(ctx, tx, c, channel, 0, "consent", k.Text); err != nil {
+	} else if err := s.enqueueOne(ctx, tx, c, channel, 0, "consent", k.Text, last.menu); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, "consent_not_shown", detail, millis(s.now())); err != nil {

@@ -25,8 +25,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?`
 	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
-	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, resend)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, menu, resend)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
 	// withdrawQuery cancels the conversation's unsent replies whose key is in
 	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
@@ -121,16 +121,16 @@ type note struct{ kind, detail string }
 // text that was never sent (consent.go).
 func (s *Store) applyCounted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
 	if k := consentOf(r); k != nil && c.exists {
-		shown, status, err := consentShown(ctx, tx, c)
+		shown, last, err := consentShown(ctx, tx, c)
 		if err != nil {
 			return err
 		}
 		if !shown {
-			return s.keepUnshown(ctx, tx, c, in.Channel, *k, status)
+			return s.keepUnshown(ctx, tx, c, in.Channel, *k, last)
 		}
 	} else if k != nil {
 		// No conversation yet, so no consent text was ever queued.
-		return s.keepUnshown(ctx, tx, c, in.Channel, *k, "")
+		return s.keepUnshown(ctx, tx, c, in.Channel, *k, consentText{})
 	}
 	return s.apply(ctx, tx, c, in, r)
 }
@@ -171,6 +171,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	}
 	if !c.exists {
 		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
+			return c, false, err
+		}
+		if err := startTakenOver(ctx, tx, &c, now); err != nil {
 			return c, false, err
 		}
 	}
@@ -270,8 +273,12 @@ func saveConversation(ctx context.Context, tx *sql.Tx, c *conv, st flow.State) e
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, replies []flow.Reply) error {
 	now := millis(s.now())
 	for i, r := range replies {
+		menu, err := encodeMenu(r.Menu)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, i, in.Channel, c.accountID, c.contactID,
-			r.Key, r.Text, now, now, resendAfterUncertain(r.Key)); err != nil {
+			r.Key, r.Text, now, now, menu, resendAfterUncertain(r.Key)); err != nil {
 			return fmt.Errorf("enqueue reply %d: %w", i, err)
 		}
 	}
@@ -343,12 +350,8 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			}
 		}
 	case flow.EventRestarted:
-		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
-		// opting back in, consent asked again: the suppression no longer applies.
-		if c.state.Status == flow.OptedOut {
-			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
-				return err
-			}
+		if err := s.restarted(ctx, tx, c, in); err != nil {
+			return err
 		}
 	case flow.EventDataRequest:
 		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
@@ -356,6 +359,20 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 	}
 	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	return err
+}
+
+// restarted undoes what a person's "reiniciar" ends: after an opt-out (or
+// after a deletion, which starts suppressed) it is the person opting back
+// in, consent asked again, so the suppression no longer applies; while an
+// advisor has the chat, the person gets the bot back.
+func (s *Store) restarted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound) error {
+	if c.state.Status == flow.OptedOut {
+		if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+			return err
+		}
+	}
+	_, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now())
 	return err
 }
 

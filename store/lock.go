@@ -23,7 +23,8 @@ type InstanceLock struct{ f *os.File }
 // serve` (or a restore while one runs) refuses instead of sharing the file
 // and the WhatsApp session: two linked-device clients on one session knock
 // each other off (StreamReplaced), and two processes would send the same
-// outbox rows. The file is created (empty) when missing.
+// outbox rows. The file must exist (ErrNoStore otherwise): a command that
+// creates stores makes it first (CreateFile).
 //
 // The lock is flock(2) on the database file itself, so it follows the
 // file's identity (device and inode), whatever name reaches it: a symlink,
@@ -39,7 +40,10 @@ type InstanceLock struct{ f *os.File }
 // server. (On NFS, where Linux emulates flock with fcntl, SQLite is not
 // safe anyway; see RELIABILITY §1.2.)
 func Lock(path string) (*InstanceLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // #nosec G304 -- the operator's own --db file
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // #nosec G304 -- the operator's own --db file
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, mustExist(path) // the refusal Open gives, with what creates a store
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -51,6 +55,17 @@ func Lock(path string) (*InstanceLock, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return &InstanceLock{f: f}, nil
+}
+
+// CreateFile makes an empty file at path when there is none, so that a
+// command that creates stores (serve) can lock it before the store is made
+// in it; Open then makes a store of the empty file.
+func CreateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // #nosec G304 -- the operator's own --db file
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // Unlock releases the claim. It must come after the store on the file is

@@ -48,7 +48,7 @@ const (
 	// openQuestionQuery: the questions of the last message that asked the
 	// person something (a retry can take several replies: the hint, a
 	// menu, the way to a person).
-	openQuestionQuery = `SELECT key, body, status FROM outbox WHERE resend = 1 AND status <> 'cancelled'
+	openQuestionQuery = `SELECT key, body, menu, status FROM outbox WHERE resend = 1 AND status <> 'cancelled'
 		AND message_id = (SELECT MAX(message_id) FROM outbox WHERE account_id = ?1 AND contact_id = ?2 AND resend = 1
 			AND status <> 'cancelled')
 		AND account_id = ?1 AND contact_id = ?2 ORDER BY seq`
@@ -115,7 +115,7 @@ func (s *Store) keepLate(ctx context.Context, tx *sql.Tx, c *conv, channel strin
 		detail = "kept; the open question is on its way"
 	default:
 		for i, q := range open {
-			if err := s.enqueueOne(ctx, tx, c, channel, i, q.key, q.body); err != nil {
+			if err := s.enqueueOne(ctx, tx, c, channel, i, q.key, q.body, q.menu); err != nil {
 				return err
 			}
 		}
@@ -126,7 +126,7 @@ func (s *Store) keepLate(ctx context.Context, tx *sql.Tx, c *conv, channel strin
 	return nil
 }
 
-type outboxCopy struct{ key, body, status string }
+type outboxCopy struct{ key, body, menu, status string }
 
 // openQuestion returns the questions last put to the person in c.
 func (s *Store) openQuestion(ctx context.Context, tx *sql.Tx, c *conv) ([]outboxCopy, error) {
@@ -138,7 +138,7 @@ func (s *Store) openQuestion(ctx context.Context, tx *sql.Tx, c *conv) ([]outbox
 	var out []outboxCopy
 	for rows.Next() {
 		var q outboxCopy
-		if err := rows.Scan(&q.key, &q.body, &q.status); err != nil {
+		if err := rows.Scan(&q.key, &q.body, &q.menu, &q.status); err != nil {
 			return nil, fmt.Errorf("open question: %w", err)
 		}
 		out = append(out, q)
@@ -148,10 +148,10 @@ func (s *Store) openQuestion(ctx context.Context, tx *sql.Tx, c *conv) ([]outbox
 
 // enqueueOne queues one reply to the message being handled, outside the
 // flow's own replies (a question asked again, the consent text sent again).
-func (s *Store) enqueueOne(ctx context.Context, tx *sql.Tx, c *conv, channel string, seq int, key, body string) error {
+func (s *Store) enqueueOne(ctx context.Context, tx *sql.Tx, c *conv, channel string, seq int, key, body, menu string) error {
 	now := millis(s.now())
 	if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, seq, channel, c.accountID, c.contactID,
-		key, body, now, now, resendAfterUncertain(key)); err != nil {
+		key, body, now, now, menu, resendAfterUncertain(key)); err != nil {
 		return fmt.Errorf("enqueue %s again: %w", key, err)
 	}
 	return nil

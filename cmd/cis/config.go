@@ -57,6 +57,13 @@ type Config struct {
 	WhatsAppDebounce  time.Duration
 	WhatsAppLateAfter time.Duration
 	WhatsAppPerMinute float64
+	WhatsAppNumber    string // the agency's number: only it may pair
+
+	// Voice notes: transcribed when the URL names an OpenAI-compatible
+	// /v1/audio/transcriptions endpoint.
+	TranscribeURL   string
+	TranscribeKey   string
+	TranscribeModel string
 
 	// Advisors who get completed leads, round robin.
 	Advisors        string
@@ -115,9 +122,13 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
+	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
 	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
 	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
+	c.str(fs, getenv, &c.TranscribeURL, "transcribe-url", "CIS_TRANSCRIBE_URL", "", "transcribe voice notes through this OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1/audio/transcriptions (whisper.cpp's server); without it a voice note gets a polite request to write")
+	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
+	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -253,6 +264,12 @@ func (c *Config) validateChannels() error {
 	if _, err := c.advisors(); err != nil {
 		return err
 	}
+	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
+		return fmt.Errorf("--whatsapp-number (CIS_WHATSAPP_NUMBER): %w", err)
+	}
+	if _, err := c.transcriber(); err != nil {
+		return err
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -278,6 +295,12 @@ func (c *Config) validateScoring() error {
 	return nil
 }
 
+// whatsAppNumber is --whatsapp-number as WhatsApp writes it (digits), "" when unset.
+func (c *Config) whatsAppNumber() string {
+	n, _ := bot.NormalizeNumber(c.WhatsAppNumber) // checked by parse
+	return n
+}
+
 func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {
 	return bot.WhatsAppConfig{Debounce: c.WhatsAppDebounce, LateAfter: c.WhatsAppLateAfter, Apology: apology,
 		PerMinute: max(1, int(c.WhatsAppPerMinute))}
@@ -299,6 +322,18 @@ func (c *Config) advisors() ([]store.Advisor, error) {
 		out = append(out, store.Advisor{Name: name, Phone: phone})
 	}
 	return out, nil
+}
+
+// transcriber is the voice-note transcriber, nil without --transcribe-url.
+func (c *Config) transcriber() (*bot.Transcriber, error) {
+	if strings.TrimSpace(c.TranscribeURL) == "" {
+		return nil, nil
+	}
+	tr, err := bot.NewTranscriber(bot.TranscriberConfig{URL: c.TranscribeURL, Key: c.TranscribeKey, Model: c.TranscribeModel})
+	if err != nil {
+		return nil, fmt.Errorf("--transcribe-url (CIS_TRANSCRIBE_URL): %w", err)
+	}
+	return tr, nil
 }
 
 // cloudEnabled reports whether the Cloud API channel is configured.

@@ -219,7 +219,7 @@ func auditLoad(ctx context.Context, a *app, graph *bot.FakeGraph, accepted []str
 		return err
 	}
 	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
-		Drained: rep.RepliesPending == 0, Sends: sends, Step: a.machine.Step, Before: before})
+		Drained: rep.RepliesPending == 0, Sends: sends, Step: a.bot.Step, Before: before})
 	if err != nil {
 		return err
 	}
