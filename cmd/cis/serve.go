@@ -28,12 +28,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
 	if *scope != dashboard.ScopeAll && *scope != dashboard.ScopeOwn {
 		return fmt.Errorf("--advisor-scope (CIS_ADVISOR_SCOPE) %q: want all or own", *scope)
 	}
 	log := newLogger(c, e.stderr)
 	// One server per store: a second one would share the outbox and the
 	// WhatsApp session (RELIABILITY F14). Held until serve returns.
+	if err := store.CreateFile(c.DBPath); err != nil { // serve creates stores
+		return err
+	}
 	lock, err := store.Lock(c.DBPath)
 	if err != nil {
 		return err
@@ -92,7 +96,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		}
 		return runAll(ctx, loops...)
 	}
-	return runAll(ctx, func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) }, work)
+	serveHTTP := func(ctx context.Context) error {
+		return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
+	}
+	return runAll(ctx, serveHTTP, work)
 }
 
 // envOr is getenv(key), or def when unset.
