@@ -55,6 +55,7 @@ var catalogue = map[string][2]string{
 	"accounts.create":                    {"Crear con contraseña generada", "Create with a generated password"},
 	"accounts.role":                      {"Rol", "Role"},
 	"accounts.roles_help":                {"Asesor: trabaja la cola y los leads. Observador: solo lee. Administrador: todo, cuentas y vinculación incluidas.", "Advisor: works the queue and leads. Viewer: reads only. Admin: everything, accounts and pairing included."},
+	"accounts.table":                     {"Tabla de cuentas", "Accounts table"},
 	"accounts.list":                      {"Cuentas", "Accounts"},
 	"accounts.state":                     {"Estado", "State"},
 	"accounts.active":                    {"activa", "active"},
