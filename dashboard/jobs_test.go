@@ -27,7 +27,7 @@ func TestJobsRecoverAndRecordWithoutData(t *testing.T) {
 	}{
 		{"ok", func(context.Context) error { return nil }, false, ""},
 		{"error", func(context.Context) error { return errors.New("disk full") }, true, "disk full"},
-		{"nil map", func(context.Context) error { var m map[string]int; m["x"]++; return nil }, true, "assignment to entry in nil map"},
+		{"index", func(context.Context) error { return fmt.Errorf("%d", outOfRange(3)) }, true, "index out of range [3] with length 1"},
 		{"nil pointer", func(context.Context) error { var p *struct{ n int }; return fmt.Errorf("%d", p.n) }, true, "nil pointer dereference"},
 		// A panic built by code may carry a prospect's name: only its type is kept.
 		{"text panic", func(context.Context) error { panic("lead Carlos Andrés +573001234567 broke") }, true, "panic(string)"},
@@ -91,9 +91,13 @@ func TestJobsLoopRestartsAfterPanic(t *testing.T) {
 type panickyReports struct{ *store.Store }
 
 func (panickyReports) ModelBundle(context.Context, int64) ([]byte, error) {
-	var m map[int64][]byte
-	m[1] = nil // assignment to a nil map: a runtime panic
-	return nil, nil
+	return nil, fmt.Errorf("%d", outOfRange(2)) // a runtime panic, as a bad bundle once caused
+}
+
+// outOfRange panics with a runtime error: index i of a one-element slice.
+func outOfRange(i int) int {
+	s := []int{1}
+	return s[i]
 }
 
 // TestModelReportPanicShownNotFatal: the report job panics in its own
