@@ -296,10 +296,6 @@ func queueWhere(f LeadFilter) ([]string, []any) {
 	return where, args
 }
 
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // QueueVersion changes whenever a lead is added or changes status, so a page
 // can poll it cheaply and reload the queue only when needed.
 func (s *Store) QueueVersion(ctx context.Context) (string, error) {
@@ -465,43 +461,52 @@ func (s *Store) leadEvents(ctx context.Context, leadID int64) ([]LeadEvent, erro
 
 // leadNotices reads a lead's advisor notifications and its conversation's events.
 func (s *Store) leadNotices(ctx context.Context, leadID, conversationID int64) ([]LeadNotice, []ConversationEvent, error) {
+	notices, err := s.noticesOf(ctx, leadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := s.conversationEvents(ctx, conversationID)
+	return notices, events, err
+}
+
+func (s *Store) noticesOf(ctx context.Context, leadID int64) ([]LeadNotice, error) {
 	rows, err := s.ro.QueryContext(ctx, `SELECT n.kind, u.username, n.status, COALESCE(n.sent_at, n.created_at)
 		FROM lead_notices n JOIN users u ON u.id = n.user_id WHERE n.lead_id = ? ORDER BY n.id LIMIT 200`, leadID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lead notices: %w", err)
+		return nil, fmt.Errorf("lead notices: %w", err)
 	}
-	var notices []LeadNotice
+	defer rows.Close()
+	var out []LeadNotice
 	for rows.Next() {
 		var n LeadNotice
 		var at int64
 		if err := rows.Scan(&n.Kind, &n.User, &n.Status, &at); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("lead notices: %w", err)
+			return nil, fmt.Errorf("lead notices: %w", err)
 		}
 		n.At = fromMillis(at)
-		notices = append(notices, n)
+		out = append(out, n)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("lead notices: %w", err)
-	}
-	rows, err = s.ro.QueryContext(ctx, `SELECT kind, detail, created_at FROM conversation_events
+	return out, rows.Err()
+}
+
+func (s *Store) conversationEvents(ctx context.Context, conversationID int64) ([]ConversationEvent, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT kind, detail, created_at FROM conversation_events
 		WHERE conversation_id = ? AND kind NOT IN ('consent', 'lead_completed') ORDER BY id LIMIT 200`, conversationID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("conversation events: %w", err)
+		return nil, fmt.Errorf("conversation events: %w", err)
 	}
 	defer rows.Close()
-	var events []ConversationEvent
+	var out []ConversationEvent
 	for rows.Next() {
 		var e ConversationEvent
 		var at int64
 		if err := rows.Scan(&e.Kind, &e.Detail, &at); err != nil {
-			return nil, nil, fmt.Errorf("conversation events: %w", err)
+			return nil, fmt.Errorf("conversation events: %w", err)
 		}
 		e.At = fromMillis(at)
-		events = append(events, e)
+		out = append(out, e)
 	}
-	return notices, events, rows.Err()
+	return out, rows.Err()
 }
 
 // ErrErased is returned by ActOnLead for a lead whose person was erased:
