@@ -132,6 +132,10 @@ func (t *turn) confirm() bool {
 		t.ask()
 		return true
 	}
+	if !f.correction && restates(f, t.s.Answers) {
+		t.complete() // "sí, página web": the answer said again is a yes
+		return true
+	}
 	if len(f.fields) == 1 && t.has(f.fields[0]) {
 		t.redo(f.fields[0])
 		return true
@@ -174,4 +178,19 @@ func (t *turn) fixChoice() (Stage, bool) {
 		return "", false
 	}
 	return answered[n-1], slices.Contains(stageOrder, answered[n-1])
+}
+
+// restates reports whether f carries answers and each equals the one given.
+func restates(f *found, a Answers) bool {
+	g, n := f.answers(""), 0
+	for _, st := range stageOrder {
+		if !g.has(st) {
+			continue
+		}
+		if !a.has(st) || !sameAnswer(st, g, a) {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }

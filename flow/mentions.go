@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -30,7 +31,8 @@ type found struct {
 	name       string
 	nameAt     int // the word where the name's cue starts; -1
 	city       *City
-	cityAt     int // the cue word before the city; -1
+	cityAt     int    // the cue word before the city; -1
+	cities     []City // every place named after a cue, in order (a correction names the old one too)
 	region     int // a region named after a cue; -1
 	budget     *Budget
 	urgency    Urgency
@@ -65,7 +67,7 @@ func (m *Machine) read(ms *msg, now time.Time, noPhone bool, skip Stage) *found 
 		f.readBudget(ms, m.cfg.USDToCOP)
 	}
 	if skip != StageUrgency {
-		f.urgency, _ = urgencyScan(ms.words, now, true)
+		f.readUrgency(ms, now)
 	}
 	if skip != StageService {
 		f.services = m.readServices(ms)
@@ -106,7 +108,7 @@ var correctionCues = newPhraseTable(map[int][]string{0: {
 	"me equivoque", "me equivoco", "equivoque", "me confundi", "perdon", "disculpa", "disculpe", "disculpas",
 	"corrijo", "correccion", "mejor dicho", "quise decir", "queria decir", "en realidad", "realmente es",
 	"cambia", "cambiar", "cambiame", "cambialo", "cambiala", "actualiza", "actualizar", "no era", "error",
-	"me equivoque de", "i meant", "sorry", "actually", "correction", "change", "wrong", "typo", "my bad",
+	"me equivoque de", "no es", "no son", "no era", "sino", "i meant", "sorry", "actually", "correction", "change", "wrong", "typo", "my bad",
 	"oops", "ups",
 }})
 
@@ -142,10 +144,19 @@ var (
 		"asesor", "asesora", "persona", "alguien", "todo", "muy", "bien", "mal", "feliz", "de", "del",
 		"propietario", "propietaria", "administrador", "administradora", "socio", "socia", "encargado",
 		"encargada", "medico", "medica", "abogado", "abogada", "contador", "contadora", "odontologo",
-		"odontologa", "fotografo", "fotografa", "disenador", "disenadora", "ingeniero", "ingeniera")
+		"odontologa", "fotografo", "fotografa", "disenador", "disenadora", "ingeniero", "ingeniera",
+		"comerciante", "mama", "papa", "madre", "padre", "profesional", "artesano", "artesana", "chef",
+		"cocinero", "cocinera", "peluquero", "peluquera", "estilista", "psicologo", "psicologa",
+		"nutricionista", "arquitecto", "arquitecta", "veterinario", "veterinaria", "enfermero", "enfermera",
+		"docente", "profesor", "profesora", "vendedor", "vendedora", "influencer", "creador", "creadora",
+		"fundador", "fundadora", "ceo", "director", "directora", "coordinador", "coordinadora", "jefe",
+		"representante", "parte", "quien", "bastante", "nuevo", "el", "tu", "su", "cliente", "clienta",
+		"owner", "manager", "founder", "student", "doctor", "lawyer", "designer", "photographer", "freelancer")
 )
 
-// readName finds a name introduced by a cue (see found).
+// readName finds a name introduced by a cue (see found). A text typed all
+// in lower case ("hola soy ximena de popayan") has no capitals to go by:
+// there, nameNotFirst alone keeps roles and states out.
 func (f *found) readName(ms *msg) {
 	for i := range ms.words {
 		n, kind := nameCues.at(ms.words, i)
@@ -157,7 +168,7 @@ func (f *found) readName(ms *msg) {
 		for k < len(ms.words) && k-j < 4 && ms.clause[k] == ms.clause[j] && !nameStops[ms.words[k]] {
 			k++
 		}
-		if k == j || nameNotFirst[ms.words[j]] || (kind == 1 && !startsUpper(ms.text[ms.start[j]:])) {
+		if k == j || nameNotFirst[ms.words[j]] || (kind == 1 && !startsUpper(ms.text[ms.start[j]:]) && hasUpper(ms.text)) {
 			continue
 		}
 		if name, ok := ParseName(ms.text[ms.start[j]:ms.end[k-1]]); ok {
@@ -165,6 +176,17 @@ func (f *found) readName(ms *msg) {
 			return
 		}
 	}
+}
+
+// hasUpper reports a capital anywhere: a text typed all in lower case
+// cannot tell a name by its capital.
+func hasUpper(s string) bool {
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func startsUpper(s string) bool {
@@ -194,12 +216,15 @@ var (
 func (m *Machine) readCity(f *found, ms *msg) {
 	for i := 1; i < len(ms.words); i++ {
 		cue := ms.words[i-1]
-		if !cityCues[cue] && !(f.correction && cityCorrectionCues[cue]) {
+		if !cityCues[cue] && !((f.correction || len(f.fields) > 0) && cityCorrectionCues[cue]) {
 			continue
 		}
-		if m.cityAt(f, ms, i, i-1) {
+		if m.cityAt(f, ms, i, i-1) && !f.correction {
 			return
 		}
+	}
+	if f.city != nil {
+		return
 	}
 	for c := range ms.clauses { // a clause that is only a place: "Laura, Medellín, 2 millones"
 		i, j := firstWordOf(ms, c), lastWordOf(ms, c)+1
@@ -238,11 +263,29 @@ func (m *Machine) cityAt(f *found, ms *msg, i, cue int) bool {
 			continue
 		}
 		if c, ok := m.places.mention(key); ok {
-			f.city, f.cityAt = &c, cue
+			if f.city == nil {
+				f.city, f.cityAt = &c, cue
+			}
+			f.cities = append(f.cities, c)
 			return true
 		}
 	}
 	return false
+}
+
+// preferNewCity makes the city found the first one that differs from the
+// answer given: "no es Cali, es Palmira" and "es Palmira, no Cali" both
+// correct Cali to Palmira.
+func (f *found) preferNewCity(given *City) {
+	if given == nil || len(f.cities) < 2 {
+		return
+	}
+	for _, c := range f.cities {
+		if c != *given {
+			f.city = &c
+			return
+		}
+	}
 }
 
 func firstWordOf(ms *msg, c int) int {
@@ -315,20 +358,42 @@ func amountWithUnit(w string) bool {
 	return t != w && t != "" && len(w)-len(t) <= 2 && t[0] >= '0' && t[0] <= '9'
 }
 
+// readUrgency finds an urgency in a sentence (see found), or a clause
+// that is nothing but one ("Sara, Montería, 1 millón, ya, redes").
+func (f *found) readUrgency(ms *msg, now time.Time) {
+	if u, ok := urgencyScan(ms.words, now, true); ok {
+		f.urgency = u
+		return
+	}
+	for c := range ms.clauses {
+		i, j := firstWordOf(ms, c), lastWordOf(ms, c)+1
+		if i < 0 || j-i > 3 || len(ms.clauses) == 1 {
+			continue
+		}
+		if u, ok := urgencyScan(ms.words[i:j], now, false); ok {
+			f.urgency = u
+			return
+		}
+	}
+}
+
 // needCues open the part of a sentence that says what the prospect wants.
 var needCues = newPhraseTable(map[int][]string{0: {
 	"necesito", "necesitamos", "necesitaria", "quiero", "queremos", "quisiera", "quisieramos", "busco",
 	"buscamos", "buscando", "me interesa", "nos interesa", "me interesan", "interesado en", "interesada en",
 	"interesados en", "informacion", "info", "cotizar", "cotizacion", "precio", "precios", "cuanto cuesta",
 	"cuanto vale", "cuanto cobran", "ayuda con", "me ayudan con", "manejan", "hacen", "ofrecen", "tema de",
-	"lo de", "servicio de", "servicios de", "need", "want", "looking for", "interested in", "quote", "price",
-	"pricing", "help with", "info on", "information about", "information on", "would like",
+	"lo de", "servicio de", "servicios de", "servicio", "service", "need", "want", "looking for", "interested in", "quote", "price",
+	"pricing", "help with", "info on", "information about", "information on", "would like", "para",
 }})
 
 // readServices finds the services the prospect asks for (see found).
 func (m *Machine) readServices(ms *msg) []string {
 	if h, ok := needCues.first(ms.words); ok {
-		if keys, _ := m.services.scan(ms.words[h.at+h.n:]); len(keys) > 0 {
+		keys, _ := m.services.scan(ms.words[h.at+h.n:])
+		// "otro", "otra" name the "other" service only as an answer to the
+		// question: in a sentence they are everyday words ("la otra semana").
+		if keys = slices.DeleteFunc(keys, func(k string) bool { return k == "other" }); len(keys) > 0 {
 			return keys
 		}
 	}

@@ -224,7 +224,7 @@ var (
 		"hablas con", "estas hablando con", "te habla", "le habla", "les habla", "te saluda",
 		"le saluda", "les saluda", "me dicen", "puedes llamarme", "llamame", "aqui",
 		"my name is", "my names", "name is", "names", "im", "i am", "this is", "its", "it is",
-		"call me",
+		"call me", "nombre", "nombre completo", "name", "full name",
 	)
 	nameTitles = nameTitlePhrases(
 		"sr", "sra", "srta", "senor", "senora", "senorita", "don", "dona", "dr", "dra", "doctor",

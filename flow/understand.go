@@ -23,7 +23,10 @@ func (s Stage) main() Stage {
 // millones" at the city question fills the budget too). It reports false
 // when the message answered nothing.
 func (t *turn) understand() bool {
-	if t.s.Stage == StageConfirm {
+	switch t.s.Stage {
+	case StageConsent:
+		return t.consent() // nothing but a yes or a no counts before the consent
+	case StageConfirm:
 		return t.confirm()
 	}
 	f := t.found()
@@ -163,17 +166,25 @@ func (t *turn) corrects(f *found) bool {
 		return false
 	}
 	cur, before := t.s.Stage.main(), t.s.Answers
+	f.preferNewCity(t.s.Answers.City)
 	changed := t.changeNamed(f, cur)
 	if len(changed) == 0 && f.correction {
 		changed = t.changeUnnamed(f, cur)
 	}
 	if len(changed) > 0 {
+		key := "noted"
+		if slices.ContainsFunc(changed, before.has) {
+			key = "corrected"
+		}
 		if !t.burst {
-			key := "noted"
-			if slices.ContainsFunc(changed, before.has) {
-				key = "corrected"
-			}
 			t.say(key)
+		}
+		// "mejor dicho el próximo mes, y quiero SEO": the correction and the
+		// answer to the question asked, in one message, when the sentence
+		// clearly holds that answer too ("puede ser el otro mes" holds no
+		// service, though "otro" alone would answer the service question).
+		all := t.m.read(t.words(), t.now.In(t.m.cfg.Calendar.Loc), t.in.NoPhone, "")
+		if !(all.answers("").has(cur) && t.answerStage()) && !t.burst {
 			t.ask()
 		}
 		return true
@@ -220,42 +231,44 @@ func (t *turn) changeUnnamed(f *found, cur Stage) []Stage {
 // set changes the answer to st to a's, when a has one and it differs.
 func (t *turn) set(st Stage, a Answers) bool {
 	dst := &t.s.Answers
+	if !a.has(st) || (dst.has(st) && sameAnswer(st, a, *dst)) {
+		return false
+	}
 	switch st {
 	case StageName:
-		if a.Name == "" || a.Name == dst.Name {
-			return false
-		}
 		dst.Name = a.Name
 	case StageCity:
-		if a.City == nil || (dst.City != nil && *a.City == *dst.City) {
-			return false
-		}
 		dst.City = a.City
 	case StageBudget:
-		if a.Budget == nil || (dst.Budget != nil && *a.Budget == *dst.Budget) {
-			return false
-		}
 		dst.Budget = a.Budget
 	case StageUrgency:
-		if a.Urgency == "" || a.Urgency == dst.Urgency {
-			return false
-		}
 		dst.Urgency = a.Urgency
 	case StageService:
-		if a.Service == "" || (a.Service == dst.Service && slices.Equal(a.Others, dst.Others)) {
-			return false
-		}
 		dst.Service, dst.Others = a.Service, a.Others
 	case StagePhone:
-		if a.Phone == "" || a.Phone == dst.Phone {
-			return false
-		}
 		dst.Phone = a.Phone
-	default:
-		return false
 	}
 	t.s.Prefilled = slices.DeleteFunc(t.s.Prefilled, func(p Stage) bool { return p == st })
 	return true
+}
+
+// sameAnswer reports whether x and y, both answered, agree on st.
+func sameAnswer(st Stage, x, y Answers) bool {
+	switch st {
+	case StageName:
+		return x.Name == y.Name
+	case StageCity:
+		return *x.City == *y.City
+	case StageBudget:
+		return *x.Budget == *y.Budget
+	case StageUrgency:
+		return x.Urgency == y.Urgency
+	case StageService:
+		return x.Service == y.Service && slices.Equal(x.Others, y.Others)
+	case StagePhone:
+		return x.Phone == y.Phone
+	}
+	return false
 }
 
 // redo clears the answer to st and asks its question again; answering it

@@ -164,7 +164,7 @@ var urgencyPhrases = map[Urgency][]string{
 		"cuanto antes", "pronto", "muy pronto", "rapido", "de afan", "con afan", "tengo afan",
 		"estoy de afan", "asap", "right now", "now", "right away", "immediately", "urgent",
 		"urgently", "today", "tomorrow", "yesterday", "as soon as possible",
-		"lo necesito ya", "necesito ya", "lo quiero ya", "lo necesito para ya", "para hoy", "pa hoy",
+		"cuando antes", "lo mas antes", "lo necesito ya", "necesito ya", "lo quiero ya", "lo necesito para ya", "para hoy", "pa hoy",
 		"para manana", "pa manana", "urgentisimo", "urgentemente", "super urgente", "muy urgente",
 		"es para ya", "cuanto antes mejor", "lo mas rapido", "lo antes que se pueda", "ya mismito",
 		"de inmediato por favor", "need it now", "need it asap", "as soon as you can", "asap please",
@@ -223,6 +223,10 @@ var urgencyHedges = []string{
 	"todavia no se", "aun no se", "depende", "not sure", "i don t know", "dont know", "don t know",
 }
 
+// urgencyNegations open a phrase that denies urgency without naming a
+// time ("no es urgente", "sin afán"): a time said with it wins.
+var urgencyNegations = newWordSet("no", "sin", "nada", "not", "ni")
+
 // urgencyMonthPhrases place a point of the year; they are resolved
 // against now.
 var urgencyMonthPhrases = map[string]time.Month{
@@ -260,7 +264,11 @@ func buildUrgencyIndex() map[string][]urgencyPhrase {
 	}
 	for u, list := range urgencyPhrases {
 		for _, s := range list {
-			add(phrase(s, u, 0))
+			p := phrase(s, u, 0)
+			if u == Exploring && urgencyNegations[p.words[0]] {
+				p.weight -= urgencyHedgeWeight // "no es urgente, el otro mes": the time said wins
+			}
+			add(p)
 		}
 	}
 	for _, s := range urgencyHedges {

@@ -58,6 +58,7 @@ var consentForms = struct {
 		"no se", "nose", "no lo se", "tal vez", "talvez", "quizas", "quiza", "depende", "pero",
 		"aunque", "no estoy seguro", "no estoy segura", "todavia no se", "aun no se", "mas tarde",
 		"despues te digo", "ya te digo", "lo pienso", "dejame pensarlo", "dejeme pensarlo",
+		"no entiendo", "no entendi", "no comprendo", "no me queda claro", "no le entiendo", "no te entiendo",
 		"maybe", "but", "not sure", "i don t know", "i dont know", "later", "let me think",
 	},
 }
