@@ -33,7 +33,7 @@ type found struct {
 	city       *City
 	cityAt     int    // the cue word before the city; -1
 	cities     []City // every place named after a cue, in order (a correction names the old one too)
-	region     int // a region named after a cue; -1
+	region     int    // a region named after a cue; -1
 	budget     *Budget
 	urgency    Urgency
 	services   []string
