@@ -10,15 +10,10 @@ package flow
 // becomes the answers when the consent is given (and is confirmed before
 // the lead is completed), and it is dropped when the consent is refused.
 
-// greet answers the first message: in English when it is written in
-// English, keeping what it says in Held.
+// greet answers the first message (in English when it is written in
+// English: step detects it), keeping what it says in Held.
 func (t *turn) greet() {
-	if t.isText() {
-		if lang := detectLang(t.words().words, false); lang != "" {
-			t.s.Lang = lang
-		}
-		t.hold()
-	}
+	t.hold()
 	t.say("greeting", "agency", t.m.cfg.Agency.Name)
 	t.s.Stage = StageConsent
 	t.askConsent()

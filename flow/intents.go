@@ -88,7 +88,7 @@ var (
 func sentenceIntent(m *msg) command {
 	for _, h := range intentTable.find(m.words) {
 		c := command(h.val)
-		if c == cmdHelp || (c == cmdRestart && negatedBefore(m.words, h.at)) {
+		if c == cmdHelp || (c != cmdOptOut && negatedBefore(m.words, h.at)) { // "I don't speak Spanish"
 			continue
 		}
 		return c

@@ -261,6 +261,11 @@ func (t *turn) step() {
 	default:
 		resumed := t.s.Status == Abandoned || t.idle()
 		t.s.Status = InProgress
+		if t.s.Stage == StageGreeting && t.isText() {
+			if lang := detectLang(t.words().words, false); lang != "" {
+				t.s.Lang = lang // "Hi, can I talk to a person?" is answered in English
+			}
+		}
 		if cmd == cmdNone && t.isText() && t.in.Choice == "" {
 			cmd = sentenceIntent(t.words())
 		}

@@ -226,9 +226,13 @@ func (m *Machine) readCity(f *found, ms *msg) {
 	if f.city != nil {
 		return
 	}
-	for c := range ms.clauses { // a clause that is only a place: "Laura, Medellín, 2 millones"
+	// A clause that is only a place: "Laura, Medellín, 2 millones". Not in a
+	// message of one clause (it is the answer to another question: a name
+	// such as "Orlando"), and not abroad ("Santiago", "Victoria", "Lima"
+	// are names too).
+	for c := range ms.clauses {
 		i, j := firstWordOf(ms, c), lastWordOf(ms, c)+1
-		if i < 0 || j-i > 5 {
+		if i < 0 || j-i > 5 || len(ms.clauses) < 2 {
 			continue
 		}
 		key := strings.Join(ms.words[i:j], " ")
@@ -238,7 +242,7 @@ func (m *Machine) readCity(f *found, ms *msg) {
 		if cityInSentence[key] || placeChatWords[key] {
 			continue
 		}
-		if c, ok := m.places.mention(key); ok {
+		if c, ok := m.places.mention(key); ok && !c.Foreign {
 			f.city, f.cityAt = &c, i
 			return
 		}
@@ -325,7 +329,8 @@ func (p *Places) mention(key string) (City, bool) {
 // budgetCues make a clause worth reading as a budget.
 var budgetCues = newWordSet("millon", "millones", "mil", "palo", "palos", "palito", "palitos", "melon", "melones",
 	"luca", "lucas", "usd", "dolares", "dolar", "pesos", "presupuesto", "budget", "million", "millions",
-	"thousand", "mm", "cop", "millo", "millos", "mill", "grand", "k", "meloncito")
+	"thousand", "mm", "cop", "millo", "millos", "mill", "grand", "k", "meloncito", "milion", "milions",
+	"milones", "miyones", "dollars", "dollar")
 
 // readBudget reads the first clause that names an amount (see found).
 func (f *found) readBudget(ms *msg, usdToCOP float64) {
@@ -384,7 +389,8 @@ var needCues = newPhraseTable(map[int][]string{0: {
 	"interesados en", "informacion", "info", "cotizar", "cotizacion", "precio", "precios", "cuanto cuesta",
 	"cuanto vale", "cuanto cobran", "ayuda con", "me ayudan con", "manejan", "hacen", "ofrecen", "tema de",
 	"lo de", "servicio de", "servicios de", "servicio", "service", "need", "want", "looking for", "interested in", "quote", "price",
-	"pricing", "help with", "info on", "information about", "information on", "would like", "para",
+	"pricing", "help with", "info on", "information about", "information on", "would like", "i d like",
+	"do you do", "do you offer", "do you have", "do you manage", "can you do", "para",
 }})
 
 // readServices finds the services the prospect asks for (see found).

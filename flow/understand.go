@@ -145,13 +145,22 @@ func (t *turn) next() {
 // nameAnswer reads the answer to the name question. "Soy Laura de
 // Barranquilla" is Laura from Barranquilla, not "Laura de Barranquilla":
 // a name ends where a city named in the same message begins.
+//
+// When the answer does not open with the name ("no quiero hablar con un
+// asesor, sigamos. Me llamo Gerardo"), the name after "me llamo", "soy" …
+// counts.
 func (t *turn) nameAnswer() (string, bool) {
 	if f := t.found(); f.city != nil && f.cityAt > 0 {
 		if n, ok := ParseName(t.words().upTo(f.cityAt)); ok {
 			return n, true
 		}
 	}
-	return ParseName(t.in.Text)
+	if n, ok := ParseName(t.in.Text); ok {
+		return n, true
+	}
+	f := found{nameAt: -1}
+	f.readName(t.words())
+	return f.name, f.name != ""
 }
 
 // corrects applies a correction of an earlier answer: "me equivoqué, es
