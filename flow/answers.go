@@ -187,24 +187,26 @@ func (t *turn) setBudget(b Budget) {
 }
 
 func (t *turn) budgetConfirm() bool {
+	pending := t.s.Pending.Budget
 	yes, ok := yesNo(t.in.Text)
+	if a := ParseBudget(t.in.Text, t.m.cfg.USDToCOP); a.OK && !a.Budget.Unknown && (pending == nil || a.Budget != *pending) {
+		ok = false // "no, 800.000": a new amount is a correction, whatever yes or no comes with it
+	}
 	if !ok {
-		// A new amount instead of yes/no is a correction: read it as one.
 		t.moveTo(StageBudget)
 		if t.budget() {
 			return true
 		}
 		t.moveTo(StageBudgetConfirm)
-		t.s.Pending.Budget = t.s.Answers.Budget
+		t.s.Pending.Budget = pending
 		return false
 	}
-	b := t.s.Pending.Budget
-	if !yes || b == nil {
+	if !yes || pending == nil {
 		t.moveTo(StageBudget)
 		t.ask()
 		return true
 	}
-	t.setBudget(*b)
+	t.setBudget(*pending)
 	return true
 }
 

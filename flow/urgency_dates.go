@@ -83,7 +83,7 @@ var (
 // urgencyDatePhrases are the seasons people name, folded.
 var urgencyDatePhrases = map[string]func(time.Time) time.Time{
 	"despues de vacaciones": afterHolidays, "despues de las vacaciones": afterHolidays,
-	"pasando vacaciones": afterHolidays, "cuando vuelva de vacaciones": afterHolidays,
+	"pasando vacaciones": afterHolidays, "pasando las vacaciones": afterHolidays, "cuando vuelva de vacaciones": afterHolidays,
 	"cuando vuelvan de vacaciones": afterHolidays, "after the holidays": afterHolidays,
 	"after vacation": afterHolidays, "after the vacation": afterHolidays, "after vacations": afterHolidays,
 	"despues de navidad": endOfYearHolidays, "despues de ano nuevo": endOfYearHolidays,
