@@ -34,6 +34,9 @@ const corpusTarget = 0.97
 //	now: RFC3339          the clock at the first message (default Monday 2 March 2026, 10:00)
 //	> text                a message, in the simulator's script syntax, plus
 //	                      @choice=ID (a tapped button or list row; the text is its title)
+//	< key key…            the replies to the message before, by catalogue key, in order
+//	                      ("<" alone: no reply)
+//	+ kind                an event the conversation must have recorded (flow.EventKind)
 //	= status key=value…   the outcome: the conversation's status, then the answers
 //
 // Answer keys: name ("Carlos Andrés" quoted when it has spaces), city (DANE
@@ -82,13 +85,17 @@ type corpusConv struct {
 	noPhone    bool
 	now        time.Time
 	msgs       []string
+	replies    map[int][]string // message index → reply keys expected
+	events     []string
 	want       outcome
 }
 
 // outcome is how a conversation ended: its status and answers, as strings.
 type outcome struct {
-	status string
-	fields map[string]string
+	status  string
+	fields  map[string]string
+	replies map[int][]string
+	events  []string
 }
 
 var corpusMain = []string{"name", "city", "budget", "urgency", "service"}
@@ -105,6 +112,16 @@ func (want outcome) diff(got outcome) string {
 		}
 		if g := got.fields[k]; g != w {
 			d = append(d, fmt.Sprintf("%s=%q, want %q", k, g, w))
+		}
+	}
+	for i, keys := range want.replies {
+		if g := got.replies[i]; !slices.Equal(g, keys) {
+			d = append(d, fmt.Sprintf("replies to message %d %v, want %v", i+1, g, keys))
+		}
+	}
+	for _, e := range want.events {
+		if !slices.Contains(got.events, e) {
+			d = append(d, fmt.Sprintf("no %s event", e))
 		}
 	}
 	return strings.Join(d, "; ")
@@ -148,6 +165,17 @@ func parseCorpus(file, raw string) ([]corpusConv, error) {
 			err = fmt.Errorf("%q before the first conversation", l)
 		case strings.HasPrefix(l, "> "):
 			c.msgs = append(c.msgs, l[2:])
+		case l == "<" || strings.HasPrefix(l, "< "):
+			if len(c.msgs) == 0 {
+				err = fmt.Errorf("%q before any message", l)
+				break
+			}
+			if c.replies == nil {
+				c.replies = map[int][]string{}
+			}
+			c.replies[len(c.msgs)-1] = strings.Fields(strings.TrimPrefix(l, "<"))
+		case strings.HasPrefix(l, "+ "):
+			c.events = append(c.events, l[2:])
 		case strings.HasPrefix(l, "= "):
 			c.want, err = parseOutcome(l[2:])
 		case l == "nophone":
@@ -163,7 +191,9 @@ func parseCorpus(file, raw string) ([]corpusConv, error) {
 			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
 	}
-	for _, c := range convs {
+	for i := range convs {
+		c := &convs[i]
+		c.want.replies, c.want.events = c.replies, c.events
 		if c.want.status == "" || len(c.msgs) == 0 {
 			return nil, fmt.Errorf("conversation %q: no messages or no outcome", c.name)
 		}
@@ -242,6 +272,7 @@ func (r *corpusRunner) run(c corpusConv, i int) outcome {
 		from = fmt.Sprintf("session-%d", i)
 	}
 	r.clock.Set(c.now)
+	replies := map[int][]string{}
 	for j, line := range c.msgs {
 		choice := ""
 		if rest, ok := strings.CutPrefix(line, "@choice="); ok {
@@ -264,29 +295,45 @@ func (r *corpusRunner) run(c corpusConv, i int) outcome {
 		if _, err := r.bot.Receive(ctx, in); err != nil {
 			r.t.Fatalf("%s: %q: %v", c.name, line, err)
 		}
-		r.trace(c, line)
+		replies[j] = r.flush(c, line)
 	}
 	v, err := r.st.Conversation(ctx, c.channel, "agencia", from)
 	if err != nil {
 		r.t.Fatalf("%s: %v", c.name, err)
 	}
-	return storedOutcome(v)
+	o := storedOutcome(v)
+	o.replies = replies
+	events, err := r.st.ConversationEvents(ctx, v.ID)
+	if err != nil {
+		r.t.Fatalf("%s: %v", c.name, err)
+	}
+	for _, e := range events {
+		o.events = append(o.events, e.Kind)
+	}
+	return o
 }
 
-// trace prints the replies to a conversation named in CIS_CORPUS_TRACE
-// (a substring), to see where one went wrong.
-func (r *corpusRunner) trace(c corpusConv, line string) {
+// flush sends the replies queued and returns their keys. With
+// CIS_CORPUS_TRACE set to part of a conversation's name, it prints the
+// exchange, to see where one went wrong.
+func (r *corpusRunner) flush(c corpusConv, line string) []string {
 	rec := &recorder{}
 	if _, err := r.bot.Flush(context.Background(), c.channel, rec); err != nil {
 		r.t.Fatal(err)
 	}
-	if name := os.Getenv("CIS_CORPUS_TRACE"); name == "" || !strings.Contains(c.name, name) {
-		return
+	trace := os.Getenv("CIS_CORPUS_TRACE")
+	trace = strings.TrimSpace(trace)
+	if trace != "" && strings.Contains(c.name, trace) {
+		r.t.Logf("%s > %s", c.name, line)
 	}
-	r.t.Logf("%s > %s", c.name, line)
+	keys := []string{}
 	for _, o := range rec.sent {
-		r.t.Logf("%s < [%s] %s", c.name, o.Key, strings.ReplaceAll(o.Body, "\n", " | "))
+		keys = append(keys, o.Key)
+		if trace != "" && strings.Contains(c.name, trace) {
+			r.t.Logf("%s < [%s] %s", c.name, o.Key, strings.ReplaceAll(o.Body, "\n", " | "))
+		}
 	}
+	return keys
 }
 
 // storedOutcome reads a conversation's outcome from the store: the lead row

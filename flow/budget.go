@@ -417,7 +417,26 @@ func budgetUnit(t budgetTok, qty float64) float64 {
 		}
 		return 1e6
 	}
-	return budgetUnits[t.s]
+	if u, ok := budgetUnits[t.s]; ok {
+		return u
+	}
+	return budgetMillionTypo(t.s)
+}
+
+// budgetMillionTypo reads a million typed with one letter wrong, missing
+// or extra ("millomes", "milones", "millónes"): the commonest unit, the
+// one worst to misread.
+func budgetMillionTypo(w string) float64 {
+	if len(w) < 5 || w[0] != 'm' || w[1] != 'i' {
+		return 0
+	}
+	rs := []rune(w)
+	for _, u := range []string{"millon", "millones"} {
+		if placeEditDistance(rs, []rune(u), 1) <= 1 {
+			return 1e6
+		}
+	}
+	return 0
 }
 
 // Words allowed right after a number that has no unit. Anything else

@@ -78,7 +78,7 @@ var (
 	handoffTrail = newWordSet("por", "favor", "porfa", "porfavor", "please", "pls", "real", "humano", "humana",
 		"de", "verdad", "now", "ya", "gracias")
 	handoffPersons = newWordSet("asesor", "asesora", "asesores", "persona", "humano", "humana", "agente",
-		"vendedor", "vendedora", "comercial", "operador", "operadora", "advisor", "agent", "human", "person",
+		"vendedor", "vendedora", "comercial", "operador", "operadora", "alguien", "advisor", "agent", "human", "person",
 		"someone", "somebody", "representative", "rep", "operator")
 	intentNegations = newWordSet("no", "nunca", "tampoco", "don", "dont", "not", "never", "sin")
 )

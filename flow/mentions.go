@@ -266,7 +266,9 @@ func (m *Machine) cityAt(f *found, ms *msg, i, cue int) bool {
 		if cityInSentence[key] || (j == i+1 && placeChatWords[key]) {
 			continue
 		}
-		if c, ok := m.places.mention(key); ok {
+		if c, ok := m.places.mention(key); ok && !(c.Foreign && (ms.words[cue] == "de" || ms.words[cue] == "del")) {
+			// (a place abroad only after "desde", "en", "from", "in": "María de
+			// los Ángeles" is a name)
 			if f.city == nil {
 				f.city, f.cityAt = &c, cue
 			}
@@ -389,31 +391,32 @@ var needCues = newPhraseTable(map[int][]string{0: {
 	"interesados en", "informacion", "info", "cotizar", "cotizacion", "precio", "precios", "cuanto cuesta",
 	"cuanto vale", "cuanto cobran", "ayuda con", "me ayudan con", "manejan", "hacen", "ofrecen", "tema de",
 	"lo de", "servicio de", "servicios de", "servicio", "service", "need", "want", "looking for", "interested in", "quote", "price",
+	"queria", "queriamos", "quisiera saber", "cuanto me cobran", "cuanto cobran por", "me cobran por", "cobran por",
 	"pricing", "help with", "info on", "information about", "information on", "would like", "i d like",
 	"do you do", "do you offer", "do you have", "do you manage", "can you do", "para",
 }})
 
 // readServices finds the services the prospect asks for (see found).
 func (m *Machine) readServices(ms *msg) []string {
-	if h, ok := needCues.first(ms.words); ok {
-		keys, _ := m.services.scan(ms.words[h.at+h.n:])
-		// "otro", "otra" name the "other" service only as an answer to the
-		// question: in a sentence they are everyday words ("la otra semana").
-		if keys = slices.DeleteFunc(keys, func(k string) bool { return k == "other" }); len(keys) > 0 {
-			return keys
-		}
-	}
 	var keys []string
-	for c := range ms.clauses {
-		i, j := firstWordOf(ms, c), lastWordOf(ms, c)+1
-		if i >= 0 && m.services.covers(ms.words[i:j]) {
-			more, _ := m.services.scan(ms.words[i:j])
-			for _, k := range more {
-				keys = appendNew(keys, k)
+	if h, ok := needCues.first(ms.words); ok {
+		keys, _ = m.services.scan(ms.words[h.at+h.n:])
+	}
+	if len(keys) == 0 {
+		for c := range ms.clauses {
+			i, j := firstWordOf(ms, c), lastWordOf(ms, c)+1
+			if i >= 0 && m.services.covers(ms.words[i:j]) {
+				more, _ := m.services.scan(ms.words[i:j])
+				for _, k := range more {
+					keys = appendNew(keys, k)
+				}
 			}
 		}
 	}
-	return keys
+	// "otro", "otra" name the "other" service only as the answer to the
+	// service question: in a sentence they are everyday words ("la otra
+	// semana", "otro municipio").
+	return slices.DeleteFunc(keys, func(k string) bool { return k == "other" })
 }
 
 // covers reports whether words are service phrases and connectors only.

@@ -356,8 +356,8 @@ func nameStripTrail(words []nameWord) []nameWord {
 			words = words[:len(words)-n]
 			continue
 		}
-		if nameParticles[last] || nameArticleAfterDe[last] {
-			words = words[:len(words)-1]
+		if nameParticles[last] || nameArticleAfterDe[last] || (len(words) > 1 && nameIsLaugh(words[len(words)-1:])) {
+			words = words[:len(words)-1] // "Fausto jaja": the laugh is no surname
 			continue
 		}
 		break

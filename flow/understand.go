@@ -1,6 +1,9 @@
 package flow
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // stageOrder is the order of the questions after the consent. The phone
 // question is asked only when the channel gives no number (Inbound.NoPhone).
@@ -31,6 +34,9 @@ func (t *turn) understand() bool {
 	}
 	f := t.found()
 	if t.corrects(f) {
+		return true
+	}
+	if t.s.Stage == StageName && t.notAName() {
 		return true
 	}
 	extras := f.answers(t.s.Stage.main()).fill(&t.s.Answers)
@@ -156,7 +162,7 @@ func (t *turn) nameAnswer() (string, bool) {
 		}
 	}
 	if n, ok := ParseName(t.in.Text); ok {
-		return n, true
+		return t.cutCity(n), true
 	}
 	f := found{nameAt: -1}
 	f.readName(t.words())
@@ -301,3 +307,70 @@ func (t *turn) redo(st Stage) {
 	t.moveTo(st)
 	t.ask()
 }
+
+// notAName handles answers to the name question that are no name: a yes
+// sent after the consent ("sí" / "acepto"), which asks the name again
+// without counting a failure, and a big city ("Cali": the prospect answered
+// the next question), which is kept and the name asked again.
+func (t *turn) notAName() bool {
+	if yes, ok := yesNoOf(t.words()); ok && yes {
+		if !t.burst {
+			t.say("ask_name")
+		}
+		return true
+	}
+	ws := t.words().words
+	if len(ws) == 0 || len(ws) > 3 || !cityNotName[strings.Join(ws, " ")] {
+		return false
+	}
+	r := t.m.places.Parse(t.in.Text)
+	if r.Match != CityExact {
+		return false
+	}
+	c := r.City
+	t.s.Answers.City = &c
+	t.markPrefilled([]Stage{StageCity})
+	if !t.burst {
+		t.say("noted")
+		t.say("ask_name")
+	}
+	return true
+}
+
+// cutCity takes a big city off the end of a name: "Humberto Cali" is
+// Humberto, from Cali. Only cities that are no Colombian surnames
+// (cityNotSurname): "Juan Pereira" is a name.
+func (t *turn) cutCity(name string) string {
+	w := strings.Fields(name)
+	for n := 2; n >= 1; n-- {
+		if len(w) <= n {
+			continue
+		}
+		if !cityNotSurname[fold(strings.Join(w[len(w)-n:], " "))] {
+			continue
+		}
+		if r := t.m.places.Parse(strings.Join(w[len(w)-n:], " ")); r.Match == CityExact && t.s.Answers.City == nil {
+			c := r.City
+			t.s.Answers.City = &c
+			t.markPrefilled([]Stage{StageCity})
+			return strings.Join(w[:len(w)-n], " ")
+		}
+	}
+	return name
+}
+
+// Big cities as the whole answer to the name question are a city; at the
+// end of a name, only those that are no surname.
+var (
+	cityNotSurname = newWordSet("bogota", "medellin", "cali", "barranquilla", "bucaramanga", "cucuta", "ibague",
+		"villavicencio", "pasto", "neiva", "manizales", "monteria", "valledupar", "sincelejo", "popayan", "tunja",
+		"riohacha", "quibdo", "yopal", "leticia", "mocoa", "santa marta", "envigado", "itagui", "soacha",
+		"palmira", "bello", "chia")
+	cityNotName = func() wordSet {
+		s := newWordSet("pereira", "cartagena", "armenia")
+		for k := range cityNotSurname {
+			s[k] = true
+		}
+		return s
+	}()
+)

@@ -342,7 +342,11 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	detail := e.Request
+	if e.Kind == flow.EventAskedForCall {
+		detail = e.Deadline.UTC().Format(time.RFC3339) // the new time promised, for the queue
+	}
+	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), detail, now)
 	return err
 }
 
