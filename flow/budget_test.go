@@ -148,8 +148,13 @@ var budgetTests = []struct {
 	{"una luca", testUSDToCOP, budgetAbsurd(1e3, 1e3)},
 	{"tengo 1.5 millones y lo necesito ya", testUSDToCOP, budgetOK(1.5e6, 1.5e6)},
 	{"Estoy en Cali y tengo como 2 millones", testUSDToCOP, budgetOK(2e6, 2e6)},
+	// One letter wrong in millón.
+	{"2 millomes", testUSDToCOP, budgetOK(2e6, 2e6)},
+	{"3 milion", testUSDToCOP, budgetOK(3e6, 3e6)},
+	{"1,5 milones", testUSDToCOP, budgetOK(1.5e6, 1.5e6)},
 	// Not understood.
 	{"2 manzanas", testUSDToCOP, budgetBad},
+	{"2 millas", testUSDToCOP, budgetBad},
 	{"3 meses", testUSDToCOP, budgetBad},
 	{"0", testUSDToCOP, budgetBad},
 	{"-2 millones", testUSDToCOP, budgetBad},

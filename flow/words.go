@@ -48,7 +48,8 @@ func splitMsg(text string) *msg {
 				wordAt = -1
 			}
 			if isClauseBreak(r) {
-				m.endClause(&clauseAt, i)
+				m.endClause(clauseAt, i)
+				clauseAt = i + utf8.RuneLen(r)
 			}
 			m.question = m.question || r == '?' || r == '¿'
 			m.symbols = m.symbols || !(unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Me, r) ||
@@ -59,7 +60,7 @@ func splitMsg(text string) *msg {
 	if wordAt >= 0 {
 		m.addWord(wordAt, len(text))
 	}
-	m.endClause(&clauseAt, len(text))
+	m.endClause(clauseAt, len(text))
 	return m
 }
 
@@ -80,12 +81,11 @@ func (m *msg) addWord(from, to int) {
 	}
 }
 
-// endClause closes the clause that began at *from when it holds a word.
-func (m *msg) endClause(from *int, at int) {
+// endClause closes the clause that began at from when it holds a word.
+func (m *msg) endClause(from, at int) {
 	if n := len(m.clause); n > 0 && m.clause[n-1] == len(m.clauses) {
-		m.clauses = append(m.clauses, span{*from, at})
+		m.clauses = append(m.clauses, span{from, at})
 	}
-	*from = at
 }
 
 func isClauseBreak(r rune) bool {
