@@ -386,3 +386,29 @@ func budgetString(b flow.Budget) string {
 	}
 	return strconv.FormatInt(b.MaxCOP, 10)
 }
+
+// TestAskedForCallRecorded: a prospect asking for the call after the
+// promised time is recorded on the conversation with the new time
+// promised, for the advisors' queue.
+func TestAskedForCallRecorded(t *testing.T) {
+	r := newCorpusRunner(t)
+	c := corpusConv{name: "asked", channel: "whatsapp", now: corpusStart,
+		msgs: []string{"hola", "sí", "Horacio", "Bogotá", "2 millones", "ya", "SEO", "@wait=3h ¿ya me van a llamar?"}}
+	o := r.run(c, 0)
+	if o.status != string(flow.Completed) || !slices.Contains(o.events, string(flow.EventAskedForCall)) {
+		t.Fatalf("outcome %+v; want a completed lead and an asked_for_call event", o)
+	}
+	v, err := r.st.Conversation(context.Background(), "whatsapp", "agencia", "+573100000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := r.st.ConversationEvents(context.Background(), v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := events[len(events)-1]
+	promised, err := time.Parse(time.RFC3339, asked.Detail)
+	if asked.Kind != string(flow.EventAskedForCall) || err != nil || !promised.After(r.clock.Now()) || !promised.Equal(v.State.Deadline) {
+		t.Errorf("last event %+v (%v); want asked_for_call with the new time %v", asked, err, v.State.Deadline)
+	}
+}
