@@ -276,6 +276,29 @@ func BenchmarkFlowStep(b *testing.B) {
 	}
 }
 
+// BenchmarkFlowStepSentences is BenchmarkFlowStep on conversations written
+// the way issue 13 found prospects write: several answers in one message,
+// a correction, a casual yes, a region, an English opener.
+func BenchmarkFlowStepSentences(b *testing.B) {
+	m := newTestMachine(b, Hot)
+	convs := [][]string{
+		{"Hola, soy Laura de Barranquilla, necesito SEO, tengo 1.5 millones y lo necesito ya", "dale", "sí"},
+		{"buenas tardes", "ok dale", "Ramiro", "Estoy en Cali y tengo como 2 millones", "perdón, me equivoqué, es Palmira",
+			"cuando tenga la plata", "redes sociales y pauta", "sí"},
+		{"Hi, I'd like some information", "yes", "John", "en el eje cafetero", "2", "2 million", "asap", "website"},
+	}
+	b.ReportAllocs()
+	c, i := 0, 0
+	var s State
+	for b.Loop() {
+		r := m.Step(s, text("x", convs[c][i]), monday10.Add(time.Duration(i)*time.Minute))
+		s = r.State
+		if i++; i == len(convs[c]) {
+			c, i, s = (c+1)%len(convs), 0, State{}
+		}
+	}
+}
+
 // TestLeadEngagement: the lead carries how many answers were not understood
 // and how long the questions took from the consent on; a restart clears the
 // count with the answers.
