@@ -11,18 +11,11 @@ import (
 // message it falls (urgencyForDate), so "el 15" said on the 2nd is this
 // month and said on the 20th is next month's 15th.
 
-// urgencyForDate places target relative to now: up to 2 days Immediate, up
-// to 31 ThisMonth, up to 92 OneToThreeMonths, later Exploring.
+// urgencyForDate places target by the days from now to it, as a span of
+// that many days: up to 2 Immediate, up to 30 ThisMonth, up to 92
+// OneToThreeMonths, later Exploring.
 func urgencyForDate(now, target time.Time) Urgency {
-	switch days := civilDaysBetween(now, target); {
-	case days <= 2:
-		return Immediate
-	case days <= 31:
-		return ThisMonth
-	case days <= 92:
-		return OneToThreeMonths
-	}
-	return Exploring
+	return urgencyForSpan(civilDaysBetween(now, target), 1)
 }
 
 // nextDate is the first day month/day on or after now's date.

@@ -132,7 +132,8 @@ var urgencyTests = []struct {
 	{"para el 16", urgencyOctober, Immediate},
 	{"el 15 de enero", urgencyOctober, OneToThreeMonths},
 	{"antes del 30 de abril", urgencyOctober, Exploring},
-	{"15/11", urgencyOctober, ThisMonth},
+	{"15/11", urgencyOctober, OneToThreeMonths}, // a month ahead, as "en un mes"
+	{"14/11", urgencyOctober, ThisMonth},
 	{"march 15th", urgencyOctober, Exploring},
 	{"el 2", urgencyOctober, ThisMonth}, // the menu's 2, not the 2nd
 	{"2 millones", urgencyOctober, ""},
