@@ -9,7 +9,7 @@ import "fmt"
 // prospect may still type another.
 type region struct {
 	keys  []string          // folded ways to name it
-	name  map[string]string // how a reply names it, per language
+	name  map[string]string // how a reply names it, per language, with its preposition ("del Eje Cafetero")
 	dept  string            // the department, when the region is one: another municipality is looked up there first
 	codes []string          // main municipalities, most populous first; at most 9 (the menu keeps a row for "other")
 }
@@ -18,43 +18,43 @@ var regions = []region{
 	{
 		keys: []string{"eje cafetero", "el eje cafetero", "zona cafetera", "la zona cafetera", "region cafetera",
 			"triangulo del cafe", "el eje", "eje"},
-		name:  map[string]string{"es": "el Eje Cafetero", "en": "the Coffee Region"},
+		name:  map[string]string{"es": "del Eje Cafetero", "en": "of the Coffee Region"},
 		codes: []string{"66001", "17001", "63001", "66170", "66682", "63130", "17174", "17873", "63470"},
 	},
 	{
 		keys: []string{"la costa", "costa", "costa atlantica", "la costa atlantica", "costa caribe",
 			"la costa caribe", "costa norte", "la costa norte", "caribe", "el caribe", "region caribe",
 			"caribe colombiano", "el caribe colombiano", "la region caribe"},
-		name:  map[string]string{"es": "la Costa Caribe", "en": "the Caribbean coast"},
+		name:  map[string]string{"es": "de la Costa Caribe", "en": "of the Caribbean coast"},
 		codes: []string{"08001", "13001", "47001", "23001", "20001", "70001", "44001", "08758", "44430"},
 	},
 	{
 		keys:  []string{"valle", "el valle", "valle del cauca", "el valle del cauca"},
-		name:  map[string]string{"es": "el Valle del Cauca", "en": "Valle del Cauca"},
+		name:  map[string]string{"es": "del Valle del Cauca", "en": "of Valle del Cauca"},
 		dept:  "76",
 		codes: []string{"76001", "76520", "76109", "76834", "76147", "76111", "76364", "76892"},
 	},
 	{
 		keys: []string{"llanos", "los llanos", "llanos orientales", "los llanos orientales", "el llano", "llano",
 			"orinoquia", "la orinoquia"},
-		name:  map[string]string{"es": "los Llanos", "en": "the Eastern Plains (Llanos)"},
+		name:  map[string]string{"es": "de los Llanos", "en": "of the Eastern Plains (Llanos)"},
 		codes: []string{"50001", "85001", "81001", "50006", "50313", "50573", "85010", "50568"},
 	},
 	{
 		keys:  []string{"la sabana", "sabana", "sabana de bogota", "la sabana de bogota", "sabana centro", "sabana occidente"},
-		name:  map[string]string{"es": "la Sabana de Bogotá", "en": "the Bogotá savanna"},
+		name:  map[string]string{"es": "de la Sabana de Bogotá", "en": "of the Bogotá savanna"},
 		dept:  "25",
 		codes: []string{"25175", "25899", "25126", "25754", "25473", "25286", "25430", "25269", "25214"},
 	},
 	{
 		keys:  []string{"oriente antioqueno", "el oriente antioqueno", "oriente de antioquia", "el oriente", "oriente"},
-		name:  map[string]string{"es": "el Oriente antioqueño", "en": "eastern Antioquia"},
+		name:  map[string]string{"es": "del Oriente antioqueño", "en": "of eastern Antioquia"},
 		dept:  "05",
 		codes: []string{"05615", "05376", "05440", "05148", "05318", "05607", "05697"},
 	},
 	{
 		keys:  []string{"valle de aburra", "el valle de aburra", "area metropolitana de medellin", "el area metropolitana de medellin"},
-		name:  map[string]string{"es": "el Valle de Aburrá", "en": "the Medellín metropolitan area"},
+		name:  map[string]string{"es": "del Valle de Aburrá", "en": "of the Medellín metropolitan area"},
 		dept:  "05",
 		codes: []string{"05001", "05088", "05360", "05266", "05631", "05380"},
 	},
