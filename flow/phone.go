@@ -67,7 +67,3 @@ func longestNumber(text string) (digits string, plus bool) {
 	flush()
 	return digits, plus
 }
-
-// phoneSkips are answers to the optional number question that decline it.
-var phoneSkips = newWordSet("no", "nop", "ninguno", "omitir", "saltar", "skip", "none", "prefiero", "aqui",
-	"por", "este", "mismo", "whatsapp", "chat", "gracias", "asi", "esta", "bien", "thanks", "here")

@@ -120,16 +120,6 @@ func foldWord(w string) string {
 	return w
 }
 
-// has reports whether the folded word w occurs in the message.
-func (m *msg) has(w string) bool {
-	for _, x := range m.words {
-		if x == w {
-			return true
-		}
-	}
-	return false
-}
-
 // clauseText is the text of the clause holding word i, as typed.
 func (m *msg) clauseText(i int) string {
 	c := m.clauses[m.clause[i]]
