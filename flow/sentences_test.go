@@ -123,6 +123,14 @@ func TestEnglishFromTheFirstReply(t *testing.T) {
 	if r := talk(m, "whatsapp", false, "Hola, buenas")[0]; r.State.Lang != "es" {
 		t.Errorf("Spanish opener answered in %s", r.State.Lang)
 	}
+	rs = talk(m, "whatsapp", false, "hola", "sí", "Ana", "Cali", "1 millón", "I need it as soon as possible")
+	if r := last(rs); r.State.Lang != "en" || r.Replies[0].Key != "ask_service" || !strings.HasPrefix(r.Replies[0].Text, "Which") {
+		t.Errorf("a whole answer in English: lang %s replies %v", r.State.Lang, r.Replies)
+	}
+	rs = talk(m, "whatsapp", false, "hola", "sí", "Ana", "Cali", "1 millón", "asap", "social media")
+	if r := last(rs); r.State.Lang != "es" {
+		t.Errorf("English words in a Spanish conversation switched it: %s", r.State.Lang)
+	}
 	rs = talk(m, "whatsapp", false, "hola", "sorry, I don't speak Spanish. Do you speak English?")
 	if r := last(rs); r.State.Lang != "en" || r.Replies[len(r.Replies)-1].Key != "consent" {
 		t.Errorf("switch at the consent: lang %s replies %v; want the consent text again in English", r.State.Lang, keys(r))

@@ -32,6 +32,9 @@ func (t *turn) understand() bool {
 	case StageConfirm:
 		return t.confirm()
 	}
+	if lang := detectLang(t.words().words, true); lang != "" {
+		t.s.Lang = lang // a whole answer in the other language ("I need it as soon as possible")
+	}
 	f := t.found()
 	if t.corrects(f) {
 		return true
