@@ -384,11 +384,11 @@ var budgetNumberWords = map[string]float64{
 var budgetWeakWords = map[string]bool{"un": true, "una": true, "medio": true, "media": true, "half": true}
 
 // budgetUnits maps unit words to their multiplier. "palo" and "melón" are
-// Colombian slang for a million and "luca" for a thousand ("una luca" is
+// Colombian slang for a million, "luca" and "barra" for a thousand ("una luca" is
 // $1.000, which the Absurd check then confirms); Spanish "billón" is 10^12
 // while English "billion" is 10^9. "m" is resolved by budgetUnit.
 var budgetUnits = map[string]float64{
-	"mil": 1e3, "k": 1e3, "luca": 1e3, "lucas": 1e3, "luka": 1e3, "lukas": 1e3,
+	"mil": 1e3, "k": 1e3, "luca": 1e3, "lucas": 1e3, "luka": 1e3, "lukas": 1e3, "barra": 1e3, "barras": 1e3,
 	"thousand": 1e3, "thousands": 1e3, "grand": 1e3,
 	"millon": 1e6, "millones": 1e6, "mm": 1e6, "mill": 1e6, "mills": 1e6, "mll": 1e6,
 	"mlls": 1e6, "millo": 1e6, "millos": 1e6, "milion": 1e6, "milions": 1e6, "millons": 1e6, "miyon": 1e6,

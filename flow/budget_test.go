@@ -145,6 +145,7 @@ var budgetTests = []struct {
 	{"unos 3 palos", testUSDToCOP, budgetOK(3e6, 3e6)},
 	{"entre 2 y 3 palos", testUSDToCOP, budgetOK(2e6, 3e6)},
 	{"800 lucas", testUSDToCOP, budgetOK(800e3, 800e3)},
+	{"unos 300 barras", testUSDToCOP, budgetOK(300e3, 300e3)},
 	{"una luca", testUSDToCOP, budgetAbsurd(1e3, 1e3)},
 	{"tengo 1.5 millones y lo necesito ya", testUSDToCOP, budgetOK(1.5e6, 1.5e6)},
 	{"Estoy en Cali y tengo como 2 millones", testUSDToCOP, budgetOK(2e6, 2e6)},

@@ -72,7 +72,40 @@ func (m *Machine) read(ms *msg, now time.Time, noPhone bool, skip Stage) *found 
 	if skip != StageService {
 		f.services = m.readServices(ms)
 	}
+	if skip != StageName && f.name == "" {
+		m.readListName(f, ms, now)
+	}
 	return f
+}
+
+// readListName reads a name given as the first item of a list of answers
+// ("Carolina Gómez, Cali, 2 millones, para ya, página web"): a first
+// clause that is a name and nothing else, in a message of three clauses or
+// more where two other answers were found.
+func (m *Machine) readListName(f *found, ms *msg, now time.Time) {
+	others := 0
+	for _, ok := range []bool{f.city != nil, f.budget != nil, f.urgency != "", len(f.services) > 0} {
+		if ok {
+			others++
+		}
+	}
+	if len(ms.clauses) < 3 || others < 2 {
+		return
+	}
+	j := lastWordOf(ms, 0) + 1
+	words := ms.words[:j]
+	if j > 4 || (!startsUpper(ms.text) && hasUpper(ms.text)) || m.services.covers(words) {
+		return
+	}
+	if _, ok := m.places.mention(strings.Join(words, " ")); ok {
+		return
+	}
+	if _, ok := urgencyScan(words, now, false); ok {
+		return
+	}
+	if name, ok := ParseName(ms.text[ms.clauses[0].from:ms.clauses[0].to]); ok {
+		f.name, f.nameAt = name, 0
+	}
 }
 
 // lenient reads the words after a correction as the answer to st, as the
@@ -332,7 +365,7 @@ func (p *Places) mention(key string) (City, bool) {
 var budgetCues = newWordSet("millon", "millones", "mil", "palo", "palos", "palito", "palitos", "melon", "melones",
 	"luca", "lucas", "usd", "dolares", "dolar", "pesos", "presupuesto", "budget", "million", "millions",
 	"thousand", "mm", "cop", "millo", "millos", "mill", "grand", "k", "meloncito", "milion", "milions",
-	"milones", "miyones", "dollars", "dollar")
+	"milones", "miyones", "dollars", "dollar", "barras")
 
 // readBudget reads the first clause that names an amount (see found).
 func (f *found) readBudget(ms *msg, usdToCOP float64) {

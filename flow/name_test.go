@@ -15,6 +15,8 @@ var nameTests = []struct {
 	{"me llamo carlos andrés", "Carlos Andrés"},
 	{"Nombre: Julio César Duarte", "Julio César Duarte"},
 	{"Fausto jaja", "Fausto"},
+	{"soy el brayan", "Brayan"},
+	{"yo soy la Yuli", "Yuli"},
 	{"buenas noches, con Yamile Torres", "Yamile Torres"},
 	{"soy Ana", "Ana"},
 	{"CARLOS", "Carlos"},

@@ -16,7 +16,8 @@ import (
 //     ads;
 //   - a phrase ending in a platform (Facebook, Instagram, Google, redes …)
 //     takes the platforms listed after it: "pauta en Facebook e Instagram"
-//     is ads only, not ads and social;
+//     is ads only, not ads and social; so does any phrase followed by "en"
+//     or "por" and a platform ("promocionar mi negocio en Facebook");
 //   - several services in one answer ("redes sociales y pauta") are all
 //     returned in the order named: the first is the lead's service, the
 //     others are noted for the advisor;
@@ -116,12 +117,18 @@ func (x *serviceIndex) scan(words []string) (keys []string, generic bool) {
 			keys = appendNew(keys, x.cat[v].Key)
 		}
 		i += n
-		if servicePlatforms[words[i-1]] {
+		switch {
+		case servicePlatforms[words[i-1]]:
 			i = skipPlatforms(words, i)
+		case i+1 < len(words) && servicePrepositions[words[i]] && servicePlatforms[words[i+1]]:
+			i = skipPlatforms(words, i+1) // "promocionar mi negocio en Facebook": where, not what
 		}
 	}
 	return keys, generic
 }
+
+// servicePrepositions put a platform after a service as where it is done.
+var servicePrepositions = newWordSet("en", "por", "on", "in", "via")
 
 // skipPlatforms passes over a list of platforms ("e instagram y tiktok")
 // from words[i] on.

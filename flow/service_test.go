@@ -116,6 +116,8 @@ func TestParseAll(t *testing.T) {
 		{"redes sociales y pauta", []string{"social", "ads"}, false},
 		{"pauta en facebook e instagram", []string{"ads"}, false},
 		{"pauta en facebook, instagram y tiktok", []string{"ads"}, false},
+		{"para promocionar mi negocio en Facebook", []string{"ads"}, false},
+		{"página web y redes sociales", []string{"web", "social"}, false},
 		{"publicidad en google y una página web", []string{"ads", "web"}, false},
 		{"página web, SEO y redes", []string{"web", "seo", "social"}, false},
 		{"1 y 3", []string{"seo", "ads"}, false},
