@@ -94,6 +94,9 @@ func (b *Bot) Receive(ctx context.Context, in flow.Inbound) (handled bool, err e
 // answers nothing twice.
 func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Duration) (handled bool, err error) {
 	now := b.now()
+	// A person known by a WhatsApp BSUID or LID, or a web-chat session, has
+	// no number the agency can call: the flow may ask for one.
+	in.NoPhone = in.NoPhone || !store.IsPhoneKey(in.From)
 	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
 		return b.flow.StepBurst(s, in, now, window)
 	})

@@ -61,6 +61,7 @@ type outboxStore interface {
 // what Bot uses.
 type cloudStore interface {
 	outboxStore
+	identityStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
 }
@@ -196,12 +197,22 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := c.receiveAll(ctx, d.messages); err != nil {
+	// A BSUID change first, so that a message under the new one in the same
+	// delivery reaches the moved person.
+	if err := c.move(ctx, d.moves); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.receiveAll(ctx, d.messages, d.who); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
 		c.log.Error("statuses not stored", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.seen(ctx, d.seen); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -214,30 +225,31 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 
 // receiveAll hands the messages to the bot: one person's in the order of the
 // delivery, different people at the same time (their commits share one
-// transaction under load).
-func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
+// transaction under load). who[i] is who sent msgs[i]: each message is
+// stored under the contact store.IdentifyCloud finds for its sender.
+func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound, who []store.CloudIdentity) error {
 	if len(msgs) == 1 {
-		_, err := c.bot.Receive(ctx, msgs[0])
-		return err
+		return c.receive(ctx, msgs[0], who[0])
 	}
-	var byFrom [][]flow.Inbound
+	var byPerson [][]int
 	idx := map[string]int{}
-	for _, m := range msgs {
-		i, ok := idx[m.From]
+	for i := range msgs {
+		person := first(who[i].BSUID, who[i].Phone)
+		p, ok := idx[person]
 		if !ok {
-			i = len(byFrom)
-			idx[m.From] = i
-			byFrom = append(byFrom, nil)
+			p = len(byPerson)
+			idx[person] = p
+			byPerson = append(byPerson, nil)
 		}
-		byFrom[i] = append(byFrom[i], m)
+		byPerson[p] = append(byPerson[p], i)
 	}
-	errs := make([]error, len(byFrom))
+	errs := make([]error, len(byPerson))
 	var wg sync.WaitGroup
-	for i, ms := range byFrom {
+	for p, ms := range byPerson {
 		wg.Go(func() {
-			for _, m := range ms {
-				if _, err := c.bot.Receive(ctx, m); err != nil {
-					errs[i] = err
+			for _, i := range ms {
+				if err := c.receive(ctx, msgs[i], who[i]); err != nil {
+					errs[p] = err
 					return // later messages of this person wait for the redelivery, in order
 				}
 			}

@@ -33,7 +33,8 @@ var errUncertain = errors.New("send outcome unknown")
 type graphText struct {
 	MessagingProduct string `json:"messaging_product"`
 	RecipientType    string `json:"recipient_type"`
-	To               string `json:"to"`
+	To               string `json:"to,omitempty"`
+	Recipient        string `json:"recipient,omitempty"` // a business-scoped user id, instead of To
 	Type             string `json:"type"`
 	Text             struct {
 		Body       string `json:"body"`
@@ -59,6 +60,24 @@ const (
 	codePairRate      = 131056 // too many messages to this person: retry later
 )
 
+// address fills in whom msg goes to: "to", the phone, when the person's
+// number is known (Meta recommends it: it keeps the number in later
+// webhooks), else "recipient", their business-scoped user id (a person who
+// hides their number behind a username).
+func address(msg *graphText, o store.Outgoing) error {
+	switch {
+	case store.IsPhoneKey(o.To):
+		msg.To = strings.TrimPrefix(o.To, "+")
+	case o.Recipient != "":
+		msg.Recipient = o.Recipient
+	case strings.HasPrefix(o.To, "bsuid:"):
+		msg.Recipient = strings.TrimPrefix(o.To, "bsuid:")
+	default:
+		return fmt.Errorf("recipient is neither a phone nor a business-scoped user id: %w", ErrPermanent)
+	}
+	return nil
+}
+
 // Send posts one text reply to POST {GraphURL}/{phone-number-id}/messages
 // and returns the message's wamid. It implements Sender. Errors wrap
 // ErrPermanent when retrying cannot help, errUncertain when the request may
@@ -68,11 +87,11 @@ func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
 		return "", errOutsideWindow
 	}
 	msg := graphText{MessagingProduct: "whatsapp", RecipientType: "individual", Type: "text",
-		To: strings.TrimPrefix(o.To, "+"), BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
-	msg.Text.Body = o.Body
-	if strings.HasPrefix(o.To, "bsuid:") {
-		return "", fmt.Errorf("recipient without a phone number: %w", ErrPermanent)
+		BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
+	if err := address(&msg, o); err != nil {
+		return "", err
 	}
+	msg.Text.Body = o.Body
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return "", fmt.Errorf("encode message: %w", ErrPermanent)

@@ -19,11 +19,13 @@ type FakeGraph struct {
 	byOutbox map[string]int // biz_opaque_callback_data → times received
 	sent     []FakeSent
 	failNext []int // status codes to answer, in order, before accepting again
+	failBody map[string]int
 }
 
-// FakeSent is one message the fake accepted.
+// FakeSent is one message the fake accepted. To is the phone it was
+// addressed to, Recipient the business-scoped user id (one of the two).
 type FakeSent struct {
-	Account, To, Body, Outbox string
+	Account, To, Recipient, Body, Outbox string
 }
 
 // NewFakeGraph returns an empty fake.
@@ -36,6 +38,17 @@ func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Unlock()
 }
 
+// FailBody makes every send whose text contains substr fail with the HTTP
+// status code.
+func (f *FakeGraph) FailBody(substr string, code int) {
+	f.mu.Lock()
+	if f.failBody == nil {
+		f.failBody = map[string]int{}
+	}
+	f.failBody[substr] = code
+	f.mu.Unlock()
+}
+
 // ServeHTTP implements the fake endpoint.
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
@@ -44,11 +57,17 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m graphText
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || m.To == "" {
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil || (m.To == "") == (m.Recipient == "") {
 		http.Error(w, `{"error":{"code":100,"message":"bad request"}}`, http.StatusBadRequest)
 		return
 	}
 	f.mu.Lock()
+	for substr, code := range f.failBody {
+		if strings.Contains(m.Text.Body, substr) {
+			f.failNext = append([]int{code}, f.failNext...)
+			break
+		}
+	}
 	if len(f.failNext) > 0 {
 		code := f.failNext[0]
 		f.failNext = f.failNext[1:]
@@ -58,10 +77,14 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.byOutbox[m.BizOpaque]++
-	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Body: m.Text.Body, Outbox: m.BizOpaque})
+	f.sent = append(f.sent, FakeSent{Account: account, To: m.To, Recipient: m.Recipient, Body: m.Text.Body, Outbox: m.BizOpaque})
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")
+	if m.Recipient != "" {
+		fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"user_id":%q}],"messages":[{"id":%q}]}`, m.Recipient, m.Recipient, id)
+		return
+	}
 	fmt.Fprintf(w, `{"messaging_product":"whatsapp","contacts":[{"input":%q,"wa_id":%q}],"messages":[{"id":%q}]}`, m.To, m.To, id)
 }
 

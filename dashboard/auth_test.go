@@ -27,6 +27,7 @@ var roleAllowed = map[string][]string{
 	"POST /leads/:id/won":        {RoleAdmin, RoleAdvisor},
 	"POST /leads/:id/lost":       {RoleAdmin, RoleAdvisor},
 	"POST /leads/:id/note":       {RoleAdmin, RoleAdvisor},
+	"POST /leads/:id/message":    {RoleAdmin, RoleAdvisor},
 	"GET /account/password":      {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /analytics":             {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /analytics/campaigns":   {RoleAdmin, RoleAdvisor, RoleViewer},

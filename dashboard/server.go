@@ -68,6 +68,7 @@ type Store interface {
 	pinger
 	userStore
 	leadStore
+	reachStore
 	privacyStore
 	modelStore
 	churnStore
@@ -215,6 +216,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/message", s.writeToLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/churn", s.churnPage, all...)
 	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
 	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)

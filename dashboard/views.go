@@ -85,6 +85,7 @@ func newViews(services flow.Catalogue) (*views, error) {
 		"waLink":    waLink,
 		"list":      func(s ...string) []string { return s },
 		"hasPrefix": strings.HasPrefix,
+		"withLang":  withLang,
 	}
 	pages, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {

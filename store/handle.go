@@ -275,7 +275,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if e.Consent == nil {
 			return errors.New("consent event without consent")
 		}
-		return insertConsent(ctx, tx, c, in, *e.Consent, now)
+		return insertConsent(ctx, tx, c, s.consentEvidence(in), *e.Consent, now)
 	case flow.EventLeadCompleted:
 		if e.Lead == nil || e.Score == nil {
 			return errors.New("lead event without lead or score")
@@ -300,6 +300,9 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		leadID, err := insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
 		if err != nil {
+			return err
+		}
+		if err := setCallbackPhone(ctx, tx, leadID, l.CallbackPhone); err != nil {
 			return err
 		}
 		if _, err := assignLead(ctx, tx, leadID, 0, NotifyAssigned, now); err != nil {

@@ -17,11 +17,14 @@ type Outgoing struct {
 	Attempts  int
 	InReplyTo string    // the inbound message's channel ID
 	InboundAt time.Time // when the prospect sent that message (Cloud API 24-hour window)
+	// Recipient is the contact's WhatsApp business-scoped user id, "" when
+	// none is known: the Cloud API addresses the person by it (store/bsuid.go).
+	Recipient string
 }
 
 const (
 	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
-		o.commercial, c.opted_out_at IS NOT NULL
+		o.commercial, c.opted_out_at IS NOT NULL, COALESCE(c.bsuid, '')
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
@@ -53,7 +56,7 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 		var inAt int64
 		var isCommercial, opted bool
 		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
-			&isCommercial, &opted); err != nil {
+			&isCommercial, &opted, &o.Recipient); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)

@@ -188,11 +188,15 @@ func (s *Store) suppressed(ctx context.Context, tx *sql.Tx, phone string) (bool,
 // RecordDataRequest records a request received outside the chat (a letter, an e-mail) for the
 // person with phone, by user (0: the terminal). The phone need not be a known contact.
 func (s *Store) RecordDataRequest(ctx context.Context, phone, kind, channel string, received time.Time, user int64) (int64, error) {
+	phone, err := s.PersonKey(ctx, phone)
+	if err != nil {
+		return 0, fmt.Errorf("record data request: %w", err)
+	}
 	if phone == "" {
 		return 0, errors.New("data request: a phone is required")
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var contactID int64
 		if err := tx.QueryRowContext(ctx, selectContactQuery, phone).Scan(&contactID); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err

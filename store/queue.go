@@ -44,7 +44,10 @@ type QueueRow struct {
 	CompletedAt time.Time
 	AdvisorID   int64
 	Advisor     string
-	Phone       string
+	Phone       string // the contact key: E.164, or a BSUID, LID or web-chat key (NoPhone)
+	// CallbackPhone is a number the person gave to be called on; Username
+	// their WhatsApp username (display only); Channel the lead's (reach.go).
+	CallbackPhone, Username, Channel string
 }
 
 // LeadDetail is everything the lead page shows.
@@ -60,6 +63,7 @@ type LeadDetail struct {
 	Transcript      []TranscriptLine
 	Consent         []ConsentRecord
 	Events          []LeadEvent
+	Reach           LeadReach
 }
 
 // TranscriptLine is one message of a conversation, inbound or outbound.
@@ -93,7 +97,8 @@ type LeadEvent struct {
 
 const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
 	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
-	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''), c.phone
+	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''),
+	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id), c.phone
 	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
 
 func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
@@ -101,7 +106,7 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	var deadline, completed int64
 	dest := append([]any{&r.ID, &r.Status, &r.Name, &r.City, &r.Department, &r.Service, &r.Source,
 		&r.Budget.MinCOP, &r.Budget.MaxCOP, &r.Budget.Unknown, &r.Class, &r.Probability, &deadline, &completed,
-		&r.AdvisorID, &r.Advisor, &r.Phone}, extra...)
+		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.Phone}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return r, err
 	}
@@ -246,6 +251,9 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 		return d, err
 	}
 	d.Events = append([]LeadEvent{{Kind: "completed", At: r.CompletedAt}}, d.Events...)
+	if d.Reach, err = s.LeadReach(ctx, id); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 
