@@ -16,6 +16,11 @@ func (t *turn) choose() bool {
 		return true
 	case id == "consent_yes" || id == "consent_no":
 		return t.chooseConsent(id == "consent_yes")
+	case id == "yes" || id == "no":
+		if strings.TrimSpace(t.in.Text) == "" {
+			t.in.Text = map[string]string{"yes": "sí", "no": "no"}[id] // a yes/no question reads the text
+		}
+		return false
 	case t.s.Stage == StageConsent:
 		return false // nothing else counts before the consent
 	case strings.HasPrefix(id, "urgency_"):
