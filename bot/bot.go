@@ -32,6 +32,7 @@ var _ ledger = (*store.Store)(nil)
 type machine interface {
 	StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result
 	Expire(s flow.State, now time.Time) (flow.Result, bool)
+	Config() flow.Config
 }
 
 var _ machine = (*flow.Machine)(nil)
@@ -98,7 +99,7 @@ func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Dur
 	// no number the agency can call: the flow may ask for one.
 	in.NoPhone = in.NoPhone || !store.IsPhoneKey(in.From)
 	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
-		return b.flow.StepBurst(s, in, now, window)
+		return b.step(s, in, now, window) // nontext.go: reactions, voice notes, one polite request per question
 	})
 	if err != nil {
 		b.log.Error("message not stored; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)

@@ -251,15 +251,14 @@ type identityStore interface {
 // receive stores one message under its sender's contact and runs the flow.
 // A person without a callable number (known by BSUID only) is NoPhone: the
 // flow may ask for a number to call back.
-func (c *CloudAPI) receive(ctx context.Context, in flow.Inbound, who store.CloudIdentity) error {
+func (c *CloudAPI) receive(ctx context.Context, in flow.Inbound, who store.CloudIdentity, media string) error {
 	key, err := c.store.IdentifyCloud(ctx, who)
 	if err != nil {
 		c.log.Error("sender not identified; message not stored", "msg_id", in.ID, "err", err)
 		return err
 	}
 	in.From = key
-	_, err = c.bot.Receive(ctx, in)
-	return err
+	return c.receiveOne(ctx, in, media) // cloudapi_media.go: voice notes wait for their transcription
 }
 
 // move applies changes of BSUID and of number.

@@ -77,6 +77,15 @@ type cloudMessage struct {
 		Text    string `json:"text"`
 		Payload string `json:"payload"`
 	} `json:"button"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Audio *struct {
+		ID       string `json:"id"`
+		MimeType string `json:"mime_type"`
+		Voice    bool   `json:"voice"`
+	} `json:"audio"`
 	Location *struct {
 		Latitude  float64 `json:"latitude"`
 		Longitude float64 `json:"longitude"`
@@ -115,6 +124,7 @@ type delivery struct {
 	statuses []store.Delivery
 	seen     []store.CloudIdentity // who the statuses were about, as Meta named them
 	moves    []idMove              // people whose BSUID or number changed
+	media    map[string]string     // message id → Graph API media id of a voice note
 }
 
 // kinds maps Cloud API message types to the flow's kinds; a type not listed
@@ -194,6 +204,12 @@ func (d *delivery) addMessages(v cloudValue) error {
 			return fmt.Errorf("message %d: %w", mi, err)
 		}
 		d.messages, d.who = append(d.messages, in), append(d.who, who)
+		if a := m.Audio; a != nil && a.ID != "" && in.Kind == flow.KindAudio {
+			if d.media == nil {
+				d.media = map[string]string{}
+			}
+			d.media[in.ID] = a.ID
+		}
 	}
 	for si, s := range v.Statuses {
 		st, err := s.delivery()
@@ -235,15 +251,20 @@ func (v cloudValue) inbound(m cloudMessage, who *store.CloudIdentity) (flow.Inbo
 			in.Text = m.Text.Body
 		}
 	case "interactive":
-		// The title is what the person saw and tapped; the flow reads it as typed text.
+		// The id names the option tapped; the title, what the person saw, is
+		// the fallback the flow reads when it does not know the id.
 		if i := m.Interactive; i != nil && i.ButtonReply != nil {
-			in.Text = i.ButtonReply.Title
+			in.Choice, in.Text = i.ButtonReply.ID, i.ButtonReply.Title
 		} else if i != nil && i.ListReply != nil {
-			in.Text = i.ListReply.Title
+			in.Choice, in.Text = i.ListReply.ID, i.ListReply.Title
 		}
-	case "button":
+	case "button": // a template's quick-reply button: its payload is the id
 		if m.Button != nil {
-			in.Text = m.Button.Text
+			in.Choice, in.Text = m.Button.Payload, m.Button.Text
+		}
+	case "reaction": // logged with its emoji, never answered ("" when a reaction is removed)
+		if m.Reaction != nil {
+			in.Text = m.Reaction.Emoji
 		}
 	case "location":
 		if m.Location == nil {

@@ -65,6 +65,8 @@ type WhatsAppConfig struct {
 	ReconnectMin, ReconnectMax time.Duration
 	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Transcriber, when set, turns voice notes into text (voice.go).
+	Transcriber *Transcriber
 }
 
 func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
@@ -138,6 +140,7 @@ type WhatsApp struct {
 	wake     chan struct{}
 	stopSend bool   // a permanent disconnect: sending stops until re-paired
 	device   Device // the reconnect loop's current device (Link); nil before
+	voice    *voice // voice notes held for transcription; nil without a transcriber
 	// linkEvents carries the connection events the reconnect loop acts on.
 	linkEvents chan any
 }
@@ -145,6 +148,7 @@ type WhatsApp struct {
 // waStore is the part of *store.Store the linked-device channel uses.
 type waStore interface {
 	outboxStore
+	voiceStore
 	LinkLID(ctx context.Context, phone, lid string) error
 	PhoneForLID(ctx context.Context, lid string) (string, error)
 }
@@ -163,6 +167,9 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
 		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16)}
 	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
+	if cfg.Transcriber != nil {
+		w.voice = newVoice(cfg.Transcriber, st, WhatsAppChannel, w.fetchVoice, w.receiveHeld, w.now, log)
+	}
 	return w, nil
 }
 
@@ -237,6 +244,12 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
 	w.mu.Unlock()
+	if held, err := w.holdVoice(e, in); err != nil || held { // whatsapp_voice.go
+		if held {
+			w.markRead(e)
+		}
+		return err == nil
+	}
 	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
@@ -374,8 +387,10 @@ func messageContent(m *waE2E.Message) (flow.Kind, string) {
 		return flow.KindDocument, ""
 	case m.GetContactMessage() != nil:
 		return flow.KindContact, ""
-	case m.GetReactionMessage() != nil, m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
-		return "", "" // reactions, edits/deletions and key exchange are not answers
+	case m.GetReactionMessage() != nil:
+		return flow.KindReaction, m.GetReactionMessage().GetText() // logged, never answered (nontext.go)
+	case m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
+		return "", "" // edits/deletions and key exchange are not answers
 	}
 	return "", ""
 }

@@ -45,6 +45,9 @@ func (w *WhatsApp) Run(ctx context.Context) error {
 	} else if n > 0 {
 		w.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
 	}
+	voiceDone := make(chan struct{})
+	go func() { defer close(voiceDone); w.runVoice(ctx) }() // whatsapp_voice.go
+	defer func() { <-voiceDone }()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {

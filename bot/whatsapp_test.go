@@ -143,7 +143,7 @@ func TestInboundTranslation(t *testing.T) {
 			false, types.EmptyJID, "", ""},
 		{"reaction", with(waText("A9", "", at), func(e *events.Message) {
 			e.Message = &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Text: proto.String("👍")}}
-		}), false, types.EmptyJID, "", ""},
+		}), true, pnJID, flow.KindReaction, "👍"},
 		{"audio", with(waText("A10", "", at), func(e *events.Message) {
 			e.Message = &waE2E.Message{AudioMessage: &waE2E.AudioMessage{}}
 		}), true, pnJID, flow.KindAudio, ""},

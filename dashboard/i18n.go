@@ -178,6 +178,8 @@ var catalogue = map[string][2]string{
 	"lead.whatsapp":                   {"Abrir en WhatsApp", "Open in WhatsApp"},
 	"lead.prospect":                   {"Prospecto", "Prospect"},
 	"lead.bot":                        {"Bot", "Bot"},
+	"lead.voice_note":                 {"Nota de voz, transcrita:", "Voice note, transcribed:"},
+	"lead.reaction":                   {"Reaccionó con", "Reacted with"},
 	"event.completed":                 {"Lead completado por el bot", "Lead completed by the bot"},
 	"event.assign":                    {"Asignado", "Assigned"},
 	"event.contacted":                 {"Contactado", "Contacted"},

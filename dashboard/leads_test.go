@@ -36,7 +36,9 @@ func newBotEnv(t testing.TB, d Deps) *testEnv {
 	return env
 }
 
-var hotLead = []string{"hola", "sí", "me llamo Carlos Andrés", "medallo", "2 millones", "pa' ya", "facebook ads"}
+// The web chat asks for a number to call back (Inbound.NoPhone) once the flow has that question; before
+// it, the number is a message after completion, answered with the same closing words naming Carlos.
+var hotLead = []string{"hola", "sí", "me llamo Carlos Andrés", "medallo", "2 millones", "pa' ya", "facebook ads", "300 123 4567"}
 
 func (c *client) chat(text string) []chatLine {
 	c.e.t.Helper()

@@ -92,6 +92,12 @@ type State struct {
 	ConsentAsked  time.Time `json:"consent_asked,omitzero"` // when the consent text was last queued
 	BurstFrom     time.Time `json:"burst_from,omitzero"`    // StepBurst: when the current burst began
 
+	// NonTextAt is the question at which a message the bot cannot read (an
+	// image, a sticker, a voice note without transcription) last got the
+	// polite request to write. The channel layer (bot) sends that request
+	// once per question, not once per message; a text clears it.
+	NonTextAt Stage `json:"non_text_at,omitempty"`
+
 	StartedAt   time.Time `json:"started_at,omitzero"`
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 	CompletedAt time.Time `json:"completed_at,omitzero"`

@@ -182,6 +182,10 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 		if err := s.suppress(ctx, tx, k, "deletion"); err != nil {
 			return er, err
 		}
+		// Messages still held for a transcription are not handled any more.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM held_inbound WHERE sender = ?`, k); err != nil {
+			return er, fmt.Errorf("held messages: %w", err)
+		}
 	}
 	if er.RequestID, err = s.recordDeletion(ctx, tx, ids, phone, reason, channel, user, now); err != nil {
 		return er, err

@@ -25,8 +25,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?`
 	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
-	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, menu)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
 	// withdrawQuery cancels the conversation's unsent replies whose key is in
 	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
@@ -260,8 +260,12 @@ func saveConversation(ctx context.Context, tx *sql.Tx, c *conv, st flow.State) e
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, replies []flow.Reply) error {
 	now := millis(s.now())
 	for i, r := range replies {
+		menu, err := encodeMenu(r.Menu)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, i, in.Channel, c.accountID, c.contactID,
-			r.Key, r.Text, now, now); err != nil {
+			r.Key, r.Text, now, now, menu); err != nil {
 			return fmt.Errorf("enqueue reply %d: %w", i, err)
 		}
 	}

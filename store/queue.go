@@ -72,7 +72,8 @@ type TranscriptLine struct {
 	Kind    string
 	Body    string
 	At      time.Time
-	Status  string // outbound only: pending, sent, failed, cancelled
+	Status  string     // outbound only: pending, sent, failed, cancelled
+	Menu    *flow.Menu // outbound only: the choice the reply offers, if any
 }
 
 // ConsentRecord is one stored consent answer.
@@ -257,9 +258,9 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	return d, nil
 }
 
-const transcriptQuery = `SELECT 1, kind, body, received_at, '', id, 0 FROM messages WHERE contact_id = ?
+const transcriptQuery = `SELECT 1, kind, body, received_at, '', id, 0, '' FROM messages WHERE contact_id = ?
 	UNION ALL
-	SELECT 0, 'text', body, created_at, status, message_id, seq + 1 FROM outbox WHERE contact_id = ?
+	SELECT 0, 'text', body, created_at, status, message_id, seq + 1, menu FROM outbox WHERE contact_id = ?
 	ORDER BY 6, 7 LIMIT 2000`
 
 // transcript returns a contact's messages and the replies they got, in order.
@@ -273,10 +274,12 @@ func (s *Store) transcript(ctx context.Context, contactID int64) ([]TranscriptLi
 	for rows.Next() {
 		var l TranscriptLine
 		var at, msgID, seq int64
-		if err := rows.Scan(&l.Inbound, &l.Kind, &l.Body, &at, &l.Status, &msgID, &seq); err != nil {
+		var menu string
+		if err := rows.Scan(&l.Inbound, &l.Kind, &l.Body, &at, &l.Status, &msgID, &seq, &menu); err != nil {
 			return nil, fmt.Errorf("transcript: %w", err)
 		}
 		l.At = fromMillis(at)
+		l.Menu = decodeMenu(menu)
 		out = append(out, l)
 	}
 	return out, rows.Err()

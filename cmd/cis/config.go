@@ -56,6 +56,12 @@ type Config struct {
 	WhatsAppLateAfter time.Duration
 	WhatsAppPerMinute float64
 
+	// Voice notes: transcribed when the URL names an OpenAI-compatible
+	// /v1/audio/transcriptions endpoint.
+	TranscribeURL   string
+	TranscribeKey   string
+	TranscribeModel string
+
 	// Advisors who get completed leads, round robin.
 	Advisors        string
 	AdvisorRemind   time.Duration
@@ -110,6 +116,9 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
 	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
 	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
+	c.str(fs, getenv, &c.TranscribeURL, "transcribe-url", "CIS_TRANSCRIBE_URL", "", "transcribe voice notes through this OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1/audio/transcriptions (whisper.cpp's server); without it a voice note gets a polite request to write")
+	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
+	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -245,6 +254,9 @@ func (c *Config) validateChannels() error {
 	if _, err := c.advisors(); err != nil {
 		return err
 	}
+	if _, err := c.transcriber(); err != nil {
+		return err
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -291,6 +303,18 @@ func (c *Config) advisors() ([]store.Advisor, error) {
 		out = append(out, store.Advisor{Name: name, Phone: phone})
 	}
 	return out, nil
+}
+
+// transcriber is the voice-note transcriber, nil without --transcribe-url.
+func (c *Config) transcriber() (*bot.Transcriber, error) {
+	if strings.TrimSpace(c.TranscribeURL) == "" {
+		return nil, nil
+	}
+	tr, err := bot.NewTranscriber(bot.TranscriberConfig{URL: c.TranscribeURL, Key: c.TranscribeKey, Model: c.TranscribeModel})
+	if err != nil {
+		return nil, fmt.Errorf("--transcribe-url (CIS_TRANSCRIBE_URL): %w", err)
+	}
+	return tr, nil
 }
 
 // cloudEnabled reports whether the Cloud API channel is configured.

@@ -39,11 +39,11 @@ func openAudit(t *testing.T, db string) *app {
 }
 
 // checkInvariants fails the test on any violation of RELIABILITY §4.1;
-// the replay (I3) uses the server's own flow.
+// the replay (I3) uses the server's own bot and flow.
 func checkInvariants(t *testing.T, a *app, e store.Expect) {
 	t.Helper()
 	if e.Step == nil {
-		e.Step = a.machine.Step
+		e.Step = a.bot.Step
 	}
 	vs, err := a.store.CheckInvariants(context.Background(), e)
 	if err != nil {

@@ -165,7 +165,7 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 	rep.RepliesPending = au.Outbox["pending"] + au.Outbox["sending"]
 	rep.DBLockedErrors = int(locked.n.Load())
 	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
-		Drained: rep.RepliesPending == 0, Sends: graph.PerOutbox(), Step: a.machine.Step})
+		Drained: rep.RepliesPending == 0, Sends: graph.PerOutbox(), Step: a.bot.Step})
 	if err != nil {
 		return rep, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -106,8 +107,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 // returns the HTTP handler and the channels' background loops.
 func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
 	var parts []func(context.Context) error
+	tr, err := c.transcriber()
+	if err != nil {
+		return nil, nil, err
+	}
+	if tr != nil {
+		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(tr.URL()))
+	}
 	if c.WhatsApp {
-		p, err := linkedDevice(ctx, a, c, log)
+		p, err := linkedDevice(ctx, a, c, tr, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -117,7 +125,7 @@ func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log
 		return web, parts, nil
 	}
 	cfg := c.cloudConfig()
-	cfg.Crash = crashHook(c.getenv)
+	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
 	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +141,7 @@ func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log
 // linkedDevice wires the whatsmeow channel: the device store on the same
 // file (its own handle), the client, the channel's sender, and the
 // connection, which lasts until ctx ends.
-func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]func(context.Context) error, error) {
+func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, log *slog.Logger) ([]func(context.Context) error, error) {
 	if err := bot.SetWhatsAppVersion(c.WhatsAppVersion); err != nil {
 		return nil, fmt.Errorf("--whatsapp-version (CIS_WHATSAPP_VERSION): %w", err)
 	}
@@ -141,7 +149,9 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	if err != nil {
 		return nil, err
 	}
-	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
+	wc := c.whatsAppConfig(a.machine.Text("delay_apology"))
+	wc.Transcriber = tr
+	wa, err := bot.NewWhatsApp(a.bot, a.store, wc, log.With("component", "whatsapp"))
 	if err != nil {
 		_ = db.Close() // the start-up error is the one to report
 		return nil, err
@@ -264,4 +274,13 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
 	}
 	return nil
+}
+
+// transcribeHost is the transcription endpoint's host, for the start-up
+// log (the URL itself may carry a key in its query).
+func transcribeHost(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Host
+	}
+	return ""
 }

@@ -45,6 +45,21 @@
     }, 3000);
   }
 
+  // The web chat: messages arrive as styled runs of text (WhatsApp's *bold*,
+  // _italic_, ~strike~, ```mono```) built with text nodes, and the newest
+  // reply's choices as buttons that send the option's id with its title.
+  function styled(parts, fallback) {
+    var frag = document.createDocumentFragment();
+    (parts || [{ t: fallback }]).forEach(function (p) {
+      var node = document.createTextNode(p.t);
+      [["m", "code"], ["s", "s"], ["i", "em"], ["b", "strong"]].forEach(function (w) {
+        if (p[w[0]]) { var el = document.createElement(w[1]); el.appendChild(node); node = el; }
+      });
+      frag.appendChild(node);
+    });
+    return frag;
+  }
+
   function chat(root) {
     var list = document.getElementById("bubbles"), form = document.getElementById("composer");
     var input = document.getElementById("chat-text"), hint = list.querySelector(".hint");
@@ -54,14 +69,42 @@
       lines.forEach(function (l) {
         var li = document.createElement("li");
         li.className = l["in"] ? "me" : "bot";
-        li.textContent = l.text;
+        li.appendChild(styled(l.parts, l.text));
+        if (l.menu && l.menu.length) { li.appendChild(choices(l.menu)); }
         list.appendChild(li);
       });
       list.scrollTop = list.scrollHeight;
     }
+    function choices(menu) {
+      var box = document.createElement("div");
+      box.className = "choices"; box.setAttribute("role", "group");
+      menu.forEach(function (o) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "choice"; b.dataset.choice = o.id; b.textContent = o.title;
+        if (o.description) { b.title = o.description; }
+        b.addEventListener("click", function () {
+          box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+          send(o.title, o.id);
+        });
+        box.appendChild(b);
+      });
+      return box;
+    }
     function rid() {
       var a = new Uint8Array(12); crypto.getRandomValues(a);
       return Array.prototype.map.call(a, function (b) { return pad(b.toString(16)).slice(-2); }).join("");
+    }
+    function send(text, choice) {
+      var li = document.createElement("li"); li.className = "me pending"; li.textContent = text;
+      if (hint && hint.parentNode) { hint.remove(); }
+      list.appendChild(li); list.scrollTop = list.scrollHeight;
+      var body = new URLSearchParams(); body.set("text", text); body.set("id", rid());
+      if (choice) { body.set("choice", choice); }
+      fetch(root.dataset.endpoint, { method: "POST", body: body, credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(render)
+        .catch(function () { li.classList.add("failed"); });
     }
     fetch(root.dataset.endpoint, { headers: { "Accept": "application/json", "X-Requested-With": "fetch" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); }).then(render).catch(function () {});
@@ -71,16 +114,8 @@
       ev.preventDefault();
       var text = input.value.trim();
       if (!text) { return; }
-      var li = document.createElement("li"); li.className = "me pending"; li.textContent = text;
-      if (hint && hint.parentNode) { hint.remove(); }
-      list.appendChild(li); list.scrollTop = list.scrollHeight;
       input.value = "";
-      var body = new URLSearchParams(); body.set("text", text); body.set("id", rid());
-      fetch(root.dataset.endpoint, { method: "POST", body: body, credentials: "same-origin",
-        headers: { "Accept": "application/json", "X-Requested-With": "fetch" } })
-        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-        .then(render)
-        .catch(function () { li.classList.add("failed"); });
+      send(text, "");
     });
   }
 
