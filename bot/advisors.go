@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
@@ -39,12 +40,14 @@ type NotifierConfig struct {
 type Notifier struct {
 	cfg   NotifierConfig
 	store noticeStore
-	send  func(ctx context.Context, phone, text string) error
+	send  func(ctx context.Context, id int64, phone, text string) error
 	log   *slog.Logger
 }
 
-// NewNotifier returns a notifier that sends through send.
-func NewNotifier(st noticeStore, send func(ctx context.Context, phone, text string) error, cfg NotifierConfig, log *slog.Logger) (*Notifier, error) {
+// NewNotifier returns a notifier that sends through send; id is the
+// notification's own, the same on every attempt (WhatsApp.Notify derives
+// the message id from it, so that a retry is the same message).
+func NewNotifier(st noticeStore, send func(ctx context.Context, id int64, phone, text string) error, cfg NotifierConfig, log *slog.Logger) (*Notifier, error) {
 	if st == nil || send == nil || cfg.Text == nil {
 		return nil, errors.New("notifier: store, sender and catalogue are required")
 	}
@@ -76,7 +79,7 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, x := range due {
-		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
+		if err := n.send(ctx, x.ID, x.Advisor.Phone, n.text(x)); err != nil {
 			reason := redact.Phones(err.Error())
 			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
 			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
@@ -116,10 +119,13 @@ func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
 
 // Notify sends text to an advisor (the agency's own staff, configured by
 // the operator: not a stranger) through the linked device, paced with the
-// replies.
-func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
+// replies. The message id derives from the notification id, so a retry
+// after a lost answer is recognisable as the same message. A resend the
+// advisor's phone asks for is answered from whatsmeow's memory of recent
+// messages; after a restart it is not (MessageForRetry serves replies only).
+func (w *WhatsApp) Notify(ctx context.Context, id int64, phone, text string) error {
 	w.mu.Lock()
-	c, stopped := w.client, w.stopSend
+	c, stopped, account := w.client, w.stopSend, w.account
 	w.mu.Unlock()
 	if c == nil || stopped || !c.IsConnected() || !c.IsLoggedIn() {
 		return errNotConnected
@@ -131,9 +137,11 @@ func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
 	if err := w.pace(ctx, phone); err != nil {
 		return err
 	}
-	if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)}); err != nil {
+	msgID := noticeID(account, id)
+	if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)}, whatsmeow.SendRequestExtra{ID: msgID}); err != nil {
 		return err
 	}
 	w.recordSent(phone)
+	w.rememberSent(msgID)
 	return nil
 }

@@ -54,7 +54,7 @@ func (e *notifierEnv) newNotifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.n, err = NewNotifier(e.h.st, func(_ context.Context, phone, text string) error {
+	e.n, err = NewNotifier(e.h.st, func(_ context.Context, _ int64, phone, text string) error {
 		e.mu.Lock()
 		e.got = append(e.got, sentNotice{phone, text})
 		e.mu.Unlock()
@@ -101,7 +101,7 @@ func TestNotifierAssignsRemindsAndReassigns(t *testing.T) {
 
 func TestWhatsAppNotifyNeedsAConnection(t *testing.T) {
 	e := newWAEnv(t)
-	if err := e.wa.Notify(context.Background(), "+573000000001", "hola"); err != nil {
+	if err := e.wa.Notify(context.Background(), 1, "+573000000001", "hola"); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.client.sent) != 1 || e.client.sent[0].to.User != "573000000001" {
@@ -110,7 +110,7 @@ func TestWhatsAppNotifyNeedsAConnection(t *testing.T) {
 	e.client.mu.Lock()
 	e.client.connected = false
 	e.client.mu.Unlock()
-	if err := e.wa.Notify(context.Background(), "+573000000001", "hola"); err == nil {
+	if err := e.wa.Notify(context.Background(), 1, "+573000000001", "hola"); err == nil {
 		t.Error("a notification was sent while disconnected")
 	}
 }

@@ -74,8 +74,8 @@ func (f *FakeGraph) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"messaging_product":"whatsapp","url":%q,"mime_type":%q,"file_size":%d,"id":%q}`,
-		"http://"+r.Host+"/_media/"+id, m.mime, len(m.data), id)
+	_ = json.NewEncoder(w).Encode(map[string]any{"messaging_product": "whatsapp",
+		"url": "http://" + r.Host + "/_media/" + id, "mime_type": m.mime, "file_size": len(m.data), "id": id})
 }
 
 // RefuseInteractive makes the fake refuse every interactive message with
@@ -227,7 +227,7 @@ func fakeSent(account string, m graphText) (FakeSent, error) {
 		}
 		for _, sec := range ia.Action.Sections {
 			for _, r := range sec.Rows {
-				s.Options = append(s.Options, FakeOption{ID: r.ID, Title: r.Title, Description: r.Description})
+				s.Options = append(s.Options, FakeOption(r))
 			}
 		}
 		return s, checkInteractive(ia)

@@ -70,6 +70,7 @@ type Store interface {
 	leadStore
 	reachStore
 	privacyStore
+	takeoverStore
 	modelStore
 	churnStore
 	analyticsStore
@@ -216,6 +217,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/handback", s.handBackLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/message", s.writeToLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/churn", s.churnPage, all...)
 	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
@@ -239,6 +241,8 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/admin/pairing/qr.png", s.pairingQR, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/logout", s.pairingLogout, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
 	s.privacyRoutes()
 }
 

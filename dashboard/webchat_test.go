@@ -68,8 +68,7 @@ func (m menuFlow) StepBurst(s flow.State, in flow.Inbound, now time.Time, w time
 
 func newMenuBotEnv(t testing.TB) *testEnv {
 	t.Helper()
-	var env *testEnv
-	env = newEnv(t, Deps{})
+	env := newEnv(t, Deps{})
 	m, err := flow.New(flow.DefaultConfig(bogota), scoring.Rules{})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +119,7 @@ func TestWebChatMenusAndFormatting(t *testing.T) {
 		}
 	}
 	// A forged id is taken as what was typed (not a yes); the real one as its title.
-	lines = v.chatChoice("sí", "consent_forged")
+	v.chatChoice("sí", "consent_forged")
 	if st := env.conversation(t, v); st.Stage != flow.StageName {
 		t.Fatalf("after typed sí: stage %s", st.Stage)
 	}

@@ -286,6 +286,8 @@ var (
 		`UPDATE leads SET contact_id = ?2 WHERE contact_id = ?1`,
 		`UPDATE referrals SET contact_id = ?2 WHERE contact_id = ?1`,
 		`UPDATE conversations SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE OR IGNORE chat_takeovers SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE OR IGNORE chat_settings SET contact_id = ?2 WHERE contact_id = ?1`,
 	}
 	moveConversationQueries = []string{
 		`UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1`,

@@ -163,6 +163,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
 			return c, false, err
 		}
+		if err := startTakenOver(ctx, tx, &c, now); err != nil {
+			return c, false, err
+		}
 	}
 	return c, true, nil
 }
@@ -337,12 +340,8 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			}
 		}
 	case flow.EventRestarted:
-		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
-		// opting back in, consent asked again: the suppression no longer applies.
-		if c.state.Status == flow.OptedOut {
-			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
-				return err
-			}
+		if err := s.restarted(ctx, tx, c, in); err != nil {
+			return err
 		}
 	case flow.EventDataRequest:
 		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
@@ -361,6 +360,20 @@ func eventDetail(e flow.Event) string {
 		return e.Deadline.UTC().Format(time.RFC3339)
 	}
 	return e.Request
+}
+
+// restarted undoes what a person's "reiniciar" ends: after an opt-out (or
+// after a deletion, which starts suppressed) it is the person opting back
+// in, consent asked again, so the suppression no longer applies; while an
+// advisor has the chat, the person gets the bot back.
+func (s *Store) restarted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound) error {
+	if c.state.Status == flow.OptedOut {
+		if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+			return err
+		}
+	}
+	_, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now())
+	return err
 }
 
 func insertConsent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, k flow.Consent, now int64) error {

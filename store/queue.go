@@ -48,6 +48,9 @@ type QueueRow struct {
 	// CallbackPhone is a number the person gave to be called on; Username
 	// their WhatsApp username (display only); Channel the lead's (reach.go).
 	CallbackPhone, Username, Channel string
+	// TakenOver: an advisor answers this chat from the agency's phone; the
+	// bot stays out of it until it is given back (takeover.go).
+	TakenOver bool
 }
 
 // LeadDetail is everything the lead page shows.
@@ -99,7 +102,8 @@ type LeadEvent struct {
 const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
 	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
 	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''),
-	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id), c.phone
+	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id),
+	EXISTS (SELECT 1 FROM chat_takeovers t WHERE t.account_id = l.account_id AND t.contact_id = l.contact_id AND t.ended_at IS NULL), c.phone
 	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
 
 func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
@@ -107,7 +111,7 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	var deadline, completed int64
 	dest := append([]any{&r.ID, &r.Status, &r.Name, &r.City, &r.Department, &r.Service, &r.Source,
 		&r.Budget.MinCOP, &r.Budget.MaxCOP, &r.Budget.Unknown, &r.Class, &r.Probability, &deadline, &completed,
-		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.Phone}, extra...)
+		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.TakenOver, &r.Phone}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return r, err
 	}

@@ -55,6 +55,7 @@ type Config struct {
 	WhatsAppDebounce  time.Duration
 	WhatsAppLateAfter time.Duration
 	WhatsAppPerMinute float64
+	WhatsAppNumber    string // the agency's number: only it may pair
 
 	// Voice notes: transcribed when the URL names an OpenAI-compatible
 	// /v1/audio/transcriptions endpoint.
@@ -113,6 +114,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
+	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
 	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
 	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
@@ -254,6 +256,9 @@ func (c *Config) validateChannels() error {
 	if _, err := c.advisors(); err != nil {
 		return err
 	}
+	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
+		return fmt.Errorf("--whatsapp-number (CIS_WHATSAPP_NUMBER): %w", err)
+	}
 	if _, err := c.transcriber(); err != nil {
 		return err
 	}
@@ -280,6 +285,12 @@ func (c *Config) validateScoring() error {
 		return errors.New("--model-poll (CIS_MODEL_POLL) must be positive")
 	}
 	return nil
+}
+
+// whatsAppNumber is --whatsapp-number as WhatsApp writes it (digits), "" when unset.
+func (c *Config) whatsAppNumber() string {
+	n, _ := bot.NormalizeNumber(c.WhatsAppNumber) // checked by parse
+	return n
 }
 
 func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {

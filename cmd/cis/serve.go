@@ -161,7 +161,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	// The reconnect loop (bot.WhatsApp.Link) opens the stored device, or a
 	// new one after a logout, through this.
 	open := func(ctx context.Context) (bot.Device, error) {
-		cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+		cli, err := bot.OpenClient(ctx, db, c.whatsAppNumber(), log.With("component", "whatsmeow"))
 		if err != nil {
 			return nil, err
 		}

@@ -119,14 +119,25 @@
     });
   }
 
+  function show(id, on, text) {
+    var el = document.getElementById(id);
+    if (!el) { return; }
+    el.hidden = !on;
+    if (on) { el.textContent = text; }
+  }
+
   function pairing(root) {
     var img = document.getElementById("pairing-qr"), last = "";
     setInterval(function () {
       fetch(root.dataset.status, { headers: { "Accept": "application/json", "X-Requested-With": "fetch" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (s) {
+          // The passkey step and its code are forms: the page reloads to show them.
+          var passkey = s.state === "passkey" || root.dataset.state === "passkey";
+          if (passkey && (s.state !== root.dataset.state || (s.passkey_code || "") !== root.dataset.code)) { location.reload(); return; }
           document.getElementById("pairing-state").textContent = s.state_text;
           document.getElementById("pairing-phone").textContent = s.phone;
+          show("pairing-problem", s.problem, s.problem && root.dataset.problemLabel + ": " + s.problem);
           img.closest("figure").hidden = !s.has_qr;
           if (s.has_qr && s.qr_version !== last) { last = s.qr_version; img.src = "/admin/pairing/qr.png?v=" + s.qr_version; }
         }).catch(function () {});
