@@ -26,8 +26,9 @@ const opaquePrefix = "outbox:"
 const window = 24 * time.Hour
 
 // errUncertain marks a send whose request may have reached the Graph API
-// (the connection broke after it was written): it is not retried, so that
-// the person never gets the reply twice; a status callback confirms it.
+// (the connection broke after it was written, or no answer came in time):
+// the row follows the resend policy of its kind (store/sending.go), and a
+// status callback confirms it.
 var errUncertain = errors.New("send outcome unknown")
 
 // graphText is one Graph API send: a text, or an interactive message
@@ -129,15 +130,17 @@ func (c *CloudAPI) post(ctx context.Context, account string, msg graphText) (str
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.cfg.AccessToken)
+	if err := ctx.Err(); err != nil {
+		return "", err // nothing was sent
+	}
 	resp, err := c.cfg.HTTP.Do(req)
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
 			return "", fmt.Errorf("graph api unreachable: %w", err) // nothing was sent: retry
 		}
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
+		// A timeout, a reset or a cancellation after the request was
+		// written: Meta may have the message.
 		return "", fmt.Errorf("graph api: %w: %w", err, errUncertain)
 	}
 	defer resp.Body.Close()

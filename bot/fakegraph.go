@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +24,11 @@ type FakeGraph struct {
 	failNext []int // status codes to answer, in order, before accepting again
 	refuseIA bool  // answer interactive messages as Meta answers invalid parameters
 	media    map[string]fakeMedia
-	fetched  int // media downloads served
-	failBody map[string]int
+	fetched  int            // media downloads served
+	failBody map[string]int // text → status code to answer every send containing it with
+	failTo   map[string]int // recipient → status code to answer every send to them with
+	byTo     map[string][]FakeSent
+	changed  chan struct{} // closed (and replaced) whenever a send is accepted
 }
 
 type fakeMedia struct {
@@ -102,13 +107,57 @@ type FakeOption struct {
 }
 
 // NewFakeGraph returns an empty fake.
-func NewFakeGraph() *FakeGraph { return &FakeGraph{byOutbox: map[string]int{}} }
+func NewFakeGraph() *FakeGraph {
+	return &FakeGraph{byOutbox: map[string]int{}, byTo: map[string][]FakeSent{}, changed: make(chan struct{})}
+}
+
+// Received returns what was accepted for recipient (the phone's digits or
+// the business-scoped user id), in order.
+func (f *FakeGraph) Received(recipient string) []FakeSent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]FakeSent(nil), f.byTo[recipient]...)
+}
+
+// Await waits until more than n messages were accepted for recipient, or
+// until ctx ends, and returns what was accepted for them.
+func (f *FakeGraph) Await(ctx context.Context, recipient string, n int) []FakeSent {
+	for {
+		f.mu.Lock()
+		got, changed := f.byTo[recipient], f.changed
+		f.mu.Unlock()
+		if len(got) > n {
+			return append([]FakeSent(nil), got...)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return append([]FakeSent(nil), got...)
+		}
+	}
+}
 
 // FailNext makes the next len(codes) sends fail with these HTTP status codes.
 func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Lock()
 	f.failNext = append(f.failNext, codes...)
 	f.mu.Unlock()
+}
+
+// FailTo makes every send to recipient (the phone's digits or the
+// business-scoped user id, as the Graph API gets them) fail with code, until FailTo(recipient, 0): a person the provider cannot
+// reach (a WhatsApp username without a phone, a blocked number).
+func (f *FakeGraph) FailTo(recipient string, code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failTo == nil {
+		f.failTo = map[string]int{}
+	}
+	if code == 0 {
+		delete(f.failTo, recipient)
+		return
+	}
+	f.failTo[recipient] = code
 }
 
 // FailBody makes every send whose text contains substr fail with the HTTP
@@ -140,6 +189,12 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sent, err := fakeSent(account, m)
 	f.mu.Lock()
+	if code := f.failTo[cmp.Or(m.To, m.Recipient)]; code != 0 {
+		f.mu.Unlock()
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"error":{"code":131026,"message":"injected: recipient unreachable"}}`)
+		return
+	}
 	if err == nil && m.Interactive != nil && f.refuseIA {
 		err = errors.New("refused")
 	}
@@ -165,6 +220,10 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.byOutbox[m.BizOpaque]++
 	f.sent = append(f.sent, sent)
+	to := cmp.Or(m.To, m.Recipient)
+	f.byTo[to] = append(f.byTo[to], sent)
+	close(f.changed)
+	f.changed = make(chan struct{})
 	f.mu.Unlock()
 	id := "wamid.out-" + strings.TrimPrefix(m.BizOpaque, opaquePrefix)
 	w.Header().Set("Content-Type", "application/json")

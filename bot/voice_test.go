@@ -218,6 +218,9 @@ func TestCloudAPIVoiceNoteTranscribed(t *testing.T) {
 		if got := v.postSigned(t, testPayload(phone, fmt.Sprintf("wamid.v-%d", i), s, at.Add(time.Duration(i)*time.Second))); got != 200 {
 			t.Fatal(got)
 		}
+		// The person reads the answer before writing again (a consent
+		// answer counts only once its consent text left).
+		v.waitFor(t, "the answers to leave", func() bool { a := v.audit(t); return a.Outbox["pending"]+a.Outbox["sending"] == 0 })
 	}
 	v.waitFor(t, "the budget question", func() bool { return v.stage(t, phone) == flow.StageBudget })
 

@@ -309,6 +309,9 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		// was away is one burst, however long WhatsApp takes to deliver it.
 		window += w.now().Sub(w.syncFrom)
 	}
+	// Before the commit, not after: once the replies are in the outbox the
+	// sender may look at this person, and must see the burst still open.
+	w.lastIn[from] = w.now()
 	w.mu.Unlock()
 	if held, err := w.holdVoice(e, in); err != nil || held { // whatsapp_voice.go
 		if held {
@@ -321,9 +324,6 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		return false // no receipt: WhatsApp delivers it again
 	}
 	if handled {
-		w.mu.Lock()
-		w.lastIn[from] = w.now()
-		w.mu.Unlock()
 		w.rememberExpiration(in.Account, from, e)
 		w.markRead(e)
 		w.Wake()

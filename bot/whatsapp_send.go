@@ -55,15 +55,15 @@ func (w *WhatsApp) announce(again bool) {
 
 // Run sends queued replies until ctx ends. It also becomes the context the
 // event handler stores messages with. Rows a previous process claimed are
-// marked unconfirmed first, as for the Cloud API (docs/reliability.md).
+// first settled by the crash policy, as for the Cloud API: questions are
+// sent again (with the same message ID), other replies are marked
+// unconfirmed (store/sending.go, docs/reliability.md).
 func (w *WhatsApp) Run(ctx context.Context) error {
 	w.mu.Lock()
 	w.ctx = ctx
 	w.mu.Unlock()
-	if n, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
+	if _, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
 		return err
-	} else if n > 0 {
-		w.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
 	}
 	voiceDone := make(chan struct{})
 	go func() { defer close(voiceDone); w.runVoice(ctx) }() // whatsapp_voice.go
@@ -224,16 +224,19 @@ func (w *WhatsApp) textMessage(ctx context.Context, account, contact, body strin
 		ContextInfo: &waE2E.ContextInfo{Expiration: proto.Uint32(uint32(secs))}}}
 }
 
-// sendFailed decides what a failed send means. A timeout may have reached
-// WhatsApp: the row becomes unconfirmed (never sent twice); a
-// not-connected error is known not to have sent and is retried.
+// sendFailed decides what a failed send means. A timeout (or a stop in the
+// middle of the send) may have reached WhatsApp: the row follows the resend
+// policy of its kind (a question is sent again with the same message ID,
+// anything else becomes unconfirmed); a not-connected error is known not to
+// have sent and is retried.
 func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
 	// whatsmeow's errors can name the recipient's JID: mask phone numbers
 	// before the text reaches the log or the outbox row.
 	reason := redact.Phones(err.Error())
 	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
-	if errors.Is(err, whatsmeow.ErrMessageTimedOut) {
-		return w.store.MarkUnconfirmed(ctx, o.ID, reason)
+	if uncertain(err) {
+		_, err := w.store.MarkUncertain(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
+		return err
 	}
 	if err := w.store.Unclaim(ctx, o.ID); err != nil {
 		return err

@@ -335,7 +335,8 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	e.wa.HandleEvent(with(waText("L1", "hola", fixtureStart), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
-	e.h.clock.Add(time.Minute) // after the debounce: the consent text was read
+	e.h.clock.Add(time.Minute) // after the debounce: the consent text was sent and read
+	e.drain(t)
 	e.wa.HandleEvent(waText("L2", "sí", fixtureStart.Add(time.Minute)))
 	v, err := e.h.st.Conversation(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN)
 	if err != nil {
@@ -606,6 +607,7 @@ func TestF4SameMessageUnderTwoAddresses(t *testing.T) {
 			e.wa.Attach(e.client, fakeLIDs{}, agencyNumber) // whatsmeow knows no mapping
 			for _, ev := range tc.events {
 				e.h.clock.Add(time.Minute) // past the debounce: each message answered on its own
+				e.drain(t)                 // and read before the next is written
 				if !e.wa.HandleEvent(ev) {
 					t.Fatalf("%s not acknowledged", ev.Info.ID)
 				}

@@ -51,6 +51,11 @@ func cloudLead(t *testing.T, env *testEnv, who store.CloudIdentity, idPrefix str
 		if _, err := b.Receive(ctx, in); err != nil {
 			t.Fatal(err)
 		}
+		// The replies leave before the next message: a consent answer counts
+		// only once its consent text was sent.
+		if _, err := b.Flush(ctx, bot.CloudChannel, sentAs("wamid.out")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	v, err := env.st.Conversation(ctx, bot.CloudChannel, "106540352242922", key)
 	if err != nil || v.Lead == nil {
@@ -127,4 +132,11 @@ func TestSoloWhatsAppLead(t *testing.T) {
 	if rec := adv.post(fmt.Sprintf("/leads/%d/message", solo), url.Values{"message": {"  "}}); rec.Code != http.StatusBadRequest {
 		t.Errorf("empty message = %d; want 400", rec.Code)
 	}
+}
+
+// sentAs is a bot.Sender that accepts every reply under prefix-<id>.
+type sentAs string
+
+func (p sentAs) Send(_ context.Context, o store.Outgoing) (string, error) {
+	return fmt.Sprintf("%s-%d", p, o.ID), nil
 }

@@ -6,6 +6,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -391,11 +392,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return Serve(ctx, ln, s, s.log)
 }
 
+// Timeouts bound how long a client may take (RELIABILITY W3: a body sent
+// at one byte a second must not hold a connection and a goroutine for
+// ever). Body bounds reading the whole request, headers and body; the
+// response must be written within Write.
+type Timeouts struct {
+	Header, Body, Write time.Duration
+}
+
+// DefaultTimeouts are the timeouts of Serve.
+var DefaultTimeouts = Timeouts{Header: 5 * time.Second, Body: 30 * time.Second, Write: 30 * time.Second}
+
 // Serve serves h on ln until ctx ends, then shuts down gracefully. The
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+	return ServeTimeouts(ctx, ln, h, log, DefaultTimeouts)
+}
+
+// ServeTimeouts is Serve with the given timeouts (zero fields: the default).
+func ServeTimeouts(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, t Timeouts) error {
+	t.Header = cmp.Or(t.Header, DefaultTimeouts.Header)
+	t.Body = cmp.Or(t.Body, DefaultTimeouts.Body)
+	t.Write = cmp.Or(t.Write, DefaultTimeouts.Write)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: min(t.Header, t.Body), ReadTimeout: t.Body, WriteTimeout: t.Write,
 		// net/http's own complaints (TLS handshakes, panics) go through the
 		// service's logger, and so through its redaction, not to stderr.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

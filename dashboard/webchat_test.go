@@ -258,6 +258,11 @@ func TestLeadPageShowsVoiceTranscript(t *testing.T) {
 		if _, err := env.s.bot.Receive(ctx, in); err != nil {
 			t.Fatal(err)
 		}
+		// The replies leave before the next message (a consent answer
+		// counts only once its consent text was sent).
+		if _, err := env.s.bot.Flush(ctx, bot.CloudChannel, sentAs("wamid.out")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	adv := env.client()
 	adv.login("advisor1")

@@ -34,7 +34,12 @@ const (
 	// after the provider accepted the message. They are not sent again.
 	orphanClaimsQuery = `UPDATE outbox SET status = 'unconfirmed' WHERE channel = ? AND status = 'sending' AND claimed_at < ?`
 	unconfirmedQuery  = `UPDATE outbox SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`
-	confirmByExtQuery = `UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), ext_id = ? WHERE id = ? AND status IN ('sending', 'unconfirmed')`
+	// confirmByExtQuery: a status callback naming the row proves it left. It
+	// also confirms a question queued again after an uncertain send
+	// (sending.go), which then is not sent a second time. sent_at is our
+	// clock, as for every other sent row.
+	confirmByExtQuery = `UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), ext_id = ?
+		WHERE id = ? AND (status IN ('sending', 'unconfirmed') OR status = 'pending' AND resends > 0)`
 )
 
 // DeadLetter keeps a delivery that could not be parsed, with the reason.
@@ -78,7 +83,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Deliv
 				return err
 			}
 			if d.Outbox > 0 {
-				if _, err := tx.ExecContext(ctx, confirmByExtQuery, millis(d.At), d.ExtID, d.Outbox); err != nil {
+				if _, err := tx.ExecContext(ctx, confirmByExtQuery, millis(now), d.ExtID, d.Outbox); err != nil {
 					return err
 				}
 			}
@@ -197,27 +202,22 @@ func (s *Store) Unclaim(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ReleaseOrphans marks rows of channel claimed before cutoff and never
-// marked as unconfirmed: a previous process handed them to the channel and
-// died before recording the answer. They are not sent again (a reply at
-// most once); a status callback that names them confirms them. It returns
-// how many rows it marked.
+// ReleaseOrphans applies the crash policy (sending.go) to the rows of
+// channel claimed before cutoff and never marked: a previous process handed
+// them to the channel and died before recording the answer. Questions are
+// queued again; other replies become unconfirmed and are not sent again (a
+// status callback that names them confirms them). It returns how many rows
+// it changed.
 func (s *Store) ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error) {
-	res, err := s.rw.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff))
-	if err != nil {
-		return 0, fmt.Errorf("release orphan claims: %w", err)
-	}
-	return res.RowsAffected()
+	o, err := s.ReleaseOrphanClaims(ctx, channel, cutoff)
+	return o.Resent + o.Unconfirmed, err
 }
 
-// MarkUnconfirmed records that a claimed reply may or may not have reached
-// the channel (the connection broke after the request was written). It is not
-// sent again; a status callback naming it confirms it.
+// MarkUnconfirmed is MarkUncertain due now: a question is sent again, any
+// other reply is left unconfirmed.
 func (s *Store) MarkUnconfirmed(ctx context.Context, id int64, reason string) error {
-	if _, err := s.rw.ExecContext(ctx, unconfirmedQuery, reason, id); err != nil {
-		return fmt.Errorf("mark outbox %d unconfirmed: %w", id, err)
-	}
-	return nil
+	_, err := s.MarkUncertain(ctx, id, s.now(), reason)
+	return err
 }
 
 // LIDKey is the contact key of a WhatsApp person known only by their LID

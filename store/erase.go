@@ -147,6 +147,7 @@ func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string,
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
+	s.scrubWAL()
 	s.log.Info("personal data erased", "reason", reason, "contacts", er.Contacts, "leads", er.Leads,
 		"whatsapp_rows", er.WhatsAppRows, "request", er.RequestID)
 	return er, nil
@@ -374,11 +375,54 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	if err := eraseTextMentions(ctx, tx, k, names); err != nil {
 		return 0, 0, err
 	}
+	if err := s.anonymiseConsent(ctx, tx, id); err != nil {
+		return 0, 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET phone = ? || id, lid = NULL, bsuid = NULL, parent_bsuid = NULL, username = NULL, name = '',
 		opted_out_at = coalesce(opted_out_at, ?) WHERE id = ?`, erasedPrefix, millis(now), id); err != nil {
 		return 0, 0, fmt.Errorf("contact: %w", err)
 	}
 	return leads, msgs, nil
+}
+
+// anonymiseConsent keeps contact id's consent evidence without the plain
+// phone (replaced by its keyed hash, so that a later claim about a number
+// can still be checked against it; a BSUID or LID is stored hashed from the
+// start) and without the words typed (a name can come with the yes); the
+// consent_records trigger allows nothing else.
+func (s *Store) anonymiseConsent(ctx context.Context, tx *sql.Tx, id int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, phone FROM consent_records WHERE contact_id = ?
+		AND (phone NOT LIKE 'hmac:%' OR answer <> '')`, id)
+	if err != nil {
+		return fmt.Errorf("consent evidence: %w", err)
+	}
+	type rec struct {
+		id    int64
+		phone string
+	}
+	var recs []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.id, &r.phone); err != nil {
+			_ = rows.Close() // the scan error is the one to report
+			return fmt.Errorf("consent evidence: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	_ = rows.Close() // closed before the updates; rows.Err says whether reading failed
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("consent evidence: %w", err)
+	}
+	for _, r := range recs {
+		hashed := r.phone
+		if !strings.HasPrefix(hashed, "hmac:") {
+			hashed = "hmac:" + s.PhoneHash(r.phone)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE consent_records SET phone = ?, answer = '' WHERE id = ?`, hashed, r.id); err != nil {
+			return fmt.Errorf("consent evidence: %w", err)
+		}
+	}
+	return nil
 }
 
 // eraseTextMentions clears free-form blobs that are not linked to a contact but may name the

@@ -25,8 +25,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?`
 	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
-	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, menu)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, menu, resend)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
 	// withdrawQuery cancels the conversation's unsent replies whose key is in
 	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
@@ -74,55 +74,65 @@ func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.Stat
 	return handled, nil
 }
 
-// handleInTx is one message's work inside a (batch) transaction.
+// handleInTx is one message's work inside a (batch) transaction. The step
+// runs once; what it returned is applied, or, for a message that must not
+// count as an answer (time.go, consent.go), kept in the log with an
+// explicit reply instead.
 func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, step func(flow.State) flow.Result) (bool, error) {
+	in, ahead := s.believable(in, s.now())
 	c, fresh, err := s.recordInbound(ctx, tx, in)
 	if err != nil || !fresh {
 		return false, err
 	}
-	if late, err := keepLate(ctx, tx, &c, in, millis(s.now())); err != nil || late {
-		return late, err
+	late, err := s.isLate(ctx, tx, &c, in)
+	if err != nil {
+		return false, err
 	}
 	r := step(c.state)
-	if err := s.apply(ctx, tx, &c, in, r); err != nil {
+	var notes []note
+	if ahead > 0 {
+		notes = append(notes, note{"clock_skew", fmt.Sprintf("provider time %.0f s ahead; arrival time used", ahead.Seconds())})
+	}
+	switch {
+	case late && !appliesLate(c.state, r):
+		err = s.keepLate(ctx, tx, &c, in.Channel)
+	case late:
+		notes = append(notes, note{"late", "applied: not an answer to a question"})
+		err = s.applyCounted(ctx, tx, &c, in, r)
+	default:
+		err = s.applyCounted(ctx, tx, &c, in, r)
+	}
+	if err != nil {
 		return false, err
+	}
+	for _, n := range notes {
+		if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, n.kind, n.detail, millis(s.now())); err != nil {
+			return false, fmt.Errorf("%s event: %w", n.kind, err)
+		}
 	}
 	return true, nil
 }
 
-// LateStep is the step_before of a message that arrived after a newer one
-// of the same person had been applied (RELIABILITY F5): it is kept in the
-// conversation's log but not run through the flow, so that an old answer is
-// never taken as the answer to a newer question.
-const LateStep = "(late)"
+// note is an event about how a message was handled, filed once the
+// conversation row exists.
+type note struct{ kind, detail string }
 
-const (
-	newestAppliedQuery = `SELECT COALESCE(MAX(sent_at), 0) FROM messages
-		WHERE contact_id = ? AND conversation_id = ? AND step_before != '` + LateStep + `'`
-)
-
-// keepLate links in to its conversation without a step when the provider
-// says it was written before a message already applied there. Messages with
-// the same timestamp (providers count in seconds) keep arrival order; a
-// time from our own clock (or a simulator's) proves nothing.
-func keepLate(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, now int64) (bool, error) {
-	if !c.exists || !in.ProviderTime || in.At.IsZero() {
-		return false, nil
+// applyCounted applies r, unless it records a consent answer to a consent
+// text that was never sent (consent.go).
+func (s *Store) applyCounted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
+	if k := consentOf(r); k != nil && c.exists {
+		shown, last, err := consentShown(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if !shown {
+			return s.keepUnshown(ctx, tx, c, in.Channel, *k, last)
+		}
+	} else if k != nil {
+		// No conversation yet, so no consent text was ever queued.
+		return s.keepUnshown(ctx, tx, c, in.Channel, *k, consentText{})
 	}
-	var newest int64
-	if err := tx.QueryRowContext(ctx, newestAppliedQuery, c.contactID, c.id).Scan(&newest); err != nil {
-		return false, fmt.Errorf("newest applied message: %w", err)
-	}
-	if millis(in.At) >= newest {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, LateStep, c.messageID); err != nil {
-		return false, fmt.Errorf("link late message: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, "late", "", now); err != nil {
-		return false, fmt.Errorf("late message event: %w", err)
-	}
-	return true, nil
+	return s.apply(ctx, tx, c, in, r)
 }
 
 // recordInbound inserts the message and loads its conversation. fresh is
@@ -268,7 +278,7 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inboun
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, i, in.Channel, c.accountID, c.contactID,
-			r.Key, r.Text, now, now, menu); err != nil {
+			r.Key, r.Text, now, now, menu, resendAfterUncertain(r.Key)); err != nil {
 			return fmt.Errorf("enqueue reply %d: %w", i, err)
 		}
 	}

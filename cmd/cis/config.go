@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -37,6 +38,7 @@ type Config struct {
 	IdleTimeout   time.Duration
 	ServicesFile  string
 	Synchronous   string
+	BodyTimeout   time.Duration
 	MinLeads      int
 	MinConv       int
 	ModelPoll     time.Duration
@@ -72,6 +74,11 @@ type Config struct {
 	RetainIncomplete  time.Duration
 	RetainLeads       time.Duration
 	RetainTranscripts time.Duration
+
+	// creates says the command may make a new store of a missing or empty
+	// --db file: serve, demo, the imports (and the load test and chat on
+	// their temporary files). Every other command refuses one (store.ErrNoStore).
+	creates bool
 
 	envErrs []error
 	secrets []secretFlag
@@ -109,6 +116,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+	c.dur(fs, getenv, &c.BodyTimeout, "body-timeout", "CIS_BODY_TIMEOUT", dashboard.DefaultTimeouts.Body, "longest an HTTP client may take to send a whole request (slow clients are cut)")
 	c.secret(fs, getenv, &c.CloudAppSecret, "cloudapi-app-secret", "CIS_CLOUDAPI_APP_SECRET", "Cloud API: Meta app secret that signs webhook deliveries; setting it enables the channel")
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
@@ -388,5 +396,5 @@ func (c *Config) retention() store.Retention {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv)}
+	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
 }

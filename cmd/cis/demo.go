@@ -22,6 +22,7 @@ func demoCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
 	a, err := open(ctx, c, newLogger(c, e.stderr), time.Now)
 	if err != nil {
 		return err

@@ -96,6 +96,7 @@ func importCmd(ctx context.Context, e env, args []string) error {
 	if err := handleBadRows(e, what, path, file, *skipBad); err != nil {
 		return err
 	}
+	c.creates = true // an agency's history may be the first thing in a new store
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)

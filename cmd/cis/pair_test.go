@@ -24,6 +24,7 @@ import (
 // to the dashboard instead, before touching the device store.
 func TestPairRefusesWhileAServerRuns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cis.db")
+	createStore(t, path)
 	lock, err := store.Lock(path) // what cis serve holds while it runs
 	if err != nil {
 		t.Fatal(err)

@@ -77,11 +77,12 @@ func printHelp(w io.Writer) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
-cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
+cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB names an existing one)
 cis serve flags: --demo (seed a demo store and train on a demo history the first time) --secure --metrics-token T --widget-origins "SITES"
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
-  without --target the real server runs in-process on a temporary store with a fake Graph API)
+  without --target the real server runs in-process on a temporary store with a fake Graph API) --blind (people do not
+  wait for answers) --kill N (the server runs as a child process, killed with SIGKILL N times and restarted)
 cis train churn: train the churn model on the customers' histories (same flags); cis train value: check lead values on a time-ordered hold-out
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
 cis import leads|customers|customer-events|campaigns FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...

@@ -30,9 +30,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
 	log := newLogger(c, e.stderr)
 	// One server per store: a second one would share the outbox and the
 	// WhatsApp session (RELIABILITY F14). Held until serve returns.
+	if err := store.CreateFile(c.DBPath); err != nil { // serve creates stores
+		return err
+	}
 	lock, err := store.Lock(c.DBPath)
 	if err != nil {
 		return err
@@ -90,7 +94,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	parts := append(channels,
-		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
+		func(ctx context.Context) error {
+			return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
+		},
 		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 		func(ctx context.Context) error {

@@ -101,11 +101,14 @@ func TestServeDemo(t *testing.T) {
 	}
 }
 
+// mustConfig is the configuration env gives, for a test that wires the app
+// as serve does (and so may create the store).
 func mustConfig(t *testing.T, env map[string]string) *Config {
 	t.Helper()
 	fs, c := newFlagSet("test", envOf(env))
 	if err := c.parse(fs, nil); err != nil {
 		t.Fatal(err)
 	}
+	c.creates = true
 	return c
 }

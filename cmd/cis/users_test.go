@@ -14,6 +14,7 @@ import (
 func TestUsersAdd(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cis.db")
 	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
+	createStore(t, db)
 	tests := []struct {
 		name    string
 		args    []string
