@@ -301,12 +301,13 @@ func TestSharedCardsAreNotIdentities(t *testing.T) {
 // TestNewBSUIDBeforeItsUpdate: the person's first message under a new BSUID
 // overtakes the user_id_update (as the system message). The update then
 // merges the contact that message made into the person: still one person,
-// with the old conversation's lead.
+// with the old conversation's lead (completed once the optional
+// callback-number question is answered with the contact card).
 func TestNewBSUIDBeforeItsUpdate(t *testing.T) {
 	e := newCloudEnv(t, nil)
 	ctx := context.Background()
 	for _, f := range []string{"username_text.json", "username_button_reply.json", "username_name.json", "username_location.json",
-		"username_budget.json", "username_list_urgency.json", "username_list_service.json"} {
+		"username_budget.json", "username_list_urgency.json", "username_list_service.json", "username_contacts_reply.json"} {
 		if got := e.postFixture(t, f); got != http.StatusOK {
 			t.Fatalf("%s: %d", f, got)
 		}

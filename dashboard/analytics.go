@@ -183,7 +183,10 @@ func writeCSV(c echo.Context, name string, t table) error {
 // question they refine.
 var funnelSteps = []string{"greeting", "consent", "name", "city", "budget", "urgency", "service"}
 
-var stepOf = map[string]string{"city_pick": "city", "city_in": "city", "city_foreign": "city", "budget_confirm": "budget"}
+// The callback number and the confirmation come after the last question:
+// a prospect who stops there counts as stopping at it.
+var stepOf = map[string]string{"city_pick": "city", "city_in": "city", "city_foreign": "city", "budget_confirm": "budget",
+	"phone": "service", "confirm": "service"}
 
 // funnelRow is one question of the funnel.
 type funnelRow struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +20,11 @@ const (
 // cloudSay is privacyEnv.say for a Cloud API person named by who: the
 // channel identifies them (IdentifyCloud), then the message is stored and
 // stepped under that key.
+// completeLeadByUsername is completeLead for a person without a number: the
+// flow then asks once, optionally, for a number to call back, and "no"
+// declines it.
+var completeLeadByUsername = append(slices.Clone(completeLead), "no")
+
 func (e *privacyEnv) cloudSay(tb testing.TB, who CloudIdentity, texts ...string) string {
 	tb.Helper()
 	ctx := context.Background()
@@ -176,8 +182,8 @@ func TestDeletionOfUsernamePerson(t *testing.T) {
 	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
 	who := CloudIdentity{BSUID: testBSUID, ParentBSUID: testParent, Username: testUser}
 	other := CloudIdentity{BSUID: "CO.7000000000000001", ParentBSUID: "CO.ENT.7000000000000009", Username: "@beatriz.g"}
-	e.cloudSay(t, who, completeLead...)
-	e.cloudSay(t, other, "hola", "sí", "Beatriz Gómez", "Cali", "1 millón", "este mes", "2")
+	e.cloudSay(t, who, completeLeadByUsername...)
+	e.cloudSay(t, other, "hola", "sí", "Beatriz Gómez", "Cali", "1 millón", "este mes", "2", "no")
 	for _, q := range []string{
 		fmt.Sprintf(`INSERT INTO dead_letters (channel, reason, body, received_at) VALUES ('cloudapi', 'bad json', CAST('{"contacts":[{"user_id":"%s"}]' AS BLOB), 0)`, testBSUID),
 		fmt.Sprintf(`INSERT INTO dead_letters (channel, reason, body, received_at) VALUES ('cloudapi', 'bad json', CAST('{"profile": {"username": "%s"}' AS BLOB), 0)`, testUser),
@@ -259,7 +265,7 @@ func TestUsernameLeadInRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.say(t, "+573001112233", completeLead...)
-	e.cloudSay(t, CloudIdentity{BSUID: testBSUID, Username: testUser}, completeLead...)
+	e.cloudSay(t, CloudIdentity{BSUID: testBSUID, Username: testUser}, completeLeadByUsername...)
 	if n := count(t, e.s, `SELECT count(DISTINCT assigned_to) FROM leads WHERE assigned_to IS NOT NULL`); n != 2 {
 		t.Errorf("%d advisors got the two leads; want one each", n)
 	}
@@ -306,8 +312,8 @@ func TestMovePhone(t *testing.T) {
 func TestUsernameReturningContact(t *testing.T) {
 	e := newPrivacyEnv(t, bogota(t, "2026-03-02 10:00"), nil)
 	who := CloudIdentity{BSUID: testBSUID, Username: testUser}
-	e.cloudSay(t, who, completeLead...)
-	e.cloudSay(t, who, "reiniciar", "Carlos Andrés Restrepo", "Medellín", "2 millones", "pa ya", "1")
+	e.cloudSay(t, who, completeLeadByUsername...)
+	e.cloudSay(t, who, "reiniciar", "Carlos Andrés Restrepo", "Medellín", "2 millones", "pa ya", "1", "no")
 	if n := count(t, e.s, `SELECT count(*) FROM leads l JOIN contacts c ON c.id = l.contact_id WHERE c.bsuid = ?`, testBSUID); n != 2 {
 		t.Fatalf("%d leads; want 2", n)
 	}

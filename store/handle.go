@@ -358,8 +358,18 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), eventDetail(e), now)
 	return err
+}
+
+// eventDetail is what a conversation event records besides its kind: the
+// data request, or, when a prospect asked for the call after the promised
+// time, the new time promised (for the queue).
+func eventDetail(e flow.Event) string {
+	if e.Kind == flow.EventAskedForCall {
+		return e.Deadline.UTC().Format(time.RFC3339)
+	}
+	return e.Request
 }
 
 // restarted undoes what a person's "reiniciar" ends: after an opt-out (or
