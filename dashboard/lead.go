@@ -323,7 +323,11 @@ func timeline(lang string, d store.LeadDetail) []timelineItem {
 		if strings.HasPrefix(label, "botevent.") {
 			label = T(lang, "botevent.other")
 		}
-		out = append(out, timelineItem{At: e.At, Kind: "bot", Label: label})
+		it := timelineItem{At: e.At, Kind: "bot", Label: label}
+		if at, err := time.Parse(time.RFC3339, e.Detail); err == nil && e.Kind == string(flow.EventAskedForCall) {
+			it.Body = at.In(bogota).Format("2006-01-02 15:04") // the new time promised
+		}
+		out = append(out, it)
 	}
 	// At the same instant: the prospect's message, what it caused, the reply.
 	rank := map[string]int{"in": 0, "consent": 1, "event": 2, "bot": 3, "out": 4, "notice": 5}

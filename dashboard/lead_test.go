@@ -157,7 +157,19 @@ func TestLeadTimeline(t *testing.T) {
 	c.post("/leads/1/contacted", nil)
 	c.post("/leads/1/note", url.Values{"note": {"llamar el martes"}})
 	c.post("/leads/1/won", url.Values{"value": {"2 millones"}})
+	// After the deadline the prospect asks when they will be called (issue 13's event).
+	promised := env.now.Add(2 * time.Hour)
+	in := flow.Inbound{Channel: "whatsapp", Account: "+5760000000", ID: "m-later", From: "+573001112233", Kind: flow.KindText,
+		Text: "¿a qué hora me llaman?", At: env.now}
+	if _, err := env.st.Handle(context.Background(), in, func(st flow.State) flow.Result {
+		return flow.Result{State: st, Events: []flow.Event{{Kind: flow.EventAskedForCall, Deadline: promised}}}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	page := c.do(http.MethodGet, "/leads/1", nil, nil).Body.String()
+	if !strings.Contains(page, "Preguntó cuándo lo llaman") || !strings.Contains(page, promised.In(bogota).Format("2006-01-02 15:04")) {
+		t.Error("the timeline does not show the prospect asking when they will be called, with the new time promised")
+	}
 	var at []int
 	for _, want := range []string{"hola, quiero pauta", "Completó sus datos con el bot", "Gracias Carlos", "Primer contacto del asesor",
 		"llamar el martes", "Ganado: ahora es cliente"} {

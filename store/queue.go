@@ -83,8 +83,8 @@ type LeadDetail struct {
 	Consent         []ConsentRecord
 	Events          []LeadEvent
 	Reach           LeadReach
-	Notices         []LeadNotice        // advisor notifications about the lead (assigned, reminder, reassigned)
-	BotEvents       []ConversationEvent // what the conversation recorded besides messages (handoff, data requests, …)
+	Notices         []LeadNotice // advisor notifications about the lead (assigned, reminder, reassigned)
+	BotEvents       []EventRow   // what the conversation recorded besides messages (handoff, data requests, …)
 	// Erased: the person's data was erased (a deletion request or
 	// retention); the lead is kept, anonymised, and can no longer change.
 	Erased bool
@@ -95,13 +95,6 @@ type LeadNotice struct {
 	Kind   string // assigned, reminder, reassigned
 	User   string
 	Status string // pending, sent, failed
-	At     time.Time
-}
-
-// ConversationEvent is one event the flow recorded on the lead's conversation.
-type ConversationEvent struct {
-	Kind   string // flow.EventKind
-	Detail string
 	At     time.Time
 }
 
@@ -459,13 +452,20 @@ func (s *Store) leadEvents(ctx context.Context, leadID int64) ([]LeadEvent, erro
 	return out, rows.Err()
 }
 
-// leadNotices reads a lead's advisor notifications and its conversation's events.
-func (s *Store) leadNotices(ctx context.Context, leadID, conversationID int64) ([]LeadNotice, []ConversationEvent, error) {
+// leadNotices reads a lead's advisor notifications and its conversation's
+// events but the two the page shows otherwise (consent, completion).
+func (s *Store) leadNotices(ctx context.Context, leadID, conversationID int64) ([]LeadNotice, []EventRow, error) {
 	notices, err := s.noticesOf(ctx, leadID)
 	if err != nil {
 		return nil, nil, err
 	}
-	events, err := s.conversationEvents(ctx, conversationID)
+	all, err := s.ConversationEvents(ctx, conversationID)
+	var events []EventRow
+	for _, e := range all {
+		if e.Kind != string(flow.EventConsent) && e.Kind != string(flow.EventLeadCompleted) && len(events) < 200 {
+			events = append(events, e)
+		}
+	}
 	return notices, events, err
 }
 
@@ -485,26 +485,6 @@ func (s *Store) noticesOf(ctx context.Context, leadID int64) ([]LeadNotice, erro
 		}
 		n.At = fromMillis(at)
 		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-func (s *Store) conversationEvents(ctx context.Context, conversationID int64) ([]ConversationEvent, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT kind, detail, created_at FROM conversation_events
-		WHERE conversation_id = ? AND kind NOT IN ('consent', 'lead_completed') ORDER BY id LIMIT 200`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("conversation events: %w", err)
-	}
-	defer rows.Close()
-	var out []ConversationEvent
-	for rows.Next() {
-		var e ConversationEvent
-		var at int64
-		if err := rows.Scan(&e.Kind, &e.Detail, &at); err != nil {
-			return nil, fmt.Errorf("conversation events: %w", err)
-		}
-		e.At = fromMillis(at)
-		out = append(out, e)
 	}
 	return out, rows.Err()
 }
