@@ -1,6 +1,7 @@
 package store
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -60,5 +61,15 @@ func searchWords(q string) []string {
 	if len(words) > 5 { // a pasted paragraph: the first words are enough
 		words = words[:5]
 	}
+	// The most selective word first: SQLite tests the conditions in order and
+	// stops at the first that fails, so a number, then a longer word, saves
+	// most of the scan's work when the search matches little.
+	sort.SliceStable(words, func(i, j int) bool {
+		di, dj := strings.ContainsAny(words[i], "0123456789"), strings.ContainsAny(words[j], "0123456789")
+		if di != dj {
+			return di
+		}
+		return len(words[i]) > len(words[j])
+	})
 	return words
 }
