@@ -63,7 +63,7 @@ func fillAnalytics(b *testing.B, st *store.Store, leads, customers int, now time
 	}
 	var rows []store.CampaignRow
 	for _, src := range sources {
-		key := store.CampaignKey(src)
+		key := flow.CampaignKey(src)
 		for d := range 5000 {
 			day := now.Add(-time.Duration(d) * 24 * time.Hour / 9).In(bogota).Format("2006-01-02")
 			rows = append(rows, store.CampaignRow{Campaign: store.Campaign{Key: key, Name: src, Channel: "other"},

@@ -239,14 +239,16 @@ func (t *turn) service() bool {
 }
 
 // complete scores the finished lead, fixes the contact deadline on the
-// business calendar and tells the prospect when to expect the call.
+// business calendar and tells the prospect when to expect the call. The
+// lead is whole before it is scored (the store's facts included): what the
+// scorer sees is what is saved and later trained on.
 func (t *turn) complete() {
 	a := t.s.Answers
 	lead := Lead{
 		Channel: t.in.Channel, Account: t.in.Account, Phone: t.in.From, CallbackPhone: a.Phone, Lang: t.s.Lang,
 		Name: a.Name, City: *a.City, Budget: *a.Budget, Urgency: a.Urgency, Service: a.Service, OtherServices: a.Others,
-		StartedAt: t.s.StartedAt, CompletedAt: t.now,
-		Engagement: &Engagement{Retries: t.s.Retries, Seconds: answerSeconds(t.s, t.now)},
+		Source: t.s.Contact.Referral.Source(), StartedAt: t.s.StartedAt, CompletedAt: t.now,
+		Engagement: &Engagement{Retries: t.s.Retries, Seconds: answerSeconds(t.s, t.now), Returning: t.s.Contact.Returning},
 	}
 	score := t.m.scorer.Score(lead)
 	window := t.m.cfg.Windows.For(score.Class)

@@ -60,7 +60,7 @@ type Lead struct {
 	// OtherServices are further catalogue keys the prospect named after
 	// Service ("redes sociales y pauta"), for the advisor.
 	OtherServices []string  `json:"other_services,omitempty"`
-	Source        string    `json:"source,omitempty"`
+	Source        string    `json:"source,omitempty"` // Referral.Source of the person's first referral: the campaign
 	StartedAt     time.Time `json:"started_at"`
 	CompletedAt   time.Time `json:"completed_at"`
 	// Engagement is how the prospect went through the questions: known for
@@ -77,8 +77,8 @@ type Engagement struct {
 	// Seconds is the time from the consent to the last answer: how fast the
 	// prospect answered the five questions.
 	Seconds int64 `json:"seconds"`
-	// Returning says the contact already had a lead before this one. flow
-	// cannot know it; store sets it when it saves the lead.
+	// Returning says the contact already had a lead before this one: a
+	// fact only the store knows, passed in as State.Contact.
 	Returning bool `json:"returning"`
 }
 

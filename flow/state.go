@@ -108,6 +108,19 @@ type State struct {
 	Reminded bool          `json:"reminded,omitempty"` // a message after completion was answered once
 	Chats    int           `json:"chats,omitempty"`    // small-talk replies after completion
 	Handoffs int           `json:"handoffs,omitempty"`
+
+	// Contact is what the store knows of the person beyond this
+	// conversation. The store fills it in before every step and does not
+	// save it: it is a fact of the moment, not of the conversation.
+	Contact Contact `json:"-"`
+}
+
+// Contact holds the facts about a person that only the store knows. A lead
+// completed in the step carries them, so the scorer sees the very values
+// the lead is saved with and later trained on.
+type Contact struct {
+	Returning bool      // the person already left a lead, on any account
+	Referral  *Referral // the first ad or tagged link the person came from (this message's included); nil when none
 }
 
 // Kind is the type of an inbound message.
@@ -162,8 +175,9 @@ type Inbound struct {
 }
 
 // Referral is the ad or post a prospect tapped before writing (WhatsApp's
-// click-to-WhatsApp data). The flow ignores it; store keeps it on the lead
-// as its campaign.
+// click-to-WhatsApp data), or the UTM tag of a web-chat link. The store
+// keeps every one it receives; a lead's source is the person's first
+// (Contact.Referral, Referral.Source).
 type Referral struct {
 	SourceType string `json:"source_type,omitempty"` // "ad" or "post"
 	SourceID   string `json:"source_id,omitempty"`

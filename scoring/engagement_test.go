@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,49 +38,27 @@ func TestEngagementSameLiveAndInTraining(t *testing.T) {
 		Lead: flow.Lead{Urgency: flow.Exploring, Service: "seo"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	convs := []struct {
-		from string
-		msgs []string
-	}{
-		{"+573001110001", []string{"hola", "sí", "Ana", "Medellín", "2 millones", "ya", "seo"}},
-		{"+573001110002", []string{"hola", "sí", "Beto", "Cali", "mucho", "no sé", "explorando", "???", "diseño web"}},
-		{"+573001110001", []string{"reiniciar", "Ana", "Bogotá", "3 millones", "este mes", "seo"}}, // the same contact again
+	convs := []conversation{
+		{"+573001110001", nil, []string{"hola", "sí", "Ana", "Medellín", "2 millones", "ya", "seo"}},
+		{"+573001110002", nil, []string{"hola", "sí", "Beto", "Cali", "mucho", "no sé", "explorando", "???", "diseño web"}},
+		{"+573001110001", nil, []string{"reiniciar", "Ana", "Bogotá", "3 millones", "este mes", "seo"}}, // the same contact again
 	}
 	var live []flow.Lead
-	n := 0
-	for _, c := range convs {
-		for _, text := range c.msgs {
-			n++
-			now = now.Add(time.Duration(40+n*7) * time.Second)
-			in := flow.Inbound{Channel: "chat", Account: "acct", ID: fmt.Sprint("m", n), From: c.from, Kind: flow.KindText, Text: text, At: now}
-			if _, err := st.Handle(ctx, in, func(s flow.State) flow.Result {
-				r := m.Step(s, in, now)
-				for _, e := range r.Events {
-					if e.Kind == flow.EventLeadCompleted {
-						live = append(live, *e.Lead)
-					}
-				}
-				return r
-			}); err != nil {
-				t.Fatal(err)
-			}
-			// The replies leave before the person answers them (a consent
-			// answer counts only once its consent text was sent).
-			out, err := st.PendingOutbox(ctx, "chat", 100)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, o := range out {
-				if err := st.MarkSent(ctx, o.ID, fmt.Sprint("sent-", o.ID)); err != nil {
-					t.Fatal(err)
+	converse(t, st, &now, convs, func(in flow.Inbound) error {
+		_, err := st.Handle(ctx, in, func(s flow.State) flow.Result {
+			r := m.Step(s, in, in.At)
+			for _, e := range r.Events {
+				if e.Kind == flow.EventLeadCompleted {
+					live = append(live, *e.Lead)
 				}
 			}
-		}
-	}
+			return r
+		})
+		return err
+	})
 	if len(live) != 3 {
 		t.Fatalf("%d leads completed; want 3", len(live))
 	}
-	live[2].Engagement.Returning = true // what store adds when it saves the lead
 	for id := int64(1); id <= 3; id++ {
 		if err := st.ActOnLead(ctx, id, store.LeadAction{Kind: "lost", Detail: "precio"}); err != nil {
 			t.Fatal(err)

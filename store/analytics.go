@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 // The analytics pages read the summary tables of migration 0026 (lead_daily,
@@ -36,34 +37,9 @@ func (p Period) months() (string, string) {
 	return from[:7], to[:7]
 }
 
-// CampaignKey is how a lead's source names its campaign: trimmed,
-// lower-cased (ASCII, like SQLite's lower()); for an ad referral
-// ("ad:<id>/<click id>") without the click id; for a UTM-tagged web chat
-// ("utm:<campaign>") the campaign alone, so it meets the imported leads and
-// the campaigns file that name it the same way. The triggers of migration
-// 0026 apply the same rule in SQL.
-func CampaignKey(source string) string {
-	s := strings.TrimSpace(source)
-	switch {
-	case len(s) >= 3 && strings.EqualFold(s[:3], "ad:"):
-		if i := strings.IndexByte(s, '/'); i > 0 {
-			s = s[:i]
-		}
-	case len(s) >= 4 && strings.EqualFold(s[:4], "utm:"):
-		s = s[4:]
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // Campaign is what an agency spends on to get leads.
 type Campaign struct {
-	Key       string // CampaignKey of the source its leads carry
+	Key       string // flow.CampaignKey of the source its leads carry
 	Name      string
 	Channel   string // facebook, instagram, google, tiktok, web, referral, other
 	StartedOn string // YYYY-MM-DD or ""
@@ -101,7 +77,7 @@ func (s *Store) ImportCampaigns(ctx context.Context, rows []CampaignRow) (Campai
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		ids := map[string]int64{}
 		for _, r := range rows {
-			key := CampaignKey(r.Key)
+			key := flow.CampaignKey(r.Key)
 			if key == "" {
 				return errors.New("campaign without a key")
 			}

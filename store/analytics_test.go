@@ -260,21 +260,45 @@ func toString(v any) string {
 	}
 }
 
-// TestCampaignKeyMatchesTheTriggers: the Go rule and the SQL rule of
-// migration 0026 name every source's campaign the same way.
+// TestCampaignKeyMatchesTheTriggers: the summary triggers name every
+// source's campaign with flow.CampaignKey itself (the SQL function
+// campaign_key), also for white space SQL's trim() did not know.
 func TestCampaignKeyMatchesTheTriggers(t *testing.T) {
 	s, _ := mustOpen(t)
-	for source, want := range map[string]string{
+	cases := map[string]string{
 		" FB-Marzo ": "fb-marzo", "ad:120212/ARAkLk": "ad:120212", "AD:120212": "ad:120212", "utm:Promo_Nov": "promo_nov",
-		"UTM:x": "x", "google_ads": "google_ads", "": "", "ad:/clid": "ad:", "Ñandú": "Ñandú",
-	} {
+		"UTM:x": "x", "google_ads": "google_ads", "": "", "ad:/clid": "ad:", "Ñandú": "Ñandú", "\tTikTok\u00a0": "tiktok",
+	}
+	var leads []PastLead
+	for source, want := range cases {
 		var sqlKey string
-		if err := s.ro.QueryRow(`SELECT lower(CASE WHEN trim(?1) LIKE 'ad:%/%' THEN substr(trim(?1), 1, instr(trim(?1), '/') - 1)
-			WHEN trim(?1) LIKE 'utm:%' THEN substr(trim(?1), 5) ELSE trim(?1) END)`, source).Scan(&sqlKey); err != nil {
+		if err := s.ro.QueryRow(`SELECT campaign_key(?1)`, source).Scan(&sqlKey); err != nil {
 			t.Fatal(err)
 		}
-		if got := CampaignKey(source); got != want || sqlKey != want {
+		if got := flow.CampaignKey(source); got != want || sqlKey != want {
 			t.Errorf("CampaignKey(%q) = %q, SQL %q; want %q", source, got, sqlKey, want)
+		}
+		leads = append(leads, pastLead(source, "warm", 0.5, 2, "new", 0))
+	}
+	if err := s.InsertPastLeads(context.Background(), "fixture", "+5733", leads, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	rows, err := s.ro.Query(`SELECT DISTINCT source FROM lead_daily`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = true
+	}
+	for source, want := range cases {
+		if !got[want] {
+			t.Errorf("lead_daily has no campaign %q for source %q (has %v)", want, source, got)
 		}
 	}
 }

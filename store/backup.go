@@ -75,7 +75,7 @@ func VerifyBackup(ctx context.Context, path string) (BackupInfo, error) {
 	if err := checkFile(ctx, path, "integrity_check", opt); err != nil {
 		return BackupInfo{}, err
 	}
-	db, err := sql.Open("sqlite3", readOnlyDSN(path, opt))
+	db, err := sql.Open(driverName, readOnlyDSN(path, opt))
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("verify %s: %w", path, err)
 	}

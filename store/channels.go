@@ -26,7 +26,9 @@ const (
 	deliveryFailedQuery = `UPDATE outbox SET delivery_failed = ? WHERE channel = ? AND ext_id = ? AND ext_id <> ''`
 	insertReferralQuery = `INSERT INTO referrals (message_id, contact_id, source_type, source_id, source_url, headline, ctwa_clid, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	campaignQuery    = `SELECT source_type, source_id, ctwa_clid FROM referrals WHERE contact_id = ? ORDER BY id LIMIT 1`
+	firstReferralQuery = `SELECT source_type, source_id, ctwa_clid FROM referrals WHERE contact_id = ? ORDER BY id LIMIT 1`
+	// hadLeadQuery: a contact who already left a lead (on any account) is a returning contact.
+	hadLeadQuery     = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
 	claimOutboxQuery = `UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'`
 	sentManyQuery    = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'sending'`
 	unclaimQuery     = `UPDATE outbox SET status = 'pending' WHERE id = ? AND status = 'sending'`
@@ -118,25 +120,25 @@ func insertReferral(ctx context.Context, tx *sql.Tx, c conv, r *flow.Referral, n
 	return nil
 }
 
-// campaignOf names the first ad the contact came from, "" when none:
-// "ad:<source id>", with the click id after a slash when there is one.
-func campaignOf(ctx context.Context, tx *sql.Tx, contactID int64) (string, error) {
-	var typ, id, clid string
-	err := tx.QueryRowContext(ctx, campaignQuery, contactID).Scan(&typ, &id, &clid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+// contactFacts are what the step is told of the person beyond this
+// conversation (flow.Contact): a contact who already left a lead, on any
+// account, is a returning one; the first referral they came with (this
+// message's included, recordInbound saved it) is their campaign.
+func contactFacts(ctx context.Context, tx *sql.Tx, contactID int64) (flow.Contact, error) {
+	var c flow.Contact
+	if err := tx.QueryRowContext(ctx, hadLeadQuery, contactID).Scan(&c.Returning); err != nil {
+		return c, fmt.Errorf("earlier lead: %w", err)
 	}
-	if err != nil {
-		return "", fmt.Errorf("campaign: %w", err)
+	var r flow.Referral
+	err := tx.QueryRowContext(ctx, firstReferralQuery, contactID).Scan(&r.SourceType, &r.SourceID, &r.CtwaClid)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return c, fmt.Errorf("first referral: %w", err)
+	default:
+		c.Referral = &r
 	}
-	if typ == "" {
-		typ = "ad"
-	}
-	src := typ + ":" + id
-	if clid != "" {
-		src += "/" + clid
-	}
-	return src, nil
+	return c, nil
 }
 
 // ClaimOutbox marks the given pending rows as being sent, in one

@@ -49,7 +49,7 @@ func preflight(ctx context.Context, path string, opt Options) error {
 	if err := checkFile(ctx, path, "quick_check", opt); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite3", readOnlyDSN(path, opt))
+	db, err := sql.Open(driverName, readOnlyDSN(path, opt))
 	if err != nil {
 		return fmt.Errorf("check %s: %w", path, err)
 	}
@@ -63,7 +63,7 @@ func checkFile(ctx context.Context, path, check string, opt Options) error {
 	if err := checkHeader(path); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite3", readOnlyDSN(path, opt))
+	db, err := sql.Open(driverName, readOnlyDSN(path, opt))
 	if err != nil {
 		return fmt.Errorf("check %s: %w", path, err)
 	}

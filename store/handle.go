@@ -43,8 +43,6 @@ const (
 		budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model, reasons,
 		started_at, completed_at, deadline_at, created_at, retries, answer_seconds, returning_contact)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// hadLeadQuery: a contact who already left a lead (on any account) is a returning contact.
-	hadLeadQuery          = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
 	setContactNameQuery   = `UPDATE contacts SET name = ? WHERE id = ?`
 	setContactOptOutQuery = `UPDATE contacts SET opted_out_at = ? WHERE id = ? AND opted_out_at IS NULL`
 )
@@ -86,6 +84,9 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	}
 	late, err := s.isLate(ctx, tx, &c, in)
 	if err != nil {
+		return false, err
+	}
+	if c.state.Contact, err = contactFacts(ctx, tx, c.contactID); err != nil {
 		return false, err
 	}
 	r := step(c.state)
@@ -300,21 +301,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if _, err := tx.ExecContext(ctx, setContactNameQuery, e.Lead.Name, c.contactID); err != nil {
 			return err
 		}
-		l := *e.Lead
-		if l.Source == "" {
-			src, err := campaignOf(ctx, tx, c.contactID)
-			if err != nil {
-				return err
-			}
-			l.Source = src
-		}
-		if l.Engagement != nil {
-			g := *l.Engagement
-			if err := tx.QueryRowContext(ctx, hadLeadQuery, c.contactID).Scan(&g.Returning); err != nil {
-				return fmt.Errorf("earlier lead: %w", err)
-			}
-			l.Engagement = &g
-		}
+		l := *e.Lead // whole as scored: its source and returning flag came in with the state (contactFacts)
 		leadID, err := insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
 		if err != nil {
 			return err

@@ -101,8 +101,8 @@ func TestLabelledLeadsCarryEngagement(t *testing.T) {
 		g    *flow.Engagement
 	}{
 		{"+573001110001", &flow.Engagement{Retries: 2, Seconds: 300}},
-		{"+573001110001", &flow.Engagement{Retries: 0, Seconds: 90, Returning: true}}, // Returning set by flow is overwritten
-		{"+573001110002", &flow.Engagement{Returning: true}},
+		{"+573001110001", &flow.Engagement{Retries: 0, Seconds: 90}},
+		{"+573001110002", &flow.Engagement{}},
 		{"+573001110003", nil},
 	}
 	for i, l := range leads {
@@ -110,11 +110,17 @@ func TestLabelledLeadsCarryEngagement(t *testing.T) {
 		in.From = l.from
 		started := t0.Add(time.Duration(i)*time.Minute - 10*time.Minute)
 		_, err := s.Handle(ctx, in, func(st flow.State) flow.Result {
+			g := l.g
+			if g != nil { // as flow does: the store tells the step whether the contact is returning
+				c := *g
+				c.Returning = st.Contact.Returning
+				g = &c
+			}
 			r := echoStep(flow.State{})
 			r.State.Status = flow.Completed
 			r.Events = []flow.Event{{Kind: flow.EventLeadCompleted, Deadline: t0.Add(time.Hour),
 				Lead: &flow.Lead{Name: "P", Urgency: flow.Immediate, Service: "seo", StartedAt: started,
-					CompletedAt: t0.Add(time.Duration(i) * time.Minute), Engagement: l.g},
+					CompletedAt: t0.Add(time.Duration(i) * time.Minute), Engagement: g},
 				Score: &flow.Score{Class: flow.Hot, Probability: 0.8, Model: "rules"}}}
 			return r
 		})

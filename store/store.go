@@ -96,13 +96,13 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := preflight(ctx, path, opt); err != nil {
 		return nil, err
 	}
-	rw, err := sql.Open("sqlite3", dsn(path, true, opt))
+	rw, err := sql.Open(driverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	rw.SetMaxOpenConns(1)
 	rw.SetConnMaxIdleTime(0)
-	ro, err := sql.Open("sqlite3", dsn(path, false, opt))
+	ro, err := sql.Open(driverName, dsn(path, false, opt))
 	if err != nil {
 		_ = rw.Close() // the open error is the one to report
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -246,7 +246,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.CheckWritable(ctx) }
 // is waiting for. Small pool: SQLite has one writer anyway.
 func DeviceDB(path string, opt Options) (*sql.DB, error) {
 	opt = opt.withDefaults()
-	db, err := sql.Open("sqlite3", dsn(path, true, opt))
+	db, err := sql.Open(driverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open device store %s: %w", path, err)
 	}
