@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 // DemoChannel and DemoAccount name the channel and account of the
@@ -78,12 +80,7 @@ func SeedDemo(ctx context.Context, b *Bot, clock *Clock, end time.Time, n int, s
 	return total, nil
 }
 
-var bogota = func() *time.Location {
-	if l, err := time.LoadLocation("America/Bogota"); err == nil {
-		return l
-	}
-	return time.FixedZone("COT", -5*3600) // Colombia has no daylight saving time
-}()
+var bogota = flow.Bogota()
 
 // wakingTimes returns n instants, oldest first, spread evenly over the span
 // of waking time (07:00–21:00 Bogotá) that ends at end; the minutes of the

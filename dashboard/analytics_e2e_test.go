@@ -70,7 +70,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 			snaps = append(snaps, s)
 		}
 	}
-	o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory}
+	o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory()}
 	b, _, _, err := scoring.TrainChurn(hs, snaps, o)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	lead, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory})
+	lead, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func seedModels(t *testing.T, env *testEnv) (active, other, broken int64) {
 	}
 	ids := make([]int64, 2)
 	for i := range ids {
-		b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 10, Folds: 3, Seed: uint64(i), Min: scoring.DefaultMinHistory})
+		b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 10, Folds: 3, Seed: uint64(i), Min: scoring.DefaultMinHistory()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,13 +31,7 @@ type views struct {
 	hashes map[string]string // static file → short content hash
 }
 
-var bogota = func() *time.Location {
-	l, err := time.LoadLocation("America/Bogota")
-	if err != nil {
-		return time.FixedZone("COT", -5*3600)
-	}
-	return l
-}()
+var bogota = flow.Bogota()
 
 // newViews parses every page. services names the catalogue keys stored
 // with leads ("ads" → "Pauta digital (anuncios)").

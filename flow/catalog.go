@@ -11,15 +11,15 @@ import (
 //go:embed messages/*.json
 var messageFiles embed.FS
 
-// Langs are the reply languages, default first.
-var Langs = []string{"es", "en"}
+// langs are the reply languages, default first.
+var langs = []string{"es", "en"}
 
 // catalog holds every reply text per language. Texts use {name} placeholders.
 type catalog map[string]map[string]string
 
 func loadCatalog() (catalog, error) {
 	c := catalog{}
-	for _, lang := range Langs {
+	for _, lang := range langs {
 		b, err := messageFiles.ReadFile("messages/" + lang + ".json")
 		if err != nil {
 			return nil, fmt.Errorf("messages %s: %w", lang, err)
@@ -37,9 +37,9 @@ func loadCatalog() (catalog, error) {
 // prospect never gets an empty reply.
 func (c catalog) check() error {
 	var missing []string
-	for _, a := range Langs {
+	for _, a := range langs {
 		for key := range c[a] {
-			for _, b := range Langs {
+			for _, b := range langs {
 				if _, ok := c[b][key]; !ok {
 					missing = append(missing, b+":"+key)
 				}
@@ -57,7 +57,7 @@ func (c catalog) check() error {
 func (c catalog) render(lang, key string, args ...string) Reply {
 	text, ok := c[lang][key]
 	if !ok {
-		text = c[Langs[0]][key]
+		text = c[langs[0]][key]
 	}
 	if len(args) > 0 {
 		text = fillPlaceholders(text, args)

@@ -25,7 +25,7 @@ func (t *turn) choose() bool {
 		return false // nothing else counts before the consent
 	case strings.HasPrefix(id, "urgency_"):
 		u := Urgency(strings.TrimPrefix(id, "urgency_"))
-		return slices.Contains(Urgencies, u) && t.chosen(StageUrgency, Answers{Urgency: u})
+		return slices.Contains(Urgencies(), u) && t.chosen(StageUrgency, Answers{Urgency: u})
 	case strings.HasPrefix(id, "service_"):
 		key := strings.TrimPrefix(id, "service_")
 		ok := slices.ContainsFunc(t.m.cfg.Catalogue, func(s Service) bool { return s.Key == key })

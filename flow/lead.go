@@ -31,7 +31,7 @@ const (
 )
 
 // Urgencies lists the levels in the order the menu shows them.
-var Urgencies = []Urgency{Immediate, ThisMonth, OneToThreeMonths, Exploring}
+func Urgencies() []Urgency { return []Urgency{Immediate, ThisMonth, OneToThreeMonths, Exploring} }
 
 // Class is the lead's temperature; it sets the contact window.
 type Class string

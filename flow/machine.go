@@ -55,7 +55,7 @@ type Config struct {
 }
 
 // DefaultConfig returns the settings a new agency starts with. loc must be
-// America/Bogota for a Colombian agency; the caller loads it.
+// America/Bogota (Bogota) for a Colombian agency.
 func DefaultConfig(loc *time.Location) Config {
 	return Config{
 		Lang:          "es",
@@ -611,7 +611,7 @@ func firstName(name string) string {
 // conversation (the apology for a reply delayed by downtime, advisors'
 // notifications). Unknown keys give "".
 func (m *Machine) Text(key string, args ...string) string {
-	if _, ok := m.msgs[Langs[0]][key]; !ok {
+	if _, ok := m.msgs[langs[0]][key]; !ok {
 		return ""
 	}
 	return m.msgs.render(m.cfg.Lang, key, args...).Text

@@ -59,7 +59,7 @@ func TestCatalogHasEveryKeyInEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, lang := range Langs {
+	for _, lang := range langs {
 		for key, text := range c[lang] {
 			if strings.TrimSpace(text) == "" {
 				t.Errorf("%s:%s is empty", lang, key)

@@ -47,8 +47,8 @@ func (t *turn) yesNoMenu() *Menu {
 }
 
 func (t *turn) urgencyMenu() *Menu {
-	opts := make([]Option, len(Urgencies))
-	for i, u := range Urgencies {
+	opts := make([]Option, len(Urgencies()))
+	for i, u := range Urgencies() {
 		opts[i] = Option{ID: "urgency_" + string(u), Title: t.label("opt_urgency_" + string(u))}
 	}
 	return t.list(opts)

@@ -35,8 +35,8 @@ import (
 // now only places month names; ParseUrgency does not read the clock.
 func ParseUrgency(text string, now time.Time) (Urgency, bool) {
 	words := strings.Fields(fold(norm.NFKC.String(text)))
-	if n, ok := menuPick(words, len(Urgencies)); ok {
-		return Urgencies[n-1], true
+	if n, ok := menuPick(words, len(Urgencies())); ok {
+		return Urgencies()[n-1], true
 	}
 	return urgencyScan(words, now, false)
 }

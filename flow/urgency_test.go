@@ -164,8 +164,8 @@ func FuzzParseUrgency(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string, unix int64) {
 		now := time.Unix(unix, 0).UTC()
 		got, ok := ParseUrgency(in, now)
-		if ok != slices.Contains(Urgencies, got) || (!ok && got != "") {
-			t.Errorf("ParseUrgency(%q, %v) = %q, %v; want one of %v with ok, or \"\", false", in, now, got, ok, Urgencies)
+		if ok != slices.Contains(Urgencies(), got) || (!ok && got != "") {
+			t.Errorf("ParseUrgency(%q, %v) = %q, %v; want one of %v with ok, or \"\", false", in, now, got, ok, Urgencies())
 		}
 	})
 }

@@ -27,7 +27,7 @@ func TestFallbackIsReported(t *testing.T) {
 		{"a good model again", 3, good, nil, false, "model forest:3"},
 	}
 	src := &fakeSource{}
-	a := NewActive(src, nil, DefaultMinHistory, "es")
+	a := NewActive(src, nil, DefaultMinHistory(), "es")
 	for _, s := range steps {
 		src.set(s.id, s.body, s.err)
 		_ = a.Load(context.Background())

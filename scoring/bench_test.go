@@ -19,7 +19,7 @@ func benchModel(b *testing.B) (*Model, []DemoLead) {
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	bundle, _, err := Train(ex, TrainOptions{Trees: 300, Folds: 2, Seed: 2, Min: DefaultMinHistory, Now: func() time.Time { return testEnd }})
+	bundle, _, err := Train(ex, TrainOptions{Trees: 300, Folds: 2, Seed: 2, Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
 	if err != nil {
 		b.Fatal(err)
 	}

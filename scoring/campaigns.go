@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,7 +28,7 @@ var campaignSpec = TableSpec{
 }
 
 // CampaignFields are the fields a campaigns import maps from the file's columns.
-var CampaignFields = campaignSpec.Fields
+func CampaignFields() []string { return slices.Clone(campaignSpec.Fields) }
 
 // ImportedCampaign is one good row of a campaigns file.
 type ImportedCampaign struct {

@@ -45,7 +45,7 @@ func mustTrainChurn(tb testing.TB) (*Bundle, *learn.Report, []store.CustomerHist
 		hist := GenerateHistory(places, 6000, testEnd, 3)
 		churnHistories = demoHistories(GenerateCustomers(hist, testEnd, 3, "t-"))
 		churnBundle, churnReport, _, churnErr = TrainChurn(churnHistories, nil, TrainOptions{Trees: 30, Folds: 3, Seed: 1,
-			Min: DefaultMinHistory, Now: func() time.Time { return testEnd }})
+			Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
 	})
 	if churnErr != nil {
 		tb.Fatal(churnErr)

@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,11 +56,11 @@ var eventSpec = TableSpec{
 	},
 }
 
-// CustomerFields and CustomerEventFields are the fields --map accepts.
-var (
-	CustomerFields      = customerSpec.Fields
-	CustomerEventFields = eventSpec.Fields
-)
+// CustomerFields are the fields --map accepts for a customers file.
+func CustomerFields() []string { return slices.Clone(customerSpec.Fields) }
+
+// CustomerEventFields are the fields --map accepts for a customer events file.
+func CustomerEventFields() []string { return slices.Clone(eventSpec.Fields) }
 
 // CustomerFile is a read customers file.
 type CustomerFile struct {

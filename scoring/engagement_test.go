@@ -68,7 +68,7 @@ func TestEngagementSameLiveAndInTraining(t *testing.T) {
 	if err != nil || len(got) != 4 {
 		t.Fatalf("LabelledLeads = %d, %v; want 4", len(got), err)
 	}
-	for _, f := range CandidateFields {
+	for _, f := range candidateFields {
 		if v := fieldValue[f.Name](got[0].Lead); v != "" && (f.Name == "retries" || f.Name == "answer_speed" || f.Name == "returning") {
 			t.Errorf("imported history %s = %q; want missing", f.Name, v)
 		}

@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,10 +24,14 @@ var leadFields = []learn.Column{
 	{Name: "source", Kind: learn.Categorical}, // campaign or channel source
 }
 
-// CandidateFields are conversation features measured against leadFields
+// CandidateFields returns the conversation features measured against
+// leadFields (a copy: the list is fixed).
+func CandidateFields() []learn.Column { return slices.Clone(candidateFields) }
+
+// candidateFields are conversation features measured against leadFields
 // on the time-ordered hold-out (FieldTrial); one joins leadFields only if it
 // helps there (docs/models.md has the figures).
-var CandidateFields = []learn.Column{
+var candidateFields = []learn.Column{
 	{Name: "hour", Kind: learn.Numeric},            // hour of the first message, Bogotá; missing for date-only history
 	{Name: "weekday", Kind: learn.Numeric},         // 1 Monday … 7 Sunday, of the first message
 	{Name: "city_rate", Kind: learn.TargetRate},    // the city's smoothed conversion rate in the training rows
@@ -126,7 +131,7 @@ func firstMessage(l flow.Lead) (time.Time, bool) {
 // bundle's inputs.
 var knownFields = func() map[string]learn.Kind {
 	m := map[string]learn.Kind{}
-	for _, f := range append(append([]learn.Column(nil), leadFields...), CandidateFields...) {
+	for _, f := range append(append([]learn.Column(nil), leadFields...), candidateFields...) {
 		m[f.Name] = f.Kind
 	}
 	return m
@@ -139,12 +144,7 @@ const minLevelCount = 20
 
 var urgencyLevel = map[flow.Urgency]string{flow.Immediate: "3", flow.ThisMonth: "2", flow.OneToThreeMonths: "1", flow.Exploring: "0"}
 
-var bogota = func() *time.Location {
-	if loc, err := time.LoadLocation("America/Bogota"); err == nil {
-		return loc
-	}
-	return time.FixedZone("COT", -5*3600) // Colombia has no daylight saving time
-}()
+var bogota = flow.Bogota()
 
 // rawLead gives the lead's value of each field as text, "" when missing.
 func rawLead(l flow.Lead, fields []learn.Column, raw []string) []string {

@@ -44,7 +44,7 @@ func TestTargetRatesLearnedOnlyFromTrainingFolds(t *testing.T) {
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	fields := append(append([]learn.Column(nil), leadFields...), CandidateFields...)
+	fields := append(append([]learn.Column(nil), leadFields...), candidateFields...)
 	d, _, _ := leadDataset(sortedByTime(ex), fields)
 	folds := learn.StratifiedFolds(d.Y, 3, 1)
 	inFold := func(d *learn.Dataset, train []int) *learn.Encoder {
@@ -67,19 +67,19 @@ func TestBundlesOfOtherFieldListsLoad(t *testing.T) {
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	wide, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory,
-		Fields: append(append([]learn.Column(nil), leadFields...), CandidateFields...)})
+	wide, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(),
+		Fields: append(append([]learn.Column(nil), leadFields...), candidateFields...)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	narrow, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory, Fields: leadFields[:3]})
+	narrow, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Fields: leadFields[:3]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, b := range map[string]*Bundle{"production fields": old, "with conversation fields": wide, "an older, shorter list": narrow} {
 		src := &fakeSource{}
 		src.set(1, mustEncode(t, b), nil)
-		a := NewActive(src, nil, DefaultMinHistory, "es")
+		a := NewActive(src, nil, DefaultMinHistory(), "es")
 		if err := a.Load(context.Background()); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -102,7 +102,7 @@ func TestBundlesOfOtherFieldListsLoad(t *testing.T) {
 	for name, body := range refused {
 		src := &fakeSource{}
 		src.set(1, body, nil)
-		a := NewActive(src, nil, DefaultMinHistory, "es")
+		a := NewActive(src, nil, DefaultMinHistory(), "es")
 		err := a.Load(context.Background())
 		if !errors.Is(err, ErrInvalidBundle) || !strings.Contains(err.Error(), "this build") {
 			t.Errorf("%s: Load = %v; want a clear refusal", name, err)

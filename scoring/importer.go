@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ var leadSpec = TableSpec{
 }
 
 // ImportFields are the fields a leads import maps from the file's columns.
-var ImportFields = leadSpec.Fields
+func ImportFields() []string { return slices.Clone(leadSpec.Fields) }
 
 // ImportedLead is one good row of a history file.
 type ImportedLead struct {

@@ -20,8 +20,8 @@ type Thresholds struct {
 // ordered reports whether 0 ≤ Warm ≤ Hot ≤ 1.
 func (t Thresholds) ordered() bool { return 0 <= t.Warm && t.Warm <= t.Hot && t.Hot <= 1 }
 
-// DefaultThresholds are the rule scorer's cut points.
-var DefaultThresholds = Thresholds{Hot: 0.60, Warm: 0.35}
+// DefaultThresholds returns the rule scorer's cut points.
+func DefaultThresholds() Thresholds { return Thresholds{Hot: 0.60, Warm: 0.35} }
 
 // Classify returns the class of probability p.
 func (t Thresholds) Classify(p float64) flow.Class {
@@ -88,5 +88,5 @@ func (Rules) Score(l flow.Lead) flow.Score {
 		p += r.Weight
 	}
 	p = math.Round(math.Max(0.01, math.Min(0.99, p))*1000) / 1000
-	return flow.Score{Class: DefaultThresholds.Classify(p), Probability: p, Model: "rules", Reasons: reasons}
+	return flow.Score{Class: DefaultThresholds().Classify(p), Probability: p, Model: "rules", Reasons: reasons}
 }

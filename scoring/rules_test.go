@@ -48,10 +48,10 @@ func TestRulesOrdering(t *testing.T) {
 	// More urgency never lowers the score, all else equal.
 	b := flow.Budget{MinCOP: 1e6, MaxCOP: 1e6}
 	prev := -1.0
-	for i := len(flow.Urgencies) - 1; i >= 0; i-- {
-		p := Rules{}.Score(flow.Lead{Urgency: flow.Urgencies[i], Budget: b, Service: "seo"}).Probability
+	for i := len(flow.Urgencies()) - 1; i >= 0; i-- {
+		p := Rules{}.Score(flow.Lead{Urgency: flow.Urgencies()[i], Budget: b, Service: "seo"}).Probability
 		if p < prev {
-			t.Errorf("urgency %s scores %.3f, below a less urgent lead's %.3f", flow.Urgencies[i], p, prev)
+			t.Errorf("urgency %s scores %.3f, below a less urgent lead's %.3f", flow.Urgencies()[i], p, prev)
 		}
 		prev = p
 	}

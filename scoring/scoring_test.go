@@ -41,7 +41,7 @@ func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
 		for i, h := range history {
 			ex[i] = h.Example
 		}
-		trained, trainReport, trainErr = Train(ex, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory,
+		trained, trainReport, trainErr = Train(ex, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(),
 			Now: func() time.Time { return testEnd }})
 	})
 	if trainErr != nil {
@@ -295,7 +295,7 @@ func TestCorruptBundleKeepsTheCurrentScorer(t *testing.T) {
 		for _, c := range corrupt {
 			t.Run(start+"/"+c.name, func(t *testing.T) {
 				src := &fakeSource{}
-				a := NewActive(src, nil, DefaultMinHistory, "es")
+				a := NewActive(src, nil, DefaultMinHistory(), "es")
 				want := "rules"
 				if start == "model" {
 					src.set(1, good, nil)
@@ -326,7 +326,7 @@ func TestNotEnoughHistoryKeepsRules(t *testing.T) {
 	for i := range ex {
 		ex[i] = hist[i].Example
 	}
-	if _, _, err := Train(ex, TrainOptions{Trees: 5, Min: DefaultMinHistory}); !errors.Is(err, ErrNotEnoughHistory) {
+	if _, _, err := Train(ex, TrainOptions{Trees: 5, Min: DefaultMinHistory()}); !errors.Is(err, ErrNotEnoughHistory) {
 		t.Errorf("Train on 150 leads = %v; want ErrNotEnoughHistory", err)
 	}
 	b, _, _ := mustTrain(t)
@@ -346,7 +346,7 @@ func TestHotSwapUnderConcurrentScoring(t *testing.T) {
 	b, _, hist := mustTrain(t)
 	good := mustEncode(t, b)
 	src := &fakeSource{}
-	a := NewActive(src, nil, DefaultMinHistory, "en")
+	a := NewActive(src, nil, DefaultMinHistory(), "en")
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	seen := make([]map[string]bool, 4)

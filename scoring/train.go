@@ -26,7 +26,7 @@ type MinHistory struct {
 
 // DefaultMinHistory: below 200 labelled leads or 30 conversions the
 // out-of-fold figures are too noisy to trust tiers built on them.
-var DefaultMinHistory = MinHistory{Leads: 200, Conversions: 30}
+func DefaultMinHistory() MinHistory { return MinHistory{Leads: 200, Conversions: 30} }
 
 // ErrNotEnoughHistory is returned by Train when the examples are fewer than
 // the MinHistory asks for; the rule-based scorer stays.

@@ -21,7 +21,7 @@ func (r FieldTrialResult) Helps() bool {
 	return r.With.ROCAUC > r.Base.ROCAUC+0.002 && r.With.LogLoss <= r.Base.LogLoss
 }
 
-// FieldTrial measures each of CandidateFields on the newest 20 % of the
+// FieldTrial measures each of candidateFields on the newest 20 % of the
 // examples, training on the older 80 % exactly as Compare's hold-out does
 // (encoder, target rates included, fitted on the training part only).
 func FieldTrial(ex []Example, trees int, progress func(done, total int, step string)) ([]FieldTrialResult, error) {
@@ -46,9 +46,9 @@ func FieldTrial(ex []Example, trees int, progress func(done, total int, step str
 		return learn.Evaluate(yte, p), nil
 	}
 	var out []FieldTrialResult
-	for i, c := range CandidateFields {
+	for i, c := range candidateFields {
 		if progress != nil {
-			progress(i, len(CandidateFields), c.Name)
+			progress(i, len(candidateFields), c.Name)
 		}
 		// A fresh baseline per candidate: the forest is not reproducible, so
 		// each comparison carries its own noise rather than sharing one draw.
@@ -63,7 +63,7 @@ func FieldTrial(ex []Example, trees int, progress func(done, total int, step str
 		out = append(out, FieldTrialResult{Field: c.Name, Base: base, With: with})
 	}
 	if progress != nil {
-		progress(len(CandidateFields), len(CandidateFields), "done")
+		progress(len(candidateFields), len(candidateFields), "done")
 	}
 	return out, nil
 }

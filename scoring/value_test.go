@@ -73,7 +73,7 @@ func TestCheckLeadValueOnTheDemoHistory(t *testing.T) {
 	for i, h := range hist {
 		ex[i] = ValueExample(h)
 	}
-	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory, Now: func() time.Time { return testEnd }})
+	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestWatchPicksUpActivationsAndKeepsServingOnBadOnes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &fakeSource{}
 		src.set(0, nil, errors.New("not found"))
-		a := NewActive(src, nil, DefaultMinHistory, "es")
+		a := NewActive(src, nil, DefaultMinHistory(), "es")
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- a.Watch(ctx, time.Minute) }()

@@ -149,11 +149,11 @@ type CampaignFacts struct {
 	spendMonths []string // months whose spend was prorated (tests)
 }
 
-// Classes names ByClass's slots.
-var Classes = [4]string{"hot", "warm", "cold", ""}
+// classes names ByClass's slots.
+var classes = [4]string{"hot", "warm", "cold", ""}
 
 func classSlot(c string) int {
-	for i, k := range Classes[:3] {
+	for i, k := range classes[:3] {
 		if c == k {
 			return i
 		}

@@ -29,7 +29,7 @@ type Exclusion struct {
 	CreatedAt time.Time
 }
 
-var legalHours = flow.LegalContactCalendar(LegalLoc)
+var legalHours = flow.LegalContactCalendar(flow.Bogota())
 
 const (
 	insertExclusionQuery = `INSERT INTO exclusions (phone_hash, hint, source, created_at) VALUES (?, ?, ?, ?)

@@ -37,7 +37,7 @@ func dueWarning(due, now time.Time) string {
 	if !now.Before(due) {
 		return "overdue"
 	}
-	if !flow.AddBusinessDays(now, WarnBusinessDays, LegalLoc).Before(due) {
+	if !flow.AddBusinessDays(now, WarnBusinessDays, flow.Bogota()).Before(due) {
 		return "due_soon"
 	}
 	return ""
@@ -62,7 +62,7 @@ func (s *Store) RecordIncident(ctx context.Context, detected time.Time, descript
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertIncidentQuery, millis(detected), description,
-			millis(flow.AddBusinessDays(detected, sicReportDays, LegalLoc)), user, millis(s.now()))
+			millis(flow.AddBusinessDays(detected, sicReportDays, flow.Bogota())), user, millis(s.now()))
 		if err != nil {
 			return err
 		}

@@ -51,18 +51,6 @@ const (
 	WarnBusinessDays = 2
 )
 
-// LegalLoc is the time zone legal terms and the Ley 2300 hours are counted in. Colombia has kept
-// UTC-5 without daylight saving since 1993, so the fixed zone is exact even where no tz database
-// is installed.
-var LegalLoc = loadBogota()
-
-func loadBogota() *time.Location {
-	if loc, err := time.LoadLocation("America/Bogota"); err == nil {
-		return loc
-	}
-	return time.FixedZone("COT", -5*60*60)
-}
-
 // legalTerm returns the request's legal type and its term in business days.
 func legalTerm(kind string) (legalType string, days, extension int, err error) {
 	switch kind {
@@ -81,7 +69,7 @@ func RequestDue(kind string, received time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return flow.AddBusinessDays(received, days, LegalLoc), nil
+	return flow.AddBusinessDays(received, days, flow.Bogota()), nil
 }
 
 // DataRequest is one tracked data-rights request.
@@ -163,7 +151,7 @@ func (s *Store) insertDataRequest(ctx context.Context, tx *sql.Tx, contactID int
 	if contactID != 0 {
 		cid = contactID
 	}
-	due := flow.AddBusinessDays(received, days, LegalLoc)
+	due := flow.AddBusinessDays(received, days, flow.Bogota())
 	res, err := tx.ExecContext(ctx, insertDataRequestQuery, cid, s.PhoneHash(phone), kind, legal, channel,
 		millis(received), millis(due), millis(s.now()))
 	if err != nil {
@@ -312,7 +300,7 @@ func (s *Store) ExtendDataRequest(ctx context.Context, id int64, note string, us
 		if err != nil {
 			return err
 		}
-		due := flow.AddBusinessDays(r.DueAt, ext, LegalLoc)
+		due := flow.AddBusinessDays(r.DueAt, ext, flow.Bogota())
 		res, err := tx.ExecContext(ctx, extendRequestQuery, millis(due), millis(s.now()), note, id)
 		if err != nil {
 			return err

@@ -32,7 +32,7 @@ func (c *fakeClock) advance(d time.Duration) { c.set(c.now().Add(d)) }
 
 func bogota(tb testing.TB, s string) time.Time {
 	tb.Helper()
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, LegalLoc)
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, flow.Bogota())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func newPrivacyEnv(tb testing.TB, start time.Time, cfg func(*flow.Config)) *priv
 
 func (e *privacyEnv) machine(tb testing.TB, cfg func(*flow.Config)) *flow.Machine {
 	tb.Helper()
-	c := flow.DefaultConfig(LegalLoc)
+	c := flow.DefaultConfig(flow.Bogota())
 	if cfg != nil {
 		cfg(&c)
 	}
@@ -140,7 +140,7 @@ func TestDataRequestDeadlines(t *testing.T) {
 			}
 			want := bogota(t, tc.due+" 23:59").Add(59*time.Second + 999*time.Millisecond)
 			if !got.Equal(want) {
-				t.Errorf("due = %s, want %s", got.In(LegalLoc), want)
+				t.Errorf("due = %s, want %s", got.In(flow.Bogota()), want)
 			}
 		})
 	}
@@ -185,7 +185,7 @@ func TestChatCommandsBecomeTrackedRequests(t *testing.T) {
 		if r.Kind != w.kind || r.LegalType != w.legal || r.Channel != "whatsapp" || r.Status != RequestOpen {
 			t.Errorf("%s: %+v, want %+v", phone, r, w)
 		}
-		if d := r.DueAt.In(LegalLoc).Format("2006-01-02"); d != w.due {
+		if d := r.DueAt.In(flow.Bogota()).Format("2006-01-02"); d != w.due {
 			t.Errorf("%s: due %s, want %s", phone, d, w.due)
 		}
 	}
@@ -215,7 +215,7 @@ func TestChatCommandsBecomeTrackedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := ext.DueAt.In(LegalLoc).Format("2006-01-02"); d != "2026-12-07" {
+	if d := ext.DueAt.In(flow.Bogota()).Format("2006-01-02"); d != "2026-12-07" {
 		t.Errorf("extended due %s, want 2026-12-07", d)
 	}
 	if err := e.s.ResolveDataRequest(ctx, access.ID, RequestResolved, "export sent by e-mail", 1); err != nil {
@@ -520,7 +520,7 @@ func TestCommercialOutboundHeldToLegalHours(t *testing.T) {
 		if err := e.s.rw.QueryRow(`SELECT next_attempt_at FROM outbox WHERE id = ?`, id).Scan(&ms); err != nil {
 			t.Fatal(err)
 		}
-		return fromMillis(ms).In(LegalLoc).Format("Mon 2006-01-02 15:04")
+		return fromMillis(ms).In(flow.Bogota()).Format("Mon 2006-01-02 15:04")
 	}
 
 	e.clock.set(bogota(t, "2026-11-13 18:58"))
@@ -760,7 +760,7 @@ func TestIncidentSICClock(t *testing.T) {
 		t.Fatalf("incidents = %+v, %v", list, err)
 	}
 	// Detected Thursday 12 Nov; Monday 16 Nov is a holiday: 15 business days end on Friday 4 Dec.
-	if d := list[0].SICDueAt.In(LegalLoc).Format("2006-01-02 15:04"); d != "2026-12-04 23:59" {
+	if d := list[0].SICDueAt.In(flow.Bogota()).Format("2006-01-02 15:04"); d != "2026-12-04 23:59" {
 		t.Errorf("SIC due %s, want 2026-12-04 23:59", d)
 	}
 	for _, tc := range []struct{ now, warn string }{

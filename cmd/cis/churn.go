@@ -111,10 +111,7 @@ func (a *app) scoreChurn(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	// One snapshot a day: midnight in Bogotá, the agency's calendar day.
-	loc, err := time.LoadLocation("America/Bogota")
-	if err != nil {
-		return 0, err
-	}
+	loc := flow.Bogota()
 	y, mo, d := now.In(loc).Date()
 	at := time.Date(y, mo, d, 0, 0, 0, 0, loc).UTC()
 	scores, err := scoring.ScoreCustomers(m, hs, at)

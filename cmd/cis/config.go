@@ -346,11 +346,7 @@ func (c *Config) cloudConfig() bot.CloudConfig {
 
 // flowConfig builds the conversation settings; errors name the flag.
 func (c *Config) flowConfig() (flow.Config, error) {
-	loc, err := time.LoadLocation("America/Bogota")
-	if err != nil {
-		return flow.Config{}, fmt.Errorf("time zone America/Bogota: %w", err)
-	}
-	fc := flow.DefaultConfig(loc)
+	fc := flow.DefaultConfig(flow.Bogota())
 	fc.Lang, fc.PolicyVersion, fc.USDToCOP, fc.IdleTimeout = c.Lang, c.PolicyVersion, c.USDToCOP, c.IdleTimeout
 	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL}
 	fc.Windows = flow.Windows{Hot: c.HotWindow, Warm: c.WarmWindow, Cold: c.ColdWindow}
@@ -358,7 +354,7 @@ func (c *Config) flowConfig() (flow.Config, error) {
 	if err != nil {
 		return fc, fmt.Errorf("--business-hours (CIS_BUSINESS_HOURS): %w", err)
 	}
-	fc.Calendar = flow.Calendar{Loc: loc, Week: week, Enabled: c.Calendar}
+	fc.Calendar = flow.Calendar{Loc: flow.Bogota(), Week: week, Enabled: c.Calendar}
 	if c.ServicesFile != "" {
 		if fc.Catalogue, err = readCatalogue(c.ServicesFile); err != nil {
 			return fc, fmt.Errorf("--services (CIS_SERVICES): %w", err)

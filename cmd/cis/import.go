@@ -40,10 +40,10 @@ type importFile struct {
 
 func importKinds() map[string]importKind {
 	return map[string]importKind{
-		"leads":           {scoring.ImportFields, readLeadsFile},
-		"customers":       {scoring.CustomerFields, readCustomersFile},
-		"customer-events": {scoring.CustomerEventFields, readCustomerEventsFile},
-		"campaigns":       {scoring.CampaignFields, readCampaignsFile},
+		"leads":           {scoring.ImportFields(), readLeadsFile},
+		"customers":       {scoring.CustomerFields(), readCustomersFile},
+		"customer-events": {scoring.CustomerEventFields(), readCustomerEventsFile},
+		"campaigns":       {scoring.CampaignFields(), readCampaignsFile},
 	}
 }
 

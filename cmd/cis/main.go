@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	_ "time/tzdata" // America/Bogota must resolve on machines without zone files
 )
 
 func main() {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -87,7 +88,7 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "cis: request %d (%s, %s) due %s\n", id, r.Kind, r.LegalType, r.DueAt.In(store.LegalLoc).Format("2006-01-02 15:04"))
+		fmt.Fprintf(e.stdout, "cis: request %d (%s, %s) due %s\n", id, r.Kind, r.LegalType, r.DueAt.In(flow.Bogota()).Format("2006-01-02 15:04"))
 		return nil
 	case "exclude add":
 		n, err := st.AddExclusions(ctx, fs.Args(), "manual", 0)
@@ -114,7 +115,7 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		for _, x := range list {
-			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", x.Hint, x.Source, x.CreatedAt.In(store.LegalLoc).Format("2006-01-02"))
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", x.Hint, x.Source, x.CreatedAt.In(flow.Bogota()).Format("2006-01-02"))
 		}
 		return nil
 	case "exclude import":
@@ -178,7 +179,7 @@ func privacyRequests(ctx context.Context, e env, st *store.Store, all bool) erro
 		if r.Erased() {
 			who = "(erased)"
 		}
-		fmt.Fprintf(e.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.DueAt.In(store.LegalLoc).Format("2006-01-02"),
+		fmt.Fprintf(e.stdout, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.DueAt.In(flow.Bogota()).Format("2006-01-02"),
 			r.Kind, r.LegalType, r.Status, r.Warning(now), who)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -212,12 +213,8 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	}
 	parts := []func(context.Context) error{wa.Run, connect}
 	if c.Advisors != "" {
-		loc, err := time.LoadLocation("America/Bogota")
-		if err != nil {
-			return nil, err
-		}
 		n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
-			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: loc}, log.With("component", "advisors"))
+			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
 		if err != nil {
 			return nil, err
 		}

@@ -112,7 +112,7 @@ func (a *app) modelName() string {
 func (a *app) leadModelInfo() dashboard.ModelInfo {
 	m := a.scorer.Current()
 	if m == nil || m.Bundle == nil {
-		return dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds.Hot, Warm: scoring.DefaultThresholds.Warm}
+		return dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds().Hot, Warm: scoring.DefaultThresholds().Warm}
 	}
 	return modelInfo(m)
 }

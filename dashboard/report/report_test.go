@@ -129,7 +129,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	if err := st.SaveImportRun(ctx, "leads", stats); err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 15, Folds: 3, Seed: 1, Min: scoring.DefaultMinHistory, Now: testNow})
+	b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 15, Folds: 3, Seed: 1, Min: scoring.DefaultMinHistory(), Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,13 +201,13 @@ func checkTrials(t *testing.T, lang, html string) {
 	}
 	table := html[i : i+strings.Index(html[i:], "</table>")]
 	rows := strings.Split(table, "<tr>")[2:] // [0] before the first row, [1] the header
-	if len(rows) != len(scoring.CandidateFields) {
-		t.Errorf("%s: %d candidate rows; want %d, one per candidate", lang, len(rows), len(scoring.CandidateFields))
+	if len(rows) != len(scoring.CandidateFields()) {
+		t.Errorf("%s: %d candidate rows; want %d, one per candidate", lang, len(rows), len(scoring.CandidateFields()))
 	}
 	pair := regexp.MustCompile(`[01][.,]\d{4} → [01][.,]\d{4}`)
 	decision := map[string]*regexp.Regexp{"es": regexp.MustCompile(`<td>(no )?se conserva</td>`), "en": regexp.MustCompile(`<td>(not )?kept</td>`)}[lang]
 	for k, row := range rows {
-		if !strings.Contains(row, "<td>"+scoring.CandidateFields[min(k, len(scoring.CandidateFields)-1)].Name+"</td>") {
+		if !strings.Contains(row, "<td>"+scoring.CandidateFields()[min(k, len(scoring.CandidateFields())-1)].Name+"</td>") {
 			t.Errorf("%s: row %d %q does not name candidate %d", lang, k, row, k)
 		}
 		if n := len(pair.FindAllString(row, -1)); n != 2 || !decision.MatchString(row) {
