@@ -10,10 +10,6 @@ import (
 	"github.com/cis-agencia/cis/flow"
 )
 
-// sicReportDays is the term to report a security incident to the SIC, in business days from its
-// detection (SIC Circular Única, as cited in RELIABILITY §3.1).
-const sicReportDays = 15
-
 // Incident is a recorded security incident and its SIC reporting clock (RELIABILITY S-2).
 type Incident struct {
 	ID          int64
@@ -23,24 +19,12 @@ type Incident struct {
 	ReportedAt  time.Time
 }
 
-// Warning is "overdue", "due_soon" (within WarnBusinessDays) or "" for an incident not yet reported.
+// Warning is "overdue", "due_soon" (within flow.WarnBusinessDays) or "" for an incident not yet reported.
 func (i Incident) Warning(now time.Time) string {
 	if !i.ReportedAt.IsZero() {
 		return ""
 	}
-	return dueWarning(i.SICDueAt, now)
-}
-
-// dueWarning is the warning for an open item due at due: "overdue", "due_soon" when due within
-// WarnBusinessDays Colombian business days, else "".
-func dueWarning(due, now time.Time) string {
-	if !now.Before(due) {
-		return "overdue"
-	}
-	if !flow.AddBusinessDays(now, WarnBusinessDays, flow.Bogota()).Before(due) {
-		return "due_soon"
-	}
-	return ""
+	return flow.DueWarning(i.SICDueAt, now)
 }
 
 const (
@@ -62,7 +46,7 @@ func (s *Store) RecordIncident(ctx context.Context, detected time.Time, descript
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, insertIncidentQuery, millis(detected), description,
-			millis(flow.AddBusinessDays(detected, sicReportDays, flow.Bogota())), user, millis(s.now()))
+			millis(flow.SICReportDue(detected)), user, millis(s.now()))
 		if err != nil {
 			return err
 		}

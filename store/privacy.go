@@ -31,7 +31,7 @@ const (
 	RequestAccess  = flow.RequestAccess  // consulta: "mis datos"
 	RequestCorrect = flow.RequestCorrect // reclamo: "corregir"
 	RequestDelete  = flow.RequestDelete  // reclamo: "borrar mis datos"
-	RequestRevoke  = "revoke"            // reclamo: opt-out, the authorisation revoked
+	RequestRevoke  = flow.RequestRevoke  // reclamo: opt-out, the authorisation revoked
 )
 
 // Data request statuses.
@@ -40,37 +40,6 @@ const (
 	RequestResolved = "resolved"
 	RequestRejected = "rejected"
 )
-
-// Legal terms in Colombian business days (Ley 1581 art. 14 and 15) and their one extension.
-const (
-	queryDays      = 10
-	queryExtension = 5
-	claimDays      = 15
-	claimExtension = 8
-	// WarnBusinessDays: a request due within this many business days is flagged on the dashboard.
-	WarnBusinessDays = 2
-)
-
-// legalTerm returns the request's legal type and its term in business days.
-func legalTerm(kind string) (legalType string, days, extension int, err error) {
-	switch kind {
-	case RequestAccess:
-		return "consulta", queryDays, queryExtension, nil
-	case RequestCorrect, RequestDelete, RequestRevoke:
-		return "reclamo", claimDays, claimExtension, nil
-	}
-	return "", 0, 0, fmt.Errorf("data request kind %q: want access, correct, delete or revoke", kind)
-}
-
-// RequestDue is when a request of kind received at received must be answered: the end of the
-// 10th (query) or 15th (claim) Colombian business day after the day of receipt.
-func RequestDue(kind string, received time.Time) (time.Time, error) {
-	_, days, _, err := legalTerm(kind)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return flow.AddBusinessDays(received, days, flow.Bogota()), nil
-}
 
 // DataRequest is one tracked data-rights request.
 type DataRequest struct {
@@ -95,12 +64,12 @@ type DataRequest struct {
 func (r DataRequest) Erased() bool { return r.ContactID != 0 && r.Phone == "" }
 
 // Warning is "overdue" when an open request's deadline has passed at now, "due_soon" when it falls
-// within WarnBusinessDays business days, else "".
+// within flow.WarnBusinessDays business days, else "".
 func (r DataRequest) Warning(now time.Time) string {
 	if r.Status != RequestOpen {
 		return ""
 	}
-	return dueWarning(r.DueAt, now)
+	return flow.DueWarning(r.DueAt, now)
 }
 
 const (
@@ -143,7 +112,7 @@ func (s *Store) PhoneHash(phone string) string {
 
 // insertDataRequest records a request received at received and returns its id.
 func (s *Store) insertDataRequest(ctx context.Context, tx *sql.Tx, contactID int64, phone, kind, channel string, received time.Time) (int64, error) {
-	legal, days, _, err := legalTerm(kind)
+	term, err := flow.DataRequestTerm(kind)
 	if err != nil {
 		return 0, err
 	}
@@ -151,9 +120,8 @@ func (s *Store) insertDataRequest(ctx context.Context, tx *sql.Tx, contactID int
 	if contactID != 0 {
 		cid = contactID
 	}
-	due := flow.AddBusinessDays(received, days, flow.Bogota())
-	res, err := tx.ExecContext(ctx, insertDataRequestQuery, cid, s.PhoneHash(phone), kind, legal, channel,
-		millis(received), millis(due), millis(s.now()))
+	res, err := tx.ExecContext(ctx, insertDataRequestQuery, cid, s.PhoneHash(phone), kind, term.Type, channel,
+		millis(received), millis(term.Due(received)), millis(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("insert data request: %w", err)
 	}
@@ -296,12 +264,11 @@ func (s *Store) ExtendDataRequest(ctx context.Context, id int64, note string, us
 		if err != nil {
 			return err
 		}
-		_, _, ext, err := legalTerm(r.Kind)
+		term, err := flow.DataRequestTerm(r.Kind)
 		if err != nil {
 			return err
 		}
-		due := flow.AddBusinessDays(r.DueAt, ext, flow.Bogota())
-		res, err := tx.ExecContext(ctx, extendRequestQuery, millis(due), millis(s.now()), note, id)
+		res, err := tx.ExecContext(ctx, extendRequestQuery, millis(term.Extended(r.DueAt)), millis(s.now()), note, id)
 		if err != nil {
 			return err
 		}

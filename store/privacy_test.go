@@ -119,36 +119,6 @@ func (e *privacyEnv) sendAll(tb testing.TB) int {
 
 var completeLead = []string{"hola", "sí", "Carlos Andrés Restrepo", "Medellín", "2 millones", "pa ya", "1"}
 
-func TestDataRequestDeadlines(t *testing.T) {
-	// Hand-built from the 2026/2027 Colombian calendar: 2026-11-16 (Mon), 2026-12-08 (Tue),
-	// 2026-12-25 (Fri), 2027-01-01 (Fri) and 2027-01-11 (Mon, Reyes moved) are holidays.
-	tests := []struct {
-		kind, received, due string
-	}{
-		{RequestAccess, "2026-11-13 10:00", "2026-11-30"},  // query: 10 business days, the holiday Monday skipped
-		{RequestDelete, "2026-11-13 10:00", "2026-12-07"},  // claim: 15
-		{RequestRevoke, "2026-11-13 23:30", "2026-12-07"},  // late on Friday is still Friday
-		{RequestCorrect, "2026-12-23 09:00", "2027-01-18"}, // across Christmas, New Year and Reyes
-		{RequestAccess, "2026-11-14 09:00", "2026-11-30"},  // received on a Saturday
-		{RequestAccess, "2026-12-07 09:00", "2026-12-22"},  // 8 December skipped
-	}
-	for _, tc := range tests {
-		t.Run(tc.kind+" "+tc.received, func(t *testing.T) {
-			got, err := RequestDue(tc.kind, bogota(t, tc.received))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := bogota(t, tc.due+" 23:59").Add(59*time.Second + 999*time.Millisecond)
-			if !got.Equal(want) {
-				t.Errorf("due = %s, want %s", got.In(flow.Bogota()), want)
-			}
-		})
-	}
-	if _, err := RequestDue("gossip", t0); err == nil {
-		t.Error("an unknown kind has no term")
-	}
-}
-
 // TestChatCommandsBecomeTrackedRequests: every data-rights command and the opt-out is a request
 // with its legal type, channel and due date, listed by due date, with the warning before expiry.
 func TestChatCommandsBecomeTrackedRequests(t *testing.T) {
