@@ -165,96 +165,116 @@ func classSlot(c string) int {
 // with spend, leads and outcomes, ordered by key.
 func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error) {
 	from, to := p.bounds()
-	byKey := map[string]*CampaignFacts{}
-	var keys []string
-	get := func(key string) *CampaignFacts {
-		f, ok := byKey[key]
-		if !ok {
-			f = &CampaignFacts{Campaign: Campaign{Key: key, Name: key}}
-			byKey[key] = f
-			keys = append(keys, key)
-		}
-		return f
-	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT key, name, channel, started_on, ended_on FROM campaigns ORDER BY key`)
-	if err != nil {
+	f := campaignSet{byKey: map[string]*CampaignFacts{}}
+	if err := s.campaignRows(ctx, &f); err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
+	if err := s.campaignLeads(ctx, &f, from, to); err != nil {
+		return nil, fmt.Errorf("campaign leads: %w", err)
+	}
+	if err := s.campaignSpend(ctx, &f, from, to); err != nil {
+		return nil, fmt.Errorf("campaign spend: %w", err)
+	}
+	out := make([]CampaignFacts, 0, len(f.keys))
+	for _, k := range f.keys {
+		out = append(out, *f.byKey[k])
+	}
+	sortFacts(out)
+	return out, nil
+}
+
+// campaignSet gathers the facts of each campaign key as the queries meet it.
+type campaignSet struct {
+	byKey map[string]*CampaignFacts
+	keys  []string
+}
+
+func (c *campaignSet) get(key string) *CampaignFacts {
+	f, ok := c.byKey[key]
+	if !ok {
+		f = &CampaignFacts{Campaign: Campaign{Key: key, Name: key}}
+		c.byKey[key] = f
+		c.keys = append(c.keys, key)
+	}
+	return f
+}
+
+// campaignRows adds every campaign the campaigns file described.
+func (s *Store) campaignRows(ctx context.Context, set *campaignSet) error {
+	rows, err := s.ro.QueryContext(ctx, `SELECT key, name, channel, started_on, ended_on FROM campaigns ORDER BY key`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var c Campaign
 		if err := rows.Scan(&c.Key, &c.Name, &c.Channel, &c.StartedOn, &c.EndedOn); err != nil {
-			_ = rows.Close() // the scan error is the one to return
-			return nil, fmt.Errorf("campaigns: %w", err)
+			return err
 		}
-		f := get(c.Key)
+		f := set.get(c.Key)
 		f.Campaign, f.Known = c, true
 	}
-	_ = rows.Close() // closed before the next query; rows.Err reports a failed read
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaigns: %w", err)
-	}
-	rows, err = s.ro.QueryContext(ctx, `SELECT source, class, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop) FROM lead_daily
+	return rows.Err()
+}
+
+// campaignLeads adds the leads of each campaign key in [from, to].
+func (s *Store) campaignLeads(ctx context.Context, set *campaignSet, from, to string) error {
+	rows, err := s.ro.QueryContext(ctx, `SELECT source, class, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop) FROM lead_daily
 		WHERE day BETWEEN ? AND ? GROUP BY source, class`, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("campaign leads: %w", err)
+		return err
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var src, class string
 		var n, won, lost int
 		var rev int64
 		if err := rows.Scan(&src, &class, &n, &won, &lost, &rev); err != nil {
-			_ = rows.Close() // the scan error is the one to return
-			return nil, fmt.Errorf("campaign leads: %w", err)
+			return err
 		}
 		if n == 0 {
 			continue
 		}
-		f := get(src)
+		f := set.get(src)
 		f.Leads += n
 		f.ByClass[classSlot(class)] += n
 		f.Won += won
 		f.Lost += lost
 		f.RevenueCOP += rev
 	}
-	_ = rows.Close() // closed before the next query; rows.Err reports a failed read
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaign leads: %w", err)
-	}
-	rows, err = s.ro.QueryContext(ctx, `SELECT c.key, s.period, s.day, s.amount_cop FROM campaign_spend s JOIN campaigns c ON c.id = s.campaign_id
+	return rows.Err()
+}
+
+// campaignSpend adds the spend of each campaign in [from, to]: day spend
+// as it is, a month's spend pro rata by its days in the period.
+func (s *Store) campaignSpend(ctx context.Context, set *campaignSet, from, to string) error {
+	rows, err := s.ro.QueryContext(ctx, `SELECT c.key, s.period, s.day, s.amount_cop FROM campaign_spend s JOIN campaigns c ON c.id = s.campaign_id
 		WHERE s.day <= ? AND s.day >= CASE s.period WHEN 'month' THEN substr(?, 1, 7) || '-01' ELSE ? END`, to, from, from)
 	if err != nil {
-		return nil, fmt.Errorf("campaign spend: %w", err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var key, period, day string
 		var amount int64
 		if err := rows.Scan(&key, &period, &day, &amount); err != nil {
-			return nil, fmt.Errorf("campaign spend: %w", err)
+			return err
 		}
-		f := get(key)
+		f := set.get(key)
 		if period == "day" {
 			f.SpendCOP += amount
 			continue
 		}
 		share, days, err := monthShare(day, from, to)
 		if err != nil {
-			return nil, fmt.Errorf("campaign spend of %s: %w", key, err)
+			return fmt.Errorf("%s: %w", key, err)
 		}
 		f.SpendCOP += amount * int64(share) / int64(days)
 		if share < days {
 			f.spendMonths = append(f.spendMonths, day[:7])
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("campaign spend: %w", err)
-	}
-	out := make([]CampaignFacts, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, *byKey[k])
-	}
-	sortFacts(out)
-	return out, nil
+	return rows.Err()
 }
 
 func sortFacts(f []CampaignFacts) {

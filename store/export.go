@@ -197,8 +197,23 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 	c.LID, c.OptedOut, c.CreatedAt = lid.String, fromMillis(opted.Int64), fromMillis(created)
 	c.BSUID, c.ParentBSUID, c.Username = bsuid.String, parent.String, username.String
 	x.Contacts = append(x.Contacts, c)
+	for _, part := range []struct {
+		name string
+		add  func(context.Context, *sql.Tx, int64, *Export) error
+	}{
+		{"consents", exportConsents}, {"conversations", exportConversations}, {"messages", exportMessages},
+		{"leads", exportLeads}, {"lead events", exportLeadEvents}, {"customers", exportCustomers}, {"referrals", exportReferrals},
+	} {
+		if err := part.add(ctx, tx, id, x); err != nil {
+			return fmt.Errorf("%s: %w", part.name, err)
+		}
+	}
+	return nil
+}
 
-	err := eachRow(ctx, tx, `SELECT k.created_at, k.channel, k.answer, k.accepted, k.policy_version, k.text_sha256, p.body, p.lang
+// exportConsents adds the consent answers with the policy text each accepted.
+func exportConsents(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT k.created_at, k.channel, k.answer, k.accepted, k.policy_version, k.text_sha256, p.body, p.lang
 		FROM consent_records k JOIN policy_texts p ON p.sha256 = k.text_sha256 WHERE k.contact_id = ? ORDER BY k.id`,
 		[]any{id}, func(r scanner) error {
 			var k ExportConsent
@@ -210,10 +225,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 			x.Consents = append(x.Consents, k)
 			return nil
 		})
-	if err != nil {
-		return fmt.Errorf("consents: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT status, step, state, started_at, updated_at FROM conversations WHERE contact_id = ? ORDER BY id`,
+}
+
+// exportConversations adds the conversations with their saved state.
+func exportConversations(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT status, step, state, started_at, updated_at FROM conversations WHERE contact_id = ? ORDER BY id`,
 		[]any{id}, func(r scanner) error {
 			var c ExportConversation
 			var state string
@@ -225,10 +241,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 			x.Conversations = append(x.Conversations, c)
 			return nil
 		})
-	if err != nil {
-		return fmt.Errorf("conversations: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT at, dir, channel, kind, body, status FROM (
+}
+
+// exportMessages adds every message in and out, in the order of the conversation.
+func exportMessages(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT at, dir, channel, kind, body, status FROM (
 			SELECT received_at AS at, 'recibido_in' AS dir, channel, kind, body, '' AS status, id * 2 AS ord FROM messages WHERE contact_id = ?1
 			UNION ALL
 			SELECT coalesce(sent_at, created_at), 'enviado_out', channel, '', body, status, message_id * 2 + 1 FROM outbox WHERE contact_id = ?1)
@@ -242,10 +259,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 		x.Messages = append(x.Messages, m)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("messages: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
+}
+
+// exportLeads adds the leads.
+func exportLeads(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
 		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone FROM leads WHERE contact_id = ? ORDER BY id`,
 		[]any{id}, func(r scanner) error {
 			var l ExportLead
@@ -259,10 +277,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 			x.Leads = append(x.Leads, l)
 			return nil
 		})
-	if err != nil {
-		return fmt.Errorf("leads: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT e.lead_id, e.created_at, e.kind, e.detail FROM lead_events e JOIN leads l ON l.id = e.lead_id
+}
+
+// exportLeadEvents adds the advisors' notes and events on the leads.
+func exportLeadEvents(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT e.lead_id, e.created_at, e.kind, e.detail FROM lead_events e JOIN leads l ON l.id = e.lead_id
 		WHERE l.contact_id = ? ORDER BY e.id`, []any{id}, func(r scanner) error {
 		var e ExportLeadEvent
 		var at int64
@@ -273,10 +292,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 		x.Notes = append(x.Notes, e)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("lead events: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT cu.name, cu.service, cu.plan, cu.monthly_fee_cop, cu.started_at FROM customers cu
+}
+
+// exportCustomers adds the customer records the leads became.
+func exportCustomers(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT cu.name, cu.service, cu.plan, cu.monthly_fee_cop, cu.started_at FROM customers cu
 		JOIN leads l ON l.id = cu.lead_id WHERE l.contact_id = ? ORDER BY cu.id`, []any{id}, func(r scanner) error {
 		var c ExportCustomer
 		var started int64
@@ -287,10 +307,11 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 		x.Customers = append(x.Customers, c)
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("customers: %w", err)
-	}
-	err = eachRow(ctx, tx, `SELECT source_type, source_id, source_url, headline FROM referrals WHERE contact_id = ? ORDER BY id`,
+}
+
+// exportReferrals adds the ads and links the person came from.
+func exportReferrals(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT source_type, source_id, source_url, headline FROM referrals WHERE contact_id = ? ORDER BY id`,
 		[]any{id}, func(r scanner) error {
 			var typ, sid, url, headline string
 			if err := r.Scan(&typ, &sid, &url, &headline); err != nil {
@@ -299,10 +320,6 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 			x.Referrals = append(x.Referrals, map[string]string{"tipo_type": typ, "id": sid, "url": url, "titulo_headline": headline})
 			return nil
 		})
-	if err != nil {
-		return fmt.Errorf("referrals: %w", err)
-	}
-	return nil
 }
 
 func exportRequests(ctx context.Context, tx *sql.Tx, hash string, x *Export) error {
