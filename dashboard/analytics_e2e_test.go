@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 	"github.com/cis-agencia/cis/dashboard/report"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/scoring/learn"
@@ -24,7 +24,7 @@ import (
 func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.DemoLead {
 	t.Helper()
 	const leads, seed = 3000, 20260301
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

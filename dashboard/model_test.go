@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -17,7 +17,7 @@ import (
 func seedModels(t *testing.T, env *testEnv) (active, other, broken int64) {
 	t.Helper()
 	ctx := context.Background()
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 package flow
 
+import "github.com/cis-agencia/cis/flow/fold"
+
 // After completion. Every message is kept for the advisor
 // (EventAfterCompletion). The bot answers:
 //   - small talk ("gracias!!", "listo 👍", "chao") with a short friendly line
@@ -98,7 +100,7 @@ func (t *turn) afterCompletion(cmd command) {
 	first := firstName(t.s.Answers.Name)
 	kind := afterOther
 	if t.isText() {
-		kind = afterKind(t.words(), fold(first))
+		kind = afterKind(t.words(), fold.String(first))
 	}
 	late := !t.now.Before(t.s.Deadline)
 	switch {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/cis-agencia/cis/flow/fold"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // city reads a free-text city answer: a region ("el eje cafetero") gets a
@@ -22,13 +25,13 @@ func (t *turn) city(text string) bool {
 	}
 	r := t.m.places.Parse(text)
 	switch r.Match {
-	case CityExact, CityForeign:
+	case place.CityExact, place.CityForeign:
 		t.setCity(r.City)
-	case CityAmbiguous:
+	case place.CityAmbiguous:
 		t.moveTo(StageCityPick)
 		t.s.Pending.Candidates = r.Candidates
 		t.ask()
-	case CityDepartment:
+	case place.CityDepartment:
 		t.moveTo(StageCityIn)
 		t.s.Pending.DeptCode, t.s.Pending.DeptName = r.DeptCode, r.Department
 		t.ask()
@@ -40,7 +43,7 @@ func (t *turn) city(text string) bool {
 			return false
 		}
 		t.moveTo(StageCityForeign)
-		t.s.Pending.Place = ForeignName(text)
+		t.s.Pending.Place = place.ForeignName(text)
 		t.ask()
 	}
 	return true
@@ -62,11 +65,11 @@ func (t *turn) cityMention() bool {
 // looksLikePlace is true for short, letters-only text: worth asking whether
 // it is a place abroad rather than rejecting it outright.
 func looksLikePlace(text string) bool {
-	f := strings.Fields(fold(text))
-	if len(f) == 0 || len(f) > 4 || len(fold(text)) < 3 {
+	f := strings.Fields(fold.String(text))
+	if len(f) == 0 || len(f) > 4 || len(fold.String(text)) < 3 {
 		return false
 	}
-	for _, r := range fold(text) {
+	for _, r := range fold.String(text) {
 		if !unicode.IsLetter(r) && r != ' ' {
 			return false
 		}
@@ -90,7 +93,7 @@ func (t *turn) cityPick() bool {
 		t.setCity(c)
 		return true
 	}
-	if r := t.m.places.Parse(t.in.Text); r.Match == CityExact || r.Match == CityForeign {
+	if r := t.m.places.Parse(t.in.Text); r.Match == place.CityExact || r.Match == place.CityForeign {
 		t.setCity(r.City)
 		return true
 	}
@@ -100,10 +103,10 @@ func (t *turn) cityPick() bool {
 func (t *turn) cityIn() bool {
 	r := t.m.places.ParseInDepartment(t.in.Text, t.s.Pending.DeptCode)
 	switch r.Match {
-	case CityExact:
+	case place.CityExact:
 		t.setCity(r.City)
 		return true
-	case CityAmbiguous:
+	case place.CityAmbiguous:
 		t.moveTo(StageCityPick)
 		t.s.Pending.Candidates = r.Candidates
 		t.ask()
@@ -116,7 +119,7 @@ func (t *turn) cityIn() bool {
 func (t *turn) cityForeign() bool {
 	yes, ok := yesNo(t.in.Text)
 	if !ok {
-		if r := t.m.places.Parse(t.in.Text); r.Match == CityExact {
+		if r := t.m.places.Parse(t.in.Text); r.Match == place.CityExact {
 			t.setCity(r.City) // they corrected the spelling instead of answering
 			return true
 		}
@@ -158,7 +161,7 @@ var budgetMenu = map[string]Budget{
 
 func (t *turn) budget() bool {
 	if t.s.MenuShown {
-		if b, ok := budgetMenu[strings.TrimSpace(fold(t.in.Text))]; ok {
+		if b, ok := budgetMenu[strings.TrimSpace(fold.String(t.in.Text))]; ok {
 			t.setBudget(b)
 			return true
 		}

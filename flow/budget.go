@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/cis-agencia/cis/flow/fold"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -75,13 +76,13 @@ type BudgetAnswer struct {
 // Absurd is set when the ceiling (MaxCOP) is below budgetMinPlausibleCOP or
 // above budgetMaxPlausibleCOP. ParseBudget never panics.
 func ParseBudget(text string, usdToCOP float64) BudgetAnswer {
-	toks := lexBudget(foldKeep(norm.NFKC.String(text)))
+	toks := lexBudget(fold.Keep(norm.NFKC.String(text)))
 	r, ok := readBudget(toks)
 	if !ok {
 		return BudgetAnswer{}
 	}
 	if len(r.amounts) == 0 {
-		if budgetUnknown(fold(text)) {
+		if budgetUnknown(fold.String(text)) {
 			return BudgetAnswer{Budget: Budget{Unknown: true}, OK: true}
 		}
 		return BudgetAnswer{}
@@ -432,7 +433,7 @@ func budgetMillionTypo(w string) float64 {
 	}
 	rs := []rune(w)
 	for _, u := range []string{"millon", "millones"} {
-		if placeEditDistance(rs, []rune(u), 1) <= 1 {
+		if fold.EditDistance(rs, []rune(u), 1) <= 1 {
 			return 1e6
 		}
 	}

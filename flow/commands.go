@@ -1,6 +1,10 @@
 package flow
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cis-agencia/cis/flow/fold"
+)
 
 // command is a global instruction a prospect can give at any step.
 type command int
@@ -49,7 +53,7 @@ var commandPhrases = map[string]command{
 
 // parseCommand returns the command the whole message is, or cmdNone.
 func parseCommand(text string) command {
-	t := fold(text)
+	t := fold.String(text)
 	if t == "" {
 		t = strings.TrimSpace(text) // "?" folds to nothing
 	}

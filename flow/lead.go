@@ -1,15 +1,14 @@
 package flow
 
-import "time"
+import (
+	"time"
+
+	"github.com/cis-agencia/cis/flow/place"
+)
 
 // City is a normalised answer to "¿en qué ciudad estás?". A Colombian city
 // carries its DANE DIVIPOLA code; a foreign one only the name typed.
-type City struct {
-	Code       string `json:"code"`       // DANE municipality code, 5 digits; "" when Foreign
-	Name       string `json:"name"`       // display name with accents: "Santiago de Cali"
-	Department string `json:"department"` // display name: "Valle del Cauca"; "" when Foreign
-	Foreign    bool   `json:"foreign"`
-}
+type City = place.City
 
 // Budget is a monthly budget in Colombian pesos. A single amount has
 // MinCOP == MaxCOP; a range ("entre 1 y 2 millones") keeps both ends.

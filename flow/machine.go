@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // maxTextRunes is the longest message parsed as an answer (RELIABILITY B1):
@@ -74,7 +76,7 @@ func DefaultConfig(loc *time.Location) Config {
 type Machine struct {
 	cfg      Config
 	msgs     catalog
-	places   *Places
+	places   *place.Places
 	services *serviceIndex
 	scorer   Scorer
 }
@@ -91,7 +93,7 @@ func New(cfg Config, scorer Scorer) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	places, err := LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		return nil, err
 	}

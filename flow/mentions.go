@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // found is what one message says when read as a whole sentence rather than
@@ -97,7 +99,7 @@ func (m *Machine) readListName(f *found, ms *msg, now time.Time) {
 	if j > 4 || (!startsUpper(ms.text) && hasUpper(ms.text)) || m.services.covers(words) {
 		return
 	}
-	if _, ok := m.places.mention(strings.Join(words, " ")); ok {
+	if _, ok := m.places.Mention(strings.Join(words, " ")); ok {
 		return
 	}
 	if _, ok := urgencyScan(words, now, false); ok {
@@ -117,7 +119,7 @@ func (m *Machine) lenient(st Stage, f *found, ms *msg, now time.Time) Answers {
 	case StageName:
 		a.Name, _ = ParseName(text)
 	case StageCity:
-		if r := m.places.Parse(text); r.Match == CityExact || r.Match == CityForeign {
+		if r := m.places.Parse(text); r.Match == place.CityExact || r.Match == place.CityForeign {
 			a.City = &r.City
 		}
 	case StageBudget:
@@ -269,13 +271,13 @@ func (m *Machine) readCity(f *found, ms *msg) {
 			continue
 		}
 		key := strings.Join(ms.words[i:j], " ")
-		if r, ok := regionIndex[key]; ok && f.region < 0 {
+		if r, ok := place.RegionOf(key); ok && f.region < 0 {
 			f.region = r
 		}
-		if cityInSentence[key] || placeChatWords[key] {
+		if cityInSentence[key] || place.ChatWord(key) {
 			continue
 		}
-		if c, ok := m.places.mention(key); ok && !c.Foreign {
+		if c, ok := m.places.Mention(key); ok && !c.Foreign {
 			f.city, f.cityAt = &c, i
 			return
 		}
@@ -290,16 +292,16 @@ func (m *Machine) cityAt(f *found, ms *msg, i, cue int) bool {
 	}
 	for j := end; j > i; j-- {
 		key := strings.Join(ms.words[i:j], " ")
-		if r, ok := regionIndex[key]; ok {
+		if r, ok := place.RegionOf(key); ok {
 			if f.region < 0 {
 				f.region = r
 			}
 			return false
 		}
-		if cityInSentence[key] || (j == i+1 && placeChatWords[key]) {
+		if cityInSentence[key] || (j == i+1 && place.ChatWord(key)) {
 			continue
 		}
-		if c, ok := m.places.mention(key); ok && !(c.Foreign && (ms.words[cue] == "de" || ms.words[cue] == "del")) {
+		if c, ok := m.places.Mention(key); ok && !(c.Foreign && (ms.words[cue] == "de" || ms.words[cue] == "del")) {
 			// (a place abroad only after "desde", "en", "from", "in": "María de
 			// los Ángeles" is a name)
 			if f.city == nil {
@@ -344,21 +346,6 @@ func lastWordOf(ms *msg, c int) int {
 		}
 	}
 	return last
-}
-
-// mention reads key as a municipality named exactly (a shared name only
-// when one of them is a department capital) or a known foreign place.
-func (p *Places) mention(key string) (City, bool) {
-	if r, ok := p.byName(key); ok && r.Match == CityExact {
-		return r.City, true
-	}
-	if c, ok := placeForeignCities[key]; ok {
-		return City{Name: c.name + ", " + c.country, Foreign: true}, true
-	}
-	if c, ok := placeCountries[key]; ok && key != "colombia" {
-		return City{Name: c.name, Foreign: true}, true
-	}
-	return City{}, false
 }
 
 // budgetCues make a clause worth reading as a budget.

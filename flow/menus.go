@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // Menus: the choices a question offers, as Reply.Menu, for channels with
@@ -155,8 +157,8 @@ func cut(s string, n int) string {
 func (t *turn) askCityPick() {
 	p := t.s.Pending
 	if p.Region != "" {
-		r := regions[regionIndex[p.Region]]
-		t.sayMenu(t.cityMenu(p.Candidates, true), "city_region", "region", r.name[t.s.Lang],
+		r, _ := place.RegionOf(p.Region)
+		t.sayMenu(t.cityMenu(p.Candidates, true), "city_region", "region", place.RegionName(r, t.s.Lang),
 			"options", cityOptionsOther(p.Candidates, t.label("opt_city_other")))
 		return
 	}
@@ -180,8 +182,8 @@ func cityOptionsOther(cs []City, other string) string {
 // askRegion offers region i's main municipalities.
 func (t *turn) askRegion(i int) {
 	t.moveTo(StageCityPick)
-	t.s.Pending.Candidates = t.m.places.regions[i]
-	t.s.Pending.Region = regions[i].keys[0]
+	t.s.Pending.Candidates = t.m.places.RegionCities(i)
+	t.s.Pending.Region = place.RegionKey(i)
 	t.ask()
 }
 
@@ -196,11 +198,10 @@ func (t *turn) regionOther() bool {
 	if !other {
 		return false
 	}
-	r := regions[regionIndex[t.s.Pending.Region]]
-	if r.dept != "" {
-		di := t.m.places.deptIdx[r.dept]
+	r, _ := place.RegionOf(t.s.Pending.Region)
+	if dept := place.RegionDept(r); dept != "" {
 		t.moveTo(StageCityIn)
-		t.s.Pending.DeptCode, t.s.Pending.DeptName = r.dept, t.m.places.depts[di].name
+		t.s.Pending.DeptCode, t.s.Pending.DeptName = dept, t.m.places.DeptName(dept)
 		t.ask()
 		return true
 	}

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cis-agencia/cis/flow/fold"
 	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
@@ -139,7 +140,7 @@ func nameSegments(text string) [][]nameWord {
 	marks := 0
 	endWord := func() {
 		if w := strings.Trim(string(word), "'-"); w != "" {
-			seg = append(seg, nameWord{w, strings.ReplaceAll(fold(w), " ", "")})
+			seg = append(seg, nameWord{w, strings.ReplaceAll(fold.String(w), " ", "")})
 		}
 		word, marks = word[:0], 0
 	}
@@ -402,7 +403,7 @@ func nameFit(words []nameWord) []nameWord {
 	if len(words) == 1 && utf8.RuneCountInString(words[0].text) > nameMaxRunes {
 		// Cut before casing, so the case rule sees the word that is kept.
 		w := strings.TrimRight(string([]rune(words[0].text)[:nameMaxRunes]), "'-")
-		words = []nameWord{{w, strings.ReplaceAll(fold(w), " ", "")}}
+		words = []nameWord{{w, strings.ReplaceAll(fold.String(w), " ", "")}}
 	}
 	return words
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cis-agencia/cis/flow/fold"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -89,7 +90,7 @@ func (s Service) claimPhrases(owner map[string]string) error {
 	}
 	phrases = append(phrases, s.Synonyms...)
 	for _, p := range phrases {
-		f := fold(p)
+		f := fold.String(p)
 		if f == "" {
 			return fmt.Errorf("catalogue: service %q: phrase %q has no letters or digits", s.Key, p)
 		}

@@ -3,6 +3,9 @@ package flow
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cis-agencia/cis/flow/fold"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // serviceIndex reads service answers for one catalogue. It is built once
@@ -59,7 +62,7 @@ var serviceConnectors = newWordSet("y", "e", "o", "u", "and", "or", "tambien", "
 func newServiceIndex(c Catalogue) *serviceIndex {
 	x := &serviceIndex{cat: c, table: phraseTable{}, vocabs: wordSet{}}
 	add := func(p string, v int) {
-		f := fold(p)
+		f := fold.String(p)
 		x.table.add(f, v)
 		for _, w := range strings.Fields(f) {
 			if !x.vocabs[w] && utf8.RuneCountInString(w) >= 4 {
@@ -153,7 +156,7 @@ func (x *serviceIndex) correct(words []string) (fixed []string, ok bool) {
 	fixed = words
 	for i, w := range words {
 		n := utf8.RuneCountInString(w)
-		if x.vocabs[w] || n < 4 || placeChatWords[w] {
+		if x.vocabs[w] || n < 4 || place.ChatWord(w) {
 			continue
 		}
 		if v, found := x.closest(w, n); found {
@@ -175,10 +178,10 @@ func (x *serviceIndex) closest(w string, n int) (string, bool) {
 	rs := []rune(w)
 	best, bestD, ties := "", max+1, 0
 	for _, v := range x.vocab {
-		if placeAbs(len(v.runes)-n) > max {
+		if d := len(v.runes) - n; d > max || -d > max {
 			continue
 		}
-		d := placeEditDistance(rs, v.runes, max)
+		d := fold.EditDistance(rs, v.runes, max)
 		switch {
 		case d < bestD:
 			best, bestD, ties = v.w, d, 1

@@ -3,6 +3,9 @@ package flow
 import (
 	"slices"
 	"strings"
+
+	"github.com/cis-agencia/cis/flow/fold"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // stageOrder is the order of the questions after the consent. The phone
@@ -327,7 +330,7 @@ func (t *turn) notAName() bool {
 		return false
 	}
 	r := t.m.places.Parse(t.in.Text)
-	if r.Match != CityExact {
+	if r.Match != place.CityExact {
 		return false
 	}
 	c := r.City
@@ -349,10 +352,10 @@ func (t *turn) cutCity(name string) string {
 		if len(w) <= n {
 			continue
 		}
-		if !cityNotSurname[fold(strings.Join(w[len(w)-n:], " "))] {
+		if !cityNotSurname[fold.String(strings.Join(w[len(w)-n:], " "))] {
 			continue
 		}
-		if r := t.m.places.Parse(strings.Join(w[len(w)-n:], " ")); r.Match == CityExact && t.s.Answers.City == nil {
+		if r := t.m.places.Parse(strings.Join(w[len(w)-n:], " ")); r.Match == place.CityExact && t.s.Answers.City == nil {
 			c := r.City
 			t.s.Answers.City = &c
 			t.markPrefilled([]Stage{StageCity})

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cis-agencia/cis/flow/fold"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -34,7 +35,7 @@ import (
 //
 // now only places month names; ParseUrgency does not read the clock.
 func ParseUrgency(text string, now time.Time) (Urgency, bool) {
-	words := strings.Fields(fold(norm.NFKC.String(text)))
+	words := strings.Fields(fold.String(norm.NFKC.String(text)))
 	if n, ok := menuPick(words, len(Urgencies())); ok {
 		return Urgencies()[n-1], true
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cis-agencia/cis/flow/fold"
 )
 
 // msg is one message split once into the pieces every reader of a whole
@@ -71,7 +73,7 @@ func (m *msg) addWord(from, to int) {
 	raw := m.text[from:to]
 	f := foldWord(raw)
 	if strings.ContainsAny(raw, ".,'’") {
-		f = foldKeep(raw) // an amount: "1.5" stays one word
+		f = fold.Keep(raw) // an amount: "1.5" stays one word
 	}
 	for _, w := range strings.Fields(f) {
 		m.words = append(m.words, w)
@@ -111,7 +113,7 @@ func foldWord(w string) string {
 		case 'A' <= c && c <= 'Z':
 			upper = true
 		case !('a' <= c && c <= 'z') && !('0' <= c && c <= '9'):
-			return fold(w)
+			return fold.String(w)
 		}
 	}
 	if upper {

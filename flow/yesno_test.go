@@ -3,6 +3,8 @@ package flow
 import (
 	"strings"
 	"testing"
+
+	"github.com/cis-agencia/cis/flow/fold"
 )
 
 // TestYesNo tests the consent forms both ways: every form of the one list
@@ -80,7 +82,7 @@ func TestConsentFormsAllCount(t *testing.T) {
 	}
 	for _, list := range [][]string{consentForms.Accept, consentForms.Yes, consentForms.Casual, consentForms.Refuse, consentForms.No, consentForms.Hedge} {
 		for _, f := range list {
-			if f != fold(f) || strings.TrimSpace(f) != f {
+			if f != fold.String(f) || strings.TrimSpace(f) != f {
 				t.Errorf("form %q is not folded", f)
 			}
 		}

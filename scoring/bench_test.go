@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // benchModel is a 300-tree production model trained on 5,000 demo leads.
 func benchModel(b *testing.B) (*Model, []DemoLead) {
 	b.Helper()
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
@@ -37,7 +37,7 @@ func demoHistories(rows []store.CustomerImport) []store.CustomerHistory {
 func mustTrainChurn(tb testing.TB) (*Bundle, *learn.Report, []store.CustomerHistory) {
 	tb.Helper()
 	churnOnce.Do(func() {
-		places, err := flow.LoadPlaces()
+		places, err := place.Load()
 		if err != nil {
 			churnErr = err
 			return
@@ -278,7 +278,7 @@ func TestCustomerValue12(t *testing.T) {
 }
 
 func TestDemoCustomersAreReproducibleAndPlausible(t *testing.T) {
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -72,7 +73,7 @@ type CustomerFile struct {
 
 // CustomerOptions steer ReadCustomers and ReadCustomerEvents.
 type CustomerOptions struct {
-	Places    *flow.Places
+	Places    *place.Places
 	Catalogue flow.Catalogue
 	Loc       *time.Location // for dates without a zone; America/Bogota when nil
 	Map       map[string]string

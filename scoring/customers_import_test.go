@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/store"
 )
 
 func customerOpts(t *testing.T) CustomerOptions {
 	t.Helper()
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // DemoAgency is the invented agency whose history `cis demo` generates.
@@ -76,13 +77,13 @@ type DemoLead struct {
 // GenerateHistory returns about n leads of the demo agency, arriving over
 // the 18 months before end, oldest first. The same seed gives the same
 // history. places is flow's gazetteer (city names are read through it).
-func GenerateHistory(places *flow.Places, n int, end time.Time, seed uint64) []DemoLead {
+func GenerateHistory(places *place.Places, n int, end time.Time, seed uint64) []DemoLead {
 	rng := rand.New(rand.NewPCG(seed, 0xde70)) // #nosec G404 -- seeded: the same seed gives the same demo history
 	cities := make([]flow.City, len(demoCities))
 	for i, c := range demoCities {
 		r := places.Parse(c.name)
 		cities[i] = r.City
-		if r.Match == flow.CityNotFound {
+		if r.Match == place.CityNotFound {
 			cities[i] = flow.City{Name: c.name, Foreign: true}
 		}
 	}

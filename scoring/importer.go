@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // leadSpec is the leads import: created_at and converted are required, the
@@ -43,7 +44,7 @@ type ImportedLead struct {
 
 // ImportOptions steer ReadLeads.
 type ImportOptions struct {
-	Places    *flow.Places
+	Places    *place.Places
 	Catalogue flow.Catalogue
 	USDToCOP  float64
 	Loc       *time.Location    // for dates without a zone; America/Bogota when nil
@@ -151,14 +152,14 @@ func parseOutcome(s string) (bool, bool) {
 }
 
 // parseCity reads a city cell through flow's gazetteer; reason is "" when understood.
-func parseCity(places *flow.Places, v string) (flow.City, string) {
+func parseCity(places *place.Places, v string) (flow.City, string) {
 	r := places.Parse(v)
 	switch r.Match {
-	case flow.CityExact, flow.CityForeign:
+	case place.CityExact, place.CityForeign:
 		return r.City, ""
-	case flow.CityAmbiguous:
+	case place.CityAmbiguous:
 		return r.Candidates[0], "" // likeliest first: the capital or the largest town
-	case flow.CityDepartment:
+	case place.CityDepartment:
 		return flow.City{Department: r.Department}, ""
 	}
 	return flow.City{}, fmt.Sprintf("city %q: not a Colombian municipality or known foreign city", v)

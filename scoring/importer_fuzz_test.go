@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 // FuzzReadLeads feeds the history importer arbitrary files (plain or
@@ -17,7 +18,7 @@ import (
 // store needs, and reading the same bytes twice gives the same keys, so a
 // re-import never doubles a lead.
 func FuzzReadLeads(f *testing.F) {
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 )
 
 func TestReadLeadsMessyFile(t *testing.T) {
@@ -117,7 +118,7 @@ func TestImportStatsRecordWhatTheFileTaught(t *testing.T) {
 
 func readMessy(t *testing.T) *ImportResult {
 	t.Helper()
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

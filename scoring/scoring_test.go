@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -31,7 +32,7 @@ var (
 func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
 	tb.Helper()
 	trainOnce.Do(func() {
-		places, err := flow.LoadPlaces()
+		places, err := place.Load()
 		if err != nil {
 			trainErr = err
 			return

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
@@ -56,7 +56,7 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 	}
 	if n == 0 {
 		e.stepTo("history")
-		places, err := flow.LoadPlaces()
+		places, err := place.Load()
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func seedCustomers(ctx context.Context, a *app, e env) (int, error) {
 	}
 	if len(hs) == 0 {
 		e.stepTo("customers")
-		places, err := flow.LoadPlaces()
+		places, err := place.Load()
 		if err != nil {
 			return 0, err
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/cis-agencia/cis/dashboard"
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -176,7 +175,7 @@ func readLeadsFile(c *Config, r io.Reader, m map[string]string) (*importFile, er
 	if err != nil {
 		return nil, err
 	}
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +212,7 @@ func customerOptions(c *Config, m map[string]string) (scoring.CustomerOptions, e
 	if err != nil {
 		return scoring.CustomerOptions{}, err
 	}
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		return scoring.CustomerOptions{}, err
 	}

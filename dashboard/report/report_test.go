@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
-	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
+	"golang.org/x/net/html"
 )
 
 var digit = regexp.MustCompile(`\d`)
@@ -103,7 +102,7 @@ var testNow = func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.
 
 func TestDemoModelReportFromTheStore(t *testing.T) {
 	ctx := context.Background()
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

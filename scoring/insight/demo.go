@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -31,7 +32,7 @@ func SeedDemo(ctx context.Context, st *store.Store, scorer flow.Scorer, cfg flow
 			return 0, nil
 		}
 	}
-	places, err := flow.LoadPlaces()
+	places, err := place.Load()
 	if err != nil {
 		return 0, err
 	}

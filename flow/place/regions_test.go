@@ -1,9 +1,9 @@
-package flow
+package place
 
 import "testing"
 
 func TestRegion(t *testing.T) {
-	p, err := LoadPlaces()
+	p, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestRegion(t *testing.T) {
 			t.Errorf("region %q: a name per language is needed", r.keys[0])
 		}
 		for _, c := range cs {
-			if r.dept != "" && placeDeptCode(c) != r.dept {
+			if r.dept != "" && deptCode(c) != r.dept {
 				t.Errorf("region %q lists %s (%s) outside its department", r.keys[0], c.Name, c.Department)
 			}
 		}

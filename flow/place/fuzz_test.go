@@ -1,4 +1,4 @@
-package flow
+package place
 
 import (
 	"testing"
@@ -31,7 +31,7 @@ func FuzzParseCity(f *testing.F) {
 			}
 		}
 		checkCityResult(t, p, codes, text, p.ParseInDepartment(text, "05"))
-		if name := ForeignName(text); !utf8.ValidString(name) || utf8.RuneCountInString(name) > 4*placeMaxRunes {
+		if name := ForeignName(text); !utf8.ValidString(name) || utf8.RuneCountInString(name) > 4*maxRunes {
 			t.Errorf("ForeignName(%q) = %q: invalid or too long", text, name)
 		}
 	})
@@ -41,11 +41,11 @@ func checkCityResult(t *testing.T, p *Places, codes map[string]City, text string
 	t.Helper()
 	switch r.Match {
 	case CityExact:
-		if c, ok := codes[r.City.Code]; !ok || !placeDigits(r.City.Code, 5) || c != r.City {
+		if c, ok := codes[r.City.Code]; !ok || !digits(r.City.Code, 5) || c != r.City {
 			t.Errorf("Parse(%q) = exact %+v: not a municipality", text, r.City)
 		}
 	case CityAmbiguous:
-		if len(r.Candidates) < 2 || len(r.Candidates) > placeMaxCands {
+		if len(r.Candidates) < 2 || len(r.Candidates) > maxCands {
 			t.Errorf("Parse(%q): %d candidates", text, len(r.Candidates))
 		}
 		for _, c := range r.Candidates {

@@ -1,6 +1,9 @@
-package flow
+package place
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // A region is how many Colombians answer "¿en qué ciudad estás?": "en el
 // Eje Cafetero", "de la costa", "del Valle", "de los Llanos". No single
@@ -98,14 +101,35 @@ func (p *Places) loadRegions() error {
 // Region reads a whole answer that names a region ("en el eje cafetero",
 // "soy de la costa") and returns the region's position, or -1.
 func (p *Places) Region(text string) int {
-	ws, ok := placeWords(text, placeMaxRunes)
+	ws, ok := splitWords(text, maxRunes)
 	if !ok || len(ws) == 0 {
 		return -1
 	}
-	for _, t := range placeTrims(ws) {
-		if i, ok := regionIndex[placeJoin(t)]; ok {
+	for _, t := range trims(ws) {
+		if i, ok := regionIndex[join(t)]; ok {
 			return i
 		}
 	}
 	return -1
 }
+
+// RegionOf returns the position of the region key names ("eje cafetero",
+// folded), ok false when it names none.
+func RegionOf(key string) (int, bool) {
+	i, ok := regionIndex[key]
+	return i, ok
+}
+
+// RegionKey is region i's first key: how a conversation's state names it.
+func RegionKey(i int) string { return regions[i].keys[0] }
+
+// RegionName is how a reply in lang names region i, with its preposition
+// ("del Eje Cafetero").
+func RegionName(i int, lang string) string { return regions[i].name[lang] }
+
+// RegionDept is the 2-digit code of the department region i is, "" when it
+// spans several.
+func RegionDept(i int) string { return regions[i].dept }
+
+// RegionCities are region i's main municipalities, most populous first.
+func (p *Places) RegionCities(i int) []City { return slices.Clone(p.regions[i]) }

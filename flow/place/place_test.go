@@ -1,4 +1,4 @@
-package flow
+package place
 
 import (
 	"math"
@@ -9,9 +9,9 @@ import (
 
 func cityTestPlaces(tb testing.TB) *Places {
 	tb.Helper()
-	p, err := LoadPlaces()
+	p, err := Load()
 	if err != nil {
-		tb.Fatalf("LoadPlaces() error: %v", err)
+		tb.Fatalf("Load() error: %v", err)
 	}
 	return p
 }
@@ -250,7 +250,7 @@ func TestLoadPlaces(t *testing.T) {
 	seen := map[string]bool{}
 	for _, m := range p.munis {
 		c := m.city
-		if !placeDigits(c.Code, 5) || seen[c.Code] {
+		if !digits(c.Code, 5) || seen[c.Code] {
 			t.Errorf("municipality code %q is not 5 digits or repeats", c.Code)
 		}
 		seen[c.Code] = true
@@ -263,7 +263,7 @@ func TestLoadPlaces(t *testing.T) {
 	}
 	depts := map[string]bool{}
 	for _, d := range p.depts {
-		if !placeDigits(d.code, 2) || depts[d.code] {
+		if !digits(d.code, 2) || depts[d.code] {
 			t.Errorf("department code %q is not 2 digits or repeats", d.code)
 		}
 		depts[d.code] = true
@@ -442,27 +442,6 @@ func TestForeignName(t *testing.T) {
 	}
 }
 
-func TestPlaceEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		max  int
-		want int
-	}{
-		{"medelin", "medellin", 2, 1},
-		{"pereria", "pereira", 2, 1}, // one swap
-		{"bogta", "bogota", 1, 1},
-		{"cali", "cali", 0, 0},
-		{"abc", "xyz", 2, 3}, // max+1 when too far
-		{"abcdefgh", "a", 2, 3},
-		{"", "", 2, 0},
-	}
-	for _, tt := range tests {
-		if got := placeEditDistance([]rune(tt.a), []rune(tt.b), tt.max); got != tt.want {
-			t.Errorf("placeEditDistance(%q, %q, %d) = %d; want %d", tt.a, tt.b, tt.max, got, tt.want)
-		}
-	}
-}
-
 func BenchmarkParseCity(b *testing.B) {
 	p := cityTestPlaces(b)
 	for _, bc := range []struct{ name, in string }{
@@ -481,7 +460,7 @@ func BenchmarkParseCity(b *testing.B) {
 
 func BenchmarkLoadPlaces(b *testing.B) {
 	for b.Loop() {
-		if _, err := LoadPlaces(); err != nil {
+		if _, err := Load(); err != nil {
 			b.Fatal(err)
 		}
 	}
