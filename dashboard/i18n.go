@@ -360,6 +360,7 @@ var catalogue = map[string][2]string{
 	"lead.back":                          {"← Volver a la cola", "← Back to the queue"},
 	"lead.fields":                        {"Datos", "Details"},
 	"lead.urgency":                       {"Urgencia", "Urgency"},
+	"lead.also_interested":               {"También le interesa", "Also interested in"},
 	"urgency.immediate":                  {"Lo antes posible", "As soon as possible"},
 	"urgency.this_month":                 {"Este mes", "This month"},
 	"urgency.one_to_three_months":        {"En 1 a 3 meses", "In 1 to 3 months"},

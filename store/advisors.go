@@ -60,7 +60,7 @@ const (
 	reassignLeadQuery   = `UPDATE leads SET assigned_to = ?, reassigned_at = ? WHERE id = ?`
 	pendingNoticesQuery = `SELECT n.id, n.kind, u.username, u.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
 		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,
-		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at
+		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at, l.other_services
 		FROM lead_notices n JOIN users u ON u.id = n.user_id JOIN leads l ON l.id = n.lead_id
 		WHERE n.status = 'pending' AND u.phone IS NOT NULL ORDER BY n.id LIMIT ?`
 	noticeSentQuery   = `UPDATE lead_notices SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`

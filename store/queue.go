@@ -329,13 +329,13 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	var d LeadDetail
 	var contactID, conversationID int64
 	var contacted, outcome sql.NullInt64
-	var urgency, reasons, model string
+	var urgency, reasons, model, others string
 	q := strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
 		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
-		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id)`, 1) + " WHERE l.id = ?"
+		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
 	var started int64
 	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, q, id), &contactID, &conversationID, &urgency, &reasons, &model,
-		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel)
+		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel, &others)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("lead %d: %w", id, ErrNotFound)
 	}
@@ -350,6 +350,9 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 		return d, fmt.Errorf("decode reasons of lead %d: %w", id, err)
 	}
 	d.Lead.Lead.StartedAt = fromMillis(started)
+	if d.Lead.Lead.OtherServices, err = otherServices(others); err != nil {
+		return d, fmt.Errorf("lead %d: %w", id, err)
+	}
 	if d.Transcript, err = s.transcript(ctx, contactID); err != nil {
 		return d, err
 	}
