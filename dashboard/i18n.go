@@ -515,6 +515,7 @@ var catalogue = map[string][2]string{
 	"lead.takeover_help": {"El bot no escribe en este chat mientras tanto. Para devolvérselo, escriba «reiniciar» en el chat desde el teléfono o use el botón.",
 		"The bot does not write in this chat meanwhile. To give it back, write “reiniciar” in the chat from the phone, or use the button."},
 	"lead.handback":                   {"Devolver el chat al bot", "Give the chat back to the bot"},
+	"queue.asked_for_call":            {"⏰ Preguntó por su llamada: se le prometió para las", "⏰ Asked for their call: promised for"},
 	"queue.takeover":                  {"📱 Atendido desde el teléfono", "📱 Handled from the phone"},
 	"event.whatsapp_phone":            {"desde el WhatsApp de la agencia", "from the agency's WhatsApp"},
 	"event.handback":                  {"Chat devuelto al bot", "Chat given back to the bot"},
