@@ -174,3 +174,41 @@ func TestModelPageChurnModelActive(t *testing.T) {
 		t.Error("the lead model's report failed")
 	}
 }
+
+// TestJobsServeStopsAndWaitsForBackgroundWork: work a request began (a
+// model report) runs under the server's context, not the request's: when
+// the server's context ends, Serve cancels it and returns only once it has
+// returned, and work begun after that starts already cancelled.
+func TestJobsServeStopsAndWaitsForBackgroundWork(t *testing.T) {
+	j := NewJobs(nil, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = j.Serve(ctx); close(served) }()
+
+	started := make(chan struct{})
+	var finished atomic.Bool
+	work, end := j.begin(time.Hour)
+	go func() {
+		defer end()
+		close(started)
+		<-work.Done()                     // a long cross-validation, cut by the stop
+		time.Sleep(20 * time.Millisecond) // and its clean-up
+		finished.Store(true)
+	}()
+	<-started
+	select {
+	case <-served:
+		t.Fatal("Serve returned before the server's context ended")
+	case <-time.After(20 * time.Millisecond):
+	}
+	stop()
+	<-served
+	if !finished.Load() {
+		t.Error("Serve returned while the background work was still running")
+	}
+	late, lateEnd := j.begin(time.Hour)
+	defer lateEnd()
+	if late.Err() == nil {
+		t.Error("work begun after the stop is not cancelled")
+	}
+}

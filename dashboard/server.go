@@ -435,8 +435,10 @@ func acceptsHTML(c echo.Context) bool {
 	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") && !strings.Contains(a, "json")
 }
 
-// Serve serves the dashboard on ln until ctx ends, then shuts down gracefully.
+// Serve serves the dashboard on ln until ctx ends, then shuts down
+// gracefully and stops and waits for its background work (Jobs.Close).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.jobs.Close()
 	return Serve(ctx, ln, s, s.log)
 }
 

@@ -99,7 +99,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	serveHTTP := func(ctx context.Context) error {
 		return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
 	}
-	return runAll(ctx, serveHTTP, work)
+	// jobs.Serve: background work a page started (a model report) ends
+	// with the server and is waited for.
+	return runAll(ctx, serveHTTP, work, jobs.Serve)
 }
 
 // envOr is getenv(key), or def when unset.
