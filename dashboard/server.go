@@ -19,7 +19,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/store"
@@ -60,10 +59,11 @@ type leadStore interface {
 
 // Churn-risk page: churnStore in churn.go.
 
-// chatBot is the part of *bot.Bot the web chat talks to.
+// chatBot is the bot as the web chat uses it (*bot.Bot): Converse records
+// a visitor's message, runs the flow and delivers the replies into the
+// transcript the page reads.
 type chatBot interface {
-	Receive(ctx context.Context, in flow.Inbound) (bool, error)
-	Flush(ctx context.Context, channel string, s bot.Sender) (int, error)
+	Converse(ctx context.Context, in flow.Inbound) (handled bool, err error)
 }
 
 // Store is everything the dashboard reads and writes; *store.Store is one.
