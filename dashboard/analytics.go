@@ -66,7 +66,7 @@ type analyticsPage struct {
 	Charts   []namedChart
 	Tables   []table
 	KPIs     []kpi
-	Findings []insight.Finding
+	Findings []finding
 	Flags    []string // warnings shown above everything (accuracy page)
 	Note     string
 }
@@ -418,11 +418,12 @@ func (s *Server) analyticsInsights(c echo.Context) error {
 		return err
 	}
 	rules := append(insight.Rules(), s.rules...)
-	ap.Findings = insight.Run(facts, rules)
 	t := table{ID: "findings", Title: T(lang, "analytics.findings"), Header: []string{T(lang, "analytics.level"), T(lang, "analytics.rule"),
 		T(lang, "analytics.finding"), T(lang, "analytics.cases")}}
-	for _, x := range ap.Findings {
-		t.Rows = append(t.Rows, []cell{txt(T(lang, "level."+x.Level)), txt(x.Rule), txt(x.Text(lang)), f.int(x.N)})
+	for _, x := range insight.Run(facts, rules) {
+		text := findingText(lang, x)
+		ap.Findings = append(ap.Findings, finding{Level: x.Level, Text: text})
+		t.Rows = append(t.Rows, []cell{txt(T(lang, "level."+x.Level)), txt(x.Rule), txt(text), f.int(x.N)})
 	}
 	rt := table{ID: "rules", Title: T(lang, "analytics.rules"), Header: []string{T(lang, "analytics.rule"), T(lang, "analytics.min_sample")}}
 	for _, r := range rules {

@@ -553,4 +553,31 @@ var catalogue = map[string][2]string{
 	"pairing.others":             {"Este servidor tiene guardados otros dispositivos vinculados que no usa:", "This server keeps other linked devices it does not use:"},
 	"pairing.others_help": {"Quítelos en el teléfono: WhatsApp → Dispositivos vinculados (el que lleva más tiempo sin actividad). Dos vinculaciones a la vez (cis pair y este panel) lo causaron.",
 		"Remove them on the phone: WhatsApp → Linked devices (the one inactive the longest). Two pairings at once (cis pair and this page) caused it."},
+
+	// The insights' sentences (scoring/insight returns a key and its
+	// numbers; findingText words them), one %s per argument in order.
+	"insight.group_conversion.above": {"%s «%s» convierte por encima del promedio: %s (IC 95 %% %s–%s, %s leads en 12 meses) frente a %s del resto (%s leads).",
+		"%s “%s” converts above average: %s (95 %% CI %s–%s, %s leads in 12 months) against %s for the rest (%s leads)."},
+	"insight.group_conversion.below": {"%s «%s» convierte por debajo del promedio: %s (IC 95 %% %s–%s, %s leads en 12 meses) frente a %s del resto (%s leads).",
+		"%s “%s” converts below average: %s (95 %% CI %s–%s, %s leads in 12 months) against %s for the rest (%s leads)."},
+	"insight.campaign_loses": {"La campaña «%s» pierde dinero: gastó %s y sus %s leads trajeron %s de ingresos con %s clientes (ROI %s).",
+		"Campaign “%s” loses money: it spent %s and its %s leads brought %s of revenue from %s customers (ROI %s)."},
+	"insight.sla_breaches": {"Esta semana (desde el %s) %s de %s leads %s (%s) no se contactaron a tiempo: %s tarde y %s aún esperando.",
+		"This week (since %s) %s of %s %s leads (%s) were not contacted in time: %s late and %s still waiting."},
+	"insight.drift": {"Los leads de %s ya no se parecen a los de los 12 meses anteriores en %s (PSI %s sobre %s leads): «%s» pasó de %s a %s. Conviene reentrenar el modelo (cis train).",
+		"Leads of %s no longer look like the 12 months before in %s (PSI %s over %s leads): “%s” went from %s to %s. Consider retraining the model (cis train)."},
+	"insight.live_model_drop": {"El modelo de leads acierta menos en vivo: ROC AUC %s en %s leads cerrados desde %s, frente a %s al entrenarlo. Reentrena con cis train.",
+		"The lead model performs worse live: ROC AUC %s on %s closed leads since %s, against %s at training time. Retrain with cis train."},
+	"insight.churn_revenue_at_risk": {"%s de %s clientes activos tienen un riesgo de cancelar de %s o más en 30 días; pagan %s al mes.",
+		"%s of %s active customers have a %s or higher risk of cancelling within 30 days; they pay %s a month."},
+
+	"insight.dim_title.city":    {"Ciudad", "City"},
+	"insight.dim_title.service": {"Servicio", "Service"},
+	"insight.dim.city":          {"ciudad", "city"},
+	"insight.dim.service":       {"servicio", "service"},
+	"insight.dim.urgency":       {"urgencia", "urgency"},
+	"insight.dim.budget":        {"presupuesto", "budget"},
+	"insight.class.hot":         {"calientes", "hot"},
+	"insight.class.warm":        {"tibios", "warm"},
+	"insight.class.cold":        {"fríos", "cold"},
 }
