@@ -384,22 +384,14 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	return f, nil
 }
 
-func (s *Server) modelInfo() ModelInfo {
-	if s.leadModel != nil {
-		return s.leadModel()
-	}
-	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35} // scoring.DefaultThresholds
-}
+func (s *Server) modelInfo() ModelInfo { return s.models.LeadModel() }
 
 // churnModelInfo is the active churn model's training AUC and tiers. Without
 // one the tiers are placeholders (high risk from churnAtRisk, medium from
 // half of it) and the AUC is NaN, so no drop can be flagged.
 func (s *Server) churnModelInfo(ctx context.Context) ModelInfo {
 	info := ModelInfo{TrainAUC: math.NaN(), Hot: churnAtRisk, Warm: churnAtRisk / 2}
-	if s.churnModel == nil {
-		return info
-	}
-	m, err := s.churnModel(ctx)
+	m, err := s.models.ChurnModel(ctx)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("churn model not read: accuracy page uses fallback tiers", "err", err)

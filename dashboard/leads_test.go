@@ -314,7 +314,7 @@ func TestQueueSaysWhichScorerClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, Deps{Model: tt.model})
+			env := newEnv(t, Deps{Models: funcModels{name: tt.model}})
 			adv := env.client()
 			adv.login("advisor1")
 			body := adv.do(http.MethodGet, "/?lang="+tt.lang, nil, nil).Body.String()

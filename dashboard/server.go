@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -66,6 +67,37 @@ type chatBot interface {
 	Converse(ctx context.Context, in flow.Inbound) (handled bool, err error)
 }
 
+// Models is what the pages read of the scoring models in use.
+type Models interface {
+	// Name names the lead model in use, for /metrics and the queue page;
+	// "" or "rules": the rule scorer.
+	Name() string
+	// LeadValue prices a lead: its expected revenue in COP from its
+	// conversion probability, service and budget; 0 shows no value.
+	LeadValue(p float64, service string, b flow.Budget) int64
+	// LeadModel describes the lead model for the accuracy page
+	// (training-time ROC AUC, tier thresholds).
+	LeadModel() ModelInfo
+	// ChurnModel describes the active churn model for the accuracy page.
+	// It reads the store, hence ctx; an error (store.ErrNotFound: none
+	// trained yet) leaves the churn section with its fallback tiers and
+	// no drop flag.
+	ChurnModel(ctx context.Context) (ModelInfo, error)
+}
+
+// ruleScorer is Models when none are wired: the rule scorer's thresholds
+// (scoring.DefaultThresholds), no deal values, no churn model.
+type ruleScorer struct{}
+
+func (ruleScorer) Name() string                                 { return "" }
+func (ruleScorer) LeadValue(float64, string, flow.Budget) int64 { return 0 }
+func (ruleScorer) LeadModel() ModelInfo {
+	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35}
+}
+func (ruleScorer) ChurnModel(context.Context) (ModelInfo, error) {
+	return ModelInfo{}, store.ErrNotFound
+}
+
 // Store is everything the dashboard reads and writes; *store.Store is one.
 type Store interface {
 	pinger
@@ -97,9 +129,9 @@ type Deps struct {
 	MetricsToken string
 	// WidgetOrigins may embed the web chat in a frame (CSP frame-ancestors).
 	WidgetOrigins []string
-	// Model names the scoring model in use, for /metrics; nil means the
-	// rule-based scorer. It is a function because models are swapped live.
-	Model func() string
+	// Models are the scoring models in use (swapped live as models are
+	// trained); nil: the rule scorer, no deal values, no churn model.
+	Models Models
 	// WebhookRefusals counts Cloud API deliveries refused for their
 	// signature, for /metrics; nil when the webhook is not served.
 	WebhookRefusals func() int64
@@ -111,18 +143,6 @@ type Deps struct {
 	Services flow.Catalogue
 	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
 	Readiness Readiness
-	// LeadValue prices a lead: its expected revenue in COP from its
-	// conversion probability, service and budget (scoring.DealValues); nil
-	// or 0 shows no value.
-	LeadValue func(p float64, service string, b flow.Budget) int64
-	// LeadModel describes the lead model in use for the accuracy page
-	// (training-time ROC AUC, tier thresholds); nil: the rule scorer's.
-	LeadModel func() ModelInfo
-	// ChurnModel describes the active churn model for the accuracy page
-	// (training-time ROC AUC, risk tiers). It reads the store, hence ctx;
-	// an error (store.ErrNotFound: none trained yet) or nil leaves the
-	// churn section with its fallback tiers and no drop flag.
-	ChurnModel func(ctx context.Context) (ModelInfo, error)
 	// AdvisorScope is ScopeAll (default: every advisor sees every lead) or
 	// ScopeOwn: an advisor sees the personal data of their own leads only,
 	// and unassigned leads without it until they take one.
@@ -156,9 +176,8 @@ type Server struct {
 	secure        bool
 	metricsToken  string
 	widgetOrigins []string
-	model         func() string
+	models        Models
 	refusals      func() int64
-	leadValue     func(p float64, service string, b flow.Budget) int64
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -166,8 +185,6 @@ type Server struct {
 	readiness     Readiness
 	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
 	reports       *reports
-	leadModel     func() ModelInfo
-	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
 	jobs          *Jobs
 	services      flow.Catalogue
@@ -224,10 +241,13 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
+		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules,
+		readiness: d.Readiness, rules: d.InsightRules,
 		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP, startup: d.Startup, demo: d.Demo, hashSem: make(chan struct{}, hashSlots)}
+	if s.models == nil {
+		s.models = ruleScorer{}
+	}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}

@@ -51,9 +51,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs,
-		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue,
-		LeadModel: a.leadModelInfo, ChurnModel: a.churnModelInfo, AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}
+		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Models: models{a},
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
+		AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}
 	if *demo {
 		// The HTTP server answers at once; pages say "preparing the demo"
 		// until the store is seeded (a minute or two the first time).
