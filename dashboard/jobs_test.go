@@ -105,7 +105,7 @@ func outOfRange(i int) int {
 // and offers to try again, admins see the failed job on every page, and
 // /readyz reports it as degraded.
 func TestModelReportPanicShownNotFatal(t *testing.T) {
-	env := newEnv(t, Deps{ReportTrees: 10})
+	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, _, _ := seedModels(t, env)
 	s, err := New(Deps{Store: panickyReports{env.st}, Now: func() time.Time { return env.now }})
 	if err != nil {
@@ -141,7 +141,7 @@ func TestModelReportPanicShownNotFatal(t *testing.T) {
 // the churn model in words; a churn model has no report (404), which is
 // how the page once stopped the server.
 func TestModelPageChurnModelActive(t *testing.T) {
-	env := newEnv(t, Deps{ReportTrees: 10})
+	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, _, _ := seedModels(t, env)
 	churn, err := env.st.SaveModelKind(context.Background(), store.KindChurn, []byte("a churn bundle"),
 		"churn: 5400 customer snapshots, 310 cancellations in 30 days, 50 trees, CV ROC AUC 0.781, Brier 0.0500, calibration platt", true)

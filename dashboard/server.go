@@ -121,6 +121,32 @@ type Deps struct {
 	Pairing PairingSource // nil when no WhatsApp channel is configured
 	Log     *slog.Logger
 	Now     func() time.Time // default time.Now
+	// Models are the scoring models in use (swapped live as models are
+	// trained); nil: the rule scorer, no deal values, no churn model.
+	Models Models
+	// WebhookRefusals counts Cloud API deliveries refused for their
+	// signature, for /metrics; nil when the webhook is not served.
+	WebhookRefusals func() int64
+	// Services is the service catalogue, to show labels instead of keys;
+	// default: flow.DefaultCatalogue().
+	Services flow.Catalogue
+	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
+	Readiness Readiness
+	// Startup, when set, holds every page behind a "preparing" page until
+	// it is ready (the demo's first start); nil: ready at once.
+	Startup *Startup
+	// Jobs runs background work so that a failure cannot stop the process
+	// and shows failures on /readyz and to admins; nil: a registry of the
+	// server's own. cmd/cis passes the one its loops run under.
+	Jobs *Jobs
+	// InsightRules are added to insight.Rules() on the insights page: the
+	// list is open to rules over new data.
+	InsightRules []insight.Rule
+	Options      Options
+}
+
+// Options are the deployment's choices (cis serve's flags).
+type Options struct {
 	// Secure marks the deployment as served over HTTPS (directly or behind a
 	// TLS proxy): cookies get Secure and the __Host- prefix, HSTS is sent.
 	Secure bool
@@ -129,20 +155,9 @@ type Deps struct {
 	MetricsToken string
 	// WidgetOrigins may embed the web chat in a frame (CSP frame-ancestors).
 	WidgetOrigins []string
-	// Models are the scoring models in use (swapped live as models are
-	// trained); nil: the rule scorer, no deal values, no churn model.
-	Models Models
-	// WebhookRefusals counts Cloud API deliveries refused for their
-	// signature, for /metrics; nil when the webhook is not served.
-	WebhookRefusals func() int64
 	// ReportTrees is the forest size the model page's report is computed
 	// with (it cross-validates the forest again); 100 when zero.
 	ReportTrees int
-	// Services is the service catalogue, to show labels instead of keys;
-	// default: flow.DefaultCatalogue().
-	Services flow.Catalogue
-	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
-	Readiness Readiness
 	// AdvisorScope is ScopeAll (default: every advisor sees every lead) or
 	// ScopeOwn: an advisor sees the personal data of their own leads only,
 	// and unassigned leads without it until they take one.
@@ -150,18 +165,8 @@ type Deps struct {
 	// USDToCOP converts a won value typed in dollars ("USD 500"), as the bot
 	// converts budgets; 0 refuses dollars.
 	USDToCOP float64
-	// Startup, when set, holds every page behind a "preparing" page until
-	// it is ready (the demo's first start); nil: ready at once.
-	Startup *Startup
 	// Demo marks a demo store: the login page says where its login is.
 	Demo bool
-	// Jobs runs background work so that a failure cannot stop the process
-	// and shows failures on /readyz and to admins; nil: a registry of the
-	// server's own. cmd/cis passes the one its loops run under.
-	Jobs *Jobs
-	// InsightRules are added to insight.Rules() on the insights page: the
-	// list is open to rules over new data.
-	InsightRules []insight.Rule
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -223,12 +228,12 @@ func New(d Deps) (*Server, error) {
 	if d.Services == nil {
 		d.Services = flow.DefaultCatalogue()
 	}
-	switch d.AdvisorScope {
+	switch d.Options.AdvisorScope {
 	case "":
-		d.AdvisorScope = ScopeAll
+		d.Options.AdvisorScope = ScopeAll
 	case ScopeAll, ScopeOwn:
 	default:
-		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.AdvisorScope, ScopeAll, ScopeOwn)
+		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.Options.AdvisorScope, ScopeAll, ScopeOwn)
 	}
 	v, err := newViews(d.Services)
 	if err != nil {
@@ -241,21 +246,21 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
+		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
-		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP, startup: d.Startup, demo: d.Demo, hashSem: make(chan struct{}, hashSlots)}
+		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
-	if d.ReportTrees == 0 {
-		d.ReportTrees = 100
+	if d.Options.ReportTrees == 0 {
+		d.Options.ReportTrees = 100
 	}
 	if d.Jobs == nil {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
-	s.reports = &reports{running: map[int64]bool{}, trees: d.ReportTrees, jobs: d.Jobs}
+	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
 	s.routes()

@@ -50,17 +50,17 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs,
-		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Models: models{a},
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
 		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
-		AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}
+		Options: dashboard.Options{Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins),
+			AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}}
 	if *demo {
 		// The HTTP server answers at once; pages say "preparing the demo"
 		// until the store is seeded (a minute or two the first time).
 		deps.Startup = dashboard.NewStartup()
 		// The model page cross-validates the forest again for its report:
 		// on a demo, with the demo's forest size (--demo-trees) at most.
-		deps.ReportTrees = min(100, c.DemoTrees)
+		deps.Options.ReportTrees = min(100, c.DemoTrees)
 	}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
