@@ -193,14 +193,24 @@ func TestDeletionOfUsernamePerson(t *testing.T) {
 		}
 	}
 	e.sendCloud(t)
+	needles := []string{testBSUID, testParent, testUser, "carlitos", "Carlos", "Restrepo"}
+	for _, needle := range needles {
+		if len(rawHits(t, e.path, needle)) == 0 {
+			t.Fatalf("%q is not in the files before the erasure: the search proves nothing", needle)
+		}
+	}
 	key := e.cloudSay(t, who, "borrar mis datos")
 	e.sendCloud(t)
 	if n, err := e.s.ProcessDeletionRequests(ctx, 10); err != nil || n != 1 {
 		t.Fatalf("ProcessDeletionRequests = %d, %v; want 1", n, err)
 	}
-	for _, needle := range []string{testBSUID, testParent, testUser, "carlitos", "Carlos", "Restrepo"} {
+	for _, needle := range needles {
 		if hits := leftovers(t, e.s, needle); len(hits) > 0 {
 			t.Errorf("%q still found in %v after deletion", needle, hits)
+		}
+		// The raw-file check of issue 15: not in the database file, its WAL or its shared memory.
+		if hits := rawHits(t, e.path, needle); len(hits) > 0 {
+			t.Errorf("%q still in the raw bytes after deletion: %v", needle, hits)
 		}
 	}
 	// The residue the law requires: the consent record under the keyed hash, the deletion record,
