@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +30,8 @@ type Jobs struct {
 	// (Serve, Close), never with the request.
 	base   context.Context
 	stop   context.CancelFunc
-	closed bool // under mu: Close began, no new work starts
+	closed bool          // under mu: Close began, no new work starts
+	grace  time.Duration // how long Close waits; closeGrace when zero (tests shorten it)
 	wg     sync.WaitGroup
 }
 
@@ -106,7 +108,8 @@ func (j *Jobs) begin(timeout time.Duration) (ctx context.Context, end func()) {
 
 // Serve ties the background work to ctx, the server's: when ctx ends it
 // cancels the work begun under the jobs' context and returns once all of
-// it (and every goroutine Go started) has returned. serve runs it beside
+// it (and every goroutine Go started) has returned, or closeGrace has
+// passed (Close). serve runs it beside
 // the HTTP server, so that a stop never leaves a report half-written
 // behind a closed store.
 func (j *Jobs) Serve(ctx context.Context) error {
@@ -115,13 +118,29 @@ func (j *Jobs) Serve(ctx context.Context) error {
 	return nil
 }
 
-// Close cancels the background work and waits for it; no new work starts.
-func (j *Jobs) Close() {
+// closeGrace bounds how long Close waits: a model report's
+// cross-validation does not yet see its context (scoring.ReportForModel
+// takes none), and a stop must not hang for minutes behind one. What is
+// still running then is abandoned: its result is not saved.
+const closeGrace = 10 * time.Second
+
+// Close cancels the background work and waits for it, at most closeGrace;
+// no new work starts. It reports whether everything returned in time.
+func (j *Jobs) Close() bool {
 	j.mu.Lock()
 	j.closed = true
+	grace := cmp.Or(j.grace, closeGrace)
 	j.mu.Unlock()
 	j.stop()
-	j.wg.Wait()
+	done := make(chan struct{})
+	go func() { j.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(grace):
+		j.log.Warn("background work still running at stop; abandoned", "waited", grace.String())
+		return false
+	}
 }
 
 // Loop runs a long-lived loop (fn returns only when ctx ends) and starts it

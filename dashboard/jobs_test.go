@@ -212,3 +212,21 @@ func TestJobsServeStopsAndWaitsForBackgroundWork(t *testing.T) {
 		t.Error("work begun after the stop is not cancelled")
 	}
 }
+
+// TestJobsCloseBoundsTheWait: work that does not see its context (a
+// cross-validation under way) holds a stop back at most the grace period.
+func TestJobsCloseBoundsTheWait(t *testing.T) {
+	j := NewJobs(nil, nil)
+	j.grace = 50 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	_, end := j.begin(time.Hour)
+	go func() { defer end(); <-release }() // ignores its context
+	start := time.Now()
+	if j.Close() {
+		t.Error("Close says everything returned; the work is still running")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close waited %v; want about the grace period", d)
+	}
+}
