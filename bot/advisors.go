@@ -10,7 +10,6 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/cis-agencia/cis/bot/redact"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -82,36 +81,58 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	for _, x := range due {
-		claimed, err := n.store.ClaimNotification(ctx, x.ID)
-		if err != nil {
-			return sent, err
-		}
-		if !claimed {
-			continue
-		}
-		if err := n.send(ctx, x.ID, x.Advisor.Phone, n.text(x)); err != nil {
-			reason := redact.Phones(err.Error())
-			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
-			if uncertain(err) {
-				// It may have reached the advisor: never sent twice.
-				if err := n.store.NotificationUnconfirmed(context.WithoutCancel(ctx), x.ID, reason); err != nil {
-					return sent, err
-				}
-				continue
-			}
-			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
-				return sent, err
-			}
-			continue
-		}
-		if err := n.store.NotificationSent(ctx, x.ID); err != nil {
-			return sent, err
-		}
-		sent++
+	msgs := make([]store.Outgoing, len(due))
+	for i, x := range due {
+		msgs[i] = store.Outgoing{ID: x.ID, To: x.Advisor.Phone, Body: n.text(x)}
 	}
-	return sent, nil
+	snd := &sender{channel: "notice", idKey: "notification_id", claims: notices{n.store}, log: n.log, now: time.Now,
+		failMsg: "advisor notification failed"}
+	p, err := snd.drain(ctx, msgs, func(_ context.Context, o store.Outgoing) (deliverFunc, error) {
+		return func(ctx context.Context) (string, error) { return "", n.send(ctx, o.ID, o.To, o.Body) }, nil
+	})
+	return p.sent, err
+}
+
+// notices are the advisors' notifications (lead_notices) as the sender
+// records them. Their resend policy is their own (store/sending.go): one
+// that may have reached the advisor is never sent again, and the store
+// counts the attempts of one that failed.
+type notices struct{ st noticeStore }
+
+var _ claims = notices{}
+
+func (x notices) claim(ctx context.Context, done []store.Sent, id int64) (bool, error) {
+	if err := x.confirm(ctx, done); err != nil {
+		return false, err
+	}
+	return x.st.ClaimNotification(ctx, id)
+}
+
+func (x notices) confirm(ctx context.Context, done []store.Sent) error {
+	for _, d := range done {
+		if err := x.st.NotificationSent(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unclaim cannot put a notification back untouched: it counts as a failed
+// attempt (no channel of notifications reports errNotTried).
+func (x notices) unclaim(ctx context.Context, id int64) error {
+	return x.st.NotificationFailed(ctx, id, maxAttempts, "not sent")
+}
+
+func (x notices) uncertain(ctx context.Context, id int64, _ time.Time, reason string) (bool, error) {
+	return false, x.st.NotificationUnconfirmed(ctx, id, reason)
+}
+
+func (x notices) retry(ctx context.Context, id int64, _ time.Time, reason string) error {
+	return x.st.NotificationFailed(ctx, id, maxAttempts, reason)
+}
+
+func (x notices) fail(ctx context.Context, id int64, reason string) error {
+	return x.st.NotificationFailed(ctx, id, maxAttempts, reason)
 }
 
 // text is the notification in the agency's language. A lead whose person
@@ -177,10 +198,4 @@ func (w *WhatsApp) Notify(ctx context.Context, id int64, phone, text string) err
 	w.recordSent(phone)
 	w.rememberSent(msgID)
 	return nil
-}
-
-// uncertain reports whether a failed send may have reached WhatsApp all the
-// same: a timeout waiting for the server's answer, or a stop in the middle.
-func uncertain(err error) bool {
-	return errors.Is(err, whatsmeow.ErrMessageTimedOut) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -19,15 +19,8 @@ import (
 
 // ledger is the part of *store.Store the bot writes through.
 type ledger interface {
+	outboxStore
 	Handle(ctx context.Context, in flow.Inbound, step func(flow.State) flow.Result) (bool, error)
-	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
-	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
-	MarkSentMany(ctx context.Context, sent []store.Sent) error
-	Unclaim(ctx context.Context, id int64) error
-	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
-	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
-	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
-	MarkFailed(ctx context.Context, id int64, reason string) error
 	ExpireIdle(ctx context.Context, cutoff time.Time, limit int, expire func(flow.State) (flow.Result, bool)) (int, error)
 }
 
@@ -158,82 +151,46 @@ func (b *Bot) fromAdvisor(ctx context.Context, in flow.Inbound) (bool, error) {
 }
 
 // Flush sends the replies due on channel through s, in queue order, and
-// returns how many were sent. Each reply is claimed before it is handed to
-// s and marked right after, as the WhatsApp senders do (store/sending.go):
-// two Flush calls at once (two web-chat visitors) never send one reply
-// twice, and a crash leaves at most the reply in hand uncertain. The first
-// Flush of a channel in this process settles what a previous process left
-// claimed. A failed send is retried later with backoff; the rest of the
-// queue goes on.
+// returns how many were sent: the in-process channels (the web chat, cis
+// chat, the demo). Each reply is claimed before it is handed to s and
+// marked right after, as the WhatsApp senders do (send.go,
+// store/sending.go): two Flush calls at once (two web-chat visitors) never
+// send one reply twice, and a crash leaves at most the reply in hand
+// uncertain. The first Flush of a channel in this process settles what a
+// previous process left claimed. A failed send is retried later with
+// backoff; the rest of the queue goes on.
 func (b *Bot) Flush(ctx context.Context, channel string, s Sender) (int, error) {
-	if err := b.releaseOnce(ctx, channel); err != nil {
+	r := replies{st: b.store, channel: channel, now: b.now}
+	if err := b.releaseOnce(ctx, r); err != nil {
 		return 0, err
 	}
 	pending, err := b.store.PendingOutbox(ctx, channel, 100)
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	for _, o := range pending {
-		claimed, err := b.store.ClaimOutbox(ctx, []int64{o.ID})
-		if err != nil {
-			return sent, err
-		}
-		if len(claimed) == 0 {
-			continue // another Flush has it, or it was cancelled
-		}
-		ext, err := s.Send(context.WithoutCancel(ctx), o)
-		if err != nil {
-			if err := b.sendFailed(ctx, o, err); err != nil {
-				return sent, err
-			}
-			continue
-		}
-		if err := b.store.MarkSentMany(context.WithoutCancel(ctx), []store.Sent{{ID: o.ID, ExtID: ext}}); err != nil {
-			return sent, err
-		}
-		sent++
-	}
-	return sent, nil
+	snd := &sender{channel: channel, idKey: "outbox_id", claims: r, log: b.log, now: b.now}
+	p, err := snd.drain(ctx, pending, func(_ context.Context, o store.Outgoing) (deliverFunc, error) {
+		return func(ctx context.Context) (string, error) { return s.Send(context.WithoutCancel(ctx), o) }, nil
+	})
+	return p.sent, err
 }
 
 // releaseOnce settles, once per channel and process, the rows a previous
-// process claimed on channel and never marked (the crash policy).
-func (b *Bot) releaseOnce(ctx context.Context, channel string) error {
+// process claimed on the channel and never marked (the crash policy).
+func (b *Bot) releaseOnce(ctx context.Context, r replies) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.released[channel] {
+	if b.released[r.channel] {
 		return nil
 	}
-	if _, err := b.store.ReleaseOrphans(ctx, channel, b.now().Add(time.Millisecond)); err != nil {
+	if _, err := r.releaseOrphans(ctx); err != nil {
 		return err
 	}
 	if b.released == nil {
 		b.released = map[string]bool{}
 	}
-	b.released[channel] = true
+	b.released[r.channel] = true
 	return nil
-}
-
-func (b *Bot) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
-	b.log.Warn("send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", err)
-	if errors.Is(err, ErrUncertain) {
-		_, err := b.store.MarkUncertain(ctx, o.ID, b.now().Add(backoff(o.Attempts)), err.Error())
-		return err
-	}
-	if err := b.store.Unclaim(ctx, o.ID); err != nil {
-		return err
-	}
-	if errors.Is(err, ErrPermanent) || o.Attempts+1 >= maxAttempts {
-		return b.store.MarkFailed(ctx, o.ID, err.Error())
-	}
-	return b.store.MarkRetry(ctx, o.ID, b.now().Add(backoff(o.Attempts)), err.Error())
-}
-
-// backoff is 2^attempt seconds, capped at 10 minutes.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt, 10)
-	return min(d, 10*time.Minute)
 }
 
 // ExpireIdle marks conversations idle for longer than the flow's timeout as

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -45,22 +44,6 @@ type CloudConfig struct {
 	// Transcriber, when set, turns voice notes into text (voice.go);
 	// without it a voice note gets the polite request to write.
 	Transcriber *Transcriber
-}
-
-// outboxStore is the part of *store.Store a channel's sender uses to drain
-// the outbox with claims (both the Cloud API and the linked device).
-type outboxStore interface {
-	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
-	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
-	MarkSentMany(ctx context.Context, sent []store.Sent) error
-	Unclaim(ctx context.Context, id int64) error
-	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
-	MarkFailed(ctx context.Context, id int64, reason string) error
-	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
-	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
-	ClaimNext(ctx context.Context, done []store.Sent, id int64) (bool, error)
-	FailReply(ctx context.Context, id int64, reason string) error
-	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 }
 
 // cloudStore is the part of *store.Store the Cloud API channel uses besides
@@ -309,7 +292,7 @@ func (c *CloudAPI) Wake() {
 // the crash policy (store/sending.go): questions are sent again, other
 // replies are marked unconfirmed (docs/reliability.md).
 func (c *CloudAPI) Run(ctx context.Context) error {
-	if _, err := c.store.ReleaseOrphans(ctx, CloudChannel, c.now().Add(time.Millisecond)); err != nil {
+	if _, err := c.replies().releaseOrphans(ctx); err != nil {
 		return err
 	}
 	if c.voice != nil {
@@ -350,129 +333,38 @@ const flushLimit = 512
 
 // Flush sends the due replies once and returns how many it handled (sent or
 // failed). Each person's replies go in queue order, one at a time; different
-// people's go in parallel, Workers at a time.
+// people's go in parallel, Workers at a time. Each reply is claimed just
+// before its request and recorded with the claim of the worker's next reply
+// (store.ClaimNext): one commit per reply, and never more than one reply
+// per worker claimed and not recorded. A person's queue stops at the first
+// reply that does not go out, so that a later reply never overtakes an
+// earlier one.
 func (c *CloudAPI) Flush(ctx context.Context) (int, error) {
 	pending, err := c.store.PendingOutbox(ctx, CloudChannel, flushLimit)
 	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
-	queues := byPerson(pending)
-	var (
-		mu       sync.Mutex
-		handled  int
-		firstErr error
-	)
-	work := make(chan []store.Outgoing)
-	var wg sync.WaitGroup
-	for range min(c.cfg.Workers, len(queues)) {
-		wg.Go(func() {
-			n, err := c.sendQueues(ctx, work)
-			mu.Lock()
-			handled += n
-			firstErr = cmp.Or(firstErr, err)
-			mu.Unlock()
-		})
-	}
-	for _, q := range queues {
-		work <- q
-	}
-	close(work)
-	wg.Wait()
-	return handled, firstErr
+	p, err := c.sender().drainPeople(ctx, pending, c.cfg.Workers, c.prepare)
+	return p.sent + p.failed, err
 }
 
-// byPerson splits replies into one queue per person, keeping their order.
-func byPerson(pending []store.Outgoing) [][]store.Outgoing {
-	var queues [][]store.Outgoing
-	idx := map[string]int{}
-	for _, o := range pending {
-		i, seen := idx[o.To]
-		if !seen {
-			i = len(queues)
-			idx[o.To] = i
-			queues = append(queues, nil)
-		}
-		queues[i] = append(queues[i], o)
-	}
-	return queues
+func (c *CloudAPI) sender() *sender {
+	return &sender{channel: CloudChannel, idKey: "outbox_id", claims: c.replies(), log: c.log, now: c.now,
+		inOrder: true, confirmWithNext: true, crash: c.cfg.Crash}
 }
 
-// sendQueues is one worker: it sends the people's queues it takes from
-// work, each person's replies in order, each claimed just before its request
-// and recorded with the claim of the worker's next reply (store.ClaimNext):
-// one commit per reply, and never more than one reply per worker claimed and
-// not recorded. A person's queue stops at the first reply that does not go
-// out, so that a later reply never overtakes an earlier one. It returns how
-// many replies it handled (sent or failed).
-func (c *CloudAPI) sendQueues(ctx context.Context, work <-chan []store.Outgoing) (int, error) {
-	// A request under way is finished and recorded even when ctx ends (a
-	// clean stop): cutting it would leave its outcome unknown.
-	wctx := context.WithoutCancel(ctx)
-	var done []store.Sent // accepted, recorded with the next claim
-	n := 0
-	var err error
-	for q := range work {
-		if err != nil || ctx.Err() != nil {
-			continue // drain: the dispatcher must not block
-		}
-		for _, o := range q {
-			if ctx.Err() != nil {
-				break
-			}
-			claimed, cerr := c.store.ClaimNext(wctx, done, o.ID)
-			if cerr != nil {
-				err = cerr // done is recorded below; the other queues wait for the next pass
-				break
-			}
-			done = nil
-			if !claimed {
-				break // not pending any more (cancelled meanwhile): the rest waits for the next pass
-			}
-			c.cfg.Crash("send-after-claim")
-			ext, sendErr := c.Send(wctx, o)
-			n++
-			if sendErr != nil {
-				err = c.recordFailure(wctx, o, sendErr)
-				break
-			}
-			c.cfg.Crash("send-after-post")
-			done = []store.Sent{{ID: o.ID, ExtID: ext}}
-		}
-	}
-	if len(done) > 0 {
-		err = cmp.Or(err, c.store.MarkSentMany(wctx, done))
-	}
-	return n, err
-}
+func (c *CloudAPI) replies() replies { return replies{st: c.store, channel: CloudChannel, now: c.now} }
 
-// recordFailure puts a claimed row back: due again later, or failed for good.
-// A send whose outcome is unknown follows the resend policy of its kind
-// (store/sending.go): a question is sent again, anything else is marked
-// unconfirmed.
-func (c *CloudAPI) recordFailure(ctx context.Context, o store.Outgoing, sendErr error) error {
-	if errors.Is(sendErr, errUncertain) {
-		resent, err := c.store.MarkUncertain(ctx, o.ID, c.now().Add(jittered(backoff(o.Attempts), o.ID)), sendErr.Error())
-		c.log.Warn("send outcome unknown", "channel", CloudChannel, "outbox_id", o.ID, "sent_again", resent, "err", sendErr)
-		return err
+// prepare is the Cloud API's hook before the claim: a reply due more than
+// 24 hours after the message it answers is given up (the Cloud API then
+// accepts only approved templates). A request under way is finished and
+// recorded even when ctx ends (a clean stop): cutting it would leave its
+// outcome unknown.
+func (c *CloudAPI) prepare(_ context.Context, o store.Outgoing) (deliverFunc, error) {
+	if !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window {
+		return nil, errOutsideWindow
 	}
-	if err := c.store.Unclaim(ctx, o.ID); err != nil {
-		return err
-	}
-	c.log.Warn("send failed", "channel", CloudChannel, "outbox_id", o.ID, "attempt", o.Attempts+1, "err", sendErr)
-	if errors.Is(sendErr, ErrPermanent) || o.Attempts+1 >= maxAttempts {
-		// The person gets no answer from the bot: the advisor is told
-		// through a reply_failed event on the conversation.
-		return c.store.FailReply(ctx, o.ID, sendErr.Error())
-	}
-	return c.store.MarkRetry(ctx, o.ID, c.now().Add(jittered(backoff(o.Attempts), o.ID)), sendErr.Error())
-}
-
-// jittered spreads retries of many rows over the second half of d, so that a
-// recovering provider is not hit by all of them at once. It is derived from
-// the row id: deterministic, no global rand.
-func jittered(d time.Duration, id int64) time.Duration {
-	h := uint64(id) * 0x9E3779B97F4A7C15        // #nosec G115 -- a hash: wrapping is wanted
-	return d/2 + time.Duration(h%uint64(d/2+1)) // #nosec G115 -- d > 0, and the remainder is at most d/2
+	return func(ctx context.Context) (string, error) { return c.Send(context.WithoutCancel(ctx), o) }, nil
 }
 
 // errOutsideWindow is returned for a reply due more than 24 hours after the

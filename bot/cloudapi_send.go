@@ -97,9 +97,6 @@ func address(msg *graphText, o store.Outgoing) error {
 // content. Errors wrap ErrPermanent when retrying cannot help, errUncertain
 // when the request may have been accepted.
 func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
-	if !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window {
-		return "", errOutsideWindow
-	}
 	msg := graphText{MessagingProduct: "whatsapp", RecipientType: "individual",
 		BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
 	if err := address(&msg, o); err != nil {

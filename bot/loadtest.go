@@ -109,16 +109,7 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	if cfg.Prospects <= 0 || cfg.Duration <= 0 {
 		return LoadReport{}, errors.New("load test: prospects and duration must be positive")
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = min(cfg.Prospects, 64)
-	}
-	if cfg.Duplicates == 0 {
-		cfg.Duplicates = 0.10
-	}
-	if cfg.Reorder == 0 {
-		cfg.Reorder = 0.05
-	}
-	cfg.Duplicates, cfg.Reorder = max(cfg.Duplicates, 0), max(cfg.Reorder, 0)
+	cfg = cfg.withDefaults()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute}}
 	defer client.CloseIdleConnections()
@@ -165,34 +156,7 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		rep.Conversing = true
 	}
 	for w := range cfg.Concurrency * blind(cfg) {
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w))) // #nosec G404 G115 -- seeded for a repeatable load; w >= 0
-			// Worker w owns prospects w, w+C, w+2C, ...: one person's
-			// messages are never in flight twice, as with Meta.
-			var mine []*loadProspect
-			for p := w; p < cfg.Prospects; p += cfg.Concurrency {
-				mine = append(mine, &loadProspect{id: p})
-			}
-			for i := 0; runCtx.Err() == nil && len(mine) > 0 && budget(); i++ {
-				p := mine[i%len(mine)]
-				batch := p.next(rng, cfg.Reorder)
-				for _, m := range batch {
-					body := textPayload(cfg.Account, m.from, m.id, m.text, time.Now())
-					d, refused, err := deliverUntilAccepted(runCtx, client, cfg, body)
-					if err != nil {
-						return // the time is up
-					}
-					record(d, m, true, refused)
-					if rng.Float64() < cfg.Duplicates {
-						d, refused, err := deliverUntilAccepted(runCtx, client, cfg, body)
-						if err != nil {
-							return
-						}
-						record(d, m, false, refused)
-					}
-				}
-			}
-		})
+		wg.Go(func() { writeBlind(runCtx, cfg, client, w, record, budget) })
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
@@ -202,6 +166,52 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	rep.P50ms, rep.P99ms, rep.Maxms = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
 	return rep, nil
+}
+
+// withDefaults fills in the defaults of the zero fields.
+func (cfg LoadConfig) withDefaults() LoadConfig {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = min(cfg.Prospects, 64)
+	}
+	if cfg.Duplicates == 0 {
+		cfg.Duplicates = 0.10
+	}
+	if cfg.Reorder == 0 {
+		cfg.Reorder = 0.05
+	}
+	cfg.Duplicates, cfg.Reorder = max(cfg.Duplicates, 0), max(cfg.Reorder, 0)
+	return cfg
+}
+
+// writeBlind is worker w of a load without answers: it owns prospects w,
+// w+C, w+2C, ..., so that one person's messages are never in flight twice,
+// as with Meta, and delivers their messages (a share twice) until ctx ends
+// or the budget is spent.
+func writeBlind(ctx context.Context, cfg LoadConfig, client *http.Client, w int,
+	record func(time.Duration, loadMessage, bool, int), budget func() bool) {
+	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w))) // #nosec G404 G115 -- seeded for a repeatable load; w >= 0
+	var mine []*loadProspect
+	for p := w; p < cfg.Prospects; p += cfg.Concurrency {
+		mine = append(mine, &loadProspect{id: p})
+	}
+	for i := 0; ctx.Err() == nil && len(mine) > 0 && budget(); i++ {
+		p := mine[i%len(mine)]
+		for _, m := range p.next(rng, cfg.Reorder) {
+			body := textPayload(cfg.Account, m.from, m.id, m.text, time.Now())
+			d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+			if err != nil {
+				return // the time is up
+			}
+			record(d, m, true, refused)
+			if rng.Float64() < cfg.Duplicates {
+				d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+				if err != nil {
+					return
+				}
+				record(d, m, false, refused)
+			}
+		}
+	}
 }
 
 // blind is 1 when the people write without waiting for answers, else 0.

@@ -62,7 +62,7 @@ func (w *WhatsApp) Run(ctx context.Context) error {
 	w.mu.Lock()
 	w.ctx = ctx
 	w.mu.Unlock()
-	if _, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
+	if _, err := w.replies().releaseOrphans(ctx); err != nil {
 		return err
 	}
 	voiceDone := make(chan struct{})
@@ -100,24 +100,16 @@ func (w *WhatsApp) Flush(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent := 0
-	blocked := map[string]bool{}
-	for _, o := range pending {
-		if blocked[o.To] || !w.quiet(o.To) {
-			blocked[o.To] = true // keep one person's replies in order
-			continue
-		}
-		ok, err := w.sendOne(ctx, c, o)
-		if err != nil {
-			return sent, err
-		}
-		if !ok {
-			blocked[o.To] = true
-			continue
-		}
-		sent++
-	}
-	return sent, nil
+	snd := &sender{channel: WhatsAppChannel, idKey: "outbox_id", claims: w.replies(), log: w.log, now: w.now,
+		failMsg: "whatsapp send failed", inOrder: true}
+	p, err := snd.drain(ctx, pending, func(ctx context.Context, o store.Outgoing) (deliverFunc, error) {
+		return w.prepare(ctx, c, o)
+	})
+	return p.sent, err
+}
+
+func (w *WhatsApp) replies() replies {
+	return replies{st: w.store, channel: WhatsAppChannel, now: w.now}
 }
 
 // quiet reports whether person's burst is over (the debounce has passed).
@@ -127,46 +119,50 @@ func (w *WhatsApp) quiet(person string) bool {
 	return w.now().Sub(w.lastIn[person]) >= w.cfg.Debounce
 }
 
-// sendOne claims, paces, types and sends one reply. ok is false when the
-// reply stays queued (a failure that a retry may fix).
-func (w *WhatsApp) sendOne(ctx context.Context, c waClient, o store.Outgoing) (ok bool, err error) {
+// prepare is the linked device's hook before the claim: a reply waits
+// until its person's burst is over (the debounce) and the pacing allows
+// it; one to a contact that is no WhatsApp address is given up.
+func (w *WhatsApp) prepare(ctx context.Context, c waClient, o store.Outgoing) (deliverFunc, error) {
+	if !w.quiet(o.To) {
+		return nil, nil
+	}
 	to, err := w.chatJID(ctx, o.To)
 	if err != nil {
-		return false, w.store.FailReply(ctx, o.ID, err.Error())
+		return nil, fmt.Errorf("%w: %w", err, ErrPermanent)
 	}
 	if err := w.pace(ctx, o.To); err != nil {
-		return false, nil
+		return nil, nil // stopping: it stays queued
 	}
-	claimed, err := w.store.ClaimOutbox(ctx, []int64{o.ID})
-	if err != nil || len(claimed) == 0 {
-		return false, err
-	}
+	return func(ctx context.Context) (string, error) { return w.deliver(ctx, c, to, o) }, nil
+}
+
+// deliver types and sends one claimed reply. The apology for a late answer
+// is stored before sending: the outbox holds what the person got, for the
+// transcript and for a resend the recipient's phone asks for.
+func (w *WhatsApp) deliver(ctx context.Context, c waClient, to types.JID, o store.Outgoing) (string, error) {
 	body := o.Body
 	if w.late(o) {
-		// Stored before sending: the outbox holds what the person got, for
-		// the transcript and for a resend the recipient's phone asks for.
 		body = w.cfg.Apology + "\n\n" + body
 		if err := w.store.SetReplyBody(ctx, o.ID, body); err != nil {
-			return false, errors.Join(err, w.store.Unclaim(context.WithoutCancel(ctx), o.ID))
+			return "", fmt.Errorf("%w: %w", errNotTried, err)
 		}
 	}
 	msg := w.textMessage(ctx, o.Account, o.To, body)
 	if w.cfg.Typing > 0 {
 		_ = c.SendChatPresence(ctx, to, types.ChatPresenceComposing, types.ChatPresenceMediaText)
 		if err := w.cfg.Sleep(ctx, w.cfg.Typing); err != nil {
-			return false, w.store.Unclaim(context.WithoutCancel(ctx), o.ID)
+			return "", fmt.Errorf("%w: %w", errNotTried, err)
 		}
 	}
 	id := stableID(o.Account, o.ID)
-	resp, sendErr := c.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
-	wctx := context.WithoutCancel(ctx)
-	if sendErr != nil {
-		return false, w.sendFailed(wctx, o, sendErr)
+	resp, err := c.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
+	if err != nil {
+		return "", err
 	}
 	w.recordSent(o.To)
 	w.rememberSent(id)
-	_ = c.SendChatPresence(wctx, to, types.ChatPresencePaused, types.ChatPresenceMediaText)
-	return true, w.store.MarkSentMany(wctx, []store.Sent{{ID: o.ID, ExtID: resp.ID}})
+	_ = c.SendChatPresence(context.WithoutCancel(ctx), to, types.ChatPresencePaused, types.ChatPresenceMediaText)
+	return resp.ID, nil
 }
 
 // late reports whether o answers a message that waited (offline sync after
@@ -222,29 +218,6 @@ func (w *WhatsApp) textMessage(ctx context.Context, account, contact, body strin
 	}
 	return &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String(body),
 		ContextInfo: &waE2E.ContextInfo{Expiration: proto.Uint32(uint32(secs))}}}
-}
-
-// sendFailed decides what a failed send means. A timeout (or a stop in the
-// middle of the send) may have reached WhatsApp: the row follows the resend
-// policy of its kind (a question is sent again with the same message ID,
-// anything else becomes unconfirmed); a not-connected error is known not to
-// have sent and is retried.
-func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
-	// whatsmeow's errors can name the recipient's JID: mask phone numbers
-	// before the text reaches the log or the outbox row.
-	reason := redact.Phones(err.Error())
-	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
-	if uncertain(err) {
-		_, err := w.store.MarkUncertain(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
-		return err
-	}
-	if err := w.store.Unclaim(ctx, o.ID); err != nil {
-		return err
-	}
-	if o.Attempts+1 >= maxAttempts {
-		return w.store.FailReply(ctx, o.ID, reason) // the advisor is told
-	}
-	return w.store.MarkRetry(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
 }
 
 // pace waits until person may be written to again and the global budget

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cis-agencia/cis/dashboard/chart"
 	"github.com/cis-agencia/cis/scoring/insight"
-	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -67,7 +66,7 @@ type analyticsPage struct {
 	Charts   []namedChart
 	Tables   []table
 	KPIs     []kpi
-	Findings []insight.Finding
+	Findings []finding
 	Flags    []string // warnings shown above everything (accuracy page)
 	Note     string
 }
@@ -266,174 +265,6 @@ func (f fmtr) minutes(m int, ok bool) cell {
 	return cell{Text: text, Raw: strconv.Itoa(m), Num: true}
 }
 
-func (s *Server) analyticsOverview(c echo.Context) error {
-	ctx := c.Request().Context()
-	ap, lang, p := s.analyticsBase(c, "overview")
-	f := fmtr{lang == "es"}
-	months, err := s.store.LeadMonths(ctx, p)
-	if err != nil {
-		return err
-	}
-	delays, err := s.store.ContactDelays(ctx, p)
-	if err != nil {
-		return err
-	}
-	funnel, err := s.store.Funnel(ctx, p)
-	if err != nil {
-		return err
-	}
-	sla, err := s.store.SLASince(ctx, p.From, s.now())
-	if err != nil {
-		return err
-	}
-
-	// Leads by class over time, conversion by class, revenue by month.
-	classes := []string{"hot", "warm", "cold", ""}
-	var labels []string
-	byMonth := map[string]map[string]store.LeadMonth{}
-	type tot struct {
-		n, won, lost, contacted, inSLA int
-		rev                            int64
-	}
-	perClass := map[string]*tot{}
-	var all tot
-	for _, m := range months {
-		if _, ok := byMonth[m.Month]; !ok {
-			byMonth[m.Month] = map[string]store.LeadMonth{}
-			labels = append(labels, m.Month)
-		}
-		byMonth[m.Month][m.Class] = m
-		t, ok := perClass[m.Class]
-		if !ok {
-			t = &tot{}
-			perClass[m.Class] = t
-		}
-		for _, x := range []*tot{t, &all} {
-			x.n += m.N
-			x.won += m.Won
-			x.lost += m.Lost
-			x.contacted += m.Contacted
-			x.inSLA += m.InSLA
-			x.rev += m.RevenueCOP
-		}
-	}
-	className := func(c string) string {
-		if c == "" {
-			return T(lang, "analytics.history")
-		}
-		return T(lang, "class."+c)
-	}
-	colours := map[string]string{"hot": chart.Hot, "warm": chart.Warm, "cold": chart.Cold, "": "#98a2b3"}
-	var series []chart.Series
-	var revenue []float64
-	for _, cl := range classes {
-		sr := chart.Series{Name: className(cl), Color: colours[cl]}
-		for _, m := range labels {
-			sr.Values = append(sr.Values, float64(byMonth[m][cl].N))
-		}
-		series = append(series, sr)
-	}
-	revT := table{ID: "months", Title: T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
-		T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold"), T(lang, "analytics.history"), T(lang, "analytics.won"), T(lang, "analytics.revenue")}}
-	for _, m := range labels {
-		var rev int64
-		var won int
-		row := []cell{txt(m)}
-		for _, cl := range classes {
-			row = append(row, f.int(byMonth[m][cl].N))
-			rev += byMonth[m][cl].RevenueCOP
-			won += byMonth[m][cl].Won
-		}
-		revenue = append(revenue, float64(rev))
-		revT.Rows = append(revT.Rows, append(row, f.int(won), f.cop(rev)))
-	}
-	ap.Charts = append(ap.Charts,
-		newChart("leads-by-class", T(lang, "analytics.leads_by_class"), func(t string) template.HTML {
-			return chart.Bars(t, labels, series, true, chart.Number(0, f.es))
-		}),
-		newChart("revenue", T(lang, "analytics.revenue_by_month"), func(t string) template.HTML {
-			return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.revenue"), Values: revenue}}, false, copFormat)
-		}))
-
-	convT := table{ID: "conversion", Title: T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
-		T(lang, "analytics.leads"), T(lang, "analytics.won"), T(lang, "analytics.lost"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95"), T(lang, "analytics.revenue")}}
-	var convLabels []string
-	var convVals []float64
-	for _, cl := range classes {
-		t, ok := perClass[cl]
-		if !ok {
-			continue
-		}
-		rate := ratioOf(t.won, t.won+t.lost)
-		lo, hi := learn.Wilson(t.won, t.won+t.lost)
-		ci := cell{Text: "—"}
-		if t.won+t.lost > 0 {
-			ci = txt(chart.FormatNumber(100*lo, 1, f.es) + "–" + chart.FormatNumber(100*hi, 1, f.es) + " %")
-		}
-		convT.Rows = append(convT.Rows, []cell{txt(className(cl)), f.int(t.n), f.int(t.won), f.int(t.lost), f.pct(rate), ci, f.cop(t.rev)})
-		convLabels = append(convLabels, className(cl))
-		convVals = append(convVals, rate.V)
-	}
-	ap.Charts = append(ap.Charts, newChart("conversion", T(lang, "analytics.conversion_by_class"), func(t string) template.HTML {
-		return chart.HBars(t, convLabels, convVals, chart.Percent(1, f.es), chart.Palette[0])
-	}))
-
-	// The funnel: share of prospects who stop at each question.
-	fr := buildFunnel(funnel)
-	funT := table{ID: "funnel", Title: T(lang, "analytics.funnel"), Header: []string{T(lang, "analytics.question"),
-		T(lang, "analytics.reached"), T(lang, "analytics.dropped"), T(lang, "analytics.drop_share"), T(lang, "analytics.answering")}}
-	var fLabels []string
-	var fVals []float64
-	for _, r := range fr {
-		share := ratioOf(r.Dropped, r.Reached)
-		funT.Rows = append(funT.Rows, []cell{txt(T(lang, "step."+r.Step)), f.int(r.Reached), f.int(r.Dropped), f.pct(share), f.int(r.Active)})
-		fLabels = append(fLabels, T(lang, "step."+r.Step))
-		fVals = append(fVals, share.V)
-	}
-	ap.Charts = append(ap.Charts, newChart("funnel", T(lang, "analytics.funnel_chart"), func(t string) template.HTML {
-		return chart.HBars(t, fLabels, fVals, chart.Percent(1, f.es), chart.Hot)
-	}))
-
-	// SLA compliance and time to first contact, by class (live leads).
-	slaT := table{ID: "sla", Title: T(lang, "analytics.sla"), Header: []string{T(lang, "analytics.class"), T(lang, "analytics.leads"),
-		T(lang, "analytics.contacted"), T(lang, "analytics.in_sla"), T(lang, "analytics.late"), T(lang, "analytics.open_overdue"), T(lang, "analytics.median_contact")}}
-	// Leads, contacts and lateness of the period (summaries); open leads past
-	// their deadline are counted now, among those completed since the period began.
-	overdueBy := map[string]int{}
-	var overdue int
-	for _, x := range sla {
-		overdueBy[x.Class] = x.OpenOverdue
-		overdue += x.OpenOverdue
-	}
-	for _, cl := range classes[:3] {
-		t, ok := perClass[cl]
-		if !ok {
-			continue
-		}
-		m, mok := median(delays, cl)
-		slaT.Rows = append(slaT.Rows, []cell{txt(className(cl)), f.int(t.n), f.int(t.contacted), f.pct(ratioOf(t.inSLA, t.contacted)),
-			f.int(t.contacted - t.inSLA), f.int(overdueBy[cl]), f.minutes(m, mok)})
-	}
-	live := tot{}
-	for _, cl := range classes[:3] {
-		if t, ok := perClass[cl]; ok {
-			live.contacted += t.contacted
-			live.inSLA += t.inSLA
-		}
-	}
-	med, medOK := median(delays, "")
-	ap.KPIs = []kpi{
-		{"kpi-leads", T(lang, "analytics.leads"), f.int(all.n).Text, ""},
-		{"kpi-conversion", T(lang, "analytics.conversion"), f.pct(ratioOf(all.won, all.won+all.lost)).Text, T(lang, "analytics.conversion_hint")},
-		{"kpi-revenue", T(lang, "analytics.revenue"), copFormat(float64(all.rev)), formatCOP(all.rev)},
-		{"kpi-sla", T(lang, "analytics.in_sla"), f.pct(ratioOf(live.inSLA, live.contacted)).Text, T(lang, "analytics.sla_hint")},
-		{"kpi-median", T(lang, "analytics.median_contact"), f.minutes(med, medOK).Text, T(lang, "analytics.median_hint")},
-		{"kpi-overdue", T(lang, "analytics.open_overdue"), f.int(overdue).Text, ""},
-	}
-	ap.Tables = []table{revT, convT, funT, slaT}
-	return s.renderAnalytics(c, ap)
-}
-
 // copFormat prints pesos compactly for charts and headline figures: millions
 // ("$7.738 M", "$12,5 M") from a million up.
 func copFormat(v float64) string {
@@ -553,22 +384,14 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	return f, nil
 }
 
-func (s *Server) modelInfo() ModelInfo {
-	if s.leadModel != nil {
-		return s.leadModel()
-	}
-	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35} // scoring.DefaultThresholds
-}
+func (s *Server) modelInfo() ModelInfo { return s.models.LeadModel() }
 
 // churnModelInfo is the active churn model's training AUC and tiers. Without
 // one the tiers are placeholders (high risk from churnAtRisk, medium from
 // half of it) and the AUC is NaN, so no drop can be flagged.
 func (s *Server) churnModelInfo(ctx context.Context) ModelInfo {
 	info := ModelInfo{TrainAUC: math.NaN(), Hot: churnAtRisk, Warm: churnAtRisk / 2}
-	if s.churnModel == nil {
-		return info
-	}
-	m, err := s.churnModel(ctx)
+	m, err := s.models.ChurnModel(ctx)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Warn("churn model not read: accuracy page uses fallback tiers", "err", err)
@@ -587,11 +410,12 @@ func (s *Server) analyticsInsights(c echo.Context) error {
 		return err
 	}
 	rules := append(insight.Rules(), s.rules...)
-	ap.Findings = insight.Run(facts, rules)
 	t := table{ID: "findings", Title: T(lang, "analytics.findings"), Header: []string{T(lang, "analytics.level"), T(lang, "analytics.rule"),
 		T(lang, "analytics.finding"), T(lang, "analytics.cases")}}
-	for _, x := range ap.Findings {
-		t.Rows = append(t.Rows, []cell{txt(T(lang, "level."+x.Level)), txt(x.Rule), txt(x.Text(lang)), f.int(x.N)})
+	for _, x := range insight.Run(facts, rules) {
+		text := findingText(lang, x)
+		ap.Findings = append(ap.Findings, finding{Level: x.Level, Text: text})
+		t.Rows = append(t.Rows, []cell{txt(T(lang, "level."+x.Level)), txt(x.Rule), txt(text), f.int(x.N)})
 	}
 	rt := table{ID: "rules", Title: T(lang, "analytics.rules"), Header: []string{T(lang, "analytics.rule"), T(lang, "analytics.min_sample")}}
 	for _, r := range rules {
@@ -599,6 +423,18 @@ func (s *Server) analyticsInsights(c echo.Context) error {
 	}
 	ap.Tables = []table{t, rt}
 	return s.renderAnalytics(c, ap)
+}
+
+// accuracyModel is one model on the accuracy page: its live outcomes and
+// what they are compared with.
+type accuracyModel struct {
+	id, name string
+	obs      []store.Outcomes
+	th       insight.Thresholds
+	train    float64
+	classes  bool
+	tiers    [3]string
+	retrain  string
 }
 
 func (s *Server) analyticsAccuracy(c echo.Context) error {
@@ -614,15 +450,7 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range []struct {
-		id, name string
-		obs      []store.Outcomes
-		th       insight.Thresholds
-		train    float64
-		classes  bool
-		tiers    [3]string
-		retrain  string
-	}{
+	for _, m := range []accuracyModel{
 		{"lead", T(lang, "analytics.lead_model"), leads, insight.Thresholds{Hot: info.Hot, Warm: info.Warm}, info.TrainAUC, true,
 			[3]string{T(lang, "class.hot"), T(lang, "class.warm"), T(lang, "class.cold")}, "cis train"},
 		{"churn", T(lang, "analytics.churn_model"), churn, insight.Thresholds{Hot: cinfo.Hot, Warm: cinfo.Warm}, cinfo.TrainAUC, false,
@@ -632,65 +460,78 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.no_outcomes"))
 			continue
 		}
-		a := insight.Evaluate(m.obs, m.th)
-		drop := insight.LiveDrop(m.obs, m.train)
-		if drop.Flag {
-			ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text, m.retrain))
-		}
-		if a.HotNotBest {
-			ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.flag_hot"))
-		}
-		ap.KPIs = append(ap.KPIs,
-			kpi{"kpi-" + m.id + "-n", m.name + " · " + T(lang, "analytics.closed"), f.int(a.N).Text, ""},
-			kpi{"kpi-" + m.id + "-auc", m.name + " · " + T(lang, "analytics.live_auc"), f.dec(a.AUC, 3).Text, T(lang, "analytics.train_auc") + " " + f.dec(m.train, 3).Text})
-		var labels []string
-		var aucs, meanP, rates []float64
-		pt := table{ID: m.id + "-months", Title: m.name + " · " + T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
-			T(lang, "analytics.closed"), T(lang, "analytics.came_true"), T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), "ROC AUC"}}
-		for _, p := range a.Periods {
-			if p.N < insight.MinPeriod {
-				p.AUC = math.NaN() // a handful of outcomes says nothing about ranking
-			}
-			labels = append(labels, p.Month)
-			aucs = append(aucs, p.AUC)
-			meanP = append(meanP, p.MeanP)
-			rates = append(rates, p.Rate)
-			pt.Rows = append(pt.Rows, []cell{txt(p.Month), f.int(p.N), f.int(p.Pos), f.pct(insight.Ratio{V: p.MeanP, OK: true}),
-				f.pct(insight.Ratio{V: p.Rate, OK: true}), f.dec(p.AUC, 3)})
-		}
-		ap.Charts = append(ap.Charts, newChart(m.id+"-auc", m.name+" · "+T(lang, "analytics.auc_by_month"), func(t string) template.HTML {
-			return chart.Lines(t, labels, []chart.Series{{Name: "ROC AUC", Values: aucs}}, chart.Number(2, f.es))
-		}), newChart(m.id+"-rates", m.name+" · "+T(lang, "analytics.predicted_vs_observed"), func(t string) template.HTML {
-			return chart.Lines(t, labels, []chart.Series{{Name: T(lang, "analytics.mean_predicted"), Values: meanP},
-				{Name: T(lang, "analytics.observed"), Values: rates}}, chart.Percent(0, f.es))
-		}))
-		var pts []chart.Point
-		ct := table{ID: m.id + "-calibration", Title: m.name + " · " + T(lang, "analytics.calibration"), Header: []string{T(lang, "analytics.mean_predicted"),
-			T(lang, "analytics.observed"), T(lang, "analytics.closed")}}
-		for _, b := range a.Calibration {
-			pts = append(pts, chart.Point{Predicted: b.Predicted, Observed: b.Observed, N: b.N})
-			ct.Rows = append(ct.Rows, []cell{f.pct(insight.Ratio{V: b.Predicted, OK: true}), f.pct(insight.Ratio{V: b.Observed, OK: true}), f.int(b.N)})
-		}
-		ap.Charts = append(ap.Charts, newChart(m.id+"-calibration", m.name+" · "+T(lang, "analytics.calibration"), func(t string) template.HTML {
-			return chart.Calibration(t, T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)
-		}))
-		cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), m.tiers[0], f.dec(m.th.Hot, 2).Text, m.tiers[1], f.dec(m.th.Warm, 2).Text),
-			Header: []string{T(lang, "analytics.predicted_tier"), T(lang, "analytics.came_true"), T(lang, "analytics.did_not"), T(lang, "analytics.observed")}}
-		for i, tier := range m.tiers {
-			row := a.Confusion[i]
-			cf.Rows = append(cf.Rows, []cell{txt(tier), f.int(row[0]), f.int(row[1]), f.pct(ratioOf(row[0], row[0]+row[1]))})
-		}
-		ap.Tables = append(ap.Tables, pt, ct, cf)
-		if m.classes {
-			kt := table{ID: m.id + "-classes", Title: m.name + " · " + T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
-				T(lang, "analytics.closed"), T(lang, "analytics.won"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95")}}
-			for _, k := range a.Classes {
-				kt.Rows = append(kt.Rows, []cell{txt(T(lang, "class."+k.Class)), f.int(k.N), f.int(k.Pos), f.pct(k.Rate),
-					txt(chart.FormatNumber(100*k.Lo, 1, f.es) + "–" + chart.FormatNumber(100*k.Hi, 1, f.es) + " %")})
-			}
-			ap.Tables = append(ap.Tables, kt)
-		}
+		accuracySection(&ap, lang, m, insight.Evaluate(m.obs, m.th))
 	}
 	ap.Note = fmt.Sprintf(T(lang, "analytics.accuracy_note"), insight.MinLive, f.dec(insight.Margin, 2).Text)
 	return s.renderAnalytics(c, ap)
+}
+
+// accuracySection adds one model's flags, figures, charts and tables.
+func accuracySection(ap *analyticsPage, lang string, m accuracyModel, a insight.Accuracy) {
+	f := fmtr{lang == "es"}
+	drop := insight.LiveDrop(m.obs, m.train)
+	if drop.Flag {
+		ap.Flags = append(ap.Flags, fmt.Sprintf(T(lang, "analytics.flag_drop"), m.name, f.dec(drop.Live, 3).Text, f.dec(drop.Train, 3).Text, f.dec(insight.Margin, 2).Text, m.retrain))
+	}
+	if a.HotNotBest {
+		ap.Flags = append(ap.Flags, m.name+": "+T(lang, "analytics.flag_hot"))
+	}
+	ap.KPIs = append(ap.KPIs,
+		kpi{"kpi-" + m.id + "-n", m.name + " · " + T(lang, "analytics.closed"), f.int(a.N).Text, ""},
+		kpi{"kpi-" + m.id + "-auc", m.name + " · " + T(lang, "analytics.live_auc"), f.dec(a.AUC, 3).Text, T(lang, "analytics.train_auc") + " " + f.dec(m.train, 3).Text})
+	pt := accuracyMonths(ap, lang, m, a)
+	var pts []chart.Point
+	ct := table{ID: m.id + "-calibration", Title: m.name + " · " + T(lang, "analytics.calibration"), Header: []string{T(lang, "analytics.mean_predicted"),
+		T(lang, "analytics.observed"), T(lang, "analytics.closed")}}
+	for _, b := range a.Calibration {
+		pts = append(pts, chart.Point{Predicted: b.Predicted, Observed: b.Observed, N: b.N})
+		ct.Rows = append(ct.Rows, []cell{f.pct(insight.Ratio{V: b.Predicted, OK: true}), f.pct(insight.Ratio{V: b.Observed, OK: true}), f.int(b.N)})
+	}
+	ap.Charts = append(ap.Charts, newChart(m.id+"-calibration", m.name+" · "+T(lang, "analytics.calibration"), func(t string) template.HTML {
+		return chart.Calibration(t, T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), pts, f.es)
+	}))
+	cf := table{ID: m.id + "-confusion", Title: m.name + " · " + fmt.Sprintf(T(lang, "analytics.confusion"), m.tiers[0], f.dec(m.th.Hot, 2).Text, m.tiers[1], f.dec(m.th.Warm, 2).Text),
+		Header: []string{T(lang, "analytics.predicted_tier"), T(lang, "analytics.came_true"), T(lang, "analytics.did_not"), T(lang, "analytics.observed")}}
+	for i, tier := range m.tiers {
+		row := a.Confusion[i]
+		cf.Rows = append(cf.Rows, []cell{txt(tier), f.int(row[0]), f.int(row[1]), f.pct(ratioOf(row[0], row[0]+row[1]))})
+	}
+	ap.Tables = append(ap.Tables, pt, ct, cf)
+	if m.classes {
+		kt := table{ID: m.id + "-classes", Title: m.name + " · " + T(lang, "analytics.conversion_by_class"), Header: []string{T(lang, "analytics.class"),
+			T(lang, "analytics.closed"), T(lang, "analytics.won"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95")}}
+		for _, k := range a.Classes {
+			kt.Rows = append(kt.Rows, []cell{txt(T(lang, "class."+k.Class)), f.int(k.N), f.int(k.Pos), f.pct(k.Rate),
+				txt(chart.FormatNumber(100*k.Lo, 1, f.es) + "–" + chart.FormatNumber(100*k.Hi, 1, f.es) + " %")})
+		}
+		ap.Tables = append(ap.Tables, kt)
+	}
+}
+
+// accuracyMonths adds a model's AUC and predicted-vs-observed charts by
+// month and returns their table.
+func accuracyMonths(ap *analyticsPage, lang string, m accuracyModel, a insight.Accuracy) table {
+	f := fmtr{lang == "es"}
+	var labels []string
+	var aucs, meanP, rates []float64
+	pt := table{ID: m.id + "-months", Title: m.name + " · " + T(lang, "analytics.by_month"), Header: []string{T(lang, "analytics.month"),
+		T(lang, "analytics.closed"), T(lang, "analytics.came_true"), T(lang, "analytics.mean_predicted"), T(lang, "analytics.observed"), "ROC AUC"}}
+	for _, p := range a.Periods {
+		if p.N < insight.MinPeriod {
+			p.AUC = math.NaN() // a handful of outcomes says nothing about ranking
+		}
+		labels = append(labels, p.Month)
+		aucs = append(aucs, p.AUC)
+		meanP = append(meanP, p.MeanP)
+		rates = append(rates, p.Rate)
+		pt.Rows = append(pt.Rows, []cell{txt(p.Month), f.int(p.N), f.int(p.Pos), f.pct(insight.Ratio{V: p.MeanP, OK: true}),
+			f.pct(insight.Ratio{V: p.Rate, OK: true}), f.dec(p.AUC, 3)})
+	}
+	ap.Charts = append(ap.Charts, newChart(m.id+"-auc", m.name+" · "+T(lang, "analytics.auc_by_month"), func(t string) template.HTML {
+		return chart.Lines(t, labels, []chart.Series{{Name: "ROC AUC", Values: aucs}}, chart.Number(2, f.es))
+	}), newChart(m.id+"-rates", m.name+" · "+T(lang, "analytics.predicted_vs_observed"), func(t string) template.HTML {
+		return chart.Lines(t, labels, []chart.Series{{Name: T(lang, "analytics.mean_predicted"), Values: meanP},
+			{Name: T(lang, "analytics.observed"), Values: rates}}, chart.Percent(0, f.es))
+	}))
+	return pt
 }

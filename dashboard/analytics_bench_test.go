@@ -87,7 +87,7 @@ func fillAnalytics(b *testing.B, st *store.Store, leads, customers int, now time
 //
 //	go test ./dashboard -run '^$' -bench AnalyticsPages -benchtime 50x -timeout 60m
 func BenchmarkAnalyticsPages(b *testing.B) {
-	env := newEnv(b, Deps{LeadModel: func() ModelInfo { return ModelInfo{Name: "forest:1", TrainAUC: 0.75, Hot: 0.6, Warm: 0.35} }})
+	env := newEnv(b, Deps{Models: funcModels{lead: func() ModelInfo { return ModelInfo{Name: "forest:1", TrainAUC: 0.75, Hot: 0.6, Warm: 0.35} }}})
 	env.now = time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	// CIS_BENCH_LEADS sets a smaller store for profiling: the summaries, and
 	// so the page costs, grow with days and categories, not with leads.

@@ -54,7 +54,7 @@ func seedAnalytics(t testing.TB, st *store.Store) {
 }
 
 func analyticsEnv(t testing.TB) (*testEnv, *client) {
-	env := newEnv(t, Deps{LeadModel: func() ModelInfo { return ModelInfo{Name: "forest:1", TrainAUC: 0.8, Hot: 0.65, Warm: 0.4} }})
+	env := newEnv(t, Deps{Models: funcModels{lead: func() ModelInfo { return ModelInfo{Name: "forest:1", TrainAUC: 0.8, Hot: 0.65, Warm: 0.4} }}})
 	seedAnalytics(t, env.st)
 	c := env.client()
 	c.login("viewer1")
@@ -301,7 +301,7 @@ func TestChurnAccuracyUsesTheModel(t *testing.T) {
 		{"not wired", nil, 1, false, []string{"Riesgo alto ≥ 0,50, Riesgo medio ≥ 0,25"}, "—"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newEnv(t, Deps{ChurnModel: tc.model})
+			env := newEnv(t, Deps{Models: funcModels{churn: tc.model}})
 			seedChurnOutcomes(t, env, tc.div)
 			c := env.client()
 			c.login("viewer1")

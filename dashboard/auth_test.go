@@ -268,7 +268,7 @@ func TestLoginSessionLogout(t *testing.T) {
 }
 
 func TestSecureCookie(t *testing.T) {
-	env := newEnv(t, Deps{Secure: true})
+	env := newEnv(t, Deps{Options: Options{Secure: true}})
 	rec := env.client().do(http.MethodPost, "/login", url.Values{"username": {"admin1"}, "password": {testPassword}}, nil)
 	ck := rec.Result().Cookies()
 	if len(ck) == 0 || ck[0].Name != "__Host-cis_session" || !ck[0].Secure || ck[0].Path != "/" || ck[0].Domain != "" {

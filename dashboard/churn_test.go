@@ -130,9 +130,9 @@ func TestChurnPageWithoutScores(t *testing.T) {
 }
 
 func TestQueueAndLeadShowExpectedValue(t *testing.T) {
-	env := newEnv(t, Deps{LeadValue: func(p float64, service string, b flow.Budget) int64 {
+	env := newEnv(t, Deps{Models: funcModels{value: func(p float64, service string, b flow.Budget) int64 {
 		return int64(p * 10_000_000) // a flat 10 M deal: expected value = p × 10 M
-	}})
+	}}})
 	if err := env.st.InsertSyntheticLeads(context.Background(), 2, env.now); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 type echoContext = echo.Context
@@ -58,4 +60,41 @@ func (cloudOnlyPairing) Logout(context.Context) error {
 
 func (cloudOnlyPairing) Pair(context.Context) error {
 	return fmt.Errorf("no linked device: %w", ErrPairingUnavailable)
+}
+
+// funcModels is Models from functions (Deps.Models); a nil one answers as
+// the rule scorer.
+type funcModels struct {
+	name  func() string
+	value func(p float64, service string, b flow.Budget) int64
+	lead  func() ModelInfo
+	churn func(context.Context) (ModelInfo, error)
+}
+
+func (m funcModels) Name() string {
+	if m.name == nil {
+		return ruleScorer{}.Name()
+	}
+	return m.name()
+}
+
+func (m funcModels) LeadValue(p float64, service string, b flow.Budget) int64 {
+	if m.value == nil {
+		return 0
+	}
+	return m.value(p, service, b)
+}
+
+func (m funcModels) LeadModel() ModelInfo {
+	if m.lead == nil {
+		return ruleScorer{}.LeadModel()
+	}
+	return m.lead()
+}
+
+func (m funcModels) ChurnModel(ctx context.Context) (ModelInfo, error) {
+	if m.churn == nil {
+		return ruleScorer{}.ChurnModel(ctx)
+	}
+	return m.churn(ctx)
 }

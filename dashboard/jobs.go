@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,13 @@ type Jobs struct {
 	mu  sync.Mutex
 	// failed is the last failure of each job name, kept for a day.
 	failed map[string]JobFailure
+	// base is the context of the work a request starts and its response
+	// does not wait for (a model report): it ends when the server stops
+	// (Serve, Close), never with the request.
+	base   context.Context
+	stop   context.CancelFunc
+	closed bool          // under mu: Close began, no new work starts
+	grace  time.Duration // how long Close waits; closeGrace when zero (tests shorten it)
 	wg     sync.WaitGroup
 }
 
@@ -47,7 +55,8 @@ func NewJobs(log *slog.Logger, now func() time.Time) *Jobs {
 	if now == nil {
 		now = time.Now
 	}
-	return &Jobs{log: log, now: now, failed: map[string]JobFailure{}}
+	base, stop := context.WithCancel(context.Background())
+	return &Jobs{log: log, now: now, failed: map[string]JobFailure{}, base: base, stop: stop}
 }
 
 // errPanicked marks an error made from a recovered panic.
@@ -81,6 +90,58 @@ func (j *Jobs) Go(ctx context.Context, name string, fn func(context.Context) err
 
 // Wait waits for the goroutines Go started.
 func (j *Jobs) Wait() { j.wg.Wait() }
+
+// begin starts a piece of background work under the jobs' own context,
+// for at most timeout: ctx ends when the server stops, and Close waits
+// for end. After Close, ctx is already done and end does nothing.
+func (j *Jobs) begin(timeout time.Duration) (ctx context.Context, end func()) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ctx, cancel := context.WithTimeout(j.base, timeout)
+	if j.closed {
+		cancel()
+		return ctx, func() {}
+	}
+	j.wg.Add(1)
+	return ctx, func() { cancel(); j.wg.Done() }
+}
+
+// Serve ties the background work to ctx, the server's: when ctx ends it
+// cancels the work begun under the jobs' context and returns once all of
+// it (and every goroutine Go started) has returned, or closeGrace has
+// passed (Close). serve runs it beside
+// the HTTP server, so that a stop never leaves a report half-written
+// behind a closed store.
+func (j *Jobs) Serve(ctx context.Context) error {
+	<-ctx.Done()
+	j.Close()
+	return nil
+}
+
+// closeGrace bounds how long Close waits: a model report's
+// cross-validation does not yet see its context (scoring.ReportForModel
+// takes none), and a stop must not hang for minutes behind one. What is
+// still running then is abandoned: its result is not saved.
+const closeGrace = 10 * time.Second
+
+// Close cancels the background work and waits for it, at most closeGrace;
+// no new work starts. It reports whether everything returned in time.
+func (j *Jobs) Close() bool {
+	j.mu.Lock()
+	j.closed = true
+	grace := cmp.Or(j.grace, closeGrace)
+	j.mu.Unlock()
+	j.stop()
+	done := make(chan struct{})
+	go func() { j.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(grace):
+		j.log.Warn("background work still running at stop; abandoned", "waited", grace.String())
+		return false
+	}
+}
 
 // Loop runs a long-lived loop (fn returns only when ctx ends) and starts it
 // again after a pause when it panics or fails, so that one bad record does

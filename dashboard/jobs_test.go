@@ -105,7 +105,7 @@ func outOfRange(i int) int {
 // and offers to try again, admins see the failed job on every page, and
 // /readyz reports it as degraded.
 func TestModelReportPanicShownNotFatal(t *testing.T) {
-	env := newEnv(t, Deps{ReportTrees: 10})
+	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, _, _ := seedModels(t, env)
 	s, err := New(Deps{Store: panickyReports{env.st}, Now: func() time.Time { return env.now }})
 	if err != nil {
@@ -141,7 +141,7 @@ func TestModelReportPanicShownNotFatal(t *testing.T) {
 // the churn model in words; a churn model has no report (404), which is
 // how the page once stopped the server.
 func TestModelPageChurnModelActive(t *testing.T) {
-	env := newEnv(t, Deps{ReportTrees: 10})
+	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, _, _ := seedModels(t, env)
 	churn, err := env.st.SaveModelKind(context.Background(), store.KindChurn, []byte("a churn bundle"),
 		"churn: 5400 customer snapshots, 310 cancellations in 30 days, 50 trees, CV ROC AUC 0.781, Brier 0.0500, calibration platt", true)
@@ -172,5 +172,61 @@ func TestModelPageChurnModelActive(t *testing.T) {
 	}
 	if _, failed := env.s.jobs.FailedJob(reportJob(active)); failed {
 		t.Error("the lead model's report failed")
+	}
+}
+
+// TestJobsServeStopsAndWaitsForBackgroundWork: work a request began (a
+// model report) runs under the server's context, not the request's: when
+// the server's context ends, Serve cancels it and returns only once it has
+// returned, and work begun after that starts already cancelled.
+func TestJobsServeStopsAndWaitsForBackgroundWork(t *testing.T) {
+	j := NewJobs(nil, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = j.Serve(ctx); close(served) }()
+
+	started := make(chan struct{})
+	var finished atomic.Bool
+	work, end := j.begin(time.Hour)
+	go func() {
+		defer end()
+		close(started)
+		<-work.Done()                     // a long cross-validation, cut by the stop
+		time.Sleep(20 * time.Millisecond) // and its clean-up
+		finished.Store(true)
+	}()
+	<-started
+	select {
+	case <-served:
+		t.Fatal("Serve returned before the server's context ended")
+	case <-time.After(20 * time.Millisecond):
+	}
+	stop()
+	<-served
+	if !finished.Load() {
+		t.Error("Serve returned while the background work was still running")
+	}
+	late, lateEnd := j.begin(time.Hour)
+	defer lateEnd()
+	if late.Err() == nil {
+		t.Error("work begun after the stop is not cancelled")
+	}
+}
+
+// TestJobsCloseBoundsTheWait: work that does not see its context (a
+// cross-validation under way) holds a stop back at most the grace period.
+func TestJobsCloseBoundsTheWait(t *testing.T) {
+	j := NewJobs(nil, nil)
+	j.grace = 50 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	_, end := j.begin(time.Hour)
+	go func() { defer end(); <-release }() // ignores its context
+	start := time.Now()
+	if j.Close() {
+		t.Error("Close says everything returned; the work is still running")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close waited %v; want about the grace period", d)
 	}
 }

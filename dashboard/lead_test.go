@@ -82,7 +82,7 @@ func TestWonValueAsTheBotReadsIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value+"/"+tt.fee, func(t *testing.T) {
-			env := newEnv(t, Deps{USDToCOP: 4000})
+			env := newEnv(t, Deps{Options: Options{USDToCOP: 4000}})
 			ids := seedWorkday(t, env, []workLead{{"Carlos Andrés", "Medellín", "ads", flow.Hot, 20 * time.Minute, nil}})
 			c := env.client()
 			c.login("advisor1")

@@ -248,7 +248,7 @@ func TestPairingPage(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
-	env := newEnv(t, Deps{MetricsToken: "s3cret-token"})
+	env := newEnv(t, Deps{Options: Options{MetricsToken: "s3cret-token"}})
 	seedLead(t, env.st, "+573001112233", "Carlos Secreto", "hola", env.now.Add(-time.Hour))
 	anon := env.client()
 	if rec := anon.do(http.MethodGet, "/metrics", nil, map[string]string{"Accept": "text/plain"}); rec.Code != http.StatusUnauthorized {
@@ -314,7 +314,7 @@ func TestQueueSaysWhichScorerClassifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := newEnv(t, Deps{Model: tt.model})
+			env := newEnv(t, Deps{Models: funcModels{name: tt.model}})
 			adv := env.client()
 			adv.login("advisor1")
 			body := adv.do(http.MethodGet, "/?lang="+tt.lang, nil, nil).Body.String()

@@ -119,8 +119,8 @@ func (s *Server) metricsPage(c echo.Context) error {
 	writeReliability(&b, st)
 	fmt.Fprintf(&b, "# HELP cis_sla_breaches Open leads past their contact deadline.\n# TYPE cis_sla_breaches gauge\ncis_sla_breaches %d\n", overdue)
 	model := "rules"
-	if s.model != nil && s.model() != "" {
-		model = s.model()
+	if name := s.models.Name(); name != "" {
+		model = name
 	}
 	fmt.Fprintf(&b, "# HELP cis_model_info The scoring model in use.\n# TYPE cis_model_info gauge\ncis_model_info{model=%q} 1\n", model)
 	b.WriteString("# HELP cis_http_request_duration_seconds HTTP request latency by route pattern and status.\n# TYPE cis_http_request_duration_seconds histogram\n")

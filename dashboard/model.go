@@ -50,16 +50,18 @@ func (r *reports) ensure(s *Server, id int64) {
 	}
 	r.running[id] = true
 	r.jobs.Clear(reportJob(id))
+	// Under the server's context, not the request's: the page answers at
+	// once, and a stop cancels the cross-validation and waits for it.
+	ctx, end := r.jobs.begin(30 * time.Minute)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer end()
 		defer func() {
 			r.mu.Lock()
 			delete(r.running, id)
 			r.mu.Unlock()
 		}()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-		defer cancel()
 		start := time.Now()
 		err := r.jobs.Run(ctx, reportJob(id), func(ctx context.Context) error {
 			_, err := report.Compute(ctx, s.store, id, scoring.ReportOptions{Trees: r.trees, Now: s.now})

@@ -50,7 +50,7 @@ func seedModels(t *testing.T, env *testEnv) (active, other, broken int64) {
 }
 
 func TestModelPageReportAndActivation(t *testing.T) {
-	env := newEnv(t, Deps{ReportTrees: 10})
+	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, other, broken := seedModels(t, env)
 	admin, viewer := env.client(), env.client()
 	admin.login("admin1")

@@ -36,12 +36,12 @@ type queueRow struct {
 	Class, Name, City, Advisor string
 }
 
-// value is a lead's expected revenue (Deps.LeadValue), 0 when not priced.
+// value is a lead's expected revenue (Models.LeadValue), 0 when not priced.
 func (s *Server) value(r store.QueueRow) int64 {
-	if s.leadValue == nil || r.Class == "" {
+	if r.Class == "" {
 		return 0
 	}
-	return s.leadValue(r.Probability, r.Service, r.Budget)
+	return s.models.LeadValue(r.Probability, r.Service, r.Budget)
 }
 
 // Leads per page: the due section first, the overdue one shorter (it is
@@ -363,8 +363,9 @@ func (s *Server) queueVersion(c echo.Context) error {
 // scoringText tells advisors whether a trained model or, until there is
 // enough labelled history, the transparent rules classify new leads.
 func (s *Server) scoringText(lang string) string {
-	if s.model == nil || s.model() == "" || s.model() == "rules" {
+	name := s.models.Name()
+	if name == "" || name == "rules" {
 		return T(lang, "queue.scoring_rules")
 	}
-	return fmt.Sprintf(T(lang, "queue.scoring_model"), modelName(lang, store.KindLead, s.model()))
+	return fmt.Sprintf(T(lang, "queue.scoring_model"), modelName(lang, store.KindLead, name))
 }

@@ -164,7 +164,7 @@ func TestQueueSearchFindsWhatAdvisorsType(t *testing.T) {
 // leads and unassigned ones without name or number, cannot open another
 // advisor's lead, takes an unassigned one and then sees it whole.
 func TestAdvisorScopeOwn(t *testing.T) {
-	env := newEnv(t, Deps{AdvisorScope: ScopeOwn})
+	env := newEnv(t, Deps{Options: Options{AdvisorScope: ScopeOwn}})
 	other := env.addUser("advisor2", RoleAdvisor)
 	ids := seedWorkday(t, env, []workLead{
 		{"Mine Lead", "Cali", "seo", flow.Hot, time.Hour, nil},

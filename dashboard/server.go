@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/store"
@@ -60,10 +60,42 @@ type leadStore interface {
 
 // Churn-risk page: churnStore in churn.go.
 
-// chatBot is the part of *bot.Bot the web chat talks to.
+// chatBot is the bot as the web chat uses it (*bot.Bot): Converse records
+// a visitor's message, runs the flow and delivers the replies into the
+// transcript the page reads.
 type chatBot interface {
-	Receive(ctx context.Context, in flow.Inbound) (bool, error)
-	Flush(ctx context.Context, channel string, s bot.Sender) (int, error)
+	Converse(ctx context.Context, in flow.Inbound) (handled bool, err error)
+}
+
+// Models is what the pages read of the scoring models in use.
+type Models interface {
+	// Name names the lead model in use, for /metrics and the queue page;
+	// "" or "rules": the rule scorer.
+	Name() string
+	// LeadValue prices a lead: its expected revenue in COP from its
+	// conversion probability, service and budget; 0 shows no value.
+	LeadValue(p float64, service string, b flow.Budget) int64
+	// LeadModel describes the lead model for the accuracy page
+	// (training-time ROC AUC, tier thresholds).
+	LeadModel() ModelInfo
+	// ChurnModel describes the active churn model for the accuracy page.
+	// It reads the store, hence ctx; an error (store.ErrNotFound: none
+	// trained yet) leaves the churn section with its fallback tiers and
+	// no drop flag.
+	ChurnModel(ctx context.Context) (ModelInfo, error)
+}
+
+// ruleScorer is Models when none are wired: the rule scorer's thresholds
+// (scoring.DefaultThresholds), no deal values, no churn model.
+type ruleScorer struct{}
+
+func (ruleScorer) Name() string                                 { return "" }
+func (ruleScorer) LeadValue(float64, string, flow.Budget) int64 { return 0 }
+func (ruleScorer) LeadModel() ModelInfo {
+	return ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: 0.6, Warm: 0.35}
+}
+func (ruleScorer) ChurnModel(context.Context) (ModelInfo, error) {
+	return ModelInfo{}, store.ErrNotFound
 }
 
 // Store is everything the dashboard reads and writes; *store.Store is one.
@@ -89,6 +121,32 @@ type Deps struct {
 	Pairing PairingSource // nil when no WhatsApp channel is configured
 	Log     *slog.Logger
 	Now     func() time.Time // default time.Now
+	// Models are the scoring models in use (swapped live as models are
+	// trained); nil: the rule scorer, no deal values, no churn model.
+	Models Models
+	// WebhookRefusals counts Cloud API deliveries refused for their
+	// signature, for /metrics; nil when the webhook is not served.
+	WebhookRefusals func() int64
+	// Services is the service catalogue, to show labels instead of keys;
+	// default: flow.DefaultCatalogue().
+	Services flow.Catalogue
+	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
+	Readiness Readiness
+	// Startup, when set, holds every page behind a "preparing" page until
+	// it is ready (the demo's first start); nil: ready at once.
+	Startup *Startup
+	// Jobs runs background work so that a failure cannot stop the process
+	// and shows failures on /readyz and to admins; nil: a registry of the
+	// server's own. cmd/cis passes the one its loops run under.
+	Jobs *Jobs
+	// InsightRules are added to insight.Rules() on the insights page: the
+	// list is open to rules over new data.
+	InsightRules []insight.Rule
+	Options      Options
+}
+
+// Options are the deployment's choices (cis serve's flags).
+type Options struct {
 	// Secure marks the deployment as served over HTTPS (directly or behind a
 	// TLS proxy): cookies get Secure and the __Host- prefix, HSTS is sent.
 	Secure bool
@@ -97,32 +155,9 @@ type Deps struct {
 	MetricsToken string
 	// WidgetOrigins may embed the web chat in a frame (CSP frame-ancestors).
 	WidgetOrigins []string
-	// Model names the scoring model in use, for /metrics; nil means the
-	// rule-based scorer. It is a function because models are swapped live.
-	Model func() string
-	// WebhookRefusals counts Cloud API deliveries refused for their
-	// signature, for /metrics; nil when the webhook is not served.
-	WebhookRefusals func() int64
 	// ReportTrees is the forest size the model page's report is computed
 	// with (it cross-validates the forest again); 100 when zero.
 	ReportTrees int
-	// Services is the service catalogue, to show labels instead of keys;
-	// default: flow.DefaultCatalogue().
-	Services flow.Catalogue
-	// Readiness adds degraded states to /readyz (ready.go); nil: the store's ping only.
-	Readiness Readiness
-	// LeadValue prices a lead: its expected revenue in COP from its
-	// conversion probability, service and budget (scoring.DealValues); nil
-	// or 0 shows no value.
-	LeadValue func(p float64, service string, b flow.Budget) int64
-	// LeadModel describes the lead model in use for the accuracy page
-	// (training-time ROC AUC, tier thresholds); nil: the rule scorer's.
-	LeadModel func() ModelInfo
-	// ChurnModel describes the active churn model for the accuracy page
-	// (training-time ROC AUC, risk tiers). It reads the store, hence ctx;
-	// an error (store.ErrNotFound: none trained yet) or nil leaves the
-	// churn section with its fallback tiers and no drop flag.
-	ChurnModel func(ctx context.Context) (ModelInfo, error)
 	// AdvisorScope is ScopeAll (default: every advisor sees every lead) or
 	// ScopeOwn: an advisor sees the personal data of their own leads only,
 	// and unassigned leads without it until they take one.
@@ -130,18 +165,8 @@ type Deps struct {
 	// USDToCOP converts a won value typed in dollars ("USD 500"), as the bot
 	// converts budgets; 0 refuses dollars.
 	USDToCOP float64
-	// Startup, when set, holds every page behind a "preparing" page until
-	// it is ready (the demo's first start); nil: ready at once.
-	Startup *Startup
 	// Demo marks a demo store: the login page says where its login is.
 	Demo bool
-	// Jobs runs background work so that a failure cannot stop the process
-	// and shows failures on /readyz and to admins; nil: a registry of the
-	// server's own. cmd/cis passes the one its loops run under.
-	Jobs *Jobs
-	// InsightRules are added to insight.Rules() on the insights page: the
-	// list is open to rules over new data.
-	InsightRules []insight.Rule
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -156,9 +181,8 @@ type Server struct {
 	secure        bool
 	metricsToken  string
 	widgetOrigins []string
-	model         func() string
+	models        Models
 	refusals      func() int64
-	leadValue     func(p float64, service string, b flow.Budget) int64
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -166,8 +190,6 @@ type Server struct {
 	readiness     Readiness
 	lastReady     atomic.Value // the last /readyz body, so a change is logged once (ready.go)
 	reports       *reports
-	leadModel     func() ModelInfo
-	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
 	jobs          *Jobs
 	services      flow.Catalogue
@@ -206,12 +228,12 @@ func New(d Deps) (*Server, error) {
 	if d.Services == nil {
 		d.Services = flow.DefaultCatalogue()
 	}
-	switch d.AdvisorScope {
+	switch d.Options.AdvisorScope {
 	case "":
-		d.AdvisorScope = ScopeAll
+		d.Options.AdvisorScope = ScopeAll
 	case ScopeAll, ScopeOwn:
 	default:
-		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.AdvisorScope, ScopeAll, ScopeOwn)
+		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.Options.AdvisorScope, ScopeAll, ScopeOwn)
 	}
 	v, err := newViews(d.Services)
 	if err != nil {
@@ -224,18 +246,21 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
+		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules,
-		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP, startup: d.Startup, demo: d.Demo, hashSem: make(chan struct{}, hashSlots)}
-	if d.ReportTrees == 0 {
-		d.ReportTrees = 100
+		readiness: d.Readiness, rules: d.InsightRules,
+		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
+	if s.models == nil {
+		s.models = ruleScorer{}
+	}
+	if d.Options.ReportTrees == 0 {
+		d.Options.ReportTrees = 100
 	}
 	if d.Jobs == nil {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
-	s.reports = &reports{running: map[int64]bool{}, trees: d.ReportTrees, jobs: d.Jobs}
+	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
 	s.routes()
@@ -435,8 +460,10 @@ func acceptsHTML(c echo.Context) bool {
 	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") && !strings.Contains(a, "json")
 }
 
-// Serve serves the dashboard on ln until ctx ends, then shuts down gracefully.
+// Serve serves the dashboard on ln until ctx ends, then shuts down
+// gracefully and stops and waits for its background work (Jobs.Close).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.jobs.Close()
 	return Serve(ctx, ln, s, s.log)
 }
 

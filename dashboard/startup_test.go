@@ -47,7 +47,7 @@ func TestStartingPage(t *testing.T) {
 // into the login page once the preparation is done.
 func TestBrowserStartingPage(t *testing.T) {
 	st := NewStartup()
-	env := newEnv(t, Deps{Startup: st, Demo: true})
+	env := newEnv(t, Deps{Startup: st, Options: Options{Demo: true}})
 	env.now = time.Now()
 	st.Step("history")
 	st.Progress(1200, 3000)

@@ -62,7 +62,7 @@ func TestCatalogueHasBothLanguages(t *testing.T) {
 // The widget's chat page may be framed by the configured sites only; every
 // other page refuses all framing.
 func TestWidgetFraming(t *testing.T) {
-	env := newEnv(t, Deps{WidgetOrigins: []string{"https://agencia.example"}})
+	env := newEnv(t, Deps{Options: Options{WidgetOrigins: []string{"https://agencia.example"}}})
 	c := env.client()
 	chat := c.do(http.MethodGet, "/chat?embed=1", nil, nil)
 	if csp := chat.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors https://agencia.example") {

@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cis-agencia/cis/flow"
-	"github.com/cis-agencia/cis/store"
 )
 
 // Web chat: the third channel. A browser visitor is identified by a random
@@ -149,10 +146,7 @@ func (s *Server) chatSend(c echo.Context) error {
 			in.Choice, in.Text = o.ID, o.Title
 		}
 	}
-	if _, err := s.bot.Receive(ctx, in); err != nil {
-		return err
-	}
-	if _, err := s.bot.Flush(ctx, WebChatChannel, webSender{}); err != nil {
+	if _, err := s.bot.Converse(ctx, in); err != nil {
 		return err
 	}
 	s.metrics.messages.Add(1)
@@ -182,12 +176,4 @@ func validMsgID(id string) bool {
 		}
 	}
 	return true
-}
-
-// webSender "delivers" a web-chat reply: the page reads replies from the
-// store, so sending is marking it sent.
-type webSender struct{}
-
-func (webSender) Send(_ context.Context, o store.Outgoing) (string, error) {
-	return fmt.Sprintf("web-out-%d", o.ID), nil
 }

@@ -163,11 +163,10 @@ func (e *testEnv) conversation(t *testing.T, c *client) flow.State {
 // recordingBot is the web chat's bot that records what it receives.
 type recordingBot struct{ got []flow.Inbound }
 
-func (r *recordingBot) Receive(_ context.Context, in flow.Inbound) (bool, error) {
+func (r *recordingBot) Converse(_ context.Context, in flow.Inbound) (bool, error) {
 	r.got = append(r.got, in)
 	return true, nil
 }
-func (r *recordingBot) Flush(context.Context, string, bot.Sender) (int, error) { return 0, nil }
 
 // TestWebChatSaysItHasNoPhone: every web chat message tells the flow that
 // the visitor's address is not a number to call back (the flow then asks).
@@ -255,12 +254,12 @@ func TestLeadPageShowsVoiceTranscript(t *testing.T) {
 	for i, in := range msgs {
 		env.now = env.now.Add(20 * time.Second)
 		in.Channel, in.Account, in.From, in.ID, in.At = bot.CloudChannel, "106540352242922", "+573001230000", fmt.Sprintf("wamid.l%d", i), env.now
-		if _, err := env.s.bot.Receive(ctx, in); err != nil {
+		if _, err := env.s.bot.(*bot.Bot).Receive(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 		// The replies leave before the next message (a consent answer
 		// counts only once its consent text was sent).
-		if _, err := env.s.bot.Flush(ctx, bot.CloudChannel, sentAs("wamid.out")); err != nil {
+		if _, err := env.s.bot.(*bot.Bot).Flush(ctx, bot.CloudChannel, sentAs("wamid.out")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -51,17 +51,17 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs,
-		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue,
-		LeadModel: a.leadModelInfo, ChurnModel: a.churnModelInfo, AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
+		Options: dashboard.Options{Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins),
+			AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}}
 	if *demo {
 		// The HTTP server answers at once; pages say "preparing the demo"
 		// until the store is seeded (a minute or two the first time).
 		deps.Startup = dashboard.NewStartup()
 		// The model page cross-validates the forest again for its report:
 		// on a demo, with the demo's forest size (--demo-trees) at most.
-		deps.ReportTrees = min(100, c.DemoTrees)
+		deps.Options.ReportTrees = min(100, c.DemoTrees)
 	}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
@@ -100,7 +100,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	serveHTTP := func(ctx context.Context) error {
 		return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
 	}
-	return runAll(ctx, serveHTTP, work)
+	// jobs.Serve: background work a page started (a model report) ends
+	// with the server and is waited for.
+	return runAll(ctx, serveHTTP, work, jobs.Serve)
 }
 
 // envOr is getenv(key), or def when unset.

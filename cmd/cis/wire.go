@@ -162,3 +162,19 @@ func modelInfo(m *scoring.Model) dashboard.ModelInfo {
 	}
 	return info
 }
+
+// models is the app's live scoring models as the dashboard reads them
+// (dashboard.Models).
+type models struct{ a *app }
+
+func (m models) Name() string { return m.a.modelName() }
+
+func (m models) LeadValue(p float64, service string, b flow.Budget) int64 {
+	return m.a.leadValue(p, service, b)
+}
+
+func (m models) LeadModel() dashboard.ModelInfo { return m.a.leadModelInfo() }
+
+func (m models) ChurnModel(ctx context.Context) (dashboard.ModelInfo, error) {
+	return m.a.churnModelInfo(ctx)
+}

@@ -1,12 +1,10 @@
 package insight
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"time"
 
-	"github.com/cis-agencia/cis/dashboard/chart"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
@@ -23,21 +21,45 @@ type Facts struct {
 	Drop      Drop             // live lead model against its training AUC
 }
 
-// Finding is one plain-language finding with the numbers behind it.
+// Finding is one finding as a key and the numbers behind it: the
+// dashboard words it in the reader's language (its catalogue holds the
+// sentence of each Key, with a %s for each of Args in order).
 type Finding struct {
-	Rule   string
-	Level  string // warn, good, info
-	ES, EN string
-	N      int // cases it rests on
+	Rule  string
+	Level string // warn, good, info
+	Key   string // the sentence: "insight.<rule>[.<variant>]"
+	Args  []Arg
+	N     int // cases it rests on
 }
 
-// Text is the finding in lang (Spanish unless "en").
-func (f Finding) Text(lang string) string {
-	if lang == "en" {
-		return f.EN
-	}
-	return f.ES
+// Kind is how an Arg is shown.
+type Kind int
+
+// The kinds of Arg.
+const (
+	KindCount   Kind = iota // V, a whole number
+	KindDecimal             // V with Digits decimals
+	KindPercent             // V, a share (0.3 is 30,0 %)
+	KindPesos               // V, pesos
+	KindText                // S as it is: a campaign's name, a month, a city
+	KindWord                // S is a catalogue key: the word in the reader's language
+)
+
+// Arg is one value a finding's sentence shows.
+type Arg struct {
+	Kind   Kind
+	V      float64
+	Digits int
+	S      string
 }
+
+// Count, Decimal, Percent, Pesos, Text and Word make the Args of findings.
+func Count(n int) Arg                   { return Arg{Kind: KindCount, V: float64(n)} }
+func Decimal(v float64, digits int) Arg { return Arg{Kind: KindDecimal, V: v, Digits: digits} }
+func Percent(v float64) Arg             { return Arg{Kind: KindPercent, V: v} }
+func Pesos(v int64) Arg                 { return Arg{Kind: KindPesos, V: float64(v)} }
+func Text(s string) Arg                 { return Arg{Kind: KindText, S: s} }
+func Word(key string) Arg               { return Arg{Kind: KindWord, S: key} }
 
 // A Rule looks at the facts and returns its findings; it must return none
 // when its cases are fewer than MinSample. The list is open: append a rule
@@ -83,19 +105,6 @@ func Run(f Facts, rules []Rule) []Finding {
 	return out
 }
 
-func num(v float64, d int, es bool) string { return chart.FormatNumber(v, d, es) }
-func pct(v float64, es bool) string        { return chart.FormatNumber(100*v, 1, es) + " %" }
-func pesos(v int64, es bool) string {
-	s := "$" + chart.FormatNumber(math.Abs(float64(v)), 0, es)
-	if v < 0 {
-		return "-" + s
-	}
-	return s
-}
-
-var dimNames = map[string][2]string{"city": {"ciudad", "city"}, "service": {"servicio", "service"},
-	"urgency": {"urgencia", "urgency"}, "budget": {"presupuesto", "budget"}}
-
 // groupConversion finds cities and services whose conversion over the last
 // twelve months differs from the rest's at the 1 % level (two-proportion
 // z test, |z| ≥ 2.576), each with at least min leads on both sides.
@@ -140,26 +149,17 @@ func groupConversion(f Facts, least int) []Finding {
 			rest := cnt{total.n - h.c.n, total.won - h.c.won}
 			rate, rrate := float64(h.c.won)/float64(h.c.n), float64(rest.won)/float64(rest.n)
 			lo, hi := learn.Wilson(h.c.won, h.c.n)
-			say := func(es bool) string {
-				i, dir := 0, "por encima"
-				if !es {
-					i, dir = 1, "above"
-				}
-				if h.z < 0 {
-					dir = map[bool]string{true: "por debajo", false: "below"}[es]
-				}
-				if es {
-					return fmt.Sprintf("%s «%s» convierte %s del promedio: %s (IC 95 %% %s–%s, %s leads en 12 meses) frente a %s del resto (%s leads).",
-						capital(dimNames[dim][i]), h.value, dir, pct(rate, es), pct(lo, es), pct(hi, es), num(float64(h.c.n), 0, es), pct(rrate, es), num(float64(rest.n), 0, es))
-				}
-				return fmt.Sprintf("%s “%s” converts %s average: %s (95 %% CI %s–%s, %s leads in 12 months) against %s for the rest (%s leads).",
-					capital(dimNames[dim][i]), h.value, dir, pct(rate, es), pct(lo, es), pct(hi, es), num(float64(h.c.n), 0, es), pct(rrate, es), num(float64(rest.n), 0, es))
+			dir := "above"
+			if h.z < 0 {
+				dir = "below"
 			}
+			args := []Arg{Word("insight.dim_title." + dim), Text(h.value), Percent(rate), Percent(lo), Percent(hi),
+				Count(h.c.n), Percent(rrate), Count(rest.n)}
 			level := "good"
 			if h.z < 0 {
 				level = "info"
 			}
-			out = append(out, Finding{Level: level, ES: say(true), EN: say(false), N: h.c.n})
+			out = append(out, Finding{Level: level, Key: "insight.group_conversion." + dir, Args: args, N: h.c.n})
 		}
 	}
 	return out
@@ -171,15 +171,8 @@ func campaignLoses(f Facts, least int) []Finding {
 		if c.SpendCOP == 0 || c.Leads < least || !finite(c.ROI) || c.ROI.V >= 0 {
 			continue
 		}
-		say := func(es bool) string {
-			if es {
-				return fmt.Sprintf("La campaña «%s» pierde dinero: gastó %s y sus %s leads trajeron %s de ingresos con %s clientes (ROI %s).",
-					c.Name, pesos(c.SpendCOP, es), num(float64(c.Leads), 0, es), pesos(c.RevenueCOP, es), num(float64(c.Won), 0, es), pct(c.ROI.V, es))
-			}
-			return fmt.Sprintf("Campaign “%s” loses money: it spent %s and its %s leads brought %s of revenue from %s customers (ROI %s).",
-				c.Name, pesos(c.SpendCOP, es), num(float64(c.Leads), 0, es), pesos(c.RevenueCOP, es), num(float64(c.Won), 0, es), pct(c.ROI.V, es))
-		}
-		out = append(out, Finding{Level: "warn", ES: say(true), EN: say(false), N: c.Leads})
+		out = append(out, Finding{Level: "warn", N: c.Leads, Key: "insight.campaign_loses", Args: []Arg{Text(c.Name), Pesos(c.SpendCOP),
+			Count(c.Leads), Pesos(c.RevenueCOP), Count(c.Won), Percent(c.ROI.V)}})
 	}
 	return out
 }
@@ -187,11 +180,10 @@ func campaignLoses(f Facts, least int) []Finding {
 // slaBreaches reports a class of which at least 10 % of this week's leads
 // were contacted late or are still waiting past their deadline.
 func slaBreaches(f Facts, least int) []Finding {
-	names := map[string][2]string{"hot": {"calientes", "hot"}, "warm": {"tibios", "warm"}, "cold": {"fríos", "cold"}}
+	classes := map[string]bool{"hot": true, "warm": true, "cold": true}
 	var out []Finding
 	for _, c := range f.SLA {
-		nm, ok := names[c.Class]
-		if !ok || c.Leads < least {
+		if !classes[c.Class] || c.Leads < least {
 			continue
 		}
 		bad := c.Late + c.OpenOverdue
@@ -199,12 +191,8 @@ func slaBreaches(f Facts, least int) []Finding {
 		if share < 0.10 {
 			continue
 		}
-		es, en := true, false
-		out = append(out, Finding{Level: "warn", N: c.Leads,
-			ES: fmt.Sprintf("Esta semana (desde el %s) %s de %s leads %s (%s) no se contactaron a tiempo: %s tarde y %s aún esperando.",
-				f.WeekStart, num(float64(bad), 0, es), num(float64(c.Leads), 0, es), nm[0], pct(share, es), num(float64(c.Late), 0, es), num(float64(c.OpenOverdue), 0, es)),
-			EN: fmt.Sprintf("This week (since %s) %s of %s %s leads (%s) were not contacted in time: %s late and %s still waiting.",
-				f.WeekStart, num(float64(bad), 0, en), num(float64(c.Leads), 0, en), nm[1], pct(share, en), num(float64(c.Late), 0, en), num(float64(c.OpenOverdue), 0, en))})
+		out = append(out, Finding{Level: "warn", N: c.Leads, Key: "insight.sla_breaches", Args: []Arg{Text(f.WeekStart), Count(bad),
+			Count(c.Leads), Word("insight.class." + c.Class), Percent(share), Count(c.Late), Count(c.OpenOverdue)}})
 	}
 	return out
 }
@@ -269,11 +257,8 @@ func drift(f Facts, least int) []Finding {
 			}
 		}
 		n := sum(act)
-		out = append(out, Finding{Level: "warn", N: n,
-			ES: fmt.Sprintf("Los leads de %s ya no se parecen a los de los 12 meses anteriores en %s (PSI %s sobre %s leads): «%s» pasó de %s a %s. Conviene reentrenar el modelo (cis train).",
-				recent, dimNames[dim][0], num(psi, 2, true), num(float64(n), 0, true), top, pct(se, true), pct(sa, true)),
-			EN: fmt.Sprintf("Leads of %s no longer look like the 12 months before in %s (PSI %s over %s leads): “%s” went from %s to %s. Consider retraining the model (cis train).",
-				recent, dimNames[dim][1], num(psi, 2, false), num(float64(n), 0, false), top, pct(se, false), pct(sa, false))})
+		out = append(out, Finding{Level: "warn", N: n, Key: "insight.drift", Args: []Arg{Text(recent), Word("insight.dim." + dim),
+			Decimal(psi, 2), Count(n), Text(top), Percent(se), Percent(sa)}})
 	}
 	return out
 }
@@ -283,11 +268,8 @@ func liveModel(f Facts, least int) []Finding {
 	if !d.Flag || d.N < least {
 		return nil
 	}
-	return []Finding{{Level: "warn", N: d.N,
-		ES: fmt.Sprintf("El modelo de leads acierta menos en vivo: ROC AUC %s en %s leads cerrados desde %s, frente a %s al entrenarlo. Reentrena con cis train.",
-			num(d.Live, 3, true), num(float64(d.N), 0, true), d.From, num(d.Train, 3, true)),
-		EN: fmt.Sprintf("The lead model performs worse live: ROC AUC %s on %s closed leads since %s, against %s at training time. Retrain with cis train.",
-			num(d.Live, 3, false), num(float64(d.N), 0, false), d.From, num(d.Train, 3, false))}}
+	return []Finding{{Level: "warn", N: d.N, Key: "insight.live_model_drop",
+		Args: []Arg{Decimal(d.Live, 3), Count(d.N), Text(d.From), Decimal(d.Train, 3)}}}
 }
 
 func churnAtRisk(f Facts, least int) []Finding {
@@ -295,11 +277,8 @@ func churnAtRisk(f Facts, least int) []Finding {
 	if c.Scored < least || c.AtRisk == 0 {
 		return nil
 	}
-	return []Finding{{Level: "warn", N: c.Scored,
-		ES: fmt.Sprintf("%s de %s clientes activos tienen un riesgo de cancelar de %s o más en 30 días; pagan %s al mes.",
-			num(float64(c.AtRisk), 0, true), num(float64(c.Scored), 0, true), pct(f.ChurnMin, true), pesos(c.MonthlyCOP, true)),
-		EN: fmt.Sprintf("%s of %s active customers have a %s or higher risk of cancelling within 30 days; they pay %s a month.",
-			num(float64(c.AtRisk), 0, false), num(float64(c.Scored), 0, false), pct(f.ChurnMin, false), pesos(c.MonthlyCOP, false))}}
+	return []Finding{{Level: "warn", N: c.Scored, Key: "insight.churn_revenue_at_risk",
+		Args: []Arg{Count(c.AtRisk), Count(c.Scored), Percent(f.ChurnMin), Pesos(c.MonthlyCOP)}}}
 }
 
 func sum(m map[string]int) int {
@@ -319,15 +298,4 @@ func union(a, b map[string]int) map[string]bool {
 		u[k] = true
 	}
 	return u
-}
-
-func capital(s string) string {
-	if s == "" {
-		return s
-	}
-	r := []rune(s)
-	if r[0] >= 'a' && r[0] <= 'z' {
-		r[0] -= 'a' - 'A'
-	}
-	return string(r)
 }
