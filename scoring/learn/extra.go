@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -69,7 +70,9 @@ func (m *ExtraTrees) Fit(X [][]float64, y []int) error {
 			c.Nodes = append(c.Nodes, nd)
 		}
 	}
-	c.pack()
+	if err := c.build(); err != nil {
+		return fmt.Errorf("extra trees: %w", err)
+	}
 	m.Compact = c
 	return nil
 }
