@@ -65,7 +65,11 @@ func TestBlendBeatsTheForestAndFlattens(t *testing.T) {
 	X, y, _ := additive(4000, 1)
 	Xt, yt, _ := additive(3000, 2)
 	f, g, l, oof, boost, linear := blendParts(t, X, y)
-	b, err := FitBlend(oof, boost, linear, y)
+	lv := make([]float64, len(oof))
+	for i, v := range oof {
+		lv[i] = logit(v)
+	}
+	b, err := FitBlend(lv, boost, linear, y)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +135,22 @@ func TestAddCorrectionRefusesBrokenTrees(t *testing.T) {
 		if err := c.AddCorrection([][]Node{nodes}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// Folding the forest's own calibration into the blend changes nothing but
+// where the numbers live.
+func TestBlendComposeKeepsTheScore(t *testing.T) {
+	b := Blend{Cal: Calibration{Method: "platt", A: 0.7, B: -0.2}, BoostW: 0.3, LinearW: 0.5}
+	cal := Calibration{Method: "platt", A: 1.4, B: 0.1}
+	c := b.Compose(cal)
+	for _, v := range []float64{0.01, 0.2, 0.5, 0.93} {
+		want := b.Margin(cal.Margin(v), 0.4, -1.1)
+		if got := c.Margin(logit(v), 0.4, -1.1); !near(got, want, 1e-12) {
+			t.Errorf("vote %v: composed margin %v; want %v", v, got, want)
+		}
+	}
+	if id := b.Compose(Calibration{Method: "identity"}); id.Cal.A != b.Cal.A || id.Cal.B != b.Cal.B {
+		t.Errorf("composing the identity changed the blend: %+v", id)
 	}
 }

@@ -344,6 +344,13 @@ func (ev *evaluation) calibrate(rep *Report) error {
 		return chooseTiers(rep, y, tiers, lowestLogLoss(rep.Results))
 	}
 	oof := raw.OOF
+	forest := raw.Margins // the forest's calibrated log-odds (TunedForest.Margin)
+	if forest == nil {
+		forest = make([]float64, len(oof))
+		for i, v := range oof {
+			forest[i] = logit(v)
+		}
+	}
 	fits := []struct {
 		name string
 		fit  func(train []int) (func(row int) float64, error)
@@ -362,8 +369,8 @@ func (ev *evaluation) calibrate(rep *Report) error {
 			name string
 			fit  func(train []int) (func(row int) float64, error)
 		}{BlendModel, func(train []int) (func(int) float64, error) {
-			b, err := FitBlend(pickFloats(oof, train), pickOrNil(boost, train), pickOrNil(linear, train), pickInts(y, train))
-			return func(row int) float64 { return sigmoid(b.Margin(oof[row], at(boost, row), at(linear, row))) }, err
+			b, err := FitBlend(pickFloats(forest, train), pickOrNil(boost, train), pickOrNil(linear, train), pickInts(y, train))
+			return func(row int) float64 { return sigmoid(b.Margin(forest[row], at(boost, row), at(linear, row))) }, err
 		}})
 	}
 	best := *raw

@@ -54,12 +54,15 @@ type Tuning struct {
 // calibrated), give an inner log loss. Successive halving keeps the better
 // half of the candidates at each round while doubling their trees (a
 // forest is a union of trees, so a round only adds trees to the previous
-// round's forests). The survivor is then grown to MaxTrees on the inner
-// folds, and the number of trees is the smallest count measured, from
-// minTrees on, whose inner log loss is within TreeTolerance of MaxTrees'
-// (more trees never hurt on average; they cost scoring time). Last, the
-// forest is fitted on all rows with that setting. In cross-validation (Compare) this happens inside
-// every outer training fold: nested tuning.
+// round's forests); the first candidate, the library's defaults, stays to
+// the end and is replaced only by a setting whose inner log loss is lower
+// by more than prefer. The setting kept is then grown to MaxTrees on the
+// inner folds, and the number of trees is the smallest count measured,
+// from minTrees on, whose inner log loss is within TreeTolerance of
+// MaxTrees' (more trees never hurt on average; they cost scoring time).
+// Last, the forest is fitted on all rows with that setting. In
+// cross-validation (Compare) this happens inside every outer training
+// fold: nested tuning.
 type TunedForest struct {
 	MaxTrees      int            // most trees; 300 when zero
 	Grid          []ForestParams // candidates (their Trees is ignored); DefaultGrid when nil
@@ -73,14 +76,25 @@ type TunedForest struct {
 
 	Forest
 	Tuning *Tuning
+	// Cal is Platt's calibration of the chosen setting's votes on the inner
+	// folds' held-out rows (the identity for a Fixed setting, which has
+	// none): Margin puts the votes of forests tuned to different settings
+	// on one log-odds scale, for the blend (Blend).
+	Cal Calibration
 
-	oof []float64 // the chosen setting's votes on the inner folds' held-out rows (tests)
+	oof []float64 // the chosen setting's votes on the inner folds' held-out rows
 }
 
 // bigTuning is the training size above which the search uses 2 inner
 // folds instead of 3: half of so many rows still grows forests like the
 // final one, and the search costs about half as much.
 const bigTuning = 20000
+
+// prefer is how much lower its inner log loss must be for a setting to
+// replace the library's defaults: about the spread of the inner log loss
+// of near-equal settings measured again on another draw of the folds
+// (0.0001–0.0003 on the demo store, docs/models.md).
+const prefer = 0.0005
 
 // minTrees is the fewest trees the search may choose: fewer make the
 // votes noticeably noisier from one training to the next.
@@ -108,6 +122,7 @@ func (m *TunedForest) Fit(X [][]float64, y []int) error {
 		maxTrees = 300
 	}
 	if m.Fixed != nil {
+		m.Cal = Calibration{Method: "identity"}
 		m.Forest = Forest{Params: *m.Fixed}
 		m.Tuning = &Tuning{Chosen: *m.Fixed, Rows: len(y), Fixed: true}
 		if m.Forest.Params.Trees == 0 {
@@ -122,6 +137,7 @@ func (m *TunedForest) Fit(X [][]float64, y []int) error {
 	}
 	tuning.Seconds = time.Since(start).Seconds()
 	m.Tuning = tuning
+	m.Cal = FitPlatt(m.oof, y)
 	m.Forest = Forest{Params: chosen}
 	return m.Forest.Fit(X, y)
 }
@@ -165,17 +181,30 @@ func (m *TunedForest) search(X [][]float64, y []int, maxTrees int) (ForestParams
 			c.round = round
 		}
 		sort.SliceStable(live, func(a, b int) bool { return live[a].loss < live[b].loss })
-		if len(live) == 1 || trees*2 > maxTrees {
-			live = live[:1]
+		if len(live) <= 2 || trees*2 > maxTrees {
 			break
 		}
-		live = live[:(len(live)+1)/2]
+		live = keep(live[:(len(live)+1)/2], cands[0])
 		trees *= 2
 	}
+	// The first setting (the library's defaults) stays in every round and
+	// is replaced only by a setting clearly better than it: near-equal
+	// settings trade places from one draw of the folds to the next, and a
+	// forest whose setting changes from fold to fold calibrates worse.
 	best := live[0]
 	steps, losses, err := best.treeCurve(X, y, folds, maxTrees)
 	if err != nil {
 		return ForestParams{}, nil, err
+	}
+	if best != cands[0] {
+		// Compared with all their trees, where their losses are steadiest.
+		ds, dl, err := cands[0].treeCurve(X, y, folds, maxTrees)
+		if err != nil {
+			return ForestParams{}, nil, err
+		}
+		if dl[len(dl)-1]-losses[len(losses)-1] <= prefer {
+			best, steps, losses = cands[0], ds, dl
+		}
 	}
 	m.oof = best.votesOf()
 	chosen := best.p
@@ -266,6 +295,16 @@ func (c *candidate) innerLoss(y []int, folds [][]int) float64 {
 	return loss / float64(len(y))
 }
 
+// keep returns live with c added when it is not there.
+func keep(live []*candidate, c *candidate) []*candidate {
+	for _, l := range live {
+		if l == c {
+			return live
+		}
+	}
+	return append(live, c)
+}
+
 // votesOf returns the normalised held-out vote of every row.
 func (c *candidate) votesOf() []float64 {
 	v := make([]float64, len(c.sum))
@@ -277,6 +316,10 @@ func (c *candidate) votesOf() []float64 {
 	}
 	return v
 }
+
+// Margin returns the forest's calibrated log-odds for x: Cal applied to
+// the vote.
+func (m *TunedForest) Margin(x []float64) float64 { return m.Cal.Margin(m.Forest.Predict(x)) }
 
 // Setting is the chosen setting in words.
 func (m *TunedForest) Setting() string {

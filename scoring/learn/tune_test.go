@@ -135,3 +135,30 @@ func TestPositiveWeightKeepsTheVoteScale(t *testing.T) {
 		}
 	}
 }
+
+// The first setting of the grid is kept unless another is clearly better.
+func TestTunedForestPrefersTheFirstSetting(t *testing.T) {
+	X, y, _ := synthetic(2500, 31)
+	shallow, deflt := ForestParams{MaxDepth: 2}, ForestParams{}
+	tests := []struct {
+		name string
+		grid []ForestParams
+		want ForestParams
+	}{
+		{"defaults first, a worse setting second", []ForestParams{deflt, shallow}, deflt},
+		{"a worse setting first, a clearly better one second", []ForestParams{shallow, deflt}, deflt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &TunedForest{MaxTrees: 100, Seed: 4, Grid: tt.grid}
+			if err := m.Fit(X, y); err != nil {
+				t.Fatal(err)
+			}
+			got := m.Tuning.Chosen
+			got.Trees = 0
+			if got != tt.want {
+				t.Errorf("chose %v; want %v (trials %+v)", got, tt.want, m.Tuning.Trials)
+			}
+		})
+	}
+}
