@@ -274,7 +274,8 @@ func TestCorruptBundleKeepsTheCurrentScorer(t *testing.T) {
 		{"not gzip", []byte("hello")},
 		{"truncated", good[:len(good)/2]},
 		{"bad json", gz(t, []byte(`{"format":1,`))},
-		{"future format", damaged(t, good, func(v map[string]any) { v["format"] = 2 })},
+		{"future format", damaged(t, good, func(v map[string]any) { v["format"] = 3 })},
+		{"format 2 without a blend", damaged(t, good, func(v map[string]any) { v["format"] = 2; delete(v, "blend") })},
 		{"no trees", damaged(t, good, func(v map[string]any) { v["forest"].(map[string]any)["trees"] = []any{} })},
 		{"dangling node id", damaged(t, good, func(v map[string]any) {
 			tree := v["forest"].(map[string]any)["trees"].([]any)[0].(map[string]any)
