@@ -127,38 +127,20 @@ func fitBundle(d *learn.Dataset, o TrainOptions, holdNote string) (*Bundle, *lea
 
 // fitProduction fits the production forest on all rows (tuned on them,
 // unless o.Forest fixes the setting). When the comparison chose the
-// forest-first blend, its weights are learned from the out-of-fold scores
-// of the comparison and its partners are fitted on all rows as the
-// comparison fitted them in each fold; if the forest would not take part
-// (a weight ≤ 0), the calibrated forest scores instead.
+// forest-first blend, its weights are those learned from all the
+// comparison's out-of-fold scores (rep.Blend), composed with this forest's
+// own calibration, and its partners are fitted on all rows as the
+// comparison fitted them in each fold.
 func (b *Bundle) fitProduction(X [][]float64, y []int, o TrainOptions, specs []learn.Spec, rep *learn.Report) error {
 	f := learn.NewProduction(o.Trees, o.Seed, o.Forest)
 	if err := f.Fit(X, y); err != nil {
 		return err
 	}
 	b.Forest, b.Tuning = f.Model, f.Tuning
-	if rep.Production != learn.BlendModel {
+	if rep.Blend == nil {
 		return nil
 	}
-	scores := map[string]*learn.Result{}
-	for i := range rep.Results {
-		scores[rep.Results[i].Name] = &rep.Results[i]
-	}
-	margins := func(name string) []float64 {
-		if r := scores[name]; r != nil {
-			return r.Margins
-		}
-		return nil
-	}
-	forest := margins(learn.ProductionModel)
-	if forest == nil {
-		return nil // the calibrated forest (rep.Calibration) scores
-	}
-	bl, err := learn.FitBlend(forest, margins(learn.BoostPartner), margins(learn.LinearPartner), y)
-	if err != nil {
-		return nil
-	}
-	bl = bl.Compose(f.Cal)
+	bl := rep.Blend.Compose(f.Cal)
 	for _, s := range specs {
 		if s.Name != learn.BoostPartner && s.Name != learn.LinearPartner {
 			continue

@@ -97,8 +97,12 @@ type Report struct {
 	Thresholds  [2]float64  `json:"thresholds"`  // hot, warm on the calibrated production model
 	Calibration Calibration `json:"calibration"` // chosen for the production forest (see calibrate)
 	// Production is the row "forest+calibrated" copies: the model that
-	// scores ("forest+boost" when compared, else the chosen calibration).
-	Production  string `json:"production,omitempty"`
+	// scores (one of the calibrations, "forest+blend" among them).
+	Production string `json:"production,omitempty"`
+	// Blend is the blend's weights learned from all out-of-fold scores,
+	// for the forest's margins (when Production is the blend); a bundle
+	// composes them with its forest's own calibration.
+	Blend       *Blend `json:"blend,omitempty"`
 	HoldoutNote string `json:"holdout,omitempty"`
 }
 
@@ -388,8 +392,15 @@ func (ev *evaluation) calibrate(rep *Report) error {
 	switch best.Name {
 	case ProductionModel + "+isotonic":
 		rep.Calibration = FitIsotonic(oof, y)
-	case ProductionModel + "+platt", BlendModel:
+	case ProductionModel + "+platt":
 		rep.Calibration = FitPlatt(oof, y)
+	case BlendModel:
+		rep.Calibration = FitPlatt(oof, y)
+		b, err := FitBlend(forest, boost, linear, y)
+		if err != nil {
+			return err
+		}
+		rep.Blend = &b
 	default:
 		rep.Calibration = Calibration{Method: "identity"}
 	}

@@ -30,7 +30,12 @@ func (r *Report) WriteText(w io.Writer, d *Dataset) error {
 		}
 	}
 	if r.Production != "" {
-		fmt.Fprintf(&b, "\nScoring model: %s (row %s)\n", r.Production, CalibratedModel)
+		fmt.Fprintf(&b, "\nScoring model: %s (row %s)", r.Production, CalibratedModel)
+		if bl := r.Blend; bl != nil {
+			fmt.Fprintf(&b, ", log-odds = %.3f·forest %+.3f·boosting %+.3f·logistic %+.3f (weights on all out-of-fold scores; forest = its calibrated log-odds)",
+				bl.Cal.A, bl.BoostW, bl.LinearW, bl.Cal.B)
+		}
+		b.WriteString("\n")
 	}
 	if r.HoldoutNote != "" {
 		fmt.Fprintf(&b, "\nTime-ordered hold-out (%s; newest 20 %% as test)\n\n| Model | ROC AUC | PR AUC | Log loss | Brier | Fit s |\n|---|---|---|---|---|---|\n", r.HoldoutNote)
