@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
@@ -17,7 +18,10 @@ import (
 type noticeStore interface {
 	SweepDeadlines(ctx context.Context, before time.Duration, reassign bool) (reminders, reassigned int, err error)
 	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
+	ClaimNotification(ctx context.Context, id int64) (bool, error)
+	ReleaseNotificationOrphans(ctx context.Context) (int64, error)
 	NotificationSent(ctx context.Context, id int64) error
+	NotificationUnconfirmed(ctx context.Context, id int64, reason string) error
 	NotificationFailed(ctx context.Context, id int64, maxAttempts int, reason string) error
 }
 
@@ -35,16 +39,20 @@ type NotifierConfig struct {
 // (round robin, decided in the lead's own transaction), a reminder before
 // the deadline of a lead still uncontacted, and a reassignment when the
 // deadline passed. Each notification is queued once in the store, so a
-// repeated sweep never notifies twice.
+// repeated sweep never notifies twice; each is claimed before it is sent and
+// marked right after, and one a crash cut is not sent again (the lead is on
+// the advisor's queue page either way; store/sending.go).
 type Notifier struct {
 	cfg   NotifierConfig
 	store noticeStore
-	send  func(ctx context.Context, phone, text string) error
+	send  func(ctx context.Context, id int64, phone, text string) error
 	log   *slog.Logger
 }
 
-// NewNotifier returns a notifier that sends through send.
-func NewNotifier(st noticeStore, send func(ctx context.Context, phone, text string) error, cfg NotifierConfig, log *slog.Logger) (*Notifier, error) {
+// NewNotifier returns a notifier that sends through send; id is the
+// notification's own, the same on every attempt (WhatsApp.Notify derives
+// the message id from it, so that a retry is the same message).
+func NewNotifier(st noticeStore, send func(ctx context.Context, id int64, phone, text string) error, cfg NotifierConfig, log *slog.Logger) (*Notifier, error) {
 	if st == nil || send == nil || cfg.Text == nil {
 		return nil, errors.New("notifier: store, sender and catalogue are required")
 	}
@@ -76,9 +84,23 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, x := range due {
-		if err := n.send(ctx, x.Advisor.Phone, n.text(x)); err != nil {
+		claimed, err := n.store.ClaimNotification(ctx, x.ID)
+		if err != nil {
+			return sent, err
+		}
+		if !claimed {
+			continue
+		}
+		if err := n.send(ctx, x.ID, x.Advisor.Phone, n.text(x)); err != nil {
 			reason := redact.Phones(err.Error())
 			n.log.Warn("advisor notification failed", "notification_id", x.ID, "lead_id", x.Lead.ID, "err", reason)
+			if uncertain(err) {
+				// It may have reached the advisor: never sent twice.
+				if err := n.store.NotificationUnconfirmed(context.WithoutCancel(ctx), x.ID, reason); err != nil {
+					return sent, err
+				}
+				continue
+			}
 			if err := n.store.NotificationFailed(ctx, x.ID, maxAttempts, reason); err != nil {
 				return sent, err
 			}
@@ -98,8 +120,14 @@ func (n *Notifier) text(x store.Notification) string {
 		"city", l.City.Name, "service", l.Service, "deadline", x.Lead.DeadlineAt.In(n.cfg.Loc).Format("15:04 02/01"))
 }
 
-// Run calls Once every interval until ctx ends.
+// Run calls Once every interval until ctx ends. Notifications a previous
+// process claimed and never marked are first marked unconfirmed.
 func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
+	if c, err := n.store.ReleaseNotificationOrphans(ctx); err != nil {
+		return err
+	} else if c > 0 {
+		n.log.Warn("advisor notifications cut by a crash; not sent again", "count", c)
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -116,10 +144,13 @@ func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
 
 // Notify sends text to an advisor (the agency's own staff, configured by
 // the operator: not a stranger) through the linked device, paced with the
-// replies.
-func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
+// replies. The message id derives from the notification id, so a retry
+// after a lost answer is recognisable as the same message. A resend the
+// advisor's phone asks for is answered from whatsmeow's memory of recent
+// messages; after a restart it is not (MessageForRetry serves replies only).
+func (w *WhatsApp) Notify(ctx context.Context, id int64, phone, text string) error {
 	w.mu.Lock()
-	c, stopped := w.client, w.stopSend
+	c, stopped, account := w.client, w.stopSend, w.account
 	w.mu.Unlock()
 	if c == nil || stopped || !c.IsConnected() || !c.IsLoggedIn() {
 		return errNotConnected
@@ -131,9 +162,17 @@ func (w *WhatsApp) Notify(ctx context.Context, phone, text string) error {
 	if err := w.pace(ctx, phone); err != nil {
 		return err
 	}
-	if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)}); err != nil {
+	msgID := noticeID(account, id)
+	if _, err := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(text)}, whatsmeow.SendRequestExtra{ID: msgID}); err != nil {
 		return err
 	}
 	w.recordSent(phone)
+	w.rememberSent(msgID)
 	return nil
+}
+
+// uncertain reports whether a failed send may have reached WhatsApp all the
+// same: a timeout waiting for the server's answer, or a stop in the middle.
+func uncertain(err error) bool {
+	return errors.Is(err, whatsmeow.ErrMessageTimedOut) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

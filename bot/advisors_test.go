@@ -54,7 +54,7 @@ func (e *notifierEnv) newNotifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.n, err = NewNotifier(e.h.st, func(_ context.Context, phone, text string) error {
+	e.n, err = NewNotifier(e.h.st, func(_ context.Context, _ int64, phone, text string) error {
 		e.mu.Lock()
 		e.got = append(e.got, sentNotice{phone, text})
 		e.mu.Unlock()
@@ -101,7 +101,7 @@ func TestNotifierAssignsRemindsAndReassigns(t *testing.T) {
 
 func TestWhatsAppNotifyNeedsAConnection(t *testing.T) {
 	e := newWAEnv(t)
-	if err := e.wa.Notify(context.Background(), "+573000000001", "hola"); err != nil {
+	if err := e.wa.Notify(context.Background(), 1, "+573000000001", "hola"); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.client.sent) != 1 || e.client.sent[0].to.User != "573000000001" {
@@ -110,7 +110,52 @@ func TestWhatsAppNotifyNeedsAConnection(t *testing.T) {
 	e.client.mu.Lock()
 	e.client.connected = false
 	e.client.mu.Unlock()
-	if err := e.wa.Notify(context.Background(), "+573000000001", "hola"); err == nil {
+	if err := e.wa.Notify(context.Background(), 1, "+573000000001", "hola"); err == nil {
 		t.Error("a notification was sent while disconnected")
+	}
+}
+
+// TestNotifierNeverSendsTwice: an advisor notification is claimed before
+// it is sent. One whose send timed out (it may have reached the advisor) is
+// unconfirmed, not retried; one a crash cut (claimed by a process that died)
+// is unconfirmed by the next process's Run, not sent again.
+func TestNotifierNeverSendsTwice(t *testing.T) {
+	e := newNotifierEnv(t)
+	ctx := context.Background()
+	sends := 0
+	n, err := NewNotifier(e.h.st, func(context.Context, int64, string, string) error {
+		sends++
+		return context.DeadlineExceeded // the server never answered
+	}, NotifierConfig{Text: func(string, ...string) string { return "x" }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := n.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sends != 1 {
+		t.Errorf("a notification whose send timed out was attempted %d times; want 1", sends)
+	}
+	// A reminder claimed by a process that then dies.
+	e.h.clock.Set(e.deadline.Add(-5 * time.Minute))
+	if _, _, err := e.h.st.SweepDeadlines(ctx, 10*time.Minute, true); err != nil {
+		t.Fatal(err)
+	}
+	due, err := e.h.st.PendingNotifications(ctx, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due %v, %v", due, err)
+	}
+	if ok, err := e.h.st.ClaimNotification(ctx, due[0].ID); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	runCtx, stop := context.WithTimeout(ctx, 200*time.Millisecond) // the next process, briefly
+	defer stop()
+	if err := e.n.Run(runCtx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if k := e.once(t); k != 0 || len(e.got) != 0 {
+		t.Errorf("after the crash %d notifications were sent (%v); want none twice", k, e.got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
@@ -20,7 +21,11 @@ import (
 type ledger interface {
 	Handle(ctx context.Context, in flow.Inbound, step func(flow.State) flow.Result) (bool, error)
 	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
-	MarkSent(ctx context.Context, id int64, extID string) error
+	ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error)
+	MarkSentMany(ctx context.Context, sent []store.Sent) error
+	Unclaim(ctx context.Context, id int64) error
+	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
+	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	ExpireIdle(ctx context.Context, cutoff time.Time, limit int, expire func(flow.State) (flow.Result, bool)) (int, error)
@@ -32,6 +37,7 @@ var _ ledger = (*store.Store)(nil)
 type machine interface {
 	StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result
 	Expire(s flow.State, now time.Time) (flow.Result, bool)
+	Config() flow.Config
 }
 
 var _ machine = (*flow.Machine)(nil)
@@ -44,6 +50,11 @@ type Sender interface {
 
 // ErrPermanent marks a send failure that retrying cannot fix.
 var ErrPermanent = errors.New("permanent send failure")
+
+// ErrUncertain marks a send failure after which the message may have been
+// delivered all the same: the reply follows the resend policy of its kind
+// (store/sending.go) instead of being retried.
+var ErrUncertain = errUncertain
 
 // maxAttempts is how often a reply is tried before it is marked failed.
 const maxAttempts = 8
@@ -62,6 +73,9 @@ type Bot struct {
 	flow  machine
 	now   func() time.Time
 	log   *slog.Logger
+
+	mu       sync.Mutex
+	released map[string]bool // channels whose orphan claims Flush has settled
 }
 
 // New checks d and returns a Bot.
@@ -94,8 +108,11 @@ func (b *Bot) Receive(ctx context.Context, in flow.Inbound) (handled bool, err e
 // answers nothing twice.
 func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Duration) (handled bool, err error) {
 	now := b.now()
+	// A person known by a WhatsApp BSUID or LID, or a web-chat session, has
+	// no number the agency can call: the flow may ask for one.
+	in.NoPhone = in.NoPhone || !store.IsPhoneKey(in.From)
 	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
-		return b.flow.StepBurst(s, in, now, window)
+		return b.step(s, in, now, window) // nontext.go: reactions, voice notes, one polite request per question
 	})
 	if err != nil {
 		b.log.Error("message not stored; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)
@@ -108,23 +125,38 @@ func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Dur
 }
 
 // Flush sends the replies due on channel through s, in queue order, and
-// returns how many were sent. A failed send is retried later with backoff;
-// the rest of the queue goes on.
+// returns how many were sent. Each reply is claimed before it is handed to
+// s and marked right after, as the WhatsApp senders do (store/sending.go):
+// two Flush calls at once (two web-chat visitors) never send one reply
+// twice, and a crash leaves at most the reply in hand uncertain. The first
+// Flush of a channel in this process settles what a previous process left
+// claimed. A failed send is retried later with backoff; the rest of the
+// queue goes on.
 func (b *Bot) Flush(ctx context.Context, channel string, s Sender) (int, error) {
+	if err := b.releaseOnce(ctx, channel); err != nil {
+		return 0, err
+	}
 	pending, err := b.store.PendingOutbox(ctx, channel, 100)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
 	for _, o := range pending {
-		ext, err := s.Send(ctx, o)
+		claimed, err := b.store.ClaimOutbox(ctx, []int64{o.ID})
+		if err != nil {
+			return sent, err
+		}
+		if len(claimed) == 0 {
+			continue // another Flush has it, or it was cancelled
+		}
+		ext, err := s.Send(context.WithoutCancel(ctx), o)
 		if err != nil {
 			if err := b.sendFailed(ctx, o, err); err != nil {
 				return sent, err
 			}
 			continue
 		}
-		if err := b.store.MarkSent(ctx, o.ID, ext); err != nil {
+		if err := b.store.MarkSentMany(context.WithoutCancel(ctx), []store.Sent{{ID: o.ID, ExtID: ext}}); err != nil {
 			return sent, err
 		}
 		sent++
@@ -132,8 +164,33 @@ func (b *Bot) Flush(ctx context.Context, channel string, s Sender) (int, error) 
 	return sent, nil
 }
 
+// releaseOnce settles, once per channel and process, the rows a previous
+// process claimed on channel and never marked (the crash policy).
+func (b *Bot) releaseOnce(ctx context.Context, channel string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released[channel] {
+		return nil
+	}
+	if _, err := b.store.ReleaseOrphans(ctx, channel, b.now().Add(time.Millisecond)); err != nil {
+		return err
+	}
+	if b.released == nil {
+		b.released = map[string]bool{}
+	}
+	b.released[channel] = true
+	return nil
+}
+
 func (b *Bot) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
 	b.log.Warn("send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", err)
+	if errors.Is(err, ErrUncertain) {
+		_, err := b.store.MarkUncertain(ctx, o.ID, b.now().Add(backoff(o.Attempts)), err.Error())
+		return err
+	}
+	if err := b.store.Unclaim(ctx, o.ID); err != nil {
+		return err
+	}
 	if errors.Is(err, ErrPermanent) || o.Attempts+1 >= maxAttempts {
 		return b.store.MarkFailed(ctx, o.ID, err.Error())
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -35,12 +36,15 @@ type CloudConfig struct {
 	AccessToken string        // bearer token for sending; required
 	GraphURL    string        // base URL of the Graph API; default DefaultGraphURL (tests use a fake)
 	MaxBody     int64         // webhook body limit in bytes; default DefaultWebhookLimit
-	Workers     int           // replies sent at once (to different people); default 16
+	Workers     int           // replies sent at once (to different people); default 32
 	Poll        time.Duration // how often the outbox is checked when nothing wakes the sender; default 200ms
 	HTTP        *http.Client  // default: a client with a 15 s timeout
 	// Crash, when set, is called at the named crash points (see
 	// docs/reliability.md). Only the crash test sets it.
 	Crash func(point string)
+	// Transcriber, when set, turns voice notes into text (voice.go);
+	// without it a voice note gets the polite request to write.
+	Transcriber *Transcriber
 }
 
 // outboxStore is the part of *store.Store a channel's sender uses to drain
@@ -53,6 +57,8 @@ type outboxStore interface {
 	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkFailed(ctx context.Context, id int64, reason string) error
 	MarkUnconfirmed(ctx context.Context, id int64, reason string) error
+	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
+	ClaimNext(ctx context.Context, done []store.Sent, id int64) (bool, error)
 	FailReply(ctx context.Context, id int64, reason string) error
 	ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error)
 }
@@ -61,6 +67,8 @@ type outboxStore interface {
 // what Bot uses.
 type cloudStore interface {
 	outboxStore
+	identityStore
+	voiceStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
 }
@@ -77,6 +85,7 @@ type CloudAPI struct {
 	log   *slog.Logger
 	now   func() time.Time
 	wake  chan struct{}
+	voice *voice // nil without a transcriber
 
 	// refused counts deliveries refused for their signature, for /metrics:
 	// a rising count means a misconfigured secret or someone probing the
@@ -104,7 +113,7 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 		cfg.MaxBody = DefaultWebhookLimit
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 16
+		cfg.Workers = 32
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 200 * time.Millisecond
@@ -122,7 +131,11 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}, nil
+	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}
+	if cfg.Transcriber != nil {
+		c.voice = newVoice(cfg.Transcriber, st, CloudChannel, c.fetchMedia, c.receiveHeld, b.now, log)
+	}
+	return c, nil
 }
 
 // ServeHTTP answers Meta's webhook: GET verifies the subscription, POST
@@ -196,12 +209,22 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := c.receiveAll(ctx, d.messages); err != nil {
+	// A BSUID change first, so that a message under the new one in the same
+	// delivery reaches the moved person.
+	if err := c.move(ctx, d.moves); err != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.receiveAll(ctx, d.messages, d.who, d.media); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
 		c.log.Error("statuses not stored", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	if err := c.seen(ctx, d.seen); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -214,30 +237,32 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 
 // receiveAll hands the messages to the bot: one person's in the order of the
 // delivery, different people at the same time (their commits share one
-// transaction under load).
-func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound) error {
+// transaction under load). who[i] is who sent msgs[i]: each message is
+// stored under the contact store.IdentifyCloud finds for its sender.
+// media names the voice notes' audio by message id.
+func (c *CloudAPI) receiveAll(ctx context.Context, msgs []flow.Inbound, who []store.CloudIdentity, media map[string]string) error {
 	if len(msgs) == 1 {
-		_, err := c.bot.Receive(ctx, msgs[0])
-		return err
+		return c.receive(ctx, msgs[0], who[0], media[msgs[0].ID])
 	}
-	var byFrom [][]flow.Inbound
+	var byPerson [][]int
 	idx := map[string]int{}
-	for _, m := range msgs {
-		i, ok := idx[m.From]
+	for i := range msgs {
+		person := first(who[i].BSUID, who[i].Phone)
+		p, ok := idx[person]
 		if !ok {
-			i = len(byFrom)
-			idx[m.From] = i
-			byFrom = append(byFrom, nil)
+			p = len(byPerson)
+			idx[person] = p
+			byPerson = append(byPerson, nil)
 		}
-		byFrom[i] = append(byFrom[i], m)
+		byPerson[p] = append(byPerson[p], i)
 	}
-	errs := make([]error, len(byFrom))
+	errs := make([]error, len(byPerson))
 	var wg sync.WaitGroup
-	for i, ms := range byFrom {
+	for p, ms := range byPerson {
 		wg.Go(func() {
-			for _, m := range ms {
-				if _, err := c.bot.Receive(ctx, m); err != nil {
-					errs[i] = err
+			for _, i := range ms {
+				if err := c.receive(ctx, msgs[i], who[i], media[msgs[i].ID]); err != nil {
+					errs[p] = err
 					return // later messages of this person wait for the redelivery, in order
 				}
 			}
@@ -280,13 +305,17 @@ func (c *CloudAPI) Wake() {
 }
 
 // Run sends queued replies until ctx ends. Rows a previous process had
-// handed to the Graph API without recording the answer are first marked
-// unconfirmed and not sent again (docs/reliability.md).
+// handed to the Graph API without recording the answer are first settled by
+// the crash policy (store/sending.go): questions are sent again, other
+// replies are marked unconfirmed (docs/reliability.md).
 func (c *CloudAPI) Run(ctx context.Context) error {
-	if n, err := c.store.ReleaseOrphans(ctx, CloudChannel, c.now().Add(time.Millisecond)); err != nil {
+	if _, err := c.store.ReleaseOrphans(ctx, CloudChannel, c.now().Add(time.Millisecond)); err != nil {
 		return err
-	} else if n > 0 {
-		c.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
+	}
+	if c.voice != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); _ = c.voice.run(ctx) }()
+		defer func() { <-done }()
 	}
 	tick := time.NewTicker(c.cfg.Poll)
 	defer tick.Stop()
@@ -313,35 +342,50 @@ func (c *CloudAPI) Run(ctx context.Context) error {
 	}
 }
 
-// flushLimit is how many replies one Flush takes from the outbox.
+// flushLimit is how many due replies one Flush reads from the outbox. It
+// bounds one pass, not what is in flight: each reply is claimed just before
+// its request and marked just after (store/sending.go), so at most Workers
+// replies are ever claimed and unconfirmed at once.
 const flushLimit = 512
 
 // Flush sends the due replies once and returns how many it handled (sent or
 // failed). Each person's replies go in queue order, one at a time; different
-// people's go in parallel.
+// people's go in parallel, Workers at a time.
 func (c *CloudAPI) Flush(ctx context.Context) (int, error) {
 	pending, err := c.store.PendingOutbox(ctx, CloudChannel, flushLimit)
 	if err != nil || len(pending) == 0 {
 		return 0, err
 	}
-	ids := make([]int64, len(pending))
-	for i, o := range pending {
-		ids[i] = o.ID
+	queues := byPerson(pending)
+	var (
+		mu       sync.Mutex
+		handled  int
+		firstErr error
+	)
+	work := make(chan []store.Outgoing)
+	var wg sync.WaitGroup
+	for range min(c.cfg.Workers, len(queues)) {
+		wg.Go(func() {
+			n, err := c.sendQueues(ctx, work)
+			mu.Lock()
+			handled += n
+			firstErr = cmp.Or(firstErr, err)
+			mu.Unlock()
+		})
 	}
-	claimed, err := c.store.ClaimOutbox(ctx, ids)
-	if err != nil {
-		return 0, err
+	for _, q := range queues {
+		work <- q
 	}
-	ok := make(map[int64]bool, len(claimed))
-	for _, id := range claimed {
-		ok[id] = true
-	}
+	close(work)
+	wg.Wait()
+	return handled, firstErr
+}
+
+// byPerson splits replies into one queue per person, keeping their order.
+func byPerson(pending []store.Outgoing) [][]store.Outgoing {
 	var queues [][]store.Outgoing
 	idx := map[string]int{}
 	for _, o := range pending {
-		if !ok[o.ID] {
-			continue
-		}
 		i, seen := idx[o.To]
 		if !seen {
 			i = len(queues)
@@ -350,92 +394,77 @@ func (c *CloudAPI) Flush(ctx context.Context) (int, error) {
 		}
 		queues[i] = append(queues[i], o)
 	}
-	c.cfg.Crash("send-after-claim")
+	return queues
+}
 
-	var (
-		mu     sync.Mutex
-		sent   []store.Sent
-		failed []sendFailure
-	)
-	work := make(chan []store.Outgoing)
-	var wg sync.WaitGroup
-	for range min(c.cfg.Workers, len(queues)) {
-		wg.Go(func() {
-			for q := range work {
-				s, f := c.sendQueue(ctx, q)
-				mu.Lock()
-				sent = append(sent, s...)
-				failed = append(failed, f...)
-				mu.Unlock()
-			}
-		})
-	}
-	for _, q := range queues {
-		work <- q
-	}
-	close(work)
-	wg.Wait()
-
-	if len(sent) > 0 {
-		c.cfg.Crash("send-after-post")
-	}
-	// What the provider answered is recorded even when ctx ends now: a row
-	// left claimed would not be sent again after a restart.
+// sendQueues is one worker: it sends the people's queues it takes from
+// work, each person's replies in order, each claimed just before its request
+// and recorded with the claim of the worker's next reply (store.ClaimNext):
+// one commit per reply, and never more than one reply per worker claimed and
+// not recorded. A person's queue stops at the first reply that does not go
+// out, so that a later reply never overtakes an earlier one. It returns how
+// many replies it handled (sent or failed).
+func (c *CloudAPI) sendQueues(ctx context.Context, work <-chan []store.Outgoing) (int, error) {
+	// A request under way is finished and recorded even when ctx ends (a
+	// clean stop): cutting it would leave its outcome unknown.
 	wctx := context.WithoutCancel(ctx)
-	if err := c.store.MarkSentMany(wctx, sent); err != nil {
-		return 0, err
-	}
-	for _, f := range failed {
-		if err := c.recordFailure(wctx, f); err != nil {
-			return 0, err
+	var done []store.Sent // accepted, recorded with the next claim
+	n := 0
+	var err error
+	for q := range work {
+		if err != nil || ctx.Err() != nil {
+			continue // drain: the dispatcher must not block
 		}
-	}
-	return len(sent) + len(failed), nil
-}
-
-type sendFailure struct {
-	o       store.Outgoing
-	err     error
-	skipped bool // not attempted: an earlier reply to the same person failed
-}
-
-// sendQueue sends one person's replies in order and stops at the first
-// failure, so that a later reply never overtakes an earlier one.
-func (c *CloudAPI) sendQueue(ctx context.Context, q []store.Outgoing) (sent []store.Sent, failed []sendFailure) {
-	for i, o := range q {
-		ext, err := c.Send(ctx, o)
-		if err != nil {
-			failed = append(failed, sendFailure{o: o, err: err})
-			for _, rest := range q[i+1:] {
-				failed = append(failed, sendFailure{o: rest, skipped: true})
+		for _, o := range q {
+			if ctx.Err() != nil {
+				break
 			}
-			return sent, failed
+			claimed, cerr := c.store.ClaimNext(wctx, done, o.ID)
+			if cerr != nil {
+				err = cerr // done is recorded below; the other queues wait for the next pass
+				break
+			}
+			done = nil
+			if !claimed {
+				break // not pending any more (cancelled meanwhile): the rest waits for the next pass
+			}
+			c.cfg.Crash("send-after-claim")
+			ext, sendErr := c.Send(wctx, o)
+			n++
+			if sendErr != nil {
+				err = c.recordFailure(wctx, o, sendErr)
+				break
+			}
+			c.cfg.Crash("send-after-post")
+			done = []store.Sent{{ID: o.ID, ExtID: ext}}
 		}
-		sent = append(sent, store.Sent{ID: o.ID, ExtID: ext})
 	}
-	return sent, nil
+	if len(done) > 0 {
+		err = cmp.Or(err, c.store.MarkSentMany(wctx, done))
+	}
+	return n, err
 }
 
 // recordFailure puts a claimed row back: due again later, or failed for good.
-// A failure whose outcome is unknown is marked unconfirmed, never resent.
-func (c *CloudAPI) recordFailure(ctx context.Context, f sendFailure) error {
-	if errors.Is(f.err, errUncertain) {
-		c.log.Warn("send outcome unknown; not resent", "channel", CloudChannel, "outbox_id", f.o.ID, "err", f.err)
-		return c.store.MarkUnconfirmed(ctx, f.o.ID, f.err.Error())
-	}
-	if err := c.store.Unclaim(ctx, f.o.ID); err != nil {
+// A send whose outcome is unknown follows the resend policy of its kind
+// (store/sending.go): a question is sent again, anything else is marked
+// unconfirmed.
+func (c *CloudAPI) recordFailure(ctx context.Context, o store.Outgoing, sendErr error) error {
+	if errors.Is(sendErr, errUncertain) {
+		resent, err := c.store.MarkUncertain(ctx, o.ID, c.now().Add(jittered(backoff(o.Attempts), o.ID)), sendErr.Error())
+		c.log.Warn("send outcome unknown", "channel", CloudChannel, "outbox_id", o.ID, "sent_again", resent, "err", sendErr)
 		return err
 	}
-	if f.skipped {
-		return nil
+	if err := c.store.Unclaim(ctx, o.ID); err != nil {
+		return err
 	}
-	c.log.Warn("send failed", "channel", CloudChannel, "outbox_id", f.o.ID, "attempt", f.o.Attempts+1, "err", f.err)
-	if errors.Is(f.err, ErrPermanent) || f.o.Attempts+1 >= maxAttempts {
+	c.log.Warn("send failed", "channel", CloudChannel, "outbox_id", o.ID, "attempt", o.Attempts+1, "err", sendErr)
+	if errors.Is(sendErr, ErrPermanent) || o.Attempts+1 >= maxAttempts {
 		// The person gets no answer from the bot: the advisor is told
 		// through a reply_failed event on the conversation.
-		return c.store.FailReply(ctx, f.o.ID, f.err.Error())
+		return c.store.FailReply(ctx, o.ID, sendErr.Error())
 	}
-	return c.store.MarkRetry(ctx, f.o.ID, c.now().Add(jittered(backoff(f.o.Attempts), f.o.ID)), f.err.Error())
+	return c.store.MarkRetry(ctx, o.ID, c.now().Add(jittered(backoff(o.Attempts), o.ID)), sendErr.Error())
 }
 
 // jittered spreads retries of many rows over the second half of d, so that a

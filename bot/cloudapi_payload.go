@@ -30,16 +30,34 @@ type cloudValue struct {
 	Metadata struct {
 		PhoneNumberID string `json:"phone_number_id"`
 	} `json:"metadata"`
-	Contacts []struct {
-		WaID   string `json:"wa_id"`
-		UserID string `json:"user_id"`
-	} `json:"contacts"`
-	Messages []cloudMessage `json:"messages"`
-	Statuses []cloudStatus  `json:"statuses"`
+	Contacts     []cloudContact  `json:"contacts"`
+	Messages     []cloudMessage  `json:"messages"`
+	Statuses     []cloudStatus   `json:"statuses"`
+	UserIDUpdate []cloudIDUpdate `json:"user_id_update"`
+}
+
+// cloudContact is who a message or status is about. Since 2026 Meta adds
+// the business-scoped user id (user_id, always), a parent BSUID (linked
+// portfolios only) and the username; wa_id, the phone, is withheld from a
+// person who adopted a username (cloudapi_identity.go).
+type cloudContact struct {
+	WaID         string `json:"wa_id"`
+	UserID       string `json:"user_id"`
+	ParentUserID string `json:"parent_user_id"`
+	Profile      struct {
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"profile"`
 }
 
 type cloudMessage struct {
-	From        string                 `json:"from"`
+	From             string `json:"from"`
+	FromUserID       string `json:"from_user_id"`
+	FromParentUserID string `json:"from_parent_user_id"`
+	// Origin says where a "contacts" message came from: "contact_request"
+	// when the person shared their own number through the contact-request
+	// button, anything else for a card they chose to send.
+	Origin      string                 `json:"origin"`
 	ID          string                 `json:"id"`
 	Timestamp   string                 `json:"timestamp"`
 	Type        string                 `json:"type"`
@@ -59,10 +77,21 @@ type cloudMessage struct {
 		Text    string `json:"text"`
 		Payload string `json:"payload"`
 	} `json:"button"`
+	Reaction *struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji"`
+	} `json:"reaction"`
+	Audio *struct {
+		ID       string `json:"id"`
+		MimeType string `json:"mime_type"`
+		Voice    bool   `json:"voice"`
+	} `json:"audio"`
 	Location *struct {
 		Latitude  float64 `json:"latitude"`
 		Longitude float64 `json:"longitude"`
 	} `json:"location"`
+	Contacts []sharedCard `json:"contacts"`
+	System   *cloudSystem `json:"system"`
 	Referral *struct {
 		SourceURL  string `json:"source_url"`
 		SourceID   string `json:"source_id"`
@@ -78,7 +107,11 @@ type cloudStatus struct {
 	Timestamp   string `json:"timestamp"`
 	BizOpaque   string `json:"biz_opaque_callback_data"`
 	RecipientID string `json:"recipient_id"`
-	Errors      []struct {
+	// The recipient's BSUID, present whether the reply was addressed to it
+	// or to the phone (omitted on a failed send addressed to a phone).
+	RecipientUserID       string `json:"recipient_user_id"`
+	RecipientParentUserID string `json:"recipient_parent_user_id"`
+	Errors                []struct {
 		Code  int    `json:"code"`
 		Title string `json:"title"`
 	} `json:"errors"`
@@ -87,7 +120,11 @@ type cloudStatus struct {
 // delivery is what one webhook POST carried, ready for the bot and store.
 type delivery struct {
 	messages []flow.Inbound
+	who      []store.CloudIdentity // who[i] sent messages[i]
 	statuses []store.Delivery
+	seen     []store.CloudIdentity // who the statuses were about, as Meta named them
+	moves    []idMove              // people whose BSUID or number changed
+	media    map[string]string     // message id → Graph API media id of a voice note
 }
 
 // kinds maps Cloud API message types to the flow's kinds; a type not listed
@@ -117,23 +154,17 @@ func parseDelivery(body []byte) (delivery, error) {
 	var d delivery
 	for ei, e := range p.Entry {
 		for ci, ch := range e.Changes {
-			if ch.Field != "messages" {
+			var err error
+			switch ch.Field {
+			case "messages":
+				err = d.addMessages(ch.Value)
+			case "user_id_update":
+				err = d.addMoves(ch.Value)
+			default:
 				continue // account updates and the like: acknowledged, nothing to do
 			}
-			v := ch.Value
-			for mi, m := range v.Messages {
-				in, err := v.inbound(m)
-				if err != nil {
-					return delivery{}, fmt.Errorf("entry %d change %d message %d: %w", ei, ci, mi, err)
-				}
-				d.messages = append(d.messages, in)
-			}
-			for si, s := range v.Statuses {
-				st, err := s.delivery()
-				if err != nil {
-					return delivery{}, fmt.Errorf("entry %d change %d status %d: %w", ei, ci, si, err)
-				}
-				d.statuses = append(d.statuses, st)
+			if err != nil {
+				return delivery{}, fmt.Errorf("entry %d change %d %w", ei, ci, err)
 			}
 		}
 	}
@@ -153,20 +184,53 @@ func jsonFault(err error) error {
 	return errors.New("cannot decode")
 }
 
-func (v cloudValue) inbound(m cloudMessage) (flow.Inbound, error) {
+// addMessages reads a "messages" change: the prospects' messages with who
+// sent them, the statuses of the bot's replies, and the BSUID changes Meta
+// reports as system messages.
+func (d *delivery) addMessages(v cloudValue) error {
+	for mi, m := range v.Messages {
+		who, err := v.sender(m)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", mi, err)
+		}
+		if m.Type == "system" {
+			if err := d.addSystem(m, who); err != nil {
+				return fmt.Errorf("message %d: %w", mi, err)
+			}
+			continue
+		}
+		in, err := v.inbound(m, &who)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", mi, err)
+		}
+		d.messages, d.who = append(d.messages, in), append(d.who, who)
+		if a := m.Audio; a != nil && a.ID != "" && in.Kind == flow.KindAudio {
+			if d.media == nil {
+				d.media = map[string]string{}
+			}
+			d.media[in.ID] = a.ID
+		}
+	}
+	for si, s := range v.Statuses {
+		st, err := s.delivery()
+		if err != nil {
+			return fmt.Errorf("status %d: %w", si, err)
+		}
+		d.statuses = append(d.statuses, st)
+		if who, ok := v.recipient(s); ok {
+			d.seen = append(d.seen, who)
+		}
+	}
+	return nil
+}
+
+func (v cloudValue) inbound(m cloudMessage, who *store.CloudIdentity) (flow.Inbound, error) {
 	if m.ID == "" {
 		return flow.Inbound{}, errors.New("message without id")
 	}
-	from := m.From
-	if from == "" && len(v.Contacts) > 0 && v.Contacts[0].UserID != "" {
-		from = "bsuid:" + v.Contacts[0].UserID // a user who hides the number (2026 usernames)
-	} else if from != "" {
-		if !allDigits(from) {
-			return flow.Inbound{}, errors.New("sender is not a phone number")
-		}
-		from = "+" + from
-	} else {
-		return flow.Inbound{}, errors.New("message without sender")
+	from := who.Phone
+	if from == "" {
+		from = store.BSUIDKey(who.BSUID) // a person who hides their number (2026 usernames)
 	}
 	at, err := unixSeconds(m.Timestamp)
 	if err != nil {
@@ -187,21 +251,28 @@ func (v cloudValue) inbound(m cloudMessage) (flow.Inbound, error) {
 			in.Text = m.Text.Body
 		}
 	case "interactive":
-		// The title is what the person saw and tapped; the flow reads it as typed text.
+		// The id names the option tapped; the title, what the person saw, is
+		// the fallback the flow reads when it does not know the id.
 		if i := m.Interactive; i != nil && i.ButtonReply != nil {
-			in.Text = i.ButtonReply.Title
+			in.Choice, in.Text = i.ButtonReply.ID, i.ButtonReply.Title
 		} else if i != nil && i.ListReply != nil {
-			in.Text = i.ListReply.Title
+			in.Choice, in.Text = i.ListReply.ID, i.ListReply.Title
 		}
-	case "button":
+	case "button": // a template's quick-reply button: its payload is the id
 		if m.Button != nil {
-			in.Text = m.Button.Text
+			in.Choice, in.Text = m.Button.Payload, m.Button.Text
+		}
+	case "reaction": // logged with its emoji, never answered ("" when a reaction is removed)
+		if m.Reaction != nil {
+			in.Text = m.Reaction.Emoji
 		}
 	case "location":
 		if m.Location == nil {
 			return flow.Inbound{}, errors.New("location without coordinates")
 		}
 		in.Location = &flow.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
+	case "contacts":
+		sharedNumber(m, &in, who)
 	}
 	if r := m.Referral; r != nil {
 		in.Referral = &flow.Referral{SourceType: r.SourceType, SourceID: r.SourceID, SourceURL: r.SourceURL,

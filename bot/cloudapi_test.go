@@ -39,7 +39,12 @@ type cloudEnv struct {
 
 func newCloudEnv(t *testing.T, tune func(*CloudConfig)) *cloudEnv {
 	t.Helper()
-	h := newHarness(t, "es", fixtureStart)
+	return newCloudEnvOn(t, newHarness(t, "es", fixtureStart), tune)
+}
+
+// newCloudEnvOn is newCloudEnv on a harness the test prepared.
+func newCloudEnvOn(t *testing.T, h *harness, tune func(*CloudConfig)) *cloudEnv {
+	t.Helper()
 	graph := NewFakeGraph()
 	gsrv := httptest.NewServer(graph)
 	t.Cleanup(gsrv.Close)
@@ -95,6 +100,17 @@ func (e *cloudEnv) audit(t testing.TB) store.DeliveryAudit {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// say posts a signed message from phone and then sends what it queued, as a
+// person who reads the answer before writing again (a consent answer counts
+// only once its consent text was sent).
+func (e *cloudEnv) say(t testing.TB, phone, id, text string, at time.Time) {
+	t.Helper()
+	if got := e.postSigned(t, testPayload(phone, id, text, at)); got != 200 {
+		t.Fatalf("%s: status %d", id, got)
+	}
+	e.flush(t)
 }
 
 // flush sends everything queued and returns how many replies went out.
@@ -215,8 +231,16 @@ func TestParseFixtures(t *testing.T) {
 		check func(t *testing.T, d delivery)
 	}{
 		{file: "text.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Hola, quiero información"}, from: "+573001110001"},
-		{file: "interactive.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Sí"}},
-		{file: "interactive_list.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Diseño web"}},
+		{file: "interactive.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Sí"}, check: choice("consent_yes")},
+		{file: "interactive_list.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Diseño web"}, check: choice("svc_web")},
+		{file: "template_button.json", kinds: []flow.Kind{flow.KindText}, texts: []string{"Sí, llámenme"}, check: choice("followup_yes")},
+		{file: "reaction.json", kinds: []flow.Kind{flow.KindReaction}, texts: []string{"👍"}},
+		{file: "voice.json", kinds: []flow.Kind{flow.KindAudio}, texts: []string{""}, check: func(t *testing.T, d delivery) {
+			if got := d.media[d.messages[0].ID]; got != "1273417987246632" {
+				t.Errorf("voice note media id = %q; want the audio id", got)
+			}
+		}},
+		{file: "reaction_image_batch.json", kinds: []flow.Kind{flow.KindReaction, flow.KindImage, flow.KindSticker}, texts: []string{"👍", "", ""}},
 		{file: "location.json", kinds: []flow.Kind{flow.KindLocation}, texts: []string{""}, check: func(t *testing.T, d delivery) {
 			if l := d.messages[0].Location; l == nil || l.Lat != 6.2442 || l.Lon != -75.5812 {
 				t.Errorf("location = %+v", l)
@@ -262,6 +286,16 @@ func TestParseFixtures(t *testing.T) {
 				tt.check(t, d)
 			}
 		})
+	}
+}
+
+// choice checks the tapped option's id of a delivery's first message.
+func choice(id string) func(*testing.T, delivery) {
+	return func(t *testing.T, d delivery) {
+		t.Helper()
+		if got := d.messages[0].Choice; got != id {
+			t.Errorf("choice = %q; want %q", got, id)
+		}
 	}
 }
 
@@ -397,11 +431,10 @@ func TestWebhookReferralBecomesCampaign(t *testing.T) {
 	if got := e.postSigned(t, fixture(t, "referral.json")); got != 200 {
 		t.Fatal(got)
 	}
+	e.flush(t)
 	for i, text := range []string{"sí", "me llamo Ana", "Bogotá", "3 millones", "este mes", "diseño web"} {
 		e.h.clock.Add(20 * time.Second)
-		if got := e.postSigned(t, testPayload("573001110005", fmt.Sprintf("wamid.ref-%d", i), text, e.h.clock.Now())); got != 200 {
-			t.Fatal(got)
-		}
+		e.say(t, "573001110005", fmt.Sprintf("wamid.ref-%d", i), text, e.h.clock.Now())
 	}
 	v, err := e.h.st.Conversation(context.Background(), CloudChannel, testAccount, "+573001110005")
 	if err != nil {

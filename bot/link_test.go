@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/proto/waHistorySync"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -31,6 +32,11 @@ type fakeDevice struct {
 	showed      chan struct{} // closed once PairQR showed a code
 	connected   chan struct{} // closed at the first successful Connect, when set
 	once        sync.Once
+	// pair, when set, replaces the default PairQR (a code, then nobody scans).
+	pair      func(ctx context.Context, ui PairUI) (bool, error)
+	passkey   *types.WebAuthnResponse // what SendPasskeyResponse got
+	confirmed bool                    // SendPasskeyConfirmation was called
+	others    []string
 }
 
 func (d *fakeDevice) Account() string   { return d.account }
@@ -72,13 +78,30 @@ func (d *fakeDevice) Forget(context.Context) error {
 	d.mu.Unlock()
 	return nil
 }
-func (d *fakeDevice) OnEvent(func(any) bool) {}
-func (d *fakeDevice) PairQR(ctx context.Context, show func(string, time.Duration)) (bool, error) {
-	show("2@fresh,code", time.Minute)
+func (d *fakeDevice) OnEvent(func(any) bool)                                             {}
+func (d *fakeDevice) OnRetry(func(types.JID, types.JID, types.MessageID) *waE2E.Message) {}
+func (d *fakeDevice) PairQR(ctx context.Context, ui PairUI) (bool, error) {
+	if d.pair != nil {
+		return d.pair(ctx, ui)
+	}
+	ui.Code("2@fresh,code", time.Minute)
 	close(d.showed)
 	<-ctx.Done() // nobody scans in these tests
 	return false, ctx.Err()
 }
+func (d *fakeDevice) SendPasskeyResponse(_ context.Context, r *types.WebAuthnResponse) error {
+	d.mu.Lock()
+	d.passkey = r
+	d.mu.Unlock()
+	return nil
+}
+func (d *fakeDevice) SendPasskeyConfirmation(context.Context) error {
+	d.mu.Lock()
+	d.confirmed = true
+	d.mu.Unlock()
+	return nil
+}
+func (d *fakeDevice) OtherDevices() []string { return d.others }
 
 func (d *fakeDevice) counts() (connects, disconnects int) {
 	d.mu.Lock()

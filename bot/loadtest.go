@@ -30,6 +30,16 @@ type LoadConfig struct {
 	// Accepted, when set, is called with the ID of every message the
 	// webhook acknowledged (once per message), for the invariant check I1.
 	Accepted func(id string)
+	// Graph, when set, is the fake Graph API the server sends to: each
+	// simulated person then converses (Prospect): writes a line, waits for
+	// the bot's answer, reads it, writes the next, and answers every new
+	// consent text (ConsentMark is a piece of its text, the policy link).
+	// Reorder does not apply: a person who waits for answers sends one
+	// message at a time. Without Graph (a --target server) people write their
+	// script without waiting.
+	Graph       *FakeGraph
+	ConsentMark string
+	Patience    time.Duration // how long a person waits for an answer; default 10 s
 }
 
 // LoadReport is what a load test measured. Lost and DuplicateReplies need
@@ -51,6 +61,18 @@ type LoadReport struct {
 	Unprocessed      int     `json:"unprocessed"`     // stored but never stepped
 	RepliesSent      int     `json:"replies_sent"`    // accepted by the Graph API fake
 	RepliesPending   int     `json:"replies_pending"` // still queued when the test ended
+	// What crashes (and the rule on consent) left, when the caller owns the
+	// store and the Graph API fake (store/sending.go, store/consent.go).
+	Conversing        bool `json:"conversing"`          // people waited for answers (LoadConfig.Graph)
+	Kills             int  `json:"kills"`               // times the server was killed with SIGKILL and restarted
+	InFlightAtKills   int  `json:"in_flight_at_kills"`  // replies claimed and not marked when a kill landed
+	NeverSent         int  `json:"never_sent"`          // replies (not cancelled) the Graph API never received
+	NeverSentOther    int  `json:"never_sent_other"`    // of those, ones that were not in flight at a kill: must be 0
+	RepliesResent     int  `json:"replies_resent"`      // extra sends of questions resent after an uncertain send (documented)
+	ConsentNotCounted int  `json:"consent_not_counted"` // consent answers kept as messages: their text had not been sent
+	ConsentNoText     int  `json:"consent_without_sent_text"`
+	Conversations     int  `json:"conversations"`
+	Completed         int  `json:"completed"` // conversations that ended with a lead
 	// Violations of the invariants I1–I5 (store.CheckInvariants), when the
 	// caller owns the store; empty means all held.
 	Violations []string `json:"violations"`
@@ -138,7 +160,11 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	defer stop()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := range cfg.Concurrency {
+	if cfg.Graph != nil {
+		converse(runCtx, cfg, client, record, budget)
+		rep.Conversing = true
+	}
+	for w := range cfg.Concurrency * blind(cfg) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w))) // #nosec G404 G115 -- seeded for a repeatable load; w >= 0
 			// Worker w owns prospects w, w+C, w+2C, ...: one person's
@@ -176,6 +202,63 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	rep.P50ms, rep.P99ms, rep.Maxms = percentile(lat, 0.50), percentile(lat, 0.99), percentile(lat, 1)
 	return rep, nil
+}
+
+// blind is 1 when the people write without waiting for answers, else 0.
+func blind(cfg LoadConfig) int {
+	if cfg.Graph != nil {
+		return 0
+	}
+	return 1
+}
+
+// errBudget stops a person once the run's message budget is spent.
+var errBudget = errors.New("message budget spent")
+
+// converse runs every simulated person as a Prospect, one goroutine each,
+// at most cfg.Concurrency deliveries in flight; each starts again under a
+// new number when a conversation is over, until ctx ends or the budget is
+// spent.
+func converse(ctx context.Context, cfg LoadConfig, client *http.Client,
+	record func(time.Duration, loadMessage, bool, int), budget func() bool) {
+	sem := make(chan struct{}, cfg.Concurrency)
+	var wg sync.WaitGroup
+	for p := range cfg.Prospects {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(p))) // #nosec G404 G115 -- seeded for a repeatable load; p >= 0
+			for round := 0; ctx.Err() == nil && budget(); round++ {
+				lp := &loadProspect{id: p, round: round}
+				from := lp.message().from
+				pr := &Prospect{Graph: cfg.Graph, To: from, IDPrefix: fmt.Sprintf("wamid.load.%d.%d", p, round),
+					Script: loadScript, ConsentMark: cfg.ConsentMark, Patience: cfg.Patience}
+				deliver := func(ctx context.Context, id, text string) error {
+					if !budget() {
+						return errBudget
+					}
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					body := textPayload(cfg.Account, from, id, text, time.Now())
+					m := loadMessage{from: from, id: id, text: text}
+					d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+					if err != nil {
+						return err
+					}
+					record(d, m, true, refused)
+					if rng.Float64() < cfg.Duplicates { // Meta delivers it again
+						if d, refused, err = deliverUntilAccepted(ctx, client, cfg, body); err != nil {
+							return err
+						}
+						record(d, m, false, refused)
+					}
+					return nil
+				}
+				if pr.Talk(ctx, deliver) != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 type loadMessage struct {
@@ -236,7 +319,12 @@ func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConf
 			if ctx.Err() != nil {
 				return 0, refused, ctx.Err()
 			}
-			refused++
+			refused++ // the server is down (restarting after a kill): Meta retries
+			select {
+			case <-ctx.Done():
+				return 0, refused, ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
 			continue
 		}
 		_, _ = io.Copy(io.Discard, resp.Body) // drained only so the connection is reused

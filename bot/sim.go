@@ -24,7 +24,9 @@ const ChatChannel = "chat"
 //	                ID is a redelivery and is handled once
 //	@wait=2h        advance the simulated clock before the message
 //	@at=2026-03-02T09:00:00-05:00   set the simulated clock
-//	@kind=audio     a message that is not text (audio, image, sticker, ...)
+//	@kind=audio     a message that is not text (audio, image, sticker, ...);
+//	                the text after @kind=reaction is its emoji, after
+//	                @kind=audio the voice note's transcript
 //	@location=6.25,-75.56           a shared location
 //
 // Lines starting with '#' and blank lines are skipped by ParseScript.
@@ -49,7 +51,9 @@ func ParseScriptLine(line string) (ScriptLine, error) {
 		rest = strings.TrimLeft(after, " \t")
 	}
 	l.Text = strings.TrimRight(rest, "\r")
-	if l.Kind != flow.KindText {
+	switch l.Kind {
+	case flow.KindText, flow.KindReaction, flow.KindAudio: // a reaction's emoji; a voice note's transcript
+	default:
 		l.Text = ""
 	}
 	return l, nil

@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/cis-agencia/cis/bot/redact"
 )
 
 // ChannelState is where a WhatsApp channel's connection stands. The codes
@@ -16,12 +19,15 @@ type ChannelState string
 const (
 	StateUnpaired       ChannelState = "unpaired"
 	StateWaitingForScan ChannelState = "waiting_for_scan"
-	StateConnected      ChannelState = "connected"
-	StateReconnecting   ChannelState = "reconnecting"
-	StateLoggedOut      ChannelState = "logged_out"
-	StateBanned         ChannelState = "banned"
-	StateClientOutdated ChannelState = "client_outdated"
-	StateReplaced       ChannelState = "replaced" // another process connected with the same session
+	// StateWaitingForPasskey: the phone scanned and WhatsApp asks for the
+	// account's passkey (ChannelStatus.Passkey) before it links the device.
+	StateWaitingForPasskey ChannelState = "waiting_for_passkey"
+	StateConnected         ChannelState = "connected"
+	StateReconnecting      ChannelState = "reconnecting"
+	StateLoggedOut         ChannelState = "logged_out"
+	StateBanned            ChannelState = "banned"
+	StateClientOutdated    ChannelState = "client_outdated"
+	StateReplaced          ChannelState = "replaced" // another process connected with the same session
 )
 
 // Permanent reports whether the state needs an operator: sending stops.
@@ -48,6 +54,58 @@ type ChannelStatus struct {
 	Phone     string       `json:"phone,omitempty"`      // the agency's paired number
 	PhoneSeen time.Time    `json:"phone_seen,omitzero"`  // last sign of life from the paired phone
 	PhoneWarn bool         `json:"phone_warn,omitempty"` // PhoneSeen is older than PhoneOfflineWarning
+	// Problem is why the last pairing attempt failed, as a stable code (a
+	// refused number, an outdated client, a passkey that did not verify).
+	// It stays while new codes are shown, until a device is linked and
+	// connected. ProblemNumber is the refused number of ProblemWrongNumber.
+	Problem       PairProblem `json:"problem,omitempty"`
+	ProblemNumber string      `json:"problem_number,omitempty"`
+	// Passkey is WhatsApp's passkey request while State is
+	// waiting_for_passkey.
+	Passkey *PasskeyPrompt `json:"passkey,omitempty"`
+	// OtherDevices are further linked devices the store holds but this
+	// server does not use ("+573001234567 · 14"): remove them on the phone.
+	OtherDevices []string `json:"other_devices,omitempty"`
+}
+
+// PairProblem is why a pairing attempt failed. The codes are stable: the
+// dashboard words them for the operator.
+type PairProblem string
+
+// Pairing problems.
+const (
+	ProblemOutdated      PairProblem = "client_outdated"  // WhatsApp refuses the announced version (405)
+	ProblemWrongNumber   PairProblem = "wrong_number"     // another account scanned (--whatsapp-number)
+	ProblemPasskey       PairProblem = "passkey_failed"   // the passkey step failed or was not answered in time
+	ProblemNoMultiDevice PairProblem = "no_multidevice"   // the phone that scanned cannot link devices
+	ProblemUnexpected    PairProblem = "unexpected_state" // WhatsApp answered with something that is not a pairing
+	ProblemFailed        PairProblem = "failed"           // any other pairing error (in the log)
+)
+
+// problemOf names the problem behind a pairing error.
+func problemOf(err error) (PairProblem, string) {
+	var wrong *WrongNumberError
+	switch {
+	case errors.As(err, &wrong):
+		return ProblemWrongNumber, "+" + wrong.Scanned
+	case errors.Is(err, ErrClientOutdated):
+		return ProblemOutdated, ""
+	case errors.Is(err, ErrPasskey):
+		return ProblemPasskey, ""
+	case errors.Is(err, ErrPairUnexpected):
+		return ProblemUnexpected, ""
+	}
+	return ProblemFailed, ""
+}
+
+// PasskeyPrompt is a passkey step of a pairing: WhatsApp's WebAuthn request
+// to answer (AnswerPasskey) and then, when WhatsApp wants it compared with the
+// phone, the code to confirm (ConfirmPasskey).
+type PasskeyPrompt struct {
+	Options  string `json:"options"`        // the WebAuthn request options, JSON (navigator.credentials.get's publicKey)
+	RPID     string `json:"rp_id"`          // the site the passkey belongs to
+	Answered bool   `json:"answered"`       // a response was sent; waiting for WhatsApp
+	Code     string `json:"code,omitempty"` // the code to compare with the phone's
 }
 
 // Status returns the channel's current state. Safe for concurrent use.
@@ -86,6 +144,9 @@ func (w *WhatsApp) setStatus(fn func(*ChannelStatus)) {
 	if w.status.State != StateWaitingForScan {
 		w.status.QR, w.status.QRExpires = "", time.Time{}
 	}
+	if w.status.State != StateWaitingForPasskey {
+		w.status.Passkey = nil
+	}
 	w.stopSend = w.status.State.Permanent()
 	st := w.status
 	for ch := range w.subs {
@@ -113,6 +174,15 @@ func (w *WhatsApp) ShowQR(code string, valid time.Duration) {
 	})
 }
 
+// phoneSeenWrite is how far apart the phone's sign of life is written to
+// the store: receipts arrive by the dozen, a 12-day warning needs no
+// second precision.
+const phoneSeenWrite = 10 * time.Minute
+
+// phoneSeen records a sign of life of the agency's phone (device 0 of the
+// account; WhatsApp Web and other linked devices do not keep the link
+// alive), in memory and, every phoneSeenWrite, in the store, so that the
+// 14-day warning survives restarts.
 func (w *WhatsApp) phoneSeen(t time.Time) {
 	if t.IsZero() {
 		t = w.now()
@@ -121,6 +191,34 @@ func (w *WhatsApp) phoneSeen(t time.Time) {
 	if t.After(w.status.PhoneSeen) {
 		w.status.PhoneSeen = t
 	}
+	account, write := w.account, t.Sub(w.phoneStored) >= phoneSeenWrite
+	if write && account != "" {
+		w.phoneStored = t
+	}
+	w.mu.Unlock()
+	if !write || account == "" {
+		return
+	}
+	if err := w.store.SetPhoneSeen(w.runCtx(), WhatsAppChannel, account, t); err != nil {
+		w.log.Warn("phone's last sign of life not stored", "err", err)
+	}
+}
+
+// loadPhoneSeen reads the phone's last sign of life back from the store.
+func (w *WhatsApp) loadPhoneSeen(account string) {
+	if account == "" {
+		return
+	}
+	t, err := w.store.PhoneSeen(w.runCtx(), WhatsAppChannel, account)
+	if err != nil {
+		w.log.Warn("phone's last sign of life not read", "err", err)
+		return
+	}
+	w.mu.Lock()
+	if t.After(w.status.PhoneSeen) {
+		w.status.PhoneSeen = t
+	}
+	w.phoneStored = t
 	w.mu.Unlock()
 }
 
@@ -137,13 +235,17 @@ func (w *WhatsApp) onConnection(evt any) {
 		w.account = e.ID.User
 		w.mu.Unlock()
 		w.setStatus(func(s *ChannelStatus) { s.State, s.Phone, s.Detail = StateReconnecting, "+"+e.ID.User, "paired" })
-		w.phoneSeen(w.now())
+		w.phoneSeen(w.now()) // the phone just scanned
+	case *events.PairError:
+		w.log.Warn("pairing failed", "err", redact.Phones(fmt.Sprint(e.Error)))
 	case *events.Connected:
-		w.setStatus(func(s *ChannelStatus) { s.State, s.Detail = StateConnected, "" })
-		w.stayUnavailable()
+		w.mu.Lock()
+		w.presence = false
+		w.syncFrom = w.now() // replies wait for the offline backlog (Flush)
+		w.mu.Unlock()
+		w.setStatus(func(s *ChannelStatus) { s.State, s.Detail, s.Problem, s.ProblemNumber = StateConnected, "", "", "" })
+		w.announce(false)
 		w.Wake()
-	case *events.PushNameSetting:
-		w.stayUnavailable()
 	case *events.KeepAliveRestored:
 		w.setStatus(func(s *ChannelStatus) { s.State, s.Detail = StateConnected, "" })
 	case *events.Disconnected:

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mau.fi/whatsmeow"
@@ -36,10 +38,12 @@ type waClient interface {
 // If a whatsmeow upgrade changes one of these methods, this line stops the build.
 var _ waClient = (*whatsmeow.Client)(nil)
 
-// lidResolver finds the phone number behind a LID (whatsmeow's
-// Store.LIDs); it does I/O, so it is not called from the pure translation.
+// lidResolver finds the phone number behind a LID and the LID behind a
+// phone number (whatsmeow's Store.LIDs); it does I/O, so it is not called
+// from the pure translation.
 type lidResolver interface {
 	GetPNForLID(ctx context.Context, lid types.JID) (types.JID, error)
+	GetLIDForPN(ctx context.Context, pn types.JID) (types.JID, error)
 }
 
 // WhatsAppConfig tunes the linked-device channel.
@@ -63,8 +67,15 @@ type WhatsAppConfig struct {
 	// ReconnectMin and ReconnectMax bound the reconnect loop's backoff
 	// (Link), which doubles from the first to the second. Defaults 2 s, 5 min.
 	ReconnectMin, ReconnectMax time.Duration
+	// OfflineSync is how long replies wait after a (re)connect for WhatsApp
+	// to finish delivering what arrived while the device was away
+	// (events.OfflineSyncCompleted), so that a person's backlog is answered
+	// once. Default 1 min.
+	OfflineSync time.Duration
 	// Sleep waits d or until ctx ends; tests replace it. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Transcriber, when set, turns voice notes into text (voice.go).
+	Transcriber *Transcriber
 }
 
 func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
@@ -88,6 +99,9 @@ func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
 	}
 	if c.ReconnectMax == 0 {
 		c.ReconnectMax = 5 * time.Minute
+	}
+	if c.OfflineSync == 0 {
+		c.OfflineSync = time.Minute
 	}
 	if c.Sleep == nil {
 		c.Sleep = sleepCtx
@@ -138,15 +152,38 @@ type WhatsApp struct {
 	wake     chan struct{}
 	stopSend bool   // a permanent disconnect: sending stops until re-paired
 	device   Device // the reconnect loop's current device (Link); nil before
+	voice    *voice // voice notes held for transcription; nil without a transcriber
 	// linkEvents carries the connection events the reconnect loop acts on.
 	linkEvents chan any
+	// syncFrom is when the current connection began waiting for WhatsApp's
+	// offline backlog (zero: not waiting); sending waits meanwhile.
+	syncFrom time.Time
+	// presence is whether "unavailable" went out on this connection: it
+	// fails until the push name is known (whatsmeow.ErrNoPushName).
+	presence bool
+	// phoneStored is the phone's last sign of life as last written to the store.
+	phoneStored time.Time
+	// redeliverPending: a reconnect for redelivery was asked for and not yet made.
+	redeliverPending atomic.Bool
+	// sentIDs are the message ids this process sent lately (rememberSent).
+	sentIDs map[types.MessageID]time.Time
 }
 
 // waStore is the part of *store.Store the linked-device channel uses.
 type waStore interface {
 	outboxStore
+	voiceStore
 	LinkLID(ctx context.Context, phone, lid string) error
 	PhoneForLID(ctx context.Context, lid string) (string, error)
+	PhoneSeen(ctx context.Context, channel, account string) (time.Time, error)
+	SetPhoneSeen(ctx context.Context, channel, account string, at time.Time) error
+	SentReplyByExtID(ctx context.Context, channel, extID string) (store.SentReply, bool, error)
+	RecentReplies(ctx context.Context, channel, account, contact string, since time.Time, limit int) ([]store.SentReply, error)
+	SetReplyBody(ctx context.Context, id int64, body string) error
+	ChatExpiration(ctx context.Context, channel, account, contact string) (time.Duration, error)
+	SetChatExpiration(ctx context.Context, channel, account, contact string, d time.Duration) error
+	TakeOver(ctx context.Context, channel, account, contact, extID string, at time.Time) (store.Takeover, error)
+	HandBack(ctx context.Context, channel, account, contact, by string) (bool, error)
 }
 
 var _ waStore = (*store.Store)(nil)
@@ -161,30 +198,53 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 	}
 	w := &WhatsApp{cfg: cfg.withDefaults(), bot: b, store: st, log: log, now: b.now, ctx: context.Background(),
 		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
-		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16)}
+		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16),
+		sentIDs: map[types.MessageID]time.Time{}}
 	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
+	if cfg.Transcriber != nil {
+		w.voice = newVoice(cfg.Transcriber, st, WhatsAppChannel, w.fetchVoice, w.receiveHeld, w.now, log)
+	}
 	return w, nil
 }
 
 // Attach sets the client the channel sends through, the LID store and the
-// agency's own number (empty while unpaired).
+// agency's own number (empty while unpaired), whose phone's last sign of
+// life is read back from the store.
 func (w *WhatsApp) Attach(c waClient, lids lidResolver, account string) {
 	w.mu.Lock()
 	w.client, w.lids, w.account = c, lids, account
 	w.mu.Unlock()
+	w.loadPhoneSeen(account)
 }
 
 // HandleEvent is the whatsmeow event handler (AddEventHandlerWithSuccessStatus,
 // with SynchronousAck): it returns true once the event is dealt with, and
-// false only when a message could not be stored, so that whatsmeow withholds
-// the receipt and WhatsApp delivers it again.
-func (w *WhatsApp) HandleEvent(evt any) bool {
+// false when a message could not be stored, so that whatsmeow withholds the
+// receipt and keeps the decrypted message; the reconnect loop then
+// reconnects (a bounded number of times) so that WhatsApp delivers it again.
+// A panic is reported the same way: whatsmeow would recover it and
+// acknowledge the message, losing it.
+func (w *WhatsApp) HandleEvent(evt any) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("whatsapp event handler panicked; not acknowledged", "event", fmt.Sprintf("%T", evt),
+				"panic", redact.Phones(fmt.Sprint(r)), "stack", redact.Phones(string(debug.Stack())))
+			ok = false
+		}
+		if !ok {
+			w.requestRedelivery()
+		}
+	}()
+	return w.handleEvent(evt)
+}
+
+func (w *WhatsApp) handleEvent(evt any) bool {
 	switch e := evt.(type) {
 	case *events.Message:
 		return w.onMessage(e)
 	case *events.Receipt:
-		if e.IsFromMe {
-			w.phoneSeen(e.Timestamp) // our phone read or received something: it is online
+		if e.IsFromMe && e.Sender.Device == 0 {
+			w.phoneSeen(e.Timestamp) // the phone itself read or received something: it is online
 		}
 	case *events.HistorySync:
 		n := 0
@@ -195,27 +255,33 @@ func (w *WhatsApp) HandleEvent(evt any) bool {
 	case *events.OfflineSyncPreview:
 		w.log.Info("offline sync starting", "messages", e.Messages, "total", e.Total)
 	case *events.OfflineSyncCompleted:
-		w.log.Info("offline sync completed", "count", e.Count)
+		w.log.Info("offline sync completed; replies go out", "count", e.Count)
+		w.mu.Lock()
+		w.syncFrom = time.Time{}
+		w.mu.Unlock()
+		w.Wake()
+	case *events.AppStateSyncComplete:
+		// The first full app-state sync after a pairing brings the push
+		// name without a PushNameSetting event; presence fails before it.
+		w.announce(false)
+	case *events.PushNameSetting:
+		w.announce(true) // the name changed: WhatsApp learns it with the presence
 	default:
 		w.onConnection(evt)
 		if act, _ := linkActionFor(evt); act != linkNone {
-			select { // the reconnect loop acts on it (Link); without one, nobody waits
-			case w.linkEvents <- evt:
-			default:
-				w.log.Warn("connection event dropped: the reconnect loop is behind", "event", fmt.Sprintf("%T", evt))
-			}
+			w.post(evt)
 		}
 	}
 	return true
 }
 
 func (w *WhatsApp) onMessage(e *events.Message) bool {
+	if e.Info.IsFromMe {
+		return w.onOwnMessage(e)
+	}
 	in, sender, ok := inbound(e)
 	if !ok {
-		if e.Info.IsFromMe {
-			w.phoneSeen(e.Info.Timestamp)
-		}
-		return true // groups, broadcasts, newsletters, our own: acknowledged, not answered
+		return true // groups, broadcasts, newsletters, protocol: acknowledged, not answered
 	}
 	from, err := w.resolve(sender)
 	if err != nil {
@@ -236,15 +302,29 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 	}
 	w.mu.Lock()
 	in.From, in.Account = from, w.account
+	in.NoPhone = !strings.HasPrefix(from, "+") // WhatsApp hid the number: the flow may ask for one to call
+	window := w.cfg.Debounce
+	if !w.syncFrom.IsZero() {
+		// The offline backlog: everything a person sent while the device
+		// was away is one burst, however long WhatsApp takes to deliver it.
+		window += w.now().Sub(w.syncFrom)
+	}
+	// Before the commit, not after: once the replies are in the outbox the
+	// sender may look at this person, and must see the burst still open.
+	w.lastIn[from] = w.now()
 	w.mu.Unlock()
-	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, w.cfg.Debounce)
+	if held, err := w.holdVoice(e, in); err != nil || held { // whatsapp_voice.go
+		if held {
+			w.markRead(e)
+		}
+		return err == nil
+	}
+	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, window)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
 	}
 	if handled {
-		w.mu.Lock()
-		w.lastIn[from] = w.now()
-		w.mu.Unlock()
+		w.rememberExpiration(in.Account, from, e)
 		w.markRead(e)
 		w.Wake()
 	}
@@ -325,59 +405,127 @@ func inbound(evt *events.Message) (in flow.Inbound, sender types.JID, ok bool) {
 	if info.IsFromMe || info.IsGroup || info.Chat == types.StatusBroadcastJID || info.IsIncomingBroadcast() || evt.IsEdit {
 		return flow.Inbound{}, types.EmptyJID, false
 	}
-	switch info.Chat.Server { // one-to-one chats only
-	case types.DefaultUserServer, types.HiddenUserServer:
-	default:
+	if !personChat(info.Chat) {
 		return flow.Inbound{}, types.EmptyJID, false
 	}
-	kind, text := messageContent(evt.Message)
-	if kind == "" {
+	c := messageContent(evt.Message)
+	if c.kind == "" {
 		return flow.Inbound{}, types.EmptyJID, false
 	}
 	sender = info.Sender.ToNonAD()
 	if sender.Server == types.HiddenUserServer && info.SenderAlt.Server == types.DefaultUserServer {
 		sender = info.SenderAlt.ToNonAD() // addressed by LID: prefer the phone number sent alongside
 	}
-	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: kind, Text: text, At: info.Timestamp, ProviderTime: true}
-	if loc := evt.Message.GetLocationMessage(); loc != nil {
-		in.Location = &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}
-	}
+	in = flow.Inbound{Channel: WhatsAppChannel, ID: info.ID, Kind: c.kind, Text: c.text, Location: c.location,
+		At: info.Timestamp, ProviderTime: true}
 	in.Referral = adReferral(evt.Message)
 	return in, sender, true
 }
 
-// messageContent returns the kind and text of m; kind is "" for messages
-// that carry nothing a person wrote (protocol, key distribution, polls).
-func messageContent(m *waE2E.Message) (flow.Kind, string) {
+// personChat reports whether chat is a one-to-one chat with a person.
+func personChat(chat types.JID) bool {
+	switch chat.Server {
+	case types.DefaultUserServer, types.HiddenUserServer:
+		return true
+	}
+	return false
+}
+
+// content is what a person wrote or shared, as the flow reads it.
+type content struct {
+	kind     flow.Kind // "" for messages that carry nothing a person wrote
+	text     string
+	location *flow.Location
+}
+
+// messageContent reads m. A caption is what the person wrote, so an image,
+// video or document with one is text; a contact card carries the shared
+// number as its text (the advisor sees it); a live location counts when it
+// starts, not at each of its updates.
+func messageContent(m *waE2E.Message) content {
 	switch {
 	case m == nil:
-		return "", ""
+		return content{}
 	case m.GetConversation() != "":
-		return flow.KindText, m.GetConversation()
+		return content{kind: flow.KindText, text: m.GetConversation()}
 	case m.GetExtendedTextMessage() != nil:
-		return flow.KindText, m.GetExtendedTextMessage().GetText()
+		return content{kind: flow.KindText, text: m.GetExtendedTextMessage().GetText()}
 	case m.GetButtonsResponseMessage() != nil:
-		return flow.KindText, m.GetButtonsResponseMessage().GetSelectedDisplayText()
+		return content{kind: flow.KindText, text: m.GetButtonsResponseMessage().GetSelectedDisplayText()}
 	case m.GetListResponseMessage() != nil:
-		return flow.KindText, m.GetListResponseMessage().GetTitle()
+		return content{kind: flow.KindText, text: m.GetListResponseMessage().GetTitle()}
+	case m.GetTemplateButtonReplyMessage() != nil:
+		return content{kind: flow.KindText, text: m.GetTemplateButtonReplyMessage().GetSelectedDisplayText()}
 	case m.GetLocationMessage() != nil:
-		return flow.KindLocation, ""
-	case m.GetImageMessage() != nil:
-		return flow.KindImage, ""
-	case m.GetAudioMessage() != nil:
-		return flow.KindAudio, ""
-	case m.GetVideoMessage() != nil:
-		return flow.KindVideo, ""
-	case m.GetStickerMessage() != nil:
-		return flow.KindSticker, ""
-	case m.GetDocumentMessage() != nil:
-		return flow.KindDocument, ""
-	case m.GetContactMessage() != nil:
-		return flow.KindContact, ""
-	case m.GetReactionMessage() != nil, m.GetProtocolMessage() != nil, m.GetSenderKeyDistributionMessage() != nil:
-		return "", "" // reactions, edits/deletions and key exchange are not answers
+		loc := m.GetLocationMessage()
+		return content{kind: flow.KindLocation, location: &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}}
+	case m.GetLiveLocationMessage() != nil:
+		loc := m.GetLiveLocationMessage()
+		if loc.GetSequenceNumber() > 1 {
+			return content{} // an update of a live location already read
+		}
+		return content{kind: flow.KindLocation, location: &flow.Location{Lat: loc.GetDegreesLatitude(), Lon: loc.GetDegreesLongitude()}}
 	}
-	return "", ""
+	return mediaContent(m)
+}
+
+// mediaContent reads media, contact cards and what carries no answer.
+func mediaContent(m *waE2E.Message) content {
+	switch {
+	case m.GetImageMessage() != nil:
+		return captioned(flow.KindImage, m.GetImageMessage().GetCaption())
+	case m.GetVideoMessage() != nil:
+		return captioned(flow.KindVideo, m.GetVideoMessage().GetCaption())
+	case m.GetPtvMessage() != nil: // a round video note
+		return content{kind: flow.KindVideo}
+	case m.GetDocumentMessage() != nil:
+		return captioned(flow.KindDocument, m.GetDocumentMessage().GetCaption())
+	case m.GetAudioMessage() != nil:
+		return content{kind: flow.KindAudio}
+	case m.GetStickerMessage() != nil:
+		return content{kind: flow.KindSticker}
+	case m.GetContactMessage() != nil:
+		return content{kind: flow.KindContact, text: vcardPhone(m.GetContactMessage().GetVcard())}
+	case m.GetContactsArrayMessage() != nil:
+		var phones []string
+		for _, c := range m.GetContactsArrayMessage().GetContacts() {
+			if p := vcardPhone(c.GetVcard()); p != "" {
+				phones = append(phones, p)
+			}
+		}
+		return content{kind: flow.KindContact, text: strings.Join(phones, " ")}
+	case m.GetReactionMessage() != nil:
+		return content{kind: flow.KindReaction, text: m.GetReactionMessage().GetText()} // logged, never answered (nontext.go)
+	}
+	// Edits, deletions, key exchange, polls: not answers.
+	return content{}
+}
+
+func captioned(kind flow.Kind, caption string) content {
+	if strings.TrimSpace(caption) != "" {
+		return content{kind: flow.KindText, text: caption}
+	}
+	return content{kind: kind}
+}
+
+// vcardPhone is the first phone number of a contact card: WhatsApp's
+// waid parameter when present (digits with country code), else the TEL value.
+func vcardPhone(vcard string) string {
+	for line := range strings.Lines(vcard) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(strings.ToUpper(line), "TEL") {
+			continue
+		}
+		if i := strings.Index(strings.ToLower(line), "waid="); i >= 0 {
+			if id := digits(strings.SplitN(line[i+5:], ":", 2)[0]); id != "" {
+				return "+" + id
+			}
+		}
+		if i := strings.LastIndex(line, ":"); i >= 0 {
+			return strings.TrimSpace(line[i+1:])
+		}
+	}
+	return ""
 }
 
 // adReferral reads click-to-WhatsApp ad data from the message's context.

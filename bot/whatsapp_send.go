@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,28 +24,50 @@ import (
 // reply waits in the outbox.
 var errNotConnected = errors.New("whatsapp not connected")
 
-// stayUnavailable announces the linked device as unavailable, so that the
-// phone keeps its notifications (tulir/whatsmeow#262).
-func (w *WhatsApp) stayUnavailable() {
+// announce tells WhatsApp the linked device is unavailable, so that the
+// phone keeps its notifications (tulir/whatsmeow#262); it also makes the
+// agency's push name known to WhatsApp for this connection. It fails with
+// whatsmeow.ErrNoPushName until the push name is known, which after a
+// pairing is only once the first full app-state sync is done
+// (events.AppStateSyncComplete): again there, and whenever the name
+// changes (again).
+func (w *WhatsApp) announce(again bool) {
+	w.mu.Lock()
+	done := w.presence
+	w.mu.Unlock()
+	if done && !again {
+		return
+	}
 	w.withClient(func(ctx context.Context, c waClient) {
-		if err := c.SendPresence(ctx, types.PresenceUnavailable); err != nil {
-			w.log.Debug("presence not sent", "err", err)
+		err := c.SendPresence(ctx, types.PresenceUnavailable)
+		switch {
+		case errors.Is(err, whatsmeow.ErrNoPushName):
+			w.log.Info("presence waits for the push name (first app-state sync)")
+		case err != nil:
+			w.log.Warn("presence not sent", "err", redact.Phones(err.Error()))
+		default:
+			w.mu.Lock()
+			w.presence = true
+			w.mu.Unlock()
 		}
 	})
 }
 
 // Run sends queued replies until ctx ends. It also becomes the context the
 // event handler stores messages with. Rows a previous process claimed are
-// marked unconfirmed first, as for the Cloud API (docs/reliability.md).
+// first settled by the crash policy, as for the Cloud API: questions are
+// sent again (with the same message ID), other replies are marked
+// unconfirmed (store/sending.go, docs/reliability.md).
 func (w *WhatsApp) Run(ctx context.Context) error {
 	w.mu.Lock()
 	w.ctx = ctx
 	w.mu.Unlock()
-	if n, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
+	if _, err := w.store.ReleaseOrphans(ctx, WhatsAppChannel, w.now().Add(time.Millisecond)); err != nil {
 		return err
-	} else if n > 0 {
-		w.log.Warn("replies of a previous run were handed over without confirmation; not resent", "count", n)
 	}
+	voiceDone := make(chan struct{})
+	go func() { defer close(voiceDone); w.runVoice(ctx) }() // whatsapp_voice.go
+	defer func() { <-voiceDone }()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -62,12 +85,15 @@ func (w *WhatsApp) Run(ctx context.Context) error {
 
 // Flush sends the replies that are due and whose person has been quiet for
 // the debounce time, one message at a time with typing presence, paced per
-// person and globally. It returns how many it sent.
+// person and globally. After a (re)connect it sends nothing until WhatsApp
+// has delivered the offline backlog (or OfflineSync passed), so that a
+// person's backlog is answered once. It returns how many it sent.
 func (w *WhatsApp) Flush(ctx context.Context) (int, error) {
 	w.mu.Lock()
 	c, stopped := w.client, w.stopSend
+	syncing := !w.syncFrom.IsZero() && w.now().Sub(w.syncFrom) < w.cfg.OfflineSync
 	w.mu.Unlock()
-	if c == nil || stopped || !c.IsConnected() || !c.IsLoggedIn() {
+	if c == nil || stopped || syncing || !c.IsConnected() || !c.IsLoggedIn() {
 		return 0, nil
 	}
 	pending, err := w.store.PendingOutbox(ctx, WhatsAppChannel, 50)
@@ -104,7 +130,7 @@ func (w *WhatsApp) quiet(person string) bool {
 // sendOne claims, paces, types and sends one reply. ok is false when the
 // reply stays queued (a failure that a retry may fix).
 func (w *WhatsApp) sendOne(ctx context.Context, c waClient, o store.Outgoing) (ok bool, err error) {
-	to, err := replyJID(o.To)
+	to, err := w.chatJID(ctx, o.To)
 	if err != nil {
 		return false, w.store.FailReply(ctx, o.ID, err.Error())
 	}
@@ -117,30 +143,38 @@ func (w *WhatsApp) sendOne(ctx context.Context, c waClient, o store.Outgoing) (o
 	}
 	body := o.Body
 	if w.late(o) {
+		// Stored before sending: the outbox holds what the person got, for
+		// the transcript and for a resend the recipient's phone asks for.
 		body = w.cfg.Apology + "\n\n" + body
+		if err := w.store.SetReplyBody(ctx, o.ID, body); err != nil {
+			return false, errors.Join(err, w.store.Unclaim(context.WithoutCancel(ctx), o.ID))
+		}
 	}
+	msg := w.textMessage(ctx, o.Account, o.To, body)
 	if w.cfg.Typing > 0 {
 		_ = c.SendChatPresence(ctx, to, types.ChatPresenceComposing, types.ChatPresenceMediaText)
 		if err := w.cfg.Sleep(ctx, w.cfg.Typing); err != nil {
 			return false, w.store.Unclaim(context.WithoutCancel(ctx), o.ID)
 		}
 	}
-	resp, sendErr := c.SendMessage(ctx, to, &waE2E.Message{Conversation: proto.String(body)},
-		whatsmeow.SendRequestExtra{ID: stableID(o.Account, o.ID)})
+	id := stableID(o.Account, o.ID)
+	resp, sendErr := c.SendMessage(ctx, to, msg, whatsmeow.SendRequestExtra{ID: id})
 	wctx := context.WithoutCancel(ctx)
 	if sendErr != nil {
 		return false, w.sendFailed(wctx, o, sendErr)
 	}
 	w.recordSent(o.To)
+	w.rememberSent(id)
 	_ = c.SendChatPresence(wctx, to, types.ChatPresencePaused, types.ChatPresenceMediaText)
 	return true, w.store.MarkSentMany(wctx, []store.Sent{{ID: o.ID, ExtID: resp.ID}})
 }
 
 // late reports whether o answers a message that waited (offline sync after
 // downtime): its first reply gets the apology. Later replies to the same
-// message do not repeat it.
+// message do not repeat it, nor does a reply that already carries it.
 func (w *WhatsApp) late(o store.Outgoing) bool {
-	if w.cfg.Apology == "" || o.InboundAt.IsZero() || w.now().Sub(o.InboundAt) < w.cfg.LateAfter {
+	if w.cfg.Apology == "" || o.InboundAt.IsZero() || w.now().Sub(o.InboundAt) < w.cfg.LateAfter ||
+		strings.HasPrefix(o.Body, w.cfg.Apology) {
 		return false
 	}
 	w.mu.Lock()
@@ -152,16 +186,57 @@ func (w *WhatsApp) late(o store.Outgoing) bool {
 	return true
 }
 
-// sendFailed decides what a failed send means. A timeout may have reached
-// WhatsApp: the row becomes unconfirmed (never sent twice); a
-// not-connected error is known not to have sent and is retried.
+// chatJID is the chat a reply to contact goes to. WhatsApp delivers
+// one-to-one messages to the person's LID (whatsmeow converts a phone
+// number); "typing…" must go to the same chat, so the LID is looked up once
+// here and used for both.
+func (w *WhatsApp) chatJID(ctx context.Context, contact string) (types.JID, error) {
+	to, err := replyJID(contact)
+	if err != nil || to.Server != types.DefaultUserServer {
+		return to, err
+	}
+	w.mu.Lock()
+	lids := w.lids
+	w.mu.Unlock()
+	if lids == nil {
+		return to, nil
+	}
+	lid, err := lids.GetLIDForPN(ctx, to)
+	if err != nil || lid.IsEmpty() {
+		return to, nil // whatsmeow looks it up again when sending
+	}
+	return lid.ToNonAD(), nil
+}
+
+// textMessage is body as a WhatsApp message for the chat with contact:
+// with the chat's disappearing-messages timer when it has one, so that the
+// reply disappears like the rest of the chat.
+func (w *WhatsApp) textMessage(ctx context.Context, account, contact, body string) *waE2E.Message {
+	exp, err := w.store.ChatExpiration(ctx, WhatsAppChannel, account, contact)
+	if err != nil {
+		w.log.Warn("disappearing-messages timer not read; reply sent without it", "err", err)
+	}
+	secs := int64(exp / time.Second)
+	if secs <= 0 || secs > math.MaxUint32 { // WhatsApp's timers are a few days at most; anything else is no timer
+		return &waE2E.Message{Conversation: proto.String(body)}
+	}
+	return &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{Text: proto.String(body),
+		ContextInfo: &waE2E.ContextInfo{Expiration: proto.Uint32(uint32(secs))}}}
+}
+
+// sendFailed decides what a failed send means. A timeout (or a stop in the
+// middle of the send) may have reached WhatsApp: the row follows the resend
+// policy of its kind (a question is sent again with the same message ID,
+// anything else becomes unconfirmed); a not-connected error is known not to
+// have sent and is retried.
 func (w *WhatsApp) sendFailed(ctx context.Context, o store.Outgoing, err error) error {
 	// whatsmeow's errors can name the recipient's JID: mask phone numbers
 	// before the text reaches the log or the outbox row.
 	reason := redact.Phones(err.Error())
 	w.log.Warn("whatsapp send failed", "outbox_id", o.ID, "attempt", o.Attempts+1, "err", reason)
-	if errors.Is(err, whatsmeow.ErrMessageTimedOut) {
-		return w.store.MarkUnconfirmed(ctx, o.ID, reason)
+	if uncertain(err) {
+		_, err := w.store.MarkUncertain(ctx, o.ID, w.now().Add(jittered(backoff(o.Attempts), o.ID)), reason)
+		return err
 	}
 	if err := w.store.Unclaim(ctx, o.ID); err != nil {
 		return err
@@ -216,7 +291,16 @@ func jitterFor(person string, now time.Time) time.Duration {
 // stableID is the WhatsApp message ID of an outbox row: the same on every
 // attempt, so a retry is recognisable as the same message.
 func stableID(account string, outbox int64) types.MessageID {
-	h := sha256.Sum256([]byte(account + ":" + strconv.FormatInt(outbox, 10)))
+	return hashID(account + ":" + strconv.FormatInt(outbox, 10))
+}
+
+// noticeID is stableID for an advisor notification.
+func noticeID(account string, notice int64) types.MessageID {
+	return hashID(account + ":notice:" + strconv.FormatInt(notice, 10))
+}
+
+func hashID(s string) types.MessageID {
+	h := sha256.Sum256([]byte(s))
 	return types.MessageID("3EB0" + strings.ToUpper(hex.EncodeToString(h[:9])))
 }
 

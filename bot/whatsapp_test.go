@@ -29,12 +29,16 @@ type fakeClient struct {
 	reads     []types.MessageID
 	connected bool
 	fail      error
+	// noPushName makes SendPresence fail as whatsmeow does before the
+	// account's push name is known (right after a pairing).
+	noPushName bool
 }
 
 type waSent struct {
 	to   types.JID
 	text string
 	id   types.MessageID
+	exp  uint32 // disappearing-messages timer, seconds
 }
 
 func (f *fakeClient) SendMessage(_ context.Context, to types.JID, m *waE2E.Message, extra ...whatsmeow.SendRequestExtra) (whatsmeow.SendResponse, error) {
@@ -47,7 +51,11 @@ func (f *fakeClient) SendMessage(_ context.Context, to types.JID, m *waE2E.Messa
 	if len(extra) > 0 {
 		id = extra[0].ID
 	}
-	f.sent = append(f.sent, waSent{to: to, text: m.GetConversation(), id: id})
+	text := m.GetConversation()
+	if text == "" {
+		text = m.GetExtendedTextMessage().GetText()
+	}
+	f.sent = append(f.sent, waSent{to: to, text: text, id: id, exp: m.GetExtendedTextMessage().GetContextInfo().GetExpiration()})
 	return whatsmeow.SendResponse{ID: id}, nil
 }
 
@@ -67,8 +75,11 @@ func (f *fakeClient) MarkRead(_ context.Context, ids []types.MessageID, _ time.T
 
 func (f *fakeClient) SendPresence(_ context.Context, s types.Presence) error {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.noPushName {
+		return whatsmeow.ErrNoPushName
+	}
 	f.presence = append(f.presence, "self:"+string(s))
-	f.mu.Unlock()
 	return nil
 }
 
@@ -81,6 +92,15 @@ type fakeLIDs map[string]string
 func (f fakeLIDs) GetPNForLID(_ context.Context, lid types.JID) (types.JID, error) {
 	if pn, ok := f[lid.User]; ok {
 		return types.NewJID(pn, types.DefaultUserServer), nil
+	}
+	return types.EmptyJID, nil
+}
+
+func (f fakeLIDs) GetLIDForPN(_ context.Context, pn types.JID) (types.JID, error) {
+	for lid, p := range f {
+		if p == pn.User {
+			return types.NewJID(lid, types.HiddenUserServer), nil
+		}
 	}
 	return types.EmptyJID, nil
 }
@@ -143,7 +163,7 @@ func TestInboundTranslation(t *testing.T) {
 			false, types.EmptyJID, "", ""},
 		{"reaction", with(waText("A9", "", at), func(e *events.Message) {
 			e.Message = &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{Text: proto.String("👍")}}
-		}), false, types.EmptyJID, "", ""},
+		}), true, pnJID, flow.KindReaction, "👍"},
 		{"audio", with(waText("A10", "", at), func(e *events.Message) {
 			e.Message = &waE2E.Message{AudioMessage: &waE2E.AudioMessage{}}
 		}), true, pnJID, flow.KindAudio, ""},
@@ -281,11 +301,13 @@ func TestWhatsAppStoresOnceAndAcksAfterCommit(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("flush = %d, %v", n, err)
 	}
-	if e.client.sent[0].to != pnJID || !strings.Contains(e.client.sent[0].text, "Hola") {
+	// WhatsApp delivers to the person's LID (known here): the reply and the
+	// "typing…" before it go to that one chat.
+	if e.client.sent[0].to != lidJID || !strings.Contains(e.client.sent[0].text, "Hola") {
 		t.Errorf("first reply = %+v", e.client.sent[0])
 	}
-	if !strings.HasPrefix(e.client.presence[0], string(types.ChatPresenceComposing)) {
-		t.Errorf("presence = %v; want typing before the reply", e.client.presence)
+	if e.client.presence[0] != string(types.ChatPresenceComposing)+":"+prospectLID {
+		t.Errorf("presence = %v; want typing in the reply's chat before the reply", e.client.presence)
 	}
 	// The second reply to the same person waited the per-recipient gap.
 	if n >= 2 && !containsAtLeast(e.sleeps, 2*time.Second) {
@@ -313,7 +335,8 @@ func TestWhatsAppLIDSenders(t *testing.T) {
 	e.wa.HandleEvent(with(waText("L1", "hola", fixtureStart), func(ev *events.Message) {
 		ev.Info.Chat, ev.Info.Sender = lidJID, lidJID
 	}))
-	e.h.clock.Add(time.Minute) // after the debounce: the consent text was read
+	e.h.clock.Add(time.Minute) // after the debounce: the consent text was sent and read
+	e.drain(t)
 	e.wa.HandleEvent(waText("L2", "sí", fixtureStart.Add(time.Minute)))
 	v, err := e.h.st.Conversation(context.Background(), WhatsAppChannel, agencyNumber, "+"+prospectPN)
 	if err != nil {
@@ -584,6 +607,7 @@ func TestF4SameMessageUnderTwoAddresses(t *testing.T) {
 			e.wa.Attach(e.client, fakeLIDs{}, agencyNumber) // whatsmeow knows no mapping
 			for _, ev := range tc.events {
 				e.h.clock.Add(time.Minute) // past the debounce: each message answered on its own
+				e.drain(t)                 // and read before the next is written
 				if !e.wa.HandleEvent(ev) {
 					t.Fatalf("%s not acknowledged", ev.Info.ID)
 				}

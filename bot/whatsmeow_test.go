@@ -30,7 +30,7 @@ func TestDeviceStoreSharesTheFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	cli, err := OpenClient(context.Background(), db, slog.New(slog.DiscardHandler))
+	cli, err := OpenClient(context.Background(), db, "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -159,54 +157,36 @@ func (s *Server) renderAnalytics(c echo.Context, p analyticsPage) error {
 	return c.Render(http.StatusOK, "analytics", p)
 }
 
-// writeCSV sends a table as CSV. A cell that a spreadsheet would read as a
-// formula (starting with = + - @, tab or carriage return) gets a leading
-// apostrophe, unless it is a plain number such as -0.25 (OWASP CSV injection).
+// writeCSV sends a table as CSV, through the one escaping writer (csv.go).
 func writeCSV(c echo.Context, name string, t table) error {
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	if err := w.Write(safeCSV(t.Header)); err != nil {
-		return err
-	}
-	for _, r := range t.Rows {
-		rec := make([]string, len(r))
-		for i, cl := range r {
-			rec[i] = cl.Text
-			if cl.Raw != "" {
-				rec[i] = cl.Raw
-			}
-		}
-		if err := w.Write(safeCSV(rec)); err != nil {
+	return sendCSV(c, name, func(w *CSVWriter) error {
+		if err := w.Write(t.Header); err != nil {
 			return err
 		}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-func safeCSV(rec []string) []string {
-	out := make([]string, len(rec))
-	for i, v := range rec {
-		out[i] = v
-		if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			continue
+		for _, r := range t.Rows {
+			rec := make([]string, len(r))
+			for i, cl := range r {
+				rec[i] = cl.Text
+				if cl.Raw != "" {
+					rec[i] = cl.Raw
+				}
+			}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
 		}
-		if _, err := strconv.ParseFloat(v, 64); err == nil {
-			continue
-		}
-		out[i] = "'" + v
-	}
-	return out
+		return nil
+	})
 }
 
 // The conversation's main questions in order; follow-up steps count for the
 // question they refine.
 var funnelSteps = []string{"greeting", "consent", "name", "city", "budget", "urgency", "service"}
 
-var stepOf = map[string]string{"city_pick": "city", "city_in": "city", "city_foreign": "city", "budget_confirm": "budget"}
+// The callback number and the confirmation come after the last question:
+// a prospect who stops there counts as stopping at it.
+var stepOf = map[string]string{"city_pick": "city", "city_in": "city", "city_foreign": "city", "budget_confirm": "budget",
+	"phone": "service", "confirm": "service"}
 
 // funnelRow is one question of the funnel.
 type funnelRow struct {
@@ -447,7 +427,7 @@ func (s *Server) analyticsOverview(c echo.Context) error {
 		{"kpi-conversion", T(lang, "analytics.conversion"), f.pct(ratioOf(all.won, all.won+all.lost)).Text, T(lang, "analytics.conversion_hint")},
 		{"kpi-revenue", T(lang, "analytics.revenue"), copFormat(float64(all.rev)), formatCOP(all.rev)},
 		{"kpi-sla", T(lang, "analytics.in_sla"), f.pct(ratioOf(live.inSLA, live.contacted)).Text, T(lang, "analytics.sla_hint")},
-		{"kpi-median", T(lang, "analytics.median_contact"), f.minutes(med, medOK).Text, ""},
+		{"kpi-median", T(lang, "analytics.median_contact"), f.minutes(med, medOK).Text, T(lang, "analytics.median_hint")},
 		{"kpi-overdue", T(lang, "analytics.open_overdue"), f.int(overdue).Text, ""},
 	}
 	ap.Tables = []table{revT, convT, funT, slaT}
@@ -496,10 +476,7 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 			T(lang, "analytics.cpl"), T(lang, "analytics.cpa"), T(lang, "analytics.roi")}
 	}
 	row := func(r insight.ROI, name string) []cell {
-		ch := r.Channel
-		if ch == "" {
-			ch = "—"
-		}
+		ch := channelLabel(lang, r.Channel)
 		return []cell{txt(name), txt(ch), f.cop(r.SpendCOP), f.int(r.Leads), f.int(r.Hot), f.int(r.Warm), f.int(r.Cold), f.int(r.Unscored),
 			f.int(r.Won), f.cop(r.RevenueCOP), f.copRatio(r.CPL), f.copRatio(r.CPA), f.pct(r.ROI)}
 	}
@@ -524,10 +501,7 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 	}
 	cht := table{ID: "channels", Title: T(lang, "analytics.by_channel"), Header: header(T(lang, "analytics.channel"))[1:]}
 	for _, r := range chans {
-		name := r.Channel
-		if name == "" {
-			name = T(lang, "analytics.no_channel")
-		}
+		name := channelLabel(lang, r.Channel)
 		cht.Rows = append(cht.Rows, row(r, name)[1:])
 		cht.Rows[len(cht.Rows)-1][0] = txt(name)
 	}
@@ -538,6 +512,18 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 	ap.Tables = []table{ct, cht}
 	ap.Note = T(lang, "analytics.attribution")
 	return s.renderAnalytics(c, ap)
+}
+
+// channelLabel names a campaign channel key (scoring.CampaignChannel's
+// facebook, referral, other…) in words.
+func channelLabel(lang, ch string) string {
+	if ch == "" {
+		return T(lang, "analytics.no_channel")
+	}
+	if l := T(lang, "campaign_channel."+ch); l != "campaign_channel."+ch {
+		return l
+	}
+	return ch // a channel this build does not know: as the file named it
 }
 
 // insightFacts reads what the rules need.

@@ -232,4 +232,76 @@ func TestBrowserAnalyticsPages(t *testing.T) {
 		t.Errorf("/model report tables: %q; want numbers", cells)
 	}
 	shot(t, ctx, "model")
+
+	checkLayout(t, ctx, srv.URL, []string{"/", "/analytics", "/analytics/campaigns", "/analytics/insights", "/analytics/accuracy", "/churn", "/model"})
+}
+
+// checkLayout opens each page at 1,366 px and at a 390 px phone: the page
+// never scrolls sideways, tables fit at 1,366 px (and scroll inside
+// themselves on the phone), chart labels are at least 10 px high and do
+// not overlap, and the phone's header takes at most two lines.
+func checkLayout(t *testing.T, ctx context.Context, base string, pages []string) {
+	t.Helper()
+	const probe = `(() => {
+		const out = {pageScroll: document.documentElement.scrollWidth - window.innerWidth, tables: [], small: 0, overlaps: 0,
+			header: (document.querySelector("header.top") || {offsetHeight: 0}).offsetHeight};
+		document.querySelectorAll(".table-wrap").forEach(w => { const tb = w.querySelector("table");
+			if (tb && tb.scrollWidth > w.clientWidth + 1) out.tables.push(tb.id || tb.className); });
+		out.pairs = [];
+		document.querySelectorAll("svg.chart").forEach(svg => {
+			const texts = Array.from(svg.querySelectorAll("text")).filter(e => e.getBoundingClientRect().width > 0);
+			const boxes = texts.map(e => e.getBoundingClientRect());
+			boxes.forEach(r => { if (r.height < 10) out.small++; });
+			for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+				const a = boxes[i], b = boxes[j];
+				if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) { out.overlaps++; if (out.pairs.length < 4) out.pairs.push(texts[i].textContent + " / " + texts[j].textContent); }
+			}
+		});
+		return out; })()`
+	type result struct {
+		PageScroll int      `json:"pageScroll"`
+		Tables     []string `json:"tables"`
+		Small      int      `json:"small"`
+		Overlaps   int      `json:"overlaps"`
+		Header     int      `json:"header"`
+		Pairs      []string `json:"pairs"`
+	}
+	for _, size := range []struct {
+		w, h  int64
+		phone bool
+	}{{1366, 768, false}, {390, 844, true}} {
+		var opts []chromedp.EmulateViewportOption
+		if size.phone {
+			opts = append(opts, chromedp.EmulateMobile)
+		}
+		if err := within(ctx, 10*time.Second, chromedp.EmulateViewport(size.w, size.h, opts...)); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages {
+			if err := within(ctx, 20*time.Second, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+				t.Fatalf("open %s: %v", p, err)
+			}
+			ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			r, err := chromedp.Run(ectx, chromedp.Evaluate[result](probe))
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.PageScroll > 0 {
+				t.Errorf("%s at %d px: the page scrolls sideways by %d px", p, size.w, r.PageScroll)
+			}
+			if !size.phone && len(r.Tables) > 0 {
+				t.Errorf("%s at %d px: tables wider than the page: %v", p, size.w, r.Tables)
+			}
+			if r.Small > 0 || r.Overlaps > 0 {
+				t.Errorf("%s at %d px: %d chart labels under 10 px, %d overlapping (%q)", p, size.w, r.Small, r.Overlaps, r.Pairs)
+			}
+			if size.phone && r.Header > 110 {
+				t.Errorf("%s at %d px: the header is %d px high; want at most two lines", p, size.w, r.Header)
+			}
+		}
+	}
+	if err := within(ctx, 10*time.Second, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -82,7 +82,7 @@ func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
 			`id="chart-leads-by-class"><figcaption>Leads por clase y mes</figcaption><svg class="chart"`, `id="chart-funnel"><figcaption>Abandono en cada pregunta</figcaption><svg class="chart"`}},
 		{"/analytics/campaigns" + feb, []string{
 			// fb: spend 250.000, 5 leads, 2 won, revenue 1.500.000: CPL 50.000, CPA 125.000, ROI 500 %.
-			`<td>Facebook febrero</td><td>facebook</td><td class="num">$250.000</td><td class="num">5</td>`,
+			`<td>Facebook febrero</td><td>Facebook</td><td class="num">$250.000</td><td class="num">5</td>`,
 			`<td class="num">$1.500.000</td><td class="num">$50.000</td><td class="num">$125.000</td><td class="num">500,0 %</td>`,
 			// evil: 10.000.000 spent on 40 lost leads: CPA "—", ROI −100 %.
 			`<td class="num">$250.000</td><td class="num">—</td><td class="num">-100,0 %</td>`,
@@ -153,11 +153,11 @@ func TestAnalyticsCSVIsFormulaSafe(t *testing.T) {
 		t.Errorf("unknown CSV table = %d; want 404", rec.Code)
 	}
 	for _, cell := range []string{"=1+1", "+A1", "-x", "@SUM(A1)", "\tx"} {
-		if got := safeCSV([]string{cell})[0]; got != "'"+cell {
-			t.Errorf("safeCSV(%q) = %q", cell, got)
+		if got := EscapeCell(cell); got != "'"+cell {
+			t.Errorf("EscapeCell(%q) = %q", cell, got)
 		}
 	}
-	if got := safeCSV([]string{"-12.5"})[0]; got != "-12.5" { // a number is never a formula
+	if got := EscapeCell("-12.5"); got != "-12.5" { // a number is never a formula
 		t.Errorf("a negative number became %q", got)
 	}
 }

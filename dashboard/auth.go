@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -124,8 +125,9 @@ func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
 }
 
-// csrf checks, on every state-changing request, the session's token (form
-// field or header, compared in constant time) and that the browser did not
+// csrf checks, on every state-changing request, the session's token (the
+// X-CSRF-Token header or the body's _csrf field, never the query string;
+// compared in constant time) and that the browser did not
 // flag the request as cross-site (ASVS 3.5.1).
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -138,7 +140,9 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		sess := sessionOf(c)
 		got := c.Request().Header.Get(csrfHeader)
 		if got == "" {
-			got = c.FormValue(csrfField)
+			// The body only: a token in the URL would end up in logs,
+			// history and Referer headers (PostFormValue ignores the query).
+			got = c.Request().PostFormValue(csrfField)
 		}
 		if sess == nil || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRFToken)) != 1 {
 			return echo.ErrForbidden
@@ -240,6 +244,26 @@ func (t *throttle) prune(key string, window time.Duration) []time.Time {
 	return h
 }
 
+// hashSlots bounds the argon2id verifications running at once (19 MiB
+// each): 40 concurrent guesses once took 600 MB; now they wait their turn.
+const hashSlots = 4
+
+// verify checks a password against its hash, at most hashSlots at a time;
+// a request that gives up while waiting counts as a failure.
+func (s *Server) verify(c echo.Context, hash, password string) bool {
+	select {
+	case s.hashSem <- struct{}{}:
+	case <-c.Request().Context().Done():
+		return false
+	}
+	defer func() { <-s.hashSem }()
+	n := s.hashing.Add(1)
+	defer s.hashing.Add(-1)
+	for p := s.hashPeak.Load(); n > p && !s.hashPeak.CompareAndSwap(p, n); p = s.hashPeak.Load() {
+	}
+	return VerifyPassword(hash, password)
+}
+
 // Login throttling limits (documented in the README).
 const (
 	loginWindow    = 15 * time.Minute
@@ -264,7 +288,7 @@ func (s *Server) renderLogin(c echo.Context, code int, errKey string) error {
 	if err != nil {
 		return err
 	}
-	p := loginPage{page: s.basePage(c, lang), NoUsers: n == 0}
+	p := loginPage{page: s.basePage(c, lang), NoUsers: n == 0, Demo: s.demo}
 	if errKey != "" {
 		p.Error = T(lang, errKey)
 	}
@@ -293,7 +317,7 @@ func (s *Server) login(c echo.Context) error {
 	if found {
 		hash = u.PasswordHash
 	}
-	ok := VerifyPassword(hash, password) && found && u.Active
+	ok := s.verify(c, hash, password) && found && u.Active
 	if !ok {
 		s.throttle.add(ipKey, loginWindow)
 		s.throttle.add(userKey, loginWindow)
@@ -340,11 +364,26 @@ func (s *Server) changePassword(c echo.Context) error {
 	sess := sessionOf(c)
 	p := passwordPage{page: s.basePage(c, lang)}
 	current, next := c.FormValue("current"), c.FormValue("new")
-	if !VerifyPassword(sess.User.PasswordHash, current) {
+	if len(current) > 4*MaxPasswordRunes || len(next) > 4*MaxPasswordRunes {
+		p.Error = T(lang, "password.long")
+		return c.Render(http.StatusBadRequest, "password", p)
+	}
+	// Guessing the current password here is a login attempt by another
+	// door: the same windows per client IP and per account.
+	ipKey, userKey := "pw-ip:"+c.RealIP(), "pw-user:"+strconv.FormatInt(sess.User.ID, 10)
+	if s.throttle.blocked(ipKey, loginIPLimit, loginWindow) || s.throttle.blocked(userKey, loginUserLimit, loginWindow) {
+		s.audit(c, "password_change_throttled", "", "")
+		p.Error = T(lang, "login.throttled")
+		return c.Render(http.StatusTooManyRequests, "password", p)
+	}
+	if !s.verify(c, sess.User.PasswordHash, current) {
+		s.throttle.add(ipKey, loginWindow)
+		s.throttle.add(userKey, loginWindow)
 		s.audit(c, "password_change_failed", "", "")
 		p.Error = T(lang, "password.wrong_current")
 		return c.Render(http.StatusBadRequest, "password", p)
 	}
+	s.throttle.reset(userKey)
 	if next != c.FormValue("confirm") {
 		p.Error = T(lang, "password.mismatch")
 		return c.Render(http.StatusBadRequest, "password", p)

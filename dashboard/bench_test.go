@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// BenchmarkQueuePage renders the advisors' home page (session check, queue
-// query, filters, template) through the real handler with 100,000 leads in
-// the store, and reports p50/p95 per page besides the mean.
+// BenchmarkQueuePage renders the advisors' home page (session check, the
+// due and overdue sections with their counts, the counts per class and
+// status, filters, template) through the real handler with 100,000 open
+// leads in the store, and reports p50/p95 per page besides the mean.
 //
 //	go test ./dashboard -run '^$' -bench QueuePage -benchtime 300x
 func BenchmarkQueuePage(b *testing.B) {
@@ -24,7 +25,12 @@ func BenchmarkQueuePage(b *testing.B) {
 	benchPages(b, env, c, []struct{ name, url string }{
 		{"open", "/"},
 		{"hot+search", "/?class=hot&q=Medell"},
+		{"search accents", "/?q=MEDELLÍN"},
+		{"search rare", "/?q=prospecto+99999"},
+		{"search service label", "/?q=pauta"},
+		{"overdue page 20", "/?opage=20"},
 		{"campaign+since", "/?campaign=fb-marzo&since=2026-03-01"},
+		{"all statuses", "/?status=all"},
 	})
 }
 

@@ -158,3 +158,69 @@ func TestQueueAndLeadShowExpectedValue(t *testing.T) {
 		t.Errorf("customers after won = %+v, %v", cs, err)
 	}
 }
+
+// TestChurnListForOwners: sorted by expected loss by default, searchable,
+// paged with a total, risk levels in words beside the colours, the model
+// in words.
+func TestChurnListForOwners(t *testing.T) {
+	env := newEnv(t, Deps{})
+	seedCustomers(t, env, 250)
+	c := env.client()
+	c.login("viewer1")
+	page := c.do(http.MethodGet, "/churn", nil, nil).Body.String()
+	for _, want := range []string{"250 clientes activos", "Página 1 de 3", `href="/churn?page=2"`, "Modelo de cancelación n.º 2",
+		`<span class="risk high"><strong>`, "alto</span>", "pérdida esperada"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("churn page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "forest:2") {
+		t.Error("the churn page names the model by its code")
+	}
+	// Expected loss: fee × probability, the largest first.
+	rows, err := env.st.ChurnRisk(context.Background(), store.RiskFilter{Sort: "at_stake", Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := strings.Index(page, `data-customer="`+strconv.FormatInt(rows[0].ID, 10)+`"`); first < 0 || first > strings.Index(page, `data-customer="`+strconv.FormatInt(rows[1].ID, 10)+`"`) {
+		t.Error("the list does not start with the largest expected loss")
+	}
+	found := c.do(http.MethodGet, "/churn?q=c249", nil, nil).Body.String()
+	if !strings.Contains(found, "1 clientes activos") || strings.Count(found, "data-customer=") != 1 {
+		t.Errorf("search by customer key finds %d rows", strings.Count(found, "data-customer="))
+	}
+	if p3 := c.do(http.MethodGet, "/churn?page=3", nil, nil).Body.String(); strings.Count(p3, "data-customer=") != 50 || strings.Contains(p3, "page=4") {
+		t.Error("page 3 should hold the last 50 customers and no next page")
+	}
+}
+
+// TestChurnCSVEscapesEveryCell: spreadsheet formulas typed in any text
+// column come out as text.
+func TestChurnCSVEscapesEveryCell(t *testing.T) {
+	env := newEnv(t, Deps{})
+	ctx := context.Background()
+	evil := "=HYPERLINK(\"http://x\",\"y\")"
+	rows := []store.CustomerImport{{Customer: store.Customer{ExtKey: "@key", Name: evil, Service: "+svc", Plan: "-plan",
+		MonthlyFeeCOP: 100_000, StartedAt: env.now.AddDate(0, -3, 0)}}}
+	if _, _, err := env.st.ImportCustomers(ctx, rows, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.st.SaveChurnScores(ctx, []store.ChurnScore{{CustomerID: 1, ScoredAt: env.now, Probability: 0.4, Model: "=model",
+		Reasons: []store.Reason{{Feature: "x", Value: "=cmd|' /C calc'!A0", Weight: 0.1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := env.client()
+	c.login("advisor1")
+	rec := c.do(http.MethodGet, "/churn.csv", nil, nil)
+	recs, err := csv.NewReader(rec.Body).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("CSV: %v, %d records", err, len(recs))
+	}
+	for i, cell := range recs[1] {
+		if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			if _, err := strconv.ParseFloat(cell, 64); err != nil {
+				t.Errorf("column %s = %q: a spreadsheet would run it", recs[0][i], cell)
+			}
+		}
+	}
+}

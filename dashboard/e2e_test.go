@@ -2,10 +2,10 @@ package dashboard
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,47 +13,19 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cis-agencia/cis/dashboard/browsertest"
 )
 
-// chromiumPath is Debian's chromium (installed by .ci/test), or $CIS_CHROMIUM.
-func chromiumPath(t *testing.T) string {
-	if p := os.Getenv("CIS_CHROMIUM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("end-to-end tests need Chromium: run .ci/test (it installs Debian's chromium) or set CIS_CHROMIUM: %v", err)
-	}
-	return p
-}
-
-// browser starts a headless Chromium with a fresh profile. The returned
-// context has run once (the browser lives as long as the test); steps get
-// a deadline through within.
+// browser starts a headless Chromium with a fresh profile (dashboard/browsertest).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
+	return browsertest.Start(t).Ctx
 }
 
 // within runs steps with a deadline.
 func within(ctx context.Context, d time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	return chromedp.Do(ctx, steps...)
+	return browsertest.Within(ctx, d, steps...)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
@@ -67,10 +39,18 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// screenshots regenerates the README's screenshots; tests take none without it:
+//
+//	go test ./dashboard -run 'TestBrowser' -screenshots
+var screenshots = flag.Bool("screenshots", false, "write docs/screenshots/*.png (the README's screenshots)")
+
 // shot saves a screenshot of the page at a phone and a desktop width into
-// docs/screenshots (shown in the README).
+// docs/screenshots (shown in the README), when -screenshots is given.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	if !*screenshots {
+		return
+	}
 	dir := filepath.Join("..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -102,6 +82,10 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// countdownText is what a due lead's countdown says: seconds under an hour,
+// hours and days beyond (a deadline after a closing time).
+var countdownText = regexp.MustCompile(`^vence en (\d+:\d\d|\d+ (min|h|día|días)( \d+ (min|h))?)$`)
+
 func login(base, user string) []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(base + "/login"),
@@ -130,6 +114,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("advisor login: %v", err)
 	}
 
+	// The advisor opts in to hot-lead alerts. The browser's notifications
+	// are replaced by a recorder (headless Chromium shows none).
+	err := within(advisor, 10*time.Second,
+		chromedp.Evaluate[chromedp.Void](`(() => { const N = function (title, o) { window.__notified = (window.__notified || []).concat([title + ": " + o.body]) };
+			N.permission = "granted"; N.requestPermission = () => Promise.resolve("granted"); window.Notification = N; })()`),
+		chromedp.Click(chromedp.CSS("#notify-toggle")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("notify-toggle").getAttribute("aria-pressed") === "true"`),
+	)
+	if err != nil {
+		t.Fatalf("opt in to alerts: %v", err)
+	}
+
 	// The visitor, in a second browser (own cookies).
 	visitor := browser(t)
 	if err := within(visitor, 30*time.Second, chromedp.Navigate(base+"/chat"), chromedp.WaitVisible(chromedp.CSS("#chat-text"))); err != nil {
@@ -151,9 +147,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 	shot(t, visitor, "webchat")
 
 	// The queue updates itself: the lead appears without a reload.
-	err := within(advisor, 30*time.Second,
+	err = within(advisor, 30*time.Second,
 		chromedp.Poll[chromedp.Void](`document.querySelector("li.lead bdi") && document.querySelector("li.lead bdi").textContent.includes("Carlos Andrés")`),
-		chromedp.Poll[chromedp.Void](`/^\d+:\d\d/.test(document.querySelector("li.lead .countdown").textContent)`),
+		chromedp.Poll[chromedp.Void](`/^vence en \d/.test(document.querySelector("#due li.lead .countdown").textContent)`),
 	)
 	if err != nil {
 		t.Fatalf("lead did not appear in the open queue: %v", err)
@@ -161,8 +157,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if badge := text(t, advisor, "li.lead .badge"); badge != "Caliente" {
 		t.Errorf("class badge %q; want Caliente (hot)", badge)
 	}
-	if cd := text(t, advisor, "li.lead .countdown"); !regexp.MustCompile(`^\d+:\d\d(:\d\d)?$`).MatchString(cd) {
-		t.Errorf("countdown %q; want time left like 24:59", cd)
+	if cd := text(t, advisor, "#due li.lead .countdown"); !countdownText.MatchString(cd) {
+		t.Errorf("countdown %q; want time left like «vence en 24:59» (or «vence en 1 día 20 h» out of business hours)", cd)
+	}
+	// The tab title counts the leads waiting for a call.
+	if title, err := chromedp.Run(advisor, chromedp.Title()); err != nil || !strings.HasPrefix(title, "(1) ") {
+		t.Errorf("tab title %q (%v); want it to start with (1)", title, err)
+	}
+	// The opted-in advisor was alerted to the new hot lead.
+	if err := within(advisor, 10*time.Second, chromedp.Poll[chromedp.Void](`(window.__notified || []).some(n => n === "Nuevo lead caliente: Carlos Andrés")`)); err != nil {
+		notified, _ := chromedp.Run(advisor, chromedp.Evaluate[[]string](`window.__notified || []`))
+		t.Errorf("no notification for the new hot lead: %q", notified)
 	}
 	shot(t, advisor, "queue")
 
@@ -216,6 +221,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Errorf("the QR did not refresh after the code rotated: %v", err)
 	}
+	if err := within(admin, 20*time.Second, chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("#accounts"))); err != nil {
+		t.Fatalf("accounts page: %v", err)
+	}
+	shot(t, admin, "accounts")
 }
 
 // TestBrowserHostileText loads the queue and each lead page in Chromium with

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -41,4 +42,20 @@ func (f *fakePairing) Pair(context.Context) error {
 	f.pairs++
 	f.st = PairingStatus{State: PairingWaitingQR, QR: "2@second,code"}
 	return nil
+}
+
+// cloudOnlyPairing is the pairing source when only the Cloud API runs: no
+// linked device, so both actions are refused as not applicable.
+type cloudOnlyPairing struct{}
+
+func (cloudOnlyPairing) PairingStatus(context.Context) (PairingStatus, error) {
+	return PairingStatus{State: PairingDisconnected, CloudAPI: "configured", NoDevice: true}, nil
+}
+
+func (cloudOnlyPairing) Logout(context.Context) error {
+	return fmt.Errorf("no linked device: %w", ErrPairingUnavailable)
+}
+
+func (cloudOnlyPairing) Pair(context.Context) error {
+	return fmt.Errorf("no linked device: %w", ErrPairingUnavailable)
 }

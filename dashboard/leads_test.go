@@ -36,7 +36,9 @@ func newBotEnv(t testing.TB, d Deps) *testEnv {
 	return env
 }
 
-var hotLead = []string{"hola", "sí", "me llamo Carlos Andrés", "medallo", "2 millones", "pa' ya", "facebook ads"}
+// The web chat asks for a number to call back (Inbound.NoPhone) once the flow has that question; before
+// it, the number is a message after completion, answered with the same closing words naming Carlos.
+var hotLead = []string{"hola", "sí", "me llamo Carlos Andrés", "medallo", "2 millones", "pa' ya", "facebook ads", "300 123 4567"}
 
 func (c *client) chat(text string) []chatLine {
 	c.e.t.Helper()
@@ -307,8 +309,8 @@ func TestQueueSaysWhichScorerClassifies(t *testing.T) {
 	}{
 		{"no model wired", nil, "es", "reglas transparentes"},
 		{"rules until enough history", func() string { return "rules" }, "es", "reglas transparentes"},
-		{"trained model", func() string { return "forest:7" }, "es", "modelo entrenado forest:7"},
-		{"trained model in English", func() string { return "forest:7" }, "en", "trained model forest:7"},
+		{"trained model", func() string { return "forest:7" }, "es", "Puntaje: Modelo de leads n.º 7, entrenado con el historial de la agencia"},
+		{"trained model in English", func() string { return "forest:7" }, "en", "Scores: Lead model no. 7, trained on the agency&#39;s history"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

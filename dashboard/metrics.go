@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // metrics are written by hand in the Prometheus text format (version 0.0.4):
@@ -114,6 +116,7 @@ func (s *Server) metricsPage(c echo.Context) error {
 	if s.refusals != nil {
 		fmt.Fprintf(&b, "# HELP cis_webhook_signature_refused_total Cloud API deliveries refused for a missing or wrong signature.\n# TYPE cis_webhook_signature_refused_total counter\ncis_webhook_signature_refused_total %d\n", s.refusals())
 	}
+	writeReliability(&b, st)
 	fmt.Fprintf(&b, "# HELP cis_sla_breaches Open leads past their contact deadline.\n# TYPE cis_sla_breaches gauge\ncis_sla_breaches %d\n", overdue)
 	model := "rules"
 	if s.model != nil && s.model() != "" {
@@ -138,4 +141,22 @@ func (s *Server) metricsPage(c echo.Context) error {
 	}
 	s.metrics.mu.Unlock()
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+}
+
+// writeReliability writes what the store did with messages that could not
+// count as answers and with sends a crash or a timeout left uncertain
+// (docs/reliability.md): counted in the store, so they survive restarts.
+func writeReliability(b *strings.Builder, st store.Stats) {
+	for _, m := range []struct {
+		name, help string
+		v          int
+	}{
+		{"cis_messages_late_total", "Messages whose provider time was more than the clock skew before a newer applied message (kept with the open question asked again, or applied when a command).", st.LateMessages},
+		{"cis_messages_clock_skew_total", "Messages whose provider time was more than the clock skew ahead of ours (ordered by arrival instead).", st.ClockSkewed},
+		{"cis_consent_not_shown_total", "Consent answers that did not count because their consent text was not sent (the text is sent again).", st.ConsentUnshown},
+		{"cis_replies_resent_total", "Questions sent again because a crash or a timeout left their send uncertain.", st.RepliesResent},
+	} {
+		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", m.name, m.help, m.name, m.name, m.v)
+	}
+	fmt.Fprintf(b, "# HELP cis_replies_unconfirmed Replies that may or may not have left (a crash or a timeout), not sent again.\n# TYPE cis_replies_unconfirmed gauge\ncis_replies_unconfirmed %d\n", st.RepliesUnconfirmed)
 }

@@ -26,18 +26,22 @@ type modelStore interface {
 	ActiveBundle(ctx context.Context) (int64, []byte, error)
 }
 
-// reports computes model reports in the background, one at a time per
-// model, because a report cross-validates a forest (a minute on the demo
-// history) and a page request must not wait for it.
+// reports computes lead models' reports in the background, one at a time
+// per model, because a report cross-validates a forest (a minute on the
+// demo history) and a page request must not wait for it. The work runs
+// through Jobs: a failure or a panic is recovered, logged and shown on the
+// model page, and the process goes on.
 type reports struct {
 	mu      sync.Mutex
 	running map[int64]bool
-	failed  map[int64]string // last failure per model, shown on the page
 	trees   int
+	jobs    *Jobs
 	wg      sync.WaitGroup
 }
 
-// ensure starts computing model id's report unless it is already running.
+func reportJob(id int64) string { return fmt.Sprintf("model-report:%d", id) }
+
+// ensure starts computing lead model id's report unless it is already running.
 func (r *reports) ensure(s *Server, id int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -45,19 +49,23 @@ func (r *reports) ensure(s *Server, id int64) {
 		return
 	}
 	r.running[id] = true
-	delete(r.failed, id)
+	r.jobs.Clear(reportJob(id))
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, id)
+			r.mu.Unlock()
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
 		start := time.Now()
-		_, err := report.Compute(ctx, s.store, id, scoring.ReportOptions{Trees: r.trees, Now: s.now})
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.running, id)
+		err := r.jobs.Run(ctx, reportJob(id), func(ctx context.Context) error {
+			_, err := report.Compute(ctx, s.store, id, scoring.ReportOptions{Trees: r.trees, Now: s.now})
+			return err
+		})
 		if err != nil {
-			r.failed[id] = err.Error()
 			s.log.Error("model report failed", "model_id", id, "err", err)
 			return
 		}
@@ -67,25 +75,38 @@ func (r *reports) ensure(s *Server, id int64) {
 
 func (r *reports) state(id int64) (running bool, failed string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.running[id], r.failed[id]
+	running = r.running[id]
+	r.mu.Unlock()
+	if f, ok := r.jobs.FailedJob(reportJob(id)); ok && !running {
+		return false, f.Detail
+	}
+	return running, ""
+}
+
+// modelRow is one trained model as the page describes it, in words.
+type modelRow struct {
+	store.ModelInfo
+	Words modelWords
 }
 
 type modelPageData struct {
 	page
-	Models   []store.ModelInfo
-	ActiveID int64
-	Shown    int64 // the model whose report is shown
-	Ready    bool
-	Running  bool
-	Failed   string
-	Message  string
+	Lead      []modelRow // lead models, newest first
+	Churn     []modelRow // churn models
+	ActiveID  int64      // the active lead model
+	Shown     int64      // the lead model whose report is shown
+	ShownName string
+	Ready     bool
+	Running   bool
+	Failed    string
+	Message   string
 }
 
-// modelPage shows the active model's report (in a frame: the report is a
-// self-contained document with its own inline styles), the list of models
-// with activation for admins, and links to predicted-vs-actual and to the
-// downloadable HTML.
+// modelPage shows the active lead model's report (in a frame: the report
+// is a self-contained document with its own inline styles), the lead and
+// churn models described in words with activation for admins, and links to
+// predicted-vs-actual and to the downloadable HTML. Reports exist for lead
+// models only: a churn model is never handed to the lead report.
 func (s *Server) modelPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := langOf(c)
@@ -95,14 +116,21 @@ func (s *Server) modelPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p.Models = models
+	kinds := map[int64]string{}
 	for _, m := range models {
+		row := modelRow{ModelInfo: m, Words: describeModel(m, lang)}
+		kinds[m.ID] = m.Kind
+		if m.Kind == store.KindChurn {
+			p.Churn = append(p.Churn, row)
+			continue
+		}
+		p.Lead = append(p.Lead, row)
 		if m.Active {
 			p.ActiveID = m.ID
 		}
 	}
 	p.Shown = p.ActiveID
-	if id, err := strconv.ParseInt(c.QueryParam("id"), 10, 64); err == nil && id > 0 {
+	if id, err := strconv.ParseInt(c.QueryParam("id"), 10, 64); err == nil && id > 0 && isLeadKind(kinds[id]) {
 		p.Shown = id
 	}
 	switch c.QueryParam("done") {
@@ -110,18 +138,39 @@ func (s *Server) modelPage(c echo.Context) error {
 		p.Message = T(lang, "model.activated")
 	}
 	if p.Shown > 0 {
+		p.ShownName = fmt.Sprintf(T(lang, "modelw.name_lead"), p.Shown)
 		_, err := report.Stored(ctx, s.store, p.Shown)
 		switch {
 		case err == nil:
 			p.Ready = true
 		case report.IsMissing(err):
-			s.reports.ensure(s, p.Shown)
+			// A failed report is shown as failed until someone asks again.
+			if _, failed := s.reports.state(p.Shown); failed == "" || c.QueryParam("retry") == "1" {
+				s.reports.ensure(s, p.Shown)
+			}
 		default:
 			return err
 		}
 		p.Running, p.Failed = s.reports.state(p.Shown)
 	}
 	return c.Render(http.StatusOK, "model", p)
+}
+
+// isLeadKind: models saved before kinds existed have an empty kind.
+func isLeadKind(k string) bool { return k == store.KindLead || k == "" }
+
+// isLeadModel reports whether model id exists and is a lead model.
+func (s *Server) isLeadModel(ctx context.Context, id int64) (bool, error) {
+	models, err := s.store.Models(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, m := range models {
+		if m.ID == id {
+			return isLeadKind(m.Kind), nil
+		}
+	}
+	return false, nil
 }
 
 // modelReport serves a model's report as the standalone HTML file (also as
@@ -133,14 +182,14 @@ func (s *Server) modelReport(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.ErrNotFound
 	}
-	r, err := report.Stored(ctx, s.store, id)
-	if report.IsMissing(err) {
-		if _, err := s.store.ModelBundle(ctx, id); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return echo.ErrNotFound
-			}
+	if ok, err := s.isLeadModel(ctx, id); err != nil || !ok {
+		if err != nil {
 			return err
 		}
+		return echo.ErrNotFound // no such model, or a churn model: reports describe lead models
+	}
+	r, err := report.Stored(ctx, s.store, id)
+	if report.IsMissing(err) {
 		s.reports.ensure(s, id)
 		return c.String(http.StatusAccepted, T(lang, "model.report_running")+"\n")
 	}

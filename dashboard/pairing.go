@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -18,6 +19,12 @@ const (
 	PairingWaitingQR    PairingState = "waiting_qr"
 	PairingDisconnected PairingState = "disconnected"
 	PairingLoggedOut    PairingState = "logged_out"
+	// PairingPasskey: the phone scanned and WhatsApp asks for the account's
+	// passkey (PairingStatus.Passkey) before it links the device.
+	PairingPasskey PairingState = "passkey"
+	// PairingClientOutdated: WhatsApp refuses this program's version; it
+	// stays so until the operator sets a newer one.
+	PairingClientOutdated PairingState = "client_outdated"
 )
 
 // PairingStatus is what the channel reports. QR is the current pairing code
@@ -30,7 +37,40 @@ type PairingStatus struct {
 	// CloudAPI describes the Cloud API channel when it is used ("" otherwise):
 	// e.g. "configured", "missing token".
 	CloudAPI string
+	// NoDevice: no linked-device channel runs (only the Cloud API), so
+	// there is nothing to pair or log out: the page disables both actions.
+	NoDevice bool
+	// Problem is why the last pairing attempt failed, a code the page words
+	// (pairing.problem.<code>: client_outdated, wrong_number,
+	// passkey_failed, no_multidevice, unexpected_state, failed); it stays
+	// until a device connects. ProblemNumber is the number refused.
+	Problem       string
+	ProblemNumber string
+	// Passkey is the passkey step while State is passkey.
+	Passkey *PairingPasskeyStep
+	// OtherDevices are further linked devices the store holds and this
+	// server does not use ("+573001234567 · 14").
+	OtherDevices []string
 }
+
+// PairingPasskeyStep is WhatsApp's passkey request as the page shows it.
+type PairingPasskeyStep struct {
+	Snippet  string // the line to run in the console of https://web.whatsapp.com
+	Answered bool   // a response was sent; waiting for WhatsApp
+	Code     string // the code to compare with the phone's, once WhatsApp sends it
+}
+
+// PasskeyAnswerer is implemented by a PairingSource whose pairings can take
+// a passkey step: the page then offers to answer it.
+type PasskeyAnswerer interface {
+	AnswerPasskey(ctx context.Context, response string) error
+	ConfirmPasskey(ctx context.Context) error
+}
+
+// ErrPairingUnavailable wraps a pairing action's refusal that is not a
+// failure ("no linked device runs", "already linked"): the page says so
+// instead of answering 500.
+var ErrPairingUnavailable = errors.New("pairing action not available")
 
 // PairingSource is the consumer-side view of the WhatsApp channel (built by
 // the channels issue): its status, and the operator's two actions.
@@ -42,21 +82,45 @@ type PairingSource interface {
 
 type pairingPageData struct {
 	page
-	Configured bool
-	Status     PairingStatus
-	StateText  string
+	Configured  bool
+	Status      PairingStatus
+	StateText   string
+	ProblemText string
+	Flash       string // the outcome of the last passkey action
+	Refused     string // why the last action did not apply
+}
+
+// problemText words a pairing problem for the operator.
+func problemText(lang string, st PairingStatus) string {
+	if st.Problem == "" {
+		return ""
+	}
+	text := T(lang, "pairing.problem.failed")
+	if key := "pairing.problem." + st.Problem; T(lang, key) != key {
+		text = T(lang, key)
+	}
+	if st.ProblemNumber != "" {
+		text += " (" + st.ProblemNumber + ")"
+	}
+	return text
 }
 
 func (s *Server) pairingPage(c echo.Context) error {
 	lang := langOf(c)
 	p := pairingPageData{page: s.basePage(c, lang), Configured: s.pairing != nil}
 	p.Title = T(lang, "pairing.title")
+	if c.QueryParam("refused") == "1" {
+		p.Refused = T(lang, "pairing.refused")
+	}
 	if s.pairing != nil {
 		st, err := s.pairing.PairingStatus(c.Request().Context())
 		if err != nil {
 			return err
 		}
-		p.Status, p.StateText = st, T(lang, "pairing.state."+string(st.State))
+		p.Status, p.StateText, p.ProblemText = st, T(lang, "pairing.state."+string(st.State)), problemText(lang, st)
+	}
+	if f := c.QueryParam("passkey"); f == "sent" || f == "confirmed" || f == "refused" {
+		p.Flash = T(lang, "pairing.passkey."+f)
 	}
 	s.audit(c, "pairing_viewed", "", "")
 	return c.Render(http.StatusOK, "pairing", p)
@@ -72,8 +136,13 @@ func (s *Server) pairingStatus(c echo.Context) error {
 		return err
 	}
 	lang := langOf(c)
+	code := ""
+	if st.Passkey != nil {
+		code = st.Passkey.Code
+	}
 	return c.JSON(http.StatusOK, map[string]any{"state": st.State, "state_text": T(lang, "pairing.state."+string(st.State)),
-		"phone": st.Phone, "has_qr": st.QR != "", "qr_version": hashToken(st.QR)[:12], "updated": st.Updated.UTC().Format(time.RFC3339)})
+		"phone": st.Phone, "has_qr": st.QR != "", "qr_version": hashToken(st.QR)[:12], "updated": st.Updated.UTC().Format(time.RFC3339),
+		"problem": problemText(lang, st), "passkey_code": code})
 }
 
 // pairingQR renders the current code as a PNG (no external QR service).
@@ -101,7 +170,7 @@ func (s *Server) pairingLogout(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err := s.pairing.Logout(c.Request().Context()); err != nil {
-		return err
+		return s.pairingRefused(c, err)
 	}
 	s.audit(c, "pairing_logout", "", "")
 	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
@@ -112,8 +181,53 @@ func (s *Server) pairingPair(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err := s.pairing.Pair(c.Request().Context()); err != nil {
-		return err
+		return s.pairingRefused(c, err)
 	}
 	s.audit(c, "pairing_started", "", "")
 	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
+}
+
+// pairingRefused answers an action the channel refused as not applicable
+// with the page and a notice (409 for scripts); other errors stay errors.
+func (s *Server) pairingRefused(c echo.Context, err error) error {
+	if !errors.Is(err, ErrPairingUnavailable) {
+		return err
+	}
+	s.log.Info("pairing action refused", "err", err)
+	if !acceptsHTML(c) {
+		return echo.NewHTTPError(http.StatusConflict, T(langOf(c), "pairing.refused"))
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/pairing?refused=1")
+}
+
+// pairingPasskey sends the operator's pasted passkey response to WhatsApp.
+// A response that is not one, or no passkey step waiting, is said on the
+// page (an operator's mistake, not a server error).
+func (s *Server) pairingPasskey(c echo.Context) error {
+	pa, ok := s.pairing.(PasskeyAnswerer)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	outcome := "sent"
+	if err := pa.AnswerPasskey(c.Request().Context(), c.FormValue("response")); err != nil {
+		s.log.Warn("passkey response refused", "err", err)
+		outcome = "refused"
+	}
+	s.audit(c, "pairing_passkey", "", outcome)
+	return c.Redirect(http.StatusSeeOther, "/admin/pairing?passkey="+outcome)
+}
+
+// pairingPasskeyConfirm tells WhatsApp the code shown matches the phone's.
+func (s *Server) pairingPasskeyConfirm(c echo.Context) error {
+	pa, ok := s.pairing.(PasskeyAnswerer)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	outcome := "confirmed"
+	if err := pa.ConfirmPasskey(c.Request().Context()); err != nil {
+		s.log.Warn("passkey confirmation refused", "err", err)
+		outcome = "refused"
+	}
+	s.audit(c, "pairing_passkey_confirm", "", outcome)
+	return c.Redirect(http.StatusSeeOther, "/admin/pairing?passkey="+outcome)
 }

@@ -30,6 +30,7 @@ type privacyStore interface {
 	RecordIncident(ctx context.Context, detected time.Time, description string, user int64) (int64, error)
 	Incidents(ctx context.Context, limit int) ([]store.Incident, error)
 	MarkIncidentReported(ctx context.Context, id, user int64) error
+	RetentionErasures(ctx context.Context) (int, time.Time, error)
 }
 
 func (s *Server) privacyRoutes() {
@@ -66,6 +67,10 @@ type privacyPageData struct {
 	Incidents  []incidentRow
 	Flash      string
 	Error      string
+	// Retention: people erased by the retention periods; not requests, so
+	// not in the list, but counted here.
+	Retention     int
+	RetentionLast time.Time
 }
 
 func (s *Server) privacyPage(c echo.Context) error {
@@ -96,6 +101,9 @@ func (s *Server) privacyPage(c echo.Context) error {
 			p.DueSoon++
 		}
 		p.Rows = append(p.Rows, row)
+	}
+	if p.Retention, p.RetentionLast, err = s.store.RetentionErasures(ctx); err != nil {
+		return err
 	}
 	if p.Exclusions, err = s.store.Exclusions(ctx, 200); err != nil {
 		return err

@@ -1,21 +1,36 @@
 package dashboard
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
 
 type queueRow struct {
 	store.QueueRow
+	Open    bool // only open leads have a countdown
 	Overdue bool
+	Left    string // "vence en 24 min", "vencido hace 2 h 10 min": the countdown's first text
 	WA      string
 	Value   int64 // expected revenue, 0 when unknown
+	// Masked: an advisor who sees only their own leads' personal data
+	// (--advisor-scope own) sees an unassigned lead without name or number.
+	Masked bool
+	// The row's words, computed once in Go: template function calls were
+	// most of the page's time at 100,000 leads. The fields the template
+	// reads are also copied out of the embedded QueueRow: a promoted field
+	// costs the template a reflective search on every use.
+	ClassText, ServiceText, BudgetText, ValueText, StatusText, Deadline, DeadlineText string
+	ID, AdvisorID                                                                     int64
+	Class, Name, City, Advisor                                                        string
 }
 
 // value is a lead's expected revenue (Deps.LeadValue), 0 when not priced.
@@ -26,26 +41,75 @@ func (s *Server) value(r store.QueueRow) int64 {
 	return s.leadValue(r.Probability, r.Service, r.Budget)
 }
 
+// Leads per page: the due section first, the overdue one shorter (it is
+// worked from the top, most recently overdue first).
+const (
+	queuePageSize   = 30
+	overduePageSize = 20
+)
+
+// queueLabels are the words every row repeats, looked up once per page.
+type queueLabels struct {
+	City, Service, Budget, ExpectedValue, Advisor, Unassigned, Take, Contacted, Lead, Masked, Deadline string
+	Takeover, TakeoverHelp                                                                             string
+}
+
+func newQueueLabels(lang string) queueLabels {
+	return queueLabels{City: T(lang, "queue.city"), Service: T(lang, "queue.service"), Budget: T(lang, "queue.budget"),
+		ExpectedValue: T(lang, "lead.expected_value"), Advisor: T(lang, "queue.advisor"), Unassigned: T(lang, "queue.unassigned"),
+		Take: T(lang, "queue.take"), Contacted: T(lang, "lead.mark_contacted"), Lead: T(lang, "lead.title"), Masked: T(lang, "lead.masked"),
+		Deadline: T(lang, "lead.deadline"), Takeover: T(lang, "queue.takeover"), TakeoverHelp: T(lang, "lead.takeover_help")}
+}
+
+// countCap bounds the counts: beyond it the page says "more than 1.000".
+// Counting further would scan the leads a search matches to the end, at
+// 100,000 leads the slowest part of the page, for a number nobody reads.
+const countCap = 1000
+
+// queueSection is one list of the queue page with its own pager.
+type queueSection struct {
+	ID    string // "due", "overdue", "list"
+	Rows  []queueRow
+	Count int  // leads in the section, up to countCap
+	More  bool // Count reached countCap
+	From  int  // 1-based position of the first row
+	Prev  string
+	Next  string
+}
+
+// queueCounts are the chips above the list: open leads per class, overdue,
+// and the other statuses.
+type queueCounts struct {
+	Open, Hot, Warm, Cold, Overdue, Contacted, Won, Lost int
+	OverdueMore                                          bool // Overdue reached countCap
+}
+
 type queuePage struct {
 	page
-	Rows     []queueRow
+	Sections []queueSection
+	Counts   queueCounts
+	Waiting  int // open leads not overdue: the tab title's count
 	Filter   queueFilter
 	Sources  []string
 	Advisors []store.User
 	Version  string
 	Now      time.Time
 	Scoring  string // which scorer classifies new leads, in the page's language
+	I18n     string // the countdown's words for app.js (JSON)
+	L        queueLabels
 }
 
 // queueFilter is the filter as typed in the form (strings, echoed back).
 type queueFilter struct {
 	Status, Class, Advisor, Campaign, Since, Until, Q string
+	Page, OPage                                       int
 }
 
 func (s *Server) parseFilter(c echo.Context) (queueFilter, store.LeadFilter) {
 	qf := queueFilter{Status: c.QueryParam("status"), Class: c.QueryParam("class"), Advisor: c.QueryParam("advisor"),
-		Campaign: c.QueryParam("campaign"), Since: c.QueryParam("since"), Until: c.QueryParam("until"), Q: c.QueryParam("q")}
-	f := store.LeadFilter{Source: qf.Campaign}
+		Campaign: c.QueryParam("campaign"), Since: c.QueryParam("since"), Until: c.QueryParam("until"), Q: c.QueryParam("q"),
+		Page: pageParam(c, "page"), OPage: pageParam(c, "opage")}
+	f := store.LeadFilter{Source: qf.Campaign, ServiceMatch: s.serviceMatch}
 	switch qf.Status {
 	case "open", "contacted", "won", "lost", "all":
 		f.Status = qf.Status
@@ -82,7 +146,53 @@ func (s *Server) parseFilter(c echo.Context) (queueFilter, store.LeadFilter) {
 		qf.Q = string([]rune(qf.Q)[:100])
 	}
 	f.Search = qf.Q
+	f.Visible = s.ownOnly(c)
 	return qf, f
+}
+
+func pageParam(c echo.Context, name string) int {
+	n, err := strconv.Atoi(c.QueryParam(name))
+	if err != nil || n < 1 || n > 10_000 {
+		return 1
+	}
+	return n
+}
+
+// serviceMatch gives the catalogue keys whose label (either language) or
+// key contains a folded search word: "pauta" finds ads, "redes" social.
+func (s *Server) serviceMatch(word string) []string {
+	var keys []string
+	for _, svc := range s.services {
+		hit := strings.Contains(store.SearchKey(svc.Key), word)
+		for _, l := range svc.Label {
+			hit = hit || strings.Contains(store.SearchKey(l), word)
+		}
+		if hit {
+			keys = append(keys, svc.Key)
+		}
+	}
+	return keys
+}
+
+// url is the queue's address with qf's filters and the two page numbers.
+func (qf queueFilter) url(page, opage int) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"status": qf.Status, "class": qf.Class, "advisor": qf.Advisor, "campaign": qf.Campaign,
+		"since": qf.Since, "until": qf.Until, "q": qf.Q} {
+		if val != "" && !(k == "status" && val == "open") {
+			v.Set(k, val)
+		}
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if opage > 1 {
+		v.Set("opage", strconv.Itoa(opage))
+	}
+	if len(v) == 0 {
+		return "/"
+	}
+	return "/?" + v.Encode()
 }
 
 func (s *Server) queuePage(c echo.Context) error {
@@ -93,32 +203,146 @@ func (s *Server) queuePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.store.Queue(ctx, f)
+	now := s.now()
+	p := queuePage{page: s.basePage(c, lang), Filter: qf, Version: version, Now: now, I18n: countdownWords(lang), L: newQueueLabels(lang)}
+	p.Scoring = s.scoringText(lang)
+	f.Now = now
+	if qf.Status == "open" {
+		due, err := s.section(c, "due", f, qf.Page, func(n int) string { return qf.url(n, qf.OPage) })
+		if err != nil {
+			return err
+		}
+		over, err := s.section(c, "overdue", f, qf.OPage, func(n int) string { return qf.url(qf.Page, n) })
+		if err != nil {
+			return err
+		}
+		p.Sections, p.Waiting = []queueSection{due, over}, due.Count
+	} else {
+		list, err := s.section(c, "list", f, qf.Page, func(n int) string { return qf.url(n, 1) })
+		if err != nil {
+			return err
+		}
+		p.Sections = []queueSection{list}
+	}
+	if err := s.queueChrome(c, &p); err != nil {
+		return err
+	}
+	p.Title = T(lang, "queue.title")
+	if p.Waiting > 0 {
+		p.Title = "(" + strconv.Itoa(p.Waiting) + ") " + p.Title
+	}
+	return c.Render(http.StatusOK, "queue", p)
+}
+
+// queueChrome fills what surrounds the lists: counts, campaigns, advisors.
+func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
+	ctx := c.Request().Context()
+	counts, err := s.store.LeadCounts(ctx)
 	if err != nil {
 		return err
 	}
-	sources, err := s.store.Sources(ctx)
-	if err != nil {
+	p.Counts = queueCounts{Hot: counts["open"]["hot"], Warm: counts["open"]["warm"], Cold: counts["open"]["cold"],
+		Contacted: sum(counts["contacted"]), Won: sum(counts["won"]), Lost: sum(counts["lost"])}
+	p.Counts.Open = sum(counts["open"])
+	if unfiltered := p.Filter.url(1, 1) == "/"; unfiltered && len(p.Sections) == 2 && p.overdueCounted() {
+		p.Counts.Overdue = p.Sections[1].Count // the overdue section counted the same leads
+	} else if p.Counts.Overdue, err = s.store.QueueCount(ctx, store.LeadFilter{Due: "overdue", Now: p.Now}, countCap); err != nil {
+		return err
+	}
+	p.Counts.OverdueMore = p.Counts.Overdue >= countCap
+	if p.Sources, err = s.store.Sources(ctx); err != nil {
 		return err
 	}
 	users, err := s.store.Users(ctx)
 	if err != nil {
 		return err
 	}
-	now := s.now()
-	p := queuePage{page: s.basePage(c, lang), Filter: qf, Sources: sources, Version: version, Now: now}
-	p.Title = T(lang, "queue.title")
-	p.Scoring = s.scoringText(lang)
 	for _, u := range users {
 		if u.Active && u.Role != RoleViewer {
 			p.Advisors = append(p.Advisors, u)
 		}
 	}
-	p.Rows = make([]queueRow, len(rows))
-	for i, r := range rows {
-		p.Rows[i] = queueRow{QueueRow: r, Overdue: r.Status == "open" && r.DeadlineAt.Before(now), WA: waLink(r.Phone), Value: s.value(r)}
+	return nil
+}
+
+// overdueCounted reports whether the overdue section's count covers all
+// overdue leads (its first page: a later page counts from its offset too).
+func (p *queuePage) overdueCounted() bool { return p.Sections[1].From == 1 }
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
 	}
-	return c.Render(http.StatusOK, "queue", p)
+	return n
+}
+
+// section reads one page of one list and its count.
+func (s *Server) section(c echo.Context, id string, f store.LeadFilter, page int, link func(int) string) (queueSection, error) {
+	ctx := c.Request().Context()
+	if id != "list" {
+		f.Due = id
+	}
+	size := queuePageSize
+	if id == "overdue" {
+		size = overduePageSize
+	}
+	sec := queueSection{ID: id, From: (page-1)*size + 1}
+	f.Limit, f.Offset = size+1, (page-1)*size
+	rows, err := s.store.Queue(ctx, f)
+	if err != nil {
+		return sec, err
+	}
+	if len(rows) > size {
+		rows, sec.Next = rows[:size], link(page+1)
+	}
+	if page > 1 {
+		sec.Prev = link(page - 1)
+	}
+	// Only a section with a next page needs counting; the others are all here.
+	sec.Count = f.Offset + len(rows)
+	if sec.Next != "" {
+		if sec.Count, err = s.store.QueueCount(ctx, f, countCap); err != nil {
+			return sec, err
+		}
+		sec.More = sec.Count >= countCap
+	}
+	lang, me := langOf(c), s.ownOnly(c)
+	for _, r := range rows {
+		sec.Rows = append(sec.Rows, s.queueRow(r, lang, me))
+	}
+	return sec, nil
+}
+
+func (s *Server) queueRow(r store.QueueRow, lang string, me int64) queueRow {
+	now := s.now()
+	q := queueRow{QueueRow: r, Open: r.Status == "open", WA: waLink(r.Phone), Value: s.value(r),
+		ClassText: T(lang, "class."+r.Class), ServiceText: s.services.Label(r.Service, lang), BudgetText: budgetText(lang, r.Budget),
+		StatusText: T(lang, "status."+r.Status), Deadline: r.DeadlineAt.UTC().Format(time.RFC3339),
+		DeadlineText: r.DeadlineAt.In(bogota).Format("2006-01-02 15:04"),
+		ID:           r.ID, AdvisorID: r.AdvisorID, Class: r.Class, Name: r.Name, City: r.City, Advisor: r.Advisor}
+	if q.Value > 0 {
+		q.ValueText = formatCOP(q.Value)
+	}
+	if q.Open {
+		q.Overdue = r.DeadlineAt.Before(now)
+		q.Left = timeLeft(lang, r.DeadlineAt.Sub(now))
+	}
+	if me > 0 && r.AdvisorID != me {
+		q.Masked, q.Name, q.Phone, q.WA = true, "", "", ""
+	}
+	return q
+}
+
+// budgetText is a budget as the queue shows it: "$1.000.000–$2.000.000".
+func budgetText(lang string, b flow.Budget) string {
+	if b.Unknown {
+		return T(lang, "budget.unknown")
+	}
+	if b.MinCOP != b.MaxCOP {
+		return formatCOP(b.MinCOP) + "–" + formatCOP(b.MaxCOP)
+	}
+	return formatCOP(b.MinCOP)
 }
 
 // queueVersion lets the page poll cheaply: it reloads the list only when this changes.
@@ -130,142 +354,11 @@ func (s *Server) queueVersion(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"version": v})
 }
 
-type leadPage struct {
-	page
-	L        store.LeadDetail
-	Overdue  bool
-	WA       string
-	Advisors []store.User
-	Error    string
-	Value    int64 // expected revenue, 0 when unknown
-}
-
-func leadID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, echo.ErrNotFound
-	}
-	return id, nil
-}
-
-func (s *Server) leadPage(c echo.Context) error {
-	id, err := leadID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	d, err := s.store.Lead(ctx, id)
-	if err != nil {
-		return err
-	}
-	// Viewing a person's data is a sensitive action (audit: who saw whom).
-	s.audit(c, "lead_viewed", "lead:"+strconv.FormatInt(id, 10), "")
-	users, err := s.store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	lang := langOf(c)
-	p := leadPage{page: s.basePage(c, lang), L: d, WA: waLink(d.Phone),
-		Overdue: d.Status == "open" && d.DeadlineAt.Before(s.now()), Value: s.value(d.QueueRow)}
-	p.Title = T(lang, "lead.title") + " #" + strconv.FormatInt(id, 10)
-	for _, u := range users {
-		if u.Active && u.Role != RoleViewer {
-			p.Advisors = append(p.Advisors, u)
-		}
-	}
-	return c.Render(http.StatusOK, "lead", p)
-}
-
-// act applies one action and sends the browser back where it came from
-// (the queue or the lead page); scripts get 204.
-func (s *Server) act(c echo.Context, a store.LeadAction) error {
-	id, err := leadID(c)
-	if err != nil {
-		return err
-	}
-	a.ByUser = sessionOf(c).User.ID
-	if err := s.store.ActOnLead(c.Request().Context(), id, a); err != nil {
-		return err
-	}
-	s.audit(c, "lead_"+a.Kind, "lead:"+strconv.FormatInt(id, 10), "")
-	if c.Request().Header.Get(csrfHeader) != "" {
-		return c.NoContent(http.StatusNoContent)
-	}
-	back := "/leads/" + strconv.FormatInt(id, 10)
-	if c.FormValue("back") == "queue" {
-		back = "/"
-	}
-	return c.Redirect(http.StatusSeeOther, back)
-}
-
-func (s *Server) takeLead(c echo.Context) error {
-	return s.act(c, store.LeadAction{Kind: "assign", AssignTo: sessionOf(c).User.ID})
-}
-
-func (s *Server) assignLead(c echo.Context) error {
-	to, err := strconv.ParseInt(c.FormValue("advisor"), 10, 64)
-	if err != nil || to < 0 {
-		return echo.ErrBadRequest
-	}
-	if to > 0 {
-		u, err := s.store.UserByID(c.Request().Context(), to)
-		if err != nil || !u.Active || u.Role == RoleViewer {
-			return echo.ErrBadRequest
-		}
-	}
-	return s.act(c, store.LeadAction{Kind: "assign", AssignTo: to})
-}
-
-func (s *Server) markContacted(c echo.Context) error {
-	return s.act(c, store.LeadAction{Kind: "contacted"})
-}
-
-func (s *Server) markWon(c echo.Context) error {
-	v, err := parsePesos(c.FormValue("value"))
-	if err != nil {
-		return echo.ErrBadRequest
-	}
-	// The won lead becomes a customer paying fee a month (the value when no fee is given).
-	var fee int64
-	if f := strings.TrimSpace(c.FormValue("fee")); f != "" {
-		if fee, err = parsePesos(f); err != nil {
-			return echo.ErrBadRequest
-		}
-	}
-	return s.act(c, store.LeadAction{Kind: "won", ValueCOP: v, FeeCOP: fee})
-}
-
-func (s *Server) markLost(c echo.Context) error {
-	reason := strings.TrimSpace(c.FormValue("reason"))
-	if reason == "" || len([]rune(reason)) > 500 {
-		return echo.ErrBadRequest
-	}
-	return s.act(c, store.LeadAction{Kind: "lost", Detail: reason})
-}
-
-func (s *Server) addNote(c echo.Context) error {
-	note := strings.TrimSpace(c.FormValue("note"))
-	if note == "" || len([]rune(note)) > 2000 {
-		return echo.ErrBadRequest
-	}
-	return s.act(c, store.LeadAction{Kind: "note", Detail: note})
-}
-
-// parsePesos reads an amount typed as 2500000, 2.500.000 or $2.500.000.
-func parsePesos(s string) (int64, error) {
-	s = strings.NewReplacer("$", "", ".", "", ",", "", " ", "", "'", "").Replace(strings.TrimSpace(s))
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 || v > 1e13 {
-		return 0, echo.ErrBadRequest
-	}
-	return v, nil
-}
-
 // scoringText tells advisors whether a trained model or, until there is
 // enough labelled history, the transparent rules classify new leads.
 func (s *Server) scoringText(lang string) string {
 	if s.model == nil || s.model() == "" || s.model() == "rules" {
 		return T(lang, "queue.scoring_rules")
 	}
-	return T(lang, "queue.scoring_model") + " " + s.model()
+	return fmt.Sprintf(T(lang, "queue.scoring_model"), modelName(lang, store.KindLead, s.model()))
 }

@@ -35,6 +35,9 @@ type Condition struct {
 // one line per failing part ("model: …"), as plain text for people and the
 // status code for machines.
 func (s *Server) readyz(c echo.Context) error {
+	if starting, err := s.startingReadyz(c); starting {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	conds := []Condition{{Name: "store", OK: true, Critical: true}}
@@ -42,6 +45,9 @@ func (s *Server) readyz(c echo.Context) error {
 		conds[0] = Condition{Name: "store", Critical: true, Detail: err.Error()}
 	} else if s.readiness != nil {
 		conds = append(conds, s.readiness.Readiness(ctx)...)
+	}
+	for _, f := range s.jobs.Failed() {
+		conds = append(conds, Condition{Name: "job " + f.Name, Detail: "failed at " + f.At.UTC().Format(time.RFC3339) + ": " + f.Detail})
 	}
 	status, code := "ready", http.StatusOK
 	var b strings.Builder

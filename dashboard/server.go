@@ -6,6 +6,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +47,8 @@ type userStore interface {
 // leadStore is what the queue and lead pages need.
 type leadStore interface {
 	Queue(ctx context.Context, f store.LeadFilter) ([]store.QueueRow, error)
+	QueueCount(ctx context.Context, f store.LeadFilter, most int) (int, error)
+	LeadCounts(ctx context.Context) (map[string]map[string]int, error)
 	QueueVersion(ctx context.Context) (string, error)
 	Sources(ctx context.Context) ([]string, error)
 	Lead(ctx context.Context, id int64) (store.LeadDetail, error)
@@ -67,8 +70,11 @@ type chatBot interface {
 type Store interface {
 	pinger
 	userStore
+	accountStore
 	leadStore
+	reachStore
 	privacyStore
+	takeoverStore
 	modelStore
 	churnStore
 	analyticsStore
@@ -117,6 +123,22 @@ type Deps struct {
 	// an error (store.ErrNotFound: none trained yet) or nil leaves the
 	// churn section with its fallback tiers and no drop flag.
 	ChurnModel func(ctx context.Context) (ModelInfo, error)
+	// AdvisorScope is ScopeAll (default: every advisor sees every lead) or
+	// ScopeOwn: an advisor sees the personal data of their own leads only,
+	// and unassigned leads without it until they take one.
+	AdvisorScope string
+	// USDToCOP converts a won value typed in dollars ("USD 500"), as the bot
+	// converts budgets; 0 refuses dollars.
+	USDToCOP float64
+	// Startup, when set, holds every page behind a "preparing" page until
+	// it is ready (the demo's first start); nil: ready at once.
+	Startup *Startup
+	// Demo marks a demo store: the login page says where its login is.
+	Demo bool
+	// Jobs runs background work so that a failure cannot stop the process
+	// and shows failures on /readyz and to admins; nil: a registry of the
+	// server's own. cmd/cis passes the one its loops run under.
+	Jobs *Jobs
 	// InsightRules are added to insight.Rules() on the insights page: the
 	// list is open to rules over new data.
 	InsightRules []insight.Rule
@@ -147,7 +169,22 @@ type Server struct {
 	leadModel     func() ModelInfo
 	churnModel    func(ctx context.Context) (ModelInfo, error)
 	rules         []insight.Rule
+	jobs          *Jobs
+	services      flow.Catalogue
+	advisorScope  string
+	usdCOP        float64
+	startup       *Startup
+	demo          bool
+	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
+	hashing       atomic.Int32  // verifications running now
+	hashPeak      atomic.Int32  // the most that ever ran at once
 }
+
+// Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
+const (
+	ScopeAll = "all"
+	ScopeOwn = "own"
+)
 
 // Session lifetimes (ASVS 7.3): documented in the README.
 const (
@@ -169,6 +206,13 @@ func New(d Deps) (*Server, error) {
 	if d.Services == nil {
 		d.Services = flow.DefaultCatalogue()
 	}
+	switch d.AdvisorScope {
+	case "":
+		d.AdvisorScope = ScopeAll
+	case ScopeAll, ScopeOwn:
+	default:
+		return nil, fmt.Errorf("dashboard: advisor scope %q: want %q or %q", d.AdvisorScope, ScopeAll, ScopeOwn)
+	}
 	v, err := newViews(d.Services)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -182,13 +226,18 @@ func New(d Deps) (*Server, error) {
 	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Secure, metricsToken: d.MetricsToken, widgetOrigins: d.WidgetOrigins, model: d.Model, refusals: d.WebhookRefusals, leadValue: d.LeadValue,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules}
+		readiness: d.Readiness, leadModel: d.LeadModel, churnModel: d.ChurnModel, rules: d.InsightRules,
+		services: d.Services, advisorScope: d.AdvisorScope, usdCOP: d.USDToCOP, startup: d.Startup, demo: d.Demo, hashSem: make(chan struct{}, hashSlots)}
 	if d.ReportTrees == 0 {
 		d.ReportTrees = 100
 	}
-	s.reports = &reports{running: map[int64]bool{}, failed: map[int64]string{}, trees: d.ReportTrees}
+	if d.Jobs == nil {
+		d.Jobs = NewJobs(d.Log, d.Now)
+	}
+	s.jobs = d.Jobs
+	s.reports = &reports{running: map[int64]bool{}, trees: d.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.recoverer, s.observe, s.securityHeaders)
+	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
 	s.routes()
 	return s, nil
 }
@@ -204,6 +253,7 @@ func (s *Server) routes() {
 	s.publicGET("/chat/messages", s.chatMessages)
 	s.publicPOST("/chat/messages", s.chatSend, s.sameOrigin)
 	s.publicGET("/static/*", s.static)
+	s.publicGET("/favicon.ico", s.favicon) // browsers ask for it on pages that are not HTML
 
 	all := []string{RoleAdmin, RoleAdvisor, RoleViewer}
 	s.route(http.MethodGet, "/", s.queuePage, all...)
@@ -215,6 +265,8 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/won", s.markWon, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/lost", s.markLost, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/handback", s.handBackLead, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/message", s.writeToLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/churn", s.churnPage, all...)
 	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
 	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)
@@ -237,7 +289,10 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/admin/pairing/qr.png", s.pairingQR, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/logout", s.pairingLogout, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
+	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
 	s.privacyRoutes()
+	s.accountRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.
@@ -385,11 +440,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return Serve(ctx, ln, s, s.log)
 }
 
+// Timeouts bound how long a client may take (RELIABILITY W3: a body sent
+// at one byte a second must not hold a connection and a goroutine for
+// ever). Body bounds reading the whole request, headers and body; the
+// response must be written within Write.
+type Timeouts struct {
+	Header, Body, Write time.Duration
+}
+
+// DefaultTimeouts are the timeouts of Serve.
+var DefaultTimeouts = Timeouts{Header: 5 * time.Second, Body: 30 * time.Second, Write: 30 * time.Second}
+
 // Serve serves h on ln until ctx ends, then shuts down gracefully. The
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+	return ServeTimeouts(ctx, ln, h, log, DefaultTimeouts)
+}
+
+// ServeTimeouts is Serve with the given timeouts (zero fields: the default).
+func ServeTimeouts(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, t Timeouts) error {
+	t.Header = cmp.Or(t.Header, DefaultTimeouts.Header)
+	t.Body = cmp.Or(t.Body, DefaultTimeouts.Body)
+	t.Write = cmp.Or(t.Write, DefaultTimeouts.Write)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: min(t.Header, t.Body), ReadTimeout: t.Body, WriteTimeout: t.Write,
 		// net/http's own complaints (TLS handshakes, panics) go through the
 		// service's logger, and so through its redaction, not to stderr.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

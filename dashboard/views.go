@@ -85,6 +85,13 @@ func newViews(services flow.Catalogue) (*views, error) {
 		"waLink":    waLink,
 		"list":      func(s ...string) []string { return s },
 		"hasPrefix": strings.HasPrefix,
+		"withLang":  withLang,
+		"add": func(a int, b ...int) int {
+			for _, x := range b {
+				a += x
+			}
+			return a
+		},
 	}
 	pages, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
@@ -135,6 +142,16 @@ func (s *Server) static(c echo.Context) error {
 	return c.Blob(http.StatusOK, ct, b)
 }
 
+// favicon answers /favicon.ico with the embedded SVG icon.
+func (s *Server) favicon(c echo.Context) error {
+	b, err := files.ReadFile("static/favicon.svg")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", b)
+}
+
 // formatCOP writes pesos the Colombian way: $2.500.000.
 func formatCOP(v int64) string {
 	s := strconv.FormatInt(max(v, -v), 10)
@@ -176,6 +193,8 @@ type page struct {
 	CanAct    bool
 	Embed     bool
 	OtherLang string
+	// FailedJobs are background jobs that failed in the last day, shown to admins.
+	FailedJobs []string
 }
 
 func (s *Server) basePage(c echo.Context, lang string) page {
@@ -187,6 +206,11 @@ func (s *Server) basePage(c echo.Context, lang string) page {
 		p.User, p.Role, p.CSRF = sess.User.Username, sess.User.Role, sess.CSRFToken
 		p.IsAdmin = sess.User.Role == RoleAdmin
 		p.CanAct = sess.User.Role == RoleAdmin || sess.User.Role == RoleAdvisor
+		if p.IsAdmin {
+			for _, f := range s.jobs.Failed() {
+				p.FailedJobs = append(p.FailedJobs, jobLabel(lang, f.Name)+" · "+f.At.In(bogota).Format("2006-01-02 15:04"))
+			}
+		}
 	}
 	return p
 }
@@ -200,6 +224,7 @@ type errorPage struct {
 type loginPage struct {
 	page
 	NoUsers bool
+	Demo    bool // a demo store: say where its login was printed
 	Error   string
 }
 

@@ -74,10 +74,14 @@ func (s *Server) chatKey(c echo.Context) string {
 }
 
 type chatLine struct {
-	In   bool   `json:"in"`
-	Text string `json:"text"`
-	At   string `json:"at"`
+	In    bool         `json:"in"`
+	Text  string       `json:"text"`
+	Parts []chatSpan   `json:"parts"`          // Text with WhatsApp's formatting (webchat_format.go)
+	Menu  []chatOption `json:"menu,omitempty"` // the newest reply's choices, as buttons
+	At    string       `json:"at"`
 }
+
+const timeFormat = time.RFC3339
 
 func (s *Server) chatMessages(c echo.Context) error {
 	key := s.chatKey(c)
@@ -87,12 +91,7 @@ func (s *Server) chatMessages(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, l := range t {
-			if !l.Inbound && l.Status == "cancelled" {
-				continue
-			}
-			lines = append(lines, chatLine{In: l.Inbound, Text: l.Body, At: l.At.Format(time.RFC3339)})
-		}
+		lines = chatLines(t)
 	}
 	return c.JSON(http.StatusOK, lines)
 }
@@ -135,8 +134,21 @@ func (s *Server) chatSend(c echo.Context) error {
 		id = newToken()[:22]
 	}
 	ctx := c.Request().Context()
+	// A web chat session is not a phone the agency can call: the flow asks
+	// for a number (NoPhone).
 	in := flow.Inbound{Channel: WebChatChannel, Account: webChatAccount, ID: key[4:20] + "-" + id, From: key,
-		Kind: flow.KindText, Text: text, At: s.now(), Referral: referral}
+		Kind: flow.KindText, Text: text, At: s.now(), Referral: referral, NoPhone: true}
+	if choice := c.FormValue("choice"); choice != "" {
+		// A tapped button: its id counts only when the open menu offers
+		// it, and the text is then the option's own title.
+		t, err := s.store.Transcript(ctx, key)
+		if err != nil {
+			return err
+		}
+		if o, ok := offered(t, choice); ok {
+			in.Choice, in.Text = o.ID, o.Title
+		}
+	}
 	if _, err := s.bot.Receive(ctx, in); err != nil {
 		return err
 	}
@@ -148,14 +160,7 @@ func (s *Server) chatSend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lines := []chatLine{}
-	for _, l := range t {
-		if !l.Inbound && l.Status == "cancelled" {
-			continue
-		}
-		lines = append(lines, chatLine{In: l.Inbound, Text: l.Body, At: l.At.Format(time.RFC3339)})
-	}
-	return c.JSON(http.StatusOK, lines)
+	return c.JSON(http.StatusOK, chatLines(t))
 }
 
 // chatSameSite: an embedded widget lives in another site's page, so its

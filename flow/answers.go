@@ -7,8 +7,19 @@ import (
 	"unicode"
 )
 
-// city reads a free-text city answer.
+// city reads a free-text city answer: a region ("el eje cafetero") gets a
+// choice of its main municipalities; a sentence ("estoy en Cali y tengo
+// como 2 millones") is read for the place it names; a short answer goes to
+// the gazetteer, typos included.
 func (t *turn) city(text string) bool {
+	if i := t.m.places.Region(text); i >= 0 {
+		t.askRegion(i)
+		return true
+	}
+	long := len(t.words().words) > 4
+	if long && t.cityMention() {
+		return true
+	}
 	r := t.m.places.Parse(text)
 	switch r.Match {
 	case CityExact, CityForeign:
@@ -22,12 +33,28 @@ func (t *turn) city(text string) bool {
 		t.s.Pending.DeptCode, t.s.Pending.DeptName = r.DeptCode, r.Department
 		t.ask()
 	default:
+		if !long && t.cityMention() {
+			return true
+		}
 		if !looksLikePlace(text) {
 			return false
 		}
 		t.moveTo(StageCityForeign)
 		t.s.Pending.Place = ForeignName(text)
 		t.ask()
+	}
+	return true
+}
+
+// cityMention takes the place a sentence names, if any.
+func (t *turn) cityMention() bool {
+	switch f := t.found(); {
+	case f.city != nil:
+		t.setCity(*f.city)
+	case f.region >= 0:
+		t.askRegion(f.region)
+	default:
+		return false
 	}
 	return true
 }
@@ -49,12 +76,16 @@ func looksLikePlace(text string) bool {
 
 func (t *turn) setCity(c City) {
 	t.s.Answers.City = &c
-	t.next(StageCity)
+	t.took(StageCity)
+	t.next()
 }
 
 // cityPick reads the answer to "which of these municipalities?". A new
 // city name is accepted too: the prospect may have meant another place.
 func (t *turn) cityPick() bool {
+	if t.s.Pending.Region != "" && t.regionOther() {
+		return true
+	}
 	if c, ok := t.m.places.Pick(t.in.Text, t.s.Pending.Candidates); ok {
 		t.setCity(c)
 		return true
@@ -148,31 +179,34 @@ func (t *turn) budget() bool {
 
 func (t *turn) setBudget(b Budget) {
 	t.s.Answers.Budget = &b
+	t.took(StageBudget)
 	if b.Unknown {
 		t.say("budget_unknown")
 	}
-	t.next(StageBudget)
+	t.next()
 }
 
 func (t *turn) budgetConfirm() bool {
+	pending := t.s.Pending.Budget
 	yes, ok := yesNo(t.in.Text)
+	if a := ParseBudget(t.in.Text, t.m.cfg.USDToCOP); a.OK && !a.Budget.Unknown && (pending == nil || a.Budget != *pending) {
+		ok = false // "no, 800.000": a new amount is a correction, whatever yes or no comes with it
+	}
 	if !ok {
-		// A new amount instead of yes/no is a correction: read it as one.
 		t.moveTo(StageBudget)
 		if t.budget() {
 			return true
 		}
 		t.moveTo(StageBudgetConfirm)
-		t.s.Pending.Budget = t.s.Answers.Budget
+		t.s.Pending.Budget = pending
 		return false
 	}
-	b := t.s.Pending.Budget
-	if !yes || b == nil {
+	if !yes || pending == nil {
 		t.moveTo(StageBudget)
 		t.ask()
 		return true
 	}
-	t.setBudget(*b)
+	t.setBudget(*pending)
 	return true
 }
 
@@ -182,17 +216,25 @@ func (t *turn) urgency() bool {
 		return false
 	}
 	t.s.Answers.Urgency = u
-	t.next(StageUrgency)
+	t.took(StageUrgency)
+	t.next()
 	return true
 }
 
+// service reads the service answer: the first service named is the lead's,
+// the others are noted for the advisor; marketing in general gets the menu.
 func (t *turn) service() bool {
-	key, ok := t.m.cfg.Catalogue.Parse(t.in.Text)
-	if !ok {
+	keys, generic := t.m.services.parse(t.words(), true)
+	if generic {
+		t.sayMenu(t.serviceMenu(), "service_menu", "options", t.serviceOptions())
+		return true
+	}
+	if len(keys) == 0 {
 		return false
 	}
-	t.s.Answers.Service = key
-	t.next(StageService)
+	t.s.Answers.Service, t.s.Answers.Others = keys[0], keys[1:]
+	t.took(StageService)
+	t.next()
 	return true
 }
 
@@ -201,15 +243,15 @@ func (t *turn) service() bool {
 func (t *turn) complete() {
 	a := t.s.Answers
 	lead := Lead{
-		Channel: t.in.Channel, Account: t.in.Account, Phone: t.in.From, Lang: t.s.Lang,
-		Name: a.Name, City: *a.City, Budget: *a.Budget, Urgency: a.Urgency, Service: a.Service,
+		Channel: t.in.Channel, Account: t.in.Account, Phone: t.in.From, CallbackPhone: a.Phone, Lang: t.s.Lang,
+		Name: a.Name, City: *a.City, Budget: *a.Budget, Urgency: a.Urgency, Service: a.Service, OtherServices: a.Others,
 		StartedAt: t.s.StartedAt, CompletedAt: t.now,
 		Engagement: &Engagement{Retries: t.s.Retries, Seconds: answerSeconds(t.s, t.now)},
 	}
 	score := t.m.scorer.Score(lead)
 	window := t.m.cfg.Windows.For(score.Class)
 	deadline := t.m.cfg.Calendar.Deadline(t.now, window).UTC()
-	t.s.Status, t.s.Stage, t.s.Pending, t.s.Failures = Completed, StageDone, Pending{}, 0
+	t.s.Status, t.s.Stage, t.s.Pending, t.s.Failures, t.s.Prefilled = Completed, StageDone, Pending{}, 0, nil
 	t.s.CompletedAt, t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded = t.now, &score, deadline, window, false
 	t.emit(Event{Kind: EventLeadCompleted, Lead: &lead, Score: &score, Deadline: deadline})
 	t.say("done", "first_name", firstName(a.Name), "promise", t.promise(deadline))

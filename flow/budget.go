@@ -36,8 +36,8 @@ type BudgetAnswer struct {
 
 // ParseBudget reads a prospect's answer to "¿cuál es tu presupuesto
 // mensual?" as typed on WhatsApp: digits with Colombian separators
-// ("$2.000.000", "2'000.000", "1,5 millones"), shorthand ("2M", "2 palos",
-// "500k", "500 lucas"), Spanish or English number words ("millón y medio",
+// ("$2.000.000", "2'000.000", "1,5 millones"), shorthand and slang ("2M",
+// "2 palos", "un melón", "500k", "500 lucas"), Spanish or English number words ("millón y medio",
 // "quinientos mil", "two million"), ranges ("entre 1 y 2 millones",
 // "1-2 millones") and ceilings ("hasta 3 millones"), with any filler
 // around them ("tengo como 2 millones al mes").
@@ -69,7 +69,7 @@ type BudgetAnswer struct {
 //     Budget{Unknown: true}, OK true; an amount, if present, wins.
 //   - Not understood (OK false): no amount, more than two amounts, two
 //     amounts with no connector between them ("1 2 millones"), a number
-//     followed by a word that is not a unit ("2 melones", "1e9"), a negative
+//     followed by a word that is not a unit ("2 manzanas", "1e9"), a negative
 //     or zero budget, or any value above budgetMaxCOP.
 //
 // Absurd is set when the ceiling (MaxCOP) is below budgetMinPlausibleCOP or
@@ -383,15 +383,18 @@ var budgetNumberWords = map[string]float64{
 // adjectives ("un presupuesto", "en medio de"); alone they are no amount.
 var budgetWeakWords = map[string]bool{"un": true, "una": true, "medio": true, "media": true, "half": true}
 
-// budgetUnits maps unit words to their multiplier. "palo" is Colombian
-// slang for a million and "luca" for a thousand; Spanish "billón" is 10^12
+// budgetUnits maps unit words to their multiplier. "palo" and "melón" are
+// Colombian slang for a million, "luca" and "barra" for a thousand ("una luca" is
+// $1.000, which the Absurd check then confirms); Spanish "billón" is 10^12
 // while English "billion" is 10^9. "m" is resolved by budgetUnit.
 var budgetUnits = map[string]float64{
-	"mil": 1e3, "k": 1e3, "luca": 1e3, "lucas": 1e3, "luka": 1e3, "lukas": 1e3,
+	"mil": 1e3, "k": 1e3, "luca": 1e3, "lucas": 1e3, "luka": 1e3, "lukas": 1e3, "barra": 1e3, "barras": 1e3,
 	"thousand": 1e3, "thousands": 1e3, "grand": 1e3,
 	"millon": 1e6, "millones": 1e6, "mm": 1e6, "mill": 1e6, "mills": 1e6, "mll": 1e6,
-	"mlls": 1e6, "millo": 1e6, "millos": 1e6, "palo": 1e6, "palos": 1e6, "palito": 1e6,
-	"palitos": 1e6, "million": 1e6, "millions": 1e6,
+	"mlls": 1e6, "millo": 1e6, "millos": 1e6, "milion": 1e6, "milions": 1e6, "millons": 1e6, "miyon": 1e6,
+	"miyones": 1e6, "millnes": 1e6, "milones": 1e6, "palo": 1e6, "palos": 1e6, "palito": 1e6,
+	"palitos": 1e6, "melon": 1e6, "melones": 1e6, "meloncito": 1e6, "meloncitos": 1e6,
+	"million": 1e6, "millions": 1e6,
 	"billon": 1e12, "billones": 1e12, "billion": 1e9, "billions": 1e9,
 	"hundred": 100,
 }
@@ -399,7 +402,7 @@ var budgetUnits = map[string]float64{
 // budgetStarterUnits may open an amount without a number: "millón y
 // medio", "mil pesos".
 var budgetStarterUnits = map[string]bool{
-	"mil": true, "millon": true, "palo": true, "million": true, "thousand": true, "luca": true,
+	"mil": true, "millon": true, "palo": true, "melon": true, "million": true, "thousand": true, "luca": true,
 }
 
 // budgetUnit returns the multiplier of t given the quantity before it, or
@@ -414,7 +417,26 @@ func budgetUnit(t budgetTok, qty float64) float64 {
 		}
 		return 1e6
 	}
-	return budgetUnits[t.s]
+	if u, ok := budgetUnits[t.s]; ok {
+		return u
+	}
+	return budgetMillionTypo(t.s)
+}
+
+// budgetMillionTypo reads a million typed with one letter wrong, missing
+// or extra ("millomes", "milones", "millónes"): the commonest unit, the
+// one worst to misread.
+func budgetMillionTypo(w string) float64 {
+	if len(w) < 5 || w[0] != 'm' || w[1] != 'i' {
+		return 0
+	}
+	rs := []rune(w)
+	for _, u := range []string{"millon", "millones"} {
+		if placeEditDistance(rs, []rune(u), 1) <= 1 {
+			return 1e6
+		}
+	}
+	return 0
 }
 
 // Words allowed right after a number that has no unit. Anything else

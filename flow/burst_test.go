@@ -75,10 +75,10 @@ func TestStepBurstAnswersOnce(t *testing.T) {
 			[]string{"greeting", "handoff"}, StageConsent, Handoff, 0},
 		{"a pause as long as the window ends the burst", w,
 			[]burstMsg{{0, "hola"}, {w, "quiero"}},
-			[]string{"greeting", "consent", "consent_retry"}, StageConsent, InProgress, 1},
+			[]string{"greeting", "consent", "consent_confirm"}, StageConsent, InProgress, 1},
 		{"window 0 is Step: every message answered", 0,
 			[]burstMsg{{0, "hola"}, {500 * ms, "quiero"}},
-			[]string{"greeting", "consent", "consent_retry"}, StageConsent, InProgress, 1},
+			[]string{"greeting", "consent", "consent_confirm"}, StageConsent, InProgress, 1},
 	}
 	m := newTestMachine(t, Hot)
 	for _, tc := range tests {

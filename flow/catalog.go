@@ -60,13 +60,43 @@ func (c catalog) render(lang, key string, args ...string) Reply {
 		text = c[Langs[0]][key]
 	}
 	if len(args) > 0 {
-		pairs := make([]string, 0, len(args))
-		for i := 0; i+1 < len(args); i += 2 {
-			pairs = append(pairs, "{"+args[i]+"}", args[i+1])
-		}
-		text = strings.NewReplacer(pairs...).Replace(text)
+		text = fillPlaceholders(text, args)
 		// A promise ending in "a. m." meets the sentence's own full stop.
 		text = strings.ReplaceAll(text, "m..", "m.")
 	}
 	return Reply{Key: key, Text: text}
+}
+
+// fillPlaceholders replaces each {name} of text with its value in args
+// (name, value pairs); an unknown placeholder stays as it is. One pass,
+// without building a strings.Replacer: a reply is rendered on every
+// message, so this is on the hot path.
+func fillPlaceholders(text string, args []string) string {
+	var b strings.Builder
+	b.Grow(len(text) + 64)
+	for {
+		open := strings.IndexByte(text, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(text[open:], '}')
+		if end < 0 {
+			break
+		}
+		b.WriteString(text[:open])
+		name, value, found := text[open+1:open+end], "", false
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == name {
+				value, found = args[i+1], true
+				break
+			}
+		}
+		if !found {
+			value = text[open : open+end+1]
+		}
+		b.WriteString(value)
+		text = text[open+end+1:]
+	}
+	b.WriteString(text)
+	return b.String()
 }

@@ -47,6 +47,7 @@ type Places struct {
 	fuzzDepts []placeFuzzKey
 	fuzzIn    [][]placeFuzzKey // per department: the keys of its municipalities
 	deptNames [][]string       // per department: its keys, for Pick
+	regions   [][]City         // per region (regions.go): its main municipalities
 }
 
 type placeMuni struct {
@@ -114,6 +115,9 @@ func LoadPlaces() (*Places, error) {
 	}
 	p.indexFuzzy()
 	p.computeRadii()
+	if err := p.loadRegions(); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -15,6 +15,8 @@ const (
 	cmdAccess
 	cmdCorrect
 	cmdDelete
+	cmdEnglish // answer in English from now on
+	cmdSpanish
 )
 
 // commandPhrases are matched against the whole folded message only. This is
@@ -40,6 +42,9 @@ var commandPhrases = map[string]command{
 	"mis datos": cmdAccess, "ver mis datos": cmdAccess, "my data": cmdAccess,
 	"corregir": cmdCorrect, "corregir mis datos": cmdCorrect, "correct": cmdCorrect, "correct my data": cmdCorrect,
 	"borrar mis datos": cmdDelete, "eliminar mis datos": cmdDelete, "borrar datos": cmdDelete, "delete my data": cmdDelete,
+
+	"english": cmdEnglish, "in english": cmdEnglish, "ingles": cmdEnglish, "en ingles": cmdEnglish,
+	"spanish": cmdSpanish, "in spanish": cmdSpanish, "espanol": cmdSpanish, "en espanol": cmdSpanish,
 }
 
 // parseCommand returns the command the whole message is, or cmdNone.
@@ -49,20 +54,4 @@ func parseCommand(text string) command {
 		t = strings.TrimSpace(text) // "?" folds to nothing
 	}
 	return commandPhrases[t]
-}
-
-// yesNo reads an explicit yes or no. ok is false for anything else: consent
-// is never assumed from "ok", silence or an unrelated answer (Ley 1581:
-// express authorisation).
-func yesNo(text string) (yes, ok bool) {
-	t := fold(text)
-	switch t {
-	case "si", "sii", "siii", "si acepto", "acepto", "si autorizo", "autorizo", "si claro", "claro que si",
-		"si senor", "de acuerdo", "estoy de acuerdo", "si de acuerdo", "dale si", "si dale",
-		"yes", "y", "i agree", "i accept", "yes i agree", "yes i accept", "si soy mayor de edad", "si acepto y soy mayor de edad":
-		return true, true
-	case "no", "nop", "no acepto", "no autorizo", "no gracias", "no senor", "n", "no i dont", "i dont agree", "i do not agree":
-		return false, true
-	}
-	return false, false
 }

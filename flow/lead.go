@@ -50,13 +50,16 @@ type Lead struct {
 	Phone   string `json:"phone"`   // E.164, or the channel's address when it is not a phone
 	// CallbackPhone is a number the prospect gave in the chat to be called
 	// on (E.164), when the channel's address is not one (Inbound.NoPhone).
-	CallbackPhone string    `json:"callback_phone,omitempty"`
-	Lang          string    `json:"lang"`
-	Name          string    `json:"name"`
-	City          City      `json:"city"`
-	Budget        Budget    `json:"budget"`
-	Urgency       Urgency   `json:"urgency"`
-	Service       string    `json:"service"` // catalogue key
+	CallbackPhone string  `json:"callback_phone,omitempty"`
+	Lang          string  `json:"lang"`
+	Name          string  `json:"name"`
+	City          City    `json:"city"`
+	Budget        Budget  `json:"budget"`
+	Urgency       Urgency `json:"urgency"`
+	Service       string  `json:"service"` // catalogue key
+	// OtherServices are further catalogue keys the prospect named after
+	// Service ("redes sociales y pauta"), for the advisor.
+	OtherServices []string  `json:"other_services,omitempty"`
 	Source        string    `json:"source,omitempty"`
 	StartedAt     time.Time `json:"started_at"`
 	CompletedAt   time.Time `json:"completed_at"`

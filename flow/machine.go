@@ -72,10 +72,11 @@ func DefaultConfig(loc *time.Location) Config {
 // Machine runs conversations. It is immutable after New and safe for
 // concurrent use by any number of goroutines.
 type Machine struct {
-	cfg    Config
-	msgs   catalog
-	places *Places
-	scorer Scorer
+	cfg      Config
+	msgs     catalog
+	places   *Places
+	services *serviceIndex
+	scorer   Scorer
 }
 
 // New checks cfg and builds a Machine that scores finished leads with scorer.
@@ -94,7 +95,7 @@ func New(cfg Config, scorer Scorer) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Machine{cfg: cfg, msgs: msgs, places: places, scorer: scorer}, nil
+	return &Machine{cfg: cfg, msgs: msgs, places: places, services: newServiceIndex(cfg.Catalogue), scorer: scorer}, nil
 }
 
 func (c Config) validate() error {
@@ -137,10 +138,39 @@ type turn struct {
 	// after the previous one, so the replies to that one are still held
 	// (StepBurst).
 	burst bool
+	ms    *msg   // the text split into words, once (words)
+	f     *found // what the text says as a whole, once (found)
 }
 
 func (t *turn) say(key string, args ...string) {
 	t.out.Replies = append(t.out.Replies, t.m.msgs.render(t.s.Lang, key, args...))
+}
+
+// sayMenu says key with the choices of menu (Reply.Menu).
+func (t *turn) sayMenu(menu *Menu, key string, args ...string) {
+	r := t.m.msgs.render(t.s.Lang, key, args...)
+	r.Menu = menu
+	t.out.Replies = append(t.out.Replies, r)
+}
+
+// words returns the message split into words, computed once per turn.
+func (t *turn) words() *msg {
+	if t.ms == nil {
+		t.ms = splitMsg(t.in.Text)
+	}
+	return t.ms
+}
+
+// found returns what the message says as a whole, read once per turn.
+func (t *turn) found() *found {
+	if t.f == nil {
+		skip := t.s.Stage.main()
+		if t.s.Status != InProgress || skip == StageCity || skip == StageConfirm {
+			skip = ""
+		}
+		t.f = t.m.read(t.words(), t.now.In(t.m.cfg.Calendar.Loc), t.in.NoPhone, skip)
+	}
+	return t.f
 }
 
 func (t *turn) emit(e Event) { t.out.Events = append(t.out.Events, e) }
@@ -192,6 +222,9 @@ var questionKeys = []string{
 	"city_retry", "city_pick", "city_pick_retry", "city_in", "city_foreign_confirm", "city_location_abroad",
 	"ask_budget", "budget_retry", "budget_confirm", "budget_menu", "ask_urgency", "urgency_retry",
 	"ask_service", "service_retry", "yes_no_retry", "offer_advisor", "welcome_back",
+	"consent_confirm", "consent_thanks", "nice_to_meet", "noted", "corrected", "city_region", "city_region_retry",
+	"ask_city_other", "service_menu", "ask_phone", "ask_phone_optional", "phone_retry", "confirm", "confirm_retry",
+	"confirm_which", "ask_fix",
 }
 
 func asksQuestion(rs []Reply) bool {
@@ -221,10 +254,21 @@ func (t *turn) step() {
 	case OptedOut, Refused, Handoff:
 		t.silent(cmd)
 	case Completed:
+		if cmd == cmdNone && t.isText() {
+			cmd = sentenceIntent(t.words())
+		}
 		t.afterCompletion(cmd)
 	default:
 		resumed := t.s.Status == Abandoned || t.idle()
 		t.s.Status = InProgress
+		if t.s.Stage == StageGreeting && t.isText() {
+			if lang := detectLang(t.words().words, false); lang != "" {
+				t.s.Lang = lang // "Hi, can I talk to a person?" is answered in English
+			}
+		}
+		if cmd == cmdNone && t.isText() && t.in.Choice == "" {
+			cmd = sentenceIntent(t.words())
+		}
 		if cmd != cmdNone {
 			t.command(cmd)
 			return
@@ -232,6 +276,8 @@ func (t *turn) step() {
 		t.answer(resumed)
 	}
 }
+
+func (t *turn) isText() bool { return t.in.Kind == KindText || t.in.Kind == "" }
 
 // idle reports whether the conversation went quiet for longer than the idle
 // timeout before this message (the sweeper may not have marked it yet).
@@ -256,28 +302,10 @@ func (t *turn) silent(cmd command) {
 // an opt-out, where the earlier answer no longer holds.
 func (t *turn) restartFromScratch() {
 	t.s.Status, t.s.Stage, t.s.Answers, t.s.Pending, t.s.Failures, t.s.Retries = InProgress, StageConsent, Answers{}, Pending{}, 0, 0
-	t.s.ConsentPolicy, t.s.ConsentAt = "", time.Time{}
+	t.s.ConsentPolicy, t.s.ConsentAt, t.s.Held, t.s.Prefilled, t.s.Last = "", time.Time{}, Answers{}, nil, ""
 	t.emit(Event{Kind: EventRestarted})
 	t.say("restart")
 	t.askConsent()
-}
-
-func (t *turn) afterCompletion(cmd command) {
-	if cmd != cmdNone && cmd != cmdHelp && cmd != cmdBack {
-		t.command(cmd)
-		return
-	}
-	t.emit(Event{Kind: EventAfterCompletion})
-	if t.s.Reminded {
-		return // answered once already; the advisor reads the rest
-	}
-	t.s.Reminded = true
-	first := firstName(t.s.Answers.Name)
-	if !t.now.Before(t.s.Deadline) {
-		t.say("after_done_late", "first_name", first)
-		return
-	}
-	t.say("after_done", "first_name", first, "promise", t.promise(t.s.Deadline))
 }
 
 // command carries out a global command in an in-progress conversation.
@@ -304,12 +332,18 @@ func (t *turn) command(cmd command) {
 			t.ask()
 		}
 	case cmdCorrect:
+		if t.s.Stage == StageConfirm && t.s.Status == InProgress {
+			t.askFix() // "corregir" under the summary: change an answer before it is stored
+			return
+		}
 		t.emit(Event{Kind: EventDataRequest, Request: RequestCorrect})
 		t.say("request_correct")
 		t.restartQuestions()
 	case cmdDelete:
 		t.emit(Event{Kind: EventDataRequest, Request: RequestDelete})
 		t.optOut("request_delete", RequestDelete)
+	case cmdEnglish, cmdSpanish:
+		t.switchLang(cmd)
 	}
 }
 
@@ -338,6 +372,7 @@ func (t *turn) restartQuestions() {
 	}
 	t.s.Status = InProgress
 	t.s.Answers, t.s.Pending, t.s.Failures, t.s.MenuShown, t.s.Retries = Answers{}, Pending{}, 0, false, 0
+	t.s.Held, t.s.Prefilled, t.s.Last, t.s.PhoneAsked, t.s.Chats = Answers{}, nil, "", false, 0
 	t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded, t.s.CompletedAt = nil, time.Time{}, 0, false, time.Time{}
 	t.s.Stage = StageName
 	t.ask()
@@ -348,6 +383,7 @@ func (t *turn) restartQuestions() {
 var previous = map[Stage]Stage{
 	StageCity: StageName, StageCityPick: StageName, StageCityIn: StageName, StageCityForeign: StageName,
 	StageBudget: StageCity, StageBudgetConfirm: StageCity, StageUrgency: StageBudget, StageService: StageUrgency,
+	StagePhone: StageService, StageConfirm: StageService,
 }
 
 func (t *turn) back() {
@@ -372,6 +408,9 @@ func (t *turn) answer(resumed bool) {
 		t.greet()
 		return
 	}
+	if t.in.Choice != "" && t.choose() {
+		return
+	}
 	switch {
 	case t.in.Kind == KindLocation && t.s.Stage.isCity():
 		t.cityFromLocation(resumed)
@@ -385,7 +424,7 @@ func (t *turn) answer(resumed bool) {
 		t.askUnlessBurst()
 		return
 	}
-	if ok := t.answerStage(); !ok && !t.burst {
+	if ok := t.understand(); !ok && !t.burst {
 		t.failed(resumed)
 	}
 }
@@ -426,6 +465,10 @@ func (t *turn) answerStage() bool {
 		return t.urgency()
 	case StageService:
 		return t.service()
+	case StagePhone:
+		return t.phone()
+	case StageConfirm:
+		return t.confirm()
 	}
 	t.ask() // an unknown stage from a damaged row: ask again rather than fail
 	return true
@@ -436,105 +479,37 @@ func (t *turn) answerStage() bool {
 func (t *turn) failed(resumed bool) {
 	t.s.Failures++
 	t.s.Retries++
-	if resumed {
+	switch {
+	case resumed:
 		t.say("welcome_back")
 		t.ask()
-		return
+	case t.s.Stage == StageConsent:
+		t.consentUnclear()
+	case t.s.Stage == StageConfirm && t.s.Failures >= 2:
+		t.complete() // the answers are there: an unclear confirmation must not lose the lead
+	default:
+		t.retry()
+		if t.s.Failures == 2 {
+			t.offer()
+		}
 	}
-	t.retry()
-	if t.s.Failures >= 2 {
-		t.offer()
-	}
-}
-
-func (t *turn) greet() {
-	t.say("greeting", "agency", t.m.cfg.Agency.Name)
-	t.s.Stage = StageConsent
-	t.askConsent()
-}
-
-func (t *turn) askConsent() {
-	t.s.ConsentAsked = t.now
-	t.out.Replies = append(t.out.Replies, t.consentText())
-}
-
-func (t *turn) consentText() Reply {
-	a := t.m.cfg.Agency
-	return t.m.msgs.render(t.s.Lang, "consent", "agency", a.Name, "contact", a.Contact, "policy_url", a.PolicyURL)
-}
-
-// consent records an explicit yes or no (C-1, C-2, C-4); anything else is
-// asked again, never assumed.
-func (t *turn) consent() bool {
-	yes, ok := yesNo(t.in.Text)
-	if !ok || (t.burst && !t.s.ConsentAsked.Before(t.s.BurstFrom)) {
-		return false // no answer, or an answer to a text not delivered yet
-	}
-	t.emit(Event{Kind: EventConsent, Consent: &Consent{
-		Accepted: yes, PolicyVersion: t.m.cfg.PolicyVersion, Lang: t.s.Lang,
-		Text: t.consentText().Text, Answer: t.in.Text,
-	}})
-	if !yes {
-		t.s.Status = Refused
-		t.moveTo(StageConsent)
-		t.say("consent_refused")
-		return true
-	}
-	t.s.ConsentPolicy, t.s.ConsentAt = t.m.cfg.PolicyVersion, t.now
-	t.moveTo(StageName)
-	t.say("consent_ok")
-	return true
 }
 
 func (t *turn) name() bool {
-	n, ok := ParseName(t.in.Text)
+	n, ok := t.nameAnswer()
 	if !ok {
 		return false
 	}
 	t.s.Answers.Name = n
-	if t.s.Answers.City != nil {
-		t.next(StageName)
+	t.took(StageName)
+	if !t.has(StageCity) {
+		t.moveTo(StageCity)
+		t.say("ask_city", "first_name", firstName(n))
 		return true
 	}
-	t.moveTo(StageCity)
-	t.say("ask_city", "first_name", firstName(n))
+	t.say("nice_to_meet", "first_name", firstName(n))
+	t.next()
 	return true
-}
-
-// next moves to the question after the city, skipping answers already given
-// (after "atrás" the later answers are kept until overwritten).
-func (t *turn) next(after Stage) {
-	order := []Stage{StageName, StageCity, StageBudget, StageUrgency, StageService}
-	for i, st := range order {
-		if st != after {
-			continue
-		}
-		for _, n := range order[i+1:] {
-			if !t.answered(n) {
-				t.moveTo(n)
-				t.ask()
-				return
-			}
-		}
-	}
-	t.complete()
-}
-
-func (t *turn) answered(st Stage) bool {
-	a := t.s.Answers
-	switch st {
-	case StageName:
-		return a.Name != ""
-	case StageCity:
-		return a.City != nil
-	case StageBudget:
-		return a.Budget != nil
-	case StageUrgency:
-		return a.Urgency != ""
-	case StageService:
-		return a.Service != ""
-	}
-	return false
 }
 
 // ask puts the current question again.
@@ -547,50 +522,56 @@ func (t *turn) ask() {
 	case StageCity:
 		t.say("ask_city_again")
 	case StageCityPick:
-		t.say("city_pick", "place", t.s.Pending.Candidates[0].Name, "options", cityOptions(t.s.Pending.Candidates))
+		t.askCityPick()
 	case StageCityIn:
 		t.say("city_in", "department", t.s.Pending.DeptName)
 	case StageCityForeign:
-		t.say("city_foreign_confirm", "place", t.s.Pending.Place)
+		t.sayMenu(t.yesNoMenu(), "city_foreign_confirm", "place", t.s.Pending.Place)
 	case StageBudget:
 		t.say("ask_budget")
 	case StageBudgetConfirm:
-		t.say("budget_confirm", "amount", formatCOP(t.s.Pending.Budget.MaxCOP, t.s.Lang))
+		t.sayMenu(t.yesNoMenu(), "budget_confirm", "amount", formatCOP(t.s.Pending.Budget.MaxCOP, t.s.Lang))
 	case StageUrgency:
-		t.say("ask_urgency")
+		t.sayMenu(t.urgencyMenu(), "ask_urgency")
 	case StageService:
-		t.say("ask_service", "options", t.serviceOptions())
+		t.sayMenu(t.serviceMenu(), "ask_service", "options", t.serviceOptions())
+	case StagePhone:
+		t.askPhone()
+	case StageConfirm:
+		t.askConfirm()
 	}
 }
 
 // retry says the current question was not understood, with a hint.
 func (t *turn) retry() {
 	switch t.s.Stage {
-	case StageConsent:
-		t.say("consent_retry")
 	case StageName:
 		t.say("name_retry")
 	case StageCity, StageCityIn:
 		t.say("city_retry")
 	case StageCityPick:
-		t.say("city_pick_retry", "options", cityOptions(t.s.Pending.Candidates))
+		t.retryCityPick()
 	case StageCityForeign, StageBudgetConfirm:
-		t.say("yes_no_retry")
+		t.sayMenu(t.yesNoMenu(), "yes_no_retry")
 	case StageBudget:
 		t.say("budget_retry")
 	case StageUrgency:
-		t.say("urgency_retry")
+		t.sayMenu(t.urgencyMenu(), "urgency_retry")
 	case StageService:
-		t.say("service_retry", "options", t.serviceOptions())
+		t.sayMenu(t.serviceMenu(), "service_retry", "options", t.serviceOptions())
+	case StagePhone:
+		t.say("phone_retry")
+	case StageConfirm:
+		t.sayMenu(t.confirmMenu(), "confirm_retry")
 	}
 }
 
-// offer follows a second failed answer: a menu where one exists, and always
-// the way to a person.
+// offer follows the second failed answer to a question, once: a menu where
+// one exists, and the way to a person.
 func (t *turn) offer() {
 	if t.s.Stage == StageBudget && !t.s.MenuShown {
 		t.s.MenuShown = true
-		t.say("budget_menu")
+		t.sayMenu(t.budgetMenu(), "budget_menu")
 	}
 	t.say("offer_advisor")
 }

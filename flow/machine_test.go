@@ -123,11 +123,17 @@ func TestSeedWording(t *testing.T) {
 	}
 }
 
+// TestConsentBeforeAnyPersonalQuestion: an opener full of answers gets the
+// consent text first; the answers are held in the state only, not taken as
+// answers, and nothing unclear is taken as consent.
 func TestConsentBeforeAnyPersonalQuestion(t *testing.T) {
 	m := newTestMachine(t, Hot)
 	r := m.Step(State{}, text("1", "Hola, soy Carlos de Medellín y tengo 2 millones"), monday10)
-	if r.State.Stage != StageConsent || r.State.Answers != (Answers{}) {
-		t.Fatalf("first message: stage %s answers %+v; want consent asked and nothing parsed", r.State.Stage, r.State.Answers)
+	if r.State.Stage != StageConsent || !reflect.DeepEqual(r.State.Answers, Answers{}) || len(r.Events) != 0 {
+		t.Fatalf("first message: stage %s answers %+v events %v; want consent asked and nothing answered", r.State.Stage, r.State.Answers, r.Events)
+	}
+	if h := r.State.Held; h.Name != "Carlos" || h.City == nil || h.City.Code != "05001" || h.Budget == nil || h.Budget.MaxCOP != 2e6 {
+		t.Errorf("held answers = %+v; want Carlos, Medellín, 2 millones kept until the consent", h)
 	}
 	consent := r.Replies[len(r.Replies)-1].Text
 	for _, must := range []string{"Agencia Demo", "datos@agencia.example", "https://agencia.example/privacidad", "Ley 1581",
@@ -136,7 +142,7 @@ func TestConsentBeforeAnyPersonalQuestion(t *testing.T) {
 			t.Errorf("consent text lacks %q (RELIABILITY C-1):\n%s", must, consent)
 		}
 	}
-	for _, unclear := range []string{"ok", "hola", "bueno", "Carlos", "tal vez", "👍"} {
+	for _, unclear := range []string{"hola", "Carlos", "tal vez", "👍", "bueno, ¿y qué hacen con mis datos?", "sí pero no"} {
 		r2 := m.Step(r.State, text("2", unclear), monday10)
 		if r2.State.Stage != StageConsent || r2.State.ConsentPolicy != "" || len(r2.Events) != 0 {
 			t.Errorf("%q was taken as consent: %+v", unclear, r2.State)
@@ -144,14 +150,44 @@ func TestConsentBeforeAnyPersonalQuestion(t *testing.T) {
 	}
 }
 
+// TestHeldAnswersAfterConsent: the answers of the opener are used once the
+// consent is given, only the missing questions are asked, and everything
+// read from other messages is confirmed in one message before completing.
+func TestHeldAnswersAfterConsent(t *testing.T) {
+	m := newTestMachine(t, Hot)
+	r := converse(m, monday10, "Hola, soy Laura de Barranquilla, necesito SEO, tengo 1.5 millones y lo necesito ya", "dale")
+	if r.State.Stage != StageConfirm || !reflect.DeepEqual(keys(r), []string{"consent_thanks", "confirm"}) {
+		t.Fatalf("after the consent: stage %s replies %v; want the confirmation", r.State.Stage, keys(r))
+	}
+	r = m.Step(r.State, text("z", "sí"), monday10.Add(time.Hour))
+	l := completedLead(t, r)
+	if l.Name != "Laura" || l.City.Code != "08001" || l.Budget.MaxCOP != 1.5e6 || l.Urgency != Immediate || l.Service != "seo" {
+		t.Errorf("lead = %+v", l)
+	}
+}
+
+func completedLead(t *testing.T, r Result) *Lead {
+	t.Helper()
+	for _, e := range r.Events {
+		if e.Kind == EventLeadCompleted {
+			return e.Lead
+		}
+	}
+	t.Fatalf("no lead completed: status %s replies %v", r.State.Status, keys(r))
+	return nil
+}
+
 func TestRefusalKeepsOnlyTheRefusal(t *testing.T) {
 	m := newTestMachine(t, Hot)
-	r := converse(m, monday10, "hola", "no")
+	r := converse(m, monday10, "hola, soy Carlos de Medellín", "no")
 	if r.State.Status != Refused || len(r.Events) != 1 || r.Events[0].Consent == nil || r.Events[0].Consent.Accepted {
 		t.Fatalf("refusal: status %s events %+v", r.State.Status, r.Events)
 	}
+	if !reflect.DeepEqual(r.State.Held, Answers{}) {
+		t.Errorf("held answers kept after a refusal: %+v", r.State.Held)
+	}
 	after := m.Step(r.State, text("x", "Carlos Pérez"), monday10.Add(time.Hour))
-	if len(after.Replies) != 0 || after.State.Answers != (Answers{}) {
+	if len(after.Replies) != 0 || !reflect.DeepEqual(after.State.Answers, Answers{}) {
 		t.Errorf("after a refusal the bot parsed or answered free text: %+v", after)
 	}
 }
@@ -236,6 +272,29 @@ func BenchmarkFlowStep(b *testing.B) {
 		i++
 		if i == len(msgs) {
 			i, s = 0, State{}
+		}
+	}
+}
+
+// BenchmarkFlowStepSentences is BenchmarkFlowStep on conversations written
+// the way issue 13 found prospects write: several answers in one message,
+// a correction, a casual yes, a region, an English opener.
+func BenchmarkFlowStepSentences(b *testing.B) {
+	m := newTestMachine(b, Hot)
+	convs := [][]string{
+		{"Hola, soy Laura de Barranquilla, necesito SEO, tengo 1.5 millones y lo necesito ya", "dale", "sí"},
+		{"buenas tardes", "ok dale", "Ramiro", "Estoy en Cali y tengo como 2 millones", "perdón, me equivoqué, es Palmira",
+			"cuando tenga la plata", "redes sociales y pauta", "sí"},
+		{"Hi, I'd like some information", "yes", "John", "en el eje cafetero", "2", "2 million", "asap", "website"},
+	}
+	b.ReportAllocs()
+	c, i := 0, 0
+	var s State
+	for b.Loop() {
+		r := m.Step(s, text("x", convs[c][i]), monday10.Add(time.Duration(i)*time.Minute))
+		s = r.State
+		if i++; i == len(convs[c]) {
+			c, i, s = (c+1)%len(convs), 0, State{}
 		}
 	}
 }

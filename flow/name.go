@@ -221,10 +221,10 @@ var (
 		"perfecto", "sure", "of course", "yes", "yeah", "gracias", "muchas gracias", "mucho gusto",
 		"un gusto", "encantado", "encantada", "me llamo", "yo me llamo", "mi nombre es",
 		"mi nombre", "mi nombre completo es", "yo soy", "soy", "yo", "es", "con", "habla",
-		"hablas con", "estas hablando con", "te habla", "le habla", "les habla", "te saluda",
+		"soy el", "soy la", "yo soy el", "yo soy la", "hablas con", "estas hablando con", "te habla", "le habla", "les habla", "te saluda",
 		"le saluda", "les saluda", "me dicen", "puedes llamarme", "llamame", "aqui",
 		"my name is", "my names", "name is", "names", "im", "i am", "this is", "its", "it is",
-		"call me",
+		"call me", "nombre", "nombre completo", "name", "full name",
 	)
 	nameTitles = nameTitlePhrases(
 		"sr", "sra", "srta", "senor", "senora", "senorita", "don", "dona", "dr", "dra", "doctor",
@@ -356,8 +356,8 @@ func nameStripTrail(words []nameWord) []nameWord {
 			words = words[:len(words)-n]
 			continue
 		}
-		if nameParticles[last] || nameArticleAfterDe[last] {
-			words = words[:len(words)-1]
+		if nameParticles[last] || nameArticleAfterDe[last] || (len(words) > 1 && nameIsLaugh(words[len(words)-1:])) {
+			words = words[:len(words)-1] // "Fausto jaja": the laugh is no surname
 			continue
 		}
 		break

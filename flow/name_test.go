@@ -13,6 +13,11 @@ var nameTests = []struct {
 }{
 	// Introductions, greetings, titles.
 	{"me llamo carlos andrés", "Carlos Andrés"},
+	{"Nombre: Julio César Duarte", "Julio César Duarte"},
+	{"Fausto jaja", "Fausto"},
+	{"soy el brayan", "Brayan"},
+	{"yo soy la Yuli", "Yuli"},
+	{"buenas noches, con Yamile Torres", "Yamile Torres"},
 	{"soy Ana", "Ana"},
 	{"CARLOS", "Carlos"},
 	{"mi nombre es maría josé pérez", "María José Pérez"},

@@ -1,6 +1,8 @@
 package flow
 
 import (
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,194 +21,31 @@ type Service struct {
 // Catalogue is the ordered list shown as a numbered menu.
 type Catalogue []Service
 
+//go:embed data/services.json
+var servicesJSON []byte
+
 // DefaultCatalogue returns the services a Colombian agency usually sells,
-// with the ways prospects ask for them. Each call returns a fresh copy, so
-// a caller may edit it without affecting others.
+// with the ways prospects ask for them: data/services.json, the file an
+// agency copies, edits (its own services, its clients' words for them) and
+// passes with --services. Each call returns a fresh copy, so a caller may
+// edit it without affecting others.
 func DefaultCatalogue() Catalogue {
-	return Catalogue{
-		{
-			Key:   "seo",
-			Label: map[string]string{"es": "SEO (posicionamiento en Google)", "en": "SEO (Google ranking)"},
-			Synonyms: []string{
-				"seo", "posicionamiento", "posicionamiento web", "posicionamiento en google",
-				"posicionamiento en buscadores", "posicionamiento seo", "salir en google",
-				"aparecer en google", "salir primero en google", "salir de primeros en google",
-				"estar en google", "buscadores", "search engine optimization", "rank on google",
-			},
-		},
-		{
-			Key:   "social",
-			Label: map[string]string{"es": "Redes sociales", "en": "Social media management"},
-			Synonyms: []string{
-				"redes", "redes sociales", "manejo de redes", "manejo de redes sociales",
-				"administración de redes", "community manager", "community", "social media",
-				"instagram", "facebook", "tiktok", "linkedin", "contenido", "contenidos",
-				"creación de contenido", "marketing de contenidos", "publicaciones", "posts",
-				"reels", "parrilla de contenido", "manejo de instagram", "social",
-			},
-		},
-		{
-			Key:   "ads",
-			Label: map[string]string{"es": "Pauta digital (anuncios)", "en": "Paid ads"},
-			Synonyms: []string{
-				"pauta", "pautas", "pautar", "pauta digital", "pauta en instagram", "pauta en facebook",
-				"pauta en redes", "pauta en redes sociales", "pauta en google", "publicidad",
-				"publicidad digital", "publicidad en redes", "publicidad en redes sociales",
-				"publicidad en facebook", "publicidad en instagram", "publicidad en google",
-				"anuncios", "anuncios en facebook", "anuncios en instagram", "anuncios en google",
-				"anuncios en redes", "facebook ads", "instagram ads", "meta ads", "google ads",
-				"tiktok ads", "linkedin ads", "adwords", "campañas", "campañas pagas",
-				"campañas de publicidad", "ads", "ppc", "sem", "paid media", "advertising",
-			},
-		},
-		{
-			Key:   "web",
-			Label: map[string]string{"es": "Diseño web", "en": "Web design"},
-			Synonyms: []string{
-				"diseño web", "página web", "pagina", "paginas web", "sitio web", "sitio", "website",
-				"web", "tienda virtual", "tienda online", "tienda en línea", "landing", "landing page",
-				"ecommerce", "e-commerce", "comercio electrónico", "wordpress", "shopify",
-				"desarrollo web",
-			},
-		},
-		{
-			Key:   "branding",
-			Label: map[string]string{"es": "Branding (logo e identidad)", "en": "Branding (logo and identity)"},
-			Synonyms: []string{
-				"branding", "logo", "logotipo", "marca", "identidad", "identidad corporativa",
-				"identidad de marca", "imagen corporativa", "diseño de logo", "diseño de marca",
-				"manual de marca", "rebranding", "brand", "brand identity",
-			},
-		},
-		{
-			Key:   "email",
-			Label: map[string]string{"es": "Email marketing", "en": "Email marketing"},
-			Synonyms: []string{
-				"email marketing", "email", "e-mail", "mailing", "correos", "correo", "newsletter",
-				"newsletters", "boletín", "boletines", "mail marketing", "correos masivos",
-				"email masivo", "campañas de email", "campañas de correo", "email campaigns", "mailchimp",
-			},
-		},
-		{
-			Key:   "other",
-			Label: map[string]string{"es": "Otro", "en": "Other"},
-			Synonyms: []string{
-				"otro", "otra", "otros", "otra cosa", "otro servicio", "ninguno", "ninguna",
-				"ninguna de las anteriores", "other", "something else", "none",
-			},
-		},
+	var c Catalogue
+	if err := json.Unmarshal(servicesJSON, &c); err != nil {
+		panic("flow: embedded data/services.json: " + err.Error()) // a build defect; TestDefaultCatalogueValid catches it
 	}
+	return c
 }
 
-// Parse reads the answer to "¿qué servicio te interesa?": a menu number
-// (1-based, also "opción 2", "la 3", "2️⃣", "la segunda"), or free text
-// that contains the key, a label or a synonym of a service as whole words.
-//
-// Tie rule: when matches overlap, the longer one (in folded characters)
-// wins, so "facebook ads" is ads and not social, and "publicidad en redes
-// sociales" is ads. Matches that do not overlap and name different
-// services ("SEO y página web") are a real double answer: ok is false and
-// the bot asks again. Overlapping matches of equal length for different
-// services are ambiguous too.
+// Parse reads the answer to "¿qué servicio te interesa?" and returns the
+// first service it names; ParseAll explains the reading. Parse builds the
+// catalogue's index on every call: the conversation keeps one per Machine.
 func (c Catalogue) Parse(text string) (key string, ok bool) {
-	folded := fold(norm.NFKC.String(text))
-	if n, ok := menuPick(strings.Fields(folded), len(c)); ok {
-		return c[n-1].Key, true
-	}
-	matches := c.matches(folded)
-	found := -1
-	for i, m := range matches {
-		if serviceOutweighed(m, matches[:i], matches[i+1:]) {
-			continue
-		}
-		if found >= 0 && found != m.service {
-			return "", false
-		}
-		found = m.service
-	}
-	if found < 0 {
+	keys, _ := newServiceIndex(c).parse(splitMsg(norm.NFKC.String(text)), true)
+	if len(keys) == 0 {
 		return "", false
 	}
-	return c[found].Key, true
-}
-
-// serviceMatch is one phrase of a service found in the answer, as a byte
-// span of the folded text.
-type serviceMatch struct {
-	service, start, end int
-}
-
-// matches finds every occurrence of every key, label and synonym in
-// folded, as whole words.
-func (c Catalogue) matches(folded string) []serviceMatch {
-	var out []serviceMatch
-	for k, s := range c {
-		find := func(phrase string) {
-			out = appendServiceMatches(out, folded, foldPhrase(phrase), k)
-		}
-		find(s.Key)
-		for _, l := range s.Label {
-			find(l)
-		}
-		for _, syn := range s.Synonyms {
-			find(syn)
-		}
-	}
-	return out
-}
-
-func appendServiceMatches(out []serviceMatch, folded, phrase string, service int) []serviceMatch {
-	if phrase == "" {
-		return out
-	}
-	for from := 0; from+len(phrase) <= len(folded); {
-		i := strings.Index(folded[from:], phrase)
-		if i < 0 {
-			break
-		}
-		start, end := from+i, from+i+len(phrase)
-		if (start == 0 || folded[start-1] == ' ') && (end == len(folded) || folded[end] == ' ') {
-			out = append(out, serviceMatch{service, start, end})
-		}
-		from = start + 1
-	}
-	return out
-}
-
-// serviceOutweighed reports whether m overlaps a strictly longer match of
-// another service among others.
-func serviceOutweighed(m serviceMatch, others ...[]serviceMatch) bool {
-	for _, list := range others {
-		for _, o := range list {
-			overlap := o.start < m.end && m.start < o.end
-			if o.service != m.service && overlap && o.end-o.start > m.end-m.start {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// foldPhrase folds a catalogue phrase. Most phrases are already plain
-// lower-case ASCII words, and skipping fold for them keeps Parse cheap
-// without caching anything between calls.
-func foldPhrase(s string) string {
-	space := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' && !space:
-			space = true
-		case ('a' <= c && c <= 'z') || ('0' <= c && c <= '9'):
-			space = false
-		default:
-			return fold(s)
-		}
-	}
-	if space && s != "" {
-		return fold(s) // trailing space
-	}
-	return s
+	return keys[0], true
 }
 
 // Validate checks that the catalogue can be shown and parsed: at least one
@@ -329,17 +168,23 @@ func menuPick(words []string, size int) (int, bool) {
 		if menuFiller[w] {
 			continue
 		}
-		v, ok := menuOrdinals[w]
+		v, ok := menuNumber(w)
 		if !ok {
-			if len(w) > 3 {
-				return 0, false
-			}
-			var err error
-			if v, err = strconv.Atoi(w); err != nil {
-				return 0, false
-			}
+			return 0, false
 		}
 		n, count = v, count+1
 	}
 	return n, count == 1 && n >= 1 && n <= size
+}
+
+// menuNumber reads one menu number: digits (at most three) or a word.
+func menuNumber(w string) (int, bool) {
+	if v, ok := menuOrdinals[w]; ok {
+		return v, true
+	}
+	if len(w) > 3 {
+		return 0, false
+	}
+	v, err := strconv.Atoi(w)
+	return v, err == nil
 }

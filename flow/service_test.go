@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,14 +65,31 @@ var catalogueTests = []struct {
 	{"otro", "other"},
 	{"Otra cosa", "other"},
 	{"Web design", "web"},
-	// Ambiguous or unknown.
-	{"SEO y página web", ""},
-	{"redes sociales y página web", ""},
+	// Several services: the first named is the lead's (ParseAll lists all).
+	{"SEO y página web", "seo"},
+	{"redes sociales y página web", "social"},
+	{"1 y 2", "seo"},
+	// Everyday names (issue 13).
+	{"google", "seo"},
+	{"pauta en facebook e instagram", "ads"},
+	{"quiero que me manejen el insta", "social"},
+	{"salir de primeras en google", "seo"},
+	{"redes sociales y pauta", "social"},
+	{"que me manejen las redes", "social"},
+	{"una tienda online para vender ropa", "web"},
+	{"campañas en google", "ads"},
+	{"logo y tarjetas de presentación", "branding"},
+	// Typing errors, one letter (two in long words).
+	{"posisionamiento", "seo"},
+	{"instagran", "social"},
+	{"pagina wev", "web"},
+	{"publisidad", "ads"},
+	// General marketing, or nothing: the menu.
 	{"marketing", ""},
+	{"marketing digital", ""},
 	{"", ""},
 	{"hola", ""},
-	{"1 y 2", ""},
-	{"google", ""},
+	{"quiero", ""},
 }
 
 func TestCatalogueParse(t *testing.T) {
@@ -83,6 +101,38 @@ func TestCatalogueParse(t *testing.T) {
 				t.Errorf("Parse(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.want != "")
 			}
 		})
+	}
+}
+
+// TestParseAll: several services in one answer, in the order named; a
+// platform list after ads stays ads; general marketing asks for the menu.
+func TestParseAll(t *testing.T) {
+	x := newServiceIndex(DefaultCatalogue())
+	tests := []struct {
+		in      string
+		want    []string
+		generic bool
+	}{
+		{"redes sociales y pauta", []string{"social", "ads"}, false},
+		{"pauta en facebook e instagram", []string{"ads"}, false},
+		{"pauta en facebook, instagram y tiktok", []string{"ads"}, false},
+		{"para promocionar mi negocio en Facebook", []string{"ads"}, false},
+		{"página web y redes sociales", []string{"web", "social"}, false},
+		{"publicidad en google y una página web", []string{"ads", "web"}, false},
+		{"página web, SEO y redes", []string{"web", "seo", "social"}, false},
+		{"1 y 3", []string{"seo", "ads"}, false},
+		{"manejo de redes y pauta en instagram", []string{"social", "ads"}, false},
+		{"marketing digital", nil, true},
+		{"un poco de todo", nil, true},
+		{"marketing digital, sobre todo redes", []string{"social"}, false},
+		{"email marketing", []string{"email"}, false},
+		{"ninguna de las anteriores", []string{"other"}, false},
+	}
+	for _, tt := range tests {
+		keys, generic := x.parse(splitMsg(tt.in), true)
+		if !slices.Equal(keys, tt.want) || generic != tt.generic {
+			t.Errorf("parse(%q) = %v, %v; want %v, %v", tt.in, keys, generic, tt.want, tt.generic)
+		}
 	}
 }
 

@@ -36,17 +36,20 @@ const (
 	StageBudgetConfirm Stage = "budget_confirm" // implausible amount: confirm it
 	StageUrgency       Stage = "urgency"
 	StageService       Stage = "service"
+	StagePhone         Stage = "phone"   // a number to call back, when the channel's address is none
+	StageConfirm       Stage = "confirm" // answers taken from other messages are confirmed before completing
 	StageDone          Stage = "done"
 )
 
 // Answers holds what the prospect has told so far. Zero values mean "not yet".
 type Answers struct {
-	Name    string  `json:"name,omitempty"`
-	City    *City   `json:"city,omitempty"`
-	Budget  *Budget `json:"budget,omitempty"`
-	Urgency Urgency `json:"urgency,omitempty"`
-	Service string  `json:"service,omitempty"`
-	Phone   string  `json:"phone,omitempty"` // a callback number given in the chat, E.164
+	Name    string   `json:"name,omitempty"`
+	City    *City    `json:"city,omitempty"`
+	Budget  *Budget  `json:"budget,omitempty"`
+	Urgency Urgency  `json:"urgency,omitempty"`
+	Service string   `json:"service,omitempty"`
+	Others  []string `json:"others,omitempty"` // further services named after the first, for the advisor
+	Phone   string   `json:"phone,omitempty"`  // a callback number given in the chat, E.164
 }
 
 // Pending holds a half-understood answer while a follow-up is asked.
@@ -57,25 +60,43 @@ type Pending struct {
 	Place      string  `json:"place,omitempty"`  // StageCityForeign: the text typed
 	Budget     *Budget `json:"budget,omitempty"` // StageBudgetConfirm
 	Back       Stage   `json:"back,omitempty"`   // the main step the follow-up belongs to
+	Region     string  `json:"region,omitempty"` // StageCityPick: the region named (its first key), not a shared name
+	Fix        bool    `json:"fix,omitempty"`    // StageConfirm: "which answer?" was asked
 }
 
 // State is one conversation, as store saves it between messages. It is plain
 // data: Step reads one and returns the next.
 type State struct {
-	Version   int     `json:"version"`
-	Status    Status  `json:"status"`
-	Stage     Stage   `json:"step"`
-	Lang      string  `json:"lang"`
-	Answers   Answers `json:"answers"`
-	Pending   Pending `json:"pending,omitzero"`
-	Failures  int     `json:"failures,omitempty"` // failed answers to the current question
-	Retries   int     `json:"retries,omitempty"`  // failed answers to every question, consent included; a restart clears it
-	MenuShown bool    `json:"menu_shown,omitempty"`
+	Version int     `json:"version"`
+	Status  Status  `json:"status"`
+	Stage   Stage   `json:"step"`
+	Lang    string  `json:"lang"`
+	Answers Answers `json:"answers"`
+	// Held are answers read from messages before the consent was given:
+	// kept only here, moved into Answers (and confirmed before the lead is
+	// completed) when the consent is given, dropped when it is refused.
+	Held Answers `json:"held,omitzero"`
+	// Prefilled lists the answers taken from messages that answered
+	// another question; they are confirmed in one message (StageConfirm)
+	// before the lead is completed.
+	Prefilled  []Stage `json:"prefilled,omitempty"`
+	Last       Stage   `json:"last,omitempty"`        // the last question answered: what a bare correction changes
+	PhoneAsked bool    `json:"phone_asked,omitempty"` // the optional callback number was asked once
+	Pending    Pending `json:"pending,omitzero"`
+	Failures   int     `json:"failures,omitempty"` // failed answers to the current question
+	Retries    int     `json:"retries,omitempty"`  // failed answers to every question, consent included; a restart clears it
+	MenuShown  bool    `json:"menu_shown,omitempty"`
 
 	ConsentPolicy string    `json:"consent_policy,omitempty"` // policy version accepted
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
 	ConsentAsked  time.Time `json:"consent_asked,omitzero"` // when the consent text was last queued
 	BurstFrom     time.Time `json:"burst_from,omitzero"`    // StepBurst: when the current burst began
+
+	// NonTextAt is the question at which a message the bot cannot read (an
+	// image, a sticker, a voice note without transcription) last got the
+	// polite request to write. The channel layer (bot) sends that request
+	// once per question, not once per message; a text clears it.
+	NonTextAt Stage `json:"non_text_at,omitempty"`
 
 	StartedAt   time.Time `json:"started_at,omitzero"`
 	UpdatedAt   time.Time `json:"updated_at,omitzero"`
@@ -85,6 +106,7 @@ type State struct {
 	Deadline time.Time     `json:"deadline,omitzero"` // contact promised before this instant (UTC)
 	Window   time.Duration `json:"window,omitempty"`
 	Reminded bool          `json:"reminded,omitempty"` // a message after completion was answered once
+	Chats    int           `json:"chats,omitempty"`    // small-talk replies after completion
 	Handoffs int           `json:"handoffs,omitempty"`
 }
 
@@ -200,6 +222,10 @@ const (
 	EventAbandoned       EventKind = "abandoned"        //
 	EventAfterCompletion EventKind = "after_completion" // a message arrived after the lead was done
 	EventRestarted       EventKind = "restarted"        //
+	// EventAskedForCall: after the promised time the prospect asked when
+	// they will be called. Deadline is the new time the bot gave them; the
+	// queue shows that the prospect asked.
+	EventAskedForCall EventKind = "asked_for_call"
 )
 
 // Data-rights requests a prospect can make from the chat (Ley 1581).

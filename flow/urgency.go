@@ -38,14 +38,27 @@ func ParseUrgency(text string, now time.Time) (Urgency, bool) {
 	if n, ok := menuPick(words, len(Urgencies)); ok {
 		return Urgencies[n-1], true
 	}
+	return urgencyScan(words, now, false)
+}
+
+// urgencyScan reads free text (see ParseUrgency). strict reads a sentence
+// that was not an answer to the urgency question, where "ya" ("ya tengo
+// página"), "hoy", a weekday, a hedge or "2 meses" ("tengo el negocio hace 2
+// meses") say nothing about urgency: it keeps only phrases of two words or
+// more, the unmistakable single words of urgencyStrong, and spans after
+// "en", "dentro de", "in".
+func urgencyScan(words []string, now time.Time, strict bool) (Urgency, bool) {
 	var best urgencyBest
 	for i := range words {
 		for _, p := range urgencyIndex[words[i]] {
-			if hasPhraseAt(words, i, p.words) {
+			if hasPhraseAt(words, i, p.words) && (!strict || urgencyStrictOK(p)) {
 				best.consider(p.resolve(now), p.weight)
 			}
 		}
-		if u, w, ok := urgencyRelativeAt(words, i); ok {
+		if u, w, ok := urgencyRelativeAt(words, i); ok && (!strict || w >= 3*urgencyWordWeight) {
+			best.consider(u, w)
+		}
+		if u, w, ok := urgencyDateAt(words, i, now); ok {
 			best.consider(u, w)
 		}
 	}
@@ -53,6 +66,22 @@ func ParseUrgency(text string, now time.Time) (Urgency, bool) {
 		return "", false
 	}
 	return best.u, true
+}
+
+// urgencyStrong are single words that say urgency in any sentence.
+var urgencyStrong = newWordSet("urgente", "urge", "inmediato", "inmediatamente", "urgentisimo",
+	"urgentemente", "asap", "urgent", "urgently", "immediately", "explorando", "cotizando", "averiguando")
+
+// urgencyStrictOK: see urgencyScan. "de una" is left out too: it is just as
+// often "de una vez" or "una página de una sola sección".
+func urgencyStrictOK(p urgencyPhrase) bool {
+	switch {
+	case p.weight == urgencyHedgeWeight:
+		return false
+	case len(p.words) == 1:
+		return urgencyStrong[p.words[0]]
+	}
+	return !(len(p.words) == 2 && p.words[0] == "de" && p.words[1] == "una")
 }
 
 // urgencyBest keeps the heaviest match seen and whether another level
@@ -90,15 +119,19 @@ func hasPhraseAt(words []string, i int, phrase []string) bool {
 type urgencyPhrase struct {
 	words  []string
 	u      Urgency
-	month  time.Month // non-zero: the level depends on how far this month is
+	month  time.Month                    // non-zero: the level depends on how far this month is
+	date   func(now time.Time) time.Time // non-nil: the level depends on how far this day is
 	weight int
 }
 
 func (p urgencyPhrase) resolve(now time.Time) Urgency {
-	if p.month == 0 {
-		return p.u
+	switch {
+	case p.date != nil:
+		return urgencyForDate(now, p.date(now))
+	case p.month != 0:
+		return urgencyForMonth(p.month, now.Month())
 	}
-	return urgencyForMonth(p.month, now.Month())
+	return p.u
 }
 
 // urgencyForMonth places a month relative to now's month, wrapping into
@@ -131,6 +164,10 @@ var urgencyPhrases = map[Urgency][]string{
 		"cuanto antes", "pronto", "muy pronto", "rapido", "de afan", "con afan", "tengo afan",
 		"estoy de afan", "asap", "right now", "now", "right away", "immediately", "urgent",
 		"urgently", "today", "tomorrow", "yesterday", "as soon as possible",
+		"cuando antes", "lo mas antes", "lo necesito ya", "necesito ya", "lo quiero ya", "lo necesito para ya", "para hoy", "pa hoy",
+		"para manana", "pa manana", "urgentisimo", "urgentemente", "super urgente", "muy urgente",
+		"es para ya", "cuanto antes mejor", "lo mas rapido", "lo antes que se pueda", "ya mismito",
+		"de inmediato por favor", "need it now", "need it asap", "as soon as you can", "asap please",
 	},
 	ThisMonth: {
 		"esta semana", "la otra semana", "la proxima semana", "proxima semana", "la semana que viene",
@@ -141,12 +178,17 @@ var urgencyPhrases = map[Urgency][]string{
 		"este fin de semana", "el fin de semana", "lunes", "martes", "miercoles", "jueves",
 		"viernes", "sabado", "domingo", "this week", "next week", "this month", "within the month",
 		"end of the month", "this weekend", "in a few days", "next few days",
+		"en estos dias", "estos dias", "proximos dias", "los proximos dias", "en la semana", "a mitad de mes",
+		"mediados de mes", "despues del puente", "despues de la quincena", "en quince dias", "dentro del mes",
+		"within two weeks", "in the coming days", "later this month",
 	},
 	OneToThreeMonths: {
 		"el otro mes", "el proximo mes", "proximo mes", "el mes que viene", "mes que viene",
 		"el mes entrante", "este trimestre", "el proximo trimestre", "proximo trimestre",
 		"el otro trimestre", "1 a 3 meses", "next month", "next quarter", "this quarter",
 		"in a couple of months", "in the next few months",
+		"en uno o dos meses", "en dos o tres meses", "el mes siguiente", "despues de este mes",
+		"following month", "within three months",
 	},
 	Exploring: {
 		"sin afan", "sin prisa", "sin apuro", "sin urgencia", "no hay afan", "no hay prisa",
@@ -164,6 +206,16 @@ var urgencyPhrases = map[Urgency][]string{
 		"no rush", "no hurry", "not in a hurry", "not urgent", "exploring", "just exploring",
 		"later", "someday", "some day", "next year", "researching", "just researching",
 		"just curious",
+		"cuando tenga la plata", "cuando tenga plata", "cuando tenga el dinero", "cuando tenga dinero",
+		"cuando tenga los recursos", "cuando tenga presupuesto", "cuando tenga el presupuesto",
+		"apenas tenga", "apenas tenga la plata", "apenas tenga el presupuesto", "apenas tenga los recursos",
+		"cuando me aprueben", "cuando aprueben el presupuesto", "apenas me aprueben", "en medio ano",
+		"medio ano", "dentro de medio ano", "en un semestre",
+		"cuando haya plata", "cuando haya presupuesto", "cuando me alcance", "cuando pueda", "cuando se pueda",
+		"cuando tenga tiempo", "sin afanes", "apenas estoy mirando", "apenas estoy averiguando",
+		"apenas averiguando", "apenas cotizando", "por ahora solo cotizo", "por ahora nada", "sin fecha",
+		"no tengo fecha", "no hay fecha", "when i have the money", "when i have money", "when we have the budget",
+		"when i have the budget", "no date yet", "not yet", "no plans yet", "sometime",
 	},
 }
 
@@ -173,6 +225,10 @@ var urgencyHedges = []string{
 	"no se", "nose", "no lo se", "no estoy seguro", "no estoy segura", "no sabria", "ni idea",
 	"todavia no se", "aun no se", "depende", "not sure", "i don t know", "dont know", "don t know",
 }
+
+// urgencyNegations open a phrase that denies urgency without naming a
+// time ("no es urgente", "sin afán"): a time said with it wins.
+var urgencyNegations = newWordSet("no", "sin", "nada", "not", "ni")
 
 // urgencyMonthPhrases place a point of the year; they are resolved
 // against now.
@@ -211,7 +267,11 @@ func buildUrgencyIndex() map[string][]urgencyPhrase {
 	}
 	for u, list := range urgencyPhrases {
 		for _, s := range list {
-			add(phrase(s, u, 0))
+			p := phrase(s, u, 0)
+			if u == Exploring && urgencyNegations[p.words[0]] {
+				p.weight -= urgencyHedgeWeight // "no es urgente, el otro mes": the time said wins
+			}
+			add(p)
 		}
 	}
 	for _, s := range urgencyHedges {
@@ -221,6 +281,11 @@ func buildUrgencyIndex() map[string][]urgencyPhrase {
 	}
 	for s, m := range urgencyMonthPhrases {
 		add(phrase(s, "", m))
+	}
+	for s, d := range urgencyDatePhrases {
+		p := phrase(s, "", 0)
+		p.date = d
+		add(p)
 	}
 	for name, m := range urgencyMonths {
 		if name != "may" && name != "march" {

@@ -107,6 +107,36 @@ var urgencyTests = []struct {
 	{"en 6 meses", urgencyOctober, Exploring},
 	{"just looking", urgencyOctober, Exploring},
 	{"no rush", urgencyOctober, Exploring},
+	// Conditions and everyday forms (issue 13).
+	{"cuando tenga la plata", urgencyOctober, Exploring},
+	{"apenas tenga el presupuesto aprobado", urgencyOctober, Exploring},
+	{"cuando me aprueben", urgencyOctober, Exploring},
+	{"en medio año", urgencyOctober, Exploring},
+	{"lo necesito ya", urgencyOctober, Immediate},
+	{"para mañana", urgencyOctober, Immediate},
+	{"cuando antes", urgencyOctober, Immediate},
+	{"en estos días", urgencyOctober, ThisMonth},
+	{"no es urgente, puede ser el otro mes", urgencyOctober, OneToThreeMonths},
+	// Seasons, relative to the message: vacations end about 12 January and
+	// 15 July, Semana Santa on Easter Monday; primas are paid in June and December.
+	{"después de vacaciones", urgencyOctober, OneToThreeMonths},
+	{"después de vacaciones", urgencyDecember, ThisMonth},
+	{"pasando las vacaciones", urgencyJanuary, ThisMonth},
+	{"después de navidad", urgencyOctober, OneToThreeMonths},
+	{"en semana santa", urgencyOctober, Exploring},
+	{"cuando me paguen la prima", urgencyOctober, OneToThreeMonths},
+	{"a mitad de año", urgencyOctober, Exploring},
+	// Dates, relative to the message (15 October).
+	{"el 20", urgencyOctober, ThisMonth},
+	{"para el 10", urgencyOctober, ThisMonth},
+	{"para el 16", urgencyOctober, Immediate},
+	{"el 15 de enero", urgencyOctober, OneToThreeMonths},
+	{"antes del 30 de abril", urgencyOctober, Exploring},
+	{"15/11", urgencyOctober, OneToThreeMonths}, // a month ahead, as "en un mes"
+	{"14/11", urgencyOctober, ThisMonth},
+	{"march 15th", urgencyOctober, Exploring},
+	{"el 2", urgencyOctober, ThisMonth}, // the menu's 2, not the 2nd
+	{"2 millones", urgencyOctober, ""},
 	// Not understood or ambiguous.
 	{"", urgencyOctober, ""},
 	{"hola", urgencyOctober, ""},

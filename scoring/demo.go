@@ -19,7 +19,8 @@ const DemoAgency = "Impulso Digital S.A.S. (Medellín, invented)"
 //
 //   - Volume: about n leads over 18 months; more in January–March and
 //     September–November (budgets are decided), fewer in late December,
-//     July and Holy Week; weekdays busier than weekends.
+//     July and Holy Week; weekdays busier than weekends; each lead between
+//     07:00 and 21:00, Bogotá time.
 //   - City: Medellín 30 %, Bogotá 24 %, Cali 10 %, Barranquilla 6 %,
 //     Envigado, Itagüí, Bucaramanga, Pereira, Cartagena, Manizales, Rionegro,
 //     Cúcuta, Ibagué, Villavicencio 2–4 % each, abroad 1 %.
@@ -34,7 +35,10 @@ const DemoAgency = "Impulso Digital S.A.S. (Medellín, invented)"
 //     +0.25, trade fair +0.3, Facebook −0.15; January–March +0.15,
 //     December −0.4; plus Gaussian noise (σ 0.6) per lead. About 16 %
 //     convert.
-//   - Revenue of a converted lead: its budget times 3–12 months.
+//   - Revenue of a converted lead: the agency's monthly fee (a quarter of
+//     the budget, 500.000 to 8 millones) times 3–12 months. With about
+//     1.100 leads a month (some 20 advisors) this is an agency billing
+//     about 14.000 millones a year.
 type demoCity struct {
 	name   string // what a prospect types; read by flow's gazetteer
 	weight float64
@@ -82,7 +86,10 @@ func GenerateHistory(places *flow.Places, n int, end time.Time, seed uint64) []D
 			cities[i] = flow.City{Name: c.name, Foreign: true}
 		}
 	}
-	start := end.In(bogota).AddDate(0, -18, 0)
+	// Days start at Bogotá's midnight, so a lead's hour (07:00–21:00) is
+	// local: people write while they are awake, mostly in office hours.
+	local := end.In(bogota).AddDate(0, -18, 0)
+	start := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, bogota)
 	days := int(end.Sub(start).Hours() / 24)
 	// Daily weights: season × weekday; leads are spread proportionally.
 	weights := make([]float64, days)
@@ -156,9 +163,19 @@ func demoLead(rng *rand.Rand, cities []flow.City, at time.Time) DemoLead {
 	}
 	dl := DemoLead{Example: Example{Lead: l, Converted: rng.Float64() < 1/(1+math.Exp(-z))}}
 	if dl.Converted && !l.Budget.Unknown {
-		dl.RevenueCOP = (l.Budget.MinCOP/2 + l.Budget.MaxCOP/2) * int64(3+rng.IntN(10))
+		dl.RevenueCOP = demoFee(l.Budget) * int64(3+rng.IntN(10))
 	}
 	return dl
+}
+
+// demoFee is what the agency bills a month for a customer with budget b:
+// a quarter of the client's marketing budget (the rest is the media the
+// client pays for), at least 500.000 and at most 8 millones, in whole
+// thousands. The budget is what the prospect said; the fee is the agency's
+// revenue.
+func demoFee(b flow.Budget) int64 {
+	fee := (b.MinCOP/2 + b.MaxCOP/2) / 4
+	return min(max(fee, 500_000), 8_000_000) / 1000 * 1000
 }
 
 func pickWeighted(rng *rand.Rand, n int, w func(int) float64) int {

@@ -51,14 +51,17 @@ func GenerateCustomers(hist []DemoLead, end time.Time, seed uint64, prefix strin
 		if !start.Before(end) {
 			continue
 		}
-		fee := int64(1_200_000)
+		// The plan follows the client's size (its budget); the fee is what
+		// the agency bills, as the history's revenue counts it (demoFee).
+		size, fee := int64(1_200_000), int64(700_000)
 		if !l.Lead.Budget.Unknown {
-			fee = max(200_000, (l.Lead.Budget.MinCOP/2+l.Lead.Budget.MaxCOP/2)/50_000*50_000)
+			size = max(200_000, (l.Lead.Budget.MinCOP/2+l.Lead.Budget.MaxCOP/2)/50_000*50_000)
+			fee = demoFee(l.Lead.Budget) / 50_000 * 50_000
 		}
 		c := store.CustomerImport{Customer: store.Customer{
 			ExtKey:   fmt.Sprintf("%s%d", prefix, i),
 			Name:     demoNames[0][rng.IntN(len(demoNames[0]))] + " " + demoNames[1][rng.IntN(len(demoNames[1]))],
-			CityCode: l.Lead.City.Code, Service: l.Lead.Service, Source: l.Lead.Source, Plan: demoPlan(fee),
+			CityCode: l.Lead.City.Code, Service: l.Lead.Service, Source: l.Lead.Source, Plan: demoPlan(size),
 			MonthlyFeeCOP: fee, StartedAt: start,
 		}}
 		c.Events = append(c.Events, store.CustomerEvent{Kind: store.EventFeeChange, At: start, AmountCOP: fee})
@@ -68,15 +71,18 @@ func GenerateCustomers(hist []DemoLead, end time.Time, seed uint64, prefix strin
 	return out
 }
 
-func demoPlan(fee int64) string {
+// demoPlan names the plan as the agency writes it in its customer file.
+func demoPlan(size int64) string {
 	switch {
-	case fee < 1_000_000:
-		return "basico"
-	case fee < 3_000_000:
-		return "estandar"
+	case size < 1_000_000:
+		return planBasic
+	case size < 3_000_000:
+		return "Estándar"
 	}
-	return "premium"
+	return "Premium"
 }
+
+const planBasic = "Básico"
 
 // demoCustomerLife simulates c month by month from its start until it
 // cancels or end comes.
@@ -136,7 +142,7 @@ func demoCustomerLife(rng *rand.Rand, c *store.CustomerImport, end time.Time) {
 		case "ads":
 			z += 0.25
 		}
-		if c.Plan == "basico" {
+		if c.Plan == planBasic {
 			z += 0.3
 		}
 		if rng.Float64() < sigmoid(z) {

@@ -65,6 +65,17 @@ func TestEngagementSameLiveAndInTraining(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
+			// The replies leave before the person answers them (a consent
+			// answer counts only once its consent text was sent).
+			out, err := st.PendingOutbox(ctx, "chat", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range out {
+				if err := st.MarkSent(ctx, o.ID, fmt.Sprint("sent-", o.ID)); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
 	if len(live) != 3 {

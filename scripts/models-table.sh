@@ -16,6 +16,7 @@ out=${2:-models-table}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3 # go.mod asks for it; fetched from the module proxy where the machine's Go is older
 go build -o "$out/cis" ./cmd/cis
 run() {
 	local name=$1; shift

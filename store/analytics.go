@@ -592,7 +592,7 @@ func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]Cl
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}
-	// Open and past the deadline: a walk of the leads_open_deadline index.
+	// Open and past the deadline: a walk of the leads_queue index.
 	sinceMs, err := dayStartMillis(since)
 	if err != nil {
 		return nil, err

@@ -353,6 +353,12 @@ func TestRestoreRefusesABadBackup(t *testing.T) {
 // cmd/cis tests the same with two `cis serve`.
 func TestF14LockRefusesASecondInstance(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cis.db")
+	if _, err := Lock(path); !errors.Is(err, ErrNoStore) {
+		t.Errorf("Lock on a missing file: %v; want ErrNoStore (nothing created)", err)
+	}
+	if err := CreateFile(path); err != nil {
+		t.Fatal(err)
+	}
 	l, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
@@ -33,7 +34,12 @@ const (
 	// after the provider accepted the message. They are not sent again.
 	orphanClaimsQuery = `UPDATE outbox SET status = 'unconfirmed' WHERE channel = ? AND status = 'sending' AND claimed_at < ?`
 	unconfirmedQuery  = `UPDATE outbox SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`
-	confirmByExtQuery = `UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), ext_id = ? WHERE id = ? AND status IN ('sending', 'unconfirmed')`
+	// confirmByExtQuery: a status callback naming the row proves it left. It
+	// also confirms a question queued again after an uncertain send
+	// (sending.go), which then is not sent a second time. sent_at is our
+	// clock, as for every other sent row.
+	confirmByExtQuery = `UPDATE outbox SET status = 'sent', sent_at = COALESCE(sent_at, ?), ext_id = ?
+		WHERE id = ? AND (status IN ('sending', 'unconfirmed') OR status = 'pending' AND resends > 0)`
 )
 
 // DeadLetter keeps a delivery that could not be parsed, with the reason.
@@ -77,7 +83,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Deliv
 				return err
 			}
 			if d.Outbox > 0 {
-				if _, err := tx.ExecContext(ctx, confirmByExtQuery, millis(d.At), d.ExtID, d.Outbox); err != nil {
+				if _, err := tx.ExecContext(ctx, confirmByExtQuery, millis(now), d.ExtID, d.Outbox); err != nil {
 					return err
 				}
 			}
@@ -196,54 +202,78 @@ func (s *Store) Unclaim(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ReleaseOrphans marks rows of channel claimed before cutoff and never
-// marked as unconfirmed: a previous process handed them to the channel and
-// died before recording the answer. They are not sent again (a reply at
-// most once); a status callback that names them confirms them. It returns
-// how many rows it marked.
+// ReleaseOrphans applies the crash policy (sending.go) to the rows of
+// channel claimed before cutoff and never marked: a previous process handed
+// them to the channel and died before recording the answer. Questions are
+// queued again; other replies become unconfirmed and are not sent again (a
+// status callback that names them confirms them). It returns how many rows
+// it changed.
 func (s *Store) ReleaseOrphans(ctx context.Context, channel string, cutoff time.Time) (int64, error) {
-	res, err := s.rw.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff))
-	if err != nil {
-		return 0, fmt.Errorf("release orphan claims: %w", err)
-	}
-	return res.RowsAffected()
+	o, err := s.ReleaseOrphanClaims(ctx, channel, cutoff)
+	return o.Resent + o.Unconfirmed, err
 }
 
-// MarkUnconfirmed records that a claimed reply may or may not have reached
-// the channel (the connection broke after the request was written). It is not
-// sent again; a status callback naming it confirms it.
+// MarkUnconfirmed is MarkUncertain due now: a question is sent again, any
+// other reply is left unconfirmed.
 func (s *Store) MarkUnconfirmed(ctx context.Context, id int64, reason string) error {
-	if _, err := s.rw.ExecContext(ctx, unconfirmedQuery, reason, id); err != nil {
-		return fmt.Errorf("mark outbox %d unconfirmed: %w", id, err)
-	}
-	return nil
+	_, err := s.MarkUncertain(ctx, id, s.now(), reason)
+	return err
 }
 
 // LIDKey is the contact key of a WhatsApp person known only by their LID
 // (WhatsApp hid the phone number and no mapping is known yet).
-func LIDKey(lid string) string { return "lid:" + lid }
+func LIDKey(lid string) string { return lidAlias.key(lid) }
+
+// alias is a second WhatsApp identity of a person besides their phone: the
+// linked device's LID or the Cloud API's business-scoped user id (BSUID).
+// Both work alike: a person known only by it is a contact keyed
+// prefix+value; once the phone is known the contact is keyed by the phone
+// and the alias is kept in its column. One mechanism merges both.
+type alias struct {
+	column string // contacts column holding it (unique)
+	prefix string // key prefix of a contact known only by it
+}
+
+var (
+	lidAlias   = alias{column: "lid", prefix: "lid:"}
+	bsuidAlias = alias{column: "bsuid", prefix: "bsuid:"}
+)
+
+func (a alias) key(v string) string { return a.prefix + v }
+
+// q puts the alias's column into query (every {col}); the column is one of
+// the two constants above, never input.
+func (a alias) q(query string) string { return strings.ReplaceAll(query, "{col}", a.column) }
 
 const (
-	linkLIDQuery     = `UPDATE OR IGNORE contacts SET lid = ? WHERE id = ? AND lid IS NULL`
+	linkAliasQuery   = `UPDATE OR IGNORE contacts SET {col} = ? WHERE id = ? AND {col} IS NULL`
 	phoneForLIDQuery = `SELECT phone FROM contacts WHERE lid = ? AND merged_into IS NULL`
-	// linkStateQuery: is there a LID-only contact to merge, and does the
-	// phone's contact already carry the LID?
+	// linkStateQuery: is there an alias-only contact to merge, and does the
+	// phone's contact already carry the alias?
 	linkStateQuery = `SELECT (SELECT COUNT(*) FROM contacts WHERE phone = ?1 AND merged_into IS NULL),
-		(SELECT COUNT(*) FROM contacts WHERE phone = ?2 AND lid = ?3)`
+		(SELECT COUNT(*) FROM contacts WHERE phone = ?2 AND {col} = ?3)`
 	activeContactQuery    = `SELECT id FROM contacts WHERE phone = ? AND merged_into IS NULL`
-	newLinkedContactQuery = `INSERT INTO contacts (phone, lid, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	// renameContactQuery turns the LID-only contact into the phone's: same
+	newLinkedContactQuery = `INSERT INTO contacts (phone, {col}, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	// renameContactQuery turns the alias-only contact into the phone's: same
 	// row, so its conversations, leads and consent stay where they are.
-	renameContactQuery  = `UPDATE OR IGNORE contacts SET phone = ?, lid = COALESCE(lid, ?) WHERE id = ?`
+	renameContactQuery  = `UPDATE OR IGNORE contacts SET phone = ?, {col} = COALESCE({col}, ?) WHERE id = ?`
 	convsOfContactQuery = `SELECT id, account_id, updated_at FROM conversations WHERE contact_id = ?`
 	convOfQuery         = `SELECT id, updated_at FROM conversations WHERE contact_id = ? AND account_id = ?`
+	// takeAliasesQuery frees the merged contact's unique identities (?2 is
+	// the surviving contact) before absorbContactQuery gives them to it.
+	takeAliasesQuery = `UPDATE contacts SET lid = NULL, bsuid = NULL WHERE id = ?1`
 	// absorbContactQuery keeps what the merged contact knew: its name when
-	// the survivor has none, and an opt-out (a suppression must survive).
+	// the survivor has none, an opt-out (a suppression must survive), and
+	// its WhatsApp identities when the survivor lacks them (?3..?6: the
+	// merged contact's lid, bsuid, parent BSUID and username, read before
+	// takeAliasesQuery freed them).
 	absorbContactQuery = `UPDATE contacts SET
 		name = CASE WHEN name = '' THEN (SELECT name FROM contacts WHERE id = ?1) ELSE name END,
 		opted_out_at = COALESCE(opted_out_at, (SELECT opted_out_at FROM contacts WHERE id = ?1)),
-		lid = COALESCE(lid, ?3)
+		lid = COALESCE(lid, ?3), bsuid = COALESCE(bsuid, ?4), parent_bsuid = COALESCE(parent_bsuid, ?5),
+		username = COALESCE(username, ?6)
 		WHERE id = ?2`
+	aliasesOfQuery  = `SELECT lid, bsuid, parent_bsuid, username FROM contacts WHERE id = ?`
 	mergedIntoQuery = `UPDATE contacts SET merged_into = ?2 WHERE id = ?1`
 )
 
@@ -256,6 +286,8 @@ var (
 		`UPDATE leads SET contact_id = ?2 WHERE contact_id = ?1`,
 		`UPDATE referrals SET contact_id = ?2 WHERE contact_id = ?1`,
 		`UPDATE conversations SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE OR IGNORE chat_takeovers SET contact_id = ?2 WHERE contact_id = ?1`,
+		`UPDATE OR IGNORE chat_settings SET contact_id = ?2 WHERE contact_id = ?1`,
 	}
 	moveConversationQueries = []string{
 		`UPDATE messages SET conversation_id = ?2 WHERE conversation_id = ?1`,
@@ -283,39 +315,47 @@ func (s *Store) LinkLID(ctx context.Context, phone, lid string) error {
 	if phone == "" || lid == "" {
 		return errors.New("link lid: phone and lid are required")
 	}
-	var lidOnly, linked int
-	if err := s.ro.QueryRowContext(ctx, linkStateQuery, LIDKey(lid), phone, lid).Scan(&lidOnly, &linked); err != nil {
-		return fmt.Errorf("link lid: %w", err)
-	}
-	if lidOnly == 0 && linked > 0 {
-		return nil // the common case: linked before, nothing to write
-	}
-	now := millis(s.now())
-	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		a, err := contactID(ctx, tx, LIDKey(lid))
-		if err != nil {
-			return err
-		}
-		b, err := contactID(ctx, tx, phone)
-		if err != nil {
-			return err
-		}
-		switch {
-		case a == 0 && b == 0:
-			_, err = tx.ExecContext(ctx, newLinkedContactQuery, phone, lid, now)
-		case a == 0:
-			_, err = tx.ExecContext(ctx, linkLIDQuery, lid, b)
-		case b == 0:
-			_, err = tx.ExecContext(ctx, renameContactQuery, phone, lid, a)
-		default:
-			err = mergeContacts(ctx, tx, a, b, lid)
-		}
-		return err
-	})
-	if err != nil {
+	if err := s.link(ctx, lidAlias, phone, lid); err != nil {
 		return fmt.Errorf("link lid: %w", err)
 	}
 	return nil
+}
+
+// link is LinkLID for either alias (LinkBSUID is the Cloud API's).
+func (s *Store) link(ctx context.Context, a alias, phone, value string) error {
+	var aliasOnly, linked int
+	if err := s.ro.QueryRowContext(ctx, a.q(linkStateQuery), a.key(value), phone, value).Scan(&aliasOnly, &linked); err != nil {
+		return err
+	}
+	if aliasOnly == 0 && linked > 0 {
+		return nil // the common case: linked before, nothing to write
+	}
+	now := millis(s.now())
+	return s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return linkTx(ctx, tx, a, phone, value, now)
+	})
+}
+
+func linkTx(ctx context.Context, tx *sql.Tx, a alias, phone, value string, now int64) error {
+	from, err := contactID(ctx, tx, a.key(value))
+	if err != nil {
+		return err
+	}
+	into, err := contactID(ctx, tx, phone)
+	if err != nil {
+		return err
+	}
+	switch {
+	case from == 0 && into == 0:
+		_, err = tx.ExecContext(ctx, a.q(newLinkedContactQuery), phone, value, now)
+	case from == 0:
+		_, err = tx.ExecContext(ctx, a.q(linkAliasQuery), value, into)
+	case into == 0:
+		_, err = tx.ExecContext(ctx, a.q(renameContactQuery), phone, value, from)
+	default:
+		err = mergeContacts(ctx, tx, from, into, a, value)
+	}
+	return err
 }
 
 // contactID returns the id of the active contact keyed phone, 0 when none.
@@ -328,8 +368,10 @@ func contactID(ctx context.Context, tx *sql.Tx, phone string) (int64, error) {
 	return id, err
 }
 
-// mergeContacts moves contact from into contact into (see LinkLID).
-func mergeContacts(ctx context.Context, tx *sql.Tx, from, into int64, lid string) error {
+// mergeContacts moves contact from into contact into (see LinkLID); value
+// is the alias a that proved them one person, given to into ("" when
+// something else did: MovePhone).
+func mergeContacts(ctx context.Context, tx *sql.Tx, from, into int64, a alias, value string) error {
 	type convRow struct{ id, account, updated int64 }
 	rows, err := tx.QueryContext(ctx, convsOfContactQuery, from)
 	if err != nil {
@@ -372,7 +414,21 @@ func mergeContacts(ctx context.Context, tx *sql.Tx, from, into int64, lid string
 			return fmt.Errorf("merge contacts: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, absorbContactQuery, from, into, lid); err != nil {
+	var lid, bsuid, parent, username sql.NullString
+	if err := tx.QueryRowContext(ctx, aliasesOfQuery, from).Scan(&lid, &bsuid, &parent, &username); err != nil {
+		return err
+	}
+	switch {
+	case value == "":
+	case a == lidAlias:
+		lid = sql.NullString{String: value, Valid: true}
+	case a == bsuidAlias:
+		bsuid = sql.NullString{String: value, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, takeAliasesQuery, from); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, absorbContactQuery, from, into, lid, bsuid, parent, username); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, mergedIntoQuery, from, into)

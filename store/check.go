@@ -46,7 +46,15 @@ func preflight(ctx context.Context, path string, opt Options) error {
 	if fi.IsDir() {
 		return fmt.Errorf("%s: %w: it is a directory", path, ErrForeign)
 	}
-	return checkFile(ctx, path, "quick_check", opt)
+	if err := checkFile(ctx, path, "quick_check", opt); err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite3", readOnlyDSN(path, opt))
+	if err != nil {
+		return fmt.Errorf("check %s: %w", path, err)
+	}
+	defer db.Close()
+	return checkHome(ctx, db, path)
 }
 
 // checkFile runs the read-only checks on the SQLite file at path; check is

@@ -266,6 +266,43 @@ type RiskFilter struct {
 	Sort   string // "risk" (default), "at_stake" (fee × probability), "tenure" (longest first)
 	Limit  int    // default 100, at most 500; -1 means all (CSV export)
 	Offset int
+	// Search: each of its first three words must be in the customer's
+	// name, key, service or plan (case-insensitive for ASCII letters,
+	// accents as typed).
+	Search string
+}
+
+// riskSearchWhere matches up to three search words, each anywhere in the
+// customer's name, key, service or plan (ASCII letters in any case); an
+// empty word matches everything. A constant, so the SQL is never built.
+const riskSearchWhere = ` AND instr(lower(name || ' ' || ext_key || ' ' || service || ' ' || plan), ?) >= (? <> '')
+	AND instr(lower(name || ' ' || ext_key || ' ' || service || ' ' || plan), ?) >= (? <> '')
+	AND instr(lower(name || ' ' || ext_key || ' ' || service || ' ' || plan), ?) >= (? <> '')`
+
+// riskSearch gives riskSearchWhere's arguments: the first three words of
+// search, lower-cased, each twice.
+func riskSearch(search string) []any {
+	words := strings.Fields(strings.ToLower(search))
+	args := make([]any, 0, 6)
+	for i := range 3 {
+		w := ""
+		if i < len(words) {
+			w = words[i]
+		}
+		args = append(args, w, w)
+	}
+	return args
+}
+
+// CountActiveCustomers counts the active customers matching search.
+func (s *Store) CountActiveCustomers(ctx context.Context, search string) (int, error) {
+	var n int
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers INDEXED BY customers_active_risk WHERE cancelled_at IS NULL`+riskSearchWhere,
+		riskSearch(search)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count customers: %w", err)
+	}
+	return n, nil
 }
 
 // RiskRow is one active customer on the churn-risk list.
@@ -304,7 +341,8 @@ func (s *Store) ChurnRisk(ctx context.Context, f RiskFilter) ([]RiskRow, error) 
 	}
 	rows, err := s.ro.QueryContext(ctx, `SELECT `+customerColumns+`, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
 		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
-		FROM customers INDEXED BY `+order[0]+` WHERE cancelled_at IS NULL ORDER BY `+order[1]+` LIMIT ? OFFSET ?`, f.Limit, max(f.Offset, 0))
+		FROM customers INDEXED BY `+order[0]+` WHERE cancelled_at IS NULL`+riskSearchWhere+` ORDER BY `+order[1]+` LIMIT ? OFFSET ?`,
+		append(riskSearch(f.Search), f.Limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, fmt.Errorf("churn risk: %w", err)
 	}

@@ -55,3 +55,56 @@ func (s *Store) DeliveryOf(ctx context.Context, channel, extID string) (delivery
 	}
 	return delivery, failed, nil
 }
+
+// ReplyRow is one outbox row as the crash and load tests count it.
+type ReplyRow struct {
+	ID      int64
+	Key     string
+	Status  string
+	Resend  bool // a question: sent again after an uncertain send
+	Resends int  // how often it was
+}
+
+// ReplyRows returns every outbox row of channel, oldest first.
+func (s *Store) ReplyRows(ctx context.Context, channel string) ([]ReplyRow, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, key, status, resend, resends FROM outbox WHERE channel = ? ORDER BY id`, channel)
+	if err != nil {
+		return nil, fmt.Errorf("reply rows: %w", err)
+	}
+	defer rows.Close()
+	var out []ReplyRow
+	for rows.Next() {
+		var r ReplyRow
+		if err := rows.Scan(&r.ID, &r.Key, &r.Status, &r.Resend, &r.Resends); err != nil {
+			return nil, fmt.Errorf("reply rows: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// InFlight returns the ids of channel's replies claimed and not marked: after
+// a kill, the replies whose send the kill cut.
+func (s *Store) InFlight(ctx context.Context, channel string) ([]int64, error) {
+	rows, err := s.ReplyRows(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, r := range rows {
+		if r.Status == "sending" {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+// Completion counts channel's conversations and those that ended with a lead.
+func (s *Store) Completion(ctx context.Context, channel string) (conversations, completed int, err error) {
+	err = s.ro.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(v.status = 'completed'), 0) FROM conversations v
+		JOIN accounts a ON a.id = v.account_id WHERE a.channel = ?`, channel).Scan(&conversations, &completed)
+	if err != nil {
+		return 0, 0, fmt.Errorf("completion: %w", err)
+	}
+	return conversations, completed, nil
+}

@@ -38,26 +38,67 @@ const (
 
 const erasedPrefix = "erased:"
 
-// personKeys are the ways one person appears: the phone, the contact keys used when WhatsApp hid
-// it ("lid:<user>"), and WhatsApp's hidden user ids.
+// personKeys are the ways one person appears: the key asked for, the phones (as WhatsApp writes
+// them), the contact keys used when WhatsApp hid the phone ("lid:<user>", "bsuid:<id>"),
+// WhatsApp's hidden user ids, the Cloud API's business-scoped user ids with their parents, and the
+// usernames the person showed.
 type personKeys struct {
-	phone string   // as the contact key: "+573001234567", or a web-chat session key
-	user  string   // digits of the phone as WhatsApp writes them ("573001234567"), "" if not a phone
-	lids  []string // LID users ("123456789012345")
+	phone     string   // the key asked for: "+573001234567", "bsuid:CO.1…", a web-chat session key
+	users     []string // digits of the person's phones as WhatsApp writes them ("573001234567")
+	keys      []string // every contact key of the person's rows
+	lids      []string // LID users ("123456789012345")
+	bsuids    []string // business-scoped user ids
+	parents   []string // parent BSUIDs
+	usernames []string
 }
 
+// add puts v in *list once; it reports whether v was new.
+func add(list *[]string, v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, x := range *list {
+		if x == v {
+			return false
+		}
+	}
+	*list = append(*list, v)
+	return true
+}
+
+// addKey records a contact key and what it says about the person.
+func (k *personKeys) addKey(key string) bool {
+	if !add(&k.keys, key) {
+		return false
+	}
+	switch {
+	case phoneUser(key) != "":
+		add(&k.users, phoneUser(key))
+	case strings.HasPrefix(key, lidAlias.prefix):
+		add(&k.lids, strings.TrimPrefix(key, lidAlias.prefix))
+	case strings.HasPrefix(key, bsuidAlias.prefix):
+		add(&k.bsuids, strings.TrimPrefix(key, bsuidAlias.prefix))
+	}
+	return true
+}
+
+// contactKeys are the keys a suppression is kept under: every contact key, and the key every LID
+// and BSUID of the person would get as a new contact.
 func (k personKeys) contactKeys() []string {
-	keys := []string{k.phone}
+	keys := append([]string{}, k.keys...)
 	for _, l := range k.lids {
-		keys = append(keys, "lid:"+l)
+		add(&keys, lidAlias.key(l))
+	}
+	for _, b := range k.bsuids {
+		add(&keys, BSUIDKey(b))
 	}
 	return keys
 }
 
 func (k personKeys) jids() []string {
 	var out []string
-	if k.user != "" {
-		out = append(out, k.user+"@s.whatsapp.net")
+	for _, u := range k.users {
+		out = append(out, u+"@s.whatsapp.net")
 	}
 	for _, l := range k.lids {
 		out = append(out, l+"@lid")
@@ -68,11 +109,7 @@ func (k personKeys) jids() []string {
 // signalUsers are the user parts of Signal addresses (whatsmeow_sessions.their_id is
 // "<user>:<device>" or "<user>_<agent>:<device>").
 func (k personKeys) signalUsers() []string {
-	var out []string
-	if k.user != "" {
-		out = append(out, k.user)
-	}
-	return append(out, k.lids...)
+	return append(append([]string{}, k.users...), k.lids...)
 }
 
 func phoneUser(phone string) string {
@@ -94,12 +131,15 @@ func phoneUser(phone string) string {
 // Open deletion requests of the person are resolved; if there was none, one is recorded, resolved.
 // ErrNotFound: nothing is stored under that phone.
 func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string, user int64) (Erasure, error) {
-	phone = strings.TrimSpace(phone)
+	phone, err := s.PersonKey(ctx, phone)
+	if err != nil {
+		return Erasure{}, fmt.Errorf("erase: %w", err)
+	}
 	if phone == "" || strings.HasPrefix(phone, erasedPrefix) {
 		return Erasure{}, fmt.Errorf("erase: phone %q is not a contact key", phone)
 	}
 	var er Erasure
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		er, err = s.eraseTx(ctx, tx, phone, reason, channel, user)
 		return err
@@ -107,6 +147,7 @@ func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string,
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
+	s.scrubWAL()
 	s.log.Info("personal data erased", "reason", reason, "contacts", er.Contacts, "leads", er.Leads,
 		"whatsapp_rows", er.WhatsAppRows, "request", er.RequestID)
 	return er, nil
@@ -142,6 +183,10 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 		if err := s.suppress(ctx, tx, k, "deletion"); err != nil {
 			return er, err
 		}
+		// Messages still held for a transcription are not handled any more.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM held_inbound WHERE sender = ?`, k); err != nil {
+			return er, fmt.Errorf("held messages: %w", err)
+		}
 	}
 	if er.RequestID, err = s.recordDeletion(ctx, tx, ids, phone, reason, channel, user, now); err != nil {
 		return er, err
@@ -155,44 +200,53 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 	return er, nil
 }
 
-// personKeys collects the LIDs known for phone, from our contacts and whatsmeow's LID map.
+// personKeys collects every identity of the person keyed phone: from the contact rows that key,
+// their LIDs, BSUIDs and merges lead to (twice over, so that a phone found through a BSUID brings
+// that phone's own rows), and from whatsmeow's LID map.
 func (s *Store) personKeys(ctx context.Context, tx *sql.Tx, phone string) (personKeys, error) {
-	k := personKeys{phone: phone, user: phoneUser(phone)}
-	if strings.HasPrefix(phone, "lid:") {
-		k.lids = append(k.lids, strings.TrimPrefix(phone, "lid:"))
-	}
-	seen := map[string]bool{}
-	add := func(l string) {
-		if l != "" && !seen[l] {
-			seen[l] = true
-			k.lids = append(k.lids, l)
-		}
-	}
-	for _, l := range k.lids {
-		seen[l] = true
-	}
-	var lid sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT lid FROM contacts WHERE phone = ?`, phone).Scan(&lid)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return k, fmt.Errorf("contact lid: %w", err)
-	}
-	add(lid.String)
-	if ok, err := tableExists(ctx, tx, "whatsmeow_lid_map"); err != nil || !ok || k.user == "" {
-		return k, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT lid FROM whatsmeow_lid_map WHERE pn = ?`, k.user)
-	if err != nil {
-		return k, fmt.Errorf("lid map: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
+	k := personKeys{phone: phone}
+	k.addKey(phone)
+	for range 3 {
+		ids, err := contactIDs(ctx, tx, k)
+		if err != nil {
 			return k, err
 		}
-		add(l)
+		grew := false
+		for _, id := range ids {
+			var key string
+			var lid, bsuid, parent, username sql.NullString
+			if err := tx.QueryRowContext(ctx, `SELECT phone, lid, bsuid, parent_bsuid, username FROM contacts WHERE id = ?`, id).
+				Scan(&key, &lid, &bsuid, &parent, &username); err != nil {
+				return k, fmt.Errorf("contact identities: %w", err)
+			}
+			if !strings.HasPrefix(key, erasedPrefix) && k.addKey(key) {
+				grew = true
+			}
+			grew = add(&k.lids, lid.String) || grew
+			grew = add(&k.bsuids, bsuid.String) || grew
+			add(&k.parents, parent.String)
+			add(&k.usernames, username.String)
+		}
+		if !grew {
+			break
+		}
 	}
-	return k, rows.Err()
+	if ok, err := tableExists(ctx, tx, "whatsmeow_lid_map"); err != nil || !ok {
+		return k, err
+	}
+	for _, u := range append([]string{}, k.users...) {
+		if err := eachRow(ctx, tx, `SELECT lid FROM whatsmeow_lid_map WHERE pn = ?`, []any{u}, func(r scanner) error {
+			var l string
+			if err := r.Scan(&l); err != nil {
+				return err
+			}
+			add(&k.lids, l)
+			return nil
+		}); err != nil {
+			return k, fmt.Errorf("lid map: %w", err)
+		}
+	}
+	return k, nil
 }
 
 func contactIDs(ctx context.Context, tx *sql.Tx, k personKeys) ([]int64, error) {
@@ -226,10 +280,18 @@ func contactIDs(ctx context.Context, tx *sql.Tx, k personKeys) ([]int64, error) 
 			return nil, fmt.Errorf("find contact: %w", err)
 		}
 	}
-	// A contact once known only by its LID and later merged into the
-	// phone's (LinkLID) is the same person: its rows go too.
+	for _, b := range k.bsuids {
+		if err := collect(`SELECT id FROM contacts WHERE bsuid = ?`, b); err != nil {
+			return nil, fmt.Errorf("find contact: %w", err)
+		}
+	}
+	// A contact once known only by its LID or BSUID and later merged into
+	// the phone's (LinkLID, LinkBSUID, MoveBSUID) is the same person: its
+	// rows go too, whichever of the two was named.
 	for i := 0; i < len(ids); i++ {
-		if err := collect(`SELECT id FROM contacts WHERE merged_into = ?`, strconv.FormatInt(ids[i], 10)); err != nil {
+		id := strconv.FormatInt(ids[i], 10)
+		if err := collect(`SELECT id FROM contacts WHERE merged_into = ?1
+			UNION SELECT merged_into FROM contacts WHERE id = ?1 AND merged_into IS NOT NULL`, id); err != nil {
 			return nil, fmt.Errorf("find merged contact: %w", err)
 		}
 	}
@@ -313,11 +375,54 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	if err := eraseTextMentions(ctx, tx, k, names); err != nil {
 		return 0, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET phone = ? || id, lid = NULL, name = '',
+	if err := s.anonymiseConsent(ctx, tx, id); err != nil {
+		return 0, 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET phone = ? || id, lid = NULL, bsuid = NULL, parent_bsuid = NULL, username = NULL, name = '',
 		opted_out_at = coalesce(opted_out_at, ?) WHERE id = ?`, erasedPrefix, millis(now), id); err != nil {
 		return 0, 0, fmt.Errorf("contact: %w", err)
 	}
 	return leads, msgs, nil
+}
+
+// anonymiseConsent keeps contact id's consent evidence without the plain
+// phone (replaced by its keyed hash, so that a later claim about a number
+// can still be checked against it; a BSUID or LID is stored hashed from the
+// start) and without the words typed (a name can come with the yes); the
+// consent_records trigger allows nothing else.
+func (s *Store) anonymiseConsent(ctx context.Context, tx *sql.Tx, id int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, phone FROM consent_records WHERE contact_id = ?
+		AND (phone NOT LIKE 'hmac:%' OR answer <> '')`, id)
+	if err != nil {
+		return fmt.Errorf("consent evidence: %w", err)
+	}
+	type rec struct {
+		id    int64
+		phone string
+	}
+	var recs []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.id, &r.phone); err != nil {
+			_ = rows.Close() // the scan error is the one to report
+			return fmt.Errorf("consent evidence: %w", err)
+		}
+		recs = append(recs, r)
+	}
+	_ = rows.Close() // closed before the updates; rows.Err says whether reading failed
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("consent evidence: %w", err)
+	}
+	for _, r := range recs {
+		hashed := r.phone
+		if !strings.HasPrefix(hashed, "hmac:") {
+			hashed = "hmac:" + s.PhoneHash(r.phone)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE consent_records SET phone = ?, answer = '' WHERE id = ?`, hashed, r.id); err != nil {
+			return fmt.Errorf("consent evidence: %w", err)
+		}
+	}
+	return nil
 }
 
 // eraseTextMentions clears free-form blobs that are not linked to a contact but may name the
@@ -326,19 +431,30 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 // people does not wipe unrelated rows) clears the row's text.
 func eraseTextMentions(ctx context.Context, tx *sql.Tx, k personKeys, names []string) error {
 	var needles []string
-	if len(k.user) >= 7 {
-		needles = append(needles, k.user)
+	for _, u := range k.users {
+		if len(u) >= 7 {
+			needles = append(needles, u)
+		}
 	}
 	for _, n := range names {
 		if len(strings.Fields(n)) >= 2 {
 			needles = append(needles, n)
 		}
 	}
+	// BSUIDs are unmistakable; a username can be a common word, so only a webhook body that
+	// names it as a JSON value ("username": "<it>") is taken as the person's.
+	needles = append(append(needles, k.bsuids...), k.parents...)
 	for _, n := range needles {
 		if _, err := tx.ExecContext(ctx, `UPDATE history_leads SET extra = '{}' WHERE instr(extra, ?) > 0`, n); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE instr(CAST(body AS TEXT), ?) > 0`, n); err != nil {
+			return fmt.Errorf("dead letters: %w", err)
+		}
+	}
+	for _, u := range k.usernames {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE instr(replace(CAST(body AS TEXT), ' ', ''), ?) > 0`,
+			`"username":"`+u+`"`); err != nil {
 			return fmt.Errorf("dead letters: %w", err)
 		}
 	}
@@ -378,8 +494,8 @@ func eraseWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys) (int, error) 
 			}
 		}
 	}
-	if k.user != "" {
-		if err := exec("whatsmeow_lid_map", `DELETE FROM whatsmeow_lid_map WHERE pn = ?`, k.user); err != nil {
+	for _, u := range k.users {
+		if err := exec("whatsmeow_lid_map", `DELETE FROM whatsmeow_lid_map WHERE pn = ?`, u); err != nil {
 			return 0, err
 		}
 	}

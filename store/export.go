@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -29,13 +28,17 @@ type Export struct {
 	Notes         []ExportLeadEvent    `json:"historial_lead_history,omitempty"`
 }
 
-// ExportContact is one contact row.
+// ExportContact is one contact row. BSUID, ParentBSUID and Username are the Cloud API's names of a
+// person who may hide their number (WhatsApp usernames).
 type ExportContact struct {
-	Key       string    `json:"clave_key"`
-	LID       string    `json:"whatsapp_lid,omitempty"`
-	Name      string    `json:"nombre_name"`
-	OptedOut  time.Time `json:"no_contactar_desde_opted_out_at,omitzero"`
-	CreatedAt time.Time `json:"creado_created_at"`
+	Key         string    `json:"clave_key"`
+	LID         string    `json:"whatsapp_lid,omitempty"`
+	BSUID       string    `json:"whatsapp_id_de_usuario_bsuid,omitempty"`
+	ParentBSUID string    `json:"whatsapp_id_de_usuario_principal_parent_bsuid,omitempty"`
+	Username    string    `json:"whatsapp_nombre_de_usuario_username,omitempty"`
+	Name        string    `json:"nombre_name"`
+	OptedOut    time.Time `json:"no_contactar_desde_opted_out_at,omitzero"`
+	CreatedAt   time.Time `json:"creado_created_at"`
 }
 
 // ExportConsent is one consent or refusal, with the text shown.
@@ -88,6 +91,7 @@ type ExportLead struct {
 	CompletedAt time.Time       `json:"completado_completed_at"`
 	Deadline    time.Time       `json:"plazo_contacto_contact_deadline"`
 	Outcome     string          `json:"motivo_resultado_outcome_reason,omitempty"`
+	Callback    string          `json:"telefono_para_llamar_callback_phone,omitempty"`
 }
 
 // ExportLeadEvent is an entry of a lead's timeline (assignment, contact, notes).
@@ -129,9 +133,12 @@ func (x *Export) JSON() ([]byte, error) {
 // ExportByPhone gathers everything stored about phone, audited as an export by user (S-3).
 // ErrNotFound: nothing is stored under that phone (not even a suppression).
 func (s *Store) ExportByPhone(ctx context.Context, phone string, user int64) (*Export, error) {
-	phone = strings.TrimSpace(phone)
+	phone, err := s.PersonKey(ctx, phone)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	x := &Export{GeneratedAt: s.now(), Phone: phone}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		keys, err := s.personKeys(ctx, tx, phone)
 		if err != nil {
 			return err
@@ -148,15 +155,19 @@ func (s *Store) ExportByPhone(ctx context.Context, phone string, user int64) (*E
 		if err := exportWhatsmeow(ctx, tx, keys, x); err != nil {
 			return err
 		}
-		h := s.PhoneHash(phone)
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM suppressions WHERE phone_hash = ?`, h).Scan(&x.Suppressed); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM exclusions WHERE phone_hash = ?`, h).Scan(&x.Excluded); err != nil {
-			return err
-		}
-		if err := exportRequests(ctx, tx, h, x); err != nil {
-			return err
+		for _, key := range keys.contactKeys() {
+			h := s.PhoneHash(key)
+			var suppressed, excluded bool
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM suppressions WHERE phone_hash = ?`, h).Scan(&suppressed); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM exclusions WHERE phone_hash = ?`, h).Scan(&excluded); err != nil {
+				return err
+			}
+			x.Suppressed, x.Excluded = x.Suppressed || suppressed, x.Excluded || excluded
+			if err := exportRequests(ctx, tx, h, x); err != nil {
+				return err
+			}
 		}
 		if len(ids) == 0 && len(x.WhatsApp) == 0 && !x.Suppressed && !x.Excluded && len(x.Requests) == 0 {
 			return ErrNotFound
@@ -176,14 +187,15 @@ func (s *Store) ExportByPhone(ctx context.Context, phone string, user int64) (*E
 
 func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 	var c ExportContact
-	var lid sql.NullString
+	var lid, bsuid, parent, username sql.NullString
 	var opted sql.NullInt64
 	var created int64
-	if err := tx.QueryRowContext(ctx, `SELECT phone, lid, name, opted_out_at, created_at FROM contacts WHERE id = ?`, id).
-		Scan(&c.Key, &lid, &c.Name, &opted, &created); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT phone, lid, bsuid, parent_bsuid, username, name, opted_out_at, created_at
+		FROM contacts WHERE id = ?`, id).Scan(&c.Key, &lid, &bsuid, &parent, &username, &c.Name, &opted, &created); err != nil {
 		return err
 	}
 	c.LID, c.OptedOut, c.CreatedAt = lid.String, fromMillis(opted.Int64), fromMillis(created)
+	c.BSUID, c.ParentBSUID, c.Username = bsuid.String, parent.String, username.String
 	x.Contacts = append(x.Contacts, c)
 
 	err := eachRow(ctx, tx, `SELECT k.created_at, k.channel, k.answer, k.accepted, k.policy_version, k.text_sha256, p.body, p.lang
@@ -234,13 +246,13 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 		return fmt.Errorf("messages: %w", err)
 	}
 	err = eachRow(ctx, tx, `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
-		class, probability, model, reasons, completed_at, deadline_at, outcome_reason FROM leads WHERE contact_id = ? ORDER BY id`,
+		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone FROM leads WHERE contact_id = ? ORDER BY id`,
 		[]any{id}, func(r scanner) error {
 			var l ExportLead
 			var reasons string
 			var done, deadline int64
 			if err := r.Scan(&l.ID, &l.Status, &l.Name, &l.City, &l.Department, &l.BudgetMin, &l.BudgetMax, &l.Urgency, &l.Service,
-				&l.Source, &l.Class, &l.Probability, &l.Model, &reasons, &done, &deadline, &l.Outcome); err != nil {
+				&l.Source, &l.Class, &l.Probability, &l.Model, &reasons, &done, &deadline, &l.Outcome, &l.Callback); err != nil {
 				return err
 			}
 			l.Reasons, l.CompletedAt, l.Deadline = json.RawMessage(reasons), fromMillis(done), fromMillis(deadline)

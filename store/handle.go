@@ -25,8 +25,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	updateConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, state_version = ?, updated_at = ? WHERE id = ?`
 	linkMessageQuery        = `UPDATE messages SET conversation_id = ?, step_before = ? WHERE id = ?`
-	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertOutboxQuery       = `INSERT INTO outbox (message_id, seq, channel, account_id, contact_id, key, body, next_attempt_at, created_at, menu, resend)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	cancelOutboxQuery = `UPDATE outbox SET status = 'cancelled' WHERE contact_id = ? AND status = 'pending'`
 	// withdrawQuery cancels the conversation's unsent replies whose key is in
 	// the JSON list ?3 (flow.Result.Withdraw: a newer question in a burst).
@@ -74,55 +74,65 @@ func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.Stat
 	return handled, nil
 }
 
-// handleInTx is one message's work inside a (batch) transaction.
+// handleInTx is one message's work inside a (batch) transaction. The step
+// runs once; what it returned is applied, or, for a message that must not
+// count as an answer (time.go, consent.go), kept in the log with an
+// explicit reply instead.
 func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, step func(flow.State) flow.Result) (bool, error) {
+	in, ahead := s.believable(in, s.now())
 	c, fresh, err := s.recordInbound(ctx, tx, in)
 	if err != nil || !fresh {
 		return false, err
 	}
-	if late, err := keepLate(ctx, tx, &c, in, millis(s.now())); err != nil || late {
-		return late, err
+	late, err := s.isLate(ctx, tx, &c, in)
+	if err != nil {
+		return false, err
 	}
 	r := step(c.state)
-	if err := s.apply(ctx, tx, &c, in, r); err != nil {
+	var notes []note
+	if ahead > 0 {
+		notes = append(notes, note{"clock_skew", fmt.Sprintf("provider time %.0f s ahead; arrival time used", ahead.Seconds())})
+	}
+	switch {
+	case late && !appliesLate(c.state, r):
+		err = s.keepLate(ctx, tx, &c, in.Channel)
+	case late:
+		notes = append(notes, note{"late", "applied: not an answer to a question"})
+		err = s.applyCounted(ctx, tx, &c, in, r)
+	default:
+		err = s.applyCounted(ctx, tx, &c, in, r)
+	}
+	if err != nil {
 		return false, err
+	}
+	for _, n := range notes {
+		if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, n.kind, n.detail, millis(s.now())); err != nil {
+			return false, fmt.Errorf("%s event: %w", n.kind, err)
+		}
 	}
 	return true, nil
 }
 
-// LateStep is the step_before of a message that arrived after a newer one
-// of the same person had been applied (RELIABILITY F5): it is kept in the
-// conversation's log but not run through the flow, so that an old answer is
-// never taken as the answer to a newer question.
-const LateStep = "(late)"
+// note is an event about how a message was handled, filed once the
+// conversation row exists.
+type note struct{ kind, detail string }
 
-const (
-	newestAppliedQuery = `SELECT COALESCE(MAX(sent_at), 0) FROM messages
-		WHERE contact_id = ? AND conversation_id = ? AND step_before != '` + LateStep + `'`
-)
-
-// keepLate links in to its conversation without a step when the provider
-// says it was written before a message already applied there. Messages with
-// the same timestamp (providers count in seconds) keep arrival order; a
-// time from our own clock (or a simulator's) proves nothing.
-func keepLate(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, now int64) (bool, error) {
-	if !c.exists || !in.ProviderTime || in.At.IsZero() {
-		return false, nil
+// applyCounted applies r, unless it records a consent answer to a consent
+// text that was never sent (consent.go).
+func (s *Store) applyCounted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
+	if k := consentOf(r); k != nil && c.exists {
+		shown, last, err := consentShown(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if !shown {
+			return s.keepUnshown(ctx, tx, c, in.Channel, *k, last)
+		}
+	} else if k != nil {
+		// No conversation yet, so no consent text was ever queued.
+		return s.keepUnshown(ctx, tx, c, in.Channel, *k, consentText{})
 	}
-	var newest int64
-	if err := tx.QueryRowContext(ctx, newestAppliedQuery, c.contactID, c.id).Scan(&newest); err != nil {
-		return false, fmt.Errorf("newest applied message: %w", err)
-	}
-	if millis(in.At) >= newest {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, LateStep, c.messageID); err != nil {
-		return false, fmt.Errorf("link late message: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, "late", "", now); err != nil {
-		return false, fmt.Errorf("late message event: %w", err)
-	}
-	return true, nil
+	return s.apply(ctx, tx, c, in, r)
 }
 
 // recordInbound inserts the message and loads its conversation. fresh is
@@ -161,6 +171,9 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 	}
 	if !c.exists {
 		if err := s.startSuppressed(ctx, tx, &c, in.From, now); err != nil {
+			return c, false, err
+		}
+		if err := startTakenOver(ctx, tx, &c, now); err != nil {
 			return c, false, err
 		}
 	}
@@ -260,8 +273,12 @@ func saveConversation(ctx context.Context, tx *sql.Tx, c *conv, st flow.State) e
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, replies []flow.Reply) error {
 	now := millis(s.now())
 	for i, r := range replies {
+		menu, err := encodeMenu(r.Menu)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, insertOutboxQuery, c.messageID, i, in.Channel, c.accountID, c.contactID,
-			r.Key, r.Text, now, now); err != nil {
+			r.Key, r.Text, now, now, menu, resendAfterUncertain(r.Key)); err != nil {
 			return fmt.Errorf("enqueue reply %d: %w", i, err)
 		}
 	}
@@ -275,7 +292,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if e.Consent == nil {
 			return errors.New("consent event without consent")
 		}
-		return insertConsent(ctx, tx, c, in, *e.Consent, now)
+		return insertConsent(ctx, tx, c, s.consentEvidence(in), *e.Consent, now)
 	case flow.EventLeadCompleted:
 		if e.Lead == nil || e.Score == nil {
 			return errors.New("lead event without lead or score")
@@ -300,6 +317,9 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		leadID, err := insertLead(ctx, tx, c, l, *e.Score, e.Deadline, now)
 		if err != nil {
+			return err
+		}
+		if err := setCallbackPhone(ctx, tx, leadID, l.CallbackPhone); err != nil {
 			return err
 		}
 		if _, err := assignLead(ctx, tx, leadID, 0, NotifyAssigned, now); err != nil {
@@ -330,19 +350,39 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 			}
 		}
 	case flow.EventRestarted:
-		// "reiniciar" after an opt-out (or after a deletion, which starts suppressed) is the person
-		// opting back in, consent asked again: the suppression no longer applies.
-		if c.state.Status == flow.OptedOut {
-			if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
-				return err
-			}
+		if err := s.restarted(ctx, tx, c, in); err != nil {
+			return err
 		}
 	case flow.EventDataRequest:
 		if _, err := s.insertDataRequest(ctx, tx, c.contactID, in.From, e.Request, in.Channel, s.now()); err != nil {
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), e.Request, now)
+	_, err := tx.ExecContext(ctx, insertEventQuery, c.id, c.messageID, string(e.Kind), eventDetail(e), now)
+	return err
+}
+
+// eventDetail is what a conversation event records besides its kind: the
+// data request, or, when a prospect asked for the call after the promised
+// time, the new time promised (for the queue).
+func eventDetail(e flow.Event) string {
+	if e.Kind == flow.EventAskedForCall {
+		return e.Deadline.UTC().Format(time.RFC3339)
+	}
+	return e.Request
+}
+
+// restarted undoes what a person's "reiniciar" ends: after an opt-out (or
+// after a deletion, which starts suppressed) it is the person opting back
+// in, consent asked again, so the suppression no longer applies; while an
+// advisor has the chat, the person gets the bot back.
+func (s *Store) restarted(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound) error {
+	if c.state.Status == flow.OptedOut {
+		if err := s.unsuppress(ctx, tx, c.contactID, in.From); err != nil {
+			return err
+		}
+	}
+	_, err := endTakeover(ctx, tx, c.accountID, c.contactID, HandBackProspect, 0, false, s.now())
 	return err
 }
 

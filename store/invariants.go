@@ -23,7 +23,7 @@ import (
 
 // Violation is one broken invariant.
 type Violation struct {
-	Invariant string // "I1" … "I6"
+	Invariant string // "I1" … "I6", or "C2" (a consent answer to a consent text that was not sent)
 	Detail    string // what broke; ids only, never names, phones or texts
 }
 
@@ -64,7 +64,7 @@ var keptTables = []string{"messages", "consent_records", "policy_texts", "conver
 func (s *Store) CheckInvariants(ctx context.Context, e Expect) ([]Violation, error) {
 	var vs []Violation
 	checks := []func(context.Context, Expect) ([]Violation, error){
-		s.checkAccepted, s.checkFinished, s.checkReplay, s.checkReplies, s.checkKept,
+		s.checkAccepted, s.checkFinished, s.checkReplay, s.checkReplies, s.checkKept, s.checkConsentShown,
 	}
 	for _, c := range checks {
 		v, err := c(ctx, e)
@@ -206,8 +206,8 @@ func (s *Store) checkReplay(ctx context.Context, e Expect) ([]Violation, error) 
 func replayOne(conv []logged, step func(flow.State, flow.Inbound, time.Time) flow.Result) (Violation, bool) {
 	var st flow.State
 	for _, l := range conv {
-		if l.stepBefore == LateStep {
-			continue // kept, never applied (F5)
+		if l.stepBefore == LateStep || l.stepBefore == ConsentUnshownStep {
+			continue // kept in the log, never applied (time.go, consent.go)
 		}
 		if string(st.Stage) != l.stepBefore {
 			return Violation{"I3", fmt.Sprintf("conversation %d: message %d answered %q in the store, %q on replay",
@@ -236,13 +236,15 @@ func parseLocation(body string) *flow.Location {
 
 // I4: at most one provider send per outbox row (rows are unique per
 // (message, reply index) by schema), and the store's status agrees with
-// what the provider saw.
+// what the provider saw. The one documented exception is the resend policy
+// (sending.go): a question whose send was uncertain is sent again, so it
+// may reach the provider once more per resend; only questions are resent.
 func (s *Store) checkReplies(ctx context.Context, e Expect) ([]Violation, error) {
 	if e.Sends == nil {
 		return nil, nil
 	}
 	where, args := channelFilter("channel", e)
-	rows, err := s.ro.QueryContext(ctx, `SELECT id, status FROM outbox WHERE `+where+` ORDER BY id`, args...) // #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
+	rows, err := s.ro.QueryContext(ctx, `SELECT id, status, resend, resends FROM outbox WHERE `+where+` ORDER BY id`, args...) // #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
 	if err != nil {
 		return nil, err
 	}
@@ -252,18 +254,14 @@ func (s *Store) checkReplies(ctx context.Context, e Expect) ([]Violation, error)
 	for rows.Next() {
 		var id int64
 		var status string
-		if err := rows.Scan(&id, &status); err != nil {
+		var resend bool
+		var resends int
+		if err := rows.Scan(&id, &status, &resend, &resends); err != nil {
 			return nil, err
 		}
 		known[id] = true
-		n := e.Sends[id]
-		switch {
-		case n > 1:
-			vs = append(vs, Violation{"I4", fmt.Sprintf("reply %d reached the provider %d times", id, n)})
-		case status == "sent" && n != 1:
-			vs = append(vs, Violation{"I4", fmt.Sprintf("reply %d is marked sent but the provider never received it", id)})
-		case (status == "pending" || status == "cancelled" || status == "failed") && n != 0:
-			vs = append(vs, Violation{"I4", fmt.Sprintf("reply %d is %s but the provider received it", id, status)})
+		if v, ok := replyViolation(id, status, resend, resends, e.Sends[id]); !ok {
+			vs = append(vs, v)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -276,6 +274,49 @@ func (s *Store) checkReplies(ctx context.Context, e Expect) ([]Violation, error)
 	}
 	slices.SortFunc(vs, func(a, b Violation) int { return strings.Compare(a.Detail, b.Detail) })
 	return vs, nil
+}
+
+// replyViolation judges one outbox row against n, the times the provider
+// received it.
+func replyViolation(id int64, status string, resend bool, resends, n int) (Violation, bool) {
+	switch {
+	case resends > 0 && !resend:
+		return Violation{"I4", fmt.Sprintf("reply %d is not a question but was sent again", id)}, false
+	case n > 1+resends:
+		return Violation{"I4", fmt.Sprintf("reply %d reached the provider %d times", id, n)}, false
+	case status == "sent" && n == 0:
+		return Violation{"I4", fmt.Sprintf("reply %d is marked sent but the provider never received it", id)}, false
+	case (status == "pending" || status == "cancelled" || status == "failed") && n > resends:
+		return Violation{"I4", fmt.Sprintf("reply %d is %s but the provider received it", id, status)}, false
+	}
+	return Violation{}, true
+}
+
+// C-2 (RELIABILITY §3): every consent answer recorded answers a consent
+// text that had been sent (status 'sent', no failure reported) before the
+// answer was stored (consent.go).
+func (s *Store) checkConsentShown(ctx context.Context, e Expect) ([]Violation, error) {
+	where, args := channelFilter("r.channel", e)
+	// #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
+	rows, err := s.ro.QueryContext(ctx, `SELECT r.id FROM consent_records r
+		JOIN messages m ON m.channel = r.channel AND m.ext_id = r.message_ext_id
+		WHERE `+where+` AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.account_id = m.account_id
+			AND o.contact_id = m.contact_id AND o.key = 'consent' AND o.status = 'sent' AND o.delivery_failed = ''
+			AND o.message_id < m.id AND o.sent_at <= r.created_at)
+		ORDER BY r.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var vs []Violation
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		vs = append(vs, Violation{"C2", fmt.Sprintf("consent record %d answers a consent text that was not sent", id)})
+	}
+	return vs, rows.Err()
 }
 
 // I5: every row of the append-only tables in e.Before is still there.

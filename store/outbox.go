@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 // Outgoing is one queued reply.
@@ -17,11 +20,17 @@ type Outgoing struct {
 	Attempts  int
 	InReplyTo string    // the inbound message's channel ID
 	InboundAt time.Time // when the prospect sent that message (Cloud API 24-hour window)
+	// Recipient is the contact's WhatsApp business-scoped user id, "" when
+	// none is known: the Cloud API addresses the person by it (store/bsuid.go).
+	Recipient string
+	// Menu is the choice the reply offers (flow.Reply.Menu), nil for plain
+	// text. Body carries it as a numbered menu too.
+	Menu *flow.Menu
 }
 
 const (
 	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
-		o.commercial, c.opted_out_at IS NOT NULL
+		o.commercial, c.opted_out_at IS NOT NULL, COALESCE(c.bsuid, ''), o.menu
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
@@ -52,11 +61,13 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 		var o Outgoing
 		var inAt int64
 		var isCommercial, opted bool
+		var menu string
 		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
-			&isCommercial, &opted); err != nil {
+			&isCommercial, &opted, &o.Recipient, &menu); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)
+		o.Menu = decodeMenu(menu)
 		if isCommercial {
 			commercial, optedOut = append(commercial, len(out)), append(optedOut, opted)
 		}
@@ -109,4 +120,29 @@ func (s *Store) MarkFailed(ctx context.Context, id int64, reason string) error {
 		return fmt.Errorf("mark outbox %d failed: %w", id, err)
 	}
 	return nil
+}
+
+// encodeMenu is the outbox's menu column for m: "" when there is none.
+func encodeMenu(m *flow.Menu) (string, error) {
+	if m == nil || len(m.Options) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode menu: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeMenu reads the menu column. A value this build cannot read gives
+// nil: the reply then goes as its numbered text, which every channel sends.
+func decodeMenu(s string) *flow.Menu {
+	if s == "" {
+		return nil
+	}
+	var m flow.Menu
+	if err := json.Unmarshal([]byte(s), &m); err != nil || len(m.Options) == 0 {
+		return nil
+	}
+	return &m
 }

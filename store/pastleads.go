@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -57,7 +58,7 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 			department, city_foreign, budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model,
 			reasons, started_at, completed_at, deadline_at, created_at, contacted_at, outcome_at, outcome_value_cop,
 			retries, answer_seconds, returning_contact)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -92,9 +93,13 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 				status = "open"
 			}
 			retries, seconds, returning := engagementArgs(l)
+			reasons, err := json.Marshal(p.Score.Reasons)
+			if err != nil || p.Score.Reasons == nil {
+				reasons = []byte("[]")
+			}
 			if _, err := lead.ExecContext(ctx, vid, cid, account, status, l.Name, l.City.Code, l.City.Name, l.City.Department, l.City.Foreign,
 				l.Budget.MinCOP, l.Budget.MaxCOP, l.Budget.Unknown, string(l.Urgency), l.Service, l.Source,
-				string(p.Score.Class), p.Score.Probability, p.Score.Model, millis(l.StartedAt), millis(l.CompletedAt), millis(p.Deadline), now,
+				string(p.Score.Class), p.Score.Probability, p.Score.Model, string(reasons), millis(l.StartedAt), millis(l.CompletedAt), millis(p.Deadline), now,
 				nullable(p.ContactedAt), nullable(p.OutcomeAt), p.ValueCOP, retries, seconds, returning); err != nil {
 				return fmt.Errorf("past lead %d: %w", i, err)
 			}

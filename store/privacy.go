@@ -125,8 +125,11 @@ const (
 		coalesce(c.name, ''), r.kind, r.legal_type, r.channel, r.status, r.received_at, r.due_at, coalesce(r.extended_at, 0),
 		r.extension_note, coalesce(r.resolved_at, 0), r.resolved_by, r.resolution
 		FROM data_requests r LEFT JOIN contacts c ON c.id = r.contact_id`
-	openRequestsQuery   = dataRequestColumns + ` WHERE r.status = 'open' ORDER BY r.due_at, r.id`
-	allRequestsQuery    = dataRequestColumns + ` ORDER BY r.status = 'open' DESC, r.due_at, r.id LIMIT ?`
+	// Erasures by the retention policy are recorded as resolved deletions
+	// (channel 'retention') for the audit trail, but nobody asked for them:
+	// the requests list leaves them out (RetentionErasures counts them).
+	openRequestsQuery   = dataRequestColumns + ` WHERE r.status = 'open' AND r.channel <> 'retention' ORDER BY r.due_at, r.id`
+	allRequestsQuery    = dataRequestColumns + ` WHERE r.channel <> 'retention' ORDER BY r.status = 'open' DESC, r.due_at, r.id LIMIT ?`
 	oneRequestQuery     = dataRequestColumns + ` WHERE r.id = ?`
 	resolveRequestQuery = `UPDATE data_requests SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ?
 		WHERE id = ? AND status = 'open'`
@@ -188,11 +191,15 @@ func (s *Store) suppressed(ctx context.Context, tx *sql.Tx, phone string) (bool,
 // RecordDataRequest records a request received outside the chat (a letter, an e-mail) for the
 // person with phone, by user (0: the terminal). The phone need not be a known contact.
 func (s *Store) RecordDataRequest(ctx context.Context, phone, kind, channel string, received time.Time, user int64) (int64, error) {
+	phone, err := s.PersonKey(ctx, phone)
+	if err != nil {
+		return 0, fmt.Errorf("record data request: %w", err)
+	}
 	if phone == "" {
 		return 0, errors.New("data request: a phone is required")
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var contactID int64
 		if err := tx.QueryRowContext(ctx, selectContactQuery, phone).Scan(&contactID); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -230,6 +237,18 @@ func (s *Store) DataRequests(ctx context.Context, all bool, limit int) ([]DataRe
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// RetentionErasures counts the people the retention policy erased, and
+// when it last did.
+func (s *Store) RetentionErasures(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var last sql.NullInt64
+	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*), MAX(received_at) FROM data_requests WHERE channel = 'retention'`).Scan(&n, &last)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("retention erasures: %w", err)
+	}
+	return n, fromMillis(last.Int64), nil
 }
 
 // DataRequest returns request id, or ErrNotFound.

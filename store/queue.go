@@ -24,8 +24,24 @@ type LeadFilter struct {
 	Source    string
 	Since     time.Time // completed at or after
 	Until     time.Time // completed before
-	Search    string    // name, city or service contains
-	Limit     int       // default 100, at most 500
+	// Search: every word must be in the lead's name, city, department or
+	// phone, ignoring case and accents (leads.search), or name its service
+	// (ServiceMatch). A query made of digits and phone punctuation
+	// ("+57 300 123-4567") is one number.
+	Search string
+	// ServiceMatch gives the service keys whose label or synonyms contain
+	// a folded search word ("pauta" → ads); nil: keys are matched as typed.
+	ServiceMatch func(word string) []string
+	// Due splits open leads at Now: "due" (deadline not passed, soonest
+	// first) or "overdue" (passed, most recently first); "" does not split.
+	Due string
+	Now time.Time
+	// Visible, when > 0, limits the rows to those an advisor who sees only
+	// their own leads may list: theirs and unassigned ones (to take); with a
+	// search, theirs only, so a search cannot reveal another's prospect.
+	Visible int64
+	Limit   int // default 100, at most 500
+	Offset  int // rows to skip (paging)
 }
 
 // QueueRow is one line of the advisors' queue.
@@ -44,7 +60,13 @@ type QueueRow struct {
 	CompletedAt time.Time
 	AdvisorID   int64
 	Advisor     string
-	Phone       string
+	Phone       string // the contact key: E.164, or a BSUID, LID or web-chat key (NoPhone)
+	// CallbackPhone is a number the person gave to be called on; Username
+	// their WhatsApp username (display only); Channel the lead's (reach.go).
+	CallbackPhone, Username, Channel string
+	// TakenOver: an advisor answers this chat from the agency's phone; the
+	// bot stays out of it until it is given back (takeover.go).
+	TakenOver bool
 }
 
 // LeadDetail is everything the lead page shows.
@@ -60,6 +82,20 @@ type LeadDetail struct {
 	Transcript      []TranscriptLine
 	Consent         []ConsentRecord
 	Events          []LeadEvent
+	Reach           LeadReach
+	Notices         []LeadNotice // advisor notifications about the lead (assigned, reminder, reassigned)
+	BotEvents       []EventRow   // what the conversation recorded besides messages (handoff, data requests, …)
+	// Erased: the person's data was erased (a deletion request or
+	// retention); the lead is kept, anonymised, and can no longer change.
+	Erased bool
+}
+
+// LeadNotice is one advisor notification about a lead.
+type LeadNotice struct {
+	Kind   string // assigned, reminder, reassigned
+	User   string
+	Status string // pending, sent, failed
+	At     time.Time
 }
 
 // TranscriptLine is one message of a conversation, inbound or outbound.
@@ -68,7 +104,8 @@ type TranscriptLine struct {
 	Kind    string
 	Body    string
 	At      time.Time
-	Status  string // outbound only: pending, sent, failed, cancelled
+	Status  string     // outbound only: pending, sent, failed, cancelled
+	Menu    *flow.Menu // outbound only: the choice the reply offers, if any
 }
 
 // ConsentRecord is one stored consent answer.
@@ -93,7 +130,9 @@ type LeadEvent struct {
 
 const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
 	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
-	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''), c.phone
+	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''),
+	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id),
+	EXISTS (SELECT 1 FROM chat_takeovers t WHERE t.account_id = l.account_id AND t.contact_id = l.contact_id AND t.ended_at IS NULL), c.phone
 	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
 
 func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
@@ -101,7 +140,7 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	var deadline, completed int64
 	dest := append([]any{&r.ID, &r.Status, &r.Name, &r.City, &r.Department, &r.Service, &r.Source,
 		&r.Budget.MinCOP, &r.Budget.MaxCOP, &r.Budget.Unknown, &r.Class, &r.Probability, &deadline, &completed,
-		&r.AdvisorID, &r.Advisor, &r.Phone}, extra...)
+		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.TakenOver, &r.Phone}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return r, err
 	}
@@ -109,14 +148,96 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	return r, nil
 }
 
-// Queue returns leads matching f, the most urgent contact deadline first.
-// The default (open leads) walks the leads_open_deadline index.
+// Queue returns leads matching f: open leads by contact deadline (the
+// soonest first; with Due "overdue", the most recently overdue first),
+// other statuses the newest deadline first. Open leads walk the
+// leads_queue index and stop after the page.
 func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
+	where, args := queueWhere(f)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 500)
+	q := queueSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
+	}
+	order := " ORDER BY l.deadline_at DESC, l.id DESC"
+	if (f.Status == "" || f.Status == "open") && f.Due != "overdue" {
+		order = " ORDER BY l.deadline_at, l.id"
+	}
+	q += order + " LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
+	rows, err := s.ro.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	defer rows.Close()
+	out := make([]QueueRow, 0, limit)
+	for rows.Next() {
+		r, err := scanQueueRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// QueueCount counts the leads matching f (Limit and Offset aside), up to
+// most: at 100,000 open leads a search that matches most of them is
+// counted as "more than most" rather than scanned to the end.
+func (s *Store) QueueCount(ctx context.Context, f LeadFilter, most int) (int, error) {
+	where, args := queueWhere(f)
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM leads l"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " LIMIT ?)"
+	var n int
+	if err := s.ro.QueryRowContext(ctx, q, append(args, most)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("queue count: %w", err)
+	}
+	return n, nil
+}
+
+// LeadCounts returns the number of leads per status and class (lead_counts,
+// kept by triggers: no scan).
+func (s *Store) LeadCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT status, class, n FROM lead_counts WHERE n > 0`)
+	if err != nil {
+		return nil, fmt.Errorf("lead counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var status, class string
+		var n int
+		if err := rows.Scan(&status, &class, &n); err != nil {
+			return nil, fmt.Errorf("lead counts: %w", err)
+		}
+		if out[status] == nil {
+			out[status] = map[string]int{}
+		}
+		out[status][class] = n
+	}
+	return out, rows.Err()
+}
+
+// queueWhere turns f into WHERE fragments (constants) and their arguments.
+func queueWhere(f LeadFilter) ([]string, []any) {
 	var where []string
 	var args []any
 	switch f.Status {
 	case "", "open":
 		where = append(where, "l.status = 'open'")
+		switch f.Due {
+		case "due":
+			where, args = append(where, "l.deadline_at >= ?"), append(args, millis(f.Now))
+		case "overdue":
+			where, args = append(where, "l.deadline_at < ?"), append(args, millis(f.Now))
+		}
 	case "all":
 	default:
 		where, args = append(where, "l.status = ?"), append(args, f.Status)
@@ -139,40 +260,33 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 	if !f.Until.IsZero() {
 		where, args = append(where, "l.completed_at < ?"), append(args, millis(f.Until))
 	}
-	if q := strings.TrimSpace(f.Search); q != "" {
-		like := "%" + escapeLike(q) + "%"
-		where = append(where, `(l.name LIKE ? ESCAPE '\' OR l.city_name LIKE ? ESCAPE '\' OR l.service LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	limit = min(limit, 500)
-	q := queueSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
-	}
-	q += " ORDER BY l.deadline_at, l.id LIMIT ?"
-	args = append(args, limit)
-	rows, err := s.ro.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("queue: %w", err)
-	}
-	defer rows.Close()
-	out := make([]QueueRow, 0, limit)
-	for rows.Next() {
-		r, err := scanQueueRow(rows)
-		if err != nil {
-			return nil, fmt.Errorf("queue: %w", err)
+	words := searchWords(f.Search)
+	if f.Visible > 0 {
+		if len(words) > 0 {
+			where, args = append(where, "l.assigned_to = ?"), append(args, f.Visible)
+		} else {
+			where, args = append(where, "(l.assigned_to = ? OR l.assigned_to IS NULL)"), append(args, f.Visible)
 		}
-		out = append(out, r)
 	}
-	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	for _, w := range words {
+		// instr: a plain substring test; leads.search and the words are
+		// folded alike, so LIKE's case folding and escapes are not needed,
+		// and it is several times faster on a scan of 100,000 entries.
+		cond := `instr(l.search, ?) > 0`
+		args = append(args, w)
+		keys := []string{w}
+		if f.ServiceMatch != nil {
+			keys = f.ServiceMatch(w)
+		}
+		if len(keys) > 0 {
+			cond += " OR l.service IN (?" + strings.Repeat(", ?", len(keys)-1) + ")"
+			for _, k := range keys {
+				args = append(args, k)
+			}
+		}
+		where = append(where, "("+cond+")")
+	}
+	return where, args
 }
 
 // QueueVersion changes whenever a lead is added or changes status, so a page
@@ -245,13 +359,20 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	if d.Events, err = s.leadEvents(ctx, id); err != nil {
 		return d, err
 	}
+	if d.Notices, d.BotEvents, err = s.leadNotices(ctx, id, conversationID); err != nil {
+		return d, err
+	}
+	d.Erased = strings.HasPrefix(r.Phone, erasedPrefix)
 	d.Events = append([]LeadEvent{{Kind: "completed", At: r.CompletedAt}}, d.Events...)
+	if d.Reach, err = s.LeadReach(ctx, id); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 
-const transcriptQuery = `SELECT 1, kind, body, received_at, '', id, 0 FROM messages WHERE contact_id = ?
+const transcriptQuery = `SELECT 1, kind, body, received_at, '', id, 0, '' FROM messages WHERE contact_id = ?
 	UNION ALL
-	SELECT 0, 'text', body, created_at, status, message_id, seq + 1 FROM outbox WHERE contact_id = ?
+	SELECT 0, 'text', body, created_at, status, message_id, seq + 1, menu FROM outbox WHERE contact_id = ?
 	ORDER BY 6, 7 LIMIT 2000`
 
 // transcript returns a contact's messages and the replies they got, in order.
@@ -265,10 +386,12 @@ func (s *Store) transcript(ctx context.Context, contactID int64) ([]TranscriptLi
 	for rows.Next() {
 		var l TranscriptLine
 		var at, msgID, seq int64
-		if err := rows.Scan(&l.Inbound, &l.Kind, &l.Body, &at, &l.Status, &msgID, &seq); err != nil {
+		var menu string
+		if err := rows.Scan(&l.Inbound, &l.Kind, &l.Body, &at, &l.Status, &msgID, &seq, &menu); err != nil {
 			return nil, fmt.Errorf("transcript: %w", err)
 		}
 		l.At = fromMillis(at)
+		l.Menu = decodeMenu(menu)
 		out = append(out, l)
 	}
 	return out, rows.Err()
@@ -329,6 +452,47 @@ func (s *Store) leadEvents(ctx context.Context, leadID int64) ([]LeadEvent, erro
 	return out, rows.Err()
 }
 
+// leadNotices reads a lead's advisor notifications and its conversation's
+// events but the two the page shows otherwise (consent, completion).
+func (s *Store) leadNotices(ctx context.Context, leadID, conversationID int64) ([]LeadNotice, []EventRow, error) {
+	notices, err := s.noticesOf(ctx, leadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := s.ConversationEvents(ctx, conversationID)
+	var events []EventRow
+	for _, e := range all {
+		if e.Kind != string(flow.EventConsent) && e.Kind != string(flow.EventLeadCompleted) && len(events) < 200 {
+			events = append(events, e)
+		}
+	}
+	return notices, events, err
+}
+
+func (s *Store) noticesOf(ctx context.Context, leadID int64) ([]LeadNotice, error) {
+	rows, err := s.ro.QueryContext(ctx, `SELECT n.kind, u.username, n.status, COALESCE(n.sent_at, n.created_at)
+		FROM lead_notices n JOIN users u ON u.id = n.user_id WHERE n.lead_id = ? ORDER BY n.id LIMIT 200`, leadID)
+	if err != nil {
+		return nil, fmt.Errorf("lead notices: %w", err)
+	}
+	defer rows.Close()
+	var out []LeadNotice
+	for rows.Next() {
+		var n LeadNotice
+		var at int64
+		if err := rows.Scan(&n.Kind, &n.User, &n.Status, &at); err != nil {
+			return nil, fmt.Errorf("lead notices: %w", err)
+		}
+		n.At = fromMillis(at)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// ErrErased is returned by ActOnLead for a lead whose person was erased:
+// it stays as an anonymous record and can no longer be worked or won.
+var ErrErased = errors.New("the person's data was erased")
+
 // LeadAction is what an advisor does to a lead.
 type LeadAction struct {
 	Kind     string // assign, contacted, won, lost, note
@@ -346,12 +510,17 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 	now := millis(s.now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var status string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM leads WHERE id = ?`, id).Scan(&status)
+		var erased bool
+		err := tx.QueryRowContext(ctx, `SELECT l.status, c.phone LIKE 'erased:%' FROM leads l JOIN contacts c ON c.id = l.contact_id
+			WHERE l.id = ?`, id).Scan(&status, &erased)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if erased {
+			return ErrErased
 		}
 		closed := status == "won" || status == "lost"
 		detail := a.Detail

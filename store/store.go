@@ -42,6 +42,14 @@ type Options struct {
 	Now func() time.Time
 	// Log receives operational messages; default discards them.
 	Log *slog.Logger
+	// ClockSkew is how far a provider's clock may be from ours before its
+	// message times stop deciding order and lateness (time.go); default
+	// DefaultClockSkew.
+	ClockSkew time.Duration
+	// Existing refuses a missing or empty file (ErrNoStore) instead of
+	// making a new store of it: every command but the ones that create a
+	// store sets it (home.go).
+	Existing bool
 	// Crash, when set, is called at the store's named crash points
 	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
 	// Only the crash test sets it.
@@ -57,8 +65,9 @@ type Store struct {
 	crash func(point string)
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
-	walRetryAt time.Time // the writer's next checkpoint attempt after a blocked one
-	salt       []byte    // the installation's secret for phone hashes (privacy.go)
+	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
+	scrub      atomic.Bool // an erasure's old pages may still be in the WAL (wal.go)
+	salt       []byte      // the installation's secret for phone hashes (privacy.go)
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close
@@ -66,17 +75,24 @@ type Store struct {
 	started     bool          // the writer runs (Open got that far)
 	closeOnce   sync.Once
 	busyTimeout time.Duration
+	skew        time.Duration                 // provider clock skew tolerated (time.go)
 	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 
 	churn churnCache // analytics.go
 }
 
-// Open opens (creating if needed) the database file at path and applies the
-// embedded migrations. It refuses, before writing anything to it, a file that
-// fails SQLite's quick_check (ErrDamaged), that is not a CIS store
-// (ErrForeign) or that a newer build migrated (ErrNewerSchema).
+// Open opens (creating if needed, unless opt.Existing) the database file at
+// path and applies the embedded migrations. It refuses, before writing
+// anything to it, a file that fails SQLite's quick_check (ErrDamaged), that
+// is not a CIS store (ErrForeign), that a newer build migrated
+// (ErrNewerSchema), or that is in use under another name (ErrAliased).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if opt.Existing {
+		if err := mustExist(path); err != nil {
+			return nil, err
+		}
+	}
 	if err := preflight(ctx, path, opt); err != nil {
 		return nil, err
 	}
@@ -92,7 +108,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: path + "-wal", busyTimeout: opt.BusyTimeout,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		_ = s.Close() // the ping error is the one to report
@@ -101,6 +117,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := migrate(ctx, s.rw, s.now()); err != nil {
 		_ = s.Close() // the migration error is the one to report
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if err := recordHome(ctx, s.rw, path, millis(s.now())); err != nil {
+		_ = s.Close() // the record error is the one to report
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
 		_ = s.Close() // the salt error is the one to report
@@ -127,6 +147,9 @@ func (o Options) withDefaults() Options {
 	if o.Crash == nil {
 		o.Crash = func(string) {}
 	}
+	if o.ClockSkew <= 0 {
+		o.ClockSkew = DefaultClockSkew
+	}
 	return o
 }
 
@@ -144,6 +167,10 @@ func dsn(path string, writes bool, opt Options) string {
 	q.Set("_stmt_cache_size", "64") // our queries are constants: parse each once per connection
 	if writes {
 		q.Set("_txlock", "immediate")
+		// Deleted and overwritten content is zeroed in the page, and freed
+		// pages are zeroed, so that an erased person is gone from the file
+		// once the WAL is checkpointed (erase.go, scrubWAL).
+		q.Set("_secure_delete", "on")
 	} else {
 		q.Set("mode", "ro")
 	}

@@ -39,6 +39,31 @@ func echoStep(s flow.State) flow.Result {
 	return flow.Result{State: s, Replies: []flow.Reply{{Key: "k", Text: "reply"}}}
 }
 
+// askConsent handles a message (id in.ID+"-ask") whose reply is a consent
+// text, and sends every queued reply: a consent answer after it counts.
+func askConsent(tb testing.TB, s *Store, in flow.Inbound) {
+	tb.Helper()
+	ctx := context.Background()
+	in.ID += "-ask"
+	ask := func(st flow.State) flow.Result {
+		r := echoStep(st)
+		r.Replies = []flow.Reply{{Key: "consent", Text: "¿Autorizas?"}}
+		return r
+	}
+	if _, err := s.Handle(ctx, in, ask); err != nil {
+		tb.Fatal(err)
+	}
+	out, err := s.PendingOutbox(ctx, in.Channel, 100)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, o := range out {
+		if err := s.MarkSent(ctx, o.ID, fmt.Sprintf("sent.%d", o.ID)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
 func count(tb testing.TB, s *Store, query string, args ...any) int {
 	tb.Helper()
 	var n int
@@ -162,6 +187,7 @@ func TestConsentRecordsAreAppendOnly(t *testing.T) {
 			Accepted: true, PolicyVersion: "v1", Lang: "es", Text: "¿Autorizas?", Answer: "sí"}}}
 		return r
 	}
+	askConsent(t, s, inbound("wamid.c", "hola"))
 	if _, err := s.Handle(context.Background(), inbound("wamid.c", "sí"), step); err != nil {
 		t.Fatal(err)
 	}
@@ -179,10 +205,22 @@ func TestConsentRecordsAreAppendOnly(t *testing.T) {
 	if err := s.rw.QueryRow(`SELECT body FROM policy_texts WHERE sha256 = ?`, hash).Scan(&body); err != nil || body != "¿Autorizas?" {
 		t.Errorf("policy text for the record = %q, %v; want the exact text shown", body, err)
 	}
-	for _, q := range []string{`UPDATE consent_records SET answer = 'no'`, `UPDATE policy_texts SET body = 'otro'`} {
+	hmac := "'hmac:" + strings.Repeat("a", 64) + "'"
+	for _, q := range []string{`UPDATE consent_records SET answer = 'no'`, `UPDATE policy_texts SET body = 'otro'`,
+		`UPDATE consent_records SET phone = 'x', answer = ''`,
+		`UPDATE consent_records SET phone = ` + hmac + `, answer = '', accepted = 0`,
+		`UPDATE consent_records SET phone = ` + hmac + `, answer = '', created_at = 1`} {
 		if _, err := s.rw.Exec(q); err == nil {
 			t.Errorf("%s succeeded; consent evidence must be append-only", q)
 		}
+	}
+	// The one change allowed: an erasure's anonymisation, once.
+	anonymise := `UPDATE consent_records SET phone = ` + hmac + `, answer = ''`
+	if _, err := s.rw.Exec(anonymise); err != nil {
+		t.Errorf("the erasure's anonymisation was refused: %v", err)
+	}
+	if _, err := s.rw.Exec(anonymise); err == nil {
+		t.Error("an anonymised consent record was changed again")
 	}
 }
 
@@ -352,6 +390,7 @@ func TestLinkLIDMergesContacts(t *testing.T) {
 		return in
 	}
 	consent := flow.Event{Kind: flow.EventConsent, Consent: &flow.Consent{Accepted: true, PolicyVersion: "v1", Lang: "es", Text: "t", Answer: "sí"}}
+	askConsent(t, s, byLID("l1"))
 	for _, x := range []struct {
 		in   flow.Inbound
 		step func(flow.State) flow.Result
@@ -377,9 +416,9 @@ func TestLinkLIDMergesContacts(t *testing.T) {
 		{"active contacts", `SELECT COUNT(*) FROM contacts WHERE merged_into IS NULL`, 1},
 		{"conversations", `SELECT COUNT(*) FROM conversations`, 1},
 		{"messages on the phone's contact and conversation", `SELECT COUNT(*) FROM messages m JOIN contacts c ON c.id = m.contact_id
-			JOIN conversations v ON v.id = m.conversation_id AND v.contact_id = c.id WHERE c.phone = '` + phone + `'`, 3},
+			JOIN conversations v ON v.id = m.conversation_id AND v.contact_id = c.id WHERE c.phone = '` + phone + `'`, 4},
 		{"opt-out kept", `SELECT COUNT(*) FROM contacts WHERE phone = '` + phone + `' AND opted_out_at IS NOT NULL AND lid = '` + lid + `'`, 1},
-		{"outbox rows follow", `SELECT COUNT(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.phone = '` + phone + `'`, 3},
+		{"outbox rows follow", `SELECT COUNT(*) FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE c.phone = '` + phone + `'`, 4},
 	}
 	for _, c := range checks {
 		if got := count(t, s, c.query); got != c.want {

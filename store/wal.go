@@ -37,26 +37,51 @@ func (s *Store) boundWAL() {
 		return
 	}
 	fi, err := os.Stat(s.walPath)
-	if err != nil || fi.Size() <= walLimit || s.now().Before(s.walRetryAt) {
+	if err != nil || (fi.Size() <= walLimit && !s.scrub.Load()) || s.now().Before(s.walRetryAt) {
 		return
 	}
 	if busy, err := s.checkpointWAL(); err != nil || busy {
 		s.walRetryAt = s.now().Add(walRetry)
-		// The data is safe either way; only the file's size is at stake.
+		// The data is safe either way; only the file's size (and, after an
+		// erasure, the old pages still in it) is at stake.
 		s.log.Warn("WAL checkpoint did not complete", "wal_bytes", fi.Size(), "busy", busy, "err", err)
+		return
 	}
+	s.scrub.Store(false)
+}
+
+// scrubWAL runs after an erasure committed. The erasure's transaction
+// zeroed the person's content in the pages it rewrote (secure_delete), but
+// those new pages are in the WAL and the old ones are still in the database
+// file; the WAL itself still holds earlier versions of the pages. A TRUNCATE
+// checkpoint copies the new pages over the old ones and empties the WAL
+// file. Readers can hold it up for a moment: it is tried a few times with
+// the busy timeout, then left to the writer, which tries after every batch
+// until it succeeds (boundWAL).
+func (s *Store) scrubWAL() {
+	s.scrub.Store(true)
+	for range 3 {
+		busy, err := s.checkpointWALWaiting(s.busyTimeout)
+		if err == nil && !busy {
+			s.scrub.Store(false)
+			return
+		}
+	}
+	s.log.Warn("after an erasure the WAL could not be emptied yet; the writer keeps trying")
 }
 
 // checkpointWAL runs a TRUNCATE checkpoint with a short busy timeout, on one
 // pinned connection so that no other statement runs with that timeout.
-func (s *Store) checkpointWAL() (busy bool, err error) {
+func (s *Store) checkpointWAL() (busy bool, err error) { return s.checkpointWALWaiting(walWait) }
+
+func (s *Store) checkpointWALWaiting(wait time.Duration) (busy bool, err error) {
 	ctx := context.Background()
 	conn, err := s.rw.Conn(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walWait.Milliseconds())); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", wait.Milliseconds())); err != nil {
 		return false, err
 	}
 	defer conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", s.busyTimeout.Milliseconds()))

@@ -1,6 +1,6 @@
 module github.com/cis-agencia/cis/ci-tools
 
-go 1.26.8
+go 1.27.3
 
 tool (
 	github.com/securego/gosec/v2/cmd/gosec

@@ -1,6 +1,6 @@
 module github.com/cis-agencia/cis/ci-vulndb
 
-go 1.26.8
+go 1.27.3
 
 tool golang.org/x/vulndb/cmd/indexdb
 

@@ -25,6 +25,7 @@ var sensitiveKeys = map[string]bool{
 	"phone": true, "phone_number": true, "wa_id": true, "jid": true, "lid": true, "sender": true, "recipient": true,
 	"name": true, "full_name": true, "push_name": true, "pushname": true, "profile_name": true,
 	"text": true, "body": true, "caption": true, "message_text": true, "email": true,
+	"bsuid": true, "parent_bsuid": true, "username": true, "whatsapp_username": true,
 }
 
 // sensitive reports whether key (any case) names personal data, also as the
@@ -43,9 +44,16 @@ func sensitive(key string) bool {
 // times do not match: their digit groups are short and they have no "+".
 var phoneLike = regexp.MustCompile(`\+\d[\d \-]{5,}\d|\d{7,}`)
 
-// Phones masks every phone-like number in s, keeping its last two digits so
-// that an operator can still tell two numbers apart: "***33".
+// bsuidLike matches a WhatsApp business-scoped user id ("CO.1502576394655843",
+// "US.ENT.118157…"): two capitals, a dot and a long alphanumeric run. The
+// digits alone are caught by phoneLike; a BSUID with letters is caught here.
+var bsuidLike = regexp.MustCompile(`\b[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{8,}\b`)
+
+// Phones masks every phone-like number and business-scoped user id in s,
+// keeping the last two characters so that an operator can still tell two
+// apart: "***33", "CO.***k9".
 func Phones(s string) string {
+	s = bsuidLike.ReplaceAllStringFunc(s, func(m string) string { return m[:3] + "***" + m[len(m)-2:] })
 	return phoneLike.ReplaceAllStringFunc(s, func(m string) string {
 		digits := strings.Map(func(r rune) rune {
 			if r >= '0' && r <= '9' {

@@ -18,6 +18,10 @@ func TestPhones(t *testing.T) {
 		{"llamar al +57 300 111-2233 hoy", "llamar al ***33 hoy"},
 		{"3001112233", "***33"},
 		{"contact 42, lead 7, 20 msgs", "contact 42, lead 7, 20 msgs"},
+		{"bsuid:CO.1502576394655843", "bsuid:CO.***43"},
+		{"user US.ENT.11815799212886844830 moved", "user US.***30 moved"},
+		{"recipient CO.ab12cd34ef56 unknown", "recipient CO.***56 unknown"},
+		{"OK.done, go.mau.fi/whatsmeow", "OK.done, go.mau.fi/whatsmeow"},
 		{"2026-03-02T10:00:00-05:00", "2026-03-02T10:00:00-05:00"},
 		{"timeout after 1500ms; +05:00", "timeout after 1500ms; +05:00"},
 		{"", ""},
@@ -50,6 +54,9 @@ func TestHandlerRedacts(t *testing.T) {
 		{"sensitive keys", func(l *slog.Logger) {
 			l.Info("lead", "name", "Carlos Andrés", "text", "me llamo carlos", "lead_id", 7, "prospect_phone", "3001112233")
 		}, []string{`"lead_id":7`, `"name":"[redacted]"`}, []string{"Carlos", "carlos", "3001112233"}},
+		{"WhatsApp username and BSUID", func(l *slog.Logger) {
+			l.Info("identified", "username", "@carlitos.mde", "bsuid", "CO.ab12cd34ef56", "err", errors.New("contact bsuid:CO.1502576394655843"))
+		}, []string{`"username":"[redacted]"`}, []string{"carlitos", "ab12cd34ef56", "1502576394655843"}},
 		{"phone in a message and a value", func(l *slog.Logger) {
 			l.Warn("send to +573001112233 failed", "err", errors.New("graph: recipient 573001112233 unknown"))
 		}, []string{"***33"}, []string{"573001112233"}},

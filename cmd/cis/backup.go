@@ -56,8 +56,10 @@ func restoreCmd(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: cis restore FILE (stop cis serve first)")
 	}
+	// Restoring onto a missing store (a new machine) needs no lock: there is
+	// nothing a server could be using.
 	lock, err := store.Lock(c.DBPath)
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNoStore) {
 		return err
 	}
 	defer lock.Unlock()

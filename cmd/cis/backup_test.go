@@ -37,6 +37,7 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"CIS_DB": db}
+	createStore(t, db)
 	chat := func(phone string) {
 		if out, err := runCmd(t, env, hotScript, "chat", "--script", "-", "--json", "--phone", phone, "--now", "2026-03-02T10:00:00-05:00"); err != nil {
 			t.Fatalf("chat: %v\n%s", err, out)

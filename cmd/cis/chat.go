@@ -69,7 +69,8 @@ func chatCmd(ctx context.Context, e env, args []string) error {
 }
 
 // chatStore points the simulator at a temporary store unless --db or CIS_DB
-// says otherwise: trying the bot must not write into the production file.
+// says otherwise: trying the bot must not write into the production file. A
+// store named that way must exist (`cis serve` or `cis demo` creates one).
 func chatStore(c *Config, fs *flag.FlagSet, getenv func(string) string) (cleanup func(), err error) {
 	explicit := getenv("CIS_DB") != ""
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "db" })
@@ -80,7 +81,8 @@ func chatStore(c *Config, fs *flag.FlagSet, getenv func(string) string) (cleanup
 	if err != nil {
 		return nil, fmt.Errorf("temporary store: %w", err)
 	}
-	c.DBPath = filepath.Join(dir, "chat.db")
+	// Its own temporary store, which it may create.
+	c.DBPath, c.creates = filepath.Join(dir, "chat.db"), true
 	return func() { _ = os.RemoveAll(dir) }, nil // best effort: a temporary directory
 }
 

@@ -152,20 +152,10 @@ func (a *app) leadValue(p float64, service string, b flow.Budget) int64 {
 // dailyJobs scores churn and refits deal values at start and then every
 // interval until ctx ends. Failures are logged; the dashboard keeps the
 // last scores.
-func (a *app) dailyJobs(ctx context.Context, every time.Duration) error {
-	run := func() {
-		if err := a.refreshDealValues(ctx); err != nil {
-			a.log.Error("deal values not refreshed", "err", err)
-		}
-		if _, err := a.scoreChurn(ctx, time.Now()); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				a.log.Info("no churn model yet: customers not scored (cis train churn)")
-			} else {
-				a.log.Error("churn scoring failed", "err", err)
-			}
-		}
+func (a *app) dailyJobs(ctx context.Context, every time.Duration, skipFirst bool) error {
+	if !skipFirst {
+		a.daily(ctx)
 	}
-	run()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -173,7 +163,21 @@ func (a *app) dailyJobs(ctx context.Context, every time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			run()
+			a.daily(ctx)
+		}
+	}
+}
+
+// daily refits the deal values and scores the active customers.
+func (a *app) daily(ctx context.Context) {
+	if err := a.refreshDealValues(ctx); err != nil {
+		a.log.Error("deal values not refreshed", "err", err)
+	}
+	if _, err := a.scoreChurn(ctx, time.Now()); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			a.log.Info("no churn model yet: customers not scored (cis train churn)")
+		} else {
+			a.log.Error("churn scoring failed", "err", err)
 		}
 	}
 }

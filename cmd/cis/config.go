@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -37,6 +38,7 @@ type Config struct {
 	IdleTimeout   time.Duration
 	ServicesFile  string
 	Synchronous   string
+	BodyTimeout   time.Duration
 	MinLeads      int
 	MinConv       int
 	ModelPoll     time.Duration
@@ -55,6 +57,13 @@ type Config struct {
 	WhatsAppDebounce  time.Duration
 	WhatsAppLateAfter time.Duration
 	WhatsAppPerMinute float64
+	WhatsAppNumber    string // the agency's number: only it may pair
+
+	// Voice notes: transcribed when the URL names an OpenAI-compatible
+	// /v1/audio/transcriptions endpoint.
+	TranscribeURL   string
+	TranscribeKey   string
+	TranscribeModel string
 
 	// Advisors who get completed leads, round robin.
 	Advisors        string
@@ -65,6 +74,11 @@ type Config struct {
 	RetainIncomplete  time.Duration
 	RetainLeads       time.Duration
 	RetainTranscripts time.Duration
+
+	// creates says the command may make a new store of a missing or empty
+	// --db file: serve, demo, the imports (and the load test and chat on
+	// their temporary files). Every other command refuses one (store.ErrNoStore).
+	creates bool
 
 	envErrs []error
 	secrets []secretFlag
@@ -102,14 +116,19 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
+	c.dur(fs, getenv, &c.BodyTimeout, "body-timeout", "CIS_BODY_TIMEOUT", dashboard.DefaultTimeouts.Body, "longest an HTTP client may take to send a whole request (slow clients are cut)")
 	c.secret(fs, getenv, &c.CloudAppSecret, "cloudapi-app-secret", "CIS_CLOUDAPI_APP_SECRET", "Cloud API: Meta app secret that signs webhook deliveries; setting it enables the channel")
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
+	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
 	c.dur(fs, getenv, &c.WhatsAppDebounce, "whatsapp-debounce", "CIS_WHATSAPP_DEBOUNCE", 3*time.Second, "wait this long after a person's last message before answering")
 	c.dur(fs, getenv, &c.WhatsAppLateAfter, "whatsapp-late-after", "CIS_WHATSAPP_LATE_AFTER", 10*time.Minute, "a message older than this when it arrives is answered with an apology for the delay")
+	c.str(fs, getenv, &c.TranscribeURL, "transcribe-url", "CIS_TRANSCRIBE_URL", "", "transcribe voice notes through this OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1/audio/transcriptions (whisper.cpp's server); without it a voice note gets a polite request to write")
+	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
+	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -245,6 +264,12 @@ func (c *Config) validateChannels() error {
 	if _, err := c.advisors(); err != nil {
 		return err
 	}
+	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
+		return fmt.Errorf("--whatsapp-number (CIS_WHATSAPP_NUMBER): %w", err)
+	}
+	if _, err := c.transcriber(); err != nil {
+		return err
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -270,6 +295,12 @@ func (c *Config) validateScoring() error {
 	return nil
 }
 
+// whatsAppNumber is --whatsapp-number as WhatsApp writes it (digits), "" when unset.
+func (c *Config) whatsAppNumber() string {
+	n, _ := bot.NormalizeNumber(c.WhatsAppNumber) // checked by parse
+	return n
+}
+
 func (c *Config) whatsAppConfig(apology string) bot.WhatsAppConfig {
 	return bot.WhatsAppConfig{Debounce: c.WhatsAppDebounce, LateAfter: c.WhatsAppLateAfter, Apology: apology,
 		PerMinute: max(1, int(c.WhatsAppPerMinute))}
@@ -291,6 +322,18 @@ func (c *Config) advisors() ([]store.Advisor, error) {
 		out = append(out, store.Advisor{Name: name, Phone: phone})
 	}
 	return out, nil
+}
+
+// transcriber is the voice-note transcriber, nil without --transcribe-url.
+func (c *Config) transcriber() (*bot.Transcriber, error) {
+	if strings.TrimSpace(c.TranscribeURL) == "" {
+		return nil, nil
+	}
+	tr, err := bot.NewTranscriber(bot.TranscriberConfig{URL: c.TranscribeURL, Key: c.TranscribeKey, Model: c.TranscribeModel})
+	if err != nil {
+		return nil, fmt.Errorf("--transcribe-url (CIS_TRANSCRIBE_URL): %w", err)
+	}
+	return tr, nil
 }
 
 // cloudEnabled reports whether the Cloud API channel is configured.
@@ -353,5 +396,5 @@ func (c *Config) retention() store.Retention {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv)}
+	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
 }

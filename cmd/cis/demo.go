@@ -36,6 +36,7 @@ func demoCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
 	a, err := open(ctx, c, newLogger(c, e.stderr), time.Now)
 	if err != nil {
 		return err
@@ -68,6 +69,7 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 		return err
 	}
 	if n == 0 {
+		e.stepTo("history")
 		places, err := flow.LoadPlaces()
 		if err != nil {
 			return err
@@ -84,7 +86,7 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 			rows[i] = store.HistoryLead{Key: fmt.Sprintf("demo-%d-%d", demoSeed, i), Lead: h.Lead, CreatedAt: h.Lead.CompletedAt,
 				Converted: h.Converted, RevenueCOP: rev, Extra: map[string]string{"agency": scoring.DemoAgency}}
 		}
-		added, err := a.store.ImportHistory(ctx, rows, progressBar(e.stderr, "demo history"))
+		added, err := a.store.ImportHistory(ctx, rows, e.bar("demo history"))
 		if err != nil {
 			return fmt.Errorf("demo history: %w", err)
 		}
@@ -96,7 +98,8 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 			return fmt.Errorf("demo history: %w", err)
 		}
 	}
-	id, err := a.train(ctx, scoring.TrainOptions{Trees: a.cfg.DemoTrees, Folds: demoFolds, Seed: demoSeed, Forest: &demoForest}, e, false)
+	e.stepTo("lead_model")
+	id, err := a.train(ctx, scoring.TrainOptions{Trees: a.cfg.DemoTrees, Folds: demoFolds, Seed: demoSeed, Forest: &demoForest, Progress: e.bar("train")}, e, false)
 	if err != nil {
 		return fmt.Errorf("demo model: %w", err)
 	}
@@ -134,19 +137,21 @@ func seedCustomers(ctx context.Context, a *app, e env) (int, error) {
 		return 0, err
 	}
 	if len(hs) == 0 {
+		e.stepTo("customers")
 		places, err := flow.LoadPlaces()
 		if err != nil {
 			return 0, err
 		}
 		hist := scoring.GenerateHistory(places, a.cfg.DemoLeads, demoHistoryEnd(), demoSeed)
 		rows := scoring.GenerateCustomers(hist, time.Now().UTC(), demoSeed, fmt.Sprintf("demo-%d-", demoSeed))
-		if _, _, err := a.store.ImportCustomers(ctx, rows, progressBar(e.stderr, "demo customers")); err != nil {
+		if _, _, err := a.store.ImportCustomers(ctx, rows, e.bar("demo customers")); err != nil {
 			return 0, fmt.Errorf("demo customers: %w", err)
 		}
 	}
 	if _, _, err := a.store.ActiveBundleKind(ctx, store.KindChurn); errors.Is(err, store.ErrNotFound) {
+		e.stepTo("churn_model")
 		trees := min(a.cfg.DemoTrees, demoChurnTrees)
-		o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: demoSeed, Forest: &demoChurnForest, Models: learn.ModelsWith(trees, &demoChurnForest)[:1]}
+		o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: demoSeed, Forest: &demoChurnForest, Models: learn.ModelsWith(trees, &demoChurnForest)[:1], Progress: e.bar("train churn")}
 		id, err := a.trainChurn(ctx, o, 2, env{stderr: e.stderr}, false)
 		if errors.Is(err, scoring.ErrNotEnoughHistory) || errors.Is(err, learn.ErrTiersNotOrdered) {
 			// A tiny demo (--demo-leads) may have too few cancellations, or a

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -96,6 +97,7 @@ func importCmd(ctx context.Context, e env, args []string) error {
 	if err := handleBadRows(e, what, path, file, *skipBad); err != nil {
 		return err
 	}
+	c.creates = true // an agency's history may be the first thing in a new store
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -152,7 +154,9 @@ func writeRejects(path string, header []string, bad []scoring.BadRow) error {
 	if err != nil {
 		return fmt.Errorf("reject file: %w", err)
 	}
-	w := csv.NewWriter(f)
+	// The rows go back to a person who opens them in a spreadsheet: the
+	// dashboard's escaping writer, so a cell typed as a formula stays text.
+	w := dashboard.NewCSVWriter(f)
 	err = w.Write(append([]string{"line", "reason"}, header...))
 	for _, r := range bad {
 		if err != nil {

@@ -35,6 +35,8 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	reorder := fs.Float64("reorder", 0.05, "share of messages delivered after the next one of the same person (0 to 1)")
 	seed := fs.Uint64("seed", 1, "seed of the duplicate and reorder choices")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	blindFlag := fs.Bool("blind", false, "people write their script without waiting for answers (in-process; --reorder applies only then)")
+	kills := fs.Int("kill", 0, "kill the server with SIGKILL this many times during the run and restart it (it then runs as a child process)")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -45,14 +47,24 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	if *duplicates < 0 || *duplicates > 1 || *reorder < 0 || *reorder > 1 {
 		return errors.New("loadtest: --duplicates and --reorder must be shares between 0 and 1")
 	}
+	if *kills < 0 || *kills > 100 || *kills > 0 && (*target != "" || *blindFlag) {
+		return errors.New("loadtest: --kill N (0 to 100) needs the server the load test starts itself (no --target) and people who wait for answers (no --blind)")
+	}
 	cfg := bot.LoadConfig{URL: *target, AppSecret: c.CloudAppSecret, Account: "loadtest", Prospects: *prospects,
 		Duration: *duration, Concurrency: *concurrency, Seed: *seed, MaxMessages: *maxMessages,
 		Duplicates: orNone(*duplicates), Reorder: orNone(*reorder)}
 	var rep bot.LoadReport
 	var err error
-	if *target == "" {
-		rep, err = loadtestInProcess(ctx, c, cfg)
-	} else {
+	switch {
+	case *kills > 0:
+		bin, berr := os.Executable()
+		if berr != nil {
+			return berr
+		}
+		rep, err = loadtestKilling(ctx, c, cfg, bin, *kills)
+	case *target == "":
+		rep, err = loadtestInProcess(ctx, c, cfg, *blindFlag)
+	default:
 		if cfg.AppSecret == "" {
 			return errors.New("loadtest: --target needs the app secret (--cloudapi-app-secret or CIS_CLOUDAPI_APP_SECRET)")
 		}
@@ -76,6 +88,10 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 		rep.Deliveries, rep.Duplicated, rep.Reordered,
 		rep.Lost, rep.DuplicateReplies, rep.DBLockedErrors, rep.Refused, rep.RepliesSent, rep.RepliesPending)
 	if *target == "" {
+		fmt.Fprintf(e.stdout, "kills %d (replies in flight at the kills %d); never sent %d (%d not in flight at a kill); "+
+			"questions resent %d; consent answers not counted %d, consent without a sent text %d; conversations %d, completed %d\n",
+			rep.Kills, rep.InFlightAtKills, rep.NeverSent, rep.NeverSentOther, rep.RepliesResent,
+			rep.ConsentNotCounted, rep.ConsentNoText, rep.Conversations, rep.Completed)
 		fmt.Fprintf(e.stdout, "invariant violations (I1–I5): %d\n", len(rep.Violations))
 		for _, v := range rep.Violations {
 			fmt.Fprintf(e.stdout, "  %s\n", v)
@@ -95,13 +111,13 @@ func orNone(share float64) float64 {
 // loadtestInProcess wires the real store, flow, bot and Cloud API webhook on
 // a temporary file, serves them on a loopback port, points the sender at a
 // fake Graph API, runs the load and then audits the store.
-func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.LoadReport, error) {
+func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig, blind bool) (bot.LoadReport, error) {
 	dir, err := os.MkdirTemp("", "cis-loadtest-")
 	if err != nil {
 		return bot.LoadReport{}, err
 	}
 	defer os.RemoveAll(dir)
-	c.DBPath = filepath.Join(dir, "load.db")
+	c.DBPath, c.creates = filepath.Join(dir, "load.db"), true
 	c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken = "loadtest-secret", "loadtest", "loadtest"
 	cfg.AppSecret = c.CloudAppSecret
 
@@ -136,6 +152,9 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 	go func() { done <- cloud.Run(srvCtx) }()
 	var accepted []string // appended under LoadTest's lock
 	cfg.Accepted = func(id string) { accepted = append(accepted, id) }
+	if !blind {
+		cfg.Graph, cfg.ConsentMark = graph, c.PolicyURL
+	}
 	rep, loadErr := bot.LoadTest(ctx, cfg)
 
 	// Let the sender drain what the load queued (bounded), then stop.
@@ -155,25 +174,67 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig) (bot.
 	if loadErr != nil {
 		return rep, loadErr
 	}
+	rep.DBLockedErrors = int(locked.n.Load())
+	return rep, auditLoad(ctx, a, graph, accepted, nil, nil, &rep)
+}
+
+// auditLoad fills the figures of rep that need the store and the Graph API
+// fake, and runs the invariant checker (I1–I5, C2): before is the snapshot
+// taken after the last kill (nil: none), inFlight the replies a kill cut.
+func auditLoad(ctx context.Context, a *app, graph *bot.FakeGraph, accepted []string, before store.Snapshot,
+	inFlight map[int64]bool, rep *bot.LoadReport) error {
 	au, err := a.store.DeliveryAudit(ctx, bot.CloudChannel)
 	if err != nil {
-		return rep, err
+		return err
 	}
-	rep.Lost = max(0, rep.Messages-au.Inbound)
 	rep.Unprocessed = au.Unprocessed
-	rep.RepliesSent, rep.DuplicateReplies = graph.Count()
+	rep.RepliesSent, _ = graph.Count()
 	rep.RepliesPending = au.Outbox["pending"] + au.Outbox["sending"]
-	rep.DBLockedErrors = int(locked.n.Load())
-	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
-		Drained: rep.RepliesPending == 0, Sends: graph.PerOutbox(), Step: a.machine.Step})
+	sends := graph.PerOutbox()
+	rows, err := a.store.ReplyRows(ctx, bot.CloudChannel)
 	if err != nil {
-		return rep, err
+		return err
+	}
+	rep.NeverSent, rep.NeverSentOther, rep.RepliesResent, rep.DuplicateReplies = 0, 0, 0, 0
+	for _, r := range rows {
+		n := sends[r.ID]
+		switch {
+		case n == 0 && r.Status != "cancelled":
+			rep.NeverSent++
+			if !inFlight[r.ID] {
+				rep.NeverSentOther++
+			}
+		case n > 1 && r.Resend && n-1 <= r.Resends:
+			rep.RepliesResent += n - 1
+		case n > 1:
+			rep.DuplicateReplies++
+		}
+	}
+	st, err := a.store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	rep.ConsentNotCounted = st.ConsentUnshown
+	if rep.Conversations, rep.Completed, err = a.store.Completion(ctx, bot.CloudChannel); err != nil {
+		return err
+	}
+	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
+		Drained: rep.RepliesPending == 0, Sends: sends, Step: a.bot.Step, Before: before})
+	if err != nil {
+		return err
 	}
 	rep.Violations = []string{}
+	rep.Lost = 0
 	for _, v := range vs {
+		switch v.Invariant {
+		case "I1":
+			rep.Lost++ // an acknowledged message not in the log
+		case "C2":
+			rep.ConsentNoText++
+		}
 		rep.Violations = append(rep.Violations, v.String())
 	}
-	return rep, nil
+	return nil
 }
 
 // lockCounter counts log records that mention SQLite's "database is

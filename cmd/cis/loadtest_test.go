@@ -6,45 +6,74 @@ import (
 	"testing"
 )
 
-// TestLoadtestShort runs `cis loadtest` briefly in-process and checks the
-// exactly-once figures and the invariants I1–I5 under duplicated and
-// reordered deliveries (F8, small); speed is recorded in docs/benchmarks.md,
-// not asserted.
-func TestLoadtestShort(t *testing.T) {
-	out, err := runCmd(t, nil, "", "loadtest", "--duration", "2s", "--prospects", "40", "--max-messages", "1500",
-		"--duplicates", "0.10", "--reorder", "0.05", "--json")
+// loadtestJSON runs `cis loadtest ... --json` and decodes the report.
+func loadtestJSON(t *testing.T, args ...string) (map[string]float64, []string) {
+	t.Helper()
+	out, err := runCmd(t, nil, "", append(append([]string{"loadtest"}, args...), "--json")...)
 	if err != nil {
 		t.Fatalf("loadtest: %v\n%s", err, out)
 	}
-	var rep map[string]float64
 	var withViolations struct{ Violations []string }
 	if err := json.Unmarshal([]byte(out), &withViolations); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
-	if withViolations.Violations == nil || len(withViolations.Violations) > 0 {
-		t.Errorf("invariants I1–I5 not checked or broken: %v", withViolations.Violations)
+	if withViolations.Violations == nil {
+		t.Errorf("invariants not checked: %s", out)
 	}
 	var raw map[string]any
 	json.Unmarshal([]byte(out), &raw)
-	rep = map[string]float64{}
+	rep := map[string]float64{}
 	for k, v := range raw {
 		if f, ok := v.(float64); ok {
 			rep[k] = f
 		}
 	}
-	for _, k := range []string{"messages", "throughput_per_s", "p50_ms", "p99_ms", "lost", "duplicate_replies", "db_locked_errors"} {
+	for _, k := range []string{"messages", "throughput_per_s", "p50_ms", "p99_ms", "lost", "duplicate_replies", "db_locked_errors",
+		"never_sent", "never_sent_other", "replies_resent", "consent_without_sent_text", "kills"} {
 		if _, ok := rep[k]; !ok {
 			t.Errorf("report lacks %q: %s", k, out)
 		}
 	}
-	if rep["duplicated"] == 0 || rep["reordered"] == 0 {
-		t.Errorf("no duplicate or no reordered delivery was made (F8): %s", out)
-	}
-	if rep["messages"] == 0 || rep["replies_sent"] == 0 {
-		t.Errorf("nothing was exchanged: %s", out)
-	}
-	if rep["lost"] != 0 || rep["duplicate_replies"] != 0 || rep["db_locked_errors"] != 0 || rep["unprocessed"] != 0 || rep["replies_pending"] != 0 {
-		t.Errorf("exactly-once broken under load: %s", out)
+	return rep, withViolations.Violations
+}
+
+// TestLoadtestShort runs `cis loadtest` briefly in-process and checks the
+// exactly-once figures and the invariants I1–I5 and C2: with people who wait
+// for answers (the default), and with people who write their script blind,
+// under duplicated and reordered deliveries (F8, small); speed is recorded
+// in docs/benchmarks.md, not asserted.
+func TestLoadtestShort(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		// Long enough for whole conversations under -race on a busy machine:
+		// each answer is waited for.
+		{"conversing", []string{"--duration", "8s", "--prospects", "40", "--max-messages", "1500", "--duplicates", "0.10"}},
+		{"blind", []string{"--duration", "2s", "--prospects", "40", "--max-messages", "1500", "--duplicates", "0.10", "--reorder", "0.05", "--blind"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			rep, violations := loadtestJSON(t, mode.args...)
+			if len(violations) > 0 {
+				t.Errorf("invariants broken: %v", violations)
+			}
+			if rep["duplicated"] == 0 || mode.name == "blind" && rep["reordered"] == 0 {
+				t.Errorf("no duplicate or no reordered delivery was made (F8): %v", rep)
+			}
+			if rep["messages"] == 0 || rep["replies_sent"] == 0 {
+				t.Errorf("nothing was exchanged: %v", rep)
+			}
+			if rep["lost"] != 0 || rep["duplicate_replies"] != 0 || rep["db_locked_errors"] != 0 || rep["unprocessed"] != 0 ||
+				rep["replies_pending"] != 0 || rep["consent_without_sent_text"] != 0 || rep["never_sent"] != 0 {
+				t.Errorf("exactly-once broken under load: %v", rep)
+			}
+			// A consent answer may still not count when the simulated person
+			// answers faster than the sender records the text (docs/reliability.md):
+			// it is asked again, so that is not checked here; C2 is, above.
+			if mode.name == "conversing" && rep["completed"] == 0 {
+				t.Errorf("people who wait for answers completed no conversation: %v", rep)
+			}
+		})
 	}
 }
 

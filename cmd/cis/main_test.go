@@ -28,6 +28,19 @@ func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (
 	return out.String(), err
 }
 
+// createStore makes an empty store at path, as `cis serve` would on its
+// first start: the other commands refuse a missing file.
+func createStore(t *testing.T, path string) {
+	t.Helper()
+	s, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // lastJSON decodes the last line of out, where `cis chat --json` prints the lead.
 func lastJSON(t *testing.T, out string) map[string]any {
 	t.Helper()
@@ -153,6 +166,7 @@ func TestKilledBetweenMessages(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	db := filepath.Join(dir, "cis.db")
+	createStore(t, db) // chat continues a conversation in a store serve created
 	env := append(os.Environ(), "CIS_DB="+db)
 
 	// First process: interactive, killed right after its reply to the name.

@@ -99,12 +99,15 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	rest := fs.Args()
+	// Importing a model is the first step on another installation: like the
+	// data imports, it may create the store.
+	c.creates = len(rest) > 0 && rest[0] == "import"
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	rest := fs.Args()
 	switch {
 	case len(rest) == 0:
 		list, err := st.Models(ctx)

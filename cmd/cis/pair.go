@@ -1,23 +1,33 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/mdp/qrterminal/v3"
-	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/store"
 )
 
+// errServerRunning: cis pair on a store a server holds. Pairing here would
+// link a second device the running server never sees (it keeps its own,
+// unpaired one): the server's dashboard pairs instead.
+var errServerRunning = errors.New("a cis server is running on this store: pair from its dashboard (Vinculación WhatsApp, /admin/pairing, as an admin), or stop the server and run cis pair again")
+
 // pairCmd links the agency's WhatsApp as a device of this program: it shows
 // the QR in the terminal, redrawn each time WhatsApp rotates it, or with
-// --phone prints a code to type in the phone instead.
+// --phone prints a code to type in the phone instead. It takes the store's
+// lock like serve, so that only one process ever pairs or runs a device.
 func pairCmd(ctx context.Context, e env, args []string) error {
 	fs, c := newFlagSet("pair", e.getenv)
 	phone := fs.String("phone", "", "pair by code instead of QR: the agency's number with country code, e.g. 573001234567")
@@ -29,6 +39,14 @@ func pairCmd(ctx context.Context, e env, args []string) error {
 	if err := bot.SetWhatsAppVersion(c.WhatsAppVersion); err != nil {
 		return fmt.Errorf("--whatsapp-version (CIS_WHATSAPP_VERSION): %w", err)
 	}
+	lock, err := store.Lock(c.DBPath)
+	if errors.Is(err, store.ErrInUse) {
+		return fmt.Errorf("%w (%w)", errServerRunning, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	log := newLogger(c, e.stderr)
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log)) // the app's tables first: one file, our migrations
 	if err != nil {
@@ -40,78 +58,202 @@ func pairCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+	cli, err := bot.OpenClient(ctx, db, c.whatsAppNumber(), log.With("component", "whatsmeow"))
 	if err != nil {
 		return err
 	}
+	reportOthers(e.stdout, cli.Others)
 	if cli.Store.ID != nil {
 		fmt.Fprintf(e.stdout, "Already paired as +%s. To pair another phone, unlink this device in WhatsApp first.\n", cli.Store.ID.User)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, *wait)
 	defer cancel()
-	connected := make(chan struct{}, 1)
-	cli.AddEventHandler(func(evt any) {
-		if _, ok := evt.(*events.Connected); ok {
-			select {
-			case connected <- struct{}{}:
-			default:
-			}
-		}
-	})
+	return pairTerminal(ctx, cli, *phone, e)
+}
+
+// reportOthers tells the operator about further devices in the store.
+func reportOthers(out io.Writer, others []types.JID) {
+	if len(others) == 0 {
+		return
+	}
+	fmt.Fprintf(out, "Note: the store holds %d more linked device(s) this program does not use:\n", len(others))
+	for _, j := range others {
+		fmt.Fprintf(out, "  +%s · device %d\n", j.User, j.Device)
+	}
+	fmt.Fprintln(out, "Remove the unused one on the phone: WhatsApp → Linked devices (the one last active longest ago).")
+}
+
+// pairTerminal pairs cli by QR (or by code with phone), answers a passkey
+// step from standard input, and then logs in for the first time.
+func pairTerminal(ctx context.Context, cli *bot.Client, phone string, e env) error {
+	login := watchLogin(cli)
 	defer cli.Disconnect()
-	if *phone != "" {
-		err = pairByCode(ctx, cli, *phone, e.stdout)
+	ui := terminalUI(ctx, cli, e)
+	var err error
+	if phone != "" {
+		_, err = cli.PairPhone(ctx, phone, func(code string) {
+			fmt.Fprintf(e.stdout, "WhatsApp → Settings → Linked devices → Link a device → Link with phone number instead, and type:\n\n    %s\n\n", code)
+		}, ui)
 	} else {
-		err = pairByQR(ctx, cli, e.stdout)
+		err = pairByQR(ctx, cli, ui, e.stdout)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("pair: %w", err)
 	}
-	// After the scan WhatsApp closes the socket once and whatsmeow logs in
-	// again; the pairing is complete when that connection is up.
-	select {
-	case <-connected:
-	case <-ctx.Done():
-		return errors.New("paired, but the first connection did not complete; run cis pair again to check")
+	fmt.Fprintf(e.stdout, "Linked as +%s; logging in…\n", cli.Account())
+	if err := login.wait(ctx, cli); err != nil {
+		return fmt.Errorf("linked as +%s, but the first login did not complete: %w; cis serve --whatsapp keeps trying", cli.Account(), err)
 	}
-	fmt.Fprintf(e.stdout, "Paired as +%s. Start the bot with: cis serve --whatsapp\n", cli.Store.ID.User)
+	fmt.Fprintf(e.stdout, "Paired as +%s. Start the bot with: cis serve --whatsapp\n", cli.Account())
 	return nil
 }
 
-func pairByQR(ctx context.Context, cli *whatsmeow.Client, out io.Writer) error {
+func pairByQR(ctx context.Context, cli *bot.Client, ui bot.PairUI, out io.Writer) error {
+	ui.Code = func(code string, valid time.Duration) {
+		fmt.Fprint(out, "\033[H\033[2J") // clear the screen: the old code is no longer valid
+		fmt.Fprintln(out, "WhatsApp → Settings → Linked devices → Link a device, and scan:")
+		qrterminal.GenerateHalfBlock(code, qrterminal.L, out)
+		fmt.Fprintf(out, "This code changes in %s.\n", valid.Round(time.Second))
+	}
 	for {
-		done, err := bot.PairQR(ctx, cli, func(code string, valid time.Duration) {
-			fmt.Fprint(out, "\033[H\033[2J") // clear the screen: the old code is no longer valid
-			fmt.Fprintln(out, "WhatsApp → Settings → Linked devices → Link a device, and scan:")
-			qrterminal.GenerateHalfBlock(code, qrterminal.L, out)
-			fmt.Fprintf(out, "This code changes in %s.\n", valid.Round(time.Second))
-		})
+		done, err := cli.PairQR(ctx, ui)
 		if done {
 			return nil
 		}
 		if !errors.Is(err, bot.ErrPairTimeout) || ctx.Err() != nil {
-			return fmt.Errorf("pair: %w", err)
+			return err
 		}
 		fmt.Fprintln(out, "The codes expired; asking WhatsApp for new ones.")
 	}
 }
 
-func pairByCode(ctx context.Context, cli *whatsmeow.Client, phone string, out io.Writer) error {
-	code, items, err := bot.PairPhoneCode(ctx, cli, phone)
-	if err != nil {
-		return err
+// terminalUI shows the passkey step and reads its answers from standard
+// input without stopping the pairing (the QR channel must keep draining).
+func terminalUI(ctx context.Context, cli *bot.Client, e env) bot.PairUI {
+	in := newLineReader(e.stdin)
+	return bot.PairUI{
+		Notice: func(problem string) { fmt.Fprintln(e.stdout, "Problem: "+problem) },
+		Passkey: func(req *events.PairPasskeyRequest) {
+			opts, _ := json.Marshal(req.PublicKey)
+			fmt.Fprint(e.stdout, passkeyHelp(string(opts)))
+			go func() {
+				var resp types.WebAuthnResponse
+				if err := in.json(&resp); err != nil {
+					fmt.Fprintln(e.stdout, "No passkey response read: "+err.Error())
+					return
+				}
+				if err := cli.SendPasskeyResponse(ctx, &resp); err != nil {
+					fmt.Fprintln(e.stdout, "WhatsApp did not accept the passkey response: "+err.Error())
+					return
+				}
+				fmt.Fprintln(e.stdout, "Passkey response sent; waiting for WhatsApp…")
+			}()
+		},
+		Confirm: func(code string) {
+			fmt.Fprintf(e.stdout, "\nWhatsApp shows a code on the phone. Does it read\n\n    %s\n\nType y (yes) and Enter to link, anything else to stop: ", code)
+			go func() {
+				answer, err := in.line()
+				if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "s") {
+					fmt.Fprintln(e.stdout, "Not confirmed; the pairing ends when WhatsApp's codes run out.")
+					return
+				}
+				if err := cli.SendPasskeyConfirmation(ctx); err != nil {
+					fmt.Fprintln(e.stdout, "Confirmation not accepted: "+err.Error())
+				}
+			}()
+		},
 	}
-	fmt.Fprintf(out, "WhatsApp → Settings → Linked devices → Link a device → Link with phone number instead, and type:\n\n    %s\n\n", code)
-	for item := range items {
-		switch {
-		case item == whatsmeow.QRChannelSuccess:
-			return nil
-		case item == whatsmeow.QRChannelTimeout:
-			return errors.New("pair: the code was not entered in time; run cis pair --phone again")
-		case item.Event == whatsmeow.QRChannelEventError:
-			return fmt.Errorf("pair: %w", item.Error)
+}
+
+// passkeyHelp explains the passkey step: the response must come from a
+// browser on web.whatsapp.com, the site the account's passkey belongs to.
+func passkeyHelp(options string) string {
+	return "\nThe phone scanned, and WhatsApp asks for this account's passkey before it links the device.\n" +
+		"1. On a computer with the passkey, open https://web.whatsapp.com, open the browser console (F12) and run:\n\n" +
+		"   " + bot.PasskeySnippet(options) + "\n\n" +
+		"2. Paste the JSON it prints here and press Enter.\n" +
+		"If the account cannot answer a passkey this way, remove the passkey on the phone\n" +
+		"(WhatsApp → Settings → Account → Passkeys) and pair again.\n\n"
+}
+
+// lineReader reads standard input from one goroutine at a time.
+type lineReader struct {
+	mu sync.Mutex
+	r  *bufio.Reader
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	if r == nil {
+		r = strings.NewReader("")
+	}
+	return &lineReader{r: bufio.NewReader(r)}
+}
+
+func (l *lineReader) line() (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.ReadString('\n')
+}
+
+func (l *lineReader) json(v any) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return json.NewDecoder(l.r).Decode(v)
+}
+
+// loginWatch follows the first login after a pairing: with whatsmeow's own
+// reconnect off (bot.OpenClient), this process connects, and tries again
+// when that fails.
+type loginWatch struct {
+	reconnect chan struct{}
+	connected chan struct{}
+	once      sync.Once
+}
+
+func watchLogin(cli *bot.Client) *loginWatch {
+	w := &loginWatch{reconnect: make(chan struct{}, 1), connected: make(chan struct{})}
+	cli.AddEventHandler(func(evt any) {
+		switch evt.(type) {
+		case *events.ManualLoginReconnect:
+			select {
+			case w.reconnect <- struct{}{}:
+			default:
+			}
+		case *events.Connected:
+			w.once.Do(func() { close(w.connected) })
 		}
+	})
+	return w
+}
+
+// wait logs in after WhatsApp closed the pairing socket (code 515), retrying
+// with a growing pause, until the connection is up or ctx ends.
+func (w *loginWatch) wait(ctx context.Context, cli *bot.Client) error {
+	select {
+	case <-w.connected:
+		return nil
+	case <-w.reconnect:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return ctx.Err()
+	pause := 2 * time.Second
+	for {
+		cli.Disconnect()
+		if err := cli.ConnectContext(ctx); err == nil {
+			select {
+			case <-w.connected:
+				return nil
+			case <-time.After(30 * time.Second):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
 }

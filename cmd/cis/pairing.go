@@ -2,51 +2,60 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 )
 
 // linkedPairing shows the linked-device channel on the dashboard's pairing
-// page and carries out its two actions. It is wiring only: the state and
-// the device live in bot.WhatsApp and its reconnect loop (Link).
+// page and carries out its actions. It is wiring only: the state and the
+// device live in bot.WhatsApp and its reconnect loop (Link).
 type linkedPairing struct {
 	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
 	cloud string        // the Cloud API channel's status text, "" when unused
 }
 
-var _ dashboard.PairingSource = (*linkedPairing)(nil)
+var (
+	_ dashboard.PairingSource   = (*linkedPairing)(nil)
+	_ dashboard.PasskeyAnswerer = (*linkedPairing)(nil)
+)
 
 // errAlreadyPaired answers "pair" while a device is linked: log out first.
-var errAlreadyPaired = errors.New("a device is already linked: log out first")
+var errAlreadyPaired = fmt.Errorf("a device is already linked: log out first: %w", dashboard.ErrPairingUnavailable)
 
 // errNoLinkedDevice answers pairing actions when only the Cloud API runs.
-var errNoLinkedDevice = errors.New("no linked device: start cis serve with --whatsapp to pair a phone")
+var errNoLinkedDevice = fmt.Errorf("no linked device: start cis serve with --whatsapp to pair a phone: %w", dashboard.ErrPairingUnavailable)
 
-// pairingStates maps the channel's states onto the four the page shows.
+// pairingStates maps the channel's states onto the ones the page shows.
 var pairingStates = map[bot.ChannelState]dashboard.PairingState{
-	bot.StateConnected:      dashboard.PairingConnected,
-	bot.StateWaitingForScan: dashboard.PairingWaitingQR,
-	bot.StateUnpaired:       dashboard.PairingDisconnected,
-	bot.StateReconnecting:   dashboard.PairingDisconnected,
-	bot.StateLoggedOut:      dashboard.PairingLoggedOut,
-	bot.StateBanned:         dashboard.PairingLoggedOut,
-	bot.StateClientOutdated: dashboard.PairingLoggedOut,
-	bot.StateReplaced:       dashboard.PairingLoggedOut,
+	bot.StateConnected:         dashboard.PairingConnected,
+	bot.StateWaitingForScan:    dashboard.PairingWaitingQR,
+	bot.StateWaitingForPasskey: dashboard.PairingPasskey,
+	bot.StateUnpaired:          dashboard.PairingDisconnected,
+	bot.StateReconnecting:      dashboard.PairingDisconnected,
+	bot.StateLoggedOut:         dashboard.PairingLoggedOut,
+	bot.StateBanned:            dashboard.PairingLoggedOut,
+	bot.StateClientOutdated:    dashboard.PairingClientOutdated,
+	bot.StateReplaced:          dashboard.PairingLoggedOut,
 }
 
 // PairingStatus implements dashboard.PairingSource.
 func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus, error) {
 	if p.wa == nil {
-		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud}, nil
+		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud, NoDevice: true}, nil
 	}
 	st := p.wa.Status()
 	state, ok := pairingStates[st.State]
 	if !ok {
 		state = dashboard.PairingDisconnected
 	}
-	return dashboard.PairingStatus{State: state, QR: st.QR, Phone: st.Phone, Updated: st.Since, CloudAPI: p.cloud}, nil
+	out := dashboard.PairingStatus{State: state, QR: st.QR, Phone: st.Phone, Updated: st.Since, CloudAPI: p.cloud,
+		Problem: string(st.Problem), ProblemNumber: st.ProblemNumber, OtherDevices: st.OtherDevices}
+	if k := st.Passkey; k != nil && st.State == bot.StateWaitingForPasskey {
+		out.Passkey = &dashboard.PairingPasskeyStep{Snippet: bot.PasskeySnippet(k.Options), Answered: k.Answered, Code: k.Code}
+	}
+	return out, nil
 }
 
 // Logout unlinks the device. The reconnect loop then opens a fresh device
@@ -59,8 +68,9 @@ func (p *linkedPairing) Logout(ctx context.Context) error {
 }
 
 // Pair asks for pairing codes. An unlinked channel shows them already (the
-// connect loop pairs whenever no device is linked), so this only refuses
-// while a device is linked.
+// connect loop pairs whenever no device is linked); after a pairing that
+// ended for good (an outdated client) it asks again. It refuses while a
+// device is linked.
 func (p *linkedPairing) Pair(context.Context) error {
 	if p.wa == nil {
 		return errNoLinkedDevice
@@ -68,5 +78,22 @@ func (p *linkedPairing) Pair(context.Context) error {
 	if p.wa.Status().State == bot.StateConnected {
 		return errAlreadyPaired
 	}
+	p.wa.PairAgain()
 	return nil
+}
+
+// AnswerPasskey implements dashboard.PasskeyAnswerer.
+func (p *linkedPairing) AnswerPasskey(ctx context.Context, response string) error {
+	if p.wa == nil {
+		return errNoLinkedDevice
+	}
+	return p.wa.AnswerPasskey(ctx, response)
+}
+
+// ConfirmPasskey implements dashboard.PasskeyAnswerer.
+func (p *linkedPairing) ConfirmPasskey(ctx context.Context) error {
+	if p.wa == nil {
+		return errNoLinkedDevice
+	}
+	return p.wa.ConfirmPasskey(ctx)
 }

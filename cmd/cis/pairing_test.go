@@ -65,14 +65,16 @@ func TestCloudOnlyPairing(t *testing.T) {
 }
 
 func TestPairingStatesCoverTheChannel(t *testing.T) {
-	for _, s := range []bot.ChannelState{bot.StateUnpaired, bot.StateWaitingForScan, bot.StateConnected, bot.StateReconnecting,
-		bot.StateLoggedOut, bot.StateBanned, bot.StateClientOutdated, bot.StateReplaced} {
+	for _, s := range []bot.ChannelState{bot.StateUnpaired, bot.StateWaitingForScan, bot.StateWaitingForPasskey, bot.StateConnected,
+		bot.StateReconnecting, bot.StateLoggedOut, bot.StateBanned, bot.StateClientOutdated, bot.StateReplaced} {
 		got, ok := pairingStates[s]
 		if !ok {
 			t.Errorf("channel state %s has no pairing-page state", s)
 		}
-		if s.Permanent() != (got == dashboard.PairingLoggedOut) {
-			t.Errorf("%s (permanent=%v) shows as %s: permanent states must show as logged out", s, s.Permanent(), got)
+		// Permanent states need the operator: they show as logged out, or
+		// as the outdated client with its own explanation.
+		if s.Permanent() != (got == dashboard.PairingLoggedOut || got == dashboard.PairingClientOutdated) {
+			t.Errorf("%s (permanent=%v) shows as %s: permanent states must show what the operator must do", s, s.Permanent(), got)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 	}
 	fs, c := newFlagSet("privacy "+sub, e.getenv)
 	fs.SetOutput(e.stderr)
-	phone := fs.String("phone", "", "the person's number, E.164 (+573001234567), or a web-chat session key")
+	phone := fs.String("phone", "", "the person: their number, E.164 (+573001234567); for a WhatsApp user who hides it, their business-scoped user id (CO.1502…) or @username; or a web-chat session key")
 	out := fs.String("out", "", "export: write the file here instead of standard output")
 	all := fs.Bool("all", false, "requests: list closed requests too")
 	kind := fs.String("kind", "", "request: access, correct, delete or revoke")

@@ -19,6 +19,7 @@ func TestPrivacyCommand(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cis.db")
 	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
+	createStore(t, db)
 	script := "hola\nsí\nCarlos Andrés Restrepo\nMedellín\n2 millones\npa ya\n1\nmis datos\n"
 	if _, err := runCmd(t, env, script, "chat", "--script", "-", "--phone", "+573001112233", "--now", "2026-11-13T10:00:00-05:00"); err != nil {
 		t.Fatal(err)

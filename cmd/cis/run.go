@@ -16,6 +16,34 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// step and progress, when set, also receive what long work reports
+	// (serve --demo shows it on the "preparing the demo" page).
+	step     func(key string)
+	progress func(done, total int)
+}
+
+// bar returns a progress callback that draws a bar on standard error and
+// reports to e.progress.
+func (e env) bar(label string) func(done, total int, step string) {
+	var draw func(done, total int, step string)
+	if e.stderr != nil {
+		draw = progressBar(e.stderr, label)
+	}
+	return func(done, total int, step string) {
+		if draw != nil {
+			draw(done, total, step)
+		}
+		if e.progress != nil {
+			e.progress(done, total)
+		}
+	}
+}
+
+// stepTo reports the start of a step of long work ("history", "lead_model"…).
+func (e env) stepTo(key string) {
+	if e.step != nil {
+		e.step(key)
+	}
 }
 
 type command struct {
@@ -27,7 +55,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run the service: dashboard, web chat, Cloud API webhook, the WhatsApp channels configured, idle sweeper; --demo seeds a demo store", serveCmd},
 		"chat":     {"talk to the bot in the terminal, or replay a script with --script FILE [--json]", chatCmd},
-		"users":    {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | list | deactivate NAME | activate NAME", usersCmd},
+		"users":    {"dashboard accounts: users add [--role admin] [--generate] NAME (password on stdin) | passwd [--generate] NAME | list | deactivate NAME | activate NAME", usersCmd},
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
 		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
 		"backup":   {"backup FILE: checked online copy of the store, safe while serve runs; backup --verify FILE checks one", backupCmd},
@@ -77,11 +105,13 @@ func printHelp(w io.Writer) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
-cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB is set)
-cis serve flags: --demo (seed a demo store and train on a demo history the first time) --secure --metrics-token T --widget-origins "SITES"
+cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB names an existing one)
+cis serve flags: --demo (seed a demo store and train on a demo history the first time; print its login at every start) --secure
+  --metrics-token T --widget-origins "SITES" --advisor-scope all|own
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
-  without --target the real server runs in-process on a temporary store with a fake Graph API)
+  without --target the real server runs in-process on a temporary store with a fake Graph API) --blind (people do not
+  wait for answers) --kill N (the server runs as a child process, killed with SIGKILL N times and restarted)
 cis train churn: train the churn model on the customers' histories (same flags); cis train value: check lead values on a time-ordered hold-out
 cis train flags: --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --folds N --trees N --seed N --hot-share F --warm-share F --json; --trial-fields (candidate conversation features on the hold-out)
 cis import leads|customers|customer-events|campaigns FILE.csv flags: --skip-bad (write FILE.rejects.csv) --map field=Header,...
@@ -89,7 +119,7 @@ cis import campaigns FILE.csv: campaign, name, channel, started_on, ended_on, pe
 cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
 cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
-cis users add [--role admin|advisor|viewer] [--generate] NAME | list | deactivate NAME | activate NAME
+cis users add [--role admin|advisor|viewer] [--generate] NAME | passwd [--generate] NAME | list | deactivate NAME | activate NAME
 cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] | request --phone N --kind K |
   exclude add N... | exclude remove N | exclude list | exclude import FILE [--source rne|manual] | retention`))
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -16,54 +17,51 @@ import (
 	"github.com/cis-agencia/cis/store"
 )
 
-// demoProspects is how many made-up prospects `serve --demo` seeds.
-const demoProspects = 60
-
 func serveCmd(ctx context.Context, e env, args []string) error {
 	fs, c := newFlagSet("serve", e.getenv)
-	demo := fs.Bool("demo", false, "seed a demo store the first time (made-up prospects through the real flow)")
+	demo := fs.Bool("demo", false, "seed a demo store the first time (made-up prospects through the real flow); print its login at every start")
 	secure := fs.Bool("secure", e.getenv("CIS_SECURE") == "true", "the dashboard is served over HTTPS: Secure __Host- cookies and HSTS (env CIS_SECURE)")
 	metricsToken := fs.String("metrics-token", e.getenv("CIS_METRICS_TOKEN"), "bearer token for /metrics scrapers; admins can always read it (env CIS_METRICS_TOKEN)")
 	widgetOrigins := fs.String("widget-origins", e.getenv("CIS_WIDGET_ORIGINS"), "space-separated sites allowed to embed the web chat widget (env CIS_WIDGET_ORIGINS)")
+	scope := fs.String("advisor-scope", envOr(e.getenv, "CIS_ADVISOR_SCOPE", dashboard.ScopeAll), "all: advisors see every lead; own: only their own leads' personal data (env CIS_ADVISOR_SCOPE)")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	c.creates = true
+	if *scope != dashboard.ScopeAll && *scope != dashboard.ScopeOwn {
+		return fmt.Errorf("--advisor-scope (CIS_ADVISOR_SCOPE) %q: want all or own", *scope)
+	}
 	log := newLogger(c, e.stderr)
 	// One server per store: a second one would share the outbox and the
 	// WhatsApp session (RELIABILITY F14). Held until serve returns.
+	if err := store.CreateFile(c.DBPath); err != nil { // serve creates stores
+		return err
+	}
 	lock, err := store.Lock(c.DBPath)
 	if err != nil {
 		return err
 	}
 	defer lock.Unlock()
-	a, err := open(ctx, c, log, time.Now)
+	clock := &demoClock{}
+	a, err := openClock(ctx, c, log, time.Now, clock.Now)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if *demo {
-		if err := seedHistory(ctx, a, env{stderr: e.stderr}); err != nil {
-			return err
-		}
-		if _, err := seedCustomers(ctx, a, env{stderr: e.stderr}); err != nil {
-			return err
-		}
-		if err := seedDemo(ctx, a); err != nil {
-			return err
-		}
-		// After the made-up prospects: seedDemo seeds only a store without conversations.
-		if err := seedAnalytics(ctx, a); err != nil {
-			return err
-		}
-		if err := demoAdmin(ctx, e, a); err != nil {
-			return err
-		}
-	}
-	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"),
+	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs,
 		Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins), Model: a.modelName,
 		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals, LeadValue: a.leadValue,
-		LeadModel: a.leadModelInfo, ChurnModel: a.churnModelInfo}
+		LeadModel: a.leadModelInfo, ChurnModel: a.churnModelInfo, AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}
+	if *demo {
+		// The HTTP server answers at once; pages say "preparing the demo"
+		// until the store is seeded (a minute or two the first time).
+		deps.Startup = dashboard.NewStartup()
+		// The model page cross-validates the forest again for its report:
+		// on a demo, with the demo's forest size (--demo-trees) at most.
+		deps.ReportTrees = min(100, c.DemoTrees)
+	}
 	if c.WhatsApp || c.cloudEnabled() {
 		a.pairing = &linkedPairing{}
 		if c.cloudEnabled() {
@@ -88,17 +86,56 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
-	parts := append(channels,
-		func(ctx context.Context) error { return dashboard.Serve(ctx, ln, handler, log) },
-		func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
-		func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
-		func(ctx context.Context) error {
+	loops := backgroundLoops(a, c, log, jobs, channels, *demo)
+	work := func(ctx context.Context) error {
+		if *demo {
+			if !prepareDemo(ctx, e, a, deps.Startup, clock, log) {
+				<-ctx.Done() // the page says the preparation failed; the process stays up to show it
+				return nil
+			}
+		}
+		return runAll(ctx, loops...)
+	}
+	serveHTTP := func(ctx context.Context) error {
+		return dashboard.ServeTimeouts(ctx, ln, handler, log, dashboard.Timeouts{Body: c.BodyTimeout})
+	}
+	return runAll(ctx, serveHTTP, work)
+}
+
+// envOr is getenv(key), or def when unset.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// backgroundLoops are serve's loops, each under jobs: a panic or an error
+// is logged without personal data, shown to admins and on /readyz, and the
+// loop starts again; only the HTTP server ending stops serve. After a demo
+// preparation, which ran the privacy and daily jobs once, their first
+// round waits one period.
+func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, channels []func(context.Context) error, prepared bool) []func(context.Context) error {
+	loops := map[string]func(context.Context) error{
+		"sweeper":     func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
+		"model-watch": func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
+		"privacy": func(ctx context.Context) error {
 			j := &privacyJobs{store: a.store, retention: c.retention(), now: time.Now, log: log.With("component", "privacy")}
+			if prepared {
+				j.lastRun = time.Now()
+			}
 			return j.run(ctx, time.Minute)
 		},
-		func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour) },
-	)
-	return runAll(ctx, parts...)
+		"daily": func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour, prepared) },
+	}
+	for i, ch := range channels {
+		loops[fmt.Sprintf("channel-%d", i+1)] = ch
+	}
+	var parts []func(context.Context) error
+	for name, loop := range loops {
+		parts = append(parts, func(ctx context.Context) error { return jobs.Loop(ctx, name, loop) })
+	}
+	return parts
 }
 
 // mountChannels puts the configured channels in front of the dashboard:
@@ -106,8 +143,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 // returns the HTTP handler and the channels' background loops.
 func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
 	var parts []func(context.Context) error
+	tr, err := c.transcriber()
+	if err != nil {
+		return nil, nil, err
+	}
+	if tr != nil {
+		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(tr.URL()))
+	}
 	if c.WhatsApp {
-		p, err := linkedDevice(ctx, a, c, log)
+		p, err := linkedDevice(ctx, a, c, tr, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -117,7 +161,7 @@ func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log
 		return web, parts, nil
 	}
 	cfg := c.cloudConfig()
-	cfg.Crash = crashHook(c.getenv)
+	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
 	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +177,7 @@ func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log
 // linkedDevice wires the whatsmeow channel: the device store on the same
 // file (its own handle), the client, the channel's sender, and the
 // connection, which lasts until ctx ends.
-func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]func(context.Context) error, error) {
+func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, log *slog.Logger) ([]func(context.Context) error, error) {
 	if err := bot.SetWhatsAppVersion(c.WhatsAppVersion); err != nil {
 		return nil, fmt.Errorf("--whatsapp-version (CIS_WHATSAPP_VERSION): %w", err)
 	}
@@ -141,7 +185,9 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	if err != nil {
 		return nil, err
 	}
-	wa, err := bot.NewWhatsApp(a.bot, a.store, c.whatsAppConfig(a.machine.Text("delay_apology")), log.With("component", "whatsapp"))
+	wc := c.whatsAppConfig(a.machine.Text("delay_apology"))
+	wc.Transcriber = tr
+	wa, err := bot.NewWhatsApp(a.bot, a.store, wc, log.With("component", "whatsapp"))
 	if err != nil {
 		_ = db.Close() // the start-up error is the one to report
 		return nil, err
@@ -151,7 +197,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 	// The reconnect loop (bot.WhatsApp.Link) opens the stored device, or a
 	// new one after a logout, through this.
 	open := func(ctx context.Context) (bot.Device, error) {
-		cli, err := bot.OpenClient(ctx, db, log.With("component", "whatsmeow"))
+		cli, err := bot.OpenClient(ctx, db, c.whatsAppNumber(), log.With("component", "whatsmeow"))
 		if err != nil {
 			return nil, err
 		}
@@ -178,54 +224,6 @@ func linkedDevice(ctx context.Context, a *app, c *Config, log *slog.Logger) ([]f
 		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
 	}
 	return parts, nil
-}
-
-// seedDemo fills an empty store with demo conversations; a store that
-// already has conversations is left alone, so restarts do not duplicate.
-func seedDemo(ctx context.Context, a *app) error {
-	// Only the demo account counts: `cis demo` may have added past leads
-	// (analytics) on their own account before the first serve --demo.
-	seeded, err := a.store.CountConversations(ctx, bot.DemoChannel, bot.DemoAccount)
-	if err != nil {
-		return err
-	}
-	if seeded > 0 {
-		a.log.Info("demo store already seeded", "conversations", seeded)
-		return nil
-	}
-	// The demo bot runs on its own clock so that made-up prospects write
-	// during the past week; the served bot keeps the real clock.
-	clock := bot.NewClock(time.Now())
-	b, err := bot.New(bot.Deps{Store: a.store, Flow: a.machine, Now: clock.Now, Log: a.log.With("component", "demo")})
-	if err != nil {
-		return err
-	}
-	n, err := bot.SeedDemo(ctx, b, clock, time.Now(), demoProspects, 1)
-	if err != nil {
-		return fmt.Errorf("seed demo: %w", err)
-	}
-	st, err := a.store.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	a.log.Info("demo store seeded", "messages", n, "conversations", st.Conversations, "leads", st.Leads,
-		"hot", st.LeadsByClass["hot"], "warm", st.LeadsByClass["warm"], "cold", st.LeadsByClass["cold"])
-	return nil
-}
-
-// demoAdmin creates the demo's admin account on a store without users and
-// prints its login once; a real deployment creates it with `cis users add`.
-func demoAdmin(ctx context.Context, e env, a *app) error {
-	n, err := a.store.CountUsers(ctx)
-	if err != nil || n > 0 {
-		return err
-	}
-	pw := generatePassword()
-	if _, err := createUser(ctx, a.store, "demo-admin", "admin", pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "cis: demo login: user demo-admin, password %s (shown once)\n", pw)
-	return nil
 }
 
 // runAll runs every part until ctx ends or one part fails, then stops the
@@ -264,4 +262,13 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
 	}
 	return nil
+}
+
+// transcribeHost is the transcription endpoint's host, for the start-up
+// log (the URL itself may carry a key in its query).
+func transcribeHost(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Host
+	}
+	return ""
 }

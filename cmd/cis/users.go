@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,8 +19,11 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && (args[0] == "list" || args[0] == "deactivate" || args[0] == "activate") {
 		return usersAdmin(ctx, e, args)
 	}
+	if len(args) > 0 && args[0] == "passwd" {
+		return usersPasswd(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return errors.New("usage: cis users add [--role admin|advisor|viewer] [--generate] USERNAME (password on stdin) | list | deactivate NAME | activate NAME")
+		return errors.New("usage: cis users add [--role admin|advisor|viewer] [--generate] USERNAME (password on stdin) | passwd [--generate] USERNAME | list | deactivate NAME | activate NAME")
 	}
 	fs, c := newFlagSet("users add", e.getenv)
 	role := fs.String("role", "advisor", "admin, advisor or viewer")
@@ -37,21 +39,12 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 	if !dashboard.ValidRole(*role) {
 		return fmt.Errorf("users add: --role %q: want admin, advisor or viewer", *role)
 	}
-	if len(name) == 0 || len(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
+	if !dashboard.ValidUsername(name) {
 		return fmt.Errorf("users add: username %q: 1 to 64 characters, no spaces", name)
 	}
-	var pw string
-	if *generate {
-		pw = generatePassword()
-	} else {
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return errors.New("users add: write the password on standard input, or use --generate")
-		}
-		pw = strings.TrimRight(line, "\r\n")
-	}
-	if err := dashboard.CheckPassword(name, pw); err != nil {
-		return fmt.Errorf("users add: password: %w (at least %d characters, not a common password)", err, dashboard.MinPasswordRunes)
+	pw, err := readPassword(e, name, *generate, "users add")
+	if err != nil {
+		return err
 	}
 	log := newLogger(c, e.stderr)
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
@@ -94,20 +87,71 @@ func createUser(ctx context.Context, st *store.Store, name, role, pw string) (st
 	return u, err
 }
 
-// generatePassword returns five random words' worth of entropy as a
-// readable string (~120 bits).
-func generatePassword() string {
-	const alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
-	b := make([]byte, 24)
-	_, _ = rand.Read(b) // crypto/rand does not fail on a working system
-	var sb strings.Builder
-	for i, x := range b {
-		if i > 0 && i%6 == 0 {
-			sb.WriteByte('-')
+// readPassword takes a new password for name from the first line of
+// standard input (exactly as typed), or generates one, and checks the policy.
+func readPassword(e env, name string, generate bool, cmd string) (string, error) {
+	pw := dashboard.GeneratePassword()
+	if !generate {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("%s: write the password on standard input, or use --generate", cmd)
 		}
-		sb.WriteByte(alphabet[int(x)%len(alphabet)])
+		pw = strings.TrimRight(line, "\r\n")
 	}
-	return sb.String()
+	if err := dashboard.CheckPassword(name, pw); err != nil {
+		return "", fmt.Errorf("%s: password: %w (at least %d characters, not a common password)", cmd, err, dashboard.MinPasswordRunes)
+	}
+	return pw, nil
+}
+
+// usersPasswd sets a new password for an account (from standard input, or
+// generated and printed once) and ends all its sessions: the way back in
+// when a password is lost, also for the demo's admin.
+func usersPasswd(ctx context.Context, e env, args []string) error {
+	fs, c := newFlagSet("users passwd", e.getenv)
+	generate := fs.Bool("generate", false, "generate a strong password and print it")
+	fs.SetOutput(e.stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("users passwd: give exactly one USERNAME")
+	}
+	name := fs.Arg(0)
+	log := newLogger(c, e.stderr)
+	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("users passwd: %q: %w", name, err)
+	}
+	pw, err := readPassword(e, name, *generate, "users passwd")
+	if err != nil {
+		return err
+	}
+	if err := setPassword(ctx, st, u, pw, "cis users passwd"); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "cis: password of %s changed; its sessions were ended\n", u.Username)
+	if *generate {
+		fmt.Fprintf(e.stdout, "password: %s\n", pw)
+	}
+	return nil
+}
+
+// setPassword stores pw for u, ends all of u's sessions and audits it.
+func setPassword(ctx context.Context, st *store.Store, u store.User, pw, how string) error {
+	hash, err := dashboard.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if err := st.SetPassword(ctx, u.ID, hash, ""); err != nil {
+		return fmt.Errorf("set password of %s: %w", u.Username, err)
+	}
+	return st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "password_changed", Detail: how, At: time.Now()})
 }
 
 // usersAdmin lists accounts or (de)activates one; deactivation ends its sessions.

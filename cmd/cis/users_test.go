@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/store"
 )
 
 func TestUsersAdd(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cis.db")
 	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
+	createStore(t, db)
 	tests := []struct {
 		name    string
 		args    []string
@@ -83,5 +85,50 @@ func TestUsersAddGivesAnAdvisorAccountItsPassword(t *testing.T) {
 	defer st.Close()
 	if u, err := st.UserByName(ctx, "dora"); err != nil || u.PasswordHash == "" || u.Role != "advisor" {
 		t.Errorf("dora: %+v, %v; want an advisor with a password", u, err)
+	}
+}
+
+// TestUsersPasswd: `cis users passwd` sets a new password (typed or
+// generated), checks the policy, ends the account's sessions and is audited.
+func TestUsersPasswd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cis.db")
+	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
+	createStore(t, db)
+	if _, err := runCmd(t, env, "una frase larga y mía\n", "users", "add", "--role", "admin", "ana"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByName(ctx, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSession(ctx, "tokenhash", u.ID, "csrf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runCmd(t, env, "corta\n", "users", "passwd", "ana"); err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("a short password: %v; want refused", err)
+	}
+	if _, err := runCmd(t, env, "", "users", "passwd", "nadie"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("an unknown account: %v; want not found", err)
+	}
+	out, err := runCmd(t, env, "", "users", "passwd", "--generate", "ana")
+	if err != nil {
+		t.Fatalf("passwd --generate: %v", err)
+	}
+	pw := strings.TrimSpace(out[strings.LastIndex(out, "password: ")+len("password: "):])
+	if u, err = st.UserByName(ctx, "ana"); err != nil || !dashboard.VerifyPassword(u.PasswordHash, pw) {
+		t.Errorf("the printed password %q does not verify (%v)", pw, err)
+	}
+	if _, err := st.SessionByHash(ctx, "tokenhash"); err == nil {
+		t.Error("ana's session survived the new password")
+	}
+	audit, _ := st.RecentAudit(ctx, 1)
+	if len(audit) == 0 || audit[0].Action != "password_changed" || audit[0].UserID != u.ID {
+		t.Errorf("audit = %+v; want the password change", audit)
 	}
 }

@@ -62,11 +62,20 @@ func newLogger(c *Config, w io.Writer) *slog.Logger {
 
 // open wires store, flow and bot. now is the clock the bot runs on.
 func open(ctx context.Context, c *Config, log *slog.Logger, now func() time.Time) (*app, error) {
+	return openClock(ctx, c, log, now, nil)
+}
+
+// openClock is open with the store's own clock (nil: time.Now): serve
+// --demo gives the store and the demo's prospects one clock, so that the
+// times they record agree.
+func openClock(ctx context.Context, c *Config, log *slog.Logger, now, storeNow func() time.Time) (*app, error) {
 	fc, err := c.flowConfig()
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, c.DBPath, c.storeOptions(log.With("component", "store")))
+	opt := c.storeOptions(log.With("component", "store"))
+	opt.Now = storeNow
+	st, err := store.Open(ctx, c.DBPath, opt)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -42,19 +42,18 @@ func Bars(title string, labels []string, series []Series, stacked bool, f Format
 			}
 			s.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s · %s: %s</title></rect>`,
 				x, y, barW, h, color(i, se), esc(label), esc(se.Name), esc(f(v)))
-			if barW >= 26 && v > 0 {
+			if v > 0 && textWidth(f(v)) <= barW+4 {
 				ly, fill := y-3, "#1b1f24"
 				if stacked {
 					ly, fill = y+12, "#fff"
 				}
 				if !stacked || h >= 14 {
-					s.text(x+barW/2, ly, "middle", fill, f(v))
+					s.label(x+barW/2, ly, "middle", fill, f(v))
 				}
 			}
 		}
-		if n <= 16 || j%((n+15)/16) == 0 {
-			s.text(x0+groupW*0.4, padT+plotH+14, "middle", "#1b1f24", label)
-		}
+		s.label(x0+groupW*0.4, padT+plotH+14, "middle", "#1b1f24", label) // every label that has room
+
 	}
 	if len(series) > 1 {
 		s.legend(series, padT+plotH+40)
@@ -65,6 +64,16 @@ func Bars(title string, labels []string, series []Series, stacked bool, f Format
 // HBars draws one horizontal bar per label with its value printed at the end:
 // the shape for long category names (cities, features, reasons).
 func HBars(title string, labels []string, values []float64, f Format, colour string) template.HTML {
+	colours := make([]string, len(labels))
+	for i := range colours {
+		colours[i] = colour
+	}
+	return HBarsEach(title, labels, values, f, colours)
+}
+
+// HBarsEach is HBars with a colour per bar (the churn page colours each
+// risk band by its level); a missing or empty one is Palette[0].
+func HBarsEach(title string, labels []string, values []float64, f Format, colours []string) template.HTML {
 	const rowH, labelW = 22, 180
 	height := padT + rowH*max(len(labels), 1) + 12
 	s := newSVG(title, height)
@@ -77,10 +86,6 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 	if top == 0 {
 		top = 1
 	}
-	colour = esc(colour) // caller-given, lands in an attribute
-	if colour == "" {
-		colour = Palette[0]
-	}
 	span := float64(width - labelW - padR - 90)
 	for j, label := range labels {
 		y := float64(padT + rowH*j)
@@ -90,6 +95,10 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 			w = span * math.Abs(v) / top
 		}
 		s.text(labelW-6, y+14, "end", "#1b1f24", label)
+		colour := Palette[0]
+		if j < len(colours) && colours[j] != "" {
+			colour = esc(colours[j]) // caller-given, lands in an attribute
+		}
 		s.printf(`<rect x="%d" y="%.1f" width="%.1f" height="16" fill="%s"><title>%s: %s</title></rect>`, labelW, y+2, w, colour, esc(label), esc(f(v)))
 		s.text(float64(labelW)+w+6, y+14, "start", "#1b1f24", f(v))
 	}

@@ -85,7 +85,43 @@ const (
 	maxTick = 5
 )
 
-type svg struct{ b strings.Builder }
+type svg struct {
+	b      strings.Builder
+	placed []box // optional labels already drawn (label)
+}
+
+// box is a text's estimated extent in the picture's units.
+type box struct{ x0, y0, x1, y1 float64 }
+
+// textWidth estimates a label's width at the charts' 11-unit font: about
+// 0.6 em a character, which errs wide for digits and lower case.
+func textWidth(s string) float64 { return 6.6 * float64(len([]rune(s))) }
+
+func extent(x, y float64, anchor, content string) box {
+	w := textWidth(content)
+	switch anchor {
+	case "middle":
+		x -= w / 2
+	case "end":
+		x -= w
+	}
+	return box{x, y - 10, x + w, y + 2}
+}
+
+// label draws an optional label (a value over a bar, a bin's size, an axis
+// label) unless it would overlap one drawn before: the number stays in the
+// mark's tooltip and in the table beside the chart.
+func (s *svg) label(x, y float64, anchor, fill, content string) bool {
+	b := extent(x, y, anchor, content)
+	for _, p := range s.placed {
+		if b.x0 < p.x1 && p.x0 < b.x1 && b.y0 < p.y1 && p.y0 < b.y1 {
+			return false
+		}
+	}
+	s.placed = append(s.placed, b)
+	s.text(x, y, anchor, fill, content)
+	return true
+}
 
 func newSVG(title string, height int) *svg {
 	s := &svg{}

@@ -55,18 +55,22 @@ func Lines(title string, labels []string, series []Series, f Format) template.HT
 		}
 		s.text(xAt(last), yAt(se.Values[last])-6, "end", c, f(se.Values[last]))
 	}
-	every := (n + 11) / 12
-	for j, label := range labels {
-		if j%every == 0 || j == n-1 {
-			anchor := "middle" // the first and last labels stay inside the picture
-			switch {
-			case n > 1 && j == 0:
-				anchor = "start"
-			case n > 1 && j == n-1:
-				anchor = "end"
-			}
-			s.text(xAt(j), padT+plotH+14, anchor, "#1b1f24", label)
+	// The last label first (it says where the series ends), then every
+	// other one that has room.
+	anchorOf := func(j int) string { // the first and last labels stay inside the picture
+		switch {
+		case n > 1 && j == 0:
+			return "start"
+		case n > 1 && j == n-1:
+			return "end"
 		}
+		return "middle"
+	}
+	if n > 0 {
+		s.label(xAt(n-1), padT+plotH+14, anchorOf(n-1), "#1b1f24", labels[n-1])
+	}
+	for j := 0; j < n-1; j++ {
+		s.label(xAt(j), padT+plotH+14, anchorOf(j), "#1b1f24", labels[j])
 	}
 	if len(series) > 1 {
 		s.legend(series, padT+plotH+40)
@@ -93,8 +97,10 @@ func Calibration(title, xName, yName string, pts []Point, es bool) template.HTML
 	for i := 0; i <= maxTick; i++ {
 		v := float64(i) / maxTick
 		s.printf(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e4e7ec"/>`, x0, x0+side, y0-side*v, y0-side*v)
-		s.text(x0-6, y0-side*v+4, "end", "#5b6470", pct(v))
-		s.text(x0+side*v, y0+14, "middle", "#5b6470", pct(v))
+		if i > 0 { // the corner's 0 % is the x axis's
+			s.text(x0-6, y0-side*v+4, "end", "#5b6470", pct(v))
+		}
+		s.label(x0+side*v, y0+14, "middle", "#5b6470", pct(v))
 	}
 	s.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#98a2b3" stroke-dasharray="4 4"/>`, x0, y0, x0+side, y0-side)
 	path := ""
@@ -113,7 +119,7 @@ func Calibration(title, xName, yName string, pts []Point, es bool) template.HTML
 		x, y := x0+side*p.Predicted, y0-side*p.Observed
 		s.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s · %s %s · n = %s</title></circle>`,
 			x, y, Palette[0], esc(xName), esc(pct(p.Predicted)), esc(yName), esc(pct(p.Observed)), esc(num(float64(p.N))))
-		s.text(x+6, y-6, "start", "#1b1f24", "n="+num(float64(p.N)))
+		s.label(x+6, y-6, "start", "#1b1f24", "n="+num(float64(p.N)))
 	}
 	s.text(x0+side/2, y0+32, "middle", "#1b1f24", xName)
 	s.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#1b1f24" transform="rotate(-90 %.1f %.1f)">%s</text>`, x0-46, y0-side/2, x0-46, y0-side/2, esc(yName))
