@@ -4,7 +4,9 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/learn"
@@ -154,5 +156,68 @@ func TestProbabilityDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(200, func() { m.Probability(hist[i%len(hist)].Lead); i++ }); n != 0 {
 			t.Errorf("%s: %v allocations per score; want 0", name, n)
 		}
+	}
+}
+
+// Train tunes the production forest on the training rows: the choice is
+// recorded in the bundle (kept through a save and a load) with every
+// candidate tried, the forest stored has the chosen number of trees, the
+// setting is what the bundle reports, and the comparison records what the
+// search chose in each training fold. The same for the churn forest.
+func TestTrainStoresTheTuning(t *testing.T) {
+	lead, leadRep, _ := mustTrain(t)
+	churn, churnRep, _ := mustTrainChurn(t)
+	for name, c := range map[string]struct {
+		b   *Bundle
+		rep *learn.Report
+	}{"lead": {lead, leadRep}, "churn": {churn, churnRep}} {
+		t.Run(name, func(t *testing.T) {
+			b, err := DecodeBundle(mustEncode(t, c.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tu := b.Tuning
+			if tu == nil || tu.Fixed || tu.InnerFolds < 2 || tu.Rows != b.Rows || len(tu.Trials) != len(learn.DefaultGrid) {
+				t.Fatalf("tuning %+v; want a search over %d settings on inner folds of the %d rows", tu, len(learn.DefaultGrid), b.Rows)
+			}
+			if tu.Chosen != c.b.Tuning.Chosen || len(b.Forest.Trees) != tu.Chosen.Trees {
+				t.Errorf("chosen %v (%d trees stored); trained %v", tu.Chosen, len(b.Forest.Trees), c.b.Tuning.Chosen)
+			}
+			if s := b.Setting(); !strings.Contains(s, tu.Chosen.String()) || !strings.Contains(s, "inner folds") {
+				t.Errorf("Setting() = %q; want the chosen %q and how it was chosen", s, tu.Chosen)
+			}
+			for _, r := range c.rep.Results {
+				if r.Name == learn.ProductionModel && len(r.Settings) != c.rep.Folds {
+					t.Errorf("comparison records %d fold settings; want %d", len(r.Settings), c.rep.Folds)
+				}
+			}
+		})
+	}
+}
+
+// A stored setting (TrainOptions.Forest, as the demo trains) is fitted as
+// given, without a search, and the bundle says so.
+func TestTrainWithAStoredSetting(t *testing.T) {
+	_, _, hist := mustTrain(t)
+	ex := make([]Example, len(hist))
+	for i, h := range hist {
+		ex[i] = h.Example
+	}
+	fixed := learn.ForestParams{LeafSize: 40, MaxDepth: 8}
+	b, rep, err := Train(ex, TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory, Forest: &fixed,
+		Models: learn.ModelsWith(20, &fixed)[:1], Now: func() time.Time { return testEnd }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fixed
+	want.Trees = 20
+	if b.Tuning == nil || !b.Tuning.Fixed || b.Tuning.Chosen != want || len(b.Tuning.Trials) != 0 || len(b.Forest.Trees) != 20 {
+		t.Fatalf("tuning %+v, %d trees; want the stored %v, not searched", b.Tuning, len(b.Forest.Trees), want)
+	}
+	if s := b.Setting(); !strings.Contains(s, "stored setting") {
+		t.Errorf("Setting() = %q; want it to say the setting was stored, not tuned", s)
+	}
+	if got := rep.Results[0].Settings; len(got) != 2 || got[0] != want.String() {
+		t.Errorf("fold settings %q; want %q in both folds", got, want)
 	}
 }
