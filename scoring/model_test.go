@@ -217,7 +217,7 @@ func TestTrainWithAStoredSetting(t *testing.T) {
 	if s := b.Setting(); !strings.Contains(s, "stored setting") {
 		t.Errorf("Setting() = %q; want it to say the setting was stored, not tuned", s)
 	}
-	if got := rep.Results[0].Settings; len(got) != 2 || got[0] != want.String() {
+	if got := rep.Results[0].Settings; len(got) != 2 || got[0] != want.String()+" (stored, not tuned)" {
 		t.Errorf("fold settings %q; want %q in both folds", got, want)
 	}
 }

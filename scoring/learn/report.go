@@ -23,7 +23,7 @@ func (r *Report) WriteText(w io.Writer, d *Dataset) error {
 	}
 	for _, m := range r.Results {
 		if m.Name == ProductionModel && len(m.Settings) > 0 {
-			b.WriteString("\nForest setting chosen inside each training fold (inner-fold log loss, the test fold unseen):\n\n")
+			b.WriteString("\nForest setting in each training fold (chosen on inner folds of its training rows, the test fold unseen, unless stored):\n\n")
 			for f, st := range m.Settings {
 				fmt.Fprintf(&b, "- fold %d: %s\n", f+1, st)
 			}

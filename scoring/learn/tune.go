@@ -323,8 +323,11 @@ func (m *TunedForest) Margin(x []float64) float64 { return m.Cal.Margin(m.Forest
 
 // Setting is the chosen setting in words.
 func (m *TunedForest) Setting() string {
-	if m.Tuning == nil {
+	switch {
+	case m.Tuning == nil:
 		return m.Forest.Params.String()
+	case m.Tuning.Fixed:
+		return m.Tuning.Chosen.String() + " (stored, not tuned)"
 	}
 	return m.Tuning.Chosen.String()
 }
