@@ -166,7 +166,12 @@ func TestProbabilityDoesNotAllocate(t *testing.T) {
 // search chose in each training fold. The same for the churn forest.
 func TestTrainStoresTheTuning(t *testing.T) {
 	lead, leadRep, _ := mustTrain(t)
-	churn, churnRep, _ := mustTrainChurn(t)
+	_, _, hs := mustTrainChurn(t)
+	churn, churnRep, _, err := TrainChurn(hs[:len(hs)/8], nil, TrainOptions{Trees: 30, Folds: 2, Seed: 1,
+		Min: DefaultMinHistory, Models: learn.Models(30)[:1], Now: func() time.Time { return testEnd }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, c := range map[string]struct {
 		b   *Bundle
 		rep *learn.Report
