@@ -165,10 +165,18 @@ func TestProbabilityDoesNotAllocate(t *testing.T) {
 // setting is what the bundle reports, and the comparison records what the
 // search chose in each training fold. The same for the churn forest.
 func TestTrainStoresTheTuning(t *testing.T) {
-	lead, leadRep, _ := mustTrain(t)
+	_, _, hist := mustTrain(t)
+	ex := make([]Example, 600)
+	for i, h := range hist[:len(ex)] {
+		ex[i] = h.Example
+	}
+	o := TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory, Models: learn.Models(20)[:1], Now: func() time.Time { return testEnd }}
+	lead, leadRep, err := Train(ex, o)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, _, hs := mustTrainChurn(t)
-	churn, churnRep, _, err := TrainChurn(hs[:len(hs)/8], nil, TrainOptions{Trees: 30, Folds: 2, Seed: 1,
-		Min: DefaultMinHistory, Models: learn.Models(30)[:1], Now: func() time.Time { return testEnd }})
+	churn, churnRep, _, err := TrainChurn(hs[:len(hs)/8], nil, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,10 @@ func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
 		for i, h := range history {
 			ex[i] = h.Example
 		}
+		// A stored forest setting: tuning in every fold would cost minutes
+		// under -race; TestTrainStoresTheTuning tunes its own small model.
 		trained, trainReport, trainErr = Train(ex, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory,
-			Now: func() time.Time { return testEnd }})
+			Forest: &learn.ForestParams{}, Now: func() time.Time { return testEnd }})
 	})
 	if trainErr != nil {
 		tb.Fatal(trainErr)

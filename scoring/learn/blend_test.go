@@ -33,7 +33,7 @@ func additive(n int, seed uint64) ([][]float64, []int, []float64) {
 }
 
 // blendParts fits the forest and the blend's partners on X, y and their
-// out-of-fold scores over 5 folds.
+// out-of-fold scores over 3 folds.
 func blendParts(t *testing.T, X [][]float64, y []int) (f *Forest, g *GradientBoosting, l *Logistic, oof, boost, linear []float64) {
 	t.Helper()
 	oof, boost, linear = make([]float64, len(y)), make([]float64, len(y)), make([]float64, len(y))
@@ -47,7 +47,7 @@ func blendParts(t *testing.T, X [][]float64, y []int) (f *Forest, g *GradientBoo
 		}
 		return f, g, l
 	}
-	for _, test := range StratifiedFolds(y, 5, 1) {
+	for _, test := range StratifiedFolds(y, 3, 1) {
 		f, g, l := fit(Complement(len(y), test))
 		for _, i := range test {
 			oof[i], boost[i], linear[i] = f.Predict(X[i]), g.Margin(X[i]), l.Margin(X[i])

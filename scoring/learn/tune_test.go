@@ -9,9 +9,9 @@ import (
 // The tuned forest must land near the Bayes AUC on fresh rows and record
 // one trial per candidate, in grid order.
 func TestTunedForestChoosesAndFits(t *testing.T) {
-	X, y, _ := synthetic(3000, 11)
+	X, y, _ := synthetic(2000, 11)
 	Xt, yt, truth := synthetic(2000, 12)
-	m := &TunedForest{MaxTrees: 120, FirstTrees: 20, Seed: 1}
+	m := &TunedForest{MaxTrees: 110, FirstTrees: 20, Seed: 1}
 	if err := m.Fit(X, y); err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +28,8 @@ func TestTunedForestChoosesAndFits(t *testing.T) {
 			t.Errorf("trial %d: %d trees, log loss %v", i, tr.Trees, tr.LogLoss)
 		}
 	}
-	if got := len(m.Model.Trees); got != tu.Chosen.Trees || got < 100 || got > 120 {
-		t.Errorf("fitted %d trees; chosen %d (100 to 120)", got, tu.Chosen.Trees)
+	if got := len(m.Model.Trees); got != tu.Chosen.Trees || got < 100 || got > 110 {
+		t.Errorf("fitted %d trees; chosen %d (100 to 110)", got, tu.Chosen.Trees)
 	}
 	p := make([]float64, len(yt))
 	for i, x := range Xt {
@@ -138,7 +138,7 @@ func TestPositiveWeightKeepsTheVoteScale(t *testing.T) {
 
 // The first setting of the grid is kept unless another is clearly better.
 func TestTunedForestPrefersTheFirstSetting(t *testing.T) {
-	X, y, _ := synthetic(2500, 31)
+	X, y, _ := synthetic(1500, 31)
 	shallow, deflt := ForestParams{MaxDepth: 2}, ForestParams{}
 	tests := []struct {
 		name string
