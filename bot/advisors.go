@@ -114,10 +114,18 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
+// text is the notification in the agency's language. A lead whose person
+// hid their number and left none to call is marked "solo WhatsApp", so the
+// advisor writes instead of looking for a number; a number itself is never
+// put in the notification (the lead page shows it, audited, to whom may see it).
 func (n *Notifier) text(x store.Notification) string {
 	l := x.Lead.Lead
-	return n.cfg.Text("advisor_"+x.Kind, "advisor", x.Advisor.Name, "name", l.Name, "class", string(x.Lead.Score.Class),
+	text := n.cfg.Text("advisor_"+x.Kind, "advisor", x.Advisor.Name, "name", l.Name, "class", string(x.Lead.Score.Class),
 		"city", l.City.Name, "service", l.Service, "deadline", x.Lead.DeadlineAt.In(n.cfg.Loc).Format("15:04 02/01"))
+	if x.SoloWhatsApp() {
+		text += " " + n.cfg.Text("advisor_solo_whatsapp")
+	}
+	return text
 }
 
 // Run calls Once every interval until ctx ends. Notifications a previous

@@ -33,6 +33,15 @@ type ledger interface {
 
 var _ ledger = (*store.Store)(nil)
 
+// staff is implemented by a ledger that knows the agency's own people
+// (*store.Store): an advisor who answers a notification from their phone
+// writes to the agency's number like a prospect would.
+type staff interface {
+	IsAdvisorPhone(ctx context.Context, phone string) (bool, error)
+}
+
+var _ staff = (*store.Store)(nil)
+
 // machine is the part of *flow.Machine the bot runs.
 type machine interface {
 	StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result
@@ -108,6 +117,9 @@ func (b *Bot) Receive(ctx context.Context, in flow.Inbound) (handled bool, err e
 // answers nothing twice.
 func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Duration) (handled bool, err error) {
 	now := b.now()
+	if adv, err := b.fromAdvisor(ctx, in); err != nil || adv {
+		return false, err
+	}
 	// A person known by a WhatsApp BSUID or LID, or a web-chat session, has
 	// no number the agency can call: the flow may ask for one.
 	in.NoPhone = in.NoPhone || !store.IsPhoneKey(in.From)
@@ -122,6 +134,27 @@ func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Dur
 		b.log.Info("redelivered message ignored", "channel", in.Channel, "msg_id", in.ID)
 	}
 	return handled, nil
+}
+
+// fromAdvisor reports whether in comes from an advisor's own number (an
+// answer to a lead notification, "ok, ya lo llamo"): it is no prospect's
+// message, so it starts no conversation, no consent question and no lead,
+// and is not stored. An error means the check failed: the channel must not
+// acknowledge the message.
+func (b *Bot) fromAdvisor(ctx context.Context, in flow.Inbound) (bool, error) {
+	st, ok := b.store.(staff)
+	if !ok || !store.IsPhoneKey(in.From) {
+		return false, nil
+	}
+	adv, err := st.IsAdvisorPhone(ctx, in.From)
+	if err != nil {
+		b.log.Error("message not handled: advisor check failed; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)
+		return false, err
+	}
+	if adv {
+		b.log.Info("message from an advisor's number: no prospect conversation", "channel", in.Channel, "msg_id", in.ID)
+	}
+	return adv, nil
 }
 
 // Flush sends the replies due on channel through s, in queue order, and

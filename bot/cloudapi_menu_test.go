@@ -12,32 +12,6 @@ import (
 	"github.com/cis-agencia/cis/store"
 )
 
-// handMenus is a stand-in for the flow's own menus (issue 13, built in
-// parallel in flow): it sets Reply.Menu by hand on the consent, urgency and
-// service questions, from the numbered lines their text already carries,
-// as the flow contract says (Text always also carries the numbered menu).
-type handMenus struct{ *flow.Machine }
-
-var handMenuLine = regexp.MustCompile(`(?m)^(\d+)\. (.+)$`)
-
-func (h handMenus) StepBurst(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result {
-	r := h.Machine.StepBurst(s, in, now, window)
-	for i, rep := range r.Replies {
-		switch rep.Key {
-		case "consent", "consent_retry":
-			r.Replies[i].Menu = &flow.Menu{Kind: flow.MenuButtons, Options: []flow.Option{
-				{ID: "consent_yes", Title: "Sí"}, {ID: "consent_no", Title: "No"}}}
-		case "ask_urgency", "urgency_retry", "ask_service", "service_retry":
-			m := &flow.Menu{Kind: flow.MenuList, Button: "Ver opciones"}
-			for _, l := range handMenuLine.FindAllStringSubmatch(rep.Text, -1) {
-				m.Options = append(m.Options, flow.Option{ID: rep.Key + ":" + l[1], Title: l[2]})
-			}
-			r.Replies[i].Menu = m
-		}
-	}
-	return r
-}
-
 // tapPayload is the webhook delivery of a tap on a reply button or a list
 // row, in Meta's format (testdata/cloudapi/interactive*.json).
 func tapPayload(from, id string, o FakeOption, list bool, at time.Time) []byte {
@@ -83,8 +57,6 @@ func pick(t *testing.T, s FakeSent, prefix string) FakeOption {
 // button, urgency and service on list rows.
 func TestCloudAPIConversationByTaps(t *testing.T) {
 	h := newHarness(t, "es", fixtureStart)
-	h.wrap = func(m *flow.Machine) machine { return handMenus{m} }
-	h.restart()
 	e := newCloudEnvOn(t, h, nil)
 	const phone = "573001119000"
 	n := 0
@@ -158,8 +130,6 @@ func TestCloudAPIConversationByTaps(t *testing.T) {
 // interactive message's content, the same reply goes as its numbered text.
 func TestCloudAPIRefusedMenuGoesAsText(t *testing.T) {
 	h := newHarness(t, "es", fixtureStart)
-	h.wrap = func(m *flow.Machine) machine { return handMenus{m} }
-	h.restart()
 	e := newCloudEnvOn(t, h, nil)
 	e.graph.RefuseInteractive(true)
 	if got := e.postSigned(t, testPayload("573001119001", "wamid.r1", "hola", fixtureStart)); got != 200 {
@@ -244,8 +214,6 @@ func TestCloudAPIReactionFirst(t *testing.T) {
 // menu as its numbered text (buttons are unreliable on linked devices).
 func TestLinkedDeviceSendsMenusAsText(t *testing.T) {
 	e := &waEnv{h: newHarness(t, "es", fixtureStart), client: &fakeClient{connected: true}}
-	e.h.wrap = func(m *flow.Machine) machine { return handMenus{m} }
-	e.h.restart()
 	e.attach(t)
 	if !e.wa.HandleEvent(waText("M1", "hola", fixtureStart)) {
 		t.Fatal("message refused")
@@ -257,6 +225,6 @@ func TestLinkedDeviceSendsMenusAsText(t *testing.T) {
 	}
 	pending, err := e.h.st.Transcript(context.Background(), "+"+pnJID.User)
 	if err != nil || len(pending) == 0 || pending[len(pending)-1].Menu == nil {
-		t.Errorf("the consent's menu was not kept with it (%v): the stand-in did not set one", err)
+		t.Errorf("the consent's menu was not kept with it (%v): the flow set none", err)
 	}
 }

@@ -70,10 +70,9 @@ type harness struct {
 	bot   *Bot
 	sim   *Simulator
 
-	wrap     func(*flow.Machine) machine // when set, the bot runs this around the flow
-	syncMode string                      // SQLite synchronous mode; "" is the store's default
-	burst    time.Duration               // the debounce of a "# burst:" transcript
-	busy     time.Duration               // SQLite busy timeout; 0 is the store's default
+	syncMode string        // SQLite synchronous mode; "" is the store's default
+	burst    time.Duration // the debounce of a "# burst:" transcript
+	busy     time.Duration // SQLite busy timeout; 0 is the store's default
 }
 
 func newHarness(t testing.TB, lang string, now time.Time) *harness {
@@ -100,11 +99,7 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var fm machine = m
-	if h.wrap != nil {
-		fm = h.wrap(m)
-	}
-	b, err := New(Deps{Store: st, Flow: fm, Now: h.clock.Now})
+	b, err := New(Deps{Store: st, Flow: m, Now: h.clock.Now})
 	if err != nil {
 		h.t.Fatal(err)
 	}

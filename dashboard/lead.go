@@ -27,7 +27,10 @@ type leadPage struct {
 	Chance    string // the probability in words
 	ModelName string
 	Timeline  []timelineItem
-	Form      leadForm
+	// Others are the further services the prospect named, as labels
+	// ("Pauta digital (anuncios), SEO"); "" when they named one.
+	Others string
+	Form   leadForm
 	// Masked: an advisor who sees only their own leads' personal data looks
 	// at an unassigned lead: no name, number, conversation or consent.
 	Masked bool
@@ -111,6 +114,7 @@ func (s *Server) renderLead(c echo.Context, id int64, code int, form leadForm) e
 	}
 	p.CanWork = p.CanAct && !d.Erased && (!masked || d.AdvisorID == 0)
 	p.Reasons, p.Chance = s.reasonLines(lang, d), chanceWords(lang, d.Lead.Score)
+	p.Others = s.serviceLabels(d.Lead.Lead.OtherServices, lang)
 	if masked {
 		p.L.Name, p.L.Phone, p.WA, p.L.Transcript, p.L.Consent = "", "", "", nil, nil
 	}
@@ -122,6 +126,15 @@ func (s *Server) renderLead(c echo.Context, id int64, code int, form leadForm) e
 		}
 	}
 	return c.Render(code, "lead", p)
+}
+
+// serviceLabels names catalogue keys in lang, comma-separated.
+func (s *Server) serviceLabels(keys []string, lang string) string {
+	labels := make([]string, len(keys))
+	for i, k := range keys {
+		labels[i] = s.services.Label(k, lang)
+	}
+	return strings.Join(labels, ", ")
 }
 
 // workable checks that the session may act on lead id beyond taking it:

@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +183,51 @@ func TestLeadTimeline(t *testing.T) {
 	for i := 1; i < len(at); i++ {
 		if at[i] < at[i-1] {
 			t.Errorf("timeline out of order around item %d", i)
+		}
+	}
+}
+
+// TestLeadPageOtherServices: a prospect who names several services in the
+// web chat ("pauta en facebook, seo y redes sociales") gets the first as the
+// lead's service; the lead page shows the others in words, Spanish by
+// default and English on request, in the order named. A lead with one
+// service shows no such line.
+func TestLeadPageOtherServices(t *testing.T) {
+	env := newBotEnv(t, Deps{})
+	several := slices.Clone(hotLead)
+	several[len(several)-2] = "pauta en facebook, seo y redes sociales"
+	visitor := env.client()
+	for _, m := range several {
+		visitor.chat(m)
+	}
+	single := env.client()
+	for _, m := range hotLead {
+		single.chat(m)
+	}
+	adv := env.client()
+	adv.login("advisor1")
+	tests := []struct {
+		id    int64
+		query string
+		want  string // "" when the line must be absent
+	}{
+		{1, "", "También le interesa</dt><dd id=\"other-services\"><bdi>SEO (posicionamiento en Google), Redes sociales</bdi>"},
+		{1, "?lang=en", "Also interested in</dt><dd id=\"other-services\"><bdi>SEO (Google ranking), Social media management</bdi>"},
+		{2, "", ""},
+	}
+	for _, tt := range tests {
+		page := html.UnescapeString(adv.do(http.MethodGet, fmt.Sprintf("/leads/%d%s", tt.id, tt.query), nil, nil).Body.String())
+		if !strings.Contains(page, "Pauta digital (anuncios)") && !strings.Contains(page, "Paid ads") {
+			t.Errorf("lead %d%s: the lead's own service is not shown", tt.id, tt.query)
+		}
+		if tt.want == "" {
+			if strings.Contains(page, `id="other-services"`) {
+				t.Errorf("lead %d: a one-service lead shows other services", tt.id)
+			}
+			continue
+		}
+		if !strings.Contains(page, tt.want) {
+			t.Errorf("lead %d%s lacks %q", tt.id, tt.query, tt.want)
 		}
 	}
 }

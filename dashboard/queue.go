@@ -29,8 +29,11 @@ type queueRow struct {
 	// reads are also copied out of the embedded QueueRow: a promoted field
 	// costs the template a reflective search on every use.
 	ClassText, ServiceText, BudgetText, ValueText, StatusText, Deadline, DeadlineText string
-	ID, AdvisorID                                                                     int64
-	Class, Name, City, Advisor                                                        string
+	// Asked: the prospect asked, after the deadline, when they would be
+	// called ("Preguntó por su llamada: se le prometió para las 15:40").
+	Asked                      string
+	ID, AdvisorID              int64
+	Class, Name, City, Advisor string
 }
 
 // value is a lead's expected revenue (Deps.LeadValue), 0 when not priced.
@@ -327,6 +330,9 @@ func (s *Server) queueRow(r store.QueueRow, lang string, me int64) queueRow {
 	if q.Open {
 		q.Overdue = r.DeadlineAt.Before(now)
 		q.Left = timeLeft(lang, r.DeadlineAt.Sub(now))
+		if !r.AskedForCall.IsZero() {
+			q.Asked = T(lang, "queue.asked_for_call") + " " + r.AskedForCall.In(bogota).Format("15:04")
+		}
 	}
 	if me > 0 && r.AdvisorID != me {
 		q.Masked, q.Name, q.Phone, q.WA = true, "", "", ""

@@ -6,7 +6,8 @@ package flow
 // SEO, "necesito ayuda con mi página" is web design) and "no" as an answer.
 // People also ask for a person, for help, to start again or to stop inside a
 // sentence ("mejor quiero hablar con una persona"), so these four are also
-// read inside a sentence, by a narrower rule that keeps those protections:
+// read inside a sentence, by a narrower rule that keeps those protections
+// (with the data-rights requests):
 //
 //   - only the phrases below count, never a single command word: "salir",
 //     "stop", "ayuda", "no", "atrás", "menú" inside a sentence stay words;
@@ -19,7 +20,9 @@ package flow
 //   - a restart is asked for with "empezar de nuevo", "start over" …, not
 //     negated; an opt-out with "no me escriban más", "dejen de escribirme",
 //     "stop texting me" …;
-//   - "hablame en inglés", "in Spanish please" … switch the language.
+//   - "hablame en inglés", "in Spanish please" … switch the language;
+//   - a deletion ("por favor borren mis datos") or access to one's data
+//     ("¿qué datos tienen de mí?"), not negated ("no borren mis datos").
 
 // intentPhrases are the phrases of the sentence intents, folded.
 var intentPhrases = map[int][]string{
@@ -40,6 +43,18 @@ var intentPhrases = map[int][]string{
 		"stop writing me", "stop writing to me", "stop contacting me", "don t text me", "dont text me",
 		"don t message me", "dont message me", "do not contact me", "don t contact me", "dont contact me",
 		"unsubscribe me", "remove me from your list", "leave me alone",
+	},
+	// Data rights asked inside a sentence (the whole-message commands
+	// "borrar mis datos", "mis datos" are in commands.go).
+	int(cmdDelete): {
+		"borra mis datos", "borre mis datos", "borren mis datos", "borrar mis datos", "borrame mis datos",
+		"borrenme los datos", "elimina mis datos", "elimine mis datos", "eliminen mis datos", "eliminar mis datos",
+		"borren mi informacion", "borren toda mi informacion", "eliminen mi informacion", "borren mi numero",
+		"eliminen mi numero", "delete my data", "delete my information", "erase my data", "remove my data",
+	},
+	int(cmdAccess): {
+		"que datos tienen de mi", "que datos tienen mios", "que informacion tienen de mi", "quiero ver mis datos",
+		"what data do you have on me", "what data do you have about me",
 	},
 	int(cmdHelp): {
 		"no entiendo", "no entendi", "no le entiendo", "no te entiendo", "no les entiendo", "no comprendo",

@@ -26,6 +26,12 @@ func TestSentenceIntent(t *testing.T) {
 		{"Please stop texting me", cmdOptOut},
 		{"sorry, do you speak English?", cmdEnglish},
 		{"hablemos en español por favor", cmdSpanish},
+		// Data rights.
+		{"por favor borren mis datos", cmdDelete},
+		{"ya no me interesa, borra mis datos", cmdDelete},
+		{"Please delete my data", cmdDelete},
+		{"¿qué datos tienen de mí?", cmdAccess},
+		{"no borren mis datos, sigo interesado", cmdNone},
 		// Protected: answers that use the words.
 		{"me llamo Salir", cmdNone},
 		{"Salir Gómez", cmdNone},

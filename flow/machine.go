@@ -288,13 +288,26 @@ func (t *turn) idle() bool {
 // silent handles a conversation in which the bot no longer asks anything.
 // Only an explicit restart, or a data-rights request, gets an answer: an
 // opted-out person gets no other message (RELIABILITY O-1), and a refusal
-// means no free text is parsed into fields (C-4).
+// means no free text is parsed into fields (C-4). While a person has the
+// chat (Handoff, an advisor took it over) or after a refusal, the
+// person's rights still hold: an opt-out or a deletion, also asked inside a
+// sentence ("ya no me escribas más", "por favor borren mis datos"), is
+// recorded and confirmed once, rather than left for an advisor to notice.
 func (t *turn) silent(cmd command) {
+	if cmd == cmdNone && t.s.Status != OptedOut && t.isText() {
+		if c := sentenceIntent(t.words()); c == cmdOptOut || c == cmdDelete || c == cmdAccess {
+			cmd = c
+		}
+	}
 	switch cmd {
 	case cmdRestart:
 		t.restartFromScratch()
 	case cmdAccess, cmdDelete:
 		t.command(cmd)
+	case cmdOptOut:
+		if t.s.Status != OptedOut {
+			t.command(cmd)
+		}
 	}
 }
 

@@ -21,6 +21,17 @@ type Notification struct {
 	Kind    string // assigned, reminder, reassigned
 	Advisor Advisor
 	Lead    LeadRow
+	// How the lead's person is reached (QueueRow's fields of the same
+	// names): the contact key, a number they gave to be called on, the
+	// lead's channel.
+	Phone, CallbackPhone, Channel string
+}
+
+// SoloWhatsApp reports whether the lead's person can only be answered in
+// WhatsApp (QueueRow.SoloWhatsApp): the notification must say so, as there
+// is no number to call.
+func (n Notification) SoloWhatsApp() bool {
+	return QueueRow{Phone: n.Phone, CallbackPhone: n.CallbackPhone, Channel: n.Channel}.SoloWhatsApp()
 }
 
 // Notification kinds.
@@ -58,10 +69,11 @@ const (
 		AND reassigned_at IS NULL AND deadline_at <= ?
 		AND contact_id NOT IN (SELECT id FROM contacts WHERE opted_out_at IS NOT NULL)`
 	reassignLeadQuery   = `UPDATE leads SET assigned_to = ?, reassigned_at = ? WHERE id = ?`
-	pendingNoticesQuery = `SELECT n.id, n.kind, u.username, u.phone, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
+	pendingNoticesQuery = `SELECT n.id, n.kind, u.username, u.phone, c.phone, l.callback_phone, a.channel, l.id, l.status, l.name, l.city_code, l.city_name, l.department,
 		l.city_foreign, l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.urgency, l.service, l.source, l.class,
-		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at
+		l.probability, l.model, l.reasons, l.started_at, l.completed_at, l.deadline_at, l.other_services
 		FROM lead_notices n JOIN users u ON u.id = n.user_id JOIN leads l ON l.id = n.lead_id
+		JOIN contacts c ON c.id = l.contact_id JOIN accounts a ON a.id = l.account_id
 		WHERE n.status = 'pending' AND u.phone IS NOT NULL ORDER BY n.id LIMIT ?`
 	noticeSentQuery   = `UPDATE lead_notices SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?`
 	noticeFailedQuery = `UPDATE lead_notices SET status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END,
@@ -205,7 +217,7 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notifica
 	for rows.Next() {
 		var n Notification
 		var head noticeHead
-		l, err := scanLead(prefixed{rows, []any{&head.id, &head.kind, &head.name, &head.phone}})
+		l, err := scanLead(prefixed{rows, []any{&head.id, &head.kind, &head.name, &head.phone, &n.Phone, &n.CallbackPhone, &n.Channel}})
 		if err != nil {
 			return nil, fmt.Errorf("pending notifications: %w", err)
 		}
@@ -242,4 +254,16 @@ func (s *Store) NotificationFailed(ctx context.Context, id int64, maxAttempts in
 		return fmt.Errorf("notification %d failed: %w", id, err)
 	}
 	return nil
+}
+
+// IsAdvisorPhone reports whether phone (E.164) is the WhatsApp number of an
+// active dashboard account: the agency's own people, who get notifications
+// from the agency's number and may answer them there. Such a message is not
+// a prospect's (bot.Bot.Receive gives it no conversation).
+func (s *Store) IsAdvisorPhone(ctx context.Context, phone string) (bool, error) {
+	var ok bool
+	if err := s.ro.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE phone = ? AND active = 1)`, phone).Scan(&ok); err != nil {
+		return false, fmt.Errorf("advisor phone: %w", err)
+	}
+	return ok, nil
 }

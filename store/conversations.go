@@ -34,7 +34,7 @@ const (
 		WHERE a.channel = ? AND a.address = ? AND c.phone = ?`
 	latestLeadQuery = `SELECT id, status, name, city_code, city_name, department, city_foreign,
 		budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model, reasons,
-		started_at, completed_at, deadline_at
+		started_at, completed_at, deadline_at, other_services
 		FROM leads WHERE conversation_id = ? ORDER BY id DESC LIMIT 1`
 	idleConversationsQuery = `SELECT id, state FROM conversations WHERE status = 'in_progress' AND updated_at < ? ORDER BY id LIMIT ?`
 )
@@ -69,16 +69,19 @@ type scanner interface{ Scan(...any) error }
 
 func scanLead(row scanner) (LeadRow, error) {
 	var (
-		l                            LeadRow
-		urgency, class, reasons      string
-		started, completed, deadline int64
+		l                               LeadRow
+		urgency, class, reasons, others string
+		started, completed, deadline    int64
 	)
 	err := row.Scan(&l.ID, &l.Status, &l.Lead.Name, &l.Lead.City.Code, &l.Lead.City.Name, &l.Lead.City.Department,
 		&l.Lead.City.Foreign, &l.Lead.Budget.MinCOP, &l.Lead.Budget.MaxCOP, &l.Lead.Budget.Unknown, &urgency,
 		&l.Lead.Service, &l.Lead.Source, &class, &l.Score.Probability, &l.Score.Model, &reasons,
-		&started, &completed, &deadline)
+		&started, &completed, &deadline, &others)
 	if err != nil {
 		return l, err
+	}
+	if l.Lead.OtherServices, err = otherServices(others); err != nil {
+		return l, fmt.Errorf("lead %d: %w", l.ID, err)
 	}
 	l.Lead.Urgency, l.Score.Class = flow.Urgency(urgency), flow.Class(class)
 	l.Lead.StartedAt, l.Lead.CompletedAt = fromMillis(started), fromMillis(completed)

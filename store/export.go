@@ -83,6 +83,7 @@ type ExportLead struct {
 	BudgetMax   int64           `json:"presupuesto_max_budget_max_cop"`
 	Urgency     string          `json:"urgencia_urgency"`
 	Service     string          `json:"servicio_service"`
+	Others      []string        `json:"otros_servicios_other_services,omitempty"` // further services named, catalogue keys
 	Source      string          `json:"origen_source"`
 	Class       string          `json:"clasificacion_class"`
 	Probability float64         `json:"probabilidad_probability"`
@@ -246,13 +247,18 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 		return fmt.Errorf("messages: %w", err)
 	}
 	err = eachRow(ctx, tx, `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
-		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone FROM leads WHERE contact_id = ? ORDER BY id`,
+		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone, other_services
+		FROM leads WHERE contact_id = ? ORDER BY id`,
 		[]any{id}, func(r scanner) error {
 			var l ExportLead
-			var reasons string
+			var reasons, others string
 			var done, deadline int64
 			if err := r.Scan(&l.ID, &l.Status, &l.Name, &l.City, &l.Department, &l.BudgetMin, &l.BudgetMax, &l.Urgency, &l.Service,
-				&l.Source, &l.Class, &l.Probability, &l.Model, &reasons, &done, &deadline, &l.Outcome, &l.Callback); err != nil {
+				&l.Source, &l.Class, &l.Probability, &l.Model, &reasons, &done, &deadline, &l.Outcome, &l.Callback, &others); err != nil {
+				return err
+			}
+			var err error
+			if l.Others, err = otherServices(others); err != nil {
 				return err
 			}
 			l.Reasons, l.CompletedAt, l.Deadline = json.RawMessage(reasons), fromMillis(done), fromMillis(deadline)

@@ -67,6 +67,10 @@ type QueueRow struct {
 	// TakenOver: an advisor answers this chat from the agency's phone; the
 	// bot stays out of it until it is given back (takeover.go).
 	TakenOver bool
+	// AskedForCall: after the deadline the prospect asked when they would
+	// be called (flow.EventAskedForCall since the lead completed), and the
+	// bot promised this new time; zero when they did not ask.
+	AskedForCall time.Time
 }
 
 // LeadDetail is everything the lead page shows.
@@ -132,19 +136,29 @@ const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l
 	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
 	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''),
 	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id),
-	EXISTS (SELECT 1 FROM chat_takeovers t WHERE t.account_id = l.account_id AND t.contact_id = l.contact_id AND t.ended_at IS NULL), c.phone
+	EXISTS (SELECT 1 FROM chat_takeovers t WHERE t.account_id = l.account_id AND t.contact_id = l.contact_id AND t.ended_at IS NULL),
+	COALESCE((SELECT e.detail FROM conversation_events e WHERE e.conversation_id = l.conversation_id AND e.kind = 'asked_for_call'
+		AND e.created_at >= l.completed_at ORDER BY e.id DESC LIMIT 1), ''), c.phone
 	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
 
 func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	var r QueueRow
 	var deadline, completed int64
+	var asked string
 	dest := append([]any{&r.ID, &r.Status, &r.Name, &r.City, &r.Department, &r.Service, &r.Source,
 		&r.Budget.MinCOP, &r.Budget.MaxCOP, &r.Budget.Unknown, &r.Class, &r.Probability, &deadline, &completed,
-		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.TakenOver, &r.Phone}, extra...)
+		&r.AdvisorID, &r.Advisor, &r.CallbackPhone, &r.Username, &r.Channel, &r.TakenOver, &asked, &r.Phone}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return r, err
 	}
 	r.DeadlineAt, r.CompletedAt = fromMillis(deadline), fromMillis(completed)
+	if asked != "" {
+		at, err := time.Parse(time.RFC3339, asked)
+		if err != nil {
+			return r, fmt.Errorf("lead %d: time promised when asked for the call: %w", r.ID, err)
+		}
+		r.AskedForCall = at
+	}
 	return r, nil
 }
 
@@ -289,16 +303,19 @@ func queueWhere(f LeadFilter) ([]string, []any) {
 	return where, args
 }
 
-// QueueVersion changes whenever a lead is added or changes status, so a page
-// can poll it cheaply and reload the queue only when needed.
+// QueueVersion changes whenever a lead is added or changes status, or a
+// prospect asks for their call, so a page can poll it cheaply and reload the queue only when needed.
 func (s *Store) QueueVersion(ctx context.Context) (string, error) {
-	var maxLead, maxEvent int64
-	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM leads), 0), COALESCE((SELECT MAX(id) FROM lead_events), 0)`).
-		Scan(&maxLead, &maxEvent)
+	var maxLead, maxEvent, asked int64
+	// A prospect asking for their call changes the queue too (its marker):
+	// one probe of the conversation_events_kind index.
+	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM leads), 0), COALESCE((SELECT MAX(id) FROM lead_events), 0),
+		COALESCE((SELECT MAX(created_at) FROM conversation_events WHERE kind = 'asked_for_call'), 0)`).
+		Scan(&maxLead, &maxEvent, &asked)
 	if err != nil {
 		return "", fmt.Errorf("queue version: %w", err)
 	}
-	return fmt.Sprintf("%d.%d", maxLead, maxEvent), nil
+	return fmt.Sprintf("%d.%d.%d", maxLead, maxEvent, asked), nil
 }
 
 // Sources lists the distinct lead sources (campaigns), for the filter.
@@ -329,13 +346,13 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	var d LeadDetail
 	var contactID, conversationID int64
 	var contacted, outcome sql.NullInt64
-	var urgency, reasons, model string
+	var urgency, reasons, model, others string
 	q := strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
 		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
-		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id)`, 1) + " WHERE l.id = ?"
+		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
 	var started int64
 	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, q, id), &contactID, &conversationID, &urgency, &reasons, &model,
-		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel)
+		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel, &others)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("lead %d: %w", id, ErrNotFound)
 	}
@@ -350,6 +367,9 @@ func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 		return d, fmt.Errorf("decode reasons of lead %d: %w", id, err)
 	}
 	d.Lead.Lead.StartedAt = fromMillis(started)
+	if d.Lead.Lead.OtherServices, err = otherServices(others); err != nil {
+		return d, fmt.Errorf("lead %d: %w", id, err)
+	}
 	if d.Transcript, err = s.transcript(ctx, contactID); err != nil {
 		return d, err
 	}

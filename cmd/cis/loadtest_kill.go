@@ -149,7 +149,10 @@ func (k *killRun) killEvery(ctx context.Context, interval time.Duration, n int) 
 			return nil
 		case <-time.After(time.Until(start.Add(time.Duration(i) * interval))):
 		}
-		if err := k.killAndRestart(ctx); err != nil {
+		// ctx ends with the load: it stops the next kill, not the audit and
+		// restart of one under way (under load that outlasted the run, and the
+		// audit failed with "context canceled").
+		if err := k.killAndRestart(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
 	}
