@@ -70,7 +70,8 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 			snaps = append(snaps, s)
 		}
 	}
-	o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory()}
+	stored := &learn.ForestParams{} // the pages are under test, not the forest's tuning
+	o := scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.ModelsWith(trees, stored)[:1], Forest: stored, Min: scoring.DefaultMinHistory()}
 	b, _, _, err := scoring.TrainChurn(hs, snaps, o)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	lead, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: trees, Folds: 3, Seed: seed, Models: learn.Models(trees)[:1], Min: scoring.DefaultMinHistory()})
+	lead, _, err := scoring.Train(ex, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -33,7 +34,9 @@ func seedModels(t *testing.T, env *testEnv) (active, other, broken int64) {
 	}
 	ids := make([]int64, 2)
 	for i := range ids {
-		b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 10, Folds: 3, Seed: uint64(i), Min: scoring.DefaultMinHistory()})
+		// A stored forest setting: the page is under test, not the tuning,
+		// which costs minutes under -race.
+		b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 10, Folds: 3, Seed: uint64(i), Min: scoring.DefaultMinHistory(), Forest: &learn.ForestParams{}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	randomforest "github.com/malaschitz/randomForest"
@@ -14,8 +15,13 @@ import (
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
-// bundleFormat is the version of the bundle layout this build reads and writes.
-const bundleFormat = 1
+// Bundle formats: 1 is a forest and its calibration; 2 adds the
+// forest-first blend (Blend), which a build that reads only 1 must not
+// ignore, so such bundles say 2. This build reads both.
+const (
+	bundleFormat      = 1
+	bundleFormatBlend = 2
+)
 
 // Bundle is a trained model with everything needed to score, saved and
 // loaded as one unit: gzip'd JSON, so it can be inspected and diffed.
@@ -26,11 +32,16 @@ type Bundle struct {
 	Schema      Schema               `json:"schema"` // feature names and encoders, in vector order
 	Forest      *randomforest.Forest `json:"forest"` // the library's own JSON form
 	Calibration learn.Calibration    `json:"calibration"`
-	Thresholds  Thresholds           `json:"thresholds"`
-	Metrics     []learn.Result       `json:"metrics"` // the comparison at training time
-	DataSHA256  string               `json:"data_sha256"`
-	Rows        int                  `json:"rows"`      // labelled leads trained on
-	Positives   int                  `json:"positives"` // conversions among them
+	// Blend, when set, scores instead of Calibration: the forest-first
+	// blend with its two partner models (learn.Blend).
+	Blend *learn.Blend `json:"blend,omitempty"`
+	// Tuning is how the forest's setting was chosen (learn.TunedForest).
+	Tuning     *learn.Tuning  `json:"tuning,omitempty"`
+	Thresholds Thresholds     `json:"thresholds"`
+	Metrics    []learn.Result `json:"metrics"` // the comparison at training time
+	DataSHA256 string         `json:"data_sha256"`
+	Rows       int            `json:"rows"`      // labelled leads trained on
+	Positives  int            `json:"positives"` // conversions among them
 }
 
 // Encode serialises the bundle.
@@ -79,8 +90,10 @@ func DecodeBundle(body []byte) (b *Bundle, err error) {
 func (b *Bundle) validate() error {
 	enc := b.Schema.Encoder
 	switch {
-	case b.Format != bundleFormat:
-		return fmt.Errorf("format %d, this build reads %d", b.Format, bundleFormat)
+	case b.Format != bundleFormat && b.Format != bundleFormatBlend:
+		return fmt.Errorf("format %d, this build reads %d and %d", b.Format, bundleFormat, bundleFormatBlend)
+	case (b.Format == bundleFormatBlend) != (b.Blend != nil):
+		return fmt.Errorf("format %d with blend %v", b.Format, b.Blend != nil)
 	case b.Forest == nil || len(b.Forest.Trees) == 0:
 		return errors.New("no trees")
 	case b.Forest.NTrees != len(b.Forest.Trees):
@@ -99,10 +112,42 @@ func (b *Bundle) validate() error {
 	if err := b.checkInputs(); err != nil {
 		return err
 	}
+	if err := b.checkBlend(); err != nil {
+		return err
+	}
 	e := enc
 	e.Init()
 	if e.Width != len(b.Schema.Columns) {
 		return fmt.Errorf("encoder gives %d columns, schema lists %d", e.Width, len(b.Schema.Columns))
+	}
+	return nil
+}
+
+// checkBlend checks what the blend's scoring would read: its calibration,
+// weights and linear partner. The boosted partner's trees are checked when
+// they are laid out for scoring (NewModel).
+func (b *Bundle) checkBlend() error {
+	bl := b.Blend
+	if bl == nil {
+		return nil
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case bl.Cal.Method != "platt" || !bl.Cal.Valid():
+		return errors.New("blend: invalid calibration")
+	case !finite(bl.BoostW) || !finite(bl.LinearW) || (bl.Boost != nil && !finite(bl.Boost.Init)):
+		return errors.New("blend: weight not a number")
+	}
+	if l := bl.Linear; l != nil {
+		w := len(b.Schema.Columns)
+		if len(l.W) != w || len(l.Mean) != w || len(l.Scale) != w || !finite(l.B) {
+			return fmt.Errorf("blend: linear partner has %d weights for %d columns", len(l.W), w)
+		}
+		for j := range l.W {
+			if !finite(l.W[j]) || !finite(l.Mean[j]) || !finite(l.Scale[j]) || l.Scale[j] <= 0 {
+				return fmt.Errorf("blend: linear partner column %d", j)
+			}
+		}
 	}
 	return nil
 }

@@ -297,7 +297,7 @@ func (b *Bundle) ChurnSummary() string {
 			s += fmt.Sprintf(", CV ROC AUC %.3f, Brier %.4f", r.Mean.ROCAUC, r.Mean.Brier)
 		}
 	}
-	return s + ", calibration " + calName(b.Calibration)
+	return s + ", calibration " + b.calMethod()
 }
 
 // ChurnReasons is how many reasons (besides the base rate) a churn score keeps.

@@ -34,6 +34,9 @@ func demoHistories(rows []store.CustomerImport) []store.CustomerHistory {
 
 // mustTrainChurn trains one small churn model on the customers of a demo
 // history of 6,000 leads (forests of 30 trees, 3 folds), shared by the tests.
+// The forest has a stored setting: tuning it on these many snapshots in
+// every fold would cost minutes under -race; TestTrainStoresTheTuning tunes
+// a churn forest on a part of them.
 func mustTrainChurn(tb testing.TB) (*Bundle, *learn.Report, []store.CustomerHistory) {
 	tb.Helper()
 	churnOnce.Do(func() {
@@ -45,7 +48,7 @@ func mustTrainChurn(tb testing.TB) (*Bundle, *learn.Report, []store.CustomerHist
 		hist := GenerateHistory(places, 6000, testEnd, 3)
 		churnHistories = demoHistories(GenerateCustomers(hist, testEnd, 3, "t-"))
 		churnBundle, churnReport, _, churnErr = TrainChurn(churnHistories, nil, TrainOptions{Trees: 30, Folds: 3, Seed: 1,
-			Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
+			Min: DefaultMinHistory(), Forest: &learn.ForestParams{}, Now: func() time.Time { return testEnd }})
 	})
 	if churnErr != nil {
 		tb.Fatal(churnErr)

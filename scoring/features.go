@@ -46,8 +46,8 @@ var candidateFields = []learn.Column{
 // missing. History and live leads go through the same functions.
 var fieldValue = map[string]func(l flow.Lead) string{
 	"budget": func(l flow.Lead) string {
-		if mid := l.Budget.MinCOP/2 + l.Budget.MaxCOP/2; !l.Budget.Unknown && mid > 0 {
-			return strconv.FormatFloat(math.Log10(float64(mid)), 'f', 4, 64)
+		if v, ok := budgetLog(l); ok {
+			return strconv.FormatFloat(v, 'f', 4, 64)
 		}
 		return ""
 	},
@@ -83,8 +83,8 @@ var fieldValue = map[string]func(l flow.Lead) string{
 		return ""
 	},
 	"answer_speed": func(l flow.Lead) string {
-		if g := l.Engagement; g != nil && g.Seconds >= 0 {
-			return strconv.FormatFloat(math.Log10(1+float64(g.Seconds)), 'f', 4, 64)
+		if v, ok := answerSpeed(l); ok {
+			return strconv.FormatFloat(v, 'f', 4, 64)
 		}
 		return ""
 	},
@@ -103,6 +103,42 @@ var fieldValue = map[string]func(l flow.Lead) string{
 		}
 		return ""
 	},
+}
+
+// fieldNumber gives the value of a numeric field that fieldValue prints
+// with decimals as the number that text reads back as, without printing it
+// to a string (scoring a lead allocates nothing). ok is false when missing.
+// TestFieldNumberReadsAsFieldValue holds the two to the same bits.
+var fieldNumber = map[string]func(l flow.Lead) (float64, bool){
+	"budget":       func(l flow.Lead) (float64, bool) { return round4(budgetLog(l)) },
+	"answer_speed": func(l flow.Lead) (float64, bool) { return round4(answerSpeed(l)) },
+}
+
+// budgetLog is log10 of the budget's midpoint in COP.
+func budgetLog(l flow.Lead) (float64, bool) {
+	if mid := l.Budget.MinCOP/2 + l.Budget.MaxCOP/2; !l.Budget.Unknown && mid > 0 {
+		return math.Log10(float64(mid)), true
+	}
+	return 0, false
+}
+
+// answerSpeed is log10(1 + seconds from the consent to the last answer).
+func answerSpeed(l flow.Lead) (float64, bool) {
+	if g := l.Engagement; g != nil && g.Seconds >= 0 {
+		return math.Log10(1 + float64(g.Seconds)), true
+	}
+	return 0, false
+}
+
+// round4 is v printed with 4 decimals and read back, as the text of
+// fieldValue is, through buffers on the stack.
+func round4(v float64, ok bool) (float64, bool) {
+	if !ok {
+		return 0, false
+	}
+	var buf [32]byte
+	f, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], v, 'f', 4, 64)), 64)
+	return f, err == nil
 }
 
 func cityValue(l flow.Lead) string {

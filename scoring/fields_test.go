@@ -67,12 +67,13 @@ func TestBundlesOfOtherFieldListsLoad(t *testing.T) {
 	for i, h := range hist {
 		ex[i] = h.Example
 	}
-	wide, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(),
+	stored := &learn.ForestParams{} // the field lists are the subject, not the tuning
+	wide, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Forest: stored,
 		Fields: append(append([]learn.Column(nil), leadFields...), candidateFields...)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	narrow, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Fields: leadFields[:3]})
+	narrow, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Forest: stored, Fields: leadFields[:3]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,12 @@ type ReportData struct {
 	Folds       int
 	HoldoutNote string
 	Chosen      string // the model that scores (learn.CalibratedModel)
-	CalMethod   string
+	CalMethod   string // "isotonic", "platt", "identity", or "blend" (the forest-first blend)
+	// Setting is the production forest's setting (learn.ForestParams.String
+	// and, with the blend, its correction); Settings what the tuning chose
+	// in each cross-validation fold.
+	Setting     string
+	Settings    []string
 	Calibration []CalPoint
 	Hot, Warm   float64
 	Tiers       []learn.ClassStats // at Hot/Warm on the calibrated out-of-fold predictions
@@ -117,6 +122,7 @@ type reportInput struct {
 	note    string
 	oof     []float64 // the production forest's out-of-fold votes
 	cal     learn.Calibration
+	method  string // CalMethod
 	hot     float64
 	warm    float64
 	results []learn.Result
@@ -166,7 +172,26 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 	if sum != b.DataSHA256 {
 		q.Notes = append(q.Notes, "data_changed")
 	}
-	rep, err := learn.Compare(d, []learn.Spec{learn.Models(o.Trees)[0]}, learn.Options{
+	// The bundle's own setting, refitted with the report's trees: tuning it
+	// again in every fold would cost several forests per fold.
+	var fixed *learn.ForestParams
+	if b.Tuning != nil {
+		p := b.Tuning.Chosen
+		p.Trees = min(max(p.Trees, 1), o.Trees)
+		fixed = &p
+	}
+	specs := learn.ModelsWith(o.Trees, fixed)
+	specs = specs[:1]
+	if b.Blend != nil {
+		// The blend scores: its partners are cross-validated too, so that
+		// the calibration plot and the tiers are the blend's.
+		for _, s := range learn.ModelsWith(o.Trees, fixed) {
+			if s.Name == learn.BoostPartner || s.Name == learn.LinearPartner {
+				specs = append(specs, s)
+			}
+		}
+	}
+	rep, err := learn.Compare(d, specs, learn.Options{
 		Folds: o.Folds, Seed: o.Seed, MinCount: b.Schema.Encoder.MinCount, Importance: true, Progress: o.Progress,
 	})
 	if err != nil {
@@ -185,11 +210,18 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 	for i, e := range ex {
 		dates[i] = e.Lead.CompletedAt
 	}
+	oof, cal, method := scoringOOF(rep, b.Calibration, b.Blend != nil)
 	in := reportInput{d: d, dates: dates, order: seqInts(len(ex)), note: "leads ordered by date",
-		oof: rep.Results[0].OOF, cal: b.Calibration, hot: b.Thresholds.Hot, warm: b.Thresholds.Warm,
+		oof: oof, cal: cal, method: method, hot: b.Thresholds.Hot, warm: b.Thresholds.Warm,
 		results: b.Metrics, imp: rep.Results[0].Importance, folds: rep.Folds, enc: &b.Schema.Encoder, label: leadLabel, names: b.Schema.CityNames}
 	r := build(in, q)
 	r.Source, r.Generated, r.Target, r.Positive = "model "+strconv.FormatInt(id, 10), o.Now().UTC(), "converted", "1"
+	r.Setting = b.Setting()
+	for _, m := range b.Metrics {
+		if m.Name == learn.ProductionModel {
+			r.Settings = m.Settings
+		}
+	}
 	r.Trials = trials
 	for _, m := range b.Metrics {
 		if m.Holdout != nil {
@@ -218,13 +250,35 @@ func ReportForTable(name string, d *learn.Dataset, specs []learn.Spec, order []i
 	if forest == nil {
 		return nil, errors.New("report: the comparison must include the production forest")
 	}
-	in := reportInput{d: d, dates: dates, order: order, note: note, oof: forest.OOF, cal: rep.Calibration,
+	oof, cal, method := scoringOOF(rep, rep.Calibration, rep.Production == learn.BlendModel)
+	in := reportInput{d: d, dates: dates, order: order, note: note, oof: oof, cal: cal, method: method,
 		hot: rep.Hot, warm: rep.Warm, results: rep.Results, imp: forest.Importance, folds: rep.Folds,
 		enc: learn.FitEncoder(d, seqInts(len(d.Y)))}
 	r := build(in, q)
 	r.Source, r.Generated, r.Target, r.Positive = name, o.Now().UTC(), d.Table.Names[targetIndex(d)], d.Positive
 	r.HoldoutNote = note
+	r.Settings = forest.Settings
 	return r, nil
+}
+
+// scoringOOF returns the out-of-fold predictions of the model that scores
+// in the comparison rep, the calibration still to apply to them and its
+// name: with blend, the forest-first blend's own probabilities, else the
+// production forest's votes and cal.
+func scoringOOF(rep *learn.Report, cal learn.Calibration, blend bool) ([]float64, learn.Calibration, string) {
+	var forest, blended []float64
+	for _, r := range rep.Results {
+		switch r.Name {
+		case learn.BlendModel:
+			blended = r.OOF
+		case learn.ProductionModel:
+			forest = r.OOF
+		}
+	}
+	if blend && blended != nil {
+		return blended, learn.Calibration{Method: "identity"}, "blend"
+	}
+	return forest, cal, calName(cal)
 }
 
 // targetIndex is the table column not used as an input nor dropped.
@@ -248,7 +302,7 @@ func targetIndex(d *learn.Dataset) int {
 func build(in reportInput, q DataQuality) *ReportData {
 	d, y := in.d, in.d.Y
 	r := &ReportData{Rows: len(y), Data: q, Results: in.results, Folds: in.folds, HoldoutNote: in.note,
-		Chosen: learn.CalibratedModel, CalMethod: calName(in.cal), Hot: in.hot, Warm: in.warm, Importance: in.imp}
+		Chosen: learn.CalibratedModel, CalMethod: in.method, Hot: in.hot, Warm: in.warm, Importance: in.imp}
 	for _, v := range y {
 		r.Positives += v
 	}

@@ -42,8 +42,10 @@ func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
 		for i, h := range history {
 			ex[i] = h.Example
 		}
+		// A stored forest setting: tuning in every fold would cost minutes
+		// under -race; TestTrainStoresTheTuning tunes its own small model.
 		trained, trainReport, trainErr = Train(ex, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(),
-			Now: func() time.Time { return testEnd }})
+			Forest: &learn.ForestParams{}, Now: func() time.Time { return testEnd }})
 	})
 	if trainErr != nil {
 		tb.Fatal(trainErr)
@@ -275,7 +277,8 @@ func TestCorruptBundleKeepsTheCurrentScorer(t *testing.T) {
 		{"not gzip", []byte("hello")},
 		{"truncated", good[:len(good)/2]},
 		{"bad json", gz(t, []byte(`{"format":1,`))},
-		{"future format", damaged(t, good, func(v map[string]any) { v["format"] = 2 })},
+		{"future format", damaged(t, good, func(v map[string]any) { v["format"] = 3 })},
+		{"format 2 without a blend", damaged(t, good, func(v map[string]any) { v["format"] = 2; delete(v, "blend") })},
 		{"no trees", damaged(t, good, func(v map[string]any) { v["forest"].(map[string]any)["trees"] = []any{} })},
 		{"dangling node id", damaged(t, good, func(v map[string]any) {
 			tree := v["forest"].(map[string]any)["trees"].([]any)[0].(map[string]any)

@@ -42,7 +42,10 @@ type TrainOptions struct {
 	Progress func(done, total int, step string)
 	Now      func() time.Time
 	Fields   []learn.Column // the model's inputs; leadFields when nil
-	Models   []learn.Spec   // the families compared; learn.Models(Trees) when nil
+	Models   []learn.Spec   // the families compared; learn.ModelsWith(Trees, Forest) when nil
+	// Forest fixes the production forest's setting instead of tuning it on
+	// the training rows (the demo uses a stored choice to start quickly).
+	Forest *learn.ForestParams
 }
 
 // Train compares the models on the examples (stratified k-fold, plus a
@@ -84,11 +87,12 @@ func Train(ex []Example, o TrainOptions) (*Bundle, *learn.Report, error) {
 
 // fitBundle is what every model kind shares: the comparison of
 // learn.Models under stratified CV with a time-ordered hold-out (d's rows
-// oldest first), then the production forest fitted on all rows, its
-// calibration and tiers.
+// oldest first), then the production model fitted on all rows (its forest
+// tuned on them, unless o.Forest fixes the setting), its calibration and
+// tiers.
 func fitBundle(d *learn.Dataset, o TrainOptions, holdNote string) (*Bundle, *learn.Report, error) {
 	y := d.Y
-	specs := learn.Models(o.Trees)
+	specs := learn.ModelsWith(o.Trees, o.Forest)
 	if o.Models != nil {
 		specs = o.Models
 	}
@@ -101,10 +105,6 @@ func fitBundle(d *learn.Dataset, o TrainOptions, holdNote string) (*Bundle, *lea
 	}
 	enc := learn.FitEncoderMin(d, seqInts(len(y)), minLevelCount)
 	X := enc.Transform(d, seqInts(len(y)))
-	f := &learn.Forest{Trees: o.Trees}
-	if err := f.Fit(X, y); err != nil {
-		return nil, nil, fmt.Errorf("train production forest: %w", err)
-	}
 	pos := 0
 	for _, v := range y {
 		pos += v
@@ -113,14 +113,51 @@ func fitBundle(d *learn.Dataset, o TrainOptions, holdNote string) (*Bundle, *lea
 		Format:      bundleFormat,
 		CreatedAt:   o.Now().UTC().Truncate(time.Second),
 		Schema:      Schema{Encoder: *enc, Columns: enc.Names},
-		Forest:      f.Model,
 		Calibration: rep.Calibration, // chosen by learn.Compare: no worse Brier than the raw votes
 		Thresholds:  Thresholds{Hot: rep.Hot, Warm: rep.Warm},
 		Metrics:     rep.Results,
 		Rows:        len(y),
 		Positives:   pos,
 	}
+	if err := b.fitProduction(X, y, o, specs, rep); err != nil {
+		return nil, nil, fmt.Errorf("train production forest: %w", err)
+	}
 	return b, rep, nil
+}
+
+// fitProduction fits the production forest on all rows (tuned on them,
+// unless o.Forest fixes the setting). When the comparison chose the
+// forest-first blend, its weights are those learned from all the
+// comparison's out-of-fold scores (rep.Blend), composed with this forest's
+// own calibration, and its partners are fitted on all rows as the
+// comparison fitted them in each fold.
+func (b *Bundle) fitProduction(X [][]float64, y []int, o TrainOptions, specs []learn.Spec, rep *learn.Report) error {
+	f := learn.NewProduction(o.Trees, o.Seed, o.Forest)
+	if err := f.Fit(X, y); err != nil {
+		return err
+	}
+	b.Forest, b.Tuning = f.Model, f.Tuning
+	if rep.Blend == nil {
+		return nil
+	}
+	bl := rep.Blend.Compose(f.Cal)
+	for _, s := range specs {
+		if s.Name != learn.BoostPartner && s.Name != learn.LinearPartner {
+			continue
+		}
+		m := s.New(o.Seed)
+		if err := m.Fit(X, y); err != nil {
+			return fmt.Errorf("blend partner %s: %w", s.Name, err)
+		}
+		switch p := m.(type) {
+		case *learn.GradientBoosting:
+			bl.Boost = &p.Single
+		case *learn.Logistic:
+			bl.Linear = p
+		}
+	}
+	b.Format, b.Blend = bundleFormatBlend, &bl
+	return nil
 }
 
 // Summary is one line describing a bundle, for `cis models`.
@@ -131,7 +168,39 @@ func (b *Bundle) Summary() string {
 			s += fmt.Sprintf(", CV ROC AUC %.3f, Brier %.4f", r.Mean.ROCAUC, r.Mean.Brier)
 		}
 	}
-	return s + fmt.Sprintf(", hot ≥ %.2f, warm ≥ %.2f, calibration %s", b.Thresholds.Hot, b.Thresholds.Warm, calName(b.Calibration))
+	return s + fmt.Sprintf(", hot ≥ %.2f, warm ≥ %.2f, calibration %s", b.Thresholds.Hot, b.Thresholds.Warm, b.calMethod())
+}
+
+// calMethod names how the forest's vote becomes a probability.
+func (b *Bundle) calMethod() string {
+	if b.Blend != nil {
+		return "blend"
+	}
+	return calName(b.Calibration)
+}
+
+// Setting is the production forest's setting in words, as chosen by the
+// tuning (or fixed), and the blend's correction when there is one.
+func (b *Bundle) Setting() string {
+	s := fmt.Sprintf("%d trees, library defaults (not tuned)", len(b.Forest.Trees))
+	if b.Tuning != nil {
+		s = b.Tuning.Chosen.String()
+		if b.Tuning.Fixed {
+			s += " (stored setting, not tuned on these rows)"
+		} else {
+			s += fmt.Sprintf(" (chosen from %d settings on %d inner folds in %.0f s)", len(b.Tuning.Trials), b.Tuning.InnerFolds, b.Tuning.Seconds)
+		}
+	}
+	if bl := b.Blend; bl != nil {
+		s += fmt.Sprintf("; blend: log-odds = %.3f·logit(forest) %+.3f", bl.Cal.A, bl.Cal.B)
+		if bl.Boost != nil {
+			s += fmt.Sprintf(" %+.3f·boosting (%d trees)", bl.BoostW, len(bl.Boost.Trees))
+		}
+		if bl.Linear != nil {
+			s += fmt.Sprintf(" %+.3f·logistic", bl.LinearW)
+		}
+	}
+	return s
 }
 
 func calName(c learn.Calibration) string {

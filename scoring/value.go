@@ -165,7 +165,7 @@ func CheckLeadValue(ex []ValueExample, share float64, o TrainOptions) (*ValueChe
 			deals = append(deals, Deal{Service: e.Lead.Service, Budget: e.Lead.Budget, RevenueCOP: e.RevenueCOP})
 		}
 	}
-	o.Models = learn.Models(o.Trees)[:1] // the production forest; the comparison is cis train's job
+	o.Models = learn.ModelsWith(o.Trees, o.Forest)[:1] // the production forest; the comparison is cis train's job
 	b, _, err := Train(lex, o)
 	if err != nil {
 		return nil, fmt.Errorf("lead value check: %w", err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/learn"
 )
 
 func TestDealValuesShrinkTowardTheParent(t *testing.T) {
@@ -73,7 +74,9 @@ func TestCheckLeadValueOnTheDemoHistory(t *testing.T) {
 	for i, h := range hist {
 		ex[i] = ValueExample(h)
 	}
-	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
+	// A stored forest setting: the value check is under test, not the tuning.
+	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(),
+		Forest: &learn.ForestParams{}, Now: func() time.Time { return testEnd }})
 	if err != nil {
 		t.Fatal(err)
 	}

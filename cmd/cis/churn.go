@@ -92,7 +92,9 @@ func (a *app) trainChurn(ctx context.Context, o scoring.TrainOptions, every int,
 			err = rep.WriteJSON(e.stdout, d)
 		} else {
 			fmt.Fprintf(e.stdout, "churn model: %d customers, %d monthly snapshots (customers active at each), label = cancelled within 30 days\n", len(hs), len(ex))
-			err = rep.WriteText(e.stdout, d)
+			if err = rep.WriteText(e.stdout, d); err == nil {
+				_, err = fmt.Fprintf(e.stdout, "\nProduction model (all %d snapshots): %s\n", len(ex), b.Setting())
+			}
 		}
 	}
 	return id, err

@@ -86,8 +86,8 @@ func (a *app) train(ctx context.Context, o scoring.TrainOptions, e env, asJSON b
 	if e.stdout != nil {
 		if asJSON {
 			err = rep.WriteJSON(e.stdout, d)
-		} else {
-			err = rep.WriteText(e.stdout, d)
+		} else if err = rep.WriteText(e.stdout, d); err == nil {
+			_, err = fmt.Fprintf(e.stdout, "\nProduction model (all %d leads): %s\n", len(ex), b.Setting())
 		}
 	}
 	return id, err

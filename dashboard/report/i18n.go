@@ -124,6 +124,8 @@ var texts = map[string][2]string{
 	"tier.cold":            {"frío", "cold"},
 	"why.forest":           {"Puntúa el bosque aleatorio de producción: sirve en microsegundos, y su recorrido por los árboles explica cada puntaje campo por campo.", "The production random forest scores: it serves in microseconds, and its paths through the trees explain each score field by field."},
 	"why.calibration":      {"Sus votos se calibran (%s): Brier %s frente a %s sin calibrar, pérdida logarítmica %s frente a %s.", "Its votes are calibrated (%s): Brier %s against %s uncalibrated, log loss %s against %s."},
+	"why.blend":            {"Sus votos se mezclan con los márgenes de dos modelos compañeros, potenciación y regresión logística, con pesos aprendidos fuera de pliegue (la explicación sigue sumando la probabilidad): Brier %s frente a %s del bosque sin calibrar, pérdida logarítmica %s frente a %s.", "Its votes are blended with the margins of two partner models, boosting and logistic regression, with weights learned out of fold (the explanation still adds up to the probability): Brier %s against %s for the uncalibrated forest, log loss %s against %s."},
+	"why.setting":          {"Configuración del bosque: %s.", "Forest setting: %s."},
 	"why.best":             {"Tiene el mejor ROC AUC de la comparación (%s).", "It has the best ROC AUC of the comparison (%s)."},
 	"why.gap":              {"El mejor ROC AUC es de %s (%s) frente a %s del elegido, una diferencia de %s: se prefiere el bosque por sus explicaciones y su calibración.", "The best ROC AUC is %s's (%s) against %s for the chosen one, a gap of %s: the forest is preferred for its explanations and calibration."},
 }

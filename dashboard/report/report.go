@@ -153,7 +153,13 @@ func why(lang string, r *scoring.ReportData, f func(float64) string) []string {
 		}
 	}
 	out := []string{T(lang, "why.forest")}
-	if raw != nil && chosen != nil {
+	if r.Setting != "" {
+		out = append(out, fmt.Sprintf(T(lang, "why.setting"), r.Setting))
+	}
+	switch {
+	case raw != nil && chosen != nil && r.CalMethod == "blend":
+		out = append(out, fmt.Sprintf(T(lang, "why.blend"), f(chosen.Mean.Brier), f(raw.Mean.Brier), f(chosen.Mean.LogLoss), f(raw.Mean.LogLoss)))
+	case raw != nil && chosen != nil:
 		out = append(out, fmt.Sprintf(T(lang, "why.calibration"), r.CalMethod, f(chosen.Mean.Brier), f(raw.Mean.Brier), f(chosen.Mean.LogLoss), f(raw.Mean.LogLoss)))
 	}
 	if best != nil && chosen != nil {

@@ -40,6 +40,18 @@ func (c Calibration) Apply(raw float64) float64 {
 	return raw
 }
 
+// Margin is the calibrated log-odds of raw for Platt, A·logit(raw) + B,
+// and the log-odds of Apply(raw) for the other methods.
+func (c Calibration) Margin(raw float64) float64 {
+	if c.Method == "platt" {
+		return c.A*logit(raw) + c.B
+	}
+	return logit(c.Apply(raw))
+}
+
+// Sigmoid is the logistic function, the inverse of a margin.
+func Sigmoid(z float64) float64 { return sigmoid(z) }
+
 // Valid reports whether the calibration can be applied safely.
 func (c Calibration) Valid() bool {
 	switch c.Method {

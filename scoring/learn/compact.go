@@ -19,40 +19,45 @@ import (
 // Vote sums to less than 1 and under-states P(class 1). Compact divides by
 // the votes actually cast: P = Σ leaf fraction / number of trees whose leaf
 // is not empty; this equals Vote[1] / (Vote[0] + Vote[1]).
+//
+// Scoring uses a second, smaller layout built from Nodes (see flat): a row
+// is first turned into one small integer per feature (Codes), and every
+// node compares an integer, so a node fits in 8 bytes.
 type Compact struct {
 	Features int
-	Roots    []int32 // index of each tree's root in Nodes
+	Roots    []int32 // index of each forest tree's root in Nodes
 	Nodes    []Node
+	// CorrectionRoots are the roots of the trees of a booster laid out with
+	// the forest (AddCorrection); their values are margins, summed.
+	CorrectionRoots []int32
 
-	fast []packed // Nodes packed for Predict; built by pack
+	flat
 }
 
-// packed is a node in 16 bytes, so a 300-tree forest walks through about
-// half the cache lines of Node. Nodes are in depth-first pre-order, so a
-// left child always follows its parent. A leaf has feat -1 (or -2 when
-// empty) and keeps its class-1 share in thr.
-type packed struct {
-	thr   float64
-	right int32
-	feat  int32
-}
-
-// pack builds the scoring form; every constructor calls it.
-func (c *Compact) pack() {
-	c.fast = make([]packed, len(c.Nodes))
-	for i, n := range c.Nodes {
-		switch {
-		case n.Left < 0 && n.Empty:
-			c.fast[i] = packed{thr: n.Value, right: -1, feat: -2}
-		case n.Left < 0:
-			c.fast[i] = packed{thr: n.Value, right: -1, feat: -1}
-		default:
-			if n.Left != int32(i)+1 {
-				panic("learn: compact nodes not in pre-order") // a bug in this package, not bad input
+// AddCorrection appends the trees of a booster (each in pre-order,
+// children indexed within the tree; the forest-first blend's partner) and
+// lays them out with the forest, so one encoding of a row serves both.
+func (c *Compact) AddCorrection(trees [][]Node) error {
+	for t, nodes := range trees {
+		base := int32(len(c.Nodes)) // #nosec G115 -- 2^31 nodes would not fit in memory
+		for k, nd := range nodes {
+			if nd.Left >= 0 {
+				if nd.Left != int32(k)+1 || nd.Right <= nd.Left || int(nd.Right) >= len(nodes) || nd.Feature < 0 || int(nd.Feature) >= c.Features { // #nosec G115 -- k < len(nodes)
+					return fmt.Errorf("correction tree %d: node %d does not link up", t, k)
+				}
+				nd.Left += base
+				nd.Right += base
 			}
-			c.fast[i] = packed{thr: n.Threshold, right: n.Right, feat: n.Feature}
+			if math.IsNaN(nd.Value) || math.IsInf(nd.Value, 0) {
+				return fmt.Errorf("correction tree %d: node %d value %v", t, k, nd.Value)
+			}
+			c.Nodes = append(c.Nodes, nd)
+		}
+		if len(nodes) > 0 {
+			c.CorrectionRoots = append(c.CorrectionRoots, base)
 		}
 	}
+	return c.build()
 }
 
 // Node is one node of a Compact forest. A leaf has Left == -1.
@@ -80,7 +85,9 @@ func NewCompact(f *randomforest.Forest) (*Compact, error) {
 		}
 		c.Roots = append(c.Roots, root)
 	}
-	c.pack()
+	if err := c.build(); err != nil {
+		return nil, fmt.Errorf("forest: %w", err)
+	}
 	return c, nil
 }
 
@@ -123,109 +130,4 @@ func (c *Compact) add(b *randomforest.Branch, features int) (pos, size float64, 
 	}
 	c.Nodes[at] = n
 	return p0 + p1, s0 + s1, nil
-}
-
-// leaf returns the index of the leaf x reaches from root.
-func (c *Compact) leaf(root int32, x []float64) int32 {
-	i := root
-	nodes := c.Nodes
-	for nodes[i].Left >= 0 {
-		n := &nodes[i]
-		if x[n.Feature] > n.Threshold {
-			i = n.Right
-		} else {
-			i = n.Left
-		}
-	}
-	return i
-}
-
-// Predict returns the normalised vote for class 1 (0.5 if every tree's
-// leaf is empty, which a trained forest does not produce in practice).
-func (c *Compact) Predict(x []float64) float64 {
-	var sum float64
-	var votes int
-	fast := c.fast
-	roots := c.Roots
-	// Four trees are walked side by side: their node loads are independent,
-	// so the CPU overlaps the cache misses instead of waiting on each.
-	k := 0
-	for ; k+4 <= len(roots); k += 4 {
-		a, b, cc, d := roots[k], roots[k+1], roots[k+2], roots[k+3]
-		for fast[a].feat >= 0 || fast[b].feat >= 0 || fast[cc].feat >= 0 || fast[d].feat >= 0 {
-			a = step(fast, a, x)
-			b = step(fast, b, x)
-			cc = step(fast, cc, x)
-			d = step(fast, d, x)
-		}
-		for _, i := range [4]int32{a, b, cc, d} {
-			if fast[i].feat == -1 {
-				sum += fast[i].thr
-				votes++
-			}
-		}
-	}
-	for ; k < len(roots); k++ {
-		i := roots[k]
-		for fast[i].feat >= 0 {
-			i = step(fast, i, x)
-		}
-		if fast[i].feat == -1 {
-			sum += fast[i].thr
-			votes++
-		}
-	}
-	if votes == 0 {
-		return 0.5
-	}
-	return sum / float64(votes)
-}
-
-// step moves from node i one level down for x; a leaf stays where it is.
-func step(fast []packed, i int32, x []float64) int32 {
-	n := &fast[i]
-	if n.feat < 0 {
-		return i
-	}
-	next := i + 1
-	if x[n.feat] > n.thr {
-		next = n.right
-	}
-	return next
-}
-
-// Explain splits Predict(x) into a bias and one contribution per feature:
-// along each voting tree's path, the change in the class-1 fraction from a
-// node to the child x goes to is credited to the node's split feature
-// (Saabas' method). Averaged over the voting trees, bias + Σ contrib equals
-// Predict(x) up to rounding. contrib has Features entries.
-func (c *Compact) Explain(x []float64, contrib []float64) (bias float64) {
-	clear(contrib)
-	var votes int
-	var rootSum float64
-	// First find which trees vote, so only their paths are credited.
-	for _, r := range c.Roots {
-		if c.Nodes[c.leaf(r, x)].Empty {
-			continue
-		}
-		votes++
-		i := r
-		rootSum += c.Nodes[i].Value
-		for c.Nodes[i].Left >= 0 {
-			n := &c.Nodes[i]
-			next := n.Left
-			if x[n.Feature] > n.Threshold {
-				next = n.Right
-			}
-			contrib[n.Feature] += c.Nodes[next].Value - n.Value
-			i = next
-		}
-	}
-	if votes == 0 {
-		return 0.5
-	}
-	for j := range contrib {
-		contrib[j] /= float64(votes)
-	}
-	return rootSum / float64(votes)
 }

@@ -16,6 +16,10 @@ type Logistic struct {
 	Mean, Scale []float64
 	W           []float64 // weights for standardised inputs
 	B           float64   // intercept
+	// Offset, when set during Fit, is a fixed log-odds per training row
+	// that the weights are fitted on top of (they then explain only what
+	// it misses); Margin and Predict do not add it.
+	Offset []float64 `json:"-"`
 }
 
 // Fit estimates the weights; it stops when the Newton step is below 1e-8
@@ -74,6 +78,9 @@ func (m *Logistic) Fit(X [][]float64, y []int) error {
 		}
 		for i, z := range Z {
 			var f float64
+			if m.Offset != nil {
+				f = m.Offset[i]
+			}
 			for j, v := range z {
 				f += w[j] * v
 			}
@@ -115,12 +122,16 @@ func (m *Logistic) Fit(X [][]float64, y []int) error {
 }
 
 // Predict returns P(1).
-func (m *Logistic) Predict(x []float64) float64 {
+func (m *Logistic) Predict(x []float64) float64 { return sigmoid(m.Margin(x)) }
+
+// Margin returns the log-odds of x: B + Σ W_j·(x_j − Mean_j)/Scale_j, a
+// sum of one term per column (the intercept is the margin of the mean row).
+func (m *Logistic) Margin(x []float64) float64 {
 	f := m.B
 	for j, v := range x {
 		f += m.W[j] * (v - m.Mean[j]) / m.Scale[j]
 	}
-	return sigmoid(f)
+	return f
 }
 
 // cholSolve solves A x = b for a symmetric positive definite d×d matrix A

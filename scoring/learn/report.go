@@ -21,6 +21,22 @@ func (r *Report) WriteText(w io.Writer, d *Dataset) error {
 		fmt.Fprintf(&b, "| %s | %.4f ± %.3f | %.4f ± %.3f | %.4f ± %.3f | %.4f ± %.3f | %.2f |\n", m.Name,
 			m.Mean.ROCAUC, m.Std.ROCAUC, m.Mean.PRAUC, m.Std.PRAUC, m.Mean.LogLoss, m.Std.LogLoss, m.Mean.Brier, m.Std.Brier, m.Mean.FitSec)
 	}
+	for _, m := range r.Results {
+		if m.Name == ProductionModel && len(m.Settings) > 0 {
+			b.WriteString("\nForest setting in each training fold (chosen on inner folds of its training rows, the test fold unseen, unless stored):\n\n")
+			for f, st := range m.Settings {
+				fmt.Fprintf(&b, "- fold %d: %s\n", f+1, st)
+			}
+		}
+	}
+	if r.Production != "" {
+		fmt.Fprintf(&b, "\nScoring model: %s (row %s)", r.Production, CalibratedModel)
+		if bl := r.Blend; bl != nil {
+			fmt.Fprintf(&b, ", log-odds = %.3f·forest %+.3f·boosting %+.3f·logistic %+.3f (weights on all out-of-fold scores; forest = its calibrated log-odds)",
+				bl.Cal.A, bl.BoostW, bl.LinearW, bl.Cal.B)
+		}
+		b.WriteString("\n")
+	}
 	if r.HoldoutNote != "" {
 		fmt.Fprintf(&b, "\nTime-ordered hold-out (%s; newest 20 %% as test)\n\n| Model | ROC AUC | PR AUC | Log loss | Brier | Fit s |\n|---|---|---|---|---|---|\n", r.HoldoutNote)
 		for _, m := range r.Results {

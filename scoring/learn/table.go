@@ -405,26 +405,29 @@ func (e *Encoder) Transform(d *Dataset, rows []int) [][]float64 {
 // counts as missing.
 func (e *Encoder) Encode(raw []string, x []float64) {
 	clear(x)
-	for k, c := range e.Inputs {
-		v := raw[k]
-		if c.Kind == Numeric {
-			f := e.Medians[k]
-			if v != "" {
-				if g, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(g) && !math.IsInf(g, 0) {
-					f = g
-				}
-			}
-			x[e.offset[k]] = f
-			continue
+	for k := range e.Inputs {
+		e.EncodeField(k, raw[k], x)
+	}
+}
+
+// EncodeField writes input k's part of the vector for value v ("" for
+// missing) into x, which Encode's caller has cleared.
+func (e *Encoder) EncodeField(k int, v string, x []float64) {
+	switch e.Inputs[k].Kind {
+	case Numeric:
+		f, ok := 0.0, false
+		if v != "" {
+			g, err := strconv.ParseFloat(v, 64)
+			f, ok = g, err == nil
 		}
-		if c.Kind == TargetRate {
-			r, ok := e.Rates[k][v]
-			if !ok {
-				r = e.Priors[k]
-			}
-			x[e.offset[k]] = r
-			continue
+		e.EncodeNumber(k, f, ok, x)
+	case TargetRate:
+		r, ok := e.Rates[k][v]
+		if !ok {
+			r = e.Priors[k]
 		}
+		x[e.offset[k]] = r
+	default:
 		if v == "" {
 			v = missingLevel
 		}
@@ -436,6 +439,16 @@ func (e *Encoder) Encode(raw []string, x []float64) {
 			x[p] = 1
 		}
 	}
+}
+
+// EncodeNumber writes numeric input k's value into x: f when ok and
+// finite, else the training median (as Encode does for a missing or
+// unreadable value), so a caller that has the number need not print it.
+func (e *Encoder) EncodeNumber(k int, f float64, ok bool, x []float64) {
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+		f = e.Medians[k]
+	}
+	x[e.offset[k]] = f
 }
 
 func median(v []float64) float64 {

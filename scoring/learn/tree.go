@@ -360,6 +360,11 @@ type GradientBoosting struct {
 	Members []Booster
 	Depth   int       // the depth of the kept members
 	OOBLoss []float64 // out-of-bag log loss per candidate depth (early stopping only)
+	// Single is one booster standing for the model where one is needed
+	// (the forest-first blend's partner, see Blend): the model itself
+	// without a bag, else boosted on all rows at the kept depth for the
+	// members' median number of rounds.
+	Single Booster
 }
 
 // Booster is one boosted model: P(1) = sigmoid(Init + Σ trees).
@@ -377,7 +382,7 @@ func (m *GradientBoosting) Fit(X [][]float64, y []int) error {
 	m.Members, m.OOBLoss, m.Depth = nil, nil, o.MaxDepth
 	if len(y) <= 10000 {
 		b, _ := o.boost(X, y, seq(len(y)), nil)
-		m.Members = []Booster{b}
+		m.Members, m.Single = []Booster{b}, b
 		return nil
 	}
 	depths := m.Depths
@@ -394,8 +399,19 @@ func (m *GradientBoosting) Fit(X [][]float64, y []int) error {
 			bestLoss, m.Members, m.Depth = losses[di], bags[di], d
 		}
 	}
+	rounds := make([]int, len(m.Members))
+	for k, b := range m.Members {
+		rounds[k] = len(b.Trees)
+	}
+	sort.Ints(rounds)
+	s := o
+	s.MaxDepth, s.Rounds = m.Depth, max(rounds[len(rounds)/2], 1)
+	m.Single, _ = s.boost(X, y, seq(len(y)), nil)
 	return nil
 }
+
+// Margin returns Single's log-odds for x.
+func (m *GradientBoosting) Margin(x []float64) float64 { return m.Single.Margin(x) }
 
 // bags boosts one bag per depth, each member holding out one of folds, and
 // returns the members and each bag's log loss on the rows its members held
@@ -517,12 +533,15 @@ func (m *GradientBoosting) Predict(x []float64) float64 {
 }
 
 // Predict returns P(1) = sigmoid(init + Σ trees).
-func (b Booster) Predict(x []float64) float64 {
+func (b Booster) Predict(x []float64) float64 { return sigmoid(b.Margin(x)) }
+
+// Margin returns init + Σ trees, the log-odds of x.
+func (b Booster) Margin(x []float64) float64 {
 	f := b.Init
 	for _, t := range b.Trees {
 		f += walk(t, x)
 	}
-	return sigmoid(f)
+	return f
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }

@@ -1,0 +1,156 @@
+package learn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// additive draws rows whose log-odds are a sum of one effect per feature,
+// which a depth-limited forest approximates less well than a linear model,
+// plus an interaction a linear model cannot see: the case the forest-first
+// blend is for.
+func additive(n int, seed uint64) ([][]float64, []int, []float64) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	X := make([][]float64, n)
+	y := make([]int, n)
+	truth := make([]float64, n)
+	for i := range X {
+		x := make([]float64, 8)
+		z := -1.5
+		for j := range x {
+			x[j] = rng.NormFloat64()
+			z += 0.45 * x[j]
+		}
+		if x[0] > 0.5 && x[1] < 0 {
+			z += 1.5
+		}
+		X[i], truth[i] = x, sigmoid(z)
+		if rng.Float64() < truth[i] {
+			y[i] = 1
+		}
+	}
+	return X, y, truth
+}
+
+// blendParts fits the forest and the blend's partners on X, y and their
+// out-of-fold scores over 3 folds.
+func blendParts(t *testing.T, X [][]float64, y []int) (f *Forest, g *GradientBoosting, l *Logistic, oof, boost, linear []float64) {
+	t.Helper()
+	oof, boost, linear = make([]float64, len(y)), make([]float64, len(y)), make([]float64, len(y))
+	fit := func(rows []int) (*Forest, *GradientBoosting, *Logistic) {
+		Xr, yr := pick(X, rows), pickInts(y, rows)
+		f, g, l := &Forest{Trees: 60}, &GradientBoosting{}, &Logistic{C: 1}
+		for _, m := range []Classifier{f, g, l} {
+			if err := m.Fit(Xr, yr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return f, g, l
+	}
+	for _, test := range StratifiedFolds(y, 3, 1) {
+		f, g, l := fit(Complement(len(y), test))
+		for _, i := range test {
+			oof[i], boost[i], linear[i] = f.Predict(X[i]), g.Margin(X[i]), l.Margin(X[i])
+		}
+	}
+	f, g, l = fit(seq(len(y)))
+	return f, g, l, oof, boost, linear
+}
+
+// The blend, learned from out-of-fold scores, beats the calibrated forest
+// on additive data, and the flattened form (forest and boosted partner
+// sharing one encoding) reproduces its parts, with explanations that add
+// up.
+func TestBlendBeatsTheForestAndFlattens(t *testing.T) {
+	X, y, _ := additive(4000, 1)
+	Xt, yt, _ := additive(3000, 2)
+	f, g, l, oof, boost, linear := blendParts(t, X, y)
+	lv := make([]float64, len(oof))
+	for i, v := range oof {
+		lv[i] = logit(v)
+	}
+	b, err := FitBlend(lv, boost, linear, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Boost, b.Linear = &g.Single, l
+	if b.Cal.A <= 0 || b.LinearW <= 0 {
+		t.Fatalf("blend %+v; want positive weights on the forest and, on additive data, the linear partner", b)
+	}
+	pf, pb := make([]float64, len(yt)), make([]float64, len(yt))
+	for i, x := range Xt {
+		v := f.Predict(x)
+		pf[i], pb[i] = FitPlatt(oof, y).Apply(v), b.Predict(v, x)
+	}
+	if lf, lb := LogLoss(yt, pf), LogLoss(yt, pb); lb > lf-0.003 {
+		t.Errorf("blend log loss %.4f; want below the calibrated forest's %.4f by 0.003", lb, lf)
+	}
+	c, err := NewCompact(f.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddCorrection(g.Single.Trees); err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]uint16, c.CodesLen())
+	contrib := make([]float64, c.Features)
+	for i, x := range Xt[:300] {
+		c.Codes(x, codes)
+		if got, want := c.PredictCodes(codes), f.Predict(x); got != want {
+			t.Fatalf("row %d: flat vote %v; forest %v", i, got, want)
+		}
+		m := g.Single.Init + c.CorrectionCodes(codes)
+		if want := g.Margin(x); !near(m, want, 1e-12) {
+			t.Fatalf("row %d: flat booster margin %v; booster %v", i, m, want)
+		}
+		clear(contrib)
+		bias := g.Single.Init + c.ExplainCorrection(codes, contrib, 1)
+		sum := bias
+		for _, v := range contrib {
+			sum += v
+		}
+		if !near(sum, m, 1e-9) {
+			t.Fatalf("row %d: booster bias + contributions %v; margin %v", i, sum, m)
+		}
+	}
+}
+
+// A correction that does not link up is refused, never walked.
+func TestAddCorrectionRefusesBrokenTrees(t *testing.T) {
+	X, y, _ := synthetic(300, 5)
+	f := &Forest{Trees: 5}
+	if err := f.Fit(X, y); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string][]Node{
+		"left not next":   {{Feature: 0, Left: 2, Right: 1}, {Feature: -1, Left: -1, Right: -1}, {Feature: -1, Left: -1, Right: -1}},
+		"right outside":   {{Feature: 0, Left: 1, Right: 9}, {Feature: -1, Left: -1, Right: -1}},
+		"unknown feature": {{Feature: 99, Left: 1, Right: 2}, {Feature: -1, Left: -1, Right: -1}, {Feature: -1, Left: -1, Right: -1}},
+	}
+	for name, nodes := range bad {
+		c, err := NewCompact(f.Model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AddCorrection([][]Node{nodes}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Folding the forest's own calibration into the blend changes nothing but
+// where the numbers live.
+func TestBlendComposeKeepsTheScore(t *testing.T) {
+	b := Blend{Cal: Calibration{Method: "platt", A: 0.7, B: -0.2}, BoostW: 0.3, LinearW: 0.5}
+	cal := Calibration{Method: "platt", A: 1.4, B: 0.1}
+	c := b.Compose(cal)
+	for _, v := range []float64{0.01, 0.2, 0.5, 0.93} {
+		want := b.Margin(cal.Margin(v), 0.4, -1.1)
+		if got := c.Margin(logit(v), 0.4, -1.1); !near(got, want, 1e-12) {
+			t.Errorf("vote %v: composed margin %v; want %v", v, got, want)
+		}
+	}
+	if id := b.Compose(Calibration{Method: "identity"}); id.Cal.A != b.Cal.A || id.Cal.B != b.Cal.B {
+		t.Errorf("composing the identity changed the blend: %+v", id)
+	}
+}
