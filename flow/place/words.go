@@ -213,13 +213,6 @@ func digits(s string, n int) bool {
 	return true
 }
 
-func abs(n int) int {
-	if n < 0 {
-		return -n
-	}
-	return n
-}
-
 // Mention reads key as a municipality named exactly (a shared name only
 // when one of them is a department capital) or a known foreign place.
 func (p *Places) Mention(key string) (City, bool) {
