@@ -64,41 +64,71 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 		if err := needPhone(); err != nil {
 			return err
 		}
-		er, err := st.EraseByPhone(ctx, *phone, store.EraseRequested, "cli", 0)
-		if errors.Is(err, store.ErrNotFound) {
-			return errors.New("privacy delete: nothing is stored under that phone")
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "cis: erased %d contact(s), %d lead(s), %d message text(s), %d WhatsApp device row(s); deletion record: request %d\n",
-			er.Contacts, er.Leads, er.Messages, er.WhatsAppRows, er.RequestID)
-		return nil
+		return privacyDelete(ctx, e, st, *phone)
 	case "requests":
 		return privacyRequests(ctx, e, st, *all)
 	case "request":
 		if err := needPhone(); err != nil {
 			return err
 		}
-		id, err := st.RecordDataRequest(ctx, *phone, *kind, "cli", time.Now(), 0)
+		return privacyRequest(ctx, e, st, *phone, *kind)
+	case "exclude add", "exclude remove", "exclude list", "exclude import":
+		return privacyExclude(ctx, e, st, sub, fs.Args(), *source)
+	case "retention":
+		rep, err := st.ApplyRetention(ctx, c.retention())
 		if err != nil {
 			return err
 		}
-		r, err := st.DataRequest(ctx, id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "cis: request %d (%s, %s) due %s\n", id, r.Kind, r.LegalType, r.DueAt.In(flow.Bogota()).Format("2006-01-02 15:04"))
+		fmt.Fprintf(e.stdout, "cis: retention erased %d person(s) and emptied %d message text(s)\n", rep.People, rep.Transcripts)
 		return nil
+	}
+	return errors.New(privacyUsage)
+}
+
+// privacyDelete erases everything stored under phone at the person's
+// request; the store keeps a deletion record, which the summary names.
+func privacyDelete(ctx context.Context, e env, st *store.Store, phone string) error {
+	er, err := st.EraseByPhone(ctx, phone, store.EraseRequested, "cli", 0)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("privacy delete: nothing is stored under that phone")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "cis: erased %d contact(s), %d lead(s), %d message text(s), %d WhatsApp device row(s); deletion record: request %d\n",
+		er.Contacts, er.Leads, er.Messages, er.WhatsAppRows, er.RequestID)
+	return nil
+}
+
+// privacyRequest records a data-rights request taken outside the product (a
+// call, a letter) so that its legal deadline is tracked like the chat's.
+func privacyRequest(ctx context.Context, e env, st *store.Store, phone, kind string) error {
+	id, err := st.RecordDataRequest(ctx, phone, kind, "cli", time.Now(), 0)
+	if err != nil {
+		return err
+	}
+	r, err := st.DataRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "cis: request %d (%s, %s) due %s\n", id, r.Kind, r.LegalType, r.DueAt.In(flow.Bogota()).Format("2006-01-02 15:04"))
+	return nil
+}
+
+// privacyExclude runs one "exclude" subcommand on the list of numbers that
+// the agency must not contact (Registro de Números Excluidos and manual
+// additions); args are the numbers, or the file to import.
+func privacyExclude(ctx context.Context, e env, st *store.Store, sub string, args []string, source string) error {
+	switch sub {
 	case "exclude add":
-		n, err := st.AddExclusions(ctx, fs.Args(), "manual", 0)
+		n, err := st.AddExclusions(ctx, args, "manual", 0)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "cis: %d number(s) added to the exclusion list\n", n)
 		return nil
 	case "exclude remove":
-		for _, p := range fs.Args() {
+		for _, p := range args {
 			ok, err := st.RemoveExclusion(ctx, p, 0)
 			if err != nil {
 				return err
@@ -107,7 +137,7 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 				return fmt.Errorf("privacy exclude remove: %s is not on the list", store.PhoneHint(p))
 			}
 		}
-		fmt.Fprintf(e.stdout, "cis: %d number(s) removed from the exclusion list\n", len(fs.Args()))
+		fmt.Fprintf(e.stdout, "cis: %d number(s) removed from the exclusion list\n", len(args))
 		return nil
 	case "exclude list":
 		list, err := st.Exclusions(ctx, 1000)
@@ -119,25 +149,18 @@ func privacyCmd(ctx context.Context, e env, args []string) error {
 		}
 		return nil
 	case "exclude import":
-		if fs.NArg() != 1 {
+		if len(args) != 1 {
 			return errors.New("privacy exclude import: give one FILE with one number per line")
 		}
-		phones, err := readPhones(fs.Arg(0))
+		phones, err := readPhones(args[0])
 		if err != nil {
 			return err
 		}
-		n, err := st.AddExclusions(ctx, phones, *source, 0)
+		n, err := st.AddExclusions(ctx, phones, source, 0)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "cis: %d of %d number(s) added to the exclusion list\n", n, len(phones))
-		return nil
-	case "retention":
-		rep, err := st.ApplyRetention(ctx, c.retention())
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "cis: retention erased %d person(s) and emptied %d message text(s)\n", rep.People, rep.Transcripts)
 		return nil
 	}
 	return errors.New(privacyUsage)

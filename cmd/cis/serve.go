@@ -51,26 +51,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
-		Options: dashboard.Options{Secure: *secure, MetricsToken: *metricsToken, WidgetOrigins: strings.Fields(*widgetOrigins),
-			AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo}}
-	if *demo {
-		// The HTTP server answers at once; pages say "preparing the demo"
-		// until the store is seeded (a minute or two the first time).
-		deps.Startup = dashboard.NewStartup()
-		// The model page cross-validates the forest again for its report:
-		// on a demo, with the demo's forest size (--demo-trees) at most.
-		deps.Options.ReportTrees = min(100, c.DemoTrees)
-	}
-	if c.WhatsApp || c.cloudEnabled() {
-		a.pairing = &linkedPairing{}
-		if c.cloudEnabled() {
-			a.pairing.cloud = "configured"
-		}
-		deps.Pairing = a.pairing // only when set: a nil *linkedPairing is not a nil interface
-		// (the linked device, when enabled, is attached by linkedDevice)
-	}
+	deps := dashboardDeps(a, c, log, jobs, dashboard.Options{Secure: *secure, MetricsToken: *metricsToken,
+		WidgetOrigins: strings.Fields(*widgetOrigins), AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo})
 	web, err := dashboard.New(deps)
 	if err != nil {
 		return err
@@ -103,6 +85,32 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// jobs.Serve: background work a page started (a model report) ends
 	// with the server and is waited for.
 	return runAll(ctx, serveHTTP, work, jobs.Serve)
+}
+
+// dashboardDeps wires the dashboard to the running app, with serve's flags
+// in opts. It also sets a.pairing when a WhatsApp channel is enabled, so
+// that the channels mounted later report their pairing state to the page.
+func dashboardDeps(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, opts dashboard.Options) dashboard.Deps {
+	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
+		Options: opts}
+	if opts.Demo {
+		// The HTTP server answers at once; pages say "preparing the demo"
+		// until the store is seeded (a minute or two the first time).
+		deps.Startup = dashboard.NewStartup()
+		// The model page cross-validates the forest again for its report:
+		// on a demo, with the demo's forest size (--demo-trees) at most.
+		deps.Options.ReportTrees = min(100, c.DemoTrees)
+	}
+	if c.WhatsApp || c.cloudEnabled() {
+		a.pairing = &linkedPairing{}
+		if c.cloudEnabled() {
+			a.pairing.cloud = "configured"
+		}
+		deps.Pairing = a.pairing // only when set: a nil *linkedPairing is not a nil interface
+		// (the linked device, when enabled, is attached by linkedDevice)
+	}
+	return deps
 }
 
 // envOr is getenv(key), or def when unset.

@@ -92,8 +92,22 @@ func SeedDemo(ctx context.Context, st *store.Store, scorer flow.Scorer, cfg flow
 	if err := st.InsertPastLeads(ctx, "demo-history", "+5731", past, drops); err != nil {
 		return 0, fmt.Errorf("demo past leads: %w", err)
 	}
+	rows := demoCampaignRows(append(hist, live...), seed, monthStart)
+	if _, err := st.ImportCampaigns(ctx, rows); err != nil {
+		return 0, fmt.Errorf("demo campaigns: %w", err)
+	}
+	return len(past), nil
+}
+
+// demoCampaignRows turns the demo agency's campaigns, drawn from every demo
+// lead (history and past bot leads, so that each campaign key a lead names
+// exists), into the rows ImportCampaigns takes: one row per campaign
+// (started 18 months before monthStart), then one per day or month of its
+// spend. Kept apart from SeedDemo, which decides what to seed, because this
+// is only the shape the store's import wants.
+func demoCampaignRows(leads []scoring.DemoLead, seed uint64, monthStart time.Time) []store.CampaignRow {
 	var rows []store.CampaignRow
-	for _, c := range scoring.DemoCampaigns(append(hist, live...), seed) {
+	for _, c := range scoring.DemoCampaigns(leads, seed) {
 		camp := store.Campaign{Key: c.Key, Name: c.Name, Channel: c.Channel, StartedOn: monthStart.AddDate(0, -18, 0).Format("2006-01-02")}
 		rows = append(rows, store.CampaignRow{Campaign: camp})
 		period := "month"
@@ -104,10 +118,7 @@ func SeedDemo(ctx context.Context, st *store.Store, scorer flow.Scorer, cfg flow
 			rows = append(rows, store.CampaignRow{Campaign: camp, Spend: &store.Spend{Period: period, Day: day, AmountCOP: amount}})
 		}
 	}
-	if _, err := st.ImportCampaigns(ctx, rows); err != nil {
-		return 0, fmt.Errorf("demo campaigns: %w", err)
-	}
-	return len(past), nil
+	return rows
 }
 
 // demoEngagement draws how a past bot lead went through the questions,

@@ -32,37 +32,8 @@ func (m *Logistic) Fit(X [][]float64, y []int) error {
 	if c == 0 {
 		c = 1
 	}
-	n, p := len(X), len(X[0])
-	m.Mean, m.Scale = make([]float64, p), make([]float64, p)
-	for _, x := range X {
-		for j, v := range x {
-			m.Mean[j] += v
-		}
-	}
-	for j := range m.Mean {
-		m.Mean[j] /= float64(n)
-	}
-	for _, x := range X {
-		for j, v := range x {
-			d := v - m.Mean[j]
-			m.Scale[j] += d * d
-		}
-	}
-	for j := range m.Scale {
-		m.Scale[j] = math.Sqrt(m.Scale[j] / float64(n))
-		if m.Scale[j] == 0 {
-			m.Scale[j] = 1
-		}
-	}
-	Z := make([][]float64, n)
-	for i, x := range X {
-		z := make([]float64, p+1)
-		for j, v := range x {
-			z[j] = (v - m.Mean[j]) / m.Scale[j]
-		}
-		z[p] = 1 // intercept
-		Z[i] = z
-	}
+	Z := m.standardize(X)
+	p := len(X[0])
 	d := p + 1
 	w := make([]float64, d)
 	H := make([]float64, d*d)
@@ -119,6 +90,45 @@ func (m *Logistic) Fit(X [][]float64, y []int) error {
 	}
 	m.W, m.B = w[:p], w[p]
 	return nil
+}
+
+// standardize sets Mean and Scale from X and returns X's rows standardised
+// with a trailing 1 for the intercept. Scaling first keeps the Newton steps
+// well conditioned and makes one penalty C fair to every column; a constant
+// column gets scale 1 so it divides by nothing.
+func (m *Logistic) standardize(X [][]float64) [][]float64 {
+	n, p := len(X), len(X[0])
+	m.Mean, m.Scale = make([]float64, p), make([]float64, p)
+	for _, x := range X {
+		for j, v := range x {
+			m.Mean[j] += v
+		}
+	}
+	for j := range m.Mean {
+		m.Mean[j] /= float64(n)
+	}
+	for _, x := range X {
+		for j, v := range x {
+			d := v - m.Mean[j]
+			m.Scale[j] += d * d
+		}
+	}
+	for j := range m.Scale {
+		m.Scale[j] = math.Sqrt(m.Scale[j] / float64(n))
+		if m.Scale[j] == 0 {
+			m.Scale[j] = 1
+		}
+	}
+	Z := make([][]float64, n)
+	for i, x := range X {
+		z := make([]float64, p+1)
+		for j, v := range x {
+			z[j] = (v - m.Mean[j]) / m.Scale[j]
+		}
+		z[p] = 1 // intercept
+		Z[i] = z
+	}
+	return Z
 }
 
 // Predict returns P(1).

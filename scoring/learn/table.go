@@ -163,27 +163,11 @@ func Prepare(t *Table, target string, drop []string, missing []string) (*Dataset
 	for _, m := range missing {
 		d.missing[strings.ToLower(strings.TrimSpace(m))] = true
 	}
-	counts := map[string]int{}
-	for _, v := range t.Cols[ti] {
-		counts[v]++
+	positive, err := positiveOf(t.Cols[ti], target)
+	if err != nil {
+		return nil, err
 	}
-	if len(counts) != 2 {
-		return nil, fmt.Errorf("target %q has %d distinct values, want 2", target, len(counts))
-	}
-	var vals []string
-	for v := range counts {
-		vals = append(vals, v)
-	}
-	if counts[vals[0]] < counts[vals[1]] || (counts[vals[0]] == counts[vals[1]] && vals[0] > vals[1]) {
-		vals[0], vals[1] = vals[1], vals[0]
-	}
-	d.Positive = vals[1] // rarer
-	for _, v := range vals {
-		switch strings.ToLower(v) {
-		case "1", "yes", "y", "true", "si", "sí", "converted", "won":
-			d.Positive = v
-		}
-	}
+	d.Positive = positive
 	d.Y = make([]int, t.Rows())
 	for i, v := range t.Cols[ti] {
 		if v == d.Positive {
@@ -207,41 +191,83 @@ func Prepare(t *Table, target string, drop []string, missing []string) (*Dataset
 			d.Dropped = append(d.Dropped, Dropped{name, "asked"})
 			continue
 		}
-		distinct := map[string]bool{}
-		numeric, integer := true, true
-		present := 0
-		for _, v := range t.Cols[j] {
-			if d.IsMissing(v) {
-				continue
-			}
-			present++
-			distinct[v] = true
-			if numeric {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-					numeric, integer = false, false
-				} else if f != math.Trunc(f) {
-					integer = false
-				}
-			}
+		kind, reason := d.inspect(t.Cols[j], t.Rows())
+		if reason != "" {
+			d.Dropped = append(d.Dropped, Dropped{name, reason})
+			continue
 		}
-		switch {
-		case len(distinct) <= 1:
-			d.Dropped = append(d.Dropped, Dropped{name, "constant"})
-		case len(distinct) == present && present == t.Rows() && (!numeric || integer):
-			d.Dropped = append(d.Dropped, Dropped{name, "identifier (every value distinct)"})
-		case numeric:
-			d.Inputs = append(d.Inputs, Column{name, Numeric})
-			d.Index = append(d.Index, j)
-		default:
-			d.Inputs = append(d.Inputs, Column{name, Categorical})
-			d.Index = append(d.Index, j)
-		}
+		d.Inputs = append(d.Inputs, Column{name, kind})
+		d.Index = append(d.Index, j)
 	}
 	if len(d.Inputs) == 0 {
 		return nil, errors.New("no input columns left")
 	}
 	return d, nil
+}
+
+// positiveOf picks the target value counted as 1 in col: a conventional
+// "yes" when present, so that effects read the natural way round, otherwise
+// the rarer value, which is the event worth predicting. Ties between equal
+// counts break by value so the choice does not depend on map order.
+func positiveOf(col []string, target string) (string, error) {
+	counts := map[string]int{}
+	for _, v := range col {
+		counts[v]++
+	}
+	if len(counts) != 2 {
+		return "", fmt.Errorf("target %q has %d distinct values, want 2", target, len(counts))
+	}
+	var vals []string
+	for v := range counts {
+		vals = append(vals, v)
+	}
+	if counts[vals[0]] < counts[vals[1]] || (counts[vals[0]] == counts[vals[1]] && vals[0] > vals[1]) {
+		vals[0], vals[1] = vals[1], vals[0]
+	}
+	positive := vals[1] // rarer
+	for _, v := range vals {
+		switch strings.ToLower(v) {
+		case "1", "yes", "y", "true", "si", "sí", "converted", "won":
+			positive = v
+		}
+	}
+	return positive, nil
+}
+
+// inspect decides what one candidate input column of rows cells is, from
+// its non-missing values: numeric when every one parses as a finite number,
+// else categorical. A constant column, or an identifier (text or integers,
+// every row present and distinct), carries nothing a model can generalise
+// from, so it gets a non-empty reason to be dropped, shown to the analyst.
+func (d *Dataset) inspect(col []string, rows int) (kind Kind, reason string) {
+	distinct := map[string]bool{}
+	numeric, integer := true, true
+	present := 0
+	for _, v := range col {
+		if d.IsMissing(v) {
+			continue
+		}
+		present++
+		distinct[v] = true
+		if numeric {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				numeric, integer = false, false
+			} else if f != math.Trunc(f) {
+				integer = false
+			}
+		}
+	}
+	switch {
+	case len(distinct) <= 1:
+		return "", "constant"
+	case len(distinct) == present && present == rows && (!numeric || integer):
+		return "", "identifier (every value distinct)"
+	case numeric:
+		return Numeric, ""
+	default:
+		return Categorical, ""
+	}
 }
 
 // Encoder turns dataset rows into vectors: numeric columns with missing
