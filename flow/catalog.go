@@ -1,64 +1,26 @@
 package flow
 
 import (
-	"embed"
-	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
+
+	"github.com/cis-agencia/cis/flow/messages"
 )
 
-//go:embed messages/*.json
-var messageFiles embed.FS
-
-// langs are the reply languages, default first.
-var langs = []string{"es", "en"}
-
-// catalog holds every reply text per language. Texts use {name} placeholders.
-type catalog map[string]map[string]string
+// catalog is the bot's part of the product's message catalogue (its bot.*
+// keys, read without the prefix). Texts use {name} placeholders.
+type catalog struct{ messages.Area }
 
 func loadCatalog() (catalog, error) {
-	c := catalog{}
-	for _, lang := range langs {
-		b, err := messageFiles.ReadFile("messages/" + lang + ".json")
-		if err != nil {
-			return nil, fmt.Errorf("messages %s: %w", lang, err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("messages %s: %w", lang, err)
-		}
-		c[lang] = m
+	c, err := messages.Load()
+	if err != nil {
+		return catalog{}, err
 	}
-	return c, c.check()
-}
-
-// check fails when a key exists in one language and not in another, so a
-// prospect never gets an empty reply.
-func (c catalog) check() error {
-	var missing []string
-	for _, a := range langs {
-		for key := range c[a] {
-			for _, b := range langs {
-				if _, ok := c[b][key]; !ok {
-					missing = append(missing, b+":"+key)
-				}
-			}
-		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		return fmt.Errorf("messages missing: %s", strings.Join(missing, ", "))
-	}
-	return nil
+	return catalog{c.Area("bot")}, nil
 }
 
 // render fills the text of key in lang with args given as name, value pairs.
 func (c catalog) render(lang, key string, args ...string) Reply {
-	text, ok := c[lang][key]
-	if !ok {
-		text = c[langs[0]][key]
-	}
+	text, _ := c.Lookup(lang, key)
 	if len(args) > 0 {
 		text = fillPlaceholders(text, args)
 		// A promise ending in "a. m." meets the sentence's own full stop.

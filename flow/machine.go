@@ -626,7 +626,7 @@ func firstName(name string) string {
 // conversation (the apology for a reply delayed by downtime, advisors'
 // notifications). Unknown keys give "".
 func (m *Machine) Text(key string, args ...string) string {
-	if _, ok := m.msgs[langs[0]][key]; !ok {
+	if !m.msgs.Has(key) {
 		return ""
 	}
 	return m.msgs.render(m.cfg.Lang, key, args...).Text
