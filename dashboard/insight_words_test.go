@@ -45,9 +45,9 @@ func TestInsightFindingsWorded(t *testing.T) {
 			if !strings.Contains(es, tt.es) || !strings.Contains(en, tt.en) {
 				t.Errorf("es %q\nen %q\nwant %q and %q", es, en, tt.es, tt.en)
 			}
-			for lang, sentence := range catalogue[tt.f.Key] {
-				if n := strings.Count(strings.ReplaceAll(sentence, "%%", ""), "%s"); n != len(tt.f.Args) {
-					t.Errorf("language %d: %d %%s for %d arguments", lang, n, len(tt.f.Args))
+			for _, lang := range []string{"es", "en"} {
+				if n := strings.Count(strings.ReplaceAll(T(lang, tt.f.Key), "%%", ""), "%s"); n != len(tt.f.Args) {
+					t.Errorf("language %s: %d %%s for %d arguments", lang, n, len(tt.f.Args))
 				}
 			}
 		})

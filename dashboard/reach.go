@@ -62,23 +62,3 @@ func (s *Server) writeToLead(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/leads/"+strconv.FormatInt(id, 10)+"#reach")
 }
-
-func init() {
-	for k, v := range map[string][2]string{
-		"reach.title":       {"Contacto", "Contact"},
-		"reach.solo":        {"solo WhatsApp", "WhatsApp only"},
-		"reach.no_phone":    {"sin teléfono", "no phone"},
-		"reach.solo_help":   {"Escribió sin mostrar su número (nombre de usuario de WhatsApp) y no dejó uno para llamarle: respóndele por escrito.", "They wrote without showing their number (a WhatsApp username) and left none to be called on: answer in writing."},
-		"reach.call":        {"Teléfono para llamar", "Number to call"},
-		"reach.callback":    {"(lo dio en el chat)", "(given in the chat)"},
-		"reach.username":    {"Usuario de WhatsApp", "WhatsApp username"},
-		"reach.write":       {"Escribirle", "Write to them"},
-		"reach.send":        {"Enviar", "Send"},
-		"reach.window_open": {"Ventana de WhatsApp abierta hasta", "WhatsApp window open until"},
-		"reach.window_shut": {"La ventana de 24 horas de WhatsApp se cerró (su último mensaje fue el %s). Fuera de ella WhatsApp solo acepta plantillas aprobadas, que esta versión aún no envía: llegarán en una próxima versión.", "WhatsApp's 24-hour window has closed (their last message was on %s). Outside it WhatsApp only accepts approved templates, which this version does not send yet: they come in a later version."},
-		"reach.opted_out":   {"Pidió no recibir mensajes: no se le puede escribir.", "They asked not to be written to: they cannot be messaged."},
-		"event.message":     {"Mensaje del asesor", "Advisor's message"},
-	} {
-		catalogue[k] = v
-	}
-}

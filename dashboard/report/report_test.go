@@ -284,11 +284,3 @@ func TestPublicDataReports(t *testing.T) {
 		})
 	}
 }
-
-func TestEveryTextHasBothLanguages(t *testing.T) {
-	for k, v := range texts {
-		if v[0] == "" || v[1] == "" {
-			t.Errorf("text %q lacks a language: %q", k, v)
-		}
-	}
-}
