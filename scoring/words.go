@@ -4,30 +4,35 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/cis-agencia/cis/flow/messages"
 )
+
+// reasonTexts is scoring's part of the product's message catalogue: its
+// reason.* keys, read without the prefix.
+var reasonTexts = messages.Default().Area("reason")
 
 // words says what a field's contribution means, in the advisor's language
 // (es by default, en). raw is the lead's value as rawLead gives it.
-// Each field that needs more than a lookup has a small method of its own,
-// so that the two languages of one phrase stay side by side.
+// Each field that needs more than a lookup has a small method of its own.
 func words(lang, field, raw string, w float64, s Schema) string {
-	p := wording{en: lang == "en", up: w > 0}
-	if n, ok := namedFields[field]; ok {
+	p := wording{lang: lang, up: w > 0}
+	if key, ok := namedFields[field]; ok {
 		if raw == "" {
-			return p.pick(n.unknownES, n.unknownEN)
+			return p.text(key + ".unknown")
 		}
-		return fmt.Sprintf(p.pick(n.es, n.en), raw) + p.trend()
+		return fmt.Sprintf(p.text(key), raw) + p.trend()
 	}
 	switch field {
 	case "base":
-		return p.pick("tasa base de conversión del historial", "base conversion rate of the history")
+		return p.text("base")
 	case "budget":
 		return p.budget(raw)
 	case "budget_unknown":
 		if raw == "1" {
-			return p.pick("no sabe su presupuesto", "does not know the budget")
+			return p.text("budget_unknown.1")
 		}
-		return p.pick("dio un presupuesto", "gave a budget")
+		return p.text("budget_unknown.0")
 	case "urgency":
 		return p.urgency(raw)
 	case "month":
@@ -46,71 +51,53 @@ func words(lang, field, raw string, w float64, s Schema) string {
 
 // namedFields are the fields whose phrase names the lead's value (in place
 // of %s) and then says which way it moves conversion, or says the value is
-// unknown when it is empty. "service_rate" is the target-rate encoding of
-// the service and reads the same.
-var namedFields = map[string]struct{ es, en, unknownES, unknownEN string }{
-	"department":   {"%s ", "%s ", "departamento sin definir", "department not given"},
-	"service":      {"el servicio %s ", "the service %s ", "servicio sin definir", "service not given"},
-	"service_rate": {"el servicio %s ", "the service %s ", "servicio sin definir", "service not given"},
-	"source":       {"la campaña %s ", "the campaign %s ", "origen desconocido", "unknown source"},
-	"hour":         {"escribió a las %s h, hora que ", "wrote at %s h, an hour that ", "hora de contacto desconocida", "contact hour unknown"},
-	"retries":      {"%s respuestas no entendidas: ", "%s answers not understood: ", "conversación sin medir", "conversation not measured"},
+// unknown (key.unknown) when it is empty: field → catalogue key.
+// "service_rate" is the target-rate encoding of the service and reads the
+// same.
+var namedFields = map[string]string{
+	"department":   "department",
+	"service":      "service",
+	"service_rate": "service",
+	"source":       "source",
+	"hour":         "hour",
+	"retries":      "retries",
 }
-
-// Month and weekday names, January and Monday first (time.Weekday starts on
-// Sunday; the lead's weekday field is 1 = Monday … 7 = Sunday).
-var (
-	monthsES   = []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-	monthsEN   = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
-	weekdaysES = []string{"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"}
-	weekdaysEN = []string{"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
-)
 
 // wording is what a phrase depends on besides the field's value: the
 // advisor's language and whether the contribution raised the score.
 type wording struct {
-	en, up bool
+	lang string
+	up   bool
 }
 
-// pick chooses the Spanish or English phrase.
-func (p wording) pick(es, en string) string {
-	if p.en {
-		return en
-	}
-	return es
-}
+// text is the catalogue's phrase for key in the advisor's language.
+func (p wording) text(key string) string { return reasonTexts.Text(p.lang, key) }
 
 // trend ends most phrases: which way leads like this one convert.
 func (p wording) trend() string {
 	if p.up {
-		return p.pick("convierte por encima del promedio", "converts above average")
+		return p.text("trend.up")
 	}
-	return p.pick("convierte por debajo del promedio", "converts below average")
+	return p.text("trend.down")
 }
 
 func (p wording) budget(raw string) string {
 	if raw == "" {
-		return p.pick("presupuesto sin definir", "budget not given")
+		return p.text("budget.unknown")
 	}
 	if p.up {
-		return p.pick("presupuesto alto", "high budget")
+		return p.text("budget.high")
 	}
-	return p.pick("presupuesto bajo", "low budget")
+	return p.text("budget.low")
 }
 
 // urgency reads the flow's urgency levels, 0 (exploring) to 3 (now).
 func (p wording) urgency(raw string) string {
 	switch raw {
-	case "3":
-		return p.pick("urgencia inmediata", "immediate urgency")
-	case "2":
-		return p.pick("lo quiere este mes", "wants it this month")
-	case "1":
-		return p.pick("lo quiere en 1 a 3 meses", "wants it in 1 to 3 months")
-	case "0":
-		return p.pick("solo está explorando", "only exploring")
+	case "0", "1", "2", "3":
+		return p.text("urgency." + raw)
 	}
-	return p.pick("urgencia sin definir", "urgency not given")
+	return p.text("urgency.unknown")
 }
 
 // month calls a month that raised the score high season, one that lowered
@@ -118,13 +105,13 @@ func (p wording) urgency(raw string) string {
 func (p wording) month(raw string) string {
 	m, _ := strconv.Atoi(raw)
 	if m < 1 || m > 12 {
-		return p.pick("fecha desconocida", "unknown date")
+		return p.text("month.unknown")
 	}
-	name := p.pick(monthsES[m-1], monthsEN[m-1])
+	name := p.text("month_name." + strconv.Itoa(m))
 	if p.up {
-		return p.pick("temporada alta ("+name+")", "high season ("+name+")")
+		return fmt.Sprintf(p.text("month.high"), name)
 	}
-	return p.pick("temporada baja ("+name+")", "low season ("+name+")")
+	return fmt.Sprintf(p.text("month.low"), name)
 }
 
 // city names the city as the schema spells it (raw is its key), or says it
@@ -132,9 +119,9 @@ func (p wording) month(raw string) string {
 func (p wording) city(raw string, s Schema) string {
 	switch raw {
 	case "":
-		return p.pick("ciudad sin definir", "city not given")
+		return p.text("city.unknown")
 	case "foreign":
-		return p.pick("ciudad fuera de Colombia "+p.trend(), "city abroad "+p.trend())
+		return fmt.Sprintf(p.text("city.foreign"), p.trend())
 	}
 	name := s.CityNames[raw]
 	if name == "" {
@@ -143,12 +130,13 @@ func (p wording) city(raw string, s Schema) string {
 	return name + " " + p.trend()
 }
 
+// weekday reads the lead's weekday field, 1 = Monday … 7 = Sunday.
 func (p wording) weekday(raw string) string {
 	d, _ := strconv.Atoi(raw)
 	if d < 1 || d > 7 {
-		return p.pick("día de contacto desconocido", "contact day unknown")
+		return p.text("weekday.unknown")
 	}
-	return p.pick(weekdaysES[d-1]+": ", weekdaysEN[d-1]+": ") + p.trend()
+	return fmt.Sprintf(p.text("weekday"), p.text("weekday_name."+strconv.Itoa(d))) + p.trend()
 }
 
 // answerSpeed reads the feature's log10(seconds+1) back as seconds, which
@@ -156,18 +144,16 @@ func (p wording) weekday(raw string) string {
 func (p wording) answerSpeed(raw string) string {
 	v, err := strconv.ParseFloat(raw, 64)
 	if raw == "" || err != nil {
-		return p.pick("rapidez sin medir", "answer speed not measured")
+		return p.text("answer_speed.unknown")
 	}
 	secs := strconv.FormatFloat(math.Pow(10, v)-1, 'f', 0, 64)
-	return p.pick("respondió en "+secs+" s: ", "answered in "+secs+" s: ") + p.trend()
+	return fmt.Sprintf(p.text("answer_speed"), secs) + p.trend()
 }
 
 func (p wording) returning(raw string) string {
 	switch raw {
-	case "1":
-		return p.pick("ya había escrito antes: ", "had written before: ") + p.trend()
-	case "0":
-		return p.pick("primer contacto: ", "first contact: ") + p.trend()
+	case "1", "0":
+		return p.text("returning."+raw) + p.trend()
 	}
-	return p.pick("historial de contacto desconocido", "contact history unknown")
+	return p.text("returning.unknown")
 }
