@@ -28,6 +28,9 @@ func langOf(c echo.Context) string {
 // languages and every key the dashboard asks for exists).
 func T(lang, key string) string { return texts.Text(lang, key) }
 
-// texts is the dashboard's part of the product's message catalogue: its
+// The product's message catalogue, and the dashboard's part of it: its
 // dash.* keys, read without the prefix.
-var texts = messages.Default().Area("dash")
+var (
+	catalogue = messages.Default()
+	texts     = catalogue.Area("dash")
+)

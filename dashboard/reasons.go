@@ -118,7 +118,7 @@ func (s *Server) reasonText(lang string, r flow.Reason, d store.LeadDetail) stri
 		return say("source_none." + dir)
 	case "month":
 		if !d.CompletedAt.IsZero() {
-			return say("month."+dir, monthName(lang, int(d.CompletedAt.In(bogota).Month())))
+			return say("month."+dir, catalogue.Month(lang, d.CompletedAt.In(bogota).Month()))
 		}
 	case "hour":
 		if !d.Lead.Lead.StartedAt.IsZero() {
@@ -126,7 +126,7 @@ func (s *Server) reasonText(lang string, r flow.Reason, d store.LeadDetail) stri
 		}
 	case "weekday":
 		if !d.Lead.Lead.StartedAt.IsZero() {
-			return say("weekday."+dir, weekdayName(lang, int(d.Lead.Lead.StartedAt.In(bogota).Weekday())))
+			return say("weekday."+dir, catalogue.Weekday(lang, d.Lead.Lead.StartedAt.In(bogota).Weekday()))
 		}
 	}
 	return sentence(r.Value)
@@ -172,27 +172,6 @@ func decimals(v float64) int {
 		return 0
 	}
 	return 1
-}
-
-func monthName(lang string, m int) string {
-	es := []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-	en := []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
-	if m < 1 || m > 12 {
-		return ""
-	}
-	if lang == "en" {
-		return en[m-1]
-	}
-	return es[m-1]
-}
-
-func weekdayName(lang string, d int) string {
-	es := []string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"}
-	en := []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-	if lang == "en" {
-		return en[d%7]
-	}
-	return es[d%7]
 }
 
 // chanceWords explains the probability: out of 100 leads like this one,

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/cis-agencia/cis/flow/messages"
 )
 
-// reasonTexts is scoring's part of the product's message catalogue: its
-// reason.* keys, read without the prefix.
-var reasonTexts = messages.Default().Area("reason")
+// The product's message catalogue, and scoring's part of it: its reason.*
+// keys, read without the prefix.
+var (
+	catalogue   = messages.Default()
+	reasonTexts = catalogue.Area("reason")
+)
 
 // words says what a field's contribution means, in the advisor's language
 // (es by default, en). raw is the lead's value as rawLead gives it.
@@ -74,11 +78,15 @@ type wording struct {
 func (p wording) text(key string) string { return reasonTexts.Text(p.lang, key) }
 
 // trend ends most phrases: which way leads like this one convert.
-func (p wording) trend() string {
+func (p wording) trend() string { return p.dir("trend") }
+
+// dir is the phrase key.up when the contribution raised the score,
+// key.down when it lowered it.
+func (p wording) dir(key string) string {
 	if p.up {
-		return p.text("trend.up")
+		return p.text(key + ".up")
 	}
-	return p.text("trend.down")
+	return p.text(key + ".down")
 }
 
 func (p wording) budget(raw string) string {
@@ -107,7 +115,7 @@ func (p wording) month(raw string) string {
 	if m < 1 || m > 12 {
 		return p.text("month.unknown")
 	}
-	name := p.text("month_name." + strconv.Itoa(m))
+	name := catalogue.Month(p.lang, time.Month(m))
 	if p.up {
 		return fmt.Sprintf(p.text("month.high"), name)
 	}
@@ -136,7 +144,7 @@ func (p wording) weekday(raw string) string {
 	if d < 1 || d > 7 {
 		return p.text("weekday.unknown")
 	}
-	return fmt.Sprintf(p.text("weekday"), p.text("weekday_name."+strconv.Itoa(d))) + p.trend()
+	return fmt.Sprintf(p.text("weekday"), catalogue.Weekday(p.lang, time.Weekday(d%7))) + p.trend()
 }
 
 // answerSpeed reads the feature's log10(seconds+1) back as seconds, which
@@ -156,4 +164,41 @@ func (p wording) returning(raw string) string {
 		return p.text("returning."+raw) + p.trend()
 	}
 	return p.text("returning.unknown")
+}
+
+// churnWords says what a churn input's contribution means (es or en).
+func churnWords(lang, field, raw string, w float64) string {
+	p := wording{lang: lang, up: w > 0}
+	n, _ := strconv.ParseFloat(raw, 64)
+	switch field {
+	case "base":
+		return p.text("churn.base")
+	case "tenure_months":
+		return fmt.Sprintf(p.text("churn.tenure"), n) + p.dir("churn.tenure")
+	case "fee":
+		return p.dir("churn.fee")
+	case "fee_change_90d":
+		switch {
+		case n > 0:
+			return fmt.Sprintf(p.text("churn.fee_change.up"), 100*n)
+		case n < 0:
+			return p.text("churn.fee_change.down")
+		}
+		return p.text("churn.fee_change.none")
+	case "late_payments_90d":
+		if n == 0 {
+			return p.text("churn.late.none")
+		}
+		return fmt.Sprintf(p.text("churn.late"), n)
+	case "avg_days_late_180d":
+		if raw == "" {
+			return p.text("churn.days_late.none")
+		}
+		return fmt.Sprintf(p.text("churn.days_late"), n)
+	case "support_30d", "support_90d", "days_since_activity", "days_since_payment":
+		return fmt.Sprintf(p.text("churn."+field), n)
+	case "service", "plan":
+		return fmt.Sprintf(p.text("churn."+field), raw) + p.dir("churn.cancelled")
+	}
+	return field
 }

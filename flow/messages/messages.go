@@ -6,7 +6,8 @@
 //   - bot.*    the WhatsApp conversation (flow), with {name} placeholders
 //   - dash.*   the dashboard's pages (dashboard), with fmt verbs
 //   - report.* the model report (dashboard/report)
-//   - reason.* why a lead scored as it did (scoring)
+//   - reason.* why a lead or a customer scored as it did (scoring)
+//   - date.*   month and weekday names, for every area (Month, Weekday)
 //
 // A test checks that every key has a non-empty text in every language and
 // that every key the code and the templates ask for exists. The package
@@ -18,8 +19,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The catalogue's languages; Spanish is the default and the fallback.
@@ -34,7 +37,9 @@ var files embed.FS
 // Catalogue holds every text of the product, per language. It is
 // immutable once loaded and safe for concurrent use.
 type Catalogue struct {
-	es, en map[string]string
+	es, en   map[string]string
+	months   [2][12]string // [Spanish, English][January …]
+	weekdays [2][7]string  // [Spanish, English][Sunday …], as time.Weekday
 }
 
 // loaded is the embedded catalogue, read and checked once.
@@ -67,7 +72,54 @@ func parse(read func(string) ([]byte, error)) (*Catalogue, error) {
 		}
 	}
 	c := &Catalogue{es: texts[0], en: texts[1]}
-	return c, c.check()
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	return c, c.names()
+}
+
+// names reads the date.* keys into arrays, so that naming a month or a day
+// is an index, not a lookup.
+func (c *Catalogue) names() error {
+	dates := c.Area("date")
+	for i, lang := range []string{Spanish, English} {
+		for m := range 12 {
+			c.months[i][m] = dates.Text(lang, "month."+strconv.Itoa(m+1))
+		}
+		for d := range 7 {
+			c.weekdays[i][d] = dates.Text(lang, "weekday."+strconv.Itoa(d))
+		}
+	}
+	for m := range 12 {
+		if !dates.Has("month." + strconv.Itoa(m+1)) {
+			return fmt.Errorf("messages: no date.month.%d", m+1)
+		}
+	}
+	for d := range 7 {
+		if !dates.Has("weekday." + strconv.Itoa(d)) {
+			return fmt.Errorf("messages: no date.weekday.%d", d)
+		}
+	}
+	return nil
+}
+
+// index is the position of lang in the name arrays: English for "en",
+// Spanish for anything else.
+func index(lang string) int {
+	if lang == English {
+		return 1
+	}
+	return 0
+}
+
+// Month names m in lang: "enero", "January".
+func (c *Catalogue) Month(lang string, m time.Month) string {
+	return c.months[index(lang)][((int(m)-1)%12+12)%12]
+}
+
+// Weekday names d in lang: "domingo", "Sunday".
+func (c *Catalogue) Weekday(lang string, d time.Weekday) string {
+	return c.weekdays[index(lang)][(int(d)%7+7)%7]
 }
 
 // check fails when a key exists in one language and not in the other, or

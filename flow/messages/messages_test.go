@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEveryKeyInEveryLanguage(t *testing.T) {
@@ -17,7 +18,7 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 	for _, k := range c.Keys() {
 		area, _, ok := strings.Cut(k, ".")
 		if !ok || !knownArea[area] {
-			t.Errorf("key %q is not under an area (bot, dash, report, reason)", k)
+			t.Errorf("key %q is not under an area (bot, dash, report, reason, date)", k)
 		}
 		for _, m := range []map[string]string{c.es, c.en} {
 			if strings.TrimSpace(m[k]) == "" {
@@ -27,7 +28,29 @@ func TestEveryKeyInEveryLanguage(t *testing.T) {
 	}
 }
 
-var knownArea = map[string]bool{"bot": true, "dash": true, "report": true, "reason": true}
+var knownArea = map[string]bool{"bot": true, "dash": true, "report": true, "reason": true, "date": true}
+
+// The English names are Go's own; the Spanish ones are lower case, as
+// Spanish writes them.
+func TestDateNames(t *testing.T) {
+	c := Default()
+	for m := time.January; m <= time.December; m++ {
+		if got := c.Month("en", m); got != m.String() {
+			t.Errorf("Month(en, %d) = %q; want %q", m, got, m.String())
+		}
+		if es := c.Month("es", m); es == "" || es != strings.ToLower(es) {
+			t.Errorf("Month(es, %d) = %q", m, es)
+		}
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if got := c.Weekday("en", d); got != d.String() {
+			t.Errorf("Weekday(en, %d) = %q; want %q", d, got, d.String())
+		}
+	}
+	if c.Month("es", time.January) != "enero" || c.Weekday("es", time.Sunday) != "domingo" || c.Weekday("", time.Wednesday) != "miércoles" {
+		t.Error("Spanish names are not the default")
+	}
+}
 
 func TestCheckRefusesAnIncompleteCatalogue(t *testing.T) {
 	tests := []struct {
@@ -58,14 +81,9 @@ func TestCheckRefusesAnIncompleteCatalogue(t *testing.T) {
 }
 
 func TestAreaLookup(t *testing.T) {
-	c, err := parse(func(name string) ([]byte, error) {
-		if name == "es.json" {
-			return []byte(`{"dash.nav.queue":"Cola de leads","bot.greeting":"¡Hola!"}`), nil
-		}
-		return []byte(`{"dash.nav.queue":"Lead queue","bot.greeting":"Hi!"}`), nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	c := &Catalogue{
+		es: map[string]string{"dash.nav.queue": "Cola de leads", "bot.greeting": "¡Hola!"},
+		en: map[string]string{"dash.nav.queue": "Lead queue", "bot.greeting": "Hi!"},
 	}
 	dash := c.Area("dash")
 	tests := []struct {
