@@ -2,27 +2,53 @@ package flow
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/cis-agencia/cis/flow/messages"
 )
 
 // catalog is the bot's part of the product's message catalogue (its bot.*
-// keys, read without the prefix). Texts use {name} placeholders.
-type catalog struct{ messages.Area }
+// keys, read without the prefix), and the catalogue's month and day names.
+// Texts use {name} placeholders.
+type catalog struct {
+	messages.Area
+	names *messages.Catalogue
+}
 
-func loadCatalog() (catalog, error) {
+// loadCatalog reads the catalogue once for every Machine and for Promise.
+var loadCatalog = sync.OnceValues(func() (catalog, error) {
 	c, err := messages.Load()
 	if err != nil {
 		return catalog{}, err
 	}
-	return catalog{c.Area("bot")}, nil
+	return catalog{Area: c.Area("bot"), names: c}, nil
+})
+
+// botCatalog is loadCatalog for Promise, which has no error to return: the
+// embedded catalogue is checked by flow/messages' tests, so a failure is a
+// broken build.
+func botCatalog() catalog {
+	c, err := loadCatalog()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// text is the text of key in lang with its {name} placeholders filled from
+// args (name, value pairs).
+func (c catalog) text(lang, key string, args ...string) string {
+	text, _ := c.Lookup(lang, key)
+	if len(args) == 0 {
+		return text
+	}
+	return fillPlaceholders(text, args)
 }
 
 // render fills the text of key in lang with args given as name, value pairs.
 func (c catalog) render(lang, key string, args ...string) Reply {
-	text, _ := c.Lookup(lang, key)
+	text := c.text(lang, key, args...)
 	if len(args) > 0 {
-		text = fillPlaceholders(text, args)
 		// A promise ending in "a. m." meets the sentence's own full stop.
 		text = strings.ReplaceAll(text, "m..", "m.")
 	}

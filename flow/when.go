@@ -2,8 +2,11 @@ package flow
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cis-agencia/cis/flow/messages"
 )
 
 // promiseSlack is how far deadline-now may differ from the window and still
@@ -37,74 +40,58 @@ const promiseSlack = time.Second
 // midnight "12:00 a. m.". English uses "8:25 a.m.". Day and month names are
 // lower case in Spanish.
 func Promise(now, deadline time.Time, window time.Duration, loc *time.Location, lang string) string {
-	en := isEnglish(lang)
+	c, lang := botCatalog(), promiseLang(lang)
 	if diff := deadline.Sub(now) - window; diff > -promiseSlack && diff < promiseSlack {
-		return promiseWithin(window, en)
+		return c.promiseWithin(window, lang)
 	}
-	return promiseAt(now, deadline, loc, en)
+	return c.promiseAt(now, deadline, loc, lang)
 }
 
-func isEnglish(lang string) bool {
+// promiseLang is the catalogue language of lang: English for "en", "en-US"
+// and the like, Spanish for anything else.
+func promiseLang(lang string) string {
 	lang = strings.ToLower(lang)
-	return lang == "en" || strings.HasPrefix(lang, "en-") || strings.HasPrefix(lang, "en_")
+	if lang == "en" || strings.HasPrefix(lang, "en-") || strings.HasPrefix(lang, "en_") {
+		return messages.English
+	}
+	return messages.Spanish
 }
 
 // promiseWithin states a window: "en las próximas 2 horas y 15 minutos".
-func promiseWithin(window time.Duration, en bool) string {
+func (c catalog) promiseWithin(window time.Duration, lang string) string {
 	mins := int64(window / time.Minute)
 	if window%time.Minute != 0 {
 		mins++ // round up without overflowing near the largest Duration
 	}
 	mins = max(mins, 1)
 	h, m := mins/60, mins%60
-	if en {
-		var s string
-		switch {
-		case h == 0 && m == 1:
-			return "in the next minute"
-		case h == 0:
-			return fmt.Sprintf("in the next %d minutes", m)
-		case h == 1:
-			s = "in the next hour"
-		default:
-			s = fmt.Sprintf("in the next %d hours", h)
-		}
-		switch {
-		case m == 0:
-			return s
-		case m == 30 && h == 1:
-			return s + " and a half"
-		case m == 1:
-			return s + " and 1 minute"
-		default:
-			return s + fmt.Sprintf(" and %d minutes", m)
-		}
-	}
+	minutes := strconv.FormatInt(m, 10)
 	var s string
 	switch {
 	case h == 0 && m == 1:
-		return "en el próximo minuto"
+		return c.text(lang, "promise.next_minute")
 	case h == 0:
-		return fmt.Sprintf("en los próximos %d minutos", m)
+		return c.text(lang, "promise.next_minutes", "minutes", minutes)
 	case h == 1:
-		s = "en la próxima hora"
+		s = c.text(lang, "promise.next_hour")
 	default:
-		s = fmt.Sprintf("en las próximas %d horas", h)
+		s = c.text(lang, "promise.next_hours", "hours", strconv.FormatInt(h, 10))
 	}
-	switch m {
-	case 0:
+	switch {
+	case m == 0:
 		return s
-	case 30:
-		return s + " y media"
-	case 1:
-		return s + " y 1 minuto"
-	default:
-		return s + fmt.Sprintf(" y %d minutos", m)
+	case m == 30 && h == 1:
+		return s + c.text(lang, "promise.and_half")
+	case m == 30:
+		return s + c.text(lang, "promise.and_half_hours")
+	case m == 1:
+		return s + c.text(lang, "promise.and_minute")
 	}
+	return s + c.text(lang, "promise.and_minutes", "minutes", minutes)
 }
 
 // promiseAt names the deadline's day and time.
-func promiseAt(now, deadline time.Time, loc *time.Location, en bool) string {
+func (c catalog) promiseAt(now, deadline time.Time, loc *time.Location, lang string) string {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -113,34 +100,22 @@ func promiseAt(now, deadline time.Time, loc *time.Location, en bool) string {
 		dl = dl.Add(time.Minute - time.Duration(dl.Second())*time.Second - time.Duration(dl.Nanosecond()))
 	}
 	days := civilDaysBetween(now.In(loc), dl)
-	clock := clock12(dl, en)
-	wd, mo := dl.Weekday(), dl.Month()
-	if en {
-		switch {
-		case days == 0:
-			return "today before " + clock
-		case days == 1:
-			return fmt.Sprintf("tomorrow, %s, before %s", wd, clock)
-		case days > 1 && days < 7:
-			return fmt.Sprintf("on %s before %s", wd, clock)
-		default:
-			return fmt.Sprintf("on %s, %s %d before %s", wd, mo, dl.Day(), clock)
-		}
-	}
-	before := "antes de las " + clock
+	clock := c.clock12(dl, lang)
+	before := c.text(lang, "promise.before", "clock", clock)
 	if h := dl.Hour(); h == 1 || h == 13 {
-		before = "antes de la " + clock
+		before = c.text(lang, "promise.before_one", "clock", clock) // Spanish says "la una"
 	}
+	weekday := c.names.Weekday(lang, dl.Weekday())
 	switch {
 	case days == 0:
-		return "hoy " + before
+		return c.text(lang, "promise.today", "before", before)
 	case days == 1:
-		return fmt.Sprintf("mañana %s %s", weekdayES(wd), before)
+		return c.text(lang, "promise.tomorrow", "weekday", weekday, "before", before)
 	case days > 1 && days < 7:
-		return fmt.Sprintf("el %s %s", weekdayES(wd), before)
-	default:
-		return fmt.Sprintf("el %s %d de %s %s", weekdayES(wd), dl.Day(), monthES(mo), before)
+		return c.text(lang, "promise.on_day", "weekday", weekday, "before", before)
 	}
+	return c.text(lang, "promise.on_date", "weekday", weekday, "day", strconv.Itoa(dl.Day()),
+		"month", c.names.Month(lang, dl.Month()), "before", before)
 }
 
 // civilDaysBetween counts calendar days from a's date to b's date, each
@@ -154,32 +129,14 @@ func civilDaysBetween(a, b time.Time) int {
 }
 
 // clock12 renders "8:25 a. m." (es) or "8:25 a.m." (en).
-func clock12(t time.Time, en bool) string {
+func (c catalog) clock12(t time.Time, lang string) string {
 	h := t.Hour() % 12
 	if h == 0 {
 		h = 12
 	}
-	var suffix string
-	switch {
-	case en && t.Hour() < 12:
-		suffix = "a.m."
-	case en:
-		suffix = "p.m."
-	case t.Hour() < 12:
-		suffix = "a. m."
-	default:
-		suffix = "p. m."
+	suffix := c.text(lang, "promise.am")
+	if t.Hour() >= 12 {
+		suffix = c.text(lang, "promise.pm")
 	}
 	return fmt.Sprintf("%d:%02d %s", h, t.Minute(), suffix)
-}
-
-func weekdayES(d time.Weekday) string {
-	names := [7]string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"}
-	return names[d%7]
-}
-
-func monthES(m time.Month) string {
-	names := [12]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-		"agosto", "septiembre", "octubre", "noviembre", "diciembre"}
-	return names[(m-1)%12]
 }

@@ -30,7 +30,7 @@ type keyUse struct {
 }
 
 var keyUses = []keyUse{
-	{area: "bot", dirs: []string{"flow"}, calls: map[string]int{"say": 0, "sayMenu": 1, "render": 1, "label": 0}, atLeast: 50},
+	{area: "bot", dirs: []string{"flow"}, calls: map[string]int{"say": 0, "sayMenu": 1, "render": 1, "label": 0, "text": 1}, atLeast: 60},
 	{area: "bot", dirs: []string{"bot", "cmd/cis"}, calls: map[string]int{"Text": 0}, atLeast: 2},
 	{area: "dash", dirs: []string{"dashboard"}, calls: map[string]int{"T": 1}, templates: "dashboard/templates", atLeast: 400},
 	{area: "dash", dirs: []string{"scoring/insight"}, calls: map[string]int{"Word": 0}, fields: []string{"Key"}, atLeast: 8},
