@@ -248,10 +248,7 @@ func jobLabel(lang, name string) string {
 		label = T(lang, "job.other")
 	}
 	if id != "" {
-		label += " n.º " + id
-		if lang == "en" {
-			label = strings.Replace(label, " n.º ", " no. ", 1)
-		}
+		return fmt.Sprintf(T(lang, "job_numbered"), label, id)
 	}
 	return label
 }
