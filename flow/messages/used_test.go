@@ -17,25 +17,36 @@ import (
 const root = "../.."
 
 // keyUse says where an area's keys are asked for: calls of these names
-// (function or method) with the key as argument n, composite-literal
+// (function or method) with the key as one argument, composite-literal
 // fields with these names, and templates that call the catalogue as
 // {{t .Lang "key"}} or {{t .Lang (print "prefix" .X)}}.
 type keyUse struct {
 	area      string
-	dirs      []string       // package directories (no subpackages), from root
-	calls     map[string]int // callee name → index of the key argument
-	fields    []string       // composite-literal fields that hold a key
-	templates string         // directory of the templates, "" for none
-	atLeast   int            // fewer uses found means the scan broke
+	dirs      []string          // package directories (no subpackages), from root
+	calls     map[string]keyArg // callee name → where its key is
+	fields    []string          // composite-literal fields that hold a key
+	templates string            // directory of the templates, "" for none
+	atLeast   int               // fewer uses found means the scan broke
+}
+
+// keyArg is the index of a call's key argument, the prefix the callee
+// puts before it, and whether the callee adds a suffix after a dot
+// ("trend" → "trend.up").
+type keyArg struct {
+	n      int
+	prefix string
+	dotted bool
 }
 
 var keyUses = []keyUse{
-	{area: "bot", dirs: []string{"flow"}, calls: map[string]int{"say": 0, "sayMenu": 1, "render": 1, "label": 0, "text": 1}, atLeast: 60},
-	{area: "bot", dirs: []string{"bot", "cmd/cis"}, calls: map[string]int{"Text": 0}, atLeast: 2},
-	{area: "dash", dirs: []string{"dashboard"}, calls: map[string]int{"T": 1}, templates: "dashboard/templates", atLeast: 400},
-	{area: "dash", dirs: []string{"scoring/insight"}, calls: map[string]int{"Word": 0}, fields: []string{"Key"}, atLeast: 8},
-	{area: "report", dirs: []string{"dashboard/report"}, calls: map[string]int{"T": 1}, templates: "dashboard/report/templates", atLeast: 80},
-	{area: "reason", dirs: []string{"scoring"}, calls: map[string]int{"text": 0}, atLeast: 20},
+	{area: "bot", dirs: []string{"flow"}, atLeast: 60, calls: map[string]keyArg{
+		"say": {0, "", false}, "sayMenu": {1, "", false}, "render": {1, "", false}, "label": {0, "", false}, "text": {1, "", false}}},
+	{area: "bot", dirs: []string{"bot", "cmd/cis"}, atLeast: 2, calls: map[string]keyArg{"Text": {0, "", false}}},
+	{area: "dash", dirs: []string{"dashboard", "cmd/cis"}, templates: "dashboard/templates", atLeast: 400, calls: map[string]keyArg{
+		"T": {1, "", false}, "refuse": {3, "", false}, "renderLogin": {2, "", false}, "say": {0, "reason.", false}, "Step": {0, "starting.", false}}},
+	{area: "dash", dirs: []string{"scoring/insight"}, fields: []string{"Key"}, atLeast: 8, calls: map[string]keyArg{"Word": {0, "", false}}},
+	{area: "report", dirs: []string{"dashboard/report"}, templates: "dashboard/report/templates", atLeast: 80, calls: map[string]keyArg{"T": {1, "", false}}},
+	{area: "reason", dirs: []string{"scoring"}, atLeast: 20, calls: map[string]keyArg{"text": {0, "", false}, "dir": {0, "", true}}},
 }
 
 // TestEveryUsedKeyExists reads the code and the templates for the keys
@@ -111,9 +122,12 @@ func (u keyUse) goKeys(t *testing.T) []usedKey {
 				t.Fatal(err)
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
-				if e := u.keyExpr(n); e != nil {
-					if k, ok := literalKey(e); ok {
-						k.where = fset.Position(e.Pos()).String()
+				if e, a := u.keyExpr(n); e != nil {
+					if k, ok := literalKey(e); ok && (k.key != "" || k.prefix) {
+						k.key, k.where = a.prefix+k.key, fset.Position(e.Pos()).String()
+						if a.dotted && !k.prefix {
+							k.key, k.prefix = k.key+".", true
+						}
 						out = append(out, k)
 					}
 				}
@@ -125,8 +139,8 @@ func (u keyUse) goKeys(t *testing.T) []usedKey {
 }
 
 // keyExpr returns the expression that holds a key in n, if n is one of
-// u's calls or fields.
-func (u keyUse) keyExpr(n ast.Node) ast.Expr {
+// u's calls or fields, and how the callee reads it.
+func (u keyUse) keyExpr(n ast.Node) (ast.Expr, keyArg) {
 	switch x := n.(type) {
 	case *ast.CallExpr:
 		var name string
@@ -136,19 +150,19 @@ func (u keyUse) keyExpr(n ast.Node) ast.Expr {
 		case *ast.SelectorExpr:
 			name = fn.Sel.Name
 		}
-		if i, ok := u.calls[name]; ok && i < len(x.Args) {
-			return x.Args[i]
+		if a, ok := u.calls[name]; ok && a.n < len(x.Args) {
+			return x.Args[a.n], a
 		}
 	case *ast.KeyValueExpr:
 		if id, ok := x.Key.(*ast.Ident); ok {
 			for _, f := range u.fields {
 				if id.Name == f {
-					return x.Value
+					return x.Value, keyArg{}
 				}
 			}
 		}
 	}
-	return nil
+	return nil, keyArg{}
 }
 
 // literalKey reads "key" or "prefix" + expr.
