@@ -15,6 +15,7 @@ import (
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -115,7 +116,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := report.Compute(ctx, env.st, id, scoring.ReportOptions{Trees: trees, Folds: 3, Now: env.s.now}); err != nil {
+	if _, err := report.Compute(ctx, env.st, id, modelreport.Options{Trees: trees, Folds: 3, Now: env.s.now}); err != nil {
 		t.Fatal(err)
 	}
 	return id

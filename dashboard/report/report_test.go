@@ -15,6 +15,7 @@ import (
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 	"golang.org/x/net/html"
 )
@@ -140,7 +141,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	if _, err := Stored(ctx, st, id); !IsMissing(err) {
 		t.Fatalf("before Compute: %v; want not found", err)
 	}
-	r, err := Compute(ctx, st, id, scoring.ReportOptions{Trees: 15, Folds: 3, Seed: 1, Now: testNow})
+	r, err := Compute(ctx, st, id, modelreport.Options{Trees: 15, Folds: 3, Seed: 1, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 			}
 		}
 	}
-	if r.Data.Read != 12 || len(r.Data.Rejected) != 2 || r.Data.Rejected[0] != (scoring.Count{Label: "city", Rows: 2}) {
+	if r.Data.Read != 12 || len(r.Data.Rejected) != 2 || r.Data.Rejected[0] != (modelreport.Count{Label: "city", Rows: 2}) {
 		t.Errorf("data section = %+v; want the import run's figures", r.Data)
 	}
 	if len(r.Monthly) < 17 || len(r.Importance) != 8 || len(r.Calibration) != 10 {
@@ -260,8 +261,8 @@ func TestPublicDataReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			order, note, _ := learn.TimeOrder(tab, "")
-			q := scoring.DataQuality{Read: tab.Rows(), Dropped: d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
-			r, err := scoring.ReportForTable(s.file, d, specs, order, note, nil, q, scoring.ReportOptions{Trees: 10, Folds: 3, Seed: 1, Now: testNow})
+			q := modelreport.DataQuality{Read: tab.Rows(), Dropped: d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
+			r, err := modelreport.ForTable(s.file, d, specs, order, note, nil, q, modelreport.Options{Trees: 10, Folds: 3, Seed: 1, Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}
