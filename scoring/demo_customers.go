@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/cis-agencia/cis/store"
@@ -94,7 +93,7 @@ func demoCustomerLife(rng *rand.Rand, c *store.CustomerImport, end time.Time) {
 	for m := 0; ; m++ {
 		month := c.StartedAt.AddDate(0, m, 0)
 		if !month.Before(end) {
-			sortEvents(c.Events)
+			store.SortEvents(c.Events)
 			return
 		}
 		// Hidden states drift toward their means with shocks; a customer
@@ -150,7 +149,7 @@ func demoCustomerLife(rng *rand.Rand, c *store.CustomerImport, end time.Time) {
 			if at.Before(end) {
 				c.CancelledAt = at
 			}
-			sortEvents(c.Events)
+			store.SortEvents(c.Events)
 			if !c.CancelledAt.IsZero() { // nothing happens after the cancellation
 				n := 0
 				for _, e := range c.Events {
@@ -178,10 +177,4 @@ func poisson(rng *rand.Rand, lambda float64) int {
 		}
 		k++
 	}
-}
-
-// sortEvents orders events by time (a month's late payment may fall after
-// the next month's activity), as the store returns them.
-func sortEvents(ev []store.CustomerEvent) {
-	slices.SortStableFunc(ev, func(a, b store.CustomerEvent) int { return a.At.Compare(b.At) })
 }

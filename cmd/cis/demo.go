@@ -9,6 +9,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
@@ -90,7 +91,7 @@ func seedHistory(ctx context.Context, a *app, e env) error {
 		if err != nil {
 			return fmt.Errorf("demo history: %w", err)
 		}
-		stats, err := json.Marshal(scoring.DemoImportStats(len(rows), added))
+		stats, err := json.Marshal(importer.DemoStats(len(rows), added))
 		if err != nil {
 			return err
 		}

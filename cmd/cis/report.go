@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/dashboard/report"
-	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
 	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 )
@@ -106,7 +106,7 @@ func csvReport(path, target, drop, missing, timeCol, only string, o modelreport.
 	if j := cf.t.Col(timeCol); j >= 0 {
 		dates = make([]time.Time, cf.t.Rows())
 		for i, v := range cf.t.Cols[j] {
-			at, ok := scoring.ParseDate(v, nil)
+			at, ok := importer.ParseDate(v, nil)
 			if !ok {
 				if _, numErr := strconv.ParseFloat(v, 64); numErr == nil {
 					dates = nil // a numeric order column, not dates: no monthly series

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
@@ -123,7 +124,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An import run as cis import leads records it (a messy file's lessons).
-	stats, _ := json.Marshal(scoring.ImportStats{Read: 12, Good: 9, Duplicates: 2,
+	stats, _ := json.Marshal(importer.ImportStats{Read: 12, Good: 9, Duplicates: 2,
 		Rejected: map[string]int{"city": 2, "budget": 1}, Cities: map[string]int{"medallo → Medellín (05001)": 4},
 		Budgets: map[string]int{"text": 5, "digits": 4}})
 	if err := st.SaveImportRun(ctx, "leads", stats); err != nil {

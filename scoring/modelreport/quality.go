@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
 )
 
 // Quality sums the stored imports into the report's data-and-cleaning
@@ -17,7 +17,7 @@ func Quality(raw [][]byte, labelled, bot int) (DataQuality, error) {
 	q := DataQuality{Kept: labelled}
 	rej, norm := map[string]int{}, map[string]int{}
 	for _, b := range raw {
-		var s scoring.ImportStats
+		var s importer.ImportStats
 		if err := json.Unmarshal(b, &s); err != nil {
 			return q, fmt.Errorf("import stats: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
 )
 
 var testNow = func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
@@ -34,7 +35,7 @@ func TestQualityFromImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	res, err := scoring.ReadLeads(f, scoring.ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
+	res, err := importer.ReadLeads(f, importer.ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"os"
@@ -116,7 +116,7 @@ func readMessy(t *testing.T) *ImportResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join("..", "testdata", "import", "messy_leads.csv"))
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "import", "messy_leads.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

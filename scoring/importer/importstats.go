@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"fmt"
@@ -71,10 +71,10 @@ func (s *ImportStats) reject(reason string) {
 	s.Rejected[field]++
 }
 
-// DemoImportStats describes the generated demo history as an import: every
+// DemoStats describes the generated demo history as an import: every
 // row good, nothing to normalise (the generator already speaks the
 // gazetteer's names).
-func DemoImportStats(rows, added int) *ImportStats {
+func DemoStats(rows, added int) *ImportStats {
 	s := newImportStats()
 	s.Source, s.Read, s.Good, s.Duplicates = "demo", rows, rows, rows-added
 	return s

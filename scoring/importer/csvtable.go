@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"crypto/sha256"
@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -21,6 +22,9 @@ import (
 // an explicit mapping, one bad row reported by line and reason without
 // stopping the others, unmapped columns kept, and a per-row key so a
 // re-import adds nothing twice. TableSpec and ReadTable hold that once.
+
+// bogota is where dates without a zone are read.
+var bogota = flow.Bogota()
 
 // TableSpec describes one kind of import file.
 type TableSpec struct {
