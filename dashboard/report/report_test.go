@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,7 +109,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist := scoring.GenerateHistory(places, 2000, testNow(), 1)
+	hist := demo.History(places, 2000, testNow(), 1)
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "cis.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	ex := make([]scoring.Example, len(hist))
 	for i, h := range hist {
 		rows[i] = store.HistoryLead{Key: fmt.Sprint(i), Lead: h.Lead, CreatedAt: h.Lead.CompletedAt, Converted: h.Converted}
-		ex[i] = h.Example
+		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	if _, err := st.ImportHistory(ctx, rows, nil); err != nil {
 		t.Fatal(err)

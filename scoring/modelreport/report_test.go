@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"github.com/cis-agencia/cis/scoring/demo"
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/importer"
@@ -23,26 +22,43 @@ func TestLeadLabel(t *testing.T) {
 	}
 }
 
-// TestQualityFromImport: what an import of the messy file learned becomes
-// the report's data-and-cleaning section.
+// TestQualityFromImport: what the imports learned (importer.ImportStats,
+// as stored) sums into the report's data-and-cleaning section, largest
+// counts first.
 func TestQualityFromImport(t *testing.T) {
-	places, err := place.Load()
+	runs := []importer.ImportStats{
+		{Read: 11, Good: 6, Duplicates: 1, Rejected: map[string]int{"city": 2, "budget": 1, "format": 2},
+			Cities: map[string]int{"medallo → Medellín (05001)": 2}, Budgets: map[string]int{"text": 3}},
+		*importer.DemoStats(100, 90),
+	}
+	var raw [][]byte
+	for _, r := range runs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, b)
+	}
+	q, err := Quality(raw, 96, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "import", "messy_leads.csv"))
-	if err != nil {
-		t.Fatal(err)
+	if q.Read != 111 || q.Kept != 96 || q.Duplicates != 11 {
+		t.Errorf("read %d, kept %d, duplicates %d; want 111, 96, 11", q.Read, q.Kept, q.Duplicates)
 	}
-	defer f.Close()
-	res, err := importer.ReadLeads(f, importer.ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000})
-	if err != nil {
-		t.Fatal(err)
+	wantRej := []Count{{"city", 2}, {"format", 2}, {"budget", 1}}
+	if !slices.Equal(q.Rejected, wantRej) {
+		t.Errorf("rejected = %v; want %v", q.Rejected, wantRej)
 	}
-	raw, _ := json.Marshal(res.Stats)
-	q, err := Quality([][]byte{raw}, 6, 0)
-	if err != nil || q.Read != 11 || len(q.Rejected) != 5 || q.Normalised[0].Rows < 2 {
-		t.Errorf("Quality = %+v, %v", q, err)
+	wantNorm := []Count{{"budget: text", 3}, {"city: medallo → Medellín (05001)", 2}}
+	if !slices.Equal(q.Normalised, wantNorm) {
+		t.Errorf("normalised = %v; want %v", q.Normalised, wantNorm)
+	}
+	if !slices.Equal(q.Notes, []string{"demo_history", "bot_leads:4"}) {
+		t.Errorf("notes = %v", q.Notes)
+	}
+	if _, err := Quality([][]byte{[]byte("{")}, 0, 0); err == nil {
+		t.Error("Quality of a corrupt record: no error")
 	}
 }
 
@@ -85,10 +101,10 @@ func trainedDemo(t *testing.T) ([]scoring.Example, *scoring.Bundle) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist := scoring.GenerateHistory(places, 1000, testNow(), 1)
+	hist := demo.History(places, 1000, testNow(), 1)
 	ex := make([]scoring.Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 15, Folds: 3, Seed: 1, Min: scoring.DefaultMinHistory(), Now: testNow})
 	if err != nil {

@@ -1,4 +1,4 @@
-package scoring
+package demo
 
 import (
 	"fmt"
@@ -36,10 +36,10 @@ var demoNames = [2][]string{
 	{"La Esquina", "El Roble", "Santa Fe", "Los Andes", "Aurora", "El Poblado", "Nogal", "La 70", "Sol y Luna", "Horizonte", "Brisas", "La Candelaria", "El Prado", "Laureles", "Montaña"},
 }
 
-// GenerateCustomers turns the converted leads of a demo history into
+// Customers turns the converted leads of a demo history into
 // customers with histories ending at end. The same seed gives the same
 // customers; keys are prefix + the lead's index.
-func GenerateCustomers(hist []DemoLead, end time.Time, seed uint64, prefix string) []store.CustomerImport {
+func Customers(hist []Lead, end time.Time, seed uint64, prefix string) []store.CustomerImport {
 	rng := rand.New(rand.NewPCG(seed, 0xc057)) // #nosec G404 -- seeded on purpose: the same seed gives the same demo
 	var out []store.CustomerImport
 	for i, l := range hist {
