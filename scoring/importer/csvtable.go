@@ -1,3 +1,9 @@
+// Package importer reads an agency's spreadsheet exports (leads,
+// customers, customer events, campaigns) into store rows and commits them:
+// columns found by Spanish or English header guesses or an explicit
+// mapping, bad rows reported by line and reason, a per-row key so a
+// re-import adds nothing twice, and what a leads file taught kept for the
+// model report (ImportStats). It consumes the store through Store.
 package importer
 
 import (
