@@ -3,8 +3,6 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"github.com/cis-agencia/cis/scoring/demo"
-	"github.com/cis-agencia/cis/scoring/demo/seeding"
 	"net/http/httptest"
 	"regexp"
 	"testing"
@@ -15,6 +13,8 @@ import (
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/demo"
+	"github.com/cis-agencia/cis/scoring/demo/seeding"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"

@@ -3,13 +3,13 @@ package dashboard
 import (
 	"context"
 	"fmt"
-	"github.com/cis-agencia/cis/scoring/demo"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )

@@ -1,12 +1,12 @@
 package scoring
 
 import (
-	"github.com/cis-agencia/cis/scoring/demo"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cis-agencia/cis/flow/place"
+	"github.com/cis-agencia/cis/scoring/demo"
 )
 
 // benchModel is the production model Train gives for 5,000 demo leads

@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"context"
-	"github.com/cis-agencia/cis/scoring/demo"
 	"math"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow/place"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )

@@ -4,14 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/cis-agencia/cis/scoring/demo"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/importer"
+	"github.com/cis-agencia/cis/scoring/learn"
 )
 
 var testNow = func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
@@ -94,7 +95,7 @@ func TestForModelStopsWhenCancelled(t *testing.T) {
 
 }
 
-// trainedDemo trains a small model on a generated history, as the demo does.
+// trainedDemo trains a small model on a generated history.
 func trainedDemo(t *testing.T) ([]scoring.Example, *scoring.Bundle) {
 	t.Helper()
 	places, err := place.Load()
@@ -106,7 +107,8 @@ func trainedDemo(t *testing.T) ([]scoring.Example, *scoring.Bundle) {
 	for i, h := range hist {
 		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
-	b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 15, Folds: 3, Seed: 1, Min: scoring.DefaultMinHistory(), Now: testNow})
+	b, _, err := scoring.Train(ex, scoring.TrainOptions{Trees: 15, Folds: 3, Seed: 1, Min: scoring.DefaultMinHistory(), Now: testNow,
+		Forest: &learn.ForestParams{}}) // a stored setting: the report is under test, not the tuning
 	if err != nil {
 		t.Fatal(err)
 	}
