@@ -42,20 +42,20 @@ type overviewView struct {
 
 func (s *Server) overview(ctx context.Context, p store.Period) (overviewView, error) {
 	var v overviewView
-	months, err := s.store.LeadMonths(ctx, p)
+	months, err := s.analytics.LeadMonths(ctx, p)
 	if err != nil {
 		return v, err
 	}
 	v.sum = insight.Summarize(months)
-	if v.delays, err = s.store.ContactDelays(ctx, p); err != nil {
+	if v.delays, err = s.analytics.ContactDelays(ctx, p); err != nil {
 		return v, err
 	}
-	funnel, err := s.store.Funnel(ctx, p)
+	funnel, err := s.analytics.Funnel(ctx, p)
 	if err != nil {
 		return v, err
 	}
 	v.steps = buildFunnel(funnel)
-	v.late, err = s.store.SLASince(ctx, p.From, s.now())
+	v.late, err = s.analytics.SLASince(ctx, p.From, s.now())
 	return v, err
 }
 

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -14,6 +15,12 @@ import (
 
 	"github.com/cis-agencia/cis/store"
 )
+
+// statsStore is what /metrics reads of the store.
+type statsStore interface {
+	Stats(ctx context.Context) (store.Stats, error)
+	OverdueOpen(ctx context.Context, now time.Time) (int, error)
+}
 
 // metrics are written by hand in the Prometheus text format (version 0.0.4):
 // a few counters and one histogram do not justify client_golang's dependency
@@ -92,11 +99,11 @@ func (s *Server) metricsPage(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	st, err := s.store.Stats(ctx)
+	st, err := s.stats.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	overdue, err := s.store.OverdueOpen(ctx, s.now())
+	overdue, err := s.stats.OverdueOpen(ctx, s.now())
 	if err != nil {
 		return err
 	}
