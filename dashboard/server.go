@@ -75,9 +75,9 @@ type Deps struct {
 	// Models are the scoring models in use (swapped live as models are
 	// trained); nil: the rule scorer, no deal values, no churn model.
 	Models Models
-	// WebhookRefusals counts Cloud API deliveries refused for their
-	// signature, for /metrics; nil when the webhook is not served.
-	WebhookRefusals func() int64
+	// Webhook is the Cloud API webhook (*bot.CloudAPI), whose refusals
+	// /metrics counts; nil when the webhook is not served.
+	Webhook refusalCounter
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
@@ -147,7 +147,7 @@ type Server struct {
 	metricsToken  string
 	widgetOrigins []string
 	models        Models
-	refusals      func() int64
+	webhook       refusalCounter
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -213,7 +213,7 @@ func New(d Deps) (*Server, error) {
 	st := d.Store
 	s := &Server{e: e, ping: st, users: st, accounts: st, queue: st, leads: st, reach: st, takeover: st, transcripts: st,
 		stats: st, churn: st, analytics: st, privacy: st, bundles: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
+		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
