@@ -338,7 +338,7 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 	}
 	ap.Charts = []namedChart{newChart("spend-revenue", T(lang, "analytics.spend_vs_revenue"), func(t string) template.HTML {
 		return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.spend"), Values: spend, Color: chart.Hot},
-			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Palette[0]}}, false, copFormat)
+			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Colour(0)}}, false, copFormat)
 	})}
 	ap.Tables = []table{ct, cht}
 	ap.Note = T(lang, "analytics.attribution")

@@ -442,21 +442,25 @@ type Timeouts struct {
 	Header, Body, Write time.Duration
 }
 
-// DefaultTimeouts are the timeouts of Serve.
-var DefaultTimeouts = Timeouts{Header: 5 * time.Second, Body: 30 * time.Second, Write: 30 * time.Second}
+// Serve's timeouts, and ServeTimeouts' for a zero field.
+const (
+	DefaultHeaderTimeout = 5 * time.Second
+	DefaultBodyTimeout   = 30 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+)
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully. The
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	return ServeTimeouts(ctx, ln, h, log, DefaultTimeouts)
+	return ServeTimeouts(ctx, ln, h, log, Timeouts{})
 }
 
 // ServeTimeouts is Serve with the given timeouts (zero fields: the default).
 func ServeTimeouts(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, t Timeouts) error {
-	t.Header = cmp.Or(t.Header, DefaultTimeouts.Header)
-	t.Body = cmp.Or(t.Body, DefaultTimeouts.Body)
-	t.Write = cmp.Or(t.Write, DefaultTimeouts.Write)
+	t.Header = cmp.Or(t.Header, DefaultHeaderTimeout)
+	t.Body = cmp.Or(t.Body, DefaultBodyTimeout)
+	t.Write = cmp.Or(t.Write, DefaultWriteTimeout)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: min(t.Header, t.Body), ReadTimeout: t.Body, WriteTimeout: t.Write,
 		// net/http's own complaints (TLS handshakes, panics) go through the
 		// service's logger, and so through its redaction, not to stderr.
