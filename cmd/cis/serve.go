@@ -164,6 +164,8 @@ type channelSet struct {
 	cloud *bot.CloudAPI
 }
 
+// newChannels builds the transcriber and, when configured, the Cloud API
+// webhook; nothing runs until mountChannels mounts them.
 func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
 	tr, err := c.transcriber()
 	if err != nil || !c.cloudEnabled() {
