@@ -13,8 +13,11 @@ import (
 	"github.com/cis-agencia/cis/store"
 )
 
-// accountStore is what the admins' accounts page needs beyond userStore.
+// accountStore is what the admins' accounts page needs.
 type accountStore interface {
+	Users(ctx context.Context) ([]store.User, error)
+	UserByID(ctx context.Context, id int64) (store.User, error)
+	SetPassword(ctx context.Context, userID int64, hash, keepTokenHash string) error
 	CreateUser(ctx context.Context, username, role, passwordHash string) (store.User, error)
 	SetActive(ctx context.Context, userID int64, active bool) error
 }
@@ -55,7 +58,7 @@ func (s *Server) renderAccounts(c echo.Context, code int, p accountsPage) error 
 	lang := langOf(c)
 	p.page = s.basePage(c, lang)
 	p.Title = T(lang, "accounts.title")
-	users, err := s.store.Users(c.Request().Context())
+	users, err := s.accounts.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -86,7 +89,7 @@ func (s *Server) addAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.store.CreateUser(c.Request().Context(), p.Form.Username, p.Form.Role, hash)
+	u, err := s.accounts.CreateUser(c.Request().Context(), p.Form.Username, p.Form.Role, hash)
 	if errors.Is(err, store.ErrExists) {
 		p.Error = T(lang, "accounts.exists")
 		return s.renderAccounts(c, http.StatusConflict, p)
@@ -104,7 +107,7 @@ func (s *Server) accountOf(c echo.Context) (store.User, error) {
 	if err != nil || id <= 0 {
 		return store.User{}, echo.ErrNotFound
 	}
-	return s.store.UserByID(c.Request().Context(), id)
+	return s.accounts.UserByID(c.Request().Context(), id)
 }
 
 // resetAccount gives an account a new generated password (shown once) and
@@ -123,7 +126,7 @@ func (s *Server) resetAccount(c echo.Context) error {
 	if u.ID == sessionOf(c).User.ID { // resetting one's own keeps this session
 		keep, _ = c.Get(ctxTokenHash).(string)
 	}
-	if err := s.store.SetPassword(c.Request().Context(), u.ID, hash, keep); err != nil {
+	if err := s.accounts.SetPassword(c.Request().Context(), u.ID, hash, keep); err != nil {
 		return err
 	}
 	s.audit(c, "password_reset", "user:"+strconv.FormatInt(u.ID, 10), "")
@@ -142,7 +145,7 @@ func (s *Server) setAccountActive(active bool) echo.HandlerFunc {
 			p := accountsPage{Error: T(langOf(c), "accounts.not_self")}
 			return s.renderAccounts(c, http.StatusConflict, p)
 		}
-		if err := s.store.SetActive(c.Request().Context(), u.ID, active); err != nil {
+		if err := s.accounts.SetActive(c.Request().Context(), u.ID, active); err != nil {
 			return err
 		}
 		what := "deactivated"

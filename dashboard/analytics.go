@@ -285,7 +285,7 @@ func ratioOf(a, b int) insight.Ratio {
 }
 
 func (s *Server) campaignRows(ctx context.Context, p store.Period) (camps, chans []insight.ROI, err error) {
-	facts, err := s.store.Campaigns(ctx, p)
+	facts, err := s.analytics.Campaigns(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -338,7 +338,7 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 	}
 	ap.Charts = []namedChart{newChart("spend-revenue", T(lang, "analytics.spend_vs_revenue"), func(t string) template.HTML {
 		return chart.Bars(t, labels, []chart.Series{{Name: T(lang, "analytics.spend"), Values: spend, Color: chart.Hot},
-			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Palette[0]}}, false, copFormat)
+			{Name: T(lang, "analytics.revenue"), Values: rev, Color: chart.Colour(0)}}, false, copFormat)
 	})}
 	ap.Tables = []table{ct, cht}
 	ap.Note = T(lang, "analytics.attribution")
@@ -367,16 +367,16 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Campaigns, _, err = s.campaignRows(ctx, p); err != nil {
 		return f, err
 	}
-	if f.Dims, err = s.store.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
+	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
 		return f, err
 	}
-	if f.SLA, err = s.store.SLASince(ctx, week, now); err != nil {
+	if f.SLA, err = s.analytics.SLASince(ctx, week, now); err != nil {
 		return f, err
 	}
-	if f.Churn, err = s.store.ChurnRiskAt(ctx, churnAtRisk); err != nil {
+	if f.Churn, err = s.analytics.ChurnRiskAt(ctx, churnAtRisk); err != nil {
 		return f, err
 	}
-	obs, err := s.store.LeadOutcomes(ctx)
+	obs, err := s.analytics.LeadOutcomes(ctx)
 	if err != nil {
 		return f, err
 	}
@@ -442,11 +442,11 @@ func (s *Server) analyticsAccuracy(c echo.Context) error {
 	ap, lang, _ := s.analyticsBase(c, "accuracy")
 	f := fmtr{lang == "es"}
 	info, cinfo := s.modelInfo(), s.churnModelInfo(ctx)
-	leads, err := s.store.LeadOutcomes(ctx)
+	leads, err := s.analytics.LeadOutcomes(ctx)
 	if err != nil {
 		return err
 	}
-	churn, err := s.store.ChurnOutcomes(ctx, s.now())
+	churn, err := s.analytics.ChurnOutcomes(ctx, s.now())
 	if err != nil {
 		return err
 	}

@@ -42,20 +42,20 @@ type overviewView struct {
 
 func (s *Server) overview(ctx context.Context, p store.Period) (overviewView, error) {
 	var v overviewView
-	months, err := s.store.LeadMonths(ctx, p)
+	months, err := s.analytics.LeadMonths(ctx, p)
 	if err != nil {
 		return v, err
 	}
 	v.sum = insight.Summarize(months)
-	if v.delays, err = s.store.ContactDelays(ctx, p); err != nil {
+	if v.delays, err = s.analytics.ContactDelays(ctx, p); err != nil {
 		return v, err
 	}
-	funnel, err := s.store.Funnel(ctx, p)
+	funnel, err := s.analytics.Funnel(ctx, p)
 	if err != nil {
 		return v, err
 	}
 	v.steps = buildFunnel(funnel)
-	v.late, err = s.store.SLASince(ctx, p.From, s.now())
+	v.late, err = s.analytics.SLASince(ctx, p.From, s.now())
 	return v, err
 }
 
@@ -72,7 +72,7 @@ func (v overviewView) months() (table, []namedChart) {
 	lang, f, sum := v.lang, v.f, v.sum
 	colours := map[string]string{"hot": chart.Hot, "warm": chart.Warm, "cold": chart.Cold, "": "#98a2b3"}
 	var series []chart.Series
-	for _, cl := range insight.Classes {
+	for _, cl := range insight.Classes() {
 		sr := chart.Series{Name: v.className(cl), Color: colours[cl]}
 		for _, m := range sum.Months {
 			sr.Values = append(sr.Values, float64(sum.ByMonth[m][cl].N))
@@ -86,7 +86,7 @@ func (v overviewView) months() (table, []namedChart) {
 		var rev int64
 		var won int
 		row := []cell{txt(m)}
-		for _, cl := range insight.Classes {
+		for _, cl := range insight.Classes() {
 			row = append(row, f.int(sum.ByMonth[m][cl].N))
 			rev += sum.ByMonth[m][cl].RevenueCOP
 			won += sum.ByMonth[m][cl].Won
@@ -110,7 +110,7 @@ func (v overviewView) conversion() (table, namedChart) {
 		T(lang, "analytics.leads"), T(lang, "analytics.won"), T(lang, "analytics.lost"), T(lang, "analytics.conversion"), T(lang, "analytics.ci95"), T(lang, "analytics.revenue")}}
 	var labels []string
 	var vals []float64
-	for _, cl := range insight.Classes {
+	for _, cl := range insight.Classes() {
 		c, ok := v.sum.PerClass[cl]
 		if !ok {
 			continue
@@ -126,7 +126,7 @@ func (v overviewView) conversion() (table, namedChart) {
 		vals = append(vals, rate.V)
 	}
 	return t, newChart("conversion", T(lang, "analytics.conversion_by_class"), func(t string) template.HTML {
-		return chart.HBars(t, labels, vals, chart.Percent(1, f.es), chart.Palette[0])
+		return chart.HBars(t, labels, vals, chart.Percent(1, f.es), chart.Colour(0))
 	})
 }
 
@@ -159,7 +159,7 @@ func (v overviewView) sla() table {
 	for _, x := range v.late {
 		overdueBy[x.Class] = x.OpenOverdue
 	}
-	for _, cl := range insight.Classes[:3] {
+	for _, cl := range insight.Classes()[:3] {
 		c, ok := v.sum.PerClass[cl]
 		if !ok {
 			continue

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,6 +20,18 @@ import (
 
 	"github.com/cis-agencia/cis/store"
 )
+
+// userStore is what logins, sessions, password changes and the audit log need.
+type userStore interface {
+	UserByName(ctx context.Context, username string) (store.User, error)
+	CountUsers(ctx context.Context) (int, error)
+	SetPassword(ctx context.Context, userID int64, hash, keepTokenHash string) error
+	CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string) error
+	SessionByHash(ctx context.Context, tokenHash string) (store.Session, error)
+	TouchSession(ctx context.Context, tokenHash string) error
+	DeleteSession(ctx context.Context, tokenHash string) error
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
 
 // Roles. Every route names the roles it allows; the check is server-side.
 const (
@@ -81,7 +94,7 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		h := hashToken(ck.Value)
 		ctx := c.Request().Context()
-		sess, err := s.store.SessionByHash(ctx, h)
+		sess, err := s.users.SessionByHash(ctx, h)
 		if errors.Is(err, store.ErrNotFound) {
 			return echo.ErrUnauthorized
 		}
@@ -90,11 +103,11 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		now := s.now()
 		if !sess.User.Active || now.Sub(sess.LastSeenAt) > sessionIdle || now.Sub(sess.CreatedAt) > sessionAbsolute {
-			_ = s.store.DeleteSession(ctx, h)
+			_ = s.users.DeleteSession(ctx, h)
 			return echo.ErrUnauthorized
 		}
 		if now.Sub(sess.LastSeenAt) > time.Minute { // one write a minute, not one per request
-			if err := s.store.TouchSession(ctx, h); err != nil {
+			if err := s.users.TouchSession(ctx, h); err != nil {
 				return err
 			}
 		}
@@ -186,7 +199,7 @@ func (s *Server) audit(c echo.Context, action, object, detail string) {
 		uid = sess.User.ID
 	}
 	e := store.AuditEntry{UserID: uid, Action: action, Object: object, IP: c.RealIP(), Detail: detail, At: s.now()}
-	if err := s.store.Audit(c.Request().Context(), e); err != nil {
+	if err := s.users.Audit(c.Request().Context(), e); err != nil {
 		s.log.Error("audit write failed", "action", action, "err", err)
 	}
 	s.log.Info("audit", "action", action, "user_id", uid, "object", object)
@@ -275,7 +288,7 @@ const (
 func (s *Server) loginForm(c echo.Context) error {
 	// A visitor who is already logged in goes home; a stale cookie stays on the form.
 	if ck, err := c.Cookie(s.cookieName()); err == nil && len(ck.Value) <= 100 {
-		if _, err := s.store.SessionByHash(c.Request().Context(), hashToken(ck.Value)); err == nil {
+		if _, err := s.users.SessionByHash(c.Request().Context(), hashToken(ck.Value)); err == nil {
 			return c.Redirect(http.StatusSeeOther, "/")
 		}
 	}
@@ -284,7 +297,7 @@ func (s *Server) loginForm(c echo.Context) error {
 
 func (s *Server) renderLogin(c echo.Context, code int, errKey string) error {
 	lang := langOf(c)
-	n, err := s.store.CountUsers(c.Request().Context())
+	n, err := s.users.CountUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -308,7 +321,7 @@ func (s *Server) login(c echo.Context) error {
 		s.audit(c, "login_throttled", "", "")
 		return s.renderLogin(c, http.StatusTooManyRequests, "login.throttled")
 	}
-	u, err := s.store.UserByName(ctx, username)
+	u, err := s.users.UserByName(ctx, username)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -325,28 +338,28 @@ func (s *Server) login(c echo.Context) error {
 		if found {
 			uid = u.ID
 		}
-		_ = s.store.Audit(ctx, store.AuditEntry{UserID: uid, Action: "login_failed", IP: ip, At: s.now()})
+		_ = s.users.Audit(ctx, store.AuditEntry{UserID: uid, Action: "login_failed", IP: ip, At: s.now()})
 		s.log.Info("audit", "action", "login_failed", "user_id", uid)
 		return s.renderLogin(c, http.StatusUnauthorized, "login.failed")
 	}
 	s.throttle.reset(userKey)
 	// A fresh session at every login (ASVS 7.2.4); an old cookie's session ends.
 	if old, err := c.Cookie(s.cookieName()); err == nil {
-		_ = s.store.DeleteSession(ctx, hashToken(old.Value))
+		_ = s.users.DeleteSession(ctx, hashToken(old.Value))
 	}
 	token := newToken()
-	if err := s.store.CreateSession(ctx, hashToken(token), u.ID, newToken()); err != nil {
+	if err := s.users.CreateSession(ctx, hashToken(token), u.ID, newToken()); err != nil {
 		return err
 	}
 	s.setSessionCookie(c, token, int(sessionAbsolute.Seconds()))
-	_ = s.store.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "login", IP: ip, At: s.now()})
+	_ = s.users.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "login", IP: ip, At: s.now()})
 	s.log.Info("audit", "action", "login", "user_id", u.ID)
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 func (s *Server) logout(c echo.Context) error {
 	h, _ := c.Get(ctxTokenHash).(string)
-	if err := s.store.DeleteSession(c.Request().Context(), h); err != nil {
+	if err := s.users.DeleteSession(c.Request().Context(), h); err != nil {
 		return err
 	}
 	s.audit(c, "logout", "", "")
@@ -397,7 +410,7 @@ func (s *Server) changePassword(c echo.Context) error {
 		return err
 	}
 	keep, _ := c.Get(ctxTokenHash).(string)
-	if err := s.store.SetPassword(c.Request().Context(), sess.User.ID, hash, keep); err != nil {
+	if err := s.users.SetPassword(c.Request().Context(), sess.User.ID, hash, keep); err != nil {
 		return err
 	}
 	s.audit(c, "password_changed", "", "")

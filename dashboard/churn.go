@@ -117,12 +117,12 @@ func (s *Server) churnPage(c echo.Context) error {
 		p.Page = n
 	}
 	var err error
-	if p.Total, err = s.store.CountActiveCustomers(ctx, p.Q); err != nil {
+	if p.Total, err = s.churn.CountActiveCustomers(ctx, p.Q); err != nil {
 		return err
 	}
 	p.Pages = max(1, (p.Total+riskPageSize-1)/riskPageSize)
 	p.Page = min(p.Page, p.Pages)
-	rows, err := s.store.ChurnRisk(ctx, store.RiskFilter{Sort: p.Sort, Search: p.Q, Limit: riskPageSize, Offset: (p.Page - 1) * riskPageSize})
+	rows, err := s.churn.ChurnRisk(ctx, store.RiskFilter{Sort: p.Sort, Search: p.Q, Limit: riskPageSize, Offset: (p.Page - 1) * riskPageSize})
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) churnPage(c echo.Context) error {
 // churnChart draws the customers per risk band, each band in its level's colour.
 func (s *Server) churnChart(c echo.Context, p *churnPage) error {
 	var err error
-	if p.Bands, err = s.store.ChurnRiskBands(c.Request().Context()); err != nil {
+	if p.Bands, err = s.churn.ChurnRiskBands(c.Request().Context()); err != nil {
 		return err
 	}
 	es := p.Lang == "es"
@@ -186,7 +186,7 @@ func toRiskRow(r store.RiskRow, months float64) riskRow {
 func (s *Server) churnCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	sort := riskSort(c)
-	rows, err := s.store.ChurnRisk(ctx, store.RiskFilter{Sort: sort, Limit: -1})
+	rows, err := s.churn.ChurnRisk(ctx, store.RiskFilter{Sort: sort, Limit: -1})
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (s *Server) actOnCustomer(kind string) echo.HandlerFunc {
 		if len([]rune(note)) > 500 {
 			return echo.ErrBadRequest
 		}
-		if err := s.store.ActOnCustomer(c.Request().Context(), id, store.CustomerAction{Kind: kind, ByUser: sessionOf(c).User.ID, Detail: note}); err != nil {
+		if err := s.churn.ActOnCustomer(c.Request().Context(), id, store.CustomerAction{Kind: kind, ByUser: sessionOf(c).User.ID, Detail: note}); err != nil {
 			return err
 		}
 		s.audit(c, "customer_"+kind, "customer:"+strconv.FormatInt(id, 10), "")

@@ -107,10 +107,11 @@ func outOfRange(i int) int {
 func TestModelReportPanicShownNotFatal(t *testing.T) {
 	env := newEnv(t, Deps{Options: Options{ReportTrees: 10}})
 	active, _, _ := seedModels(t, env)
-	s, err := New(Deps{Store: panickyReports{env.st}, Now: func() time.Time { return env.now }})
+	s, err := New(Deps{Store: env.st, Now: func() time.Time { return env.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.bundles = panickyReports{env.st}
 	env.s = s
 	admin := env.client()
 	admin.login("admin1")

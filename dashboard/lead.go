@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -13,6 +14,14 @@ import (
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
+
+// leadStore is what the lead page and its actions need.
+type leadStore interface {
+	Lead(ctx context.Context, id int64) (store.LeadDetail, error)
+	ActOnLead(ctx context.Context, id int64, a store.LeadAction) error
+	Users(ctx context.Context) ([]store.User, error) // whom a lead can be assigned to
+	UserByID(ctx context.Context, id int64) (store.User, error)
+}
 
 type leadPage struct {
 	page
@@ -69,7 +78,7 @@ func (s *Server) ownOnly(c echo.Context) int64 {
 // limited to their own leads gets 403 for another advisor's lead, and an
 // unassigned one masked.
 func (s *Server) loadLead(c echo.Context, id int64) (store.LeadDetail, bool, error) {
-	d, err := s.store.Lead(c.Request().Context(), id)
+	d, err := s.leads.Lead(c.Request().Context(), id)
 	if err != nil {
 		return d, false, err
 	}
@@ -101,7 +110,7 @@ func (s *Server) renderLead(c echo.Context, id int64, code int, form leadForm) e
 	}
 	// Viewing a person's data is a sensitive action (audit: who saw whom).
 	s.audit(c, "lead_viewed", "lead:"+strconv.FormatInt(id, 10), "")
-	users, err := s.store.Users(c.Request().Context())
+	users, err := s.leads.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -170,7 +179,7 @@ func (s *Server) act(c echo.Context, a store.LeadAction) error {
 		return echo.ErrForbidden // an unassigned lead is taken before it is worked
 	}
 	a.ByUser = sessionOf(c).User.ID
-	if err := s.store.ActOnLead(c.Request().Context(), id, a); err != nil {
+	if err := s.leads.ActOnLead(c.Request().Context(), id, a); err != nil {
 		if errors.Is(err, store.ErrErased) {
 			return echo.NewHTTPError(http.StatusConflict, T(langOf(c), "lead.erased"))
 		}
@@ -210,7 +219,7 @@ func (s *Server) assignLead(c echo.Context) error {
 		return echo.ErrBadRequest
 	}
 	if to > 0 {
-		u, err := s.store.UserByID(c.Request().Context(), to)
+		u, err := s.leads.UserByID(c.Request().Context(), to)
 		if err != nil || !u.Active || u.Role == RoleViewer {
 			return echo.ErrBadRequest
 		}

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -14,6 +15,18 @@ import (
 
 	"github.com/cis-agencia/cis/store"
 )
+
+// refusalCounter is the Cloud API webhook as /metrics sees it: how many
+// deliveries it refused for a missing or wrong signature.
+type refusalCounter interface {
+	SignatureRefusals() int64
+}
+
+// statsStore is what /metrics reads of the store.
+type statsStore interface {
+	Stats(ctx context.Context) (store.Stats, error)
+	OverdueOpen(ctx context.Context, now time.Time) (int, error)
+}
 
 // metrics are written by hand in the Prometheus text format (version 0.0.4):
 // a few counters and one histogram do not justify client_golang's dependency
@@ -92,11 +105,11 @@ func (s *Server) metricsPage(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	st, err := s.store.Stats(ctx)
+	st, err := s.stats.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	overdue, err := s.store.OverdueOpen(ctx, s.now())
+	overdue, err := s.stats.OverdueOpen(ctx, s.now())
 	if err != nil {
 		return err
 	}
@@ -113,8 +126,8 @@ func (s *Server) metricsPage(c echo.Context) error {
 	for _, k := range classes {
 		fmt.Fprintf(&b, "cis_leads{class=%q} %d\n", k, st.LeadsByClass[k])
 	}
-	if s.refusals != nil {
-		fmt.Fprintf(&b, "# HELP cis_webhook_signature_refused_total Cloud API deliveries refused for a missing or wrong signature.\n# TYPE cis_webhook_signature_refused_total counter\ncis_webhook_signature_refused_total %d\n", s.refusals())
+	if s.webhook != nil {
+		fmt.Fprintf(&b, "# HELP cis_webhook_signature_refused_total Cloud API deliveries refused for a missing or wrong signature.\n# TYPE cis_webhook_signature_refused_total counter\ncis_webhook_signature_refused_total %d\n", s.webhook.SignatureRefusals())
 	}
 	writeReliability(&b, st)
 	fmt.Fprintf(&b, "# HELP cis_sla_breaches Open leads past their contact deadline.\n# TYPE cis_sla_breaches gauge\ncis_sla_breaches %d\n", overdue)

@@ -24,7 +24,6 @@ type modelStore interface {
 	report.Store
 	Models(ctx context.Context) ([]store.ModelInfo, error)
 	ActivateModel(ctx context.Context, id int64) error
-	ActiveBundle(ctx context.Context) (int64, []byte, error)
 }
 
 // reports computes lead models' reports in the background, one at a time
@@ -65,7 +64,7 @@ func (r *reports) ensure(s *Server, id int64) {
 		}()
 		start := time.Now()
 		err := r.jobs.Run(ctx, reportJob(id), func(ctx context.Context) error {
-			_, err := report.Compute(ctx, s.store, id, modelreport.Options{Trees: r.trees, Now: s.now})
+			_, err := report.Compute(ctx, s.bundles, id, modelreport.Options{Trees: r.trees, Now: s.now})
 			return err
 		})
 		if err != nil {
@@ -115,7 +114,7 @@ func (s *Server) modelPage(c echo.Context) error {
 	lang := langOf(c)
 	p := modelPageData{page: s.basePage(c, lang)}
 	p.Title = T(lang, "model.title")
-	models, err := s.store.Models(ctx)
+	models, err := s.bundles.Models(ctx)
 	if err != nil {
 		return err
 	}
@@ -142,7 +141,7 @@ func (s *Server) modelPage(c echo.Context) error {
 	}
 	if p.Shown > 0 {
 		p.ShownName = fmt.Sprintf(T(lang, "modelw.name_lead"), p.Shown)
-		_, err := report.Stored(ctx, s.store, p.Shown)
+		_, err := report.Stored(ctx, s.bundles, p.Shown)
 		switch {
 		case err == nil:
 			p.Ready = true
@@ -164,7 +163,7 @@ func isLeadKind(k string) bool { return k == store.KindLead || k == "" }
 
 // isLeadModel reports whether model id exists and is a lead model.
 func (s *Server) isLeadModel(ctx context.Context, id int64) (bool, error) {
-	models, err := s.store.Models(ctx)
+	models, err := s.bundles.Models(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -191,7 +190,7 @@ func (s *Server) modelReport(c echo.Context) error {
 		}
 		return echo.ErrNotFound // no such model, or a churn model: reports describe lead models
 	}
-	r, err := report.Stored(ctx, s.store, id)
+	r, err := report.Stored(ctx, s.bundles, id)
 	if report.IsMissing(err) {
 		s.reports.ensure(s, id)
 		return c.String(http.StatusAccepted, T(lang, "model.report_running")+"\n")
@@ -222,7 +221,7 @@ func (s *Server) activateModel(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.ErrNotFound
 	}
-	body, err := s.store.ModelBundle(ctx, id)
+	body, err := s.bundles.ModelBundle(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.ErrNotFound
 	}
@@ -236,7 +235,7 @@ func (s *Server) activateModel(c echo.Context) error {
 		s.log.Warn("model activation refused", "model_id", id, "err", err)
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, T(langOf(c), "model.refused"))
 	}
-	if err := s.store.ActivateModel(ctx, id); err != nil {
+	if err := s.bundles.ActivateModel(ctx, id); err != nil {
 		return err
 	}
 	s.audit(c, "model_activated", fmt.Sprintf("model:%d", id), "dashboard")

@@ -84,7 +84,7 @@ func (s *Server) privacyPage(c echo.Context) error {
 	if k := c.QueryParam("err"); k != "" {
 		p.Error = T(lang, "privacy.err."+k)
 	}
-	rs, err := s.store.DataRequests(ctx, p.All, 500)
+	rs, err := s.privacy.DataRequests(ctx, p.All, 500)
 	if err != nil {
 		return err
 	}
@@ -102,13 +102,13 @@ func (s *Server) privacyPage(c echo.Context) error {
 		}
 		p.Rows = append(p.Rows, row)
 	}
-	if p.Retention, p.RetentionLast, err = s.store.RetentionErasures(ctx); err != nil {
+	if p.Retention, p.RetentionLast, err = s.privacy.RetentionErasures(ctx); err != nil {
 		return err
 	}
-	if p.Exclusions, err = s.store.Exclusions(ctx, 200); err != nil {
+	if p.Exclusions, err = s.privacy.Exclusions(ctx, 200); err != nil {
 		return err
 	}
-	incidents, err := s.store.Incidents(ctx, 100)
+	incidents, err := s.privacy.Incidents(ctx, 100)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Server) privacyRecord(c echo.Context) error {
 	if phone == "" {
 		return s.privacyBack(c, "phone", errors.New("no phone"))
 	}
-	_, err := s.store.RecordDataRequest(c.Request().Context(), phone, kind, "admin", s.now(), s.userID(c))
+	_, err := s.privacy.RecordDataRequest(c.Request().Context(), phone, kind, "admin", s.now(), s.userID(c))
 	if err != nil {
 		s.log.Warn("data request not recorded", "err", err)
 	}
@@ -158,7 +158,7 @@ func (s *Server) request(c echo.Context) (store.DataRequest, error) {
 	if err != nil || id <= 0 {
 		return store.DataRequest{}, echo.ErrNotFound
 	}
-	r, err := s.store.DataRequest(c.Request().Context(), id)
+	r, err := s.privacy.DataRequest(c.Request().Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return r, echo.ErrNotFound
 	}
@@ -174,7 +174,7 @@ func (s *Server) privacyExport(c echo.Context) error {
 	if r.Phone == "" {
 		return echo.NewHTTPError(http.StatusGone, "the person was erased")
 	}
-	x, err := s.store.ExportByPhone(c.Request().Context(), r.Phone, s.userID(c))
+	x, err := s.privacy.ExportByPhone(c.Request().Context(), r.Phone, s.userID(c))
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.ErrNotFound
 	}
@@ -200,7 +200,7 @@ func (s *Server) privacyResolve(c echo.Context) error {
 	if c.FormValue("status") == store.RequestRejected {
 		status = store.RequestRejected
 	}
-	err = s.store.ResolveDataRequest(c.Request().Context(), r.ID, status, strings.TrimSpace(c.FormValue("resolution")), s.userID(c))
+	err = s.privacy.ResolveDataRequest(c.Request().Context(), r.ID, status, strings.TrimSpace(c.FormValue("resolution")), s.userID(c))
 	return s.privacyBack(c, "resolved", err)
 }
 
@@ -209,7 +209,7 @@ func (s *Server) privacyExtend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.store.ExtendDataRequest(c.Request().Context(), r.ID, c.FormValue("note"), s.userID(c))
+	err = s.privacy.ExtendDataRequest(c.Request().Context(), r.ID, c.FormValue("note"), s.userID(c))
 	return s.privacyBack(c, "extended", err)
 }
 
@@ -225,7 +225,7 @@ func (s *Server) privacyDelete(c echo.Context) error {
 	if c.FormValue("confirm") != "yes" {
 		return s.privacyBack(c, "confirm", errors.New("not confirmed"))
 	}
-	_, err = s.store.EraseByPhone(c.Request().Context(), r.Phone, store.EraseRequested, "admin", s.userID(c))
+	_, err = s.privacy.EraseByPhone(c.Request().Context(), r.Phone, store.EraseRequested, "admin", s.userID(c))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -241,12 +241,12 @@ func (s *Server) privacyExclude(c echo.Context) error {
 	if len(phones) == 0 {
 		return s.privacyBack(c, "phone", errors.New("no phone"))
 	}
-	_, err := s.store.AddExclusions(c.Request().Context(), phones, source, s.userID(c))
+	_, err := s.privacy.AddExclusions(c.Request().Context(), phones, source, s.userID(c))
 	return s.privacyBack(c, "excluded", err)
 }
 
 func (s *Server) privacyUnexclude(c echo.Context) error {
-	ok, err := s.store.RemoveExclusion(c.Request().Context(), c.FormValue("phone"), s.userID(c))
+	ok, err := s.privacy.RemoveExclusion(c.Request().Context(), c.FormValue("phone"), s.userID(c))
 	if err == nil && !ok {
 		err = errors.New("not on the list")
 	}
@@ -264,7 +264,7 @@ func (s *Server) privacyIncident(c echo.Context) error {
 		}
 		detected = t
 	}
-	_, err := s.store.RecordIncident(c.Request().Context(), detected, c.FormValue("description"), s.userID(c))
+	_, err := s.privacy.RecordIncident(c.Request().Context(), detected, c.FormValue("description"), s.userID(c))
 	return s.privacyBack(c, "incident", err)
 }
 
@@ -273,6 +273,6 @@ func (s *Server) privacyIncidentReported(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return echo.ErrNotFound
 	}
-	err = s.store.MarkIncidentReported(c.Request().Context(), id, s.userID(c))
+	err = s.privacy.MarkIncidentReported(c.Request().Context(), id, s.userID(c))
 	return s.privacyBack(c, "reported", err)
 }

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,16 @@ import (
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
 )
+
+// queueStore is what the queue page and its version poll need.
+type queueStore interface {
+	Queue(ctx context.Context, f store.LeadFilter) ([]store.QueueRow, error)
+	QueueCount(ctx context.Context, f store.LeadFilter, most int) (int, error)
+	LeadCounts(ctx context.Context) (map[string]map[string]int, error)
+	QueueVersion(ctx context.Context) (string, error)
+	Sources(ctx context.Context) ([]string, error)
+	Users(ctx context.Context) ([]store.User, error) // the advisor filter
+}
 
 type queueRow struct {
 	store.QueueRow
@@ -202,7 +213,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := langOf(c)
 	qf, f := s.parseFilter(c)
-	version, err := s.store.QueueVersion(ctx)
+	version, err := s.queue.QueueVersion(ctx)
 	if err != nil {
 		return err
 	}
@@ -240,7 +251,7 @@ func (s *Server) queuePage(c echo.Context) error {
 // queueChrome fills what surrounds the lists: counts, campaigns, advisors.
 func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
 	ctx := c.Request().Context()
-	counts, err := s.store.LeadCounts(ctx)
+	counts, err := s.queue.LeadCounts(ctx)
 	if err != nil {
 		return err
 	}
@@ -249,14 +260,14 @@ func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
 	p.Counts.Open = sum(counts["open"])
 	if unfiltered := p.Filter.url(1, 1) == "/"; unfiltered && len(p.Sections) == 2 && p.overdueCounted() {
 		p.Counts.Overdue = p.Sections[1].Count // the overdue section counted the same leads
-	} else if p.Counts.Overdue, err = s.store.QueueCount(ctx, store.LeadFilter{Due: "overdue", Now: p.Now}, countCap); err != nil {
+	} else if p.Counts.Overdue, err = s.queue.QueueCount(ctx, store.LeadFilter{Due: "overdue", Now: p.Now}, countCap); err != nil {
 		return err
 	}
 	p.Counts.OverdueMore = p.Counts.Overdue >= countCap
-	if p.Sources, err = s.store.Sources(ctx); err != nil {
+	if p.Sources, err = s.queue.Sources(ctx); err != nil {
 		return err
 	}
-	users, err := s.store.Users(ctx)
+	users, err := s.queue.Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -292,7 +303,7 @@ func (s *Server) section(c echo.Context, id string, f store.LeadFilter, page int
 	}
 	sec := queueSection{ID: id, From: (page-1)*size + 1}
 	f.Limit, f.Offset = size+1, (page-1)*size
-	rows, err := s.store.Queue(ctx, f)
+	rows, err := s.queue.Queue(ctx, f)
 	if err != nil {
 		return sec, err
 	}
@@ -305,7 +316,7 @@ func (s *Server) section(c echo.Context, id string, f store.LeadFilter, page int
 	// Only a section with a next page needs counting; the others are all here.
 	sec.Count = f.Offset + len(rows)
 	if sec.Next != "" {
-		if sec.Count, err = s.store.QueueCount(ctx, f, countCap); err != nil {
+		if sec.Count, err = s.queue.QueueCount(ctx, f, countCap); err != nil {
 			return sec, err
 		}
 		sec.More = sec.Count >= countCap
@@ -353,7 +364,7 @@ func budgetText(lang string, b flow.Budget) string {
 
 // queueVersion lets the page poll cheaply: it reloads the list only when this changes.
 func (s *Server) queueVersion(c echo.Context) error {
-	v, err := s.store.QueueVersion(c.Request().Context())
+	v, err := s.queue.QueueVersion(c.Request().Context())
 	if err != nil {
 		return err
 	}

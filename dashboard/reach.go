@@ -49,7 +49,7 @@ func (s *Server) writeToLead(c echo.Context) error {
 	if body == "" || len([]rune(body)) > maxAdvisorMessage {
 		return echo.ErrBadRequest
 	}
-	_, err = s.store.WriteToLead(c.Request().Context(), id, sessionOf(c).User.ID, body)
+	_, err = s.reach.WriteToLead(c.Request().Context(), id, sessionOf(c).User.ID, body)
 	switch {
 	case errors.Is(err, store.ErrWindowClosed), errors.Is(err, store.ErrSuppressed):
 		return echo.NewHTTPError(http.StatusConflict) // the form is not offered then; it closed meanwhile

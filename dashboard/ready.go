@@ -11,6 +11,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// pinger is the part of the store that readiness checks.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // Readiness reports, for /readyz, the parts of the service beyond the store
 // answering a query; cmd/cis implements it over the store, the scorer and
 // the WhatsApp channel.
@@ -41,7 +46,7 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	conds := []Condition{{Name: "store", OK: true, Critical: true}}
-	if err := s.store.Ping(ctx); err != nil {
+	if err := s.ping.Ping(ctx); err != nil {
 		conds[0] = Condition{Name: "store", Critical: true, Detail: err.Error()}
 	} else if s.readiness != nil {
 		conds = append(conds, s.readiness.Readiness(ctx)...)

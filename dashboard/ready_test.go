@@ -36,10 +36,11 @@ func TestReadyzReportsDegradedStates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			s, err := New(Deps{Store: failingPing{st, tt.pingErr}, Readiness: fakeReadiness(tt.conds), Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+			s, err := New(Deps{Store: st, Readiness: fakeReadiness(tt.conds), Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}
+			s.ping = failingPing{st, tt.pingErr}
 			for range 3 {
 				rec := httptest.NewRecorder()
 				s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))

@@ -25,41 +25,6 @@ import (
 	"github.com/cis-agencia/cis/store"
 )
 
-// pinger is the part of the store that readiness checks.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// userStore is what logins, sessions and the audit log need.
-type userStore interface {
-	UserByName(ctx context.Context, username string) (store.User, error)
-	UserByID(ctx context.Context, id int64) (store.User, error)
-	Users(ctx context.Context) ([]store.User, error)
-	CountUsers(ctx context.Context) (int, error)
-	SetPassword(ctx context.Context, userID int64, hash, keepTokenHash string) error
-	CreateSession(ctx context.Context, tokenHash string, userID int64, csrf string) error
-	SessionByHash(ctx context.Context, tokenHash string) (store.Session, error)
-	TouchSession(ctx context.Context, tokenHash string) error
-	DeleteSession(ctx context.Context, tokenHash string) error
-	Audit(ctx context.Context, e store.AuditEntry) error
-}
-
-// leadStore is what the queue and lead pages need.
-type leadStore interface {
-	Queue(ctx context.Context, f store.LeadFilter) ([]store.QueueRow, error)
-	QueueCount(ctx context.Context, f store.LeadFilter, most int) (int, error)
-	LeadCounts(ctx context.Context) (map[string]map[string]int, error)
-	QueueVersion(ctx context.Context) (string, error)
-	Sources(ctx context.Context) ([]string, error)
-	Lead(ctx context.Context, id int64) (store.LeadDetail, error)
-	ActOnLead(ctx context.Context, id int64, a store.LeadAction) error
-	Transcript(ctx context.Context, phone string) ([]store.TranscriptLine, error)
-	Stats(ctx context.Context) (store.Stats, error)
-	OverdueOpen(ctx context.Context, now time.Time) (int, error)
-}
-
-// Churn-risk page: churnStore in churn.go.
-
 // chatBot is the bot as the web chat uses it (*bot.Bot): Converse records
 // a visitor's message, runs the flow and delivers the replies into the
 // transcript the page reads.
@@ -98,25 +63,11 @@ func (ruleScorer) ChurnModel(context.Context) (ModelInfo, error) {
 	return ModelInfo{}, store.ErrNotFound
 }
 
-// Store is everything the dashboard reads and writes; *store.Store is one.
-type Store interface {
-	pinger
-	userStore
-	accountStore
-	leadStore
-	reachStore
-	privacyStore
-	takeoverStore
-	modelStore
-	churnStore
-	analyticsStore
-}
-
-var _ Store = (*store.Store)(nil)
-
 // Deps are the collaborators of a Server.
 type Deps struct {
-	Store   Store
+	// Store is the data the pages read and write; each group of handlers
+	// keeps only the small interface it declares (queueStore, churnStore…).
+	Store   *store.Store
 	Bot     chatBot       // nil: the web chat answers 503
 	Pairing PairingSource // nil when no WhatsApp channel is configured
 	Log     *slog.Logger
@@ -124,9 +75,9 @@ type Deps struct {
 	// Models are the scoring models in use (swapped live as models are
 	// trained); nil: the rule scorer, no deal values, no churn model.
 	Models Models
-	// WebhookRefusals counts Cloud API deliveries refused for their
-	// signature, for /metrics; nil when the webhook is not served.
-	WebhookRefusals func() int64
+	// Webhook is the Cloud API webhook (*bot.CloudAPI), whose refusals
+	// /metrics counts; nil when the webhook is not served.
+	Webhook refusalCounter
 	// Services is the service catalogue, to show labels instead of keys;
 	// default: flow.DefaultCatalogue().
 	Services flow.Catalogue
@@ -171,8 +122,22 @@ type Options struct {
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
 type Server struct {
-	e             *echo.Echo
-	store         Store
+	e *echo.Echo
+	// The store as each group of handlers sees it (one *store.Store).
+	ping        pinger          // ready.go
+	users       userStore       // auth.go
+	accounts    accountStore    // accounts.go
+	queue       queueStore      // queue.go
+	leads       leadStore       // lead.go
+	reach       reachStore      // reach.go
+	takeover    takeoverStore   // takeover.go
+	transcripts transcriptStore // webchat.go
+	stats       statsStore      // metrics.go
+	churn       churnStore      // churn.go
+	analytics   analyticsStore  // analytics.go
+	privacy     privacyStore    // privacy.go
+	bundles     modelStore      // model.go
+
 	bot           chatBot
 	pairing       PairingSource
 	log           *slog.Logger
@@ -182,7 +147,7 @@ type Server struct {
 	metricsToken  string
 	widgetOrigins []string
 	models        Models
-	refusals      func() int64
+	webhook       refusalCounter
 	throttle      *throttle
 	chatLimit     *throttle
 	metrics       *metrics
@@ -245,8 +210,10 @@ func New(d Deps) (*Server, error) {
 	// IP and dodge the login throttle. The IP is the TCP peer's.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Renderer = v
-	s := &Server{e: e, store: d.Store, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
-		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, refusals: d.WebhookRefusals,
+	st := d.Store
+	s := &Server{e: e, ping: st, users: st, accounts: st, queue: st, leads: st, reach: st, takeover: st, transcripts: st,
+		stats: st, churn: st, analytics: st, privacy: st, bundles: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
+		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
@@ -475,21 +442,25 @@ type Timeouts struct {
 	Header, Body, Write time.Duration
 }
 
-// DefaultTimeouts are the timeouts of Serve.
-var DefaultTimeouts = Timeouts{Header: 5 * time.Second, Body: 30 * time.Second, Write: 30 * time.Second}
+// Serve's timeouts, and ServeTimeouts' for a zero field.
+const (
+	DefaultHeaderTimeout = 5 * time.Second
+	DefaultBodyTimeout   = 30 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+)
 
 // Serve serves h on ln until ctx ends, then shuts down gracefully. The
 // timeouts cut slow clients (RELIABILITY W3). cmd/cis uses it directly when
 // channels (the Cloud API webhook) are mounted in front of the dashboard.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	return ServeTimeouts(ctx, ln, h, log, DefaultTimeouts)
+	return ServeTimeouts(ctx, ln, h, log, Timeouts{})
 }
 
 // ServeTimeouts is Serve with the given timeouts (zero fields: the default).
 func ServeTimeouts(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, t Timeouts) error {
-	t.Header = cmp.Or(t.Header, DefaultTimeouts.Header)
-	t.Body = cmp.Or(t.Body, DefaultTimeouts.Body)
-	t.Write = cmp.Or(t.Write, DefaultTimeouts.Write)
+	t.Header = cmp.Or(t.Header, DefaultHeaderTimeout)
+	t.Body = cmp.Or(t.Body, DefaultBodyTimeout)
+	t.Write = cmp.Or(t.Write, DefaultWriteTimeout)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: min(t.Header, t.Body), ReadTimeout: t.Body, WriteTimeout: t.Write,
 		// net/http's own complaints (TLS handshakes, panics) go through the
 		// service's logger, and so through its redaction, not to stderr.

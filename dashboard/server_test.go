@@ -55,10 +55,11 @@ func TestHealthEndpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := New(Deps{Store: failingPing{st, tt.storeErr}})
+			s, err := New(Deps{Store: st})
 			if err != nil {
 				t.Fatal(err)
 			}
+			s.ping = failingPing{st, tt.storeErr}
 			rec := httptest.NewRecorder()
 			s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
 			if rec.Code != tt.wantStatus {

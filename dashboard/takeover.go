@@ -24,7 +24,7 @@ func (s *Server) handBackLead(c echo.Context) error {
 	if err := s.workable(c, id); err != nil {
 		return err
 	}
-	if _, err := s.store.HandBackLead(c.Request().Context(), id, sessionOf(c).User.ID); err != nil {
+	if _, err := s.takeover.HandBackLead(c.Request().Context(), id, sessionOf(c).User.ID); err != nil {
 		return err
 	}
 	s.audit(c, "lead_handback", "lead:"+strconv.FormatInt(id, 10), "")

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -9,7 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/store"
 )
+
+// transcriptStore is what the web chat reads back: the visitor's
+// conversation as the store holds it.
+type transcriptStore interface {
+	Transcript(ctx context.Context, phone string) ([]store.TranscriptLine, error)
+}
 
 // Web chat: the third channel. A browser visitor is identified by a random
 // cookie; their messages go through the real bot (Receive, then Flush), and
@@ -84,7 +92,7 @@ func (s *Server) chatMessages(c echo.Context) error {
 	key := s.chatKey(c)
 	lines := []chatLine{}
 	if key != "" {
-		t, err := s.store.Transcript(c.Request().Context(), key)
+		t, err := s.transcripts.Transcript(c.Request().Context(), key)
 		if err != nil {
 			return err
 		}
@@ -138,7 +146,7 @@ func (s *Server) chatSend(c echo.Context) error {
 	if choice := c.FormValue("choice"); choice != "" {
 		// A tapped button: its id counts only when the open menu offers
 		// it, and the text is then the option's own title.
-		t, err := s.store.Transcript(ctx, key)
+		t, err := s.transcripts.Transcript(ctx, key)
 		if err != nil {
 			return err
 		}
@@ -150,7 +158,7 @@ func (s *Server) chatSend(c echo.Context) error {
 		return err
 	}
 	s.metrics.messages.Add(1)
-	t, err := s.store.Transcript(ctx, key)
+	t, err := s.transcripts.Transcript(ctx, key)
 	if err != nil {
 		return err
 	}

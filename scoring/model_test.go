@@ -190,8 +190,8 @@ func TestTrainStoresTheTuning(t *testing.T) {
 				t.Fatal(err)
 			}
 			tu := b.Tuning
-			if tu == nil || tu.Fixed || tu.InnerFolds < 2 || tu.Rows != b.Rows || len(tu.Trials) != len(learn.DefaultGrid) {
-				t.Fatalf("tuning %+v; want a search over %d settings on inner folds of the %d rows", tu, len(learn.DefaultGrid), b.Rows)
+			if tu == nil || tu.Fixed || tu.InnerFolds < 2 || tu.Rows != b.Rows || len(tu.Trials) != len(learn.DefaultGrid()) {
+				t.Fatalf("tuning %+v; want a search over %d settings on inner folds of the %d rows", tu, len(learn.DefaultGrid()), b.Rows)
 			}
 			if tu.Chosen != c.b.Tuning.Chosen || len(b.Forest.Trees) != tu.Chosen.Trees {
 				t.Errorf("chosen %v (%d trees stored); trained %v", tu.Chosen, len(b.Forest.Trees), c.b.Tuning.Chosen)

@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cis-agencia/cis/flow/assign"
 )
 
 // Advisor is a person who calls the leads: a dashboard account (Name is
@@ -52,9 +53,9 @@ const (
 	// gives it a password.
 	insertAdvisorUserQuery = `INSERT INTO users (username, role, password_hash, active, created_at, password_changed_at, phone, in_rotation)
 		VALUES (?, 'advisor', '', 1, ?, ?, NULLIF(?, ''), 1)`
-	// nextAdvisorQuery picks the active user in the rotation assigned least
-	// recently (round robin), skipping the one given (0: none).
-	nextAdvisorQuery  = `SELECT id FROM users WHERE active = 1 AND in_rotation = 1 AND id <> ? ORDER BY last_assigned_at, id LIMIT 1`
+	// rotationQuery loads the advisors who may receive a lead (active
+	// accounts named in --advisors) for assign.Pick to choose from.
+	rotationQuery     = `SELECT id, last_assigned_at FROM users WHERE active = 1 AND in_rotation = 1`
 	touchAdvisorQuery = `UPDATE users SET last_assigned_at = ? WHERE id = ?`
 	assignLeadQuery   = `UPDATE leads SET assigned_to = ? WHERE id = ?`
 	// A notification is queued only for a user with a phone to send it to.
@@ -116,18 +117,20 @@ func (s *Store) SetAdvisors(ctx context.Context, as []Advisor) error {
 	return nil
 }
 
-// assignLead gives a new lead to the next advisor in turn (leads.assigned_to,
+// assignLead gives a lead to the advisor assign.Pick chooses (leads.assigned_to,
 // as the queue shows it) and queues the advisor's notification, inside the
-// lead's own transaction. No advisor in the rotation: the lead stays unassigned.
-func assignLead(ctx context.Context, tx *sql.Tx, leadID, skip int64, kind string, now int64) (bool, error) {
-	var advisor int64
-	err := tx.QueryRowContext(ctx, nextAdvisorQuery, skip).Scan(&advisor)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+// lead's own transaction; from is the advisor a missed lead is taken from
+// (0: a new lead). No advisor to take it: the lead stays unassigned.
+func assignLead(ctx context.Context, tx *sql.Tx, leadID, from int64, kind string, now int64) (bool, error) {
+	candidates, err := rotation(ctx, tx)
 	if err != nil {
 		return false, err
 	}
+	c, ok := assign.Pick(candidates, assign.Lead{From: from})
+	if !ok {
+		return false, nil
+	}
+	advisor := c.ID
 	if _, err := tx.ExecContext(ctx, touchAdvisorQuery, now, advisor); err != nil {
 		return false, err
 	}
@@ -187,6 +190,26 @@ func (s *Store) SweepDeadlines(ctx context.Context, before time.Duration, reassi
 		return 0, 0, fmt.Errorf("sweep deadlines: %w", err)
 	}
 	return reminders, reassigned, nil
+}
+
+// rotation loads the candidates for a lead inside its transaction.
+func rotation(ctx context.Context, tx *sql.Tx) ([]assign.Candidate, error) {
+	rows, err := tx.QueryContext(ctx, rotationQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []assign.Candidate
+	for rows.Next() {
+		var c assign.Candidate
+		var last int64
+		if err := rows.Scan(&c.ID, &last); err != nil {
+			return nil, err
+		}
+		c.LastAssigned = fromMillis(last)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func leadAdvisorPairs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([][2]int64, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
 )
 
 func TestAdvisorsRoundRobinRemindersAndReassignment(t *testing.T) {
@@ -188,11 +189,17 @@ func TestMigration0061AdvisorsBecomeUsers(t *testing.T) {
 		t.Errorf("pending after the migration: %+v, %v; want lead 2 for Beto-2", ns, err)
 	}
 	// The rotation continues from the carried-over order: Beto-2 (10) before ana (30).
-	var next int64
-	if err := s.rw.QueryRow(nextAdvisorQuery, 0).Scan(&next); err != nil {
+	tx, err := s.rw.BeginTx(ctx, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if u, err := s.UserByID(ctx, next); err != nil || u.Username != "Beto-2" {
+	candidates, err := rotation(ctx, tx)
+	tx.Rollback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := assign.Pick(candidates, assign.Lead{})
+	if u, err := s.UserByID(ctx, next.ID); err != nil || u.Username != "Beto-2" {
 		t.Errorf("next in turn: %+v, %v; want Beto-2", u, err)
 	}
 }

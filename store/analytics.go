@@ -141,7 +141,7 @@ func (s *Store) ImportCampaigns(ctx context.Context, rows []CampaignRow) (Campai
 type CampaignFacts struct {
 	Campaign             // Name = Key and Channel "" for a source no campaign row describes
 	Known       bool     // a campaigns row exists
-	SpendCOP    int64    // day spend in the period plus month spend pro rata by days, rounded down
+	SpendCOP    int64    // day spend in the period plus month spend pro rata by days (flow.MonthSpend)
 	Leads       int      // live and imported
 	ByClass     [4]int   // hot, warm, cold, unscored (imported history)
 	Won, Lost   int      // closed leads
@@ -246,7 +246,7 @@ func (s *Store) campaignLeads(ctx context.Context, set *campaignSet, from, to st
 }
 
 // campaignSpend adds the spend of each campaign in [from, to]: day spend
-// as it is, a month's spend pro rata by its days in the period.
+// as it is, a month's spend as flow.MonthSpend prorates it.
 func (s *Store) campaignSpend(ctx context.Context, set *campaignSet, from, to string) error {
 	rows, err := s.ro.QueryContext(ctx, `SELECT c.key, s.period, s.day, s.amount_cop FROM campaign_spend s JOIN campaigns c ON c.id = s.campaign_id
 		WHERE s.day <= ? AND s.day >= CASE s.period WHEN 'month' THEN substr(?, 1, 7) || '-01' ELSE ? END`, to, from, from)
@@ -265,12 +265,12 @@ func (s *Store) campaignSpend(ctx context.Context, set *campaignSet, from, to st
 			f.SpendCOP += amount
 			continue
 		}
-		share, days, err := monthShare(day, from, to)
+		part, whole, err := flow.MonthSpend(amount, day, from, to)
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
-		f.SpendCOP += amount * int64(share) / int64(days)
-		if share < days {
+		f.SpendCOP += part
+		if !whole {
 			f.spendMonths = append(f.spendMonths, day[:7])
 		}
 	}
@@ -283,28 +283,6 @@ func sortFacts(f []CampaignFacts) {
 			f[j], f[j-1] = f[j-1], f[j]
 		}
 	}
-}
-
-// monthShare returns how many days of the month starting on first fall in
-// [from, to], and the month's length: a month's spend counts pro rata.
-func monthShare(first, from, to string) (share, days int, err error) {
-	m, err := time.Parse("2006-01-02", first)
-	if err != nil {
-		return 0, 0, fmt.Errorf("month %q: %w", first, err)
-	}
-	end := m.AddDate(0, 1, -1)
-	days = end.Day()
-	lo, hi := m, end
-	if f, err := time.Parse("2006-01-02", from); err == nil && f.After(lo) {
-		lo = f
-	}
-	if t, err := time.Parse("2006-01-02", to); err == nil && t.Before(hi) {
-		hi = t
-	}
-	if hi.Before(lo) {
-		return 0, days, nil
-	}
-	return int(hi.Sub(lo).Hours()/24) + 1, days, nil
 }
 
 // LeadMonth is one month's leads of one class and origin.

@@ -116,7 +116,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.IdleTimeout, "idle-timeout", "CIS_IDLE_TIMEOUT", def.IdleTimeout, "mark a silent conversation abandoned after this")
 	c.str(fs, getenv, &c.ServicesFile, "services", "CIS_SERVICES", "", "JSON file with the service catalogue (default: built-in catalogue)")
 	c.str(fs, getenv, &c.Synchronous, "sqlite-synchronous", "CIS_SQLITE_SYNCHRONOUS", "FULL", "SQLite synchronous mode: FULL (survives power loss) or NORMAL")
-	c.dur(fs, getenv, &c.BodyTimeout, "body-timeout", "CIS_BODY_TIMEOUT", dashboard.DefaultTimeouts.Body, "longest an HTTP client may take to send a whole request (slow clients are cut)")
+	c.dur(fs, getenv, &c.BodyTimeout, "body-timeout", "CIS_BODY_TIMEOUT", dashboard.DefaultBodyTimeout, "longest an HTTP client may take to send a whole request (slow clients are cut)")
 	c.secret(fs, getenv, &c.CloudAppSecret, "cloudapi-app-secret", "CIS_CLOUDAPI_APP_SECRET", "Cloud API: Meta app secret that signs webhook deliveries; setting it enables the channel")
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")

@@ -21,6 +21,25 @@ const (
 // TestFunctionLength keeps functions short enough to read in one screen, in
 // every package of the module (test files excepted).
 func TestFunctionLength(t *testing.T) {
+	eachGoFile(t, func(fset *token.FileSet, rel string, f *ast.File) {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			if n := codeLines(fset, fn); n > maxFuncLines {
+				t.Errorf("%s:%d: %s is %d lines long (tables aside); the limit is %d",
+					rel, fset.Position(fn.Pos()).Line, fn.Name.Name, n, maxFuncLines)
+			}
+		}
+	})
+}
+
+// eachGoFile parses every non-test Go file of the module (testdata and
+// hidden folders aside) and calls check with its path relative to the
+// module's root.
+func eachGoFile(t *testing.T, check func(fset *token.FileSet, rel string, f *ast.File)) {
+	t.Helper()
 	fset := token.NewFileSet()
 	root := filepath.Join("..", "..")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -37,17 +56,8 @@ func TestFunctionLength(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			if n := codeLines(fset, fn); n > maxFuncLines {
-				rel, _ := filepath.Rel(root, path)
-				t.Errorf("%s:%d: %s is %d lines long (tables aside); the limit is %d",
-					filepath.ToSlash(rel), fset.Position(fn.Pos()).Line, fn.Name.Name, n, maxFuncLines)
-			}
-		}
+		rel, _ := filepath.Rel(root, path)
+		check(fset, filepath.ToSlash(rel), f)
 		return nil
 	})
 	if err != nil {

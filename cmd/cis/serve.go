@@ -51,7 +51,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	deps := dashboardDeps(a, c, log, jobs, dashboard.Options{Secure: *secure, MetricsToken: *metricsToken,
+	ch, err := newChannels(a, c, log)
+	if err != nil {
+		return err
+	}
+	deps := dashboardDeps(a, c, log, jobs, ch.cloud, dashboard.Options{Secure: *secure, MetricsToken: *metricsToken,
 		WidgetOrigins: strings.Fields(*widgetOrigins), AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo})
 	web, err := dashboard.New(deps)
 	if err != nil {
@@ -60,7 +64,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := setAdvisors(ctx, a, c); err != nil {
 		return err
 	}
-	handler, channels, err := mountChannels(ctx, a, c, web, log)
+	handler, channels, err := mountChannels(ctx, a, c, web, ch, log)
 	if err != nil {
 		return err
 	}
@@ -88,12 +92,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 }
 
 // dashboardDeps wires the dashboard to the running app, with serve's flags
-// in opts. It also sets a.pairing when a WhatsApp channel is enabled, so
-// that the channels mounted later report their pairing state to the page.
-func dashboardDeps(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, opts dashboard.Options) dashboard.Deps {
+// in opts and the Cloud API webhook (nil when not served) for /metrics. It
+// also sets a.pairing when a WhatsApp channel is enabled, so that the
+// channels mounted later report their pairing state to the page.
+func dashboardDeps(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, cloud *bot.CloudAPI, opts dashboard.Options) dashboard.Deps {
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, WebhookRefusals: a.webhookRefusals,
-		Options: opts}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, Options: opts}
+	if cloud != nil {
+		deps.Webhook = cloud // only when set: a nil *bot.CloudAPI is not a nil interface
+	}
 	if opts.Demo {
 		// The HTTP server answers at once; pages say "preparing the demo"
 		// until the store is seeded (a minute or two the first time).
@@ -149,35 +156,47 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 	return parts
 }
 
+// channelSet is what serve builds before the dashboard: the voice-note
+// transcriber (nil without one) and the Cloud API webhook (nil when not
+// configured), whose refusals the dashboard's /metrics counts.
+type channelSet struct {
+	tr    *bot.Transcriber
+	cloud *bot.CloudAPI
+}
+
+// newChannels builds the transcriber and, when configured, the Cloud API
+// webhook; nothing runs until mountChannels mounts them.
+func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
+	tr, err := c.transcriber()
+	if err != nil || !c.cloudEnabled() {
+		return channelSet{tr: tr}, err
+	}
+	cfg := c.cloudConfig()
+	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
+	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
+	return channelSet{tr: tr, cloud: cloud}, err
+}
+
 // mountChannels puts the configured channels in front of the dashboard:
 // the Cloud API webhook at /webhook/whatsapp, everything else to web. It
-// returns the HTTP handler and the channels' background loops.
-func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
+// starts the linked device when enabled, and returns the HTTP handler and
+// the channels' background loops.
+func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, ch channelSet, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
 	var parts []func(context.Context) error
-	tr, err := c.transcriber()
-	if err != nil {
-		return nil, nil, err
-	}
-	if tr != nil {
-		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(tr.URL()))
+	if ch.tr != nil {
+		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(ch.tr.URL()))
 	}
 	if c.WhatsApp {
-		p, err := linkedDevice(ctx, a, c, tr, log)
+		p, err := linkedDevice(ctx, a, c, ch.tr, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		parts = append(parts, p...)
 	}
-	if !c.cloudEnabled() {
+	cloud := ch.cloud
+	if cloud == nil {
 		return web, parts, nil
 	}
-	cfg := c.cloudConfig()
-	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
-	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
-	if err != nil {
-		return nil, nil, err
-	}
-	a.cloud = cloud
 	mux := http.NewServeMux()
 	mux.Handle("/webhook/whatsapp", cloud)
 	mux.Handle("/", web)

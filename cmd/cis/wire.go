@@ -30,7 +30,6 @@ type app struct {
 	// Subscribe are for the dashboard's pairing page.
 	whatsapp *bot.WhatsApp
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
-	cloud    *bot.CloudAPI  // the Cloud API webhook when enabled (set before serving starts)
 	scorer   *scoring.Active
 	// dealValues prices leads for the queue (expected revenue); refitted daily.
 	dealValues atomic.Pointer[scoring.DealValues]
@@ -41,15 +40,6 @@ type app struct {
 		id   int64
 		info dashboard.ModelInfo
 	}
-}
-
-// webhookRefusals is /metrics' count of webhook deliveries refused for
-// their signature; 0 without the Cloud API.
-func (a *app) webhookRefusals() int64 {
-	if a.cloud == nil {
-		return 0
-	}
-	return a.cloud.SignatureRefusals()
 }
 
 // newLogger builds the one logger every command passes down: JSON, at

@@ -72,7 +72,7 @@ func HBars(title string, labels []string, values []float64, f Format, colour str
 }
 
 // HBarsEach is HBars with a colour per bar (the churn page colours each
-// risk band by its level); a missing or empty one is Palette[0].
+// risk band by its level); a missing or empty one is Colour(0).
 func HBarsEach(title string, labels []string, values []float64, f Format, colours []string) template.HTML {
 	const rowH, labelW = 22, 180
 	height := padT + rowH*max(len(labels), 1) + 12
@@ -95,7 +95,7 @@ func HBarsEach(title string, labels []string, values []float64, f Format, colour
 			w = span * math.Abs(v) / top
 		}
 		s.text(labelW-6, y+14, "end", "#1b1f24", label)
-		colour := Palette[0]
+		colour := Colour(0)
 		if j < len(colours) && colours[j] != "" {
 			colour = esc(colours[j]) // caller-given, lands in an attribute
 		}

@@ -15,10 +15,6 @@ import (
 	"strings"
 )
 
-// Palette holds the colours series take in order; hot, warm and cold match the
-// dashboard's badges so a class has one colour everywhere.
-var Palette = []string{"#0b6e4f", "#175cd3", "#b54708", "#b42318", "#6941c6", "#5b6470", "#027a48", "#c11574"}
-
 // Class colours, shared with the dashboard's CSS.
 const (
 	Hot  = "#b42318"
@@ -26,7 +22,14 @@ const (
 	Cold = "#175cd3"
 )
 
-// Series is one named run of values; Color is optional (Palette otherwise).
+// Colour returns the colour series i takes (from 0), round the palette of
+// eight; hot, warm and cold are in it so a class has one colour everywhere.
+func Colour(i int) string {
+	palette := [...]string{"#0b6e4f", Cold, Warm, Hot, "#6941c6", "#5b6470", "#027a48", "#c11574"}
+	return palette[i%len(palette)]
+}
+
+// Series is one named run of values; Color is optional (Colour otherwise).
 type Series struct {
 	Name   string
 	Values []float64
@@ -147,7 +150,7 @@ func color(i int, s Series) string {
 	if s.Color != "" {
 		return esc(s.Color) // caller-given, lands in an attribute: the html() promise covers it too
 	}
-	return Palette[i%len(Palette)]
+	return Colour(i)
 }
 
 // niceMax rounds a positive maximum up to 1, 2, 2.5 or 5 times a power of ten,

@@ -112,13 +112,13 @@ func Calibration(title, xName, yName string, pts []Point, es bool) template.HTML
 		path += cmd + ftoa(x0+side*p.Predicted) + " " + ftoa(y0-side*p.Observed) + " "
 	}
 	if path != "" {
-		s.printf(`<path d="%s" fill="none" stroke="%s" stroke-width="2"/>`, path, Palette[0])
+		s.printf(`<path d="%s" fill="none" stroke="%s" stroke-width="2"/>`, path, Colour(0))
 	}
 	num := Number(0, es)
 	for _, p := range pts {
 		x, y := x0+side*p.Predicted, y0-side*p.Observed
 		s.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s · %s %s · n = %s</title></circle>`,
-			x, y, Palette[0], esc(xName), esc(pct(p.Predicted)), esc(yName), esc(pct(p.Observed)), esc(num(float64(p.N))))
+			x, y, Colour(0), esc(xName), esc(pct(p.Predicted)), esc(yName), esc(pct(p.Observed)), esc(num(float64(p.N))))
 		s.label(x+6, y-6, "start", "#1b1f24", "n="+num(float64(p.N)))
 	}
 	s.text(x0+side/2, y0+32, "middle", "#1b1f24", xName)

@@ -32,7 +32,7 @@ func Rates(title string, rows []Rate, ref float64, es bool) template.HTML {
 		y := float64(padT + rowH*j)
 		s.text(labelW-6, y+14, "end", "#1b1f24", r.Label)
 		s.printf(`<rect x="%d" y="%.1f" width="%.1f" height="14" fill="%s" opacity="0.8"><title>%s: %s (%s–%s), n = %s</title></rect>`,
-			labelW, y+3, xAt(r.Rate)-float64(labelW), Palette[0], esc(r.Label), esc(pct(r.Rate)), esc(pct(r.Lo)), esc(pct(r.Hi)), esc(num(float64(r.N))))
+			labelW, y+3, xAt(r.Rate)-float64(labelW), Colour(0), esc(r.Label), esc(pct(r.Rate)), esc(pct(r.Lo)), esc(pct(r.Hi)), esc(num(float64(r.N))))
 		s.printf(`<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#1b1f24"/>`, xAt(r.Lo), xAt(r.Hi), y+10, y+10)
 		s.text(xAt(r.Hi)+6, y+14, "start", "#1b1f24", pct(r.Rate)+" (n="+num(float64(r.N))+")")
 	}

@@ -85,7 +85,7 @@ func Render(w io.Writer, r *modelreport.Report, lang string) error {
 		labels = append(labels, m.Label)
 		shares = append(shares, float64(m.Rows)/float64(max(r.Rows, 1)))
 	}
-	v.MissingChart = chart.HBars(T(lang, "data.missing"), labels, shares, chart.Percent(1, es), chart.Palette[5])
+	v.MissingChart = chart.HBars(T(lang, "data.missing"), labels, shares, chart.Percent(1, es), chart.Colour(5))
 
 	for _, f := range r.Fields {
 		rows := make([]chart.Rate, len(f.Bins))
@@ -114,7 +114,7 @@ func Render(w io.Writer, r *modelreport.Report, lang string) error {
 		names = append(names, im.Input)
 		drops = append(drops, im.Drop)
 	}
-	v.ImportanceChart = chart.HBars(T(lang, "features.importance"), names, drops, chart.Number(4, es), chart.Palette[1])
+	v.ImportanceChart = chart.HBars(T(lang, "features.importance"), names, drops, chart.Number(4, es), chart.Colour(1))
 	pts := make([]chart.Point, len(r.Calibration))
 	for i, p := range r.Calibration {
 		pts[i] = chart.Point{Predicted: p.Predicted, Observed: p.Observed, N: p.N}

@@ -18,9 +18,9 @@ func (t *Totals) add(m store.LeadMonth) {
 	t.RevenueCOP += m.RevenueCOP
 }
 
-// Classes are the lead classes of the analytics pages in their order; ""
-// is imported history (never scored live).
-var Classes = []string{"hot", "warm", "cold", ""}
+// Classes returns the lead classes of the analytics pages in their order;
+// "" is imported history (never scored live).
+func Classes() []string { return []string{"hot", "warm", "cold", ""} }
 
 // Overview is a period's leads summed by month and class: the numbers
 // behind the overview page, which words and draws them.

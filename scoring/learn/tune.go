@@ -7,20 +7,22 @@ import (
 	"time"
 )
 
-// DefaultGrid are the settings TunedForest chooses from: the library's
+// DefaultGrid returns the settings TunedForest chooses from: the library's
 // defaults first, then smaller and larger leaves, deeper trees, more
 // features per split and class weighting. Each is a step away from the
 // defaults in one or two directions, so a small search covers the settings
 // that matter for a depth-limited forest (docs/models.md).
-var DefaultGrid = []ForestParams{
-	{},                            // library defaults
-	{LeafSize: 20},                // smaller leaves
-	{LeafSize: 150, MaxDepth: 12}, // larger leaves, one level deeper to use them
-	{MaxDepth: 14},                // deeper trees
-	{FeatureScale: 2},             // twice the features per split
-	{FeatureScale: 2, MaxDepth: 14, LeafSize: 100},
-	{FeatureScale: 0.5}, // half: more randomised, less correlated trees
-	{PositiveWeight: 2}, // class weighting
+func DefaultGrid() []ForestParams {
+	return []ForestParams{
+		{},                            // library defaults
+		{LeafSize: 20},                // smaller leaves
+		{LeafSize: 150, MaxDepth: 12}, // larger leaves, one level deeper to use them
+		{MaxDepth: 14},                // deeper trees
+		{FeatureScale: 2},             // twice the features per split
+		{FeatureScale: 2, MaxDepth: 14, LeafSize: 100},
+		{FeatureScale: 0.5}, // half: more randomised, less correlated trees
+		{PositiveWeight: 2}, // class weighting
+	}
 }
 
 // Trial is one candidate setting as the search last measured it.
@@ -146,7 +148,7 @@ func (m *TunedForest) Fit(X [][]float64, y []int) error {
 func (m *TunedForest) search(X [][]float64, y []int, maxTrees int) (ForestParams, *Tuning, error) {
 	grid := m.Grid
 	if grid == nil {
-		grid = DefaultGrid
+		grid = DefaultGrid()
 	}
 	k := m.Folds
 	if k <= 0 {

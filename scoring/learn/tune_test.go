@@ -16,11 +16,11 @@ func TestTunedForestChoosesAndFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	tu := m.Tuning
-	if tu == nil || len(tu.Trials) != len(DefaultGrid) || tu.InnerFolds != 3 || tu.Rows != len(y) {
+	if tu == nil || len(tu.Trials) != len(DefaultGrid()) || tu.InnerFolds != 3 || tu.Rows != len(y) {
 		t.Fatalf("tuning %+v; want one trial per grid setting, 3 inner folds, %d rows", tu, len(y))
 	}
 	for i, tr := range tu.Trials {
-		want := DefaultGrid[i]
+		want := DefaultGrid()[i]
 		if tr.Params != want {
 			t.Errorf("trial %d is %v; want the grid's %v", i, tr.Params, want)
 		}
