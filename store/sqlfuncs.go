@@ -19,8 +19,12 @@ func init() {
 }
 
 // registerFuncs adds our functions to one connection. campaign_key is
-// flow.CampaignKey (migration 0140's triggers): deterministic, so SQLite
-// may use it wherever a built-in function may stand.
+// flow.CampaignKey (migration 0140's triggers), search_grams the pieces
+// migration 0150 indexes a lead's search key by (searchGramsJSON). Both are
+// deterministic, so SQLite may use them wherever a built-in function may stand.
 func registerFuncs(conn *sqlite3.SQLiteConn) error {
-	return conn.RegisterFunc("campaign_key", flow.CampaignKey, true)
+	if err := conn.RegisterFunc("campaign_key", flow.CampaignKey, true); err != nil {
+		return err
+	}
+	return conn.RegisterFunc("search_grams", searchGramsJSON, true)
 }
