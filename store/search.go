@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -116,9 +119,10 @@ func searchGramsJSON(key string) (string, error) {
 
 // gramCap is how many leads a piece may index for the queue to read the
 // leads of that piece rather than walk the open queue in deadline order: a
-// rarer piece bounds the leads to test; a piece in more leads than this
-// means the words are common and the walk finds a page of them quickly.
-const gramCap = 2000
+// rarer piece bounds the leads to test (about a microsecond each); a piece
+// in more leads than this means the words are common and the walk finds a
+// page of them quickly.
+const gramCap = 1000
 
 // gramRange is the part of lead_grams (gram BETWEEN lo AND hi) that holds
 // every lead whose key contains a word: one piece of the word (lo = hi),
@@ -182,9 +186,10 @@ const maxRanges = 24
 
 // rarestRange returns the range of lead_grams that holds the fewest
 // entries, nil when none holds fewer than gramCap or there is none. Each
-// range is counted up to gramCap, all in one statement.
+// range is counted up to gramCap, all in one statement, but for those
+// found common a moment ago: counting a common piece reads gramCap entries.
 func (s *Store) rarestRange(ctx context.Context, ranges []gramRange) (*gramRange, error) {
-	ranges = ranges[:min(len(ranges), maxRanges)]
+	ranges = s.common.drop(ranges[:min(len(ranges), maxRanges)])
 	if len(ranges) == 0 {
 		return nil, nil
 	}
@@ -202,7 +207,10 @@ func (s *Store) rarestRange(ctx context.Context, ranges []gramRange) (*gramRange
 	}
 	best := -1
 	for i, n := range counts {
-		if n < gramCap && (best < 0 || n < counts[best]) {
+		switch {
+		case n >= gramCap:
+			s.common.add(ranges[i])
+		case best < 0 || n < counts[best]:
 			best = i
 		}
 	}
@@ -210,4 +218,46 @@ func (s *Store) rarestRange(ctx context.Context, ranges []gramRange) (*gramRange
 		return nil, nil
 	}
 	return &ranges[best], nil
+}
+
+// commonFor is how long a piece found in gramCap leads or more is taken
+// to still be (a piece's leads change by one lead at a time). Whatever it
+// remembers, a search finds the same leads: it only picks the range to read.
+const commonFor = 10 * time.Minute
+
+// pieceMemo remembers the ranges of lead_grams recently found common, as
+// a database's statistics remember its most common values. It holds at
+// most one entry per gramCap index rows (a range is common only when it
+// has that many), and forgets expired ones as it grows. The zero value is ready.
+type pieceMemo struct {
+	mu    sync.Mutex
+	until map[gramRange]time.Time
+}
+
+// drop returns the ranges not known to be common, in order.
+func (m *pieceMemo) drop(ranges []gramRange) []gramRange {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	out := ranges[:0:0]
+	for _, r := range ranges {
+		if t, ok := m.until[r]; !ok || now.After(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// add remembers r as common for commonFor.
+func (m *pieceMemo) add(r gramRange) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if m.until == nil {
+		m.until = map[gramRange]time.Time{}
+	}
+	if len(m.until) >= 4096 {
+		maps.DeleteFunc(m.until, func(_ gramRange, t time.Time) bool { return now.After(t) })
+	}
+	m.until[r] = now.Add(commonFor)
 }

@@ -158,6 +158,13 @@ func TestRarestRange(t *testing.T) {
 			t.Errorf("rarest range of %q = %v; want %v", c.word, got, c.want)
 		}
 	}
+	// The common pieces are remembered (not counted again); the rare ones are not.
+	if left := st.common.drop(wordRanges("prospecto")); len(left) != 0 {
+		t.Errorf("common pieces counted again: %v", left)
+	}
+	if left := st.common.drop(wordRanges("lucia")); len(left) != 3 {
+		t.Errorf("rare pieces remembered as common: %v left of 3", left)
+	}
 }
 
 // TestMigration0150IndexesExistingLeads: a store from before 0150 gets

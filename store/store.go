@@ -78,7 +78,8 @@ type Store struct {
 	skew        time.Duration                 // provider clock skew tolerated (time.go)
 	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 
-	churn churnCache // analytics.go
+	churn  churnCache // analytics.go
+	common pieceMemo  // search.go
 }
 
 // Open opens (creating if needed, unless opt.Existing) the database file at
