@@ -97,7 +97,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := preflight(ctx, path, opt); err != nil {
 		return nil, err
 	}
-	rw, err := sql.Open(driverName, dsn(path, true, opt))
+	rw, err := sql.Open(writerDriverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
