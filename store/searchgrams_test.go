@@ -94,11 +94,7 @@ func TestSearchGramsStayExact(t *testing.T) {
 // queue reads the rarest piece's leads or tests every lead's key.
 func TestSearchByPiecesFindsWhatTheScanFinds(t *testing.T) {
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	st := searchStore(t, now)
-	ctx := context.Background()
-	if err := st.InsertSyntheticLeads(ctx, gramCap+500, now.Add(-12*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	st, ctx := bigSearchStore(t, now, gramCap+500)
 	scan := func(w string) []string { return []string{"\x00" + w} } // a service key no lead has: never the pieces
 	pieces := func(string) []string { return nil }
 	for _, q := range []string{"prospecto 1234", "prospecto 99", "2499", "24", "9", "medellin 7", "cali 12", "zz", "a",
@@ -117,7 +113,7 @@ func TestSearchByPiecesFindsWhatTheScanFinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			gotN, _ := st.QueueCount(ctx, f, 1000)
-			if !slices.Equal(ids(got), ids(want)) || gotN != wantN {
+			if !slices.EqualFunc(got, want, func(a, b QueueRow) bool { return a.ID == b.ID }) || gotN != wantN {
 				t.Errorf("search %q %+v: by pieces %d leads %v (count %d); by scan %d leads %v (count %d)",
 					q, f, len(got), names(got), gotN, len(want), names(want), wantN)
 			}
@@ -125,23 +121,21 @@ func TestSearchByPiecesFindsWhatTheScanFinds(t *testing.T) {
 	}
 }
 
-func ids(rows []QueueRow) []int64 {
-	var out []int64
-	for _, r := range rows {
-		out = append(out, r.ID)
+// bigSearchStore is searchStore with n synthetic leads besides: enough
+// for the pieces they share to be common (in gramCap leads or more).
+func bigSearchStore(t *testing.T, now time.Time, n int) (*Store, context.Context) {
+	t.Helper()
+	st, ctx := searchStore(t, now), context.Background()
+	if err := st.InsertSyntheticLeads(ctx, n, now.Add(-12*time.Hour)); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return st, ctx
 }
 
 // TestRarestRange: a rare word's piece bounds the leads; a word whose
 // every piece is in gramCap leads or more is left to the scan.
 func TestRarestRange(t *testing.T) {
-	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	st := searchStore(t, now)
-	ctx := context.Background()
-	if err := st.InsertSyntheticLeads(ctx, gramCap+10, now.Add(-12*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	st, ctx := bigSearchStore(t, time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC), gramCap+10)
 	for _, c := range []struct {
 		word string
 		want *gramRange
@@ -171,27 +165,7 @@ func TestRarestRange(t *testing.T) {
 // every lead's pieces, and its rare searches find them.
 func TestMigration0150IndexesExistingLeads(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cis.db")
-	db, err := sql.Open(driverName, dsn(path, true, Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
-		t.Fatal(err)
-	}
-	all, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range all {
-		if m.name >= "0150" {
-			break
-		}
-		if err := applyMigration(ctx, db, m, t0); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
-	if _, err := db.ExecContext(ctx, `
+	s := upgradedStore(t, "0150", `
 	INSERT INTO accounts (id, channel, address, created_at) VALUES (1, 'whatsapp', '573009990000', 0);
 	INSERT INTO contacts (id, phone, created_at) VALUES (1, '+573001110001', 0), (2, '+573001110002', 0);
 	INSERT INTO conversations (id, account_id, contact_id, status, step, state, state_version, started_at, updated_at) VALUES
@@ -199,15 +173,7 @@ func TestMigration0150IndexesExistingLeads(t *testing.T) {
 	INSERT INTO leads (id, conversation_id, contact_id, account_id, name, city_name, urgency, service, class, probability, model,
 		started_at, completed_at, deadline_at, created_at) VALUES
 		(1, 1, 1, 1, 'Ñoño Güell', 'Cúcuta', 'immediate', 'seo', 'hot', 0.8, 'rules', 0, 0, 0, 0),
-		(2, 2, 2, 1, 'Beto', 'Pasto', 'immediate', 'seo', 'hot', 0.8, 'rules', 0, 0, 0, 0);`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s, err := Open(ctx, path, Options{Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+		(2, 2, 2, 1, 'Beto', 'Pasto', 'immediate', 'seo', 'hot', 0.8, 'rules', 0, 0, 0, 0);`)
 	if extra, missing := staleGrams(t, s); extra != 0 || missing != 0 || count(t, s, `SELECT COUNT(*) FROM lead_grams`) == 0 {
 		t.Errorf("after 0150: lead_grams has %d stale and lacks %d pieces", extra, missing)
 	}
@@ -234,4 +200,42 @@ func TestSearchGrams(t *testing.T) {
 			t.Errorf("searchGrams(%q) = %q; want %q", c.key, got, c.want)
 		}
 	}
+}
+
+// upgradedStore is a store an older build left, opened by this one: the
+// migrations before the one named first applied, then legacy run (the
+// older build's data), then Open, which applies the rest.
+func upgradedStore(t *testing.T, first, legacy string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cis.db")
+	db, err := sql.Open(driverName, dsn(path, true, Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	all, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if m.name >= first {
+			break
+		}
+		if err := applyMigration(ctx, db, m, t0); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
