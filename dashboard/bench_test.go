@@ -27,6 +27,8 @@ func BenchmarkQueuePage(b *testing.B) {
 		{"hot+search", "/?class=hot&q=Medell"},
 		{"search accents", "/?q=MEDELLÍN"},
 		{"search rare", "/?q=prospecto+99999"},
+		{"search rare short", "/?q=qz"},                        // no lead: a word shorter than a piece
+		{"search common words, no match", "/?q=medellin+cali"}, // each word in 1 lead of 6, together in none
 		{"search service label", "/?q=pauta"},
 		{"overdue page 20", "/?opage=20"},
 		{"campaign+since", "/?campaign=fb-marzo&since=2026-03-01"},

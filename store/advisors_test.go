@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -122,26 +121,6 @@ func TestAdvisorsRoundRobinRemindersAndReassignment(t *testing.T) {
 // column), and their notifications follow; the round robin goes on.
 func TestMigration0061AdvisorsBecomeUsers(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "cis.db")
-	db, err := sql.Open("sqlite3", dsn(path, true, Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, createMigrationsTable); err != nil {
-		t.Fatal(err)
-	}
-	all, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range all {
-		if m.name >= "0061" {
-			break
-		}
-		if err := applyMigration(ctx, db, m, t0); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-	}
 	// The state a 0003-era deployment left: an account "ana" that is also
 	// advisor "Ana", two advisors called "Beto", one lead each, and their
 	// notifications.
@@ -159,15 +138,7 @@ func TestMigration0061AdvisorsBecomeUsers(t *testing.T) {
 		(2, 2, 2, 1, 'P2', 'immediate', 'seo', 'hot', 0.8, 'rules', 0, 0, 0, 0, 2),
 		(3, 3, 3, 1, 'P3', 'immediate', 'seo', 'hot', 0.8, 'rules', 0, 0, 0, 0, 3);
 	INSERT INTO notifications (lead_id, advisor_id, kind, status, created_at) VALUES (1, 1, 'assigned', 'sent', 0), (2, 2, 'assigned', 'pending', 0);`
-	if _, err := db.ExecContext(ctx, legacy); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s, err := Open(ctx, path, Options{Now: func() time.Time { return t0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedStore(t, "0061", legacy)
 	for _, c := range []struct {
 		what, query string
 		want        int

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,14 +133,18 @@ type LeadEvent struct {
 	At       time.Time
 }
 
-const queueSelect = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
+const queueColumns = `SELECT l.id, l.status, l.name, l.city_name, l.department, l.service, l.source,
 	l.budget_min_cop, l.budget_max_cop, l.budget_unknown, l.class, l.probability, l.deadline_at, l.completed_at,
 	COALESCE(l.assigned_to, 0), COALESCE(u.username, ''),
 	l.callback_phone, COALESCE(c.username, ''), (SELECT channel FROM accounts WHERE id = l.account_id),
 	EXISTS (SELECT 1 FROM chat_takeovers t WHERE t.account_id = l.account_id AND t.contact_id = l.contact_id AND t.ended_at IS NULL),
 	COALESCE((SELECT e.detail FROM conversation_events e WHERE e.conversation_id = l.conversation_id AND e.kind = 'asked_for_call'
-		AND e.created_at >= l.completed_at ORDER BY e.id DESC LIMIT 1), ''), c.phone
-	FROM leads l JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
+		AND e.created_at >= l.completed_at ORDER BY e.id DESC LIMIT 1), ''), c.phone`
+
+// queueJoins are the tables a queue row reads besides leads l.
+const queueJoins = ` JOIN contacts c ON c.id = l.contact_id LEFT JOIN users u ON u.id = l.assigned_to`
+
+const queueSelect = queueColumns + " FROM leads l" + queueJoins
 
 func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 	var r QueueRow
@@ -167,16 +172,17 @@ func scanQueueRow(row scanner, extra ...any) (QueueRow, error) {
 // other statuses the newest deadline first. Open leads walk the
 // leads_queue index and stop after the page.
 func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
-	where, args := queueWhere(f)
+	qq, err := s.queueWhere(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 500)
-	q := queueSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ") // only constant fragments; values are parameters
-	}
+	q := queueColumns + " FROM " + qq.from + queueJoins + qq.whereSQL()
+	args := qq.args()
 	order := " ORDER BY l.deadline_at DESC, l.id DESC"
 	if (f.Status == "" || f.Status == "open") && f.Due != "overdue" {
 		order = " ORDER BY l.deadline_at, l.id"
@@ -203,14 +209,13 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 // most: at 100,000 open leads a search that matches most of them is
 // counted as "more than most" rather than scanned to the end.
 func (s *Store) QueueCount(ctx context.Context, f LeadFilter, most int) (int, error) {
-	where, args := queueWhere(f)
-	q := "SELECT COUNT(*) FROM (SELECT 1 FROM leads l"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	qq, err := s.queueWhere(ctx, f)
+	if err != nil {
+		return 0, fmt.Errorf("queue count: %w", err)
 	}
-	q += " LIMIT ?)"
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM " + qq.from + qq.whereSQL() + " LIMIT ?)"
 	var n int
-	if err := s.ro.QueryRowContext(ctx, q, append(args, most)...).Scan(&n); err != nil {
+	if err := s.ro.QueryRowContext(ctx, q, append(qq.args(), most)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("queue count: %w", err)
 	}
 	return n, nil
@@ -239,8 +244,30 @@ func (s *Store) LeadCounts(ctx context.Context) (map[string]map[string]int, erro
 	return out, rows.Err()
 }
 
-// queueWhere turns f into WHERE fragments (constants) and their arguments.
-func queueWhere(f LeadFilter) ([]string, []any) {
+// queueQuery is what selects a filter's leads: the FROM (leads l, or the
+// leads of a rare search's piece read first) and the WHERE fragments, all
+// constants, with the values of their parameters.
+type queueQuery struct {
+	from            string
+	where           []string
+	fromArgs, wargs []any
+}
+
+// whereSQL is the query's WHERE clause, "" when nothing is tested.
+func (qq queueQuery) whereSQL() string {
+	if len(qq.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(qq.where, " AND ") // only constant fragments; values are parameters
+}
+
+// args are the values of the query's parameters, in the order they appear.
+func (qq queueQuery) args() []any {
+	return append(slices.Clip(qq.fromArgs), qq.wargs...)
+}
+
+// queueWhere turns f into the query that selects its leads.
+func (s *Store) queueWhere(ctx context.Context, f LeadFilter) (queueQuery, error) {
 	var where []string
 	var args []any
 	switch f.Status {
@@ -282,25 +309,9 @@ func queueWhere(f LeadFilter) ([]string, []any) {
 			where, args = append(where, "(l.assigned_to = ? OR l.assigned_to IS NULL)"), append(args, f.Visible)
 		}
 	}
-	for _, w := range words {
-		// instr: a plain substring test; leads.search and the words are
-		// folded alike, so LIKE's case folding and escapes are not needed,
-		// and it is several times faster on a scan of 100,000 entries.
-		cond := `instr(l.search, ?) > 0`
-		args = append(args, w)
-		keys := []string{w}
-		if f.ServiceMatch != nil {
-			keys = f.ServiceMatch(w)
-		}
-		if len(keys) > 0 {
-			cond += " OR l.service IN (?" + strings.Repeat(", ?", len(keys)-1) + ")"
-			for _, k := range keys {
-				args = append(args, k)
-			}
-		}
-		where = append(where, "("+cond+")")
-	}
-	return where, args
+	qq, err := s.searchWhere(ctx, words, f.ServiceMatch)
+	qq.where, qq.wargs = append(where, qq.where...), append(args, qq.wargs...)
+	return qq, err
 }
 
 // QueueVersion changes whenever a lead is added or changes status, or a

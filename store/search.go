@@ -1,9 +1,17 @@
 package store
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // searchFold is the folding of migration 0090's leads.search, in Go: the
@@ -72,4 +80,184 @@ func searchWords(q string) []string {
 		return len(words[i]) > len(words[j])
 	})
 	return words
+}
+
+// gramLen is the length, in characters, of the pieces of a search key that
+// lead_grams indexes (migration 0150): three, as PostgreSQL's pg_trgm.
+const gramLen = 3
+
+// searchGrams returns the pieces lead_grams indexes a search key by: the
+// distinct pieces of gramLen characters of the key followed by two spaces,
+// one starting at each character of the key (the padding makes every word
+// of one or two characters the start of a piece).
+func searchGrams(key string) []string {
+	return pieces(key + "  ")
+}
+
+// pieces returns the distinct substrings of gramLen characters of s, sorted.
+func pieces(s string) []string {
+	starts := make([]int, 0, len(s)+1)
+	for i := range s {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(s))
+	n := max(len(starts)-gramLen, 0)
+	out := make([]string, 0, n)
+	for i := range n {
+		out = append(out, s[starts[i]:starts[i+gramLen]])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// searchGramsJSON is search_grams(), the SQL function 0150's triggers call:
+// a key's pieces as a JSON array, for json_each.
+func searchGramsJSON(key string) (string, error) {
+	b, err := json.Marshal(searchGrams(key))
+	return string(b), err
+}
+
+// gramCap is how many leads a piece may index for the queue to read the
+// leads of that piece rather than walk the open queue in deadline order: a
+// rarer piece bounds the leads to test (about a microsecond each); a piece
+// in more leads than this means the words are common and the walk finds a
+// page of them quickly.
+const gramCap = 1000
+
+// gramRange is the part of lead_grams (gram BETWEEN lo AND hi) that holds
+// every lead whose key contains a word: one piece of the word (lo = hi),
+// or, for a word shorter than a piece, every piece it starts (hi ends in
+// 0xFF, a byte no UTF-8 text holds, so it sorts after them all).
+type gramRange struct{ lo, hi string }
+
+// wordRanges are the ranges of lead_grams for a folded word: each of
+// them holds every lead whose key contains the word.
+func wordRanges(w string) []gramRange {
+	if utf8.RuneCountInString(w) < gramLen {
+		return []gramRange{{w, w + "\xff"}}
+	}
+	var out []gramRange
+	for _, g := range pieces(w) {
+		out = append(out, gramRange{g, g})
+	}
+	return out
+}
+
+// searchWhere turns the folded words of a search into the query's FROM
+// and WHERE fragments: each word must be in the lead's key (instr) or name
+// its service. When a word that names no service has a range of lead_grams
+// holding fewer than gramCap entries, the leads of the rarest such range
+// are read first (CROSS JOIN keeps SQLite from walking the open queue
+// instead) and only they are tested: a rare search reads a few leads by id.
+func (s *Store) searchWhere(ctx context.Context, words []string, serviceMatch func(string) []string) (queueQuery, error) {
+	qq := queueQuery{from: "leads l"}
+	var ranges []gramRange
+	for _, w := range words {
+		// instr: a plain substring test; leads.search and the words are
+		// folded alike, so LIKE's case folding and escapes are not needed.
+		cond := `instr(l.search, ?) > 0`
+		qq.wargs = append(qq.wargs, w)
+		keys := []string{w}
+		if serviceMatch != nil {
+			keys = serviceMatch(w)
+		}
+		if len(keys) > 0 {
+			cond += " OR l.service IN (?" + strings.Repeat(", ?", len(keys)-1) + ")"
+			for _, k := range keys {
+				qq.wargs = append(qq.wargs, k)
+			}
+		} else {
+			ranges = append(ranges, wordRanges(w)...) // the word alone decides: its pieces bound the leads
+		}
+		qq.where = append(qq.where, "("+cond+")")
+	}
+	rarest, err := s.rarestRange(ctx, ranges)
+	if err != nil || rarest == nil {
+		return qq, err
+	}
+	qq.from = "(SELECT DISTINCT lead_id FROM lead_grams WHERE gram BETWEEN ? AND ?) g CROSS JOIN leads l ON l.id = g.lead_id"
+	qq.fromArgs = []any{rarest.lo, rarest.hi}
+	return qq, nil
+}
+
+// maxRanges bounds how many ranges a search counts (a pasted paragraph has
+// many pieces); any of them bounds the leads, so a few are enough.
+const maxRanges = 24
+
+// rarestRange returns the range of lead_grams that holds the fewest
+// entries, nil when none holds fewer than gramCap or there is none. Each
+// range is counted up to gramCap, all in one statement, but for those
+// found common a moment ago: counting a common piece reads gramCap entries.
+func (s *Store) rarestRange(ctx context.Context, ranges []gramRange) (*gramRange, error) {
+	ranges = s.common.drop(ranges[:min(len(ranges), maxRanges)])
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	const count = "(SELECT COUNT(*) FROM (SELECT 1 FROM lead_grams WHERE gram BETWEEN ? AND ? LIMIT ?))"
+	q := "SELECT " + count + strings.Repeat(", "+count, len(ranges)-1)
+	args := make([]any, 0, 3*len(ranges))
+	counts := make([]int, len(ranges))
+	dest := make([]any, len(ranges))
+	for i, r := range ranges {
+		args = append(args, r.lo, r.hi, gramCap)
+		dest[i] = &counts[i]
+	}
+	if err := s.ro.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
+		return nil, fmt.Errorf("search pieces: %w", err)
+	}
+	best := -1
+	for i, n := range counts {
+		switch {
+		case n >= gramCap:
+			s.common.add(ranges[i])
+		case best < 0 || n < counts[best]:
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	return &ranges[best], nil
+}
+
+// commonFor is how long a piece found in gramCap leads or more is taken
+// to still be (a piece's leads change by one lead at a time). Whatever it
+// remembers, a search finds the same leads: it only picks the range to read.
+const commonFor = 10 * time.Minute
+
+// pieceMemo remembers the ranges of lead_grams recently found common, as
+// a database's statistics remember its most common values. It holds at
+// most one entry per gramCap index rows (a range is common only when it
+// has that many), and forgets expired ones as it grows. The zero value is ready.
+type pieceMemo struct {
+	mu    sync.Mutex
+	until map[gramRange]time.Time
+}
+
+// drop returns the ranges not known to be common, in order.
+func (m *pieceMemo) drop(ranges []gramRange) []gramRange {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	out := ranges[:0:0]
+	for _, r := range ranges {
+		if t, ok := m.until[r]; !ok || now.After(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// add remembers r as common for commonFor.
+func (m *pieceMemo) add(r gramRange) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if m.until == nil {
+		m.until = map[gramRange]time.Time{}
+	}
+	if len(m.until) >= 4096 {
+		maps.DeleteFunc(m.until, func(_ gramRange, t time.Time) bool { return now.After(t) })
+	}
+	m.until[r] = now.Add(commonFor)
 }

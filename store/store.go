@@ -78,7 +78,8 @@ type Store struct {
 	skew        time.Duration                 // provider clock skew tolerated (time.go)
 	lastWrite   atomic.Pointer[commitFailure] // the writer's last failed commit; nil after a success (health.go)
 
-	churn churnCache // analytics.go
+	churn  churnCache // analytics.go
+	common pieceMemo  // search.go
 }
 
 // Open opens (creating if needed, unless opt.Existing) the database file at
@@ -96,7 +97,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err := preflight(ctx, path, opt); err != nil {
 		return nil, err
 	}
-	rw, err := sql.Open(driverName, dsn(path, true, opt))
+	rw, err := sql.Open(writerDriverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
