@@ -41,10 +41,12 @@ type flat struct {
 
 // treeSet is the roots of some trees in fnodes, deepest first so that
 // the trees walked side by side end together, and how many steps each
-// needs to reach any leaf.
+// needs to reach any leaf. pairs holds order two by two, as the walk reads
+// it (an odd last tree is paired with node 0, walked and ignored).
 type treeSet struct {
 	order []uint32
 	depth []uint8
+	pairs [][2]uint32
 }
 
 // fnode is one node of the scoring layout, packed in one word: bits 0–15
@@ -119,6 +121,13 @@ func (f *flat) lay(c *Compact, roots []int32) (treeSet, error) {
 		if err := f.add(c, roots[t]); err != nil {
 			return treeSet{}, fmt.Errorf("tree %d: %w", t, err)
 		}
+	}
+	for k := 0; k < len(s.order); k += 2 {
+		p := [2]uint32{s.order[k], 0}
+		if k+1 < len(s.order) {
+			p[1] = s.order[k+1]
+		}
+		s.pairs = append(s.pairs, p)
 	}
 	return s, nil
 }
@@ -214,10 +223,11 @@ func (c *Compact) PredictCodes(codes []uint16) float64 {
 func (c *Compact) voteSum(codes []uint16) (sum float64, votes int) {
 	codes = codes[:c.CodesLen()]
 	s := &c.forest
-	var at [group]uint32
+	var at [group / 2][2]uint32
 	for k := 0; k < len(s.order); k += group {
 		n := s.walk(c.fnodes, codes, k, &at)
-		for _, i := range at[:n] {
+		for t := range n {
+			i := at[t/2][t%2]
 			if c.hasEmpty && c.empty[i] {
 				continue
 			}
@@ -234,42 +244,37 @@ func (c *Compact) CorrectionCodes(codes []uint16) float64 {
 	codes = codes[:c.CodesLen()]
 	s := &c.corr
 	var sum float64
-	var at [group]uint32
+	var at [group / 2][2]uint32
 	for k := 0; k < len(s.order); k += group {
 		n := s.walk(c.fnodes, codes, k, &at)
-		for _, i := range at[:n] {
-			sum += c.vals[i]
+		for t := range n {
+			sum += c.vals[at[t/2][t%2]]
 		}
 	}
 	return sum
 }
 
 // walk sets at to the leaves the row reaches in trees k to k+group-1 of s
-// and returns how many there are (fewer at the end). The trees are walked
-// side by side: their node loads are independent, so the CPU overlaps the
-// cache misses instead of waiting on each; they are deepest first, so the
-// first one's depth is the number of steps.
-func (s *treeSet) walk(nodes []fnode, codes []uint16, k int, at *[group]uint32) int {
-	n := copy(at[:], s.order[k:])
+// (k even), two by two, and returns how many trees there are (fewer at the
+// end). The trees are walked side by side: their node loads are
+// independent, so the CPU overlaps the cache misses instead of waiting on
+// each; they are deepest first, so the first one's depth is the number of
+// steps.
+func (s *treeSet) walk(nodes []fnode, codes []uint16, k int, at *[group / 2][2]uint32) int {
+	m := copy(at[:], s.pairs[k/2:])
 	steps := s.depth[k]
-	if n < group || len(codes) != narrowCodes {
-		part := at[:n]
+	if m < len(at) || len(codes) != narrowCodes {
+		part := at[:m]
 		for range steps {
 			for t := range part {
-				part[t] = next(nodes, codes, part[t])
+				part[t][0] = next(nodes, codes, part[t][0])
+				part[t][1] = next(nodes, codes, part[t][1])
 			}
 		}
-		return n
+	} else {
+		walkPairs(nodes, (*[narrowCodes]uint16)(codes), at, steps)
 	}
-	var pairs [group / 2][2]uint32
-	for t := range pairs {
-		pairs[t] = [2]uint32{at[2*t], at[2*t+1]}
-	}
-	walkPairs(nodes, (*[narrowCodes]uint16)(codes), &pairs, steps)
-	for t, p := range pairs {
-		at[2*t], at[2*t+1] = p[0], p[1]
-	}
-	return n
+	return min(group, len(s.order)-k)
 }
 
 // walkPairs walks a full group for steps steps, two trees per iteration
