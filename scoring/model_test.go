@@ -78,42 +78,6 @@ func blendBundle(t *testing.T) *Bundle {
 	return &bb
 }
 
-// A blend bundle scores by its formula, through a save and a load, and
-// its reasons add up to the probability.
-func TestBlendBundleScoresAndExplains(t *testing.T) {
-	b := blendBundle(t)
-	_, _, hist := mustTrain(t)
-	loaded, err := DecodeBundle(mustEncode(t, b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := NewModel(1, loaded)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forest, err := learn.NewCompact(loaded.Forest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl := loaded.Blend
-	for i, h := range hist[:400] {
-		x := Features(h.Lead, &loaded.Schema)
-		want := learn.Sigmoid(bl.Cal.A*logit(forest.Predict(x)) + bl.Cal.B + bl.BoostW*bl.Boost.Margin(x) + bl.LinearW*bl.Linear.Margin(x))
-		p, class := m.Probability(h.Lead)
-		if math.Abs(p-want) > 1e-12 {
-			t.Fatalf("lead %d: Probability %v; the blend's formula gives %v", i, p, want)
-		}
-		q, c, reasons := m.Explain(h.Lead)
-		var sum float64
-		for _, r := range reasons {
-			sum += r.Weight
-		}
-		if math.Abs(q-p) > 1e-12 || c != class || math.Abs(sum-p) > 1e-9 {
-			t.Fatalf("lead %d: Explain %v %s (reasons add up to %v); Probability %v %s", i, q, c, sum, p, class)
-		}
-	}
-}
-
 // The fast scorer (numbers read without printing, the flattened walk over
 // integer codes, forest and booster sharing one encoding) gives the
 // probability the reference model gives: the lead encoded through its
@@ -205,11 +169,6 @@ func referenceProbability(b *Bundle, v float64, x []float64) float64 {
 		return b.Calibration.Apply(v)
 	}
 	return learn.Sigmoid(bl.Cal.Margin(v) + bl.BoostW*bl.Boost.Margin(x) + bl.LinearW*bl.Linear.Margin(x))
-}
-
-func logit(p float64) float64 {
-	p = math.Min(math.Max(p, 1e-6), 1-1e-6)
-	return math.Log(p / (1 - p))
 }
 
 // A damaged blend is refused with the reason, at decoding or when laid out
