@@ -64,7 +64,8 @@ func (n fnode) feat() uint16 { return uint16(n) }
 // maxCodes bounds the distinct thresholds per feature (codes are uint16).
 const maxCodes = math.MaxUint16
 
-// group is how many trees are walked side by side (walk8).
+// group is how many trees are walked side by side (walkPairs: two per
+// iteration of its inner loop).
 const group = 16
 
 // build lays out c.Nodes for scoring.
