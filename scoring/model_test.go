@@ -10,6 +10,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -60,7 +61,7 @@ func blendBundle(t *testing.T) *Bundle {
 	b, _, hist := mustTrain(t)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	d, _, _ := leadDataset(sortedByTime(ex), leadFields)
 	X := b.Schema.Encoder.Transform(d, seqInts(len(d.Y)))
@@ -99,7 +100,7 @@ func TestScoreEqualsReferenceModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	leads := make([]flow.Lead, 0, 2*len(hist))
-	for _, h := range append(hist, GenerateHistory(places, 2000, testEnd, 7)...) {
+	for _, h := range append(hist, demo.History(places, 2000, testEnd, 7)...) {
 		leads = append(leads, h.Lead)
 	}
 	for name, b := range map[string]*Bundle{"forest": plain, "blend": blendBundle(t)} {
@@ -228,7 +229,7 @@ func TestTrainStoresTheTuning(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, 600)
 	for i, h := range hist[:len(ex)] {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	o := TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory(), Models: learn.Models(20)[:1], Now: func() time.Time { return testEnd }}
 	lead, leadRep, err := Train(ex, o)
@@ -274,7 +275,7 @@ func TestTrainWithAStoredSetting(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	fixed := learn.ForestParams{LeafSize: 40, MaxDepth: 8}
 	b, rep, err := Train(ex, TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory(), Forest: &fixed,

@@ -13,6 +13,7 @@ import (
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -177,7 +178,7 @@ func workDemoLeads(ctx context.Context, a *app, sim *bot.Clock, advisors []int64
 	if err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(demoSeed, 0x3a3)) // #nosec G404 -- seeded: the same demo every time
+	rng := rand.New(rand.NewPCG(demo.Seed, 0x3a3)) // #nosec G404 -- seeded: the same demo every time
 	cal := a.machine.Config().Calendar
 	for i, r := range rows {
 		adv := advisors[i%len(advisors)]
