@@ -106,12 +106,29 @@ var fieldValue = map[string]func(l flow.Lead) string{
 }
 
 // fieldNumber gives the value of a numeric field that fieldValue prints
-// with decimals as the number that text reads back as, without printing it
-// to a string (scoring a lead allocates nothing). ok is false when missing.
+// as the number that text reads back as, without printing it to a string
+// and parsing it again (scoring a lead allocates nothing, and spends its
+// time in the trees). ok is false when missing.
 // TestFieldNumberReadsAsFieldValue holds the two to the same bits.
 var fieldNumber = map[string]func(l flow.Lead) (float64, bool){
 	"budget":       func(l flow.Lead) (float64, bool) { return round4(budgetLog(l)) },
 	"answer_speed": func(l flow.Lead) (float64, bool) { return round4(answerSpeed(l)) },
+	"budget_unknown": func(l flow.Lead) (float64, bool) {
+		if l.Budget.Unknown {
+			return 1, true
+		}
+		return 0, true
+	},
+	"urgency": func(l flow.Lead) (float64, bool) {
+		v, ok := urgencyNumber[l.Urgency]
+		return v, ok
+	},
+	"month": func(l flow.Lead) (float64, bool) {
+		if at := l.CompletedAt; !at.IsZero() {
+			return float64(at.In(bogota).Month()), true
+		}
+		return 0, false
+	},
 }
 
 // budgetLog is log10 of the budget's midpoint in COP.
@@ -179,6 +196,9 @@ var knownFields = func() map[string]learn.Kind {
 const minLevelCount = 20
 
 var urgencyLevel = map[flow.Urgency]string{flow.Immediate: "3", flow.ThisMonth: "2", flow.OneToThreeMonths: "1", flow.Exploring: "0"}
+
+// urgencyNumber is urgencyLevel as numbers (fieldNumber).
+var urgencyNumber = map[flow.Urgency]float64{flow.Immediate: 3, flow.ThisMonth: 2, flow.OneToThreeMonths: 1, flow.Exploring: 0}
 
 var bogota = flow.Bogota()
 

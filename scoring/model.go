@@ -24,6 +24,10 @@ type Model struct {
 	// that can skip the text (fieldNumber).
 	values  []func(flow.Lead) string
 	numbers []func(flow.Lead) (float64, bool)
+	// linW and linB are the blend's linear partner with its
+	// standardisation folded in (learn.Logistic.Folded), for scoring.
+	linW []float64
+	linB float64
 }
 
 // NewModel prepares a decoded bundle for scoring.
@@ -41,6 +45,9 @@ func NewModel(id int64, b *Bundle) (*Model, error) {
 		}
 	}
 	m := &Model{ID: id, Version: "forest:" + strconv.FormatInt(id, 10), Bundle: b, forest: c}
+	if b.Blend != nil && b.Blend.Linear != nil {
+		m.linW, m.linB = b.Blend.Linear.Folded()
+	}
 	if b.Kind == "" || b.Kind == KindLead {
 		for _, in := range b.Schema.Encoder.Inputs {
 			m.values = append(m.values, fieldValue[in.Name]) // every name checked by Bundle.validate
@@ -104,7 +111,7 @@ func (m *Model) prob(x []float64, codes []uint16) float64 {
 		boost = bl.Boost.Init + m.forest.CorrectionCodes(codes)
 	}
 	if bl.Linear != nil {
-		linear = bl.Linear.Margin(x)
+		linear = learn.FoldedMargin(m.linW, m.linB, x)
 	}
 	return learn.Sigmoid(bl.Cal.Margin(v) + bl.BoostW*boost + bl.LinearW*linear)
 }

@@ -154,3 +154,27 @@ func TestBlendComposeKeepsTheScore(t *testing.T) {
 		t.Errorf("composing the identity changed the blend: %+v", id)
 	}
 }
+
+// The linear partner with its standardisation folded in scores as Margin,
+// whatever the number of columns (the sum runs four at a time).
+func TestFoldedMarginIsMargin(t *testing.T) {
+	for _, p := range []int{1, 3, 4, 7, 43} {
+		X, y, _ := additive(400, uint64(p))
+		for i := range X {
+			for len(X[i]) < p {
+				X[i] = append(X[i], X[i][len(X[i])%3]*0.5+float64(i%5))
+			}
+			X[i] = X[i][:p]
+		}
+		l := &Logistic{C: 1}
+		if err := l.Fit(X, y); err != nil {
+			t.Fatal(err)
+		}
+		w, b := l.Folded()
+		for i, x := range X {
+			if got, want := FoldedMargin(w, b, x), l.Margin(x); !near(got, want, 1e-12) {
+				t.Fatalf("%d columns, row %d: folded %v; Margin %v", p, i, got, want)
+			}
+		}
+	}
+}

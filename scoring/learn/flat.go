@@ -9,9 +9,10 @@ import (
 )
 
 // flat is the scoring layout of a Compact forest: every tree's nodes in one
-// contiguous array of 8-byte nodes, in depth-first pre-order (a left child
-// follows its parent), so a walk mostly stays inside a cache line or the
-// next.
+// contiguous array of 8-byte nodes, the trees in the order they are walked
+// (the forest's, then the booster's), each in depth-first pre-order (a left
+// child follows its parent), so a walk mostly stays inside a cache line or
+// the next.
 //
 // Thresholds are replaced by small integers. For each feature the distinct
 // thresholds the trees split it at are sorted (cuts); a row's code for the
@@ -29,7 +30,7 @@ import (
 // blend's partner, see Blend).
 type flat struct {
 	cuts     [][]float64 // per feature, increasing
-	fnodes   []fnode     // all trees, pre-order
+	fnodes   []fnode     // all trees, in walk order, each in pre-order
 	vals     []float64   // per node: the forest's class-1 fraction, or the booster's margin
 	empty    []bool      // per node: a leaf no training row reached (casts no vote)
 	hasEmpty bool        // any empty leaf at all
@@ -38,32 +39,42 @@ type flat struct {
 	leafFeat uint16 // the feature index leaves carry: Features, the always-1 slot
 }
 
-// treeSet is the roots of some trees, deepest first so that interleaved
-// walks end together, and how many steps each needs to reach any leaf.
+// treeSet is the roots of some trees in fnodes, deepest first so that
+// the trees walked side by side end together, and how many steps each
+// needs to reach any leaf. pairs holds order two by two, as the walk reads
+// it (an odd last tree is paired with node 0, walked and ignored).
 type treeSet struct {
-	order []int32
+	order []uint32
 	depth []uint8
+	pairs [][2]uint32
 }
 
-// fnode is one node of the scoring layout. Internal: go to right when
-// codes[feat] > cut, else to the next node. Leaf: feat is the always-1
-// slot, cut 0 and right the leaf itself.
-type fnode struct {
-	feat  uint16
-	cut   uint16
-	right int32
+// fnode is one node of the scoring layout, packed in one word: bits 0–15
+// the feature, 16–31 the cut, 32–63 the right child's index. Internal: the
+// row goes right when codes[feat] > cut, else to the next node. Leaf: feat
+// is the always-1 slot, cut 0 and right the leaf itself.
+type fnode uint64
+
+func newNode(feat, cut uint16, right uint32) fnode {
+	return fnode(feat) | fnode(cut)<<16 | fnode(right)<<32
 }
+
+func (n fnode) feat() uint16 { return uint16(n) }
 
 // maxCodes bounds the distinct thresholds per feature (codes are uint16).
 const maxCodes = math.MaxUint16
 
-// group is how many trees are walked side by side.
+// group is how many trees are walked side by side (walkPairs: two per
+// iteration of its inner loop).
 const group = 16
 
 // build lays out c.Nodes for scoring.
 func (c *Compact) build() error {
 	if c.Features <= 0 || c.Features >= math.MaxUint16 {
 		return fmt.Errorf("%d features; the scoring layout takes 1 to %d", c.Features, math.MaxUint16-1)
+	}
+	if len(c.Nodes) >= math.MaxUint32 {
+		return fmt.Errorf("%d nodes; the scoring layout takes %d", len(c.Nodes), math.MaxUint32-1)
 	}
 	f := flat{cuts: make([][]float64, c.Features), leafFeat: uint16(c.Features)} // #nosec G115 -- checked above
 	for _, n := range c.Nodes {
@@ -78,36 +89,23 @@ func (c *Compact) build() error {
 			return fmt.Errorf("feature %d has %d distinct thresholds; the scoring layout takes %d", j, len(f.cuts[j]), maxCodes-1)
 		}
 	}
-	f.fnodes = make([]fnode, len(c.Nodes))
-	f.vals = make([]float64, len(c.Nodes))
-	f.empty = make([]bool, len(c.Nodes))
-	for i, n := range c.Nodes {
-		f.vals[i] = n.Value
-		if n.Left < 0 {
-			f.fnodes[i] = fnode{feat: f.leafFeat, right: int32(i)} // #nosec G115 -- len(Nodes) < 2^31
-			f.empty[i] = n.Empty
-			f.hasEmpty = f.hasEmpty || n.Empty
-			continue
-		}
-		if n.Left != int32(i)+1 { // #nosec G115 -- len(Nodes) < 2^31
-			return errors.New("nodes not in pre-order")
-		}
-		k := sort.SearchFloat64s(f.cuts[n.Feature], n.Threshold)
-		f.fnodes[i] = fnode{feat: uint16(n.Feature), cut: uint16(k), right: n.Right} // #nosec G115 -- bounds checked above
-	}
+	f.fnodes = make([]fnode, 0, len(c.Nodes))
+	f.vals = make([]float64, 0, len(c.Nodes))
+	f.empty = make([]bool, 0, len(c.Nodes))
 	var err error
-	if f.forest, err = c.treeSet(c.Roots); err != nil {
+	if f.forest, err = f.lay(c, c.Roots); err != nil {
 		return err
 	}
-	if f.corr, err = c.treeSet(c.CorrectionRoots); err != nil {
+	if f.corr, err = f.lay(c, c.CorrectionRoots); err != nil {
 		return err
 	}
 	c.flat = f
 	return nil
 }
 
-// treeSet orders roots deepest first.
-func (c *Compact) treeSet(roots []int32) (treeSet, error) {
+// lay appends the trees at roots (indexes into c.Nodes) to f.fnodes,
+// deepest first, and returns where they start.
+func (f *flat) lay(c *Compact, roots []int32) (treeSet, error) {
 	depths := make([]int, len(roots))
 	for t, r := range roots {
 		depths[t] = c.depthOf(r)
@@ -119,10 +117,44 @@ func (c *Compact) treeSet(roots []int32) (treeSet, error) {
 	sort.SliceStable(idx, func(a, b int) bool { return depths[idx[a]] > depths[idx[b]] })
 	var s treeSet
 	for _, t := range idx {
-		s.order = append(s.order, roots[t])
-		s.depth = append(s.depth, uint8(depths[t])) // #nosec G115 -- checked above
+		s.order = append(s.order, uint32(len(f.fnodes))) // #nosec G115 -- len(Nodes) < 2^32, checked by build
+		s.depth = append(s.depth, uint8(depths[t]))      // #nosec G115 -- checked above
+		if err := f.add(c, roots[t]); err != nil {
+			return treeSet{}, fmt.Errorf("tree %d: %w", t, err)
+		}
+	}
+	for k := 0; k < len(s.order); k += 2 {
+		p := [2]uint32{s.order[k], 0}
+		if k+1 < len(s.order) {
+			p[1] = s.order[k+1]
+		}
+		s.pairs = append(s.pairs, p)
 	}
 	return s, nil
+}
+
+// add appends the tree at root r of c.Nodes (in pre-order: it spans
+// r up to its last leaf) to the layout.
+func (f *flat) add(c *Compact, r int32) error {
+	off := int64(len(f.fnodes)) - int64(r)
+	end := r
+	for i := r; i <= end; i++ {
+		n := c.Nodes[i]
+		f.vals = append(f.vals, n.Value)
+		f.empty = append(f.empty, n.Left < 0 && n.Empty)
+		if n.Left < 0 {
+			f.fnodes = append(f.fnodes, newNode(f.leafFeat, 0, uint32(int64(i)+off))) // #nosec G115 -- within the layout
+			f.hasEmpty = f.hasEmpty || n.Empty
+			continue
+		}
+		if n.Left != i+1 || n.Right <= n.Left || int(n.Right) >= len(c.Nodes) {
+			return errors.New("nodes not in pre-order")
+		}
+		end = max(end, n.Right)
+		k := sort.SearchFloat64s(f.cuts[n.Feature], n.Threshold)
+		f.fnodes = append(f.fnodes, newNode(uint16(n.Feature), uint16(k), uint32(int64(n.Right)+off))) // #nosec G115 -- bounds checked by build
+	}
+	return nil
 }
 
 // depthOf returns the number of edges from node i to its deepest leaf.
@@ -135,14 +167,18 @@ func (c *Compact) depthOf(i int32) int {
 }
 
 // CodesLen is the length of the codes slice Codes fills: one per feature
-// plus the slot leaves read.
-func (c *Compact) CodesLen() int { return c.Features + 1 }
+// plus the slot leaves read, and at least narrowCodes (see walkPairs).
+func (c *Compact) CodesLen() int { return max(c.Features+1, narrowCodes) }
+
+// narrowCodes is the length of codes for a forest of fewer features: one
+// byte indexes it.
+const narrowCodes = 256
 
 // Codes encodes row x (Features values) for PredictCodes and ExplainCodes;
 // codes must have CodesLen entries. A NaN goes left at every split, as in
 // the library.
 func (c *Compact) Codes(x []float64, codes []uint16) {
-	codes = codes[:c.Features+1]
+	codes = codes[:c.CodesLen()]
 	for j, cs := range c.cuts {
 		v := x[j]
 		// The number of cuts below v: a short scan for the usual one-hot
@@ -165,10 +201,10 @@ func (c *Compact) Codes(x []float64, codes []uint16) {
 // Predict returns the normalised vote for class 1 (0.5 if every tree's
 // leaf is empty, which a trained forest does not produce in practice).
 func (c *Compact) Predict(x []float64) float64 {
-	var buf [256]uint16
+	var buf [narrowCodes]uint16
 	codes := buf[:]
-	if c.Features+1 > len(buf) {
-		codes = make([]uint16, c.Features+1)
+	if n := c.CodesLen(); n > len(buf) {
+		codes = make([]uint16, n)
 	}
 	c.Codes(x, codes)
 	return c.PredictCodes(codes)
@@ -186,13 +222,13 @@ func (c *Compact) PredictCodes(codes []uint16) float64 {
 // voteSum returns the sum of the leaf votes the row reaches and how many
 // trees cast one.
 func (c *Compact) voteSum(codes []uint16) (sum float64, votes int) {
-	codes = codes[:c.Features+1]
+	codes = codes[:c.CodesLen()]
 	s := &c.forest
-	var at [group]int32
+	var at [group / 2][2]uint32
 	for k := 0; k < len(s.order); k += group {
-		n := min(group, len(s.order)-k)
-		walkGroup(c.fnodes, codes, s.order[k:k+n], s.depth[k], &at)
-		for _, i := range at[:n] {
+		n := s.walk(c.fnodes, codes, k, &at)
+		for t := range n {
+			i := at[t/2][t%2]
 			if c.hasEmpty && c.empty[i] {
 				continue
 			}
@@ -206,49 +242,77 @@ func (c *Compact) voteSum(codes []uint16) (sum float64, votes int) {
 // CorrectionCodes returns the booster's margin without its Init for a row
 // encoded by Codes: the sum of its trees' leaves (0 without one).
 func (c *Compact) CorrectionCodes(codes []uint16) float64 {
-	codes = codes[:c.Features+1]
+	codes = codes[:c.CodesLen()]
 	s := &c.corr
 	var sum float64
-	var at [group]int32
+	var at [group / 2][2]uint32
 	for k := 0; k < len(s.order); k += group {
-		n := min(group, len(s.order)-k)
-		walkGroup(c.fnodes, codes, s.order[k:k+n], s.depth[k], &at)
-		for _, i := range at[:n] {
-			sum += c.vals[i]
+		n := s.walk(c.fnodes, codes, k, &at)
+		for t := range n {
+			sum += c.vals[at[t/2][t%2]]
 		}
 	}
 	return sum
 }
 
-// walkGroup walks the trees of roots (at most group of them) side by side
-// for steps steps and leaves the leaves they reach in at. Their node loads
-// are independent, so the CPU overlaps the cache misses instead of waiting
-// on each; roots are deepest first, so steps is the first one's depth.
-func walkGroup(nodes []fnode, codes []uint16, roots []int32, steps uint8, at *[group]int32) {
-	copy(at[:], roots)
-	if len(roots) == group {
+// walk sets at to the leaves the row reaches in trees k to k+group-1 of s
+// (k even), two by two, and returns how many trees there are (fewer at the
+// end). The trees are walked side by side: their node loads are
+// independent, so the CPU overlaps the cache misses instead of waiting on
+// each; they are deepest first, so the first one's depth is the number of
+// steps.
+func (s *treeSet) walk(nodes []fnode, codes []uint16, k int, at *[group / 2][2]uint32) int {
+	m := copy(at[:], s.pairs[k/2:])
+	steps := s.depth[k]
+	if m < len(at) || len(codes) != narrowCodes {
+		part := at[:m]
 		for range steps {
-			for t := range at {
-				at[t] = next(nodes, codes, at[t])
+			for t := range part {
+				part[t][0] = next(nodes, codes, part[t][0])
+				part[t][1] = next(nodes, codes, part[t][1])
 			}
 		}
-		return
+	} else {
+		walkPairs(nodes, (*[narrowCodes]uint16)(codes), at, steps)
 	}
-	part := at[:len(roots)]
+	return min(group, len(s.order)-k)
+}
+
+// walkPairs walks a full group for steps steps, two trees per iteration
+// of the inner loop (half its bookkeeping per step), for a forest of fewer
+// than narrowCodes features: a feature index read as a byte is then always
+// inside codes, so the compiler drops that bounds check.
+func walkPairs(nodes []fnode, codes *[narrowCodes]uint16, at *[group / 2][2]uint32, steps uint8) {
 	for range steps {
-		for t := range part {
-			part[t] = next(nodes, codes, part[t])
+		for t := range at {
+			at[t][0] = nextNarrow(nodes, codes, at[t][0])
+			at[t][1] = nextNarrow(nodes, codes, at[t][1])
 		}
 	}
 }
 
-// next moves one step down from node i; a leaf stays where it is.
-func next(nodes []fnode, codes []uint16, i int32) int32 {
+// nextNarrow is next for a forest of fewer than narrowCodes features.
+func nextNarrow(nodes []fnode, codes *[narrowCodes]uint16, i uint32) uint32 {
 	n := nodes[i]
-	if codes[n.feat] > n.cut {
-		return n.right
+	j, right := i+1, uint32(n>>32)
+	if codes[uint8(n)] > uint16(n>>16) {
+		j = right
 	}
-	return i + 1
+	return j
+}
+
+// next moves one step down from node i; a leaf stays where it is. Both
+// children are computed and one chosen; i comes from memory (the caller's
+// array), so the compiler emits a conditional move rather than a branch
+// the CPU would mispredict half the time (it keeps branches where the
+// result feeds a load address directly: see cmd/compile's branchelim).
+func next(nodes []fnode, codes []uint16, i uint32) uint32 {
+	n := nodes[i]
+	j, right := i+1, uint32(n>>32)
+	if codes[uint16(n)] > uint16(n>>16) {
+		j = right
+	}
+	return j
 }
 
 // Explain splits Predict(x) into a bias and one contribution per feature:
@@ -257,7 +321,7 @@ func next(nodes []fnode, codes []uint16, i int32) int32 {
 // (Saabas' method). Averaged over the voting trees, bias + Σ contrib equals
 // Predict(x) up to rounding. contrib has Features entries.
 func (c *Compact) Explain(x []float64, contrib []float64) (bias float64) {
-	codes := make([]uint16, c.Features+1)
+	codes := make([]uint16, c.CodesLen())
 	c.Codes(x, codes)
 	return c.ExplainCodes(codes, contrib)
 }
@@ -302,8 +366,8 @@ func (c *Compact) ExplainCorrection(codes []uint16, contrib []float64, w float64
 }
 
 // leafOf returns the leaf the row reaches from root r.
-func (c *Compact) leafOf(r int32, codes []uint16) int32 {
-	for c.fnodes[r].feat != c.leafFeat {
+func (c *Compact) leafOf(r uint32, codes []uint16) uint32 {
+	for c.fnodes[r].feat() != c.leafFeat {
 		r = next(c.fnodes, codes, r)
 	}
 	return r
@@ -311,10 +375,10 @@ func (c *Compact) leafOf(r int32, codes []uint16) int32 {
 
 // credit walks from r to the row's leaf and adds w × each step's change in
 // value to the feature split on.
-func (c *Compact) credit(r int32, codes []uint16, contrib []float64, w float64) {
-	for c.fnodes[r].feat != c.leafFeat {
+func (c *Compact) credit(r uint32, codes []uint16, contrib []float64, w float64) {
+	for c.fnodes[r].feat() != c.leafFeat {
 		to := next(c.fnodes, codes, r)
-		contrib[c.fnodes[r].feat] += w * (c.vals[to] - c.vals[r])
+		contrib[c.fnodes[r].feat()] += w * (c.vals[to] - c.vals[r])
 		r = to
 	}
 }

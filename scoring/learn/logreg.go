@@ -144,6 +144,39 @@ func (m *Logistic) Margin(x []float64) float64 {
 	return f
 }
 
+// Folded returns the weights and intercept of Margin on the raw columns,
+// the standardisation folded in: Margin(x) = b + Σ w[j]·x[j] up to
+// rounding, with no subtraction or division per column.
+func (m *Logistic) Folded() (w []float64, b float64) {
+	w = make([]float64, len(m.W))
+	b = m.B
+	for j := range m.W {
+		w[j] = m.W[j] / m.Scale[j]
+		b -= w[j] * m.Mean[j]
+	}
+	return w, b
+}
+
+// FoldedMargin is Margin with the weights Folded gives, summed in four
+// independent chains (x is a lead's few dozen columns: one chain of adds
+// would wait on each).
+func FoldedMargin(w []float64, b float64, x []float64) float64 {
+	x = x[:len(w)]
+	var s [4]float64
+	for len(w) >= 4 {
+		w4, x4 := (*[4]float64)(w), (*[4]float64)(x)
+		s[0] += w4[0] * x4[0]
+		s[1] += w4[1] * x4[1]
+		s[2] += w4[2] * x4[2]
+		s[3] += w4[3] * x4[3]
+		w, x = w[4:], x[4:]
+	}
+	for j, v := range w {
+		s[0] += v * x[j]
+	}
+	return b + (s[0] + s[1]) + (s[2] + s[3])
+}
+
 // cholSolve solves A x = b for a symmetric positive definite d×d matrix A
 // (row-major), adding a tiny ridge if rounding made it indefinite.
 func cholSolve(A, b []float64, d int) ([]float64, error) {
