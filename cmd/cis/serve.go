@@ -137,7 +137,7 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 			}
 			return j.run(ctx, time.Minute)
 		},
-		"daily": func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour, prepared) },
+		"daily": func(ctx context.Context) error { return a.daily.Run(ctx, 24*time.Hour, prepared) },
 	}
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch

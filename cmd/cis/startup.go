@@ -59,7 +59,7 @@ func prepareDemo(ctx context.Context, e env, a *app, st *dashboard.Startup, cloc
 		}
 		st.Step("scores")
 		(&privacyJobs{store: a.store, retention: a.cfg.retention(), now: time.Now, log: log.With("component", "privacy")}).tick(ctx)
-		a.daily(ctx)
+		a.daily.Once(ctx)
 		st.Step("accounts")
 		return nil
 	}()

@@ -49,8 +49,7 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 		return checkLeadValue(ctx, e, c, o, *asJSON)
 	}
 	if *csvPath == "" {
-		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
-			Tiers: learn.TierPolicy{HotShare: *hotShare, WarmShare: *warmShare}}, *asJSON)
+		return trainStore(ctx, e, c, o, *asJSON)
 	}
 	if *target == "" {
 		return errors.New("train: --csv needs --target")

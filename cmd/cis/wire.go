@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
@@ -15,6 +14,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/daily"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
@@ -32,8 +32,9 @@ type app struct {
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
 	cloud    *bot.CloudAPI  // the Cloud API webhook when enabled (set before serving starts)
 	scorer   *scoring.Active
-	// dealValues prices leads for the queue (expected revenue); refitted daily.
-	dealValues atomic.Pointer[scoring.DealValues]
+	// daily refits the deal values that price leads for the queue and
+	// scores churn.
+	daily *daily.Jobs
 	// churnInfo caches the active churn model's accuracy-page description,
 	// decoded once per model id (churnModelInfo).
 	churnInfo struct {
@@ -93,7 +94,8 @@ func openClock(ctx context.Context, c *Config, log *slog.Logger, now, storeNow f
 		_ = st.Close() // the start-up error is the one to report
 		return nil, err
 	}
-	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer}, nil
+	d := &daily.Jobs{Store: st, Lang: c.Lang, Log: log}
+	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer, daily: d}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }
@@ -170,7 +172,7 @@ type models struct{ a *app }
 func (m models) Name() string { return m.a.modelName() }
 
 func (m models) LeadValue(p float64, service string, b flow.Budget) int64 {
-	return m.a.leadValue(p, service, b)
+	return m.a.daily.LeadValue(p, service, b)
 }
 
 func (m models) LeadModel() dashboard.ModelInfo { return m.a.leadModelInfo() }

@@ -50,11 +50,7 @@ func Compute(ctx context.Context, st Store, id int64, o scoring.ReportOptions) (
 	if err != nil {
 		return nil, err
 	}
-	ex := make([]scoring.Example, len(rows))
-	for i, r := range rows {
-		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
-	}
-	r, err := scoring.ReportForModel(id, b, ex, q, o)
+	r, err := scoring.ReportForModel(id, b, scoring.Examples(rows), q, o)
 	if err != nil {
 		return nil, err
 	}
