@@ -58,7 +58,7 @@ func prepareDemo(ctx context.Context, e env, a *app, st *dashboard.Startup, cloc
 			return err
 		}
 		st.Step("scores")
-		(&privacyJobs{store: a.store, retention: a.cfg.retention(), now: time.Now, log: log.With("component", "privacy")}).tick(ctx)
+		(&store.PrivacyJobs{Store: a.store, Retention: a.cfg.retention(), Now: time.Now, Log: log.With("component", "privacy")}).Tick(ctx)
 		a.daily.Once(ctx)
 		st.Step("accounts")
 		return nil
