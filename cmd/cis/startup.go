@@ -91,13 +91,13 @@ func demoAdmin(ctx context.Context, a *app) (string, error) {
 	pw := dashboard.GeneratePassword()
 	u, err := a.store.UserByName(ctx, demoAdminName)
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = createUser(ctx, a.store, demoAdminName, dashboard.RoleAdmin, pw)
+		_, err = dashboard.CreateUser(ctx, a.store, demoAdminName, dashboard.RoleAdmin, pw)
 		return pw, err
 	}
 	if err != nil {
 		return "", err
 	}
-	if err := setPassword(ctx, a.store, u, pw, "demo start"); err != nil {
+	if err := dashboard.SetPassword(ctx, a.store, u, pw, "demo start"); err != nil {
 		return "", err
 	}
 	return pw, a.store.SetActive(ctx, u.ID, true)
