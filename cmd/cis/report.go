@@ -11,6 +11,7 @@ import (
 
 	"github.com/cis-agencia/cis/dashboard/report"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/training"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -80,20 +81,20 @@ func storeReport(ctx context.Context, c *Config, e env, id int64, o scoring.Repo
 // csvReport reports on any CSV: the comparison of every family (or --models)
 // and the same sections as a stored model's report.
 func csvReport(path, target, drop, missing, timeCol, only string, o scoring.ReportOptions) (*scoring.ReportData, error) {
-	cf, err := readCSV(path, target, drop, missing, timeCol)
+	cf, err := training.ReadCSV(training.CSVOptions{Path: path, Target: target, Drop: drop, Missing: missing, TimeColumn: timeCol})
 	if err != nil {
 		return nil, err
 	}
-	specs, err := pickModels(only, o.Trees)
+	specs, err := training.PickModels(only, o.Trees)
 	if err != nil {
 		return nil, err
 	}
-	q := scoring.DataQuality{Read: cf.t.Rows(), Dropped: cf.d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
+	q := scoring.DataQuality{Read: cf.Table.Rows(), Dropped: cf.Data.Dropped, DupNote: "kept", Notes: []string{"csv"}}
 	seen := map[string]bool{}
-	row := make([]string, len(cf.t.Names))
-	for i := range cf.t.Rows() {
+	row := make([]string, len(cf.Table.Names))
+	for i := range cf.Table.Rows() {
 		for j := range row {
-			row[j] = cf.t.Cols[j][i]
+			row[j] = cf.Table.Cols[j][i]
 		}
 		k := strings.Join(row, "\x1f")
 		if seen[k] {
@@ -102,9 +103,9 @@ func csvReport(path, target, drop, missing, timeCol, only string, o scoring.Repo
 		seen[k] = true
 	}
 	var dates []time.Time
-	if j := cf.t.Col(timeCol); j >= 0 {
-		dates = make([]time.Time, cf.t.Rows())
-		for i, v := range cf.t.Cols[j] {
+	if j := cf.Table.Col(timeCol); j >= 0 {
+		dates = make([]time.Time, cf.Table.Rows())
+		for i, v := range cf.Table.Cols[j] {
 			at, ok := scoring.ParseDate(v, nil)
 			if !ok {
 				if _, numErr := strconv.ParseFloat(v, 64); numErr == nil {
@@ -116,5 +117,5 @@ func csvReport(path, target, drop, missing, timeCol, only string, o scoring.Repo
 			dates[i] = at
 		}
 	}
-	return scoring.ReportForTable(filepath.Base(path), cf.d, specs, cf.order, cf.note, dates, q, o)
+	return scoring.ReportForTable(filepath.Base(path), cf.Data, specs, cf.Order, cf.Note, dates, q, o)
 }
