@@ -56,3 +56,30 @@ func SetPassword(ctx context.Context, st UserStore, u store.User, pw, how string
 	}
 	return st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "password_changed", Detail: how, At: time.Now()})
 }
+
+// AdminStore is UserStore with (de)activation.
+type AdminStore interface {
+	UserStore
+	SetActive(ctx context.Context, userID int64, active bool) error
+}
+
+// EnsureAdmin creates admin account name when it is missing, or gives it a
+// new generated password (ending its sessions) and activates it, and
+// returns the password to be shown once: it is stored only as a hash, so
+// one shown earlier could never be shown again. how names the change in
+// the audit log (e.g. "demo start").
+func EnsureAdmin(ctx context.Context, st AdminStore, name, how string) (string, error) {
+	pw := GeneratePassword()
+	u, err := st.UserByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = CreateUser(ctx, st, name, RoleAdmin, pw)
+		return pw, err
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := SetPassword(ctx, st, u, pw, how); err != nil {
+		return "", err
+	}
+	return pw, st.SetActive(ctx, u.ID, true)
+}

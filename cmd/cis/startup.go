@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -62,7 +61,8 @@ func prepareDemo(ctx context.Context, e env, a *app, st *dashboard.Startup, cloc
 	}()
 	if err == nil {
 		var pw string
-		if pw, err = demoAdmin(ctx, a); err == nil {
+		// A real deployment creates its admins with `cis users add`.
+		if pw, err = dashboard.EnsureAdmin(ctx, a.store, demoAdminName, "demo start"); err == nil {
 			st.Ready()
 			fmt.Fprintf(e.stdout, "cis: demo login: user %s, password %s (new at every demo start; cis users passwd %s sets your own)\n",
 				demoAdminName, pw, demoAdminName)
@@ -78,27 +78,6 @@ func prepareDemo(ctx context.Context, e env, a *app, st *dashboard.Startup, cloc
 
 // demoAdminName is the demo's admin account.
 const demoAdminName = "demo-admin"
-
-// demoAdmin creates the demo's admin account when it is missing and gives
-// it a new generated password at every demo start, returned to be printed:
-// the password is stored only as a hash, so the one printed at the first
-// start could never be shown again. A real deployment creates its admins
-// with `cis users add`.
-func demoAdmin(ctx context.Context, a *app) (string, error) {
-	pw := dashboard.GeneratePassword()
-	u, err := a.store.UserByName(ctx, demoAdminName)
-	if errors.Is(err, store.ErrNotFound) {
-		_, err = dashboard.CreateUser(ctx, a.store, demoAdminName, dashboard.RoleAdmin, pw)
-		return pw, err
-	}
-	if err != nil {
-		return "", err
-	}
-	if err := dashboard.SetPassword(ctx, a.store, u, pw, "demo start"); err != nil {
-		return "", err
-	}
-	return pw, a.store.SetActive(ctx, u.ID, true)
-}
 
 // demoAdvisors are the demo agency's advisors: accounts without a password
 // (they cannot log in) who took, contacted and closed the demo's leads.
