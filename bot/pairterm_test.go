@@ -3,35 +3,21 @@ package bot
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
-
-	"github.com/cis-agencia/cis/store"
 )
 
-// TestTerminalPasskeyStep: the terminal pairing (cis pair) shows WhatsApp's passkey request with
-// the line to run on web.whatsapp.com, reads the pasted response from
-// standard input and hands it to whatsmeow (offline here, so whatsmeow
+// TestTerminalPasskeyStep: the terminal pairing (cis pair) shows
+// WhatsApp's passkey request with the line to run on web.whatsapp.com,
+// reads the pasted response from standard input and hands it to whatsmeow (offline here, so whatsmeow
 // refuses to send it, and the terminal says so).
 func TestTerminalPasskeyStep(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cis.db")
 	ctx := context.Background()
-	st, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	db, err := store.DeviceDB(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	cli, err := OpenClient(ctx, db, "", slog.New(slog.DiscardHandler))
+	cli, err := OpenClient(ctx, deviceDB(t), "", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

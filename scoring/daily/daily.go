@@ -83,17 +83,16 @@ func (j *Jobs) LeadValue(p float64, service string, b flow.Budget) int64 {
 // interval until ctx ends. Failures are logged; the dashboard keeps the
 // last scores.
 func (j *Jobs) Run(ctx context.Context, every time.Duration, skipFirst bool) error {
-	if !skipFirst {
-		j.Once(ctx)
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for round := 0; ; round++ {
+		if round > 0 || !skipFirst {
+			j.Once(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			j.Once(ctx)
 		}
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +29,7 @@ func (f *fakeStore) SaveChurnScores(context.Context, []store.ChurnScore) error {
 }
 
 func (f *fakeStore) ActiveBundleKind(context.Context, string) (int64, []byte, error) {
-	return 0, nil, fmt.Errorf("active churn bundle: %w", store.ErrNotFound)
+	return 0, nil, store.ErrNotFound
 }
 
 // TestDailyPricesLeadsAndWaitsForAChurnModel: before the first refit a lead
@@ -57,7 +55,25 @@ func TestDailyPricesLeadsAndWaitsForAChurnModel(t *testing.T) {
 	if _, err := j.ScoreChurn(context.Background(), time.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("ScoreChurn without a model: %v, want store.ErrNotFound", err)
 	}
-	if st.saved != 0 || !strings.Contains(logs.String(), "cis train churn") {
+	if st.saved != 0 || !bytes.Contains(logs.Bytes(), []byte("cis train churn")) {
 		t.Errorf("saved %d score sets; logs %q", st.saved, logs.String())
+	}
+}
+
+// TestRunSkipsTheFirstRoundOnlyWhenAsked: serve runs the daily work at
+// start, except after a demo preparation that just did it.
+func TestRunSkipsTheFirstRoundOnlyWhenAsked(t *testing.T) {
+	rev := int64(3_000_000)
+	for _, skip := range []bool{false, true} {
+		st := &fakeStore{rows: []store.HistoryLead{{Lead: flow.Lead{Service: "web"}, Converted: true, RevenueCOP: &rev}}}
+		j := &Jobs{Store: st, Lang: "es", Log: slog.New(slog.DiscardHandler)}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Run returns at its first wait
+		if err := j.Run(ctx, time.Hour, skip); err != nil {
+			t.Fatal(err)
+		}
+		if refit := j.LeadValue(1, "web", flow.Budget{}) > 0; refit == skip {
+			t.Errorf("skipFirst %v: deal values refitted = %v", skip, refit)
+		}
 	}
 }
