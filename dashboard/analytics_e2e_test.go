@@ -13,15 +13,17 @@ import (
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
-	"github.com/cis-agencia/cis/scoring/insight"
+	"github.com/cis-agencia/cis/scoring/demo"
+	"github.com/cis-agencia/cis/scoring/demo/seeding"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 )
 
 // seedDemoAnalytics fills the store as `cis demo` does, smaller: the demo
 // history, then six months of past bot leads (scored by the rule scorer, as
 // training a forest would slow the test), dropped conversations and campaigns.
-func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.DemoLead {
+func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []demo.Lead {
 	t.Helper()
 	const leads, seed = 3000, 20260301
 	places, err := place.Load()
@@ -29,7 +31,7 @@ func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.D
 		t.Fatal(err)
 	}
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	hist := scoring.GenerateHistory(places, leads, monthStart, seed)
+	hist := demo.History(places, leads, monthStart, seed)
 	rows := make([]store.HistoryLead, len(hist))
 	for i, h := range hist {
 		var rev *int64
@@ -42,7 +44,7 @@ func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.D
 	if _, err := st.ImportHistory(ctx, rows, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := insight.SeedDemo(ctx, st, scoring.Rules{}, flow.DefaultConfig(bogota), leads, seed, now); err != nil || n == 0 {
+	if n, err := seeding.Analytics(ctx, st, scoring.Rules{}, flow.DefaultConfig(bogota), leads, seed, now); err != nil || n == 0 {
 		t.Fatalf("seed demo analytics: %d leads, %v", n, err)
 	}
 	return hist
@@ -52,11 +54,11 @@ func seedDemoAnalytics(t testing.TB, st *store.Store, now time.Time) []scoring.D
 // small forests so the test stays quick: the demo customers with a churn
 // model and their scores, and an active lead model whose report is computed
 // now, through the function the model page runs in the background.
-func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed uint64) int64 {
+func seedDemoModels(t testing.TB, env *testEnv, hist []demo.Lead, seed uint64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	const trees = 10
-	if _, _, err := env.st.ImportCustomers(ctx, scoring.GenerateCustomers(hist, env.now, seed, "demo-"), nil); err != nil {
+	if _, _, err := env.st.ImportCustomers(ctx, demo.Customers(hist, env.now, seed, "demo-"), nil); err != nil {
 		t.Fatal(err)
 	}
 	hs, err := env.st.CustomerHistories(ctx, false)
@@ -101,7 +103,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 
 	ex := make([]scoring.Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	lead, _, err := scoring.Train(ex, o)
 	if err != nil {
@@ -115,7 +117,7 @@ func seedDemoModels(t testing.TB, env *testEnv, hist []scoring.DemoLead, seed ui
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := report.Compute(ctx, env.st, id, scoring.ReportOptions{Trees: trees, Folds: 3, Now: env.s.now}); err != nil {
+	if _, err := report.Compute(ctx, env.st, id, modelreport.Options{Trees: trees, Folds: 3, Now: env.s.now}); err != nil {
 		t.Fatal(err)
 	}
 	return id

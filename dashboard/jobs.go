@@ -118,10 +118,11 @@ func (j *Jobs) Serve(ctx context.Context) error {
 	return nil
 }
 
-// closeGrace bounds how long Close waits: a model report's
-// cross-validation does not yet see its context (scoring.ReportForModel
-// takes none), and a stop must not hang for minutes behind one. What is
-// still running then is abandoned: its result is not saved.
+// closeGrace bounds how long Close waits. A model report's
+// cross-validation sees its context only between folds
+// (modelreport.ForModel), so one fold's fit may still run after a stop,
+// and work that ignores its context must not hang a stop for minutes.
+// What is still running then is abandoned: its result is not saved.
 const closeGrace = 10 * time.Second
 
 // Close cancels the background work and waits for it, at most closeGrace;

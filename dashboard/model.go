@@ -14,6 +14,7 @@ import (
 
 	"github.com/cis-agencia/cis/dashboard/report"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -64,7 +65,7 @@ func (r *reports) ensure(s *Server, id int64) {
 		}()
 		start := time.Now()
 		err := r.jobs.Run(ctx, reportJob(id), func(ctx context.Context) error {
-			_, err := report.Compute(ctx, s.store, id, scoring.ReportOptions{Trees: r.trees, Now: s.now})
+			_, err := report.Compute(ctx, s.store, id, modelreport.Options{Trees: r.trees, Now: s.now})
 			return err
 		})
 		if err != nil {

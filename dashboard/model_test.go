@@ -9,6 +9,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/learn"
 	"github.com/cis-agencia/cis/store"
 )
@@ -22,12 +23,12 @@ func seedModels(t *testing.T, env *testEnv) (active, other, broken int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist := scoring.GenerateHistory(places, 1200, env.now, 3)
+	hist := demo.History(places, 1200, env.now, 3)
 	rows := make([]store.HistoryLead, len(hist))
 	ex := make([]scoring.Example, len(hist))
 	for i, h := range hist {
 		rows[i] = store.HistoryLead{Key: fmt.Sprint(i), Lead: h.Lead, CreatedAt: h.Lead.CompletedAt, Converted: h.Converted}
-		ex[i] = h.Example
+		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	if _, err := env.st.ImportHistory(ctx, rows, nil); err != nil {
 		t.Fatal(err)

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow/place"
+	"github.com/cis-agencia/cis/scoring/demo"
 )
 
 // benchModel is the production model Train gives for 5,000 demo leads
 // (forests of at most 300 trees), saved and loaded as the server does.
 // It is trained once per test binary: the nested tuning makes a training
 // cost minutes on the loaded machine, and -count repeats the benchmarks.
-func benchModel(b *testing.B) (*Model, []DemoLead) {
+func benchModel(b *testing.B) (*Model, []demo.Lead) {
 	b.Helper()
 	bench.once.Do(func() { bench.m, bench.hist, bench.err = trainBenchModel() })
 	if bench.err != nil {
@@ -25,19 +26,19 @@ func benchModel(b *testing.B) (*Model, []DemoLead) {
 var bench struct {
 	once sync.Once
 	m    *Model
-	hist []DemoLead
+	hist []demo.Lead
 	err  error
 }
 
-func trainBenchModel() (*Model, []DemoLead, error) {
+func trainBenchModel() (*Model, []demo.Lead, error) {
 	places, err := place.Load()
 	if err != nil {
 		return nil, nil, err
 	}
-	hist := GenerateHistory(places, 5000, testEnd, 2)
+	hist := demo.History(places, 5000, testEnd, 2)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	bundle, _, err := Train(ex, TrainOptions{Trees: 300, Folds: 2, Seed: 2, Min: DefaultMinHistory(), Now: func() time.Time { return testEnd }})
 	if err != nil {

@@ -102,7 +102,4 @@ func TestEngagementWords(t *testing.T) {
 			t.Errorf("words(%s, %s=%q) = %q; want %q", c.lang, c.field, c.raw, got, c.want)
 		}
 	}
-	if got := leadLabel("answer_speed", 2.3032); got != "200 s" {
-		t.Errorf("leadLabel(answer_speed) = %q; want 200 s", got)
-	}
 }

@@ -42,7 +42,7 @@ func TestTargetRatesLearnedOnlyFromTrainingFolds(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	fields := append(append([]learn.Column(nil), leadFields...), candidateFields...)
 	d, _, _ := leadDataset(sortedByTime(ex), fields)
@@ -65,7 +65,7 @@ func TestBundlesOfOtherFieldListsLoad(t *testing.T) {
 	old, _, hist := mustTrain(t) // the production fields
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	stored := &learn.ForestParams{} // the field lists are the subject, not the tuning
 	wide, _, err := Train(ex, TrainOptions{Trees: 10, Folds: 3, Seed: 1, Min: DefaultMinHistory(), Forest: stored,

@@ -52,7 +52,7 @@ func blendBundle(t *testing.T) *Bundle {
 	b, _, hist := mustTrain(t)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	d, _, _ := leadDataset(sortedByTime(ex), leadFields)
 	X := b.Schema.Encoder.Transform(d, seqInts(len(d.Y)))
@@ -168,7 +168,7 @@ func TestTrainStoresTheTuning(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, 600)
 	for i, h := range hist[:len(ex)] {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	o := TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory(), Models: learn.Models(20)[:1], Now: func() time.Time { return testEnd }}
 	lead, leadRep, err := Train(ex, o)
@@ -214,7 +214,7 @@ func TestTrainWithAStoredSetting(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, len(hist))
 	for i, h := range hist {
-		ex[i] = h.Example
+		ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	fixed := learn.ForestParams{LeafSize: 40, MaxDepth: 8}
 	b, rep, err := Train(ex, TrainOptions{Trees: 20, Folds: 2, Seed: 1, Min: DefaultMinHistory(), Forest: &fixed,

@@ -1,7 +1,3 @@
-// Package scoring turns a finished lead into a class (hot, warm, cold) and a
-// probability. Until a model trained on the agency's history is active, the
-// transparent rule-based scorer in this file is used: every point it gives
-// is listed as a reason, so an advisor can see why a lead is hot.
 package scoring
 
 import (
@@ -9,6 +5,11 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 )
+
+// A finished lead becomes a class (hot, warm, cold) and a probability.
+// Until a model trained on the agency's history is active, the transparent
+// rule-based scorer in this file is used: every point it gives is listed as
+// a reason, so an advisor can see why a lead is hot.
 
 // Thresholds split probabilities into classes: p ≥ Hot is hot, p ≥ Warm is
 // warm, the rest cold.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/place"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -24,12 +25,12 @@ var (
 	trained     *Bundle
 	trainReport *learn.Report
 	trainErr    error
-	history     []DemoLead
+	history     []demo.Lead
 )
 
 // mustTrain trains one small model on a demo history, shared by the tests
 // (forests of 30 trees on 2,000 leads, 3 folds: a few seconds).
-func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
+func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []demo.Lead) {
 	tb.Helper()
 	trainOnce.Do(func() {
 		places, err := place.Load()
@@ -37,10 +38,10 @@ func mustTrain(tb testing.TB) (*Bundle, *learn.Report, []DemoLead) {
 			trainErr = err
 			return
 		}
-		history = GenerateHistory(places, 2000, testEnd, 1)
+		history = demo.History(places, 2000, testEnd, 1)
 		ex := make([]Example, len(history))
 		for i, h := range history {
-			ex[i] = h.Example
+			ex[i] = Example{Lead: h.Lead, Converted: h.Converted}
 		}
 		// A stored forest setting: tuning in every fold would cost minutes
 		// under -race; TestTrainStoresTheTuning tunes its own small model.
@@ -328,7 +329,7 @@ func TestNotEnoughHistoryKeepsRules(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]Example, 150)
 	for i := range ex {
-		ex[i] = hist[i].Example
+		ex[i] = Example{Lead: hist[i].Lead, Converted: hist[i].Converted}
 	}
 	if _, _, err := Train(ex, TrainOptions{Trees: 5, Min: DefaultMinHistory()}); !errors.Is(err, ErrNotEnoughHistory) {
 		t.Errorf("Train on 150 leads = %v; want ErrNotEnoughHistory", err)

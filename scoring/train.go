@@ -188,7 +188,7 @@ func (b *Bundle) calMethod() string {
 	if b.Blend != nil {
 		return "blend"
 	}
-	return calName(b.Calibration)
+	return CalibrationName(b.Calibration)
 }
 
 // Setting is the production forest's setting in words, as chosen by the
@@ -215,7 +215,9 @@ func (b *Bundle) Setting() string {
 	return s
 }
 
-func calName(c learn.Calibration) string {
+// CalibrationName names a calibration the way reports show it: its method,
+// "identity" when there is none.
+func CalibrationName(c learn.Calibration) string {
 	if c.Method == "" {
 		return "identity"
 	}
@@ -263,6 +265,15 @@ func leadDataset(ex []Example, fields []learn.Column) (*learn.Dataset, map[strin
 		t.Names = append(t.Names, f.Name)
 	}
 	return learn.NewDataset(t, fields, y), cities, hex.EncodeToString(h.Sum(nil))
+}
+
+// ReportDataset is the examples oldest first laid out over fields, with the
+// SHA-256 of the rows (Bundle.DataSHA256 is that of the training rows), so
+// the model report rebuilds exactly what Train saw.
+func ReportDataset(ex []Example, fields []learn.Column) ([]Example, *learn.Dataset, string) {
+	ex = sortedByTime(ex)
+	d, _, sum := leadDataset(ex, fields)
+	return ex, d, sum
 }
 
 // TrainingDataset is the examples as Train sees them (oldest first, the

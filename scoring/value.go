@@ -45,9 +45,10 @@ type Deal struct {
 // ValueExamples is Examples with each lead's revenue (store.LabelledRevenue
 // rows; an unknown revenue counts as 0).
 func ValueExamples(rows []store.HistoryLead) []ValueExample {
+	base := Examples(rows)
 	ex := make([]ValueExample, len(rows))
 	for i, r := range rows {
-		ex[i] = ValueExample{Example: Example{Lead: r.Lead, Converted: r.Converted}}
+		ex[i] = ValueExample{Example: base[i]}
 		if r.RevenueCOP != nil {
 			ex[i].RevenueCOP = *r.RevenueCOP
 		}

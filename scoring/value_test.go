@@ -72,7 +72,7 @@ func TestCheckLeadValueOnTheDemoHistory(t *testing.T) {
 	_, _, hist := mustTrain(t)
 	ex := make([]ValueExample, len(hist))
 	for i, h := range hist {
-		ex[i] = ValueExample(h)
+		ex[i] = ValueExample{Example{Lead: h.Lead, Converted: h.Converted}, h.RevenueCOP}
 	}
 	// A stored forest setting: the value check is under test, not the tuning.
 	vc, err := CheckLeadValue(ex, 0.2, TrainOptions{Trees: 30, Folds: 3, Seed: 1, Min: DefaultMinHistory(),

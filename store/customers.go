@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,13 @@ type CustomerEvent struct {
 	AmountCOP int64
 	DaysLate  int
 	Detail    string
+}
+
+// SortEvents orders events by time, oldest first, as CustomerHistories
+// returns them (a month's late payment may fall after the next month's
+// activity); importers and generators use it before ImportCustomers.
+func SortEvents(ev []CustomerEvent) {
+	slices.SortStableFunc(ev, func(a, b CustomerEvent) int { return a.At.Compare(b.At) })
 }
 
 // CustomerHistory is a customer with its events, oldest first.

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/dashboard/report"
-	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/importer"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/scoring/training"
 	"github.com/cis-agencia/cis/store"
 )
@@ -34,8 +35,8 @@ func reportCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	o := scoring.ReportOptions{Trees: *trees, Folds: *folds, Seed: *seed, Progress: progressBar(e.stderr, "report")}
-	var r *scoring.ReportData
+	o := modelreport.Options{Trees: *trees, Folds: *folds, Seed: *seed, Progress: progressBar(e.stderr, "report")}
+	var r *modelreport.Report
 	var err error
 	if *csvPath != "" {
 		r, err = csvReport(*csvPath, *target, *drop, *missing, *timeCol, *only, o)
@@ -64,7 +65,7 @@ func reportCmd(ctx context.Context, e env, args []string) error {
 }
 
 // storeReport computes (and saves, for the dashboard) a stored model's report.
-func storeReport(ctx context.Context, c *Config, e env, id int64, o scoring.ReportOptions) (*scoring.ReportData, error) {
+func storeReport(ctx context.Context, c *Config, e env, id int64, o modelreport.Options) (*modelreport.Report, error) {
 	st, err := store.Open(ctx, c.DBPath, c.storeOptions(newLogger(c, e.stderr)))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -80,7 +81,7 @@ func storeReport(ctx context.Context, c *Config, e env, id int64, o scoring.Repo
 
 // csvReport reports on any CSV: the comparison of every family (or --models)
 // and the same sections as a stored model's report.
-func csvReport(path, target, drop, missing, timeCol, only string, o scoring.ReportOptions) (*scoring.ReportData, error) {
+func csvReport(path, target, drop, missing, timeCol, only string, o modelreport.Options) (*modelreport.Report, error) {
 	cf, err := training.ReadCSV(training.CSVOptions{Path: path, Target: target, Drop: drop, Missing: missing, TimeColumn: timeCol})
 	if err != nil {
 		return nil, err
@@ -89,7 +90,7 @@ func csvReport(path, target, drop, missing, timeCol, only string, o scoring.Repo
 	if err != nil {
 		return nil, err
 	}
-	q := scoring.DataQuality{Read: cf.Table.Rows(), Dropped: cf.Data.Dropped, DupNote: "kept", Notes: []string{"csv"}}
+	q := modelreport.DataQuality{Read: cf.Table.Rows(), Dropped: cf.Data.Dropped, DupNote: "kept", Notes: []string{"csv"}}
 	seen := map[string]bool{}
 	row := make([]string, len(cf.Table.Names))
 	for i := range cf.Table.Rows() {
@@ -106,7 +107,7 @@ func csvReport(path, target, drop, missing, timeCol, only string, o scoring.Repo
 	if j := cf.Table.Col(timeCol); j >= 0 {
 		dates = make([]time.Time, cf.Table.Rows())
 		for i, v := range cf.Table.Cols[j] {
-			at, ok := scoring.ParseDate(v, nil)
+			at, ok := importer.ParseDate(v, nil)
 			if !ok {
 				if _, numErr := strconv.ParseFloat(v, 64); numErr == nil {
 					dates = nil // a numeric order column, not dates: no monthly series
@@ -117,5 +118,5 @@ func csvReport(path, target, drop, missing, timeCol, only string, o scoring.Repo
 			dates[i] = at
 		}
 	}
-	return scoring.ReportForTable(filepath.Base(path), cf.Data, specs, cf.Order, cf.Note, dates, q, o)
+	return modelreport.ForTable(filepath.Base(path), cf.Data, specs, cf.Order, cf.Note, dates, q, o)
 }

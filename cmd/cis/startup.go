@@ -9,6 +9,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/scoring/demo"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -86,6 +87,6 @@ var demoAdvisors = []string{"ana.restrepo", "carlos.mejia", "diana.lopez", "feli
 // seedDemo makes up the demo's working day (bot.DemoDay) on the store's
 // clock.
 func seedDemo(ctx context.Context, a *app, clock *demoClock) error {
-	return bot.DemoDay{Store: a.store, Flow: a.machine, Log: a.log, Prospects: demoProspects, Seed: demoSeed,
+	return bot.DemoDay{Store: a.store, Flow: a.machine, Log: a.log, Prospects: demoProspects, Seed: demo.Seed,
 		Advisors: demoAdvisors, AdvisorRole: dashboard.RoleAdvisor, UseClock: clock.sim.Store}.Run(ctx)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -25,7 +26,7 @@ type Store interface {
 // import records, and saves it (as JSON) so the dashboard can show it
 // without recomputing. It is the slow part: one cross-validation of the
 // forest (o.Trees trees).
-func Compute(ctx context.Context, st Store, id int64, o scoring.ReportOptions) (*scoring.ReportData, error) {
+func Compute(ctx context.Context, st Store, id int64, o modelreport.Options) (*modelreport.Report, error) {
 	body, err := st.ModelBundle(ctx, id)
 	if err != nil {
 		return nil, err
@@ -46,11 +47,11 @@ func Compute(ctx context.Context, st Store, id int64, o scoring.ReportOptions) (
 	if err != nil {
 		return nil, err
 	}
-	q, err := scoring.Quality(runs, len(rows), bot)
+	q, err := modelreport.Quality(runs, len(rows), bot)
 	if err != nil {
 		return nil, err
 	}
-	r, err := scoring.ReportForModel(id, b, scoring.Examples(rows), q, o)
+	r, err := modelreport.ForModel(ctx, id, b, scoring.Examples(rows), q, o)
 	if err != nil {
 		return nil, err
 	}
@@ -66,12 +67,12 @@ func Compute(ctx context.Context, st Store, id int64, o scoring.ReportOptions) (
 
 // Stored returns model id's saved report, or an error wrapping
 // store.ErrNotFound when it has not been computed yet.
-func Stored(ctx context.Context, st Store, id int64) (*scoring.ReportData, error) {
+func Stored(ctx context.Context, st Store, id int64) (*modelreport.Report, error) {
 	js, err := st.ModelReport(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	r := &scoring.ReportData{}
+	r := &modelreport.Report{}
 	if err := json.Unmarshal(js, r); err != nil {
 		return nil, fmt.Errorf("stored report of model %d: %w: %w", id, store.ErrCorrupt, err)
 	}

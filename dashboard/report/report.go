@@ -2,7 +2,7 @@
 // HTML file: inline CSS, inline SVG charts from dashboard/chart, no script
 // and no external URL, so it opens offline and can be mailed. The command
 // `cis report` and the dashboard's model page both use Render; the numbers
-// come from scoring.ReportData, computed in package scoring.
+// come from modelreport.Report, computed in package scoring.
 package report
 
 import (
@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/cis-agencia/cis/dashboard/chart"
-	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 )
 
 //go:embed templates/report.html
@@ -37,12 +37,12 @@ type fieldView struct {
 	Name  string
 	Kind  learn.Kind
 	Chart template.HTML
-	Bins  []scoring.Bin
+	Bins  []modelreport.Bin
 }
 
 type view struct {
 	Lang string
-	R    *scoring.ReportData
+	R    *modelreport.Report
 	Rate float64
 
 	MissingChart     template.HTML
@@ -57,12 +57,12 @@ type view struct {
 	Num              func(float64) string
 	Int              func(int) string
 	Metric           func(float64) string
-	How              func(scoring.FeatureDoc) string
+	How              func(modelreport.FeatureDoc) string
 	Drift            func(float64) string
 }
 
 // Render writes the whole report in lang ("es", the default, or "en").
-func Render(w io.Writer, r *scoring.ReportData, lang string) error {
+func Render(w io.Writer, r *modelreport.Report, lang string) error {
 	if lang != "en" {
 		lang = "es"
 	}
@@ -73,7 +73,7 @@ func Render(w io.Writer, r *scoring.ReportData, lang string) error {
 		Metric: chart.Number(4, es),
 	}
 	v.Int = func(n int) string { return v.Num(float64(n)) }
-	v.How = func(f scoring.FeatureDoc) string { return how(lang, f, v.Num, chart.Number(3, es)) }
+	v.How = func(f modelreport.FeatureDoc) string { return how(lang, f, v.Num, chart.Number(3, es)) }
 	v.Drift = func(psi float64) string { return driftWord(lang, psi) }
 	if r.Rows > 0 {
 		v.Rate = float64(r.Positives) / float64(r.Rows)
@@ -138,7 +138,7 @@ func Render(w io.Writer, r *scoring.ReportData, lang string) error {
 }
 
 // why explains the choice of the scoring model from the comparison.
-func why(lang string, r *scoring.ReportData, f func(float64) string) []string {
+func why(lang string, r *modelreport.Report, f func(float64) string) []string {
 	var raw, chosen, best *learn.Result
 	for i := range r.Results {
 		m := &r.Results[i]
@@ -174,7 +174,7 @@ func why(lang string, r *scoring.ReportData, f func(float64) string) []string {
 }
 
 // how says in words how a feature is built.
-func how(lang string, f scoring.FeatureDoc, n, dec chart.Format) string {
+func how(lang string, f modelreport.FeatureDoc, n, dec chart.Format) string {
 	desc := T(lang, "feat."+f.Name)
 	if desc == "feat."+f.Name {
 		desc = ""

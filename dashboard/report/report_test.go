@@ -14,7 +14,10 @@ import (
 
 	"github.com/cis-agencia/cis/flow/place"
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/demo"
+	"github.com/cis-agencia/cis/scoring/importer"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/modelreport"
 	"github.com/cis-agencia/cis/store"
 	"golang.org/x/net/html"
 )
@@ -106,7 +109,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hist := scoring.GenerateHistory(places, 2000, testNow(), 1)
+	hist := demo.History(places, 2000, testNow(), 1)
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "cis.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -116,13 +119,13 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	ex := make([]scoring.Example, len(hist))
 	for i, h := range hist {
 		rows[i] = store.HistoryLead{Key: fmt.Sprint(i), Lead: h.Lead, CreatedAt: h.Lead.CompletedAt, Converted: h.Converted}
-		ex[i] = h.Example
+		ex[i] = scoring.Example{Lead: h.Lead, Converted: h.Converted}
 	}
 	if _, err := st.ImportHistory(ctx, rows, nil); err != nil {
 		t.Fatal(err)
 	}
 	// An import run as cis import leads records it (a messy file's lessons).
-	stats, _ := json.Marshal(scoring.ImportStats{Read: 12, Good: 9, Duplicates: 2,
+	stats, _ := json.Marshal(importer.ImportStats{Read: 12, Good: 9, Duplicates: 2,
 		Rejected: map[string]int{"city": 2, "budget": 1}, Cities: map[string]int{"medallo → Medellín (05001)": 4},
 		Budgets: map[string]int{"text": 5, "digits": 4}})
 	if err := st.SaveImportRun(ctx, "leads", stats); err != nil {
@@ -140,7 +143,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 	if _, err := Stored(ctx, st, id); !IsMissing(err) {
 		t.Fatalf("before Compute: %v; want not found", err)
 	}
-	r, err := Compute(ctx, st, id, scoring.ReportOptions{Trees: 15, Folds: 3, Seed: 1, Now: testNow})
+	r, err := Compute(ctx, st, id, modelreport.Options{Trees: 15, Folds: 3, Seed: 1, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +174,7 @@ func TestDemoModelReportFromTheStore(t *testing.T) {
 			}
 		}
 	}
-	if r.Data.Read != 12 || len(r.Data.Rejected) != 2 || r.Data.Rejected[0] != (scoring.Count{Label: "city", Rows: 2}) {
+	if r.Data.Read != 12 || len(r.Data.Rejected) != 2 || r.Data.Rejected[0] != (modelreport.Count{Label: "city", Rows: 2}) {
 		t.Errorf("data section = %+v; want the import run's figures", r.Data)
 	}
 	if len(r.Monthly) < 17 || len(r.Importance) != 8 || len(r.Calibration) != 10 {
@@ -260,8 +263,8 @@ func TestPublicDataReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			order, note, _ := learn.TimeOrder(tab, "")
-			q := scoring.DataQuality{Read: tab.Rows(), Dropped: d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
-			r, err := scoring.ReportForTable(s.file, d, specs, order, note, nil, q, scoring.ReportOptions{Trees: 10, Folds: 3, Seed: 1, Now: testNow})
+			q := modelreport.DataQuality{Read: tab.Rows(), Dropped: d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
+			r, err := modelreport.ForTable(s.file, d, specs, order, note, nil, q, modelreport.Options{Trees: 10, Folds: 3, Seed: 1, Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,10 @@
-package scoring
+// Package importer reads an agency's spreadsheet exports (leads,
+// customers, customer events, campaigns) into store rows and commits them:
+// columns found by Spanish or English header guesses or an explicit
+// mapping, bad rows reported by line and reason, a per-row key so a
+// re-import adds nothing twice, and what a leads file taught kept for the
+// model report (ImportStats). It consumes the store through Store.
+package importer
 
 import (
 	"crypto/sha256"
@@ -13,6 +19,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
@@ -21,6 +28,9 @@ import (
 // an explicit mapping, one bad row reported by line and reason without
 // stopping the others, unmapped columns kept, and a per-row key so a
 // re-import adds nothing twice. TableSpec and ReadTable hold that once.
+
+// bogota is where dates without a zone are read.
+var bogota = flow.Bogota()
 
 // TableSpec describes one kind of import file.
 type TableSpec struct {

@@ -1,4 +1,10 @@
-package scoring
+// Package demo generates the invented demo agency: its lead history,
+// customers with month-by-month lives, campaigns with spend, and past bot
+// leads' engagement and dropped conversations. Every generator is seeded,
+// so the same seed gives the same demo on every machine. It imports no
+// scoring package (scoring's own tests train on these histories);
+// demo/seeding writes them to a store.
+package demo
 
 import (
 	"math"
@@ -9,8 +15,14 @@ import (
 	"github.com/cis-agencia/cis/flow/place"
 )
 
-// DemoAgency is the invented agency whose history `cis demo` generates.
-const DemoAgency = "Impulso Digital S.A.S. (Medellín, invented)"
+// Agency is the invented agency whose history `cis demo` generates.
+const Agency = "Impulso Digital S.A.S. (Medellín, invented)"
+
+// Seed makes the demo the same on every machine.
+const Seed = 20260301
+
+// bogota is the demo agency's time zone: days and hours are local.
+var bogota = flow.Bogota()
 
 // Demo history assumptions (documented in docs/models.md). The agency is
 // based in Medellín and sells digital-marketing services to Colombian
@@ -68,16 +80,19 @@ var demoUrgency = []struct {
 	weight, effect float64
 }{{flow.Immediate, 20, 1.2}, {flow.ThisMonth, 30, 0.7}, {flow.OneToThreeMonths, 30, 0.1}, {flow.Exploring, 20, -0.8}}
 
-// DemoLead is one generated historical lead.
-type DemoLead struct {
-	Example
+// Lead is one generated historical lead: what scoring.Example holds, and
+// what a converted one paid. (The generator does not import scoring, whose
+// own tests train on these histories.)
+type Lead struct {
+	Lead       flow.Lead // CompletedAt is when the lead arrived
+	Converted  bool
 	RevenueCOP int64 // 0 when not converted
 }
 
-// GenerateHistory returns about n leads of the demo agency, arriving over
+// History returns about n leads of the demo agency, arriving over
 // the 18 months before end, oldest first. The same seed gives the same
 // history. places is flow's gazetteer (city names are read through it).
-func GenerateHistory(places *place.Places, n int, end time.Time, seed uint64) []DemoLead {
+func History(places *place.Places, n int, end time.Time, seed uint64) []Lead {
 	rng := rand.New(rand.NewPCG(seed, 0xde70)) // #nosec G404 -- seeded: the same seed gives the same demo history
 	cities := make([]flow.City, len(demoCities))
 	for i, c := range demoCities {
@@ -117,7 +132,7 @@ func GenerateHistory(places *place.Places, n int, end time.Time, seed uint64) []
 		weights[d] = w
 		total += w
 	}
-	out := make([]DemoLead, 0, n)
+	out := make([]Lead, 0, n)
 	for d := range days {
 		k := int(math.Round(float64(n) * weights[d] / total * (0.8 + 0.4*rng.Float64())))
 		day := start.AddDate(0, 0, d)
@@ -129,7 +144,7 @@ func GenerateHistory(places *place.Places, n int, end time.Time, seed uint64) []
 	return out
 }
 
-func demoLead(rng *rand.Rand, cities []flow.City, at time.Time) DemoLead {
+func demoLead(rng *rand.Rand, cities []flow.City, at time.Time) Lead {
 	z := -2.3 + 0.6*rng.NormFloat64()
 	ci := pickWeighted(rng, len(demoCities), func(i int) float64 { return demoCities[i].weight })
 	z += demoCities[ci].effect
@@ -162,7 +177,7 @@ func demoLead(rng *rand.Rand, cities []flow.City, at time.Time) DemoLead {
 	case time.December:
 		z -= 0.4
 	}
-	dl := DemoLead{Example: Example{Lead: l, Converted: rng.Float64() < 1/(1+math.Exp(-z))}}
+	dl := Lead{Lead: l, Converted: rng.Float64() < 1/(1+math.Exp(-z))}
 	if dl.Converted && !l.Budget.Unknown {
 		dl.RevenueCOP = demoFee(l.Budget) * int64(3+rng.IntN(10))
 	}

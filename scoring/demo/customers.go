@@ -1,10 +1,9 @@
-package scoring
+package demo
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/cis-agencia/cis/store"
@@ -37,10 +36,10 @@ var demoNames = [2][]string{
 	{"La Esquina", "El Roble", "Santa Fe", "Los Andes", "Aurora", "El Poblado", "Nogal", "La 70", "Sol y Luna", "Horizonte", "Brisas", "La Candelaria", "El Prado", "Laureles", "Montaña"},
 }
 
-// GenerateCustomers turns the converted leads of a demo history into
+// Customers turns the converted leads of a demo history into
 // customers with histories ending at end. The same seed gives the same
 // customers; keys are prefix + the lead's index.
-func GenerateCustomers(hist []DemoLead, end time.Time, seed uint64, prefix string) []store.CustomerImport {
+func Customers(hist []Lead, end time.Time, seed uint64, prefix string) []store.CustomerImport {
 	rng := rand.New(rand.NewPCG(seed, 0xc057)) // #nosec G404 -- seeded on purpose: the same seed gives the same demo
 	var out []store.CustomerImport
 	for i, l := range hist {
@@ -94,7 +93,7 @@ func demoCustomerLife(rng *rand.Rand, c *store.CustomerImport, end time.Time) {
 	for m := 0; ; m++ {
 		month := c.StartedAt.AddDate(0, m, 0)
 		if !month.Before(end) {
-			sortEvents(c.Events)
+			store.SortEvents(c.Events)
 			return
 		}
 		// Hidden states drift toward their means with shocks; a customer
@@ -150,7 +149,7 @@ func demoCustomerLife(rng *rand.Rand, c *store.CustomerImport, end time.Time) {
 			if at.Before(end) {
 				c.CancelledAt = at
 			}
-			sortEvents(c.Events)
+			store.SortEvents(c.Events)
 			if !c.CancelledAt.IsZero() { // nothing happens after the cancellation
 				n := 0
 				for _, e := range c.Events {
@@ -178,10 +177,4 @@ func poisson(rng *rand.Rand, lambda float64) int {
 		}
 		k++
 	}
-}
-
-// sortEvents orders events by time (a month's late payment may fall after
-// the next month's activity), as the store returns them.
-func sortEvents(ev []store.CustomerEvent) {
-	slices.SortStableFunc(ev, func(a, b store.CustomerEvent) int { return a.At.Compare(b.At) })
 }

@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"fmt"
@@ -166,7 +166,7 @@ func readCustomer(get Get, o CustomerOptions) (store.CustomerImport, string) {
 		}
 		c.Events = append(c.Events, e)
 	}
-	sortEvents(c.Events)
+	store.SortEvents(c.Events)
 	return c, ""
 }
 

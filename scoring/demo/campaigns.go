@@ -1,13 +1,13 @@
-package scoring
+package demo
 
 import (
 	"math/rand/v2"
 	"sort"
 )
 
-// DemoCampaign is one campaign of the demo agency with its spend, by day
+// Campaign is one campaign of the demo agency with its spend, by day
 // (Daily) or by month, keyed by YYYY-MM-DD (a month's first day).
-type DemoCampaign struct {
+type Campaign struct {
 	Key, Name, Channel string
 	Daily              bool
 	Spend              map[string]int64
@@ -36,9 +36,9 @@ var demoCampaignPlan = []struct {
 	{"feria", "Ferias empresariales", "other", false, 1.25},
 }
 
-// DemoCampaigns derives the demo campaigns' spend from the demo leads
+// Campaigns derives the demo campaigns' spend from the demo leads
 // (history and live, with their revenue), seeded so it is reproducible.
-func DemoCampaigns(leads []DemoLead, seed uint64) []DemoCampaign {
+func Campaigns(leads []Lead, seed uint64) []Campaign {
 	rng := rand.New(rand.NewPCG(seed, 0xca4a)) // #nosec G404 -- seeded on purpose: the same seed gives the same demo
 	type agg struct {
 		n   int
@@ -60,10 +60,10 @@ func DemoCampaigns(leads []DemoLead, seed uint64) []DemoCampaign {
 		a.per[local.Format("2006-01-02")]++
 		a.per[local.Format("2006-01")+"-01m"]++ // month bucket, told apart from the 1st's day bucket
 	}
-	out := make([]DemoCampaign, 0, len(demoCampaignPlan))
+	out := make([]Campaign, 0, len(demoCampaignPlan))
 	for _, p := range demoCampaignPlan {
 		a := by[p.key]
-		c := DemoCampaign{Key: p.key, Name: p.name, Channel: p.channel, Daily: p.daily, Spend: map[string]int64{}}
+		c := Campaign{Key: p.key, Name: p.name, Channel: p.channel, Daily: p.daily, Spend: map[string]int64{}}
 		if a.n > 0 && p.costShare > 0 {
 			perLead := p.costShare * float64(a.rev) / float64(a.n)
 			keys := make([]string, 0, len(a.per))

@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 // FuzzReadLeads feeds the history importer arbitrary files (plain or
 // gzipped CSV). Seeds: testdata/import/messy_leads.csv, its gzip, a few
-// headers, plus scoring/testdata/fuzz/FuzzReadLeads. A file is refused with
+// headers, plus scoring/importer/testdata/fuzz/FuzzReadLeads. A file is refused with
 // an error or read into good rows and bad rows; good rows carry what the
 // store needs, and reading the same bytes twice gives the same keys, so a
 // re-import never doubles a lead.
@@ -23,7 +23,7 @@ func FuzzReadLeads(f *testing.F) {
 		f.Fatal(err)
 	}
 	opt := ImportOptions{Places: places, Catalogue: flow.DefaultCatalogue(), USDToCOP: 4000}
-	messy, err := os.ReadFile(filepath.Join("..", "testdata", "import", "messy_leads.csv"))
+	messy, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", "messy_leads.csv"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package scoring
+package importer
 
 import (
 	"os"
@@ -22,7 +22,7 @@ func customerOpts(t *testing.T) CustomerOptions {
 }
 
 func TestReadCustomersMessyFile(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "import", "messy_customers.csv"))
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "import", "messy_customers.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestReadCustomersMessyFile(t *testing.T) {
 }
 
 func TestReadCustomerEvents(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "testdata", "import", "customer_events.csv"))
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "import", "customer_events.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,13 @@
-package scoring
+// Package modelreport computes the model report (cis report, the
+// dashboard's model page): data quality and cleaning, every input's
+// distribution and conversion, drift, the comparison, calibration and tiers
+// of a stored lead model or of any prepared CSV. It returns numbers only;
+// dashboard/report words and renders them.
+package modelreport
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,13 +15,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
 )
 
-// ReportData is everything the model report shows (cis report, the
+// Report is everything the model report shows (cis report, the
 // dashboard's model page), computed from the data the model was trained
 // on. dashboard/report renders it; nothing here formats for a reader.
-type ReportData struct {
+type Report struct {
 	Source    string // what was reported: "model 3" or a CSV file's base name
 	Generated time.Time
 	Target    string // what is predicted: "converted", or the CSV's target column
@@ -45,8 +53,8 @@ type ReportData struct {
 	Settings    []string
 	Calibration []CalPoint
 	Hot, Warm   float64
-	Tiers       []learn.ClassStats // at Hot/Warm on the calibrated out-of-fold predictions
-	Trials      []FieldTrialResult // candidate features on the hold-out, when measured
+	Tiers       []learn.ClassStats         // at Hot/Warm on the calibrated out-of-fold predictions
+	Trials      []scoring.FieldTrialResult // candidate features on the hold-out, when measured
 }
 
 // DataQuality is the data-and-cleaning section.
@@ -133,8 +141,8 @@ type reportInput struct {
 	names   map[string]string // city code → name, for labels
 }
 
-// ReportOptions steer the reports.
-type ReportOptions struct {
+// Options steer the reports.
+type Options struct {
 	Trees int // forests refitted for out-of-fold predictions and importance; 100 when zero
 	Folds int // 5 when zero
 	Seed  uint64
@@ -143,7 +151,7 @@ type ReportOptions struct {
 	Progress func(done, total int, step string)
 }
 
-func (o *ReportOptions) defaults() {
+func (o *Options) defaults() {
 	if o.Trees == 0 {
 		o.Trees = 100
 	}
@@ -155,20 +163,26 @@ func (o *ReportOptions) defaults() {
 	}
 }
 
-// ReportForModel builds the report of a stored lead model from the
-// labelled leads it was trained on. The bundle keeps the comparison, the
+// ForModel builds the report of a stored lead model from the labelled
+// leads it was trained on. The bundle keeps the comparison, the
 // calibration and the thresholds but not out-of-fold predictions, so the
 // production forest is cross-validated again on the same leads (o.Trees
 // trees, same folds for every input) to draw the calibration plot, the tiers'
 // observed conversion, the confusion matrix and the permutation importance.
-func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOptions) (*ReportData, error) {
+// That takes minutes on a large history: when ctx ends, ForModel stops at
+// the next fold (see watch) and returns ctx.Err().
+func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Example, q DataQuality, o Options) (_ *Report, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	o.defaults()
 	if len(ex) == 0 {
 		return nil, errors.New("report: no labelled leads in the store to report on")
 	}
+	defer stopped(&err)
+	o.Progress = watch(ctx, o.Progress)
 	fields := b.Schema.Encoder.Inputs
-	ex = sortedByTime(ex)
-	d, _, sum := leadDataset(ex, fields)
+	ex, d, sum := scoring.ReportDataset(ex, fields)
 	if sum != b.DataSHA256 {
 		q.Notes = append(q.Notes, "data_changed")
 	}
@@ -202,7 +216,7 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 	// The same trial as cis train --trial-fields, with the report's trees so
 	// it costs about as much as one more cross-validation: the report then
 	// shows whether each candidate conversation feature earns its place.
-	trials, err := FieldTrial(ex, o.Trees, nil)
+	trials, err := scoring.FieldTrial(ex, o.Trees, watch(ctx, nil))
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -211,7 +225,7 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 		dates[i] = e.Lead.CompletedAt
 	}
 	oof, cal, method := scoringOOF(rep, b.Calibration, b.Blend != nil)
-	in := reportInput{d: d, dates: dates, order: seqInts(len(ex)), note: "leads ordered by date",
+	in := reportInput{d: d, dates: dates, order: seq(len(ex)), note: "leads ordered by date",
 		oof: oof, cal: cal, method: method, hot: b.Thresholds.Hot, warm: b.Thresholds.Warm,
 		results: b.Metrics, imp: rep.Results[0].Importance, folds: rep.Folds, enc: &b.Schema.Encoder, label: leadLabel, names: b.Schema.CityNames}
 	r := build(in, q)
@@ -231,10 +245,10 @@ func ReportForModel(id int64, b *Bundle, ex []Example, q DataQuality, o ReportOp
 	return r, nil
 }
 
-// ReportForTable builds the report of any prepared CSV (cis report --csv):
+// ForTable builds the report of any prepared CSV (cis report --csv):
 // the full comparison of specs with the hold-out in order, then the same
 // sections as for a lead model. dates may be nil.
-func ReportForTable(name string, d *learn.Dataset, specs []learn.Spec, order []int, note string, dates []time.Time, q DataQuality, o ReportOptions) (*ReportData, error) {
+func ForTable(name string, d *learn.Dataset, specs []learn.Spec, order []int, note string, dates []time.Time, q DataQuality, o Options) (*Report, error) {
 	o.defaults()
 	rep, err := learn.Compare(d, specs, learn.Options{Folds: o.Folds, Seed: o.Seed, Holdout: order, HoldNote: note,
 		Importance: true, Progress: o.Progress})
@@ -253,7 +267,7 @@ func ReportForTable(name string, d *learn.Dataset, specs []learn.Spec, order []i
 	oof, cal, method := scoringOOF(rep, rep.Calibration, rep.Production == learn.BlendModel)
 	in := reportInput{d: d, dates: dates, order: order, note: note, oof: oof, cal: cal, method: method,
 		hot: rep.Hot, warm: rep.Warm, results: rep.Results, imp: forest.Importance, folds: rep.Folds,
-		enc: learn.FitEncoder(d, seqInts(len(d.Y)))}
+		enc: learn.FitEncoder(d, seq(len(d.Y)))}
 	r := build(in, q)
 	r.Source, r.Generated, r.Target, r.Positive = name, o.Now().UTC(), d.Table.Names[targetIndex(d)], d.Positive
 	r.HoldoutNote = note
@@ -278,7 +292,7 @@ func scoringOOF(rep *learn.Report, cal learn.Calibration, blend bool) ([]float64
 	if blend && blended != nil {
 		return blended, learn.Calibration{Method: "identity"}, "blend"
 	}
-	return forest, cal, calName(cal)
+	return forest, cal, scoring.CalibrationName(cal)
 }
 
 // targetIndex is the table column not used as an input nor dropped.
@@ -299,9 +313,9 @@ func targetIndex(d *learn.Dataset) int {
 }
 
 // build computes every section shared by both sources.
-func build(in reportInput, q DataQuality) *ReportData {
+func build(in reportInput, q DataQuality) *Report {
 	d, y := in.d, in.d.Y
-	r := &ReportData{Rows: len(y), Data: q, Results: in.results, Folds: in.folds, HoldoutNote: in.note,
+	r := &Report{Rows: len(y), Data: q, Results: in.results, Folds: in.folds, HoldoutNote: in.note,
 		Chosen: learn.CalibratedModel, CalMethod: in.method, Hot: in.hot, Warm: in.warm, Importance: in.imp}
 	for _, v := range y {
 		r.Positives += v
@@ -320,7 +334,7 @@ func build(in reportInput, q DataQuality) *ReportData {
 			r.Data.Missing = append(r.Data.Missing, Count{c.Name, n})
 		}
 	}
-	all := seqInts(len(y))
+	all := seq(len(y))
 	train, test := learn.TimeSplit(in.order, 0.2)
 	r.DriftWindow = in.note
 	for k, c := range d.Inputs {
@@ -555,7 +569,7 @@ func monthly(y []int, dates []time.Time) []Bin {
 		if at.IsZero() {
 			continue
 		}
-		label := at.In(bogota).Format("2006-01")
+		label := at.In(flow.Bogota()).Format("2006-01")
 		b := byMonth[label]
 		if b == nil {
 			b = &Bin{Label: label}
@@ -577,7 +591,7 @@ func monthly(y []int, dates []time.Time) []Bin {
 // calibrationPoints bins predictions into n groups of equal size and
 // returns each group's mean prediction and observed rate.
 func calibrationPoints(y []int, p []float64, n int) []CalPoint {
-	idx := seqInts(len(p))
+	idx := seq(len(p))
 	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(p[a], p[b]) })
 	var out []CalPoint
 	for g := range n {
