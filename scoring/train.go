@@ -10,12 +10,24 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/store"
 )
 
 // Example is one labelled lead for training.
 type Example struct {
 	Lead      flow.Lead // CompletedAt is when the lead arrived
 	Converted bool
+}
+
+// Examples turns the store's labelled leads into training examples: the
+// one conversion that training, the field trial, the value check and the
+// model report share.
+func Examples(rows []store.HistoryLead) []Example {
+	ex := make([]Example, len(rows))
+	for i, r := range rows {
+		ex[i] = Example{Lead: r.Lead, Converted: r.Converted}
+	}
+	return ex
 }
 
 // MinHistory is how much labelled history a model needs before it may

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/store"
 )
 
 // Lead value: the expected revenue of a lead is P(conversion) × the
@@ -39,6 +40,32 @@ type Deal struct {
 	Service    string
 	Budget     flow.Budget
 	RevenueCOP int64
+}
+
+// ValueExamples is Examples with each lead's revenue (store.LabelledRevenue
+// rows; an unknown revenue counts as 0).
+func ValueExamples(rows []store.HistoryLead) []ValueExample {
+	base := Examples(rows)
+	ex := make([]ValueExample, len(rows))
+	for i, r := range rows {
+		ex[i] = ValueExample{Example: base[i]}
+		if r.RevenueCOP != nil {
+			ex[i].RevenueCOP = *r.RevenueCOP
+		}
+	}
+	return ex
+}
+
+// WonDeals are the deals of the converted examples, what FitDealValues
+// learns from.
+func WonDeals(ex []ValueExample) []Deal {
+	var deals []Deal
+	for _, e := range ex {
+		if e.Converted {
+			deals = append(deals, Deal{Service: e.Lead.Service, Budget: e.Lead.Budget, RevenueCOP: e.RevenueCOP})
+		}
+	}
+	return deals
 }
 
 // BudgetBand groups monthly budgets: "unknown", "<1M", "1-2M", "2-4M", "4M+".
@@ -158,13 +185,10 @@ func CheckLeadValue(ex []ValueExample, share float64, o TrainOptions) (*ValueChe
 	}
 	train, test := ex[:cut], ex[cut:]
 	lex := make([]Example, len(train))
-	var deals []Deal
 	for i, e := range train {
 		lex[i] = e.Example
-		if e.Converted {
-			deals = append(deals, Deal{Service: e.Lead.Service, Budget: e.Lead.Budget, RevenueCOP: e.RevenueCOP})
-		}
 	}
+	deals := WonDeals(train)
 	o.Models = learn.ModelsWith(o.Trees, o.Forest)[:1] // the production forest; the comparison is cis train's job
 	b, _, err := Train(lex, o)
 	if err != nil {

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
@@ -54,18 +51,18 @@ func chatCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer closeIn()
-	out := chatPrinter{w: e.stdout, json: *asJSON, you: "tú> "}
+	out := bot.ChatPrinter{W: e.stdout, JSON: *asJSON, You: "tú> "}
 	if c.Lang == "en" {
-		out.you = "you> "
+		out.You = "you> "
 	}
-	if err := converse(ctx, sim, in, interactive, out); err != nil {
+	if err := bot.Converse(ctx, sim, in, interactive, out); err != nil {
 		return err
 	}
 	v, err := a.store.Conversation(ctx, bot.ChatChannel, sim.Account, sim.Phone)
 	if err != nil {
 		return fmt.Errorf("read the stored lead: %w", err)
 	}
-	return out.lead(bot.Report(v))
+	return out.Lead(bot.Report(v))
 }
 
 // chatStore points the simulator at a temporary store unless --db or CIS_DB
@@ -106,83 +103,4 @@ func chatInput(script string, stdin io.Reader) (r io.Reader, interactive bool, c
 		return nil, false, nil, fmt.Errorf("--script: %w", err)
 	}
 	return f, false, func() { _ = f.Close() }, nil // read-only: nothing to lose
-}
-
-// converse feeds every line of in to the simulator and prints the replies.
-func converse(ctx context.Context, sim *bot.Simulator, in io.Reader, interactive bool, out chatPrinter) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	lineNo := 0
-	if interactive {
-		out.prompt()
-	}
-	for sc.Scan() {
-		lineNo++
-		raw := sc.Text()
-		if strings.TrimSpace(raw) == "" || strings.HasPrefix(strings.TrimSpace(raw), "#") {
-			if interactive {
-				out.prompt()
-			}
-			continue
-		}
-		l, err := bot.ParseScriptLine(raw)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", lineNo, err)
-		}
-		x, err := sim.Send(ctx, l)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", lineNo, err)
-		}
-		if err := out.exchange(x); err != nil {
-			return err
-		}
-		if interactive {
-			out.prompt()
-		}
-	}
-	return sc.Err()
-}
-
-// chatPrinter writes the conversation for a person or, with json, as one
-// JSON object per line: {"reply_to", "key", "text"} per reply, the lead last.
-type chatPrinter struct {
-	w    io.Writer
-	json bool
-	you  string // the interactive prompt
-}
-
-func (p chatPrinter) prompt() {
-	if !p.json {
-		fmt.Fprint(p.w, p.you)
-	}
-}
-
-func (p chatPrinter) exchange(x bot.Exchange) error {
-	if !x.Handled && !p.json {
-		fmt.Fprintf(p.w, "(mensaje %s repetido: ya se atendió)\n", x.ID)
-	}
-	for _, r := range x.Replies {
-		if p.json {
-			b, err := json.Marshal(map[string]string{"reply_to": x.ID, "key": r.Key, "text": r.Body})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(p.w, "%s\n", b)
-			continue
-		}
-		fmt.Fprintf(p.w, "bot> %s\n", strings.ReplaceAll(r.Body, "\n", "\n     "))
-	}
-	return nil
-}
-
-func (p chatPrinter) lead(r bot.LeadReport) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if !p.json {
-		fmt.Fprintln(p.w, "\nLead guardado:")
-	}
-	_, err = fmt.Fprintf(p.w, "%s\n", b)
-	return err
 }

@@ -323,5 +323,5 @@ func postUntilAccepted(client *http.Client, url string, body []byte) bool {
 // while: the child's sender has drained the outbox (checked afterwards in
 // the store, so a premature stop fails the test rather than passing it).
 func waitQuiet(g *bot.FakeGraph) {
-	waitGraphQuiet(context.Background(), g, 1500*time.Millisecond, time.Minute)
+	bot.WaitGraphQuiet(context.Background(), g, 1500*time.Millisecond, time.Minute)
 }

@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
-	"github.com/cis-agencia/cis/store"
 )
 
 // loadtestCmd drives a Cloud API webhook on loopback with simulated
@@ -82,21 +80,7 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 		_, err = fmt.Fprintf(e.stdout, "%s\n", b)
 		return err
 	}
-	fmt.Fprintf(e.stdout, "messages %d in %.1f s: %.0f msg/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n"+
-		"deliveries %d (%d duplicated, %d reordered); lost %d, duplicate replies %d, database locked %d, refused deliveries %d, replies sent %d (pending %d)\n",
-		rep.Messages, rep.Seconds, rep.ThroughputPerS, rep.P50ms, rep.P99ms, rep.Maxms,
-		rep.Deliveries, rep.Duplicated, rep.Reordered,
-		rep.Lost, rep.DuplicateReplies, rep.DBLockedErrors, rep.Refused, rep.RepliesSent, rep.RepliesPending)
-	if *target == "" {
-		fmt.Fprintf(e.stdout, "kills %d (replies in flight at the kills %d); never sent %d (%d not in flight at a kill); "+
-			"questions resent %d; consent answers not counted %d, consent without a sent text %d; conversations %d, completed %d\n",
-			rep.Kills, rep.InFlightAtKills, rep.NeverSent, rep.NeverSentOther, rep.RepliesResent,
-			rep.ConsentNotCounted, rep.ConsentNoText, rep.Conversations, rep.Completed)
-		fmt.Fprintf(e.stdout, "invariant violations (I1–I5): %d\n", len(rep.Violations))
-		for _, v := range rep.Violations {
-			fmt.Fprintf(e.stdout, "  %s\n", v)
-		}
-	}
+	rep.WriteText(e.stdout, *target == "")
 	return nil
 }
 
@@ -121,8 +105,8 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig, blind
 	c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken = "loadtest-secret", "loadtest", "loadtest"
 	cfg.AppSecret = c.CloudAppSecret
 
-	locked := &lockCounter{}
-	log := slog.New(locked.wrap(slog.NewJSONHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	locked := &bot.LockCounter{}
+	log := slog.New(locked.Wrap(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	a, err := open(ctx, c, log, time.Now)
 	if err != nil {
 		return bot.LoadReport{}, err
@@ -174,106 +158,6 @@ func loadtestInProcess(ctx context.Context, c *Config, cfg bot.LoadConfig, blind
 	if loadErr != nil {
 		return rep, loadErr
 	}
-	rep.DBLockedErrors = int(locked.n.Load())
-	return rep, auditLoad(ctx, a, graph, accepted, nil, nil, &rep)
+	rep.DBLockedErrors = locked.Count()
+	return rep, bot.AuditLoad(ctx, a.store, bot.LoadAudit{Graph: graph, Accepted: accepted, Step: a.bot.Step}, &rep)
 }
-
-// auditLoad fills the figures of rep that need the store and the Graph API
-// fake, and runs the invariant checker (I1–I5, C2): before is the snapshot
-// taken after the last kill (nil: none), inFlight the replies a kill cut.
-func auditLoad(ctx context.Context, a *app, graph *bot.FakeGraph, accepted []string, before store.Snapshot,
-	inFlight map[int64]bool, rep *bot.LoadReport) error {
-	au, err := a.store.DeliveryAudit(ctx, bot.CloudChannel)
-	if err != nil {
-		return err
-	}
-	rep.Unprocessed = au.Unprocessed
-	rep.RepliesSent, _ = graph.Count()
-	rep.RepliesPending = au.Outbox["pending"] + au.Outbox["sending"]
-	sends := graph.PerOutbox()
-	rows, err := a.store.ReplyRows(ctx, bot.CloudChannel)
-	if err != nil {
-		return err
-	}
-	rep.NeverSent, rep.NeverSentOther, rep.RepliesResent, rep.DuplicateReplies = 0, 0, 0, 0
-	for _, r := range rows {
-		n := sends[r.ID]
-		switch {
-		case n == 0 && r.Status != "cancelled":
-			rep.NeverSent++
-			if !inFlight[r.ID] {
-				rep.NeverSentOther++
-			}
-		case n > 1 && r.Resend && n-1 <= r.Resends:
-			rep.RepliesResent += n - 1
-		case n > 1:
-			rep.DuplicateReplies++
-		}
-	}
-	st, err := a.store.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	rep.ConsentNotCounted = st.ConsentUnshown
-	if rep.Conversations, rep.Completed, err = a.store.Completion(ctx, bot.CloudChannel); err != nil {
-		return err
-	}
-	vs, err := a.store.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: accepted,
-		Drained: rep.RepliesPending == 0, Sends: sends, Step: a.bot.Step, Before: before})
-	if err != nil {
-		return err
-	}
-	rep.Violations = []string{}
-	rep.Lost = 0
-	for _, v := range vs {
-		switch v.Invariant {
-		case "I1":
-			rep.Lost++ // an acknowledged message not in the log
-		case "C2":
-			rep.ConsentNoText++
-		}
-		rep.Violations = append(rep.Violations, v.String())
-	}
-	return nil
-}
-
-// lockCounter counts log records that mention SQLite's "database is
-// locked" (or busy): the load test must see none.
-type lockCounter struct{ n atomic.Int64 }
-
-func (l *lockCounter) wrap(h slog.Handler) slog.Handler { return lockHandler{h, l} }
-
-type lockHandler struct {
-	slog.Handler
-	c *lockCounter
-}
-
-func (h lockHandler) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h lockHandler) Handle(ctx context.Context, r slog.Record) error {
-	hit := false
-	r.Attrs(func(a slog.Attr) bool {
-		s := a.Value.String()
-		hit = hit || strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
-		return !hit
-	})
-	if hit {
-		h.c.n.Add(1)
-	}
-	if h.Handler.Enabled(ctx, r.Level) {
-		return h.Handler.Handle(ctx, r)
-	}
-	return nil
-}
-
-func (h lockHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return lockHandler{h.Handler.WithAttrs(as), h.c}
-}
-
-func (h lockHandler) WithGroup(g string) slog.Handler {
-	return lockHandler{h.Handler.WithGroup(g), h.c}
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

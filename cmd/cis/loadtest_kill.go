@@ -1,24 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
-	"github.com/cis-agencia/cis/store"
 )
 
 // loadtestKilling is `cis loadtest --kill N`: the load of loadtestInProcess
@@ -43,19 +33,22 @@ func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin str
 	graph := bot.NewFakeGraph()
 	gsrv := httptest.NewServer(graph)
 	defer gsrv.Close()
-	k, err := newKillRun(bin, filepath.Join(dir, "load.db"), gsrv.URL, c.getenv)
+	db := filepath.Join(dir, "load.db")
+	addr, err := bot.FreeLoopbackAddr()
 	if err != nil {
 		return bot.LoadReport{}, err
 	}
-	if err := k.start(); err != nil {
+	const secret = "loadtest-secret"
+	k := bot.NewKillRun([]string{bin, "serve"}, killRunEnv(db, addr, secret, gsrv.URL, c.getenv), db, "serving on http://"+addr)
+	if err := k.Start(); err != nil {
 		return bot.LoadReport{}, err
 	}
-	defer k.stop()
-	cfg.URL, cfg.AppSecret, cfg.Graph, cfg.ConsentMark = k.url(), k.secret, graph, c.PolicyURL
-	cfg.Accepted = k.accept
+	defer k.Stop()
+	cfg.URL, cfg.AppSecret, cfg.Graph, cfg.ConsentMark = "http://"+addr+"/webhook/whatsapp", secret, graph, c.PolicyURL
+	cfg.Accepted = k.Accept
 	killer, stopKiller := context.WithCancel(ctx)
 	killed := make(chan error, 1)
-	go func() { killed <- k.killEvery(killer, cfg.Duration/time.Duration(kills+1), kills) }()
+	go func() { killed <- k.KillEvery(killer, cfg.Duration/time.Duration(kills+1), kills) }()
 	rep, loadErr := bot.LoadTest(ctx, cfg)
 	stopKiller()
 	if err := <-killed; err != nil {
@@ -64,185 +57,36 @@ func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin str
 	if loadErr != nil {
 		return rep, loadErr
 	}
-	waitGraphQuiet(ctx, graph, 1500*time.Millisecond, 30*time.Second)
-	if err := k.stop(); err != nil {
+	bot.WaitGraphQuiet(ctx, graph, 1500*time.Millisecond, 30*time.Second)
+	if err := k.Stop(); err != nil {
 		return rep, err
 	}
-	return rep, k.audit(ctx, c, graph, &rep)
+	la := k.Audit(&rep)
+	la.Graph = graph
+	c.DBPath = db
+	return rep, auditStore(ctx, c, la, &rep)
 }
 
-// killRun is one `cis serve` child process on a store, killed and
-// restarted on the same loopback address.
-type killRun struct {
-	bin, db, addr, secret string
-	env                   []string
-
-	mu       sync.Mutex
-	child    *exec.Cmd
-	stderr   *strings.Builder
-	acked    []string
-	before   store.Snapshot
-	inFlight map[int64]bool
-	kills    int
-	locked   int // "database is locked" in the servers' logs
-}
-
-func newKillRun(bin, db, graphURL string, getenv func(string) string) (*killRun, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port, kept across restarts
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		return nil, err
-	}
-	k := &killRun{bin: bin, db: db, addr: addr, secret: "loadtest-secret", inFlight: map[int64]bool{}}
-	k.env = append(os.Environ(), "CIS_DB="+db, "CIS_ADDR="+addr, "CIS_LOG_LEVEL=error",
-		"CIS_CLOUDAPI_APP_SECRET="+k.secret, "CIS_CLOUDAPI_VERIFY_TOKEN=loadtest", "CIS_CLOUDAPI_ACCESS_TOKEN=loadtest",
+// killRunEnv is the environment of `cis serve` under loadtestKilling: the
+// store db, the loopback address, the Cloud API settings and the fake Graph API.
+func killRunEnv(db, addr, secret, graphURL string, getenv func(string) string) []string {
+	env := append(os.Environ(), "CIS_DB="+db, "CIS_ADDR="+addr, "CIS_LOG_LEVEL=error",
+		"CIS_CLOUDAPI_APP_SECRET="+secret, "CIS_CLOUDAPI_VERIFY_TOKEN=loadtest", "CIS_CLOUDAPI_ACCESS_TOKEN=loadtest",
 		"CIS_GRAPH_URL="+graphURL)
 	if v := getenv("CIS_CRASH_AT"); v != "" {
-		k.env = append(k.env, "CIS_CRASH_AT="+v) // a crashtest build's named crash point, for the first process
+		env = append(env, "CIS_CRASH_AT="+v) // a crashtest build's named crash point, for the first process
 	}
-	return k, nil
+	return env
 }
 
-func (k *killRun) url() string { return "http://" + k.addr + "/webhook/whatsapp" }
-
-// accept records an acknowledged message (LoadConfig.Accepted).
-func (k *killRun) accept(id string) {
-	k.mu.Lock()
-	k.acked = append(k.acked, id)
-	k.mu.Unlock()
-}
-
-// start runs the child and waits for its start line.
-func (k *killRun) start() error {
-	cmd := exec.Command(k.bin, "serve") // #nosec G204 -- this program's own binary; it outlives ctx until stop
-	cmd.Env = k.env
-	k.stderr = &strings.Builder{}
-	cmd.Stderr = k.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the server: %w", err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.Contains(line, "serving on http://"+k.addr) {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return fmt.Errorf("the server did not start (%q, %v): %s", line, err, k.stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	k.child = cmd
-	return nil
-}
-
-// killEvery kills and restarts the child n times, the k-th at k×interval
-// from now (at once when a restart ran late).
-func (k *killRun) killEvery(ctx context.Context, interval time.Duration, n int) error {
-	start := time.Now()
-	for i := 1; i <= n; i++ {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Until(start.Add(time.Duration(i) * interval))):
-		}
-		// ctx ends with the load: it stops the next kill, not the audit and
-		// restart of one under way (under load that outlasted the run, and the
-		// audit failed with "context canceled").
-		if err := k.killAndRestart(context.WithoutCancel(ctx)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// killAndRestart sends SIGKILL, audits the store with no process running,
-// and starts the server again.
-func (k *killRun) killAndRestart(ctx context.Context) error {
-	if err := k.child.Process.Signal(syscall.SIGKILL); err != nil {
-		return err
-	}
-	_ = k.child.Wait() // "signal: killed"
-	k.kills++
-	k.locked += lockedIn(k.stderr.String())
-	st, err := store.Open(ctx, k.db, store.Options{Existing: true, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return fmt.Errorf("open the store after kill %d: %w", k.kills, err)
-	}
-	defer st.Close()
-	ids, err := st.InFlight(ctx, bot.CloudChannel)
-	if err != nil {
-		return err
-	}
-	k.mu.Lock()
-	acked := append([]string(nil), k.acked...)
-	for _, id := range ids {
-		k.inFlight[id] = true
-	}
-	k.mu.Unlock()
-	vs, err := st.CheckInvariants(ctx, store.Expect{Channel: bot.CloudChannel, Accepted: acked, Before: k.before})
-	if err != nil {
-		return err
-	}
-	if len(vs) > 0 {
-		return fmt.Errorf("after kill %d, with no process running: %v", k.kills, vs)
-	}
-	if k.before, err = st.Snapshot(ctx); err != nil {
-		return err
-	}
-	if err := st.Close(); err != nil {
-		return err
-	}
-	return k.start()
-}
-
-// stop ends the child cleanly (SIGTERM); a second call does nothing.
-func (k *killRun) stop() error {
-	if k.child == nil {
-		return nil
-	}
-	cmd := k.child
-	k.child = nil
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("the server did not stop cleanly: %w: %s", err, k.stderr.String())
-	}
-	k.locked += lockedIn(k.stderr.String())
-	return nil
-}
-
-func lockedIn(logs string) int {
-	return strings.Count(logs, "database is locked") + strings.Count(logs, "SQLITE_BUSY")
-}
-
-// audit opens the store as the server does and fills the figures.
-func (k *killRun) audit(ctx context.Context, c *Config, graph *bot.FakeGraph, rep *bot.LoadReport) error {
-	c.DBPath = k.db
+// auditStore opens the store at c.DBPath as the server does and fills the
+// figures (bot.AuditLoad).
+func auditStore(ctx context.Context, c *Config, la bot.LoadAudit, rep *bot.LoadReport) error {
 	a, err := open(ctx, c, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rep.Kills, rep.InFlightAtKills, rep.DBLockedErrors = k.kills, len(k.inFlight), k.locked
-	return auditLoad(ctx, a, graph, k.acked, k.before, k.inFlight, rep)
-}
-
-// waitGraphQuiet waits until the fake Graph API received nothing new for
-// quiet (the server drained its outbox), at most limit.
-func waitGraphQuiet(ctx context.Context, g *bot.FakeGraph, quiet, limit time.Duration) {
-	deadline := time.Now().Add(limit)
-	last, since := -1, time.Now()
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if n, _ := g.Count(); n != last {
-			last, since = n, time.Now()
-		} else if time.Since(since) >= quiet {
-			return
-		}
-		time.Sleep(50 * time.Millisecond) // observing another process
-	}
+	la.Step = a.bot.Step
+	return bot.AuditLoad(ctx, a.store, la, rep)
 }

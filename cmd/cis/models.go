@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/scoring"
+	"github.com/cis-agencia/cis/scoring/registry"
+	"github.com/cis-agencia/cis/scoring/training"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -37,60 +39,27 @@ func trialFields(ctx context.Context, e env, c *Config, trees int) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	rows, err := st.LabelledLeads(ctx)
-	if err != nil {
-		return err
-	}
-	ex := make([]scoring.Example, len(rows))
-	for i, r := range rows {
-		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
-	}
-	rs, err := scoring.FieldTrial(ex, trees, progressBar(e.stderr, "trial"))
-	if err != nil {
-		return err
-	}
-	return scoring.WriteFieldTrial(e.stdout, rs)
+	return training.FieldTrial(ctx, st, trees, progressBar(e.stderr, "trial"), e.stdout)
 }
 
-// train fits a model on the labelled leads, stores it as the active bundle
-// and loads it into the running scorer.
+// train fits a model on the labelled leads, stores it as the active bundle,
+// loads it into the running scorer and prints the comparison.
 func (a *app) train(ctx context.Context, o scoring.TrainOptions, e env, asJSON bool) (int64, error) {
-	rows, err := a.store.LabelledLeads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	ex := make([]scoring.Example, len(rows))
-	for i, r := range rows {
-		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
-	}
 	o.Min = a.cfg.minHistory()
 	if o.Progress == nil {
 		o.Progress = progressBar(e.stderr, "train")
 	}
-	b, rep, err := scoring.Train(ex, o)
+	r, err := training.Leads(ctx, a.store, a.scorer, o)
 	if err != nil {
-		return 0, fmt.Errorf("train: %w", err)
-	}
-	body, err := b.Encode()
-	if err != nil {
-		return 0, err
-	}
-	id, err := a.store.SaveModel(ctx, body, b.Summary(), true)
-	if err != nil {
-		return 0, err
-	}
-	if err := a.scorer.Load(ctx); err != nil {
-		return id, fmt.Errorf("model %d saved but not loaded: %w", id, err)
-	}
-	d := scoring.TrainingDataset(ex)
-	if e.stdout != nil {
-		if asJSON {
-			err = rep.WriteJSON(e.stdout, d)
-		} else if err = rep.WriteText(e.stdout, d); err == nil {
-			_, err = fmt.Fprintf(e.stdout, "\nProduction model (all %d leads): %s\n", len(ex), b.Setting())
+		if r != nil {
+			return r.ID, err
 		}
+		return 0, err
 	}
-	return id, err
+	if e.stdout != nil {
+		return r.ID, r.Write(e.stdout, asJSON)
+	}
+	return r.ID, nil
 }
 
 func modelsCmd(ctx context.Context, e env, args []string) error {
@@ -131,16 +100,8 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("models activate: %q is not a model id", rest[1])
 		}
-		// Check the bundle before making it active, so a bad one never
-		// replaces a good one (RELIABILITY F15).
-		if err := checkBundle(ctx, st, id); err != nil {
-			return fmt.Errorf("models activate %d: refused, the current model stays: %w", id, err)
-		}
-		if err := st.ActivateModel(ctx, id); err != nil {
-			return fmt.Errorf("models activate: %w", err)
-		}
-		if err := st.Audit(ctx, store.AuditEntry{Action: "model_activated", Object: fmt.Sprintf("model:%d", id), Detail: "cis models activate"}); err != nil {
-			return fmt.Errorf("models activate %d: active, but the audit log failed: %w", id, err)
+		if err := registry.Activate(ctx, st, id, "cis models activate"); err != nil {
+			return err
 		}
 		fmt.Fprintf(e.stdout, "model %d is active; a running server picks it up within --model-poll\n", id)
 		return nil
@@ -149,70 +110,28 @@ func modelsCmd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("models export: %q is not a model id", rest[1])
 		}
-		return exportModel(ctx, st, id, e.stdout)
+		return registry.Export(ctx, st, id, e.stdout)
 	case len(rest) == 2 && rest[0] == "import":
 		return importModel(ctx, st, rest[1], e.stdout)
 	}
 	return errors.New("usage: cis models [activate ID | export ID > FILE | import FILE]")
 }
 
-// exportModel writes model id as a model file (scoring.WriteModelFile).
-// The stored bytes are checked against their SHA-256 first, so a damaged
-// bundle is never passed on to another installation.
-func exportModel(ctx context.Context, st *store.Store, id int64, w io.Writer) error {
-	kind, err := st.ModelKind(ctx, id)
-	if err != nil {
-		return fmt.Errorf("models export: %w", err)
-	}
-	body, err := st.ModelBundle(ctx, id)
-	if err != nil {
-		return fmt.Errorf("models export: %w", err)
-	}
-	return scoring.WriteModelFile(w, kind, body)
-}
-
-// importModel checks a model file (envelope, checksum, and that this build
-// can load the bundle) and stores it inactive; activation stays a separate,
-// audited step.
+// importModel stores the model file at path, inactive (registry.Import).
 func importModel(ctx context.Context, st *store.Store, path string, w io.Writer) error {
 	f, err := os.Open(path) // #nosec G304 -- the operator's own model file to import
 	if err != nil {
 		return fmt.Errorf("models import: %w", err)
 	}
 	defer f.Close()
-	mf, err := scoring.ReadModelFile(f)
+	im, err := registry.Import(ctx, st, f, path, "cis models import")
 	if err != nil {
-		return fmt.Errorf("models import %s: refused: %w", path, err)
+		return err
 	}
-	b, err := scoring.CheckImport(mf)
-	if err != nil {
-		return fmt.Errorf("models import %s: refused: %w", path, err)
-	}
-	id, existed, err := st.ImportModel(ctx, mf.Kind, mf.Body, b.Summary())
-	if err != nil {
-		return fmt.Errorf("models import %s: %w", path, err)
-	}
-	if existed {
-		fmt.Fprintf(w, "model %d already holds this bundle; nothing imported\n", id)
+	if im.Existed {
+		fmt.Fprintf(w, "model %d already holds this bundle; nothing imported\n", im.ID)
 		return nil
 	}
-	if err := st.Audit(ctx, store.AuditEntry{Action: "model_imported", Object: fmt.Sprintf("model:%d", id), Detail: "cis models import"}); err != nil {
-		return fmt.Errorf("models import: stored as model %d, but the audit log failed: %w", id, err)
-	}
-	fmt.Fprintf(w, "imported as model %d (%s); make it active with: cis models activate %d\n", id, b.Summary(), id)
+	fmt.Fprintf(w, "imported as model %d (%s); make it active with: cis models activate %d\n", im.ID, im.Summary, im.ID)
 	return nil
-}
-
-// checkBundle decodes and validates model id as the server would load it.
-func checkBundle(ctx context.Context, st *store.Store, id int64) error {
-	body, err := st.ModelBundle(ctx, id)
-	if err != nil {
-		return err
-	}
-	b, err := scoring.DecodeBundle(body)
-	if err != nil {
-		return err
-	}
-	_, err = scoring.NewModel(id, b)
-	return err
 }

@@ -25,6 +25,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -143,7 +144,7 @@ func TestD3NoPersonalDataInLogsMetricsOrErrorPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := createUser(ctx, st, "admin", "admin", adminPW); err != nil {
+	if _, err := dashboard.CreateUser(ctx, st, "admin", "admin", adminPW); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -229,46 +228,4 @@ func scanPhones(r io.Reader) ([]string, error) {
 		out = append(out, strings.TrimSpace(strings.SplitN(line, ",", 2)[0]))
 	}
 	return out, sc.Err()
-}
-
-// privacyJobs are serve's background data-rights work: deletions asked in the chat are carried
-// out once their confirmation has left (every tick), and the retention policy is applied once a
-// day (the first tick runs it, so a restart never skips a day).
-type privacyJobs struct {
-	store     *store.Store
-	retention store.Retention
-	now       func() time.Time
-	log       *slog.Logger
-	lastRun   time.Time
-}
-
-func (j *privacyJobs) tick(ctx context.Context) {
-	if n, err := j.store.ProcessDeletionRequests(ctx, 50); err != nil {
-		j.log.Error("deletion requests", "err", err)
-	} else if n > 0 {
-		j.log.Info("deletion requests carried out", "people", n)
-	}
-	now := j.now()
-	if !j.lastRun.IsZero() && now.Sub(j.lastRun) < day {
-		return
-	}
-	if _, err := j.store.ApplyRetention(ctx, j.retention); err != nil {
-		j.log.Error("retention", "err", err)
-		return // tried again next tick
-	}
-	j.lastRun = now
-}
-
-// run ticks every interval until ctx ends.
-func (j *privacyJobs) run(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		j.tick(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard/report"
 	"github.com/cis-agencia/cis/scoring/importer"
 	"github.com/cis-agencia/cis/scoring/modelreport"
+	"github.com/cis-agencia/cis/scoring/training"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -81,20 +82,20 @@ func storeReport(ctx context.Context, c *Config, e env, id int64, o modelreport.
 // csvReport reports on any CSV: the comparison of every family (or --models)
 // and the same sections as a stored model's report.
 func csvReport(path, target, drop, missing, timeCol, only string, o modelreport.Options) (*modelreport.Report, error) {
-	cf, err := readCSV(path, target, drop, missing, timeCol)
+	cf, err := training.ReadCSV(training.CSVOptions{Path: path, Target: target, Drop: drop, Missing: missing, TimeColumn: timeCol})
 	if err != nil {
 		return nil, err
 	}
-	specs, err := pickModels(only, o.Trees)
+	specs, err := training.PickModels(only, o.Trees)
 	if err != nil {
 		return nil, err
 	}
-	q := modelreport.DataQuality{Read: cf.t.Rows(), Dropped: cf.d.Dropped, DupNote: "kept", Notes: []string{"csv"}}
+	q := modelreport.DataQuality{Read: cf.Table.Rows(), Dropped: cf.Data.Dropped, DupNote: "kept", Notes: []string{"csv"}}
 	seen := map[string]bool{}
-	row := make([]string, len(cf.t.Names))
-	for i := range cf.t.Rows() {
+	row := make([]string, len(cf.Table.Names))
+	for i := range cf.Table.Rows() {
 		for j := range row {
-			row[j] = cf.t.Cols[j][i]
+			row[j] = cf.Table.Cols[j][i]
 		}
 		k := strings.Join(row, "\x1f")
 		if seen[k] {
@@ -103,9 +104,9 @@ func csvReport(path, target, drop, missing, timeCol, only string, o modelreport.
 		seen[k] = true
 	}
 	var dates []time.Time
-	if j := cf.t.Col(timeCol); j >= 0 {
-		dates = make([]time.Time, cf.t.Rows())
-		for i, v := range cf.t.Cols[j] {
+	if j := cf.Table.Col(timeCol); j >= 0 {
+		dates = make([]time.Time, cf.Table.Rows())
+		for i, v := range cf.Table.Cols[j] {
 			at, ok := importer.ParseDate(v, nil)
 			if !ok {
 				if _, numErr := strconv.ParseFloat(v, 64); numErr == nil {
@@ -117,5 +118,5 @@ func csvReport(path, target, drop, missing, timeCol, only string, o modelreport.
 			dates[i] = at
 		}
 	}
-	return modelreport.ForTable(filepath.Base(path), cf.d, specs, cf.order, cf.note, dates, q, o)
+	return modelreport.ForTable(filepath.Base(path), cf.Data, specs, cf.Order, cf.Note, dates, q, o)
 }

@@ -138,13 +138,13 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 		"sweeper":     func(ctx context.Context) error { return a.bot.RunSweeper(ctx, c.IdleTimeout, time.Minute) },
 		"model-watch": func(ctx context.Context) error { return a.scorer.Watch(ctx, c.ModelPoll) },
 		"privacy": func(ctx context.Context) error {
-			j := &privacyJobs{store: a.store, retention: c.retention(), now: time.Now, log: log.With("component", "privacy")}
+			j := &store.PrivacyJobs{Store: a.store, Retention: c.retention(), Now: time.Now, Log: log.With("component", "privacy")}
 			if prepared {
-				j.lastRun = time.Now()
+				j.LastRun = time.Now()
 			}
-			return j.run(ctx, time.Minute)
+			return j.Run(ctx, time.Minute)
 		},
-		"daily": func(ctx context.Context) error { return a.dailyJobs(ctx, 24*time.Hour, prepared) },
+		"daily": func(ctx context.Context) error { return a.daily.Run(ctx, 24*time.Hour, prepared) },
 	}
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/training"
 )
 
 // trainCmd compares the models. With --csv it works on any CSV file;
@@ -49,28 +47,14 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 		return checkLeadValue(ctx, e, c, o, *asJSON)
 	}
 	if *csvPath == "" {
-		return trainStore(ctx, e, c, scoring.TrainOptions{Trees: *trees, Folds: *folds, Seed: *seed,
-			Tiers: learn.TierPolicy{HotShare: *hotShare, WarmShare: *warmShare}}, *asJSON)
+		return trainStore(ctx, e, c, o, *asJSON)
 	}
 	if *target == "" {
 		return errors.New("train: --csv needs --target")
 	}
-	cf, err := readCSV(*csvPath, *target, *drop, *missing, *timeCol)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	d, order, note := cf.d, cf.order, cf.note
-	specs, err := pickModels(*only, *trees)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	lo := learn.Options{Folds: *folds, Seed: *seed, Holdout: order, HoldNote: note, Progress: progressBar(e.stderr, "train")}
-	if *foldsOut != "" {
-		if err := writeFolds(*foldsOut, learn.CVFolds(d.Y, lo), len(d.Y)); err != nil {
-			return fmt.Errorf("train: --folds-out: %w", err)
-		}
-	}
-	rep, err := learn.Compare(d, specs, lo)
+	lo := learn.Options{Folds: *folds, Seed: *seed, Progress: progressBar(e.stderr, "train")}
+	rep, d, err := training.CompareCSV(training.CSVOptions{Path: *csvPath, Target: *target, Drop: *drop, Missing: *missing, TimeColumn: *timeCol},
+		*only, *trees, lo, *foldsOut)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -80,87 +64,5 @@ func trainCmd(ctx context.Context, e env, args []string) error {
 	return rep.WriteText(e.stdout, d)
 }
 
-// writeFolds writes "row,fold" for each of n data rows: row counts from 0
-// at the first line after the header, fold from 1.
-func writeFolds(path string, folds [][]int, n int) error {
-	of := make([]int, n)
-	for k, rows := range folds {
-		for _, i := range rows {
-			of[i] = k + 1
-		}
-	}
-	var b bytes.Buffer
-	b.WriteString("row,fold\n")
-	for i, k := range of {
-		fmt.Fprintf(&b, "%d,%d\n", i, k)
-	}
-	return os.WriteFile(path, b.Bytes(), 0o600)
-}
-
-// csvFile is a CSV prepared for training or reporting.
-type csvFile struct {
-	t     *learn.Table
-	d     *learn.Dataset
-	order []int  // rows oldest first (by --time-column, else file order)
-	note  string // how order was made
-}
-
-// readCSV reads and prepares a CSV the way cis train --csv and cis report
-// --csv both do.
-func readCSV(path, target, drop, missing, timeCol string) (*csvFile, error) {
-	if target == "" {
-		return nil, errors.New("--csv needs --target")
-	}
-	f, err := os.Open(path) // #nosec G304 -- the operator's own --csv path
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	t, err := learn.ReadTable(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	d, err := learn.Prepare(t, target, splitList(drop), splitList(missing))
-	if err != nil {
-		return nil, err
-	}
-	order, note, err := learn.TimeOrder(t, timeCol)
-	if err != nil {
-		return nil, fmt.Errorf("--time-column: %w", err)
-	}
-	return &csvFile{t: t, d: d, order: order, note: note}, nil
-}
-
-// pickModels returns the model families named in only (comma-separated;
-// all when empty), production forest first.
-func pickModels(only string, trees int) ([]learn.Spec, error) {
-	specs := learn.Models(trees)
-	if only == "" {
-		return specs, nil
-	}
-	want := map[string]bool{}
-	for _, n := range splitList(only) {
-		want[n] = true
-	}
-	var keep []learn.Spec
-	for _, s := range specs {
-		if want[s.Name] {
-			keep = append(keep, s)
-			delete(want, s.Name)
-		}
-	}
-	if len(want) > 0 || len(keep) == 0 {
-		return nil, fmt.Errorf("--models %q: unknown or no model names", only)
-	}
-	return keep, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// splitList splits a comma-separated flag value (training.SplitList).
+func splitList(s string) []string { return training.SplitList(s) }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/training"
 )
 
 // writeCSV writes a small synthetic data set where the outcome depends on
@@ -140,11 +141,11 @@ func TestTrainFoldsOutAreTheEvaluatedFolds(t *testing.T) {
 			rest = append(rest, row)
 		}
 	}
-	cf, err := readCSV(path, "y", "", "", "")
+	cf, err := training.ReadCSV(training.CSVOptions{Path: path, Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cf.d
+	d := cf.Data
 	e := learn.FitEncoderMin(d, rest, 1)
 	m := &learn.DecisionTree{MaxDepth: 6}
 	if err := m.Fit(e.Transform(d, rest), pick(d.Y, rest)); err != nil {

@@ -52,7 +52,7 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer st.Close()
-	u, err := createUser(ctx, st, name, *role, pw)
+	u, err := dashboard.CreateUser(ctx, st, name, *role, pw)
 	if err != nil {
 		return err
 	}
@@ -61,30 +61,6 @@ func usersCmd(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "password: %s\n", pw)
 	}
 	return nil
-}
-
-func createUser(ctx context.Context, st *store.Store, name, role, pw string) (store.User, error) {
-	hash, err := dashboard.HashPassword(pw)
-	if err != nil {
-		return store.User{}, err
-	}
-	u, err := st.CreateUser(ctx, name, role, hash)
-	if errors.Is(err, store.ErrExists) {
-		// An advisor account that --advisors created has no password yet:
-		// this gives it one (its role stays); any other is a clash.
-		if old, lookErr := st.UserByName(ctx, name); lookErr == nil && old.PasswordHash == "" {
-			if err := st.SetPassword(ctx, old.ID, hash, ""); err != nil {
-				return old, err
-			}
-			_ = st.Audit(ctx, store.AuditEntry{UserID: old.ID, Action: "password_changed", Detail: "first password", At: time.Now()})
-			return old, nil
-		}
-		return u, fmt.Errorf("users add: %q already exists", name)
-	}
-	if err == nil {
-		_ = st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "user_created", Detail: role, At: time.Now()})
-	}
-	return u, err
 }
 
 // readPassword takes a new password for name from the first line of
@@ -132,7 +108,7 @@ func usersPasswd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := setPassword(ctx, st, u, pw, "cis users passwd"); err != nil {
+	if err := dashboard.SetPassword(ctx, st, u, pw, "cis users passwd"); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "cis: password of %s changed; its sessions were ended\n", u.Username)
@@ -140,18 +116,6 @@ func usersPasswd(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "password: %s\n", pw)
 	}
 	return nil
-}
-
-// setPassword stores pw for u, ends all of u's sessions and audits it.
-func setPassword(ctx context.Context, st *store.Store, u store.User, pw, how string) error {
-	hash, err := dashboard.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	if err := st.SetPassword(ctx, u.ID, hash, ""); err != nil {
-		return fmt.Errorf("set password of %s: %w", u.Username, err)
-	}
-	return st.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "password_changed", Detail: how, At: time.Now()})
 }
 
 // usersAdmin lists accounts or (de)activates one; deactivation ends its sessions.

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
@@ -15,7 +12,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/scoring"
-	"github.com/cis-agencia/cis/scoring/learn"
+	"github.com/cis-agencia/cis/scoring/daily"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -31,15 +28,11 @@ type app struct {
 	whatsapp *bot.WhatsApp
 	pairing  *linkedPairing // the dashboard's view of whatsapp; nil without it
 	scorer   *scoring.Active
-	// dealValues prices leads for the queue (expected revenue); refitted daily.
-	dealValues atomic.Pointer[scoring.DealValues]
-	// churnInfo caches the active churn model's accuracy-page description,
-	// decoded once per model id (churnModelInfo).
-	churnInfo struct {
-		sync.Mutex
-		id   int64
-		info dashboard.ModelInfo
-	}
+	// daily refits the deal values that price leads for the queue and
+	// scores churn.
+	daily *daily.Jobs
+	// churnInfo describes the active churn model for the accuracy page.
+	churnInfo *scoring.ChurnMeasured
 }
 
 // newLogger builds the one logger every command passes down: JSON, at
@@ -83,7 +76,9 @@ func openClock(ctx context.Context, c *Config, log *slog.Logger, now, storeNow f
 		_ = st.Close() // the start-up error is the one to report
 		return nil, err
 	}
-	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer}, nil
+	d := &daily.Jobs{Store: st, Lang: c.Lang, Log: log}
+	return &app{cfg: c, log: log, store: st, machine: m, bot: b, scorer: scorer, daily: d,
+		churnInfo: scoring.NewChurnMeasured(st, c.Lang)}, nil
 }
 
 func (a *app) Close() error { return a.store.Close() }
@@ -97,60 +92,21 @@ func (a *app) modelName() string {
 }
 
 // leadModelInfo tells the accuracy page what the model in use measured at
-// training time (modelInfo); the rule scorer's thresholds and no AUC
-// without a trained model.
+// training time (scoring.Active.Measured).
 func (a *app) leadModelInfo() dashboard.ModelInfo {
-	m := a.scorer.Current()
-	if m == nil || m.Bundle == nil {
-		return dashboard.ModelInfo{Name: "rules", TrainAUC: math.NaN(), Hot: scoring.DefaultThresholds().Hot, Warm: scoring.DefaultThresholds().Warm}
-	}
-	return modelInfo(m)
+	return modelInfo(a.scorer.Measured())
 }
 
-// churnModelInfo is leadModelInfo for the active churn model (models.kind =
-// 'churn'). The store may get a new one at any time (`cis train churn` in
-// another process), so each call looks up the active id, and the bundle is
-// decoded only when that id changed. The error wraps store.ErrNotFound
-// when no churn model is active.
+// churnModelInfo is leadModelInfo for the active churn model
+// (scoring.ChurnMeasured); the error wraps store.ErrNotFound when no churn
+// model is active.
 func (a *app) churnModelInfo(ctx context.Context) (dashboard.ModelInfo, error) {
-	models, err := a.store.Models(ctx)
-	if err != nil {
-		return dashboard.ModelInfo{}, err
-	}
-	var id int64
-	for _, m := range models {
-		if m.Active && m.Kind == store.KindChurn {
-			id = m.ID
-		}
-	}
-	if id == 0 {
-		return dashboard.ModelInfo{}, fmt.Errorf("churn model info: %w", store.ErrNotFound)
-	}
-	c := &a.churnInfo
-	c.Lock()
-	defer c.Unlock()
-	if c.id == id {
-		return c.info, nil
-	}
-	m, err := scoring.LoadChurnModel(ctx, a.store, a.cfg.Lang)
-	if err != nil {
-		return dashboard.ModelInfo{}, err
-	}
-	c.id, c.info = m.ID, modelInfo(m)
-	return c.info, nil
+	m, err := a.churnInfo.Get(ctx)
+	return modelInfo(m), err
 }
 
-// modelInfo is what a trained model measured at training time: the ROC AUC
-// of its calibrated forest (the comparison row of the model in production)
-// and its tier thresholds.
-func modelInfo(m *scoring.Model) dashboard.ModelInfo {
-	info := dashboard.ModelInfo{Name: m.Version, TrainAUC: math.NaN(), Hot: m.Bundle.Thresholds.Hot, Warm: m.Bundle.Thresholds.Warm}
-	for _, r := range m.Bundle.Metrics {
-		if r.Name == learn.CalibratedModel {
-			info.TrainAUC = r.Mean.ROCAUC
-		}
-	}
-	return info
+func modelInfo(m scoring.Measured) dashboard.ModelInfo {
+	return dashboard.ModelInfo{Name: m.Name, TrainAUC: m.TrainAUC, Hot: m.Hot, Warm: m.Warm}
 }
 
 // models is the app's live scoring models as the dashboard reads them
@@ -160,7 +116,7 @@ type models struct{ a *app }
 func (m models) Name() string { return m.a.modelName() }
 
 func (m models) LeadValue(p float64, service string, b flow.Budget) int64 {
-	return m.a.leadValue(p, service, b)
+	return m.a.daily.LeadValue(p, service, b)
 }
 
 func (m models) LeadModel() dashboard.ModelInfo { return m.a.leadModelInfo() }

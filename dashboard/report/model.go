@@ -51,11 +51,7 @@ func Compute(ctx context.Context, st Store, id int64, o modelreport.Options) (*m
 	if err != nil {
 		return nil, err
 	}
-	ex := make([]scoring.Example, len(rows))
-	for i, r := range rows {
-		ex[i] = scoring.Example{Lead: r.Lead, Converted: r.Converted}
-	}
-	r, err := modelreport.ForModel(ctx, id, b, ex, q, o)
+	r, err := modelreport.ForModel(ctx, id, b, scoring.Examples(rows), q, o)
 	if err != nil {
 		return nil, err
 	}
