@@ -126,7 +126,7 @@ func assignLead(ctx context.Context, tx *sql.Tx, leadID, from int64, kind string
 	if err != nil {
 		return false, err
 	}
-	c, ok := assign.Pick(candidates, assign.Lead{From: from})
+	c, ok := assign.Pick(candidates, assign.Lead{From: from}, assign.Rules{}, fromMillis(now))
 	if !ok {
 		return false, nil
 	}
