@@ -14,6 +14,7 @@ import (
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -350,11 +351,11 @@ func (c *Config) flowConfig() (flow.Config, error) {
 	fc.Lang, fc.PolicyVersion, fc.USDToCOP, fc.IdleTimeout = c.Lang, c.PolicyVersion, c.USDToCOP, c.IdleTimeout
 	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL}
 	fc.Windows = flow.Windows{Hot: c.HotWindow, Warm: c.WarmWindow, Cold: c.ColdWindow}
-	week, err := flow.ParseWeek(c.BusinessHours)
+	cal, err := c.calendar()
 	if err != nil {
-		return fc, fmt.Errorf("--business-hours (CIS_BUSINESS_HOURS): %w", err)
+		return fc, err
 	}
-	fc.Calendar = flow.Calendar{Loc: flow.Bogota(), Week: week, Enabled: c.Calendar}
+	fc.Calendar = cal
 	if c.ServicesFile != "" {
 		if fc.Catalogue, err = readCatalogue(c.ServicesFile); err != nil {
 			return fc, fmt.Errorf("--services (CIS_SERVICES): %w", err)
@@ -364,6 +365,16 @@ func (c *Config) flowConfig() (flow.Config, error) {
 		return fc, fmt.Errorf("--lang (CIS_LANG) %q: want es or en", c.Lang)
 	}
 	return fc, nil
+}
+
+// calendar is the agency's business clock: the contact promise counts in
+// it, and advisors without hours of their own work in it.
+func (c *Config) calendar() (flow.Calendar, error) {
+	week, err := flow.ParseWeek(c.BusinessHours)
+	if err != nil {
+		return flow.Calendar{}, fmt.Errorf("--business-hours (CIS_BUSINESS_HOURS): %w", err)
+	}
+	return flow.Calendar{Loc: flow.Bogota(), Week: week, Enabled: c.Calendar}, nil
 }
 
 func readCatalogue(path string) (flow.Catalogue, error) {
@@ -392,5 +403,9 @@ func (c *Config) retention() store.Retention {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
+	o := store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
+	if cal, err := c.calendar(); err == nil { // a bad value is reported by flowConfig
+		o.Assign = assign.Rules{Agency: cal} // advisors' shifts default to the agency's hours
+	}
+	return o
 }
