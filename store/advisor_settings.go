@@ -145,3 +145,30 @@ func assignFacts(ctx context.Context, tx *sql.Tx, leadID int64) (assign.Lead, er
 	l.Class = flow.Class(class)
 	return l, nil
 }
+
+// staffing is the flow.Staffing a step is given: the advisors loaded in the
+// message's transaction and the agency's rules. assignLead runs the same
+// Pick over the same rows when it applies the completed lead, so the
+// advisor the promise was counted for is the one who gets the lead.
+type staffing struct {
+	candidates []assign.Candidate
+	rules      assign.Rules
+}
+
+func (s *staffing) Deadline(now time.Time, l flow.Lead, class flow.Class, window time.Duration) time.Time {
+	ch, _ := assign.Pick(s.candidates, assign.Lead{Class: class, Service: l.Service, City: l.City}, s.rules, now)
+	return s.rules.Deadline(now, window, ch)
+}
+
+// staffingFor loads the advisors for a step that may complete a lead (a
+// conversation in progress); other steps get none and cost no query.
+func (s *Store) staffingFor(ctx context.Context, tx *sql.Tx, st flow.State) (flow.Staffing, error) {
+	if st.Status != flow.InProgress {
+		return nil, nil
+	}
+	cands, err := rotation(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("advisors on shift: %w", err)
+	}
+	return &staffing{candidates: cands, rules: s.rules}, nil
+}

@@ -132,3 +132,40 @@ func TestSetAdvisorSettingsValidates(t *testing.T) {
 		t.Errorf("reset to defaults did not clear the columns")
 	}
 }
+
+// TestPromiseComesFromAvailability runs the real conversation through the
+// store: the only advisor who sells SEO works afternoons, so a hot lead at
+// 10 a.m. is promised "hoy antes de las 2:25 p. m.", the lead is stored
+// with that deadline and goes to that advisor.
+func TestPromiseComesFromAvailability(t *testing.T) {
+	e := newPrivacyEnv(t, bogota(t, "2026-03-02 10:00"), nil) // Monday
+	e.s.rules = assign.Rules{Agency: flow.Calendar{Loc: flow.Bogota(), Week: flow.DefaultWeek(), Enabled: true}}
+	ctx := context.Background()
+	if err := e.s.SetAdvisors(ctx, []Advisor{{"ana", ""}, {"beto", ""}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.SetAdvisorSettings(ctx, "ana", AdvisorSettings{Hours: "lun-vie 14-20", Services: []string{"seo"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.SetAdvisorSettings(ctx, "beto", AdvisorSettings{Services: []string{"web"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.say(t, "+573001112233", "hola", "sí", "Carlos", "Medellín", "2 millones", "ya", "seo")
+	out, err := e.s.PendingOutbox(ctx, "whatsapp", 10)
+	if err != nil || len(out) == 0 {
+		t.Fatalf("outbox %v, %v", out, err)
+	}
+	const want = "Gracias, Carlos. Un asesor te contactará hoy antes de las 2:25 p. m."
+	if got := out[len(out)-1].Body; got != want {
+		t.Errorf("closing reply %q; want %q", got, want)
+	}
+	var deadline int64
+	var who string
+	err = e.s.rw.QueryRow(`SELECT l.deadline_at, u.username FROM leads l JOIN users u ON u.id = l.assigned_to`).Scan(&deadline, &who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := fromMillis(deadline); !d.Equal(bogota(t, "2026-03-02 14:25")) || who != "ana" {
+		t.Errorf("stored deadline %v for %q; want 14:25 Bogotá for ana", d.In(flow.Bogota()), who)
+	}
+}

@@ -89,6 +89,9 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	if c.state.Contact, err = contactFacts(ctx, tx, c.contactID); err != nil {
 		return false, err
 	}
+	if c.state.Contact.Staffing, err = s.staffingFor(ctx, tx, c.state); err != nil {
+		return false, err
+	}
 	r := step(c.state)
 	var notes []note
 	if ahead > 0 {
