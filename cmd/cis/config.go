@@ -70,6 +70,9 @@ type Config struct {
 	Advisors        string
 	AdvisorRemind   time.Duration
 	AdvisorReassign bool
+	// AdvisorSettings is a JSON file of each advisor's schedule, capacity
+	// and skills (issue 20), applied at start.
+	AdvisorSettings string
 
 	// Retention periods (privacy.go); 0 keeps for ever.
 	RetainIncomplete  time.Duration
@@ -130,6 +133,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.TranscribeURL, "transcribe-url", "CIS_TRANSCRIBE_URL", "", "transcribe voice notes through this OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1/audio/transcriptions (whisper.cpp's server); without it a voice note gets a polite request to write")
 	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
 	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
+	c.str(fs, getenv, &c.AdvisorSettings, "advisor-settings", "CIS_ADVISOR_SETTINGS", "", "JSON file of advisors' hours, days off, maximum of open leads, services and places (see README)")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -321,6 +325,28 @@ func (c *Config) advisors() ([]store.Advisor, error) {
 			return nil, fmt.Errorf("--advisors (CIS_ADVISORS) entry %d: want username=+<country code and number> (username as in cis users, the number optional)", i+1)
 		}
 		out = append(out, store.Advisor{Name: name, Phone: phone})
+	}
+	return out, nil
+}
+
+// advisorSettings reads --advisor-settings: {"ana": {"hours": "lun-vie
+// 8-17", "days_off": ["2026-12-24"], "max_open": 8, "services": ["seo"],
+// "places": ["Antioquia"], "away": false}, ...}. Unknown fields are refused
+// so a typo does not silently leave the default.
+func (c *Config) advisorSettings() (map[string]store.AdvisorSettings, error) {
+	if strings.TrimSpace(c.AdvisorSettings) == "" {
+		return nil, nil
+	}
+	f, err := os.Open(c.AdvisorSettings) // #nosec G304 -- the operator's own settings path
+	if err != nil {
+		return nil, fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS): %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	var out map[string]store.AdvisorSettings
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS) %s: %w", c.AdvisorSettings, err)
 	}
 	return out, nil
 }
