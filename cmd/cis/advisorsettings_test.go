@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -39,5 +41,27 @@ func TestAdvisorSettingsFile(t *testing.T) {
 	}
 	if got, err := (&Config{}).advisorSettings(); got != nil || err != nil {
 		t.Errorf("no file: %v, %v; want nothing", got, err)
+	}
+}
+
+func TestAssignRulesFlag(t *testing.T) {
+	hours := flow.DefaultWeek().String()
+	for _, tt := range []struct {
+		flag string
+		want map[flow.Class]assign.Mode
+		ok   bool
+	}{
+		{"", map[flow.Class]assign.Mode{}, true},
+		{"hot", map[flow.Class]assign.Mode{flow.Hot: assign.LeastLoaded}, true},
+		{" Hot, warm ", map[flow.Class]assign.Mode{flow.Hot: assign.LeastLoaded, flow.Warm: assign.LeastLoaded}, true},
+		{"hot,tibio", nil, false},
+	} {
+		r, err := (&Config{BusinessHours: hours, Calendar: true, AdvisorLeastLoaded: tt.flag}).assignRules()
+		if (err == nil) != tt.ok || (tt.ok && !reflect.DeepEqual(r.Modes, tt.want)) {
+			t.Errorf("--advisor-least-loaded %q: %v, %v; want %v (ok %v)", tt.flag, r.Modes, err, tt.want, tt.ok)
+		}
+		if tt.ok && (!r.Agency.Enabled || r.Agency.Loc != flow.Bogota()) {
+			t.Errorf("--advisor-least-loaded %q: agency calendar %+v; want the business hours in Bogotá", tt.flag, r.Agency)
+		}
 	}
 }

@@ -73,6 +73,9 @@ type Config struct {
 	// AdvisorSettings is a JSON file of each advisor's schedule, capacity
 	// and skills (issue 20), applied at start.
 	AdvisorSettings string
+	// AdvisorLeastLoaded lists the classes ("hot,warm") whose leads go to
+	// the available advisor with the fewest open leads; others take turns.
+	AdvisorLeastLoaded string
 
 	// Retention periods (privacy.go); 0 keeps for ever.
 	RetainIncomplete  time.Duration
@@ -134,6 +137,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
 	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
 	c.str(fs, getenv, &c.AdvisorSettings, "advisor-settings", "CIS_ADVISOR_SETTINGS", "", "JSON file of advisors' hours, days off, maximum of open leads, services and places (see README)")
+	c.str(fs, getenv, &c.AdvisorLeastLoaded, "advisor-least-loaded", "CIS_ADVISOR_LEAST_LOADED", "", "classes (hot,warm,cold) whose leads go to the available advisor holding the fewest open leads; the others follow strict rotation")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -267,6 +271,9 @@ func (c *Config) validateChannels() error {
 		return errors.New("--whatsapp-debounce (CIS_WHATSAPP_DEBOUNCE) must not be negative and --whatsapp-per-minute (CIS_WHATSAPP_PER_MINUTE) at least 1")
 	}
 	if _, err := c.advisors(); err != nil {
+		return err
+	}
+	if _, err := c.assignRules(); err != nil {
 		return err
 	}
 	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
@@ -430,8 +437,29 @@ func (c *Config) retention() store.Retention {
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
 	o := store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
-	if cal, err := c.calendar(); err == nil { // a bad value is reported by flowConfig
-		o.Assign = assign.Rules{Agency: cal} // advisors' shifts default to the agency's hours
+	if rules, err := c.assignRules(); err == nil { // a bad value is reported by parse and flowConfig
+		o.Assign = rules
 	}
 	return o
+}
+
+// assignRules are the agency's rules for giving leads to advisors: its
+// calendar (the shift of advisors without hours of their own) and the
+// classes sent to the least loaded advisor (--advisor-least-loaded).
+func (c *Config) assignRules() (assign.Rules, error) {
+	cal, err := c.calendar()
+	if err != nil {
+		return assign.Rules{}, err
+	}
+	r := assign.Rules{Agency: cal, Modes: map[flow.Class]assign.Mode{}}
+	for part := range strings.SplitSeq(c.AdvisorLeastLoaded, ",") {
+		switch class := flow.Class(strings.ToLower(strings.TrimSpace(part))); class {
+		case "":
+		case flow.Hot, flow.Warm, flow.Cold:
+			r.Modes[class] = assign.LeastLoaded
+		default:
+			return assign.Rules{}, fmt.Errorf("--advisor-least-loaded (CIS_ADVISOR_LEAST_LOADED) %q: want hot, warm or cold", part)
+		}
+	}
+	return r, nil
 }
