@@ -146,29 +146,41 @@ func assignFacts(ctx context.Context, tx *sql.Tx, leadID int64) (assign.Lead, er
 	return l, nil
 }
 
-// staffing is the flow.Staffing a step is given: the advisors loaded in the
+// staffing is the flow.Staffing a step is given: the advisors of the
 // message's transaction and the agency's rules. assignLead runs the same
 // Pick over the same rows when it applies the completed lead, so the
-// advisor the promise was counted for is the one who gets the lead.
+// advisor the promise was counted for is the one who gets the lead. The
+// advisors are loaded on the first Deadline, that is only by the step that
+// completes a lead: every other message costs no query. A failed load is
+// kept in err and fails the message's transaction (the message is then
+// handled again), since Deadline itself returns no error.
 type staffing struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	rules assign.Rules
+
+	loaded     bool
 	candidates []assign.Candidate
-	rules      assign.Rules
+	err        error
 }
 
 func (s *staffing) Deadline(now time.Time, l flow.Lead, class flow.Class, window time.Duration) time.Time {
+	if !s.loaded {
+		s.loaded = true
+		if s.candidates, s.err = rotation(s.ctx, s.tx); s.err != nil {
+			s.err = fmt.Errorf("advisors on shift: %w", s.err)
+		}
+	}
 	ch, _ := assign.Pick(s.candidates, assign.Lead{Class: class, Service: l.Service, City: l.City}, s.rules, now)
 	return s.rules.Deadline(now, window, ch)
 }
 
-// staffingFor loads the advisors for a step that may complete a lead (a
-// conversation in progress); other steps get none and cost no query.
-func (s *Store) staffingFor(ctx context.Context, tx *sql.Tx, st flow.State) (flow.Staffing, error) {
+// staffingFor gives a step that may complete a lead (a conversation in
+// progress) the advisors it would be promised by, loaded only if asked;
+// other steps get none.
+func (s *Store) staffingFor(ctx context.Context, tx *sql.Tx, st flow.State) *staffing {
 	if st.Status != flow.InProgress {
-		return nil, nil
+		return nil
 	}
-	cands, err := rotation(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("advisors on shift: %w", err)
-	}
-	return &staffing{candidates: cands, rules: s.rules}, nil
+	return &staffing{ctx: ctx, tx: tx, rules: s.rules}
 }

@@ -89,10 +89,14 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	if c.state.Contact, err = contactFacts(ctx, tx, c.contactID); err != nil {
 		return false, err
 	}
-	if c.state.Contact.Staffing, err = s.staffingFor(ctx, tx, c.state); err != nil {
-		return false, err
+	stf := s.staffingFor(ctx, tx, c.state)
+	if stf != nil {
+		c.state.Contact.Staffing = stf
 	}
 	r := step(c.state)
+	if stf != nil && stf.err != nil {
+		return false, stf.err
+	}
 	var notes []note
 	if ahead > 0 {
 		notes = append(notes, note{"clock_skew", fmt.Sprintf("provider time %.0f s ahead; arrival time used", ahead.Seconds())})
