@@ -52,7 +52,11 @@ type Candidate struct {
 type Lead struct {
 	// From is the advisor the lead is taken from because its deadline
 	// passed with them; 0 for a new lead. The lead never goes back to them.
-	From    int64
+	From int64
+	// NowOnly restricts the choice to advisors on shift now: a lead whose
+	// deadline already passed is moved only to someone who can call it at
+	// once, else it stays where it is (and is tried again at the next sweep).
+	NowOnly bool
 	Class   flow.Class // chooses the Mode
 	Service string     // catalogue key; "" matches every advisor
 	City    flow.City  // the zero City matches every advisor
@@ -102,7 +106,7 @@ func Pick(candidates []Candidate, l Lead, r Rules, now time.Time) (ch Choice, ok
 			continue
 		}
 		at, avail := r.availableFrom(c, now)
-		if !avail {
+		if !avail || l.NowOnly && at.After(now) {
 			continue
 		}
 		x := Choice{Candidate: c, At: at}
