@@ -133,10 +133,33 @@ func (t *turn) callStatus(first string, late bool) {
 	cal := t.m.cfg.Calendar
 	window := t.m.cfg.Windows.Hot
 	deadline := cal.Deadline(t.now, window).UTC()
+	if st := t.s.Contact.Staffing; st != nil { // the new time, too, counts from when an advisor can call
+		if d := st.Deadline(t.now, t.askedLead(), t.askedClass(), window); d.After(deadline) {
+			deadline = d.UTC()
+		}
+	}
 	t.s.Deadline = deadline
 	t.emit(Event{Kind: EventAskedForCall, Deadline: deadline})
 	if deadline.Sub(t.now) != window {
 		window = 0 // the business clock pauses before the new time: name it
 	}
 	t.say("call_late", "first_name", first, "promise", Promise(t.now, deadline, window, cal.Loc, t.s.Lang))
+}
+
+// askedLead is what the staffing needs of a completed lead whose person
+// asks for the call: its service and city, from the answers kept.
+func (t *turn) askedLead() Lead {
+	l := Lead{Service: t.s.Answers.Service}
+	if t.s.Answers.City != nil {
+		l.City = *t.s.Answers.City
+	}
+	return l
+}
+
+// askedClass is the lead's class (hot when it was never scored).
+func (t *turn) askedClass() Class {
+	if t.s.Score != nil {
+		return t.s.Score.Class
+	}
+	return Hot
 }

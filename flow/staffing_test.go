@@ -65,3 +65,29 @@ func TestCompletedLeadPromiseFollowsStaffing(t *testing.T) {
 		})
 	}
 }
+
+// TestAskedForCallRepromiseFollowsStaffing: past the deadline, "¿ya me
+// van a llamar?" gets a new time counted from when an advisor eligible for
+// the lead is available, not only the agency's clock.
+func TestAskedForCallRepromiseFollowsStaffing(t *testing.T) {
+	bogota := Bogota()
+	m := newTestMachine(t, Hot)
+	r := converse(m, monday10, "hola", "sí", "Carlos", "Medellín", "2 millones", "ya", "seo")
+	if r.State.Status != Completed {
+		t.Fatalf("status %s", r.State.Status)
+	}
+	s := r.State
+	st := &staffAt{from: time.Date(2026, 3, 3, 8, 0, 0, 0, bogota)} // nobody eligible before tomorrow 8:00
+	s.Contact.Staffing = st
+	r = m.Step(s, text("w", "¿ya me van a llamar?"), monday10.Add(2*time.Hour))
+	want := time.Date(2026, 3, 3, 8, 25, 0, 0, bogota)
+	if !r.State.Deadline.Equal(want) {
+		t.Errorf("new deadline %v; want tomorrow 8:25", r.State.Deadline.In(bogota))
+	}
+	if st.lead.Service != "seo" || st.lead.City.Code != "05001" || st.class != Hot {
+		t.Errorf("staffing asked for %q %+v; want the hot seo lead from Medellín", st.class, st.lead)
+	}
+	if got := r.Replies[len(r.Replies)-1].Text; !strings.Contains(got, "mañana martes antes de las 8:25 a. m.") {
+		t.Errorf("reply %q; want the new time tomorrow 8:25", got)
+	}
+}

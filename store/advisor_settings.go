@@ -46,9 +46,10 @@ type scheduleJSON struct {
 }
 
 const (
-	setAdvisorSettingsQuery = `UPDATE users SET schedule = ?, max_open = ?, skills = ?, away = ? WHERE username = ?`
-	setAdvisorAwayQuery     = `UPDATE users SET away = ? WHERE username = ?`
-	assignFactsQuery        = `SELECT class, service, city_code, city_name, department, city_foreign FROM leads WHERE id = ?`
+	setAdvisorSettingsQuery = `UPDATE users SET schedule = ?, max_open = ?, skills = ?, away = ?,
+		away_reason = CASE WHEN ? THEN 'manual' ELSE '' END WHERE username = ?`
+	setAdvisorAwayQuery = `UPDATE users SET away = ?1, away_reason = CASE WHEN ?1 THEN ?2 ELSE '' END WHERE username = ?3`
+	assignFactsQuery    = `SELECT class, service, city_code, city_name, department, city_foreign FROM leads WHERE id = ?`
 )
 
 // ErrNoAdvisor is returned for settings of a username no account has.
@@ -56,27 +57,46 @@ var ErrNoAdvisor = errors.New("no such account")
 
 // SetAdvisorSettings replaces the assignment settings of the account name.
 // Hours must read with flow.ParseWeek and days off as dates; MaxOpen must
-// not be negative. The next lead assigned already follows them.
+// not be negative. The next lead assigned already follows them, and the
+// shared queue is offered to the advisor at once (a larger maximum, a
+// new service).
 func (s *Store) SetAdvisorSettings(ctx context.Context, name string, a AdvisorSettings) error {
 	schedule, skills, err := a.columns()
 	if err != nil {
 		return fmt.Errorf("advisor %q settings: %w", name, err)
 	}
-	return s.updateAdvisor(ctx, name, setAdvisorSettingsQuery, schedule, a.MaxOpen, skills, a.Away, name)
+	return s.updateAdvisor(ctx, name, setAdvisorSettingsQuery, schedule, a.MaxOpen, skills, a.Away, a.Away, name)
 }
 
-// SetAdvisorAway flips the live available/away switch of the account name.
+// Why an advisor is away (users.away_reason).
+const (
+	AwayManual = "manual" // the advisor's switch, an admin or the settings file
+	AwayIdle   = "idle"   // no dashboard activity while on shift (--advisor-idle)
+)
+
+// SetAdvisorAway flips the live available/away switch of the account name
+// (an away advisor takes no lead); back to available, the shared queue is
+// offered to them at once.
 func (s *Store) SetAdvisorAway(ctx context.Context, name string, away bool) error {
-	return s.updateAdvisor(ctx, name, setAdvisorAwayQuery, away, name)
+	return s.updateAdvisor(ctx, name, setAdvisorAwayQuery, away, AwayManual, name)
 }
 
+// updateAdvisor runs an update of the account name's settings and, in the
+// same transaction, offers the shared queue to whoever may now take it.
 func (s *Store) updateAdvisor(ctx context.Context, name, query string, args ...any) error {
-	res, err := s.rw.ExecContext(ctx, query, args...)
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoAdvisor
+		}
+		_, err = assignWaiting(ctx, tx, s.ruleSet(), millis(s.now()))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("advisor %q settings: %w", name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("advisor %q settings: %w", name, ErrNoAdvisor)
 	}
 	return nil
 }
@@ -176,11 +196,25 @@ func (s *staffing) Deadline(now time.Time, l flow.Lead, class flow.Class, window
 }
 
 // staffingFor gives a step that may complete a lead (a conversation in
-// progress) the advisors it would be promised by, loaded only if asked;
-// other steps get none.
+// progress) or promise a new time to a person asking for the call (a
+// completed one) the advisors it would be promised by, loaded only if
+// asked; other steps get none.
 func (s *Store) staffingFor(ctx context.Context, tx *sql.Tx, st flow.State) *staffing {
-	if st.Status != flow.InProgress {
+	if st.Status != flow.InProgress && st.Status != flow.Completed { // completed: "¿ya me van a llamar?" past the deadline
 		return nil
 	}
-	return &staffing{ctx: ctx, tx: tx, rules: s.rules}
+	return &staffing{ctx: ctx, tx: tx, rules: s.ruleSet()}
+}
+
+// settingsOf fills a's hours, days off and skills from the stored columns,
+// as SetAdvisorSettings wrote them (the admin form shows them back).
+func settingsOf(a *AdvisorSettings, schedule, skills string) {
+	var sc scheduleJSON
+	if schedule != "" && json.Unmarshal([]byte(schedule), &sc) == nil {
+		a.Hours, a.DaysOff = sc.Hours, sc.DaysOff
+	}
+	var sk skillsJSON
+	if skills != "" && json.Unmarshal([]byte(skills), &sk) == nil {
+		a.Services, a.Places = sk.Services, sk.Places
+	}
 }

@@ -133,23 +133,12 @@ func assignLead(ctx context.Context, tx *sql.Tx, rules assign.Rules, leadID, fro
 	if err != nil {
 		return false, err
 	}
-	lead.From = from
+	lead.From, lead.NowOnly = from, from != 0 // a missed lead moves only to someone on shift now
 	c, ok := assign.Pick(candidates, lead, rules, fromMillis(now))
 	if !ok {
 		return false, nil
 	}
-	advisor := c.ID
-	if _, err := tx.ExecContext(ctx, touchAdvisorQuery, now, advisor); err != nil {
-		return false, err
-	}
-	if kind == NotifyReassigned {
-		if _, err := tx.ExecContext(ctx, reassignLeadQuery, advisor, now, leadID); err != nil {
-			return false, err
-		}
-	} else if _, err := tx.ExecContext(ctx, assignLeadQuery, advisor, leadID); err != nil {
-		return false, err
-	}
-	if _, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now); err != nil {
+	if err := place(ctx, tx, leadID, c.ID, kind, now); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -184,7 +173,7 @@ func (s *Store) SweepDeadlines(ctx context.Context, before time.Duration, reassi
 			return err
 		}
 		for _, p := range missed {
-			ok, err := assignLead(ctx, tx, s.rules, p[0], p[1], NotifyReassigned, millis(now))
+			ok, err := assignLead(ctx, tx, s.ruleSet(), p[0], p[1], NotifyReassigned, millis(now))
 			if err != nil {
 				return err
 			}

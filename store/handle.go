@@ -319,7 +319,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if err := setOtherServices(ctx, tx, leadID, l.OtherServices); err != nil {
 			return err
 		}
-		if _, err := assignLead(ctx, tx, s.rules, leadID, 0, NotifyAssigned, now); err != nil {
+		if _, err := assignLead(ctx, tx, s.ruleSet(), leadID, 0, NotifyAssigned, now); err != nil {
 			return fmt.Errorf("assign lead: %w", err)
 		}
 		return nil

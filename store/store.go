@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/mattn/go-sqlite3"
 )
@@ -69,6 +70,9 @@ type Store struct {
 	log   *slog.Logger
 	crash func(point string)
 	rules assign.Rules // Options.Assign
+	// modes are the per-class assignment modes stored by the admin (or
+	// --advisor-least-loaded at start); nil: rules.Modes (shared_queue.go).
+	modes atomic.Pointer[map[flow.Class]assign.Mode]
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
@@ -131,6 +135,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
 		_ = s.Close() // the salt error is the one to report
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.loadModes(ctx); err != nil {
+		_ = s.Close() // the load error is the one to report
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.started = true

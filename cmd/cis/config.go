@@ -76,6 +76,9 @@ type Config struct {
 	// AdvisorLeastLoaded lists the classes ("hot,warm") whose leads go to
 	// the available advisor with the fewest open leads; others take turns.
 	AdvisorLeastLoaded string
+	// AdvisorIdle switches an advisor away after this long on shift
+	// without a dashboard request; 0: never.
+	AdvisorIdle time.Duration
 
 	// Retention periods (privacy.go); 0 keeps for ever.
 	RetainIncomplete  time.Duration
@@ -139,6 +142,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.AdvisorSettings, "advisor-settings", "CIS_ADVISOR_SETTINGS", "", "JSON file of advisors' hours, days off, maximum of open leads, services and places (see README)")
 	c.str(fs, getenv, &c.AdvisorLeastLoaded, "advisor-least-loaded", "CIS_ADVISOR_LEAST_LOADED", "", "classes (hot,warm,cold) whose leads go to the available advisor holding the fewest open leads; the others follow strict rotation")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
+	c.dur(fs, getenv, &c.AdvisorIdle, "advisor-idle", "CIS_ADVISOR_IDLE", 0, "switch an advisor who uses the dashboard to away after this long on shift without a request (e.g. 30m); 0: never")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
 	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
@@ -454,11 +458,11 @@ func (c *Config) assignRules() (assign.Rules, error) {
 	r := assign.Rules{Agency: cal, Modes: map[flow.Class]assign.Mode{}}
 	for part := range strings.SplitSeq(c.AdvisorLeastLoaded, ",") {
 		switch class := flow.Class(strings.ToLower(strings.TrimSpace(part))); class {
-		case "":
+		case "", "none": // none: every class in rotation (a value to reset the admin's choice)
 		case flow.Hot, flow.Warm, flow.Cold:
 			r.Modes[class] = assign.LeastLoaded
 		default:
-			return assign.Rules{}, fmt.Errorf("--advisor-least-loaded (CIS_ADVISOR_LEAST_LOADED) %q: want hot, warm or cold", part)
+			return assign.Rules{}, fmt.Errorf("--advisor-least-loaded (CIS_ADVISOR_LEAST_LOADED) %q: want hot, warm, cold or none", part)
 		}
 	}
 	return r, nil

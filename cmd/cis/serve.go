@@ -15,6 +15,7 @@ import (
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -145,6 +146,9 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 			return j.Run(ctx, time.Minute)
 		},
 		"daily": func(ctx context.Context) error { return a.daily.Run(ctx, 24*time.Hour, prepared) },
+		"staffing": func(ctx context.Context) error {
+			return bot.Staffing{Store: a.store, Idle: c.AdvisorIdle, Log: log.With("component", "staffing")}.Run(ctx, 30*time.Second)
+		},
 	}
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch
@@ -295,10 +299,34 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 			return fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS): %w", err)
 		}
 	}
+	if err := storeModes(ctx, a, c); err != nil {
+		return err
+	}
 	if !c.WhatsApp {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))
 	}
 	return nil
+}
+
+// storeModes makes --advisor-least-loaded, when given, the stored choice
+// per class: the flag (automation) wins at start, the admin form from then
+// on; without the flag the admin's last choice stays.
+func storeModes(ctx context.Context, a *app, c *Config) error {
+	if strings.TrimSpace(c.AdvisorLeastLoaded) == "" {
+		return nil
+	}
+	rules, err := c.assignRules()
+	if err != nil {
+		return err
+	}
+	modes := map[flow.Class]string{}
+	for _, class := range []flow.Class{flow.Hot, flow.Warm, flow.Cold} {
+		modes[class] = store.ModeRotation
+		if rules.Modes[class] == assign.LeastLoaded {
+			modes[class] = store.ModeLeastLoaded
+		}
+	}
+	return a.store.SetAssignModes(ctx, modes)
 }
 
 // transcribeHost is the transcription endpoint's host, for the start-up

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
+)
+
+const (
+	// waitingLeadsQuery is the shared queue: open leads nobody holds,
+	// the oldest promise first; a person who opted out or was erased is
+	// not called (RELIABILITY O-1).
+	waitingLeadsQuery = `SELECT l.id, l.class, l.service, l.city_code, l.city_name, l.department, l.city_foreign
+		FROM leads l JOIN contacts c ON c.id = l.contact_id
+		WHERE l.status = 'open' AND l.assigned_to IS NULL AND c.opted_out_at IS NULL AND c.phone NOT LIKE 'erased:%'
+		ORDER BY l.deadline_at, l.id LIMIT ?`
+	// waitingBatch bounds one pass over the shared queue; the next tick
+	// takes the rest.
+	waitingBatch = 200
+)
+
+// AssignWaiting gives the leads waiting in the shared queue (nobody could
+// take them when they completed: every eligible advisor away, full or
+// unskilled; or an admin unassigned them) to the advisors who can take
+// them now, oldest promise first, with assign.Drain. It returns how many
+// were assigned. cis serve calls it every tick, and the events that free
+// an advisor (back from away, a lead contacted or closed, new settings)
+// call it at once in their own transaction.
+func (s *Store) AssignWaiting(ctx context.Context) (int, error) {
+	var n int
+	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		n, err = assignWaiting(ctx, tx, s.ruleSet(), millis(s.now()))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("assign waiting leads: %w", err)
+	}
+	return n, nil
+}
+
+// assignWaiting places the shared queue inside tx (see AssignWaiting).
+func assignWaiting(ctx context.Context, tx *sql.Tx, rules assign.Rules, now int64) (int, error) {
+	ids, leads, err := waitingLeads(ctx, tx)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	candidates, err := rotation(ctx, tx)
+	if err != nil || len(candidates) == 0 {
+		return 0, err
+	}
+	placed := assign.Drain(leads, candidates, rules, fromMillis(now))
+	for _, p := range placed {
+		if err := place(ctx, tx, ids[p.Index], p.ID, NotifyAssigned, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(placed), nil
+}
+
+func waitingLeads(ctx context.Context, tx *sql.Tx) ([]int64, []assign.Lead, error) {
+	rows, err := tx.QueryContext(ctx, waitingLeadsQuery, waitingBatch)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	var leads []assign.Lead
+	for rows.Next() {
+		var id int64
+		var l assign.Lead
+		var class string
+		if err := rows.Scan(&id, &class, &l.Service, &l.City.Code, &l.City.Name, &l.City.Department, &l.City.Foreign); err != nil {
+			return nil, nil, err
+		}
+		l.Class = flow.Class(class)
+		ids, leads = append(ids, id), append(leads, l)
+	}
+	return ids, leads, rows.Err()
+}
+
+// place gives lead leadID to advisor and queues the advisor's
+// notification of kind; a reassignment also stamps reassigned_at.
+func place(ctx context.Context, tx *sql.Tx, leadID, advisor int64, kind string, now int64) error {
+	if _, err := tx.ExecContext(ctx, touchAdvisorQuery, now, advisor); err != nil {
+		return err
+	}
+	if kind == NotifyReassigned {
+		if _, err := tx.ExecContext(ctx, reassignLeadQuery, advisor, now, leadID); err != nil {
+			return err
+		}
+	} else if _, err := tx.ExecContext(ctx, assignLeadQuery, advisor, leadID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now)
+	return err
+}
+
+// Assignment modes as stored (assign_modes.mode).
+const (
+	ModeRotation    = "rotation"
+	ModeLeastLoaded = "least_loaded"
+)
+
+var modeNames = map[assign.Mode]string{assign.Rotation: ModeRotation, assign.LeastLoaded: ModeLeastLoaded}
+
+// AssignModes returns, per class, how turns are taken now: the admin's
+// choice (or --advisor-least-loaded's at start), rotation by default.
+func (s *Store) AssignModes() map[flow.Class]string {
+	r := s.ruleSet()
+	out := map[flow.Class]string{}
+	for _, c := range []flow.Class{flow.Hot, flow.Warm, flow.Cold} {
+		out[c] = modeNames[r.Modes[c]]
+	}
+	return out
+}
+
+// SetAssignModes stores, per class, how turns are taken (ModeRotation or
+// ModeLeastLoaded; a class left out: rotation); the next lead already
+// follows it.
+func (s *Store) SetAssignModes(ctx context.Context, modes map[flow.Class]string) error {
+	m := map[flow.Class]assign.Mode{}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM assign_modes`); err != nil {
+			return err
+		}
+		for class, name := range modes {
+			mode, ok := modeOf(name)
+			if !ok || (class != flow.Hot && class != flow.Warm && class != flow.Cold) {
+				return fmt.Errorf("class %q mode %q: want hot, warm or cold, and rotation or least_loaded", class, name)
+			}
+			m[class] = mode
+			if _, err := tx.ExecContext(ctx, `INSERT INTO assign_modes (class, mode) VALUES (?, ?)`, string(class), name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("assignment modes: %w", err)
+	}
+	s.modes.Store(&m)
+	return nil
+}
+
+func modeOf(name string) (assign.Mode, bool) {
+	for m, n := range modeNames {
+		if n == name {
+			return m, true
+		}
+	}
+	return 0, false
+}
+
+// loadModes reads the stored modes at Open; none stored leaves
+// Options.Assign's.
+func (s *Store) loadModes(ctx context.Context) error {
+	rows, err := s.rw.QueryContext(ctx, `SELECT class, mode FROM assign_modes`)
+	if err != nil {
+		return fmt.Errorf("assignment modes: %w", err)
+	}
+	defer rows.Close()
+	m := map[flow.Class]assign.Mode{}
+	for rows.Next() {
+		var class, name string
+		if err := rows.Scan(&class, &name); err != nil {
+			return fmt.Errorf("assignment modes: %w", err)
+		}
+		if mode, ok := modeOf(name); ok {
+			m[flow.Class(class)] = mode
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("assignment modes: %w", err)
+	}
+	if len(m) > 0 {
+		s.modes.Store(&m)
+	}
+	return nil
+}
+
+// ruleSet is the agency's assignment rules now: Options.Assign with the
+// stored modes, once any are stored.
+func (s *Store) ruleSet() assign.Rules {
+	r := s.rules
+	if m := s.modes.Load(); m != nil {
+		r.Modes = *m
+	}
+	return r
+}
