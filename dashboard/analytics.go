@@ -373,6 +373,9 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.SLA, err = s.analytics.SLASince(ctx, week, now); err != nil {
 		return f, err
 	}
+	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now); err != nil {
+		return f, err
+	}
 	if f.Churn, err = s.analytics.ChurnRiskAt(ctx, churnAtRisk); err != nil {
 		return f, err
 	}

@@ -106,13 +106,17 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = s.users.DeleteSession(ctx, h)
 			return echo.ErrUnauthorized
 		}
-		if now.Sub(sess.LastSeenAt) > time.Minute { // one write a minute, not one per request
+		touch := now.Sub(sess.LastSeenAt) > time.Minute // one write a minute, not one per request
+		if touch {
 			if err := s.users.TouchSession(ctx, h); err != nil {
 				return err
 			}
 		}
 		c.Set(ctxSession, &sess)
 		c.Set(ctxTokenHash, h)
+		if touch {
+			s.noteActivity(c, sess.User) // the advisor's activity for the idle rule (advisors.go)
+		}
 		return next(c)
 	}
 }
@@ -352,6 +356,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, token, int(sessionAbsolute.Seconds()))
+	s.noteActivity(c, u) // logging in is activity: back from an idle away at once
 	_ = s.users.Audit(ctx, store.AuditEntry{UserID: u.ID, Action: "login", IP: ip, At: s.now()})
 	s.log.Info("audit", "action", "login", "user_id", u.ID)
 	return c.Redirect(http.StatusSeeOther, "/")

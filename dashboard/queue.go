@@ -65,6 +65,7 @@ const (
 // queueLabels are the words every row repeats, looked up once per page.
 type queueLabels struct {
 	City, Service, Budget, ExpectedValue, Advisor, Unassigned, Take, Contacted, Lead, Masked, Deadline string
+	Shared, SharedHelp                                                                                 string
 	Takeover, TakeoverHelp                                                                             string
 }
 
@@ -72,7 +73,8 @@ func newQueueLabels(lang string) queueLabels {
 	return queueLabels{City: T(lang, "queue.city"), Service: T(lang, "queue.service"), Budget: T(lang, "queue.budget"),
 		ExpectedValue: T(lang, "lead.expected_value"), Advisor: T(lang, "queue.advisor"), Unassigned: T(lang, "queue.unassigned"),
 		Take: T(lang, "queue.take"), Contacted: T(lang, "lead.mark_contacted"), Lead: T(lang, "lead.title"), Masked: T(lang, "lead.masked"),
-		Deadline: T(lang, "lead.deadline"), Takeover: T(lang, "queue.takeover"), TakeoverHelp: T(lang, "lead.takeover_help")}
+		Deadline: T(lang, "lead.deadline"), Takeover: T(lang, "queue.takeover"), TakeoverHelp: T(lang, "lead.takeover_help"),
+		Shared: T(lang, "queue.shared"), SharedHelp: T(lang, "queue.shared_help")}
 }
 
 // countCap bounds the counts: beyond it the page says "more than 1.000".
@@ -106,6 +108,8 @@ type queuePage struct {
 	Filter   queueFilter
 	Sources  []string
 	Advisors []store.User
+	// Presence is the available/away switch of an advisor in the rotation; nil otherwise.
+	Presence *presence
 	Version  string
 	Now      time.Time
 	Scoring  string // which scorer classifies new leads, in the page's language
@@ -241,6 +245,7 @@ func (s *Server) queuePage(c echo.Context) error {
 	if err := s.queueChrome(c, &p); err != nil {
 		return err
 	}
+	p.Presence = s.presenceOf(c)
 	p.Title = T(lang, "queue.title")
 	if p.Waiting > 0 {
 		p.Title = "(" + strconv.Itoa(p.Waiting) + ") " + p.Title

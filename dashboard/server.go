@@ -124,19 +124,21 @@ type Options struct {
 type Server struct {
 	e *echo.Echo
 	// The store as each group of handlers sees it (one *store.Store).
-	ping        pinger          // ready.go
-	users       userStore       // auth.go
-	accounts    accountStore    // accounts.go
-	queue       queueStore      // queue.go
-	leads       leadStore       // lead.go
-	reach       reachStore      // reach.go
-	takeover    takeoverStore   // takeover.go
-	transcripts transcriptStore // webchat.go
-	stats       statsStore      // metrics.go
-	churn       churnStore      // churn.go
-	analytics   analyticsStore  // analytics.go
-	privacy     privacyStore    // privacy.go
-	bundles     modelStore      // model.go
+	ping        pinger           // ready.go
+	users       userStore        // auth.go
+	accounts    accountStore     // accounts.go
+	queue       queueStore       // queue.go
+	leads       leadStore        // lead.go
+	reach       reachStore       // reach.go
+	takeover    takeoverStore    // takeover.go
+	transcripts transcriptStore  // webchat.go
+	stats       statsStore       // metrics.go
+	churn       churnStore       // churn.go
+	analytics   analyticsStore   // analytics.go
+	privacy     privacyStore     // privacy.go
+	bundles     modelStore       // model.go
+	staff       staffStore       // advisors.go
+	weeks       advisorWeekStore // analytics_advisors.go
 
 	bot           chatBot
 	pairing       PairingSource
@@ -212,7 +214,7 @@ func New(d Deps) (*Server, error) {
 	e.Renderer = v
 	st := d.Store
 	s := &Server{e: e, ping: st, users: st, accounts: st, queue: st, leads: st, reach: st, takeover: st, transcripts: st,
-		stats: st, churn: st, analytics: st, privacy: st, bundles: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
+		stats: st, churn: st, analytics: st, privacy: st, bundles: st, staff: st, weeks: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
@@ -285,6 +287,8 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
 	s.privacyRoutes()
 	s.accountRoutes()
+	s.advisorRoutes()
+	s.advisorAnalyticsRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.

@@ -163,7 +163,9 @@ func TestBrowserCrawl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the demo and Chromium")
 	}
-	d := startDemo(t, nil)
+	// crawl-advisor is in the rotation (--advisors), so its queue page
+	// carries the available/away switch (issue 20).
+	d := startDemo(t, map[string]string{"CIS_ADVISORS": "crawl-advisor"})
 	d.waitReady(t)
 	users := []struct{ role, name, pass string }{
 		{"admin", d.adminUser, d.adminPass},

@@ -165,6 +165,10 @@ func triggerFacts(scale int) Facts {
 	)
 	f.Churn = store.ChurnRisk{Scored: d(MinChurn), AtRisk: 3, MonthlyCOP: 4_500_000}
 	f.Drop = Drop{Flag: true, Live: 0.6, Train: 0.75, N: d(MinLive), From: "2026-02"}
+	// Staffing: evening leads (18:00) break half their promises with half an
+	// advisor on shift; the morning's (9:00) none, with three.
+	f.Hours[18] = store.HourStaff{Hour: 18, Leads: d(MinStaffing), Late: d(MinStaffing) / 2, OnShift: 0.5}
+	f.Hours[9] = store.HourStaff{Hour: 9, Leads: d(MinStaffing), OnShift: 3}
 	return f
 }
 
@@ -186,6 +190,7 @@ func TestEachRuleFiresOnItsFixtureAndNotBelowItsMinimum(t *testing.T) {
 		"drift":                 {"insight.drift", []Arg{Text("2026-03"), Word("insight.dim.service")}},
 		"live_model_drop":       {"insight.live_model_drop", []Arg{Decimal(0.6, 3)}},
 		"churn_revenue_at_risk": {"insight.churn_revenue_at_risk", []Arg{Count(3), Count(20), Percent(0.5), Pesos(4_500_000)}},
+		"staffing_hours":        {"insight.staffing_hours", []Arg{Text("18:00"), Text("21:00"), Count(10), Count(20), Percent(0.5)}},
 	}
 	for _, r := range Rules() {
 		fs := got[r.Name]

@@ -19,6 +19,9 @@ type Facts struct {
 	Churn     store.ChurnRisk  // latest churn scoring; zero when none
 	ChurnMin  float64          // probability from which a customer counts as at risk
 	Drop      Drop             // live lead model against its training AUC
+	// Hours are the leads and broken promises per hour of the day over the
+	// last four weeks, with the advisors the schedules had on shift then.
+	Hours [24]store.HourStaff
 }
 
 // Finding is one finding as a key and the numbers behind it: the
@@ -77,6 +80,7 @@ const (
 	MinSLA      = 20  // leads of a class this week
 	MinDrift    = 200 // recent leads before comparing distributions
 	MinChurn    = 20  // customers in the latest churn scoring
+	MinStaffing = 20  // leads in a block of hours, and in the rest of the day
 )
 
 // Rules is the default list.
@@ -88,6 +92,7 @@ func Rules() []Rule {
 		{"drift", MinDrift, drift},
 		{"live_model_drop", MinLive, liveModel},
 		{"churn_revenue_at_risk", MinChurn, churnAtRisk},
+		{"staffing_hours", MinStaffing, staffingHours},
 	}
 }
 
