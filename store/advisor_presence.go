@@ -205,12 +205,7 @@ func idleAdvisors(ctx context.Context, tx *sql.Tx, rules assign.Rules, now time.
 // them (schedules, capacity, skills, the live switch), read outside any
 // lead's transaction: for the owner's view and the insights.
 func (s *Store) StaffingCandidates(ctx context.Context) ([]assign.Candidate, error) {
-	tx, err := s.ro.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("staffing: %w", err)
-	}
-	defer tx.Rollback() // read only
-	cs, err := rotation(ctx, tx)
+	cs, err := rotation(ctx, s.ro)
 	if err != nil {
 		return nil, fmt.Errorf("staffing: %w", err)
 	}

@@ -189,8 +189,14 @@ func (s *Store) SweepDeadlines(ctx context.Context, before time.Duration, reassi
 	return reminders, reassigned, nil
 }
 
+// queryer is a transaction or a pool: rotation reads inside a lead's
+// transaction, and from the readers for the owner's view.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // rotation loads the candidates for a lead inside its transaction.
-func rotation(ctx context.Context, tx *sql.Tx) ([]assign.Candidate, error) {
+func rotation(ctx context.Context, tx queryer) ([]assign.Candidate, error) {
 	rows, err := tx.QueryContext(ctx, rotationQuery)
 	if err != nil {
 		return nil, err
