@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -74,10 +75,13 @@ func (s *Server) switchAvailability(c echo.Context) error {
 }
 
 // noteActivity records an authenticated request of an advisor or admin
-// (the idle rule's activity); one the idle rule had switched away is back,
-// audited. A failure is logged, never shown: activity is not the request.
+// (the idle rule's activity), at most once a minute per account; one the
+// idle rule had switched away is back, audited. A page's own background
+// polls (the queue's version, its refresh, the pairing status) are not the
+// person: an open tab must not keep an absent advisor available. A
+// failure is logged, never shown: activity is not the request.
 func (s *Server) noteActivity(c echo.Context, u store.User) {
-	if u.Role == RoleViewer {
+	if u.Role == RoleViewer || background(c.Request()) || !s.activity.due(u.ID, s.now()) {
 		return
 	}
 	back, err := s.staff.AdvisorActive(c.Request().Context(), u.ID)
@@ -225,4 +229,29 @@ func (s *Server) saveModes(c echo.Context) error {
 	}
 	s.audit(c, "assign_modes", "agency", strings.Join(detail, "; "))
 	return c.Redirect(http.StatusSeeOther, "/admin/advisors?done=1")
+}
+
+// background reports a request a page makes by itself (app.js marks its
+// polls with X-Requested-With and its queue refresh with X-CIS-Background).
+func background(r *http.Request) bool {
+	return r.Method == http.MethodGet && (r.Header.Get("X-Requested-With") != "" || r.Header.Get("X-CIS-Background") != "")
+}
+
+// activityClock limits the activity writes to one a minute per account.
+type activityClock struct {
+	mu   sync.Mutex
+	last map[int64]time.Time
+}
+
+func (a *activityClock) due(id int64, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.last == nil {
+		a.last = map[int64]time.Time{}
+	}
+	if now.Sub(a.last[id]) < time.Minute {
+		return false
+	}
+	a.last[id] = now
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/store"
@@ -138,5 +139,38 @@ func TestAdvisorsAdminForm(t *testing.T) {
 		if rec := c.do(http.MethodGet, "/admin/advisors", nil, nil); rec.Code != http.StatusForbidden {
 			t.Errorf("%s on the admin form: %d; want 403", role, rec.Code)
 		}
+	}
+}
+
+// TestIdleAwayAndBackByActivity: an advisor idle on shift for the idle
+// time is switched away; the queue page's own polling does not bring them
+// back, their next real request does (audited as activity).
+func TestIdleAwayAndBackByActivity(t *testing.T) {
+	env := newEnv(t, Deps{})
+	ctx := context.Background()
+	if err := env.st.SetAdvisors(ctx, []store.Advisor{{Name: "advisor1"}}); err != nil {
+		t.Fatal(err)
+	}
+	adv := env.client()
+	adv.login("advisor1")
+	env.now = env.now.Add(31 * time.Minute)
+	if n, err := env.st.AwayIdle(ctx, 30*time.Minute); err != nil || n != 1 {
+		t.Fatalf("idle sweep: %d, %v; want advisor1 away", n, err)
+	}
+	id := env.users[RoleAdvisor].ID
+	adv.do(http.MethodGet, "/queue/version", nil, map[string]string{"X-Requested-With": "fetch", "Accept": "application/json"})
+	adv.do(http.MethodGet, "/", nil, map[string]string{"X-CIS-Background": "1"})
+	if st, _ := env.st.AdvisorStateOf(ctx, id); !st.Away || st.AwayReason != store.AwayIdle {
+		t.Fatalf("after the page's own polls: %+v; want still away for idleness", st)
+	}
+	page := adv.do(http.MethodGet, "/", nil, nil).Body.String()
+	if st, _ := env.st.AdvisorStateOf(ctx, id); st.Away {
+		t.Errorf("a real request did not bring the advisor back: %+v", st)
+	}
+	if !strings.Contains(page, "Estás disponible") {
+		t.Errorf("the page after coming back does not say available")
+	}
+	if seen := auditSeen(t, env); !strings.Contains(seen["advisor_available"], "activity") || !strings.Contains(seen["advisor_away"], "idle") {
+		t.Errorf("idle and return not audited: %v", seen)
 	}
 }

@@ -106,17 +106,14 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = s.users.DeleteSession(ctx, h)
 			return echo.ErrUnauthorized
 		}
-		touch := now.Sub(sess.LastSeenAt) > time.Minute // one write a minute, not one per request
-		if touch {
+		if now.Sub(sess.LastSeenAt) > time.Minute { // one write a minute, not one per request
 			if err := s.users.TouchSession(ctx, h); err != nil {
 				return err
 			}
 		}
 		c.Set(ctxSession, &sess)
 		c.Set(ctxTokenHash, h)
-		if touch {
-			s.noteActivity(c, sess.User) // the advisor's activity for the idle rule (advisors.go)
-		}
+		s.noteActivity(c, sess.User) // the advisor's activity for the idle rule (advisors.go)
 		return next(c)
 	}
 }

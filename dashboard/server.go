@@ -139,6 +139,7 @@ type Server struct {
 	bundles     modelStore       // model.go
 	staff       staffStore       // advisors.go
 	weeks       advisorWeekStore // analytics_advisors.go
+	activity    activityClock    // advisors.go: the idle rule's activity, once a minute per account
 
 	bot           chatBot
 	pairing       PairingSource

@@ -105,7 +105,7 @@
         .then(function (j) {
           if (!j || j.version === version) { return; }
           version = j.version;
-          return fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+          return fetch(location.href, { headers: { "X-CIS-Background": "1" }, credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
             var doc = new DOMParser().parseFromString(html, "text/html");
             var fresh = doc.getElementById("queue");
             if (!fresh) { return; }
