@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,5 +64,52 @@ func TestAssignRulesFlag(t *testing.T) {
 		if tt.ok && (!r.Agency.Enabled || r.Agency.Loc != flow.Bogota()) {
 			t.Errorf("--advisor-least-loaded %q: agency calendar %+v; want the business hours in Bogotá", tt.flag, r.Agency)
 		}
+	}
+}
+
+// TestStartModesFlagWinsThenForm: --advisor-least-loaded, when given,
+// replaces at start the per-class choice the admin saved (audited); a start
+// without it keeps the admin's choice.
+func TestStartModesFlagWinsThenForm(t *testing.T) {
+	ctx := t.Context()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "cis.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &app{store: st, log: slog.New(slog.DiscardHandler)}
+	hours := flow.DefaultWeek().String()
+	start := func(flag string) {
+		t.Helper()
+		c := &Config{BusinessHours: hours, Calendar: true, Advisors: "ana", AdvisorLeastLoaded: flag, WhatsApp: true}
+		if err := setAdvisors(ctx, a, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start("hot")
+	if m := st.AssignModes(); m[flow.Hot] != store.ModeLeastLoaded || m[flow.Warm] != store.ModeRotation {
+		t.Fatalf("after a start with hot: %v", m)
+	}
+	// The admin form (dashboard) saves warm least loaded too.
+	if err := st.SetAssignModes(ctx, map[flow.Class]string{flow.Hot: store.ModeRotation, flow.Warm: store.ModeLeastLoaded, flow.Cold: store.ModeRotation}); err != nil {
+		t.Fatal(err)
+	}
+	start("")
+	if m := st.AssignModes(); m[flow.Warm] != store.ModeLeastLoaded || m[flow.Hot] != store.ModeRotation {
+		t.Errorf("a start without the flag changed the admin's choice: %v", m)
+	}
+	start("none")
+	if m := st.AssignModes(); m[flow.Warm] != store.ModeRotation {
+		t.Errorf("--advisor-least-loaded none left %v", m)
+	}
+	audit, _ := st.RecentAudit(ctx, 10)
+	n := 0
+	for _, e := range audit {
+		if e.Action == "assign_modes" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d assign_modes audits; want one per start with the flag", n)
 	}
 }

@@ -298,6 +298,10 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 		if err := a.store.SetAdvisorSettings(ctx, name, st); err != nil {
 			return fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS): %w", err)
 		}
+		// Audited like the admin form's changes; the actor is the start-up (user 0).
+		if err := a.store.Audit(ctx, store.AuditEntry{Action: "advisor_settings", Object: "advisor:" + name, Detail: "--advisor-settings"}); err != nil {
+			return err
+		}
 	}
 	if err := storeModes(ctx, a, c); err != nil {
 		return err
@@ -326,7 +330,11 @@ func storeModes(ctx context.Context, a *app, c *Config) error {
 			modes[class] = store.ModeLeastLoaded
 		}
 	}
-	return a.store.SetAssignModes(ctx, modes)
+	if err := a.store.SetAssignModes(ctx, modes); err != nil {
+		return err
+	}
+	return a.store.Audit(ctx, store.AuditEntry{Action: "assign_modes", Object: "agency",
+		Detail: "--advisor-least-loaded=" + c.AdvisorLeastLoaded})
 }
 
 // transcribeHost is the transcription endpoint's host, for the start-up
