@@ -45,8 +45,9 @@ func (s *Server) analyticsAdvisors(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ap.From, ap.To = from.Format("2006-01-02"), now.In(bogota).Format("2006-01-02")
-	t := table{ID: "advisors", Title: T(lang, "analytics.advisors_week"), Header: []string{T(lang, "queue.advisor"),
+	// The week is the view's own period; From/To stay the analytics period
+	// the other sections' links carry.
+	t := table{ID: "advisors", Title: T(lang, "analytics.advisors_week") + " (" + from.Format("2006-01-02") + ")", Header: []string{T(lang, "queue.advisor"),
 		T(lang, "analytics.adv_open"), T(lang, "analytics.adv_on_time"), T(lang, "analytics.adv_late"),
 		T(lang, "analytics.adv_median"), T(lang, "analytics.adv_hours")}}
 	for _, w := range weeks {
