@@ -51,6 +51,11 @@ type Config struct {
 	// Drain is how long after End the advisors keep working, so leads of
 	// the week's last hours are contacted (and counted) too.
 	Drain time.Duration
+	// AgencyClockPromise is a what-if of the promise rule for the
+	// availability policy: the class window counted on the agency's clock
+	// from the chosen advisor's first available moment, instead of on
+	// that advisor's own shift (assign.Rules.Deadline).
+	AgencyClockPromise bool
 }
 
 // Result is what a policy achieved over the week's leads.
@@ -140,6 +145,9 @@ func (s *sim) arrive(d demo.Lead, t time.Time) {
 	}
 	ch, ok := assign.Pick(s.withOpen(t), l.facts, s.rules, t)
 	l.deadline = s.rules.Deadline(l.at, window, ch)
+	if s.cfg.AgencyClockPromise && ok {
+		l.deadline = later(l.plain, s.cfg.Agency.Deadline(ch.At, window))
+	}
 	if ok {
 		s.give(l, ch.ID, t)
 	}
@@ -227,6 +235,8 @@ func (s *sim) work(t time.Time) {
 		}
 	}
 }
+
+func later(a, b time.Time) time.Time { return maxTime(a, b) }
 
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
