@@ -14,7 +14,7 @@ import (
 
 // assignedLead runs one conversation to a completed hot lead for service
 // and returns the username it was assigned to ("" for nobody).
-func assignedLead(t *testing.T, s *Store, i int, service string) string {
+func assignedLead(t testing.TB, s *Store, i int, service string) string {
 	t.Helper()
 	ctx := context.Background()
 	in := inbound(fmt.Sprintf("sched-%d", i), "servicio")

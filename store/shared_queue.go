@@ -44,12 +44,14 @@ func (s *Store) AssignWaiting(ctx context.Context) (int, error) {
 
 // assignWaiting places the shared queue inside tx (see AssignWaiting).
 func assignWaiting(ctx context.Context, tx *sql.Tx, rules assign.Rules, now int64) (int, error) {
-	ids, leads, err := waitingLeads(ctx, tx)
-	if err != nil || len(ids) == 0 {
+	// The rotation first: a store without advisors (or a demo) never reads
+	// its unassigned leads on every lead action.
+	candidates, err := rotation(ctx, tx)
+	if err != nil || !anyFree(candidates) {
 		return 0, err
 	}
-	candidates, err := rotation(ctx, tx)
-	if err != nil || len(candidates) == 0 {
+	ids, leads, err := waitingLeads(ctx, tx)
+	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
 	placed := assign.Drain(leads, candidates, rules, fromMillis(now))
@@ -59,6 +61,17 @@ func assignWaiting(ctx context.Context, tx *sql.Tx, rules assign.Rules, now int6
 		}
 	}
 	return len(placed), nil
+}
+
+// anyFree reports whether some advisor could take a lead at all: not
+// away and under their maximum.
+func anyFree(cs []assign.Candidate) bool {
+	for _, c := range cs {
+		if !c.Away && (c.MaxOpen == 0 || c.Open < c.MaxOpen) {
+			return true
+		}
+	}
+	return false
 }
 
 func waitingLeads(ctx context.Context, tx *sql.Tx) ([]int64, []assign.Lead, error) {

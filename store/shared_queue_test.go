@@ -13,7 +13,7 @@ import (
 
 // queueStore opens a store at *now (Monday 2026-03-02 10:00 in Bogotá
 // unless moved) with the agency's default hours and the given advisors.
-func queueStore(t *testing.T, now *time.Time, advisors ...string) *Store {
+func queueStore(t testing.TB, now *time.Time, advisors ...string) *Store {
 	t.Helper()
 	rules := assign.Rules{Agency: flow.Calendar{Loc: flow.Bogota(), Week: flow.DefaultWeek(), Enabled: true}}
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "cis.db"),
