@@ -177,6 +177,11 @@ func TestBrowserCrawl(t *testing.T) {
 		t.Run(u.role, func(t *testing.T) {
 			c := newCrawler(t, d.base)
 			c.login(u.name, u.pass)
+			if u.role == "advisor" { // in the rotation: the queue page carries the available/away switch
+				if ok, err := browsertest.Eval[bool](c.b, 10*time.Second, `document.getElementById("presence") !== null`); err != nil || !ok {
+					t.Errorf("the advisor's queue page has no available/away switch (%v)", err)
+				}
+			}
 			c.crawl(impacts)
 			d.serving(t)
 		})
