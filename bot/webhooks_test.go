@@ -368,3 +368,43 @@ func TestOutgoingWebhookSignatureVerifies(t *testing.T) {
 		t.Errorf("body is not JSON: %s", g.Body)
 	}
 }
+
+// TestOutgoingWebhookHangingDestinationDoesNotSlowTheBot: while one
+// destination holds a request open (a server that hangs), prospects'
+// messages are handled and answered, their leads' events are queued, and
+// another destination receives every one of them: the bot never waits for a
+// webhook (the events are rows in the message's own commit), and each
+// destination has its own worker. The latency of the messages handled
+// meanwhile is logged, not asserted (benchmarks hold speed targets).
+func TestOutgoingWebhookHangingDestinationDoesNotSlowTheBot(t *testing.T) {
+	e := newHookEnv(t)
+	hung := &receiver{now: e.h.clock.Now, hold: make(chan struct{}), inside: make(chan struct{}, 8)}
+	hsrv := httptest.NewServer(hung)
+	t.Cleanup(hsrv.Close)
+	t.Cleanup(func() { close(hung.hold) }) // runs before hsrv.Close: the held request ends
+	_, hung.secret = e.register(t, hsrv.URL)
+	leads := []int64{e.lead(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- e.worker(func(c *WebhookConfig) { c.Timeout = time.Minute }).Run(ctx, 10*time.Millisecond) }()
+	defer func() { cancel(); <-stopped }()
+	select {
+	case <-hung.inside:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the hanging destination never got its request")
+	}
+	var slowest time.Duration
+	for range 3 {
+		start := time.Now()
+		leads = append(leads, e.lead(t)) // seven messages handled, two advisor actions
+		slowest = max(slowest, time.Since(start))
+	}
+	t.Logf("a whole conversation and two actions, the slowest of 3, while a destination hangs: %v", slowest)
+	for deadline := time.Now().Add(30 * time.Second); len(e.rcv.delivered()) < 4*len(leads) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	checkOnceInOrder(t, e.rcv.delivered(), leads, 0)
+	if n := len(hung.all()); n != 0 {
+		t.Errorf("the hanging destination answered %d requests; want its first still held", n)
+	}
+}
