@@ -386,7 +386,9 @@ func TestOutgoingWebhookHangingDestinationDoesNotSlowTheBot(t *testing.T) {
 	leads := []int64{e.lead(t)}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error)
-	go func() { stopped <- e.worker(func(c *WebhookConfig) { c.Timeout = time.Minute }).Run(ctx, 10*time.Millisecond) }()
+	go func() {
+		stopped <- e.worker(func(c *WebhookConfig) { c.Timeout = time.Minute }).Run(ctx, 10*time.Millisecond)
+	}()
 	defer func() { cancel(); <-stopped }()
 	select {
 	case <-hung.inside:
