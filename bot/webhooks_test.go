@@ -107,7 +107,7 @@ func newHookEnv(t *testing.T) *hookEnv {
 
 func (e *hookEnv) register(t *testing.T, url string) (int64, string) {
 	t.Helper()
-	id, secret, err := e.h.st.CreateWebhook(context.Background(), store.NewWebhook{Name: "crm", URL: url, Events: store.WebhookEvents}, 0)
+	id, secret, err := e.h.st.CreateWebhook(context.Background(), store.NewWebhook{Name: "crm", URL: url, Events: store.WebhookEvents()}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,10 +34,12 @@ const (
 	webhookSecretLength = 32  // random bytes of a generated secret
 )
 
-// WebhookEvents are the event types a destination can subscribe to, in the
+// WebhookEvents returns the event types a destination can subscribe to, in the
 // order the admin page lists them. person.erased is not among them: every
 // destination that was sent something about a person gets it.
-var WebhookEvents = []string{EventLeadCompleted, EventLeadAssigned, EventLeadContacted, EventLeadWon, EventLeadLost, EventChurnRisk}
+func WebhookEvents() []string {
+	return []string{EventLeadCompleted, EventLeadAssigned, EventLeadContacted, EventLeadWon, EventLeadLost, EventChurnRisk}
+}
 
 // ErrBadWebhook is a destination refused: a URL that is not http(s), no
 // events, an unknown event.
@@ -105,7 +107,7 @@ func (w NewWebhook) check() error {
 		return fmt.Errorf("%w: choose at least one event", ErrBadWebhook)
 	}
 	for _, e := range w.Events {
-		if !slices.Contains(WebhookEvents, e) {
+		if !slices.Contains(WebhookEvents(), e) {
 			return fmt.Errorf("%w: unknown event %q", ErrBadWebhook, e)
 		}
 	}

@@ -83,9 +83,9 @@ func TestWebhookEventsQueuedWithTheirChange(t *testing.T) {
 	if err := e.s.SetAdvisors(ctx, []Advisor{{Name: "Ana Asesora", Phone: "+573110000000"}}); err != nil {
 		t.Fatal(err)
 	}
-	all := mustWebhook(t, e.s, WebhookEvents...)
+	all := mustWebhook(t, e.s, WebhookEvents()...)
 	wonOnly := mustWebhook(t, e.s, EventLeadWon)
-	off := mustWebhook(t, e.s, WebhookEvents...)
+	off := mustWebhook(t, e.s, WebhookEvents()...)
 	if err := e.s.SetWebhookEnabled(ctx, off, false, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestWebhookURLsRefused(t *testing.T) {
 func TestErasureScrubsWebhooksAndEmitsPersonErased(t *testing.T) {
 	ctx := context.Background()
 	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
-	all := mustWebhook(t, e.s, WebhookEvents...)
+	all := mustWebhook(t, e.s, WebhookEvents()...)
 	const phone, name = "+573001112233", "Carlos Andrés Restrepo"
 	e.say(t, phone, completeLead...)
 	lead := leadIDOf(t, e.s, name)
@@ -248,7 +248,7 @@ func TestChurnRiskQueuedOnCrossing(t *testing.T) {
 func TestDueWebhooksKeepOrderPerSubject(t *testing.T) {
 	ctx := context.Background()
 	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
-	dest := mustWebhook(t, e.s, WebhookEvents...)
+	dest := mustWebhook(t, e.s, WebhookEvents()...)
 	e.say(t, "+573001112233", completeLead...)
 	e.say(t, "+573004445566", "hola", "sí", "Beatriz Gómez", "Cali", "1 millón", "este mes", "2")
 	a := leadIDOf(t, e.s, "Carlos Andrés Restrepo")
