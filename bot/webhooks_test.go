@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -408,5 +409,43 @@ func TestOutgoingWebhookHangingDestinationDoesNotSlowTheBot(t *testing.T) {
 	checkOnceInOrder(t, e.rcv.delivered(), leads, 0)
 	if n := len(hung.all()); n != 0 {
 		t.Errorf("the hanging destination answered %d requests; want its first still held", n)
+	}
+}
+
+// TestOutgoingWebhookTimeoutIsSentAgain: a destination slower than the
+// timeout may have the event all the same; it is sent again with the same
+// event id (never given up for it), and the receiver, deduplicating by id,
+// handles it once.
+func TestOutgoingWebhookTimeoutIsSentAgain(t *testing.T) {
+	e := newHookEnv(t)
+	// The same receiver behind a server whose first answer comes late.
+	var slow atomic.Bool
+	slow.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slow.CompareAndSwap(true, false) {
+			time.Sleep(500 * time.Millisecond) // past the worker's timeout; the receiver still handles it
+		}
+		e.rcv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	if err := e.h.st.DeleteWebhook(context.Background(), e.dest, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.dest, e.rcv.secret = e.register(t, srv.URL)
+	lead := e.lead(t)
+	w := e.worker(func(c *WebhookConfig) { c.Timeout = 100 * time.Millisecond })
+	for i := 0; i < 10 && e.status(t).Pending > 0; i++ {
+		e.passes(t, w, 1, time.Minute)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(e.rcv.all()) < 5 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the late answer of the first send
+	}
+	got := e.rcv.delivered()
+	if n := len(got); n != 5 || got[n-1].EventID != got[0].EventID {
+		t.Errorf("received %d requests; want 5, the first event again last (its first send timed out; it arrived late)", len(got))
+	}
+	checkOnceInOrder(t, got, []int64{lead}, 1)
+	if st := e.status(t); st.Delivered != 4 || st.Failed != 0 {
+		t.Errorf("status %+v; want 4 delivered", st)
 	}
 }
