@@ -28,7 +28,7 @@ func TestWebhooksPage(t *testing.T) {
 	if strings.Contains(page, m[1]) {
 		t.Error("the secret is shown again on a later visit")
 	}
-	for _, want := range []string{"https://crm.example/hooks/cis", "HubSpot", "lead.completed", "Pendientes", "nunca"} {
+	for _, want := range []string{"https://crm.example/hooks/cis", "HubSpot", `data-event="lead.completed"`, "Lead completado", "Pendientes", "nunca"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
