@@ -104,7 +104,11 @@ var _ claims = hookClaims{}
 // MaxAge has passed.
 func (c hookClaims) retryAt(o store.Outgoing) (time.Time, bool) {
 	now := c.w.cfg.Now()
-	deadline := c.createdAt(o.ID).Add(c.w.cfg.MaxAge)
+	created := c.createdAt(o.ID)
+	if created.IsZero() { // not read in this pass (cannot happen): count from now rather than give up
+		created = now
+	}
+	deadline := created.Add(c.w.cfg.MaxAge)
 	if !now.Before(deadline) {
 		return now, true
 	}
