@@ -320,3 +320,30 @@ func queueActionEvent(ctx context.Context, tx *sql.Tx, id int64, a LeadAction, n
 	}
 	return queueLeadEvent(ctx, tx, typ, id, now)
 }
+
+// ExportWebhook is one event about the person sent (or to be sent) to one
+// of the agency's tools: to whom their data went (Ley 1581, art. 8).
+type ExportWebhook struct {
+	LeadID      int64     `json:"lead_id"`
+	Event       string    `json:"evento_event"`
+	Destination string    `json:"destino_destination"`
+	Status      string    `json:"estado_status"` // pending, sending, delivered, failed
+	CreatedAt   time.Time `json:"creado_created_at"`
+	DeliveredAt time.Time `json:"entregado_delivered_at,omitzero"`
+}
+
+// exportWebhooks adds the webhook events about contact id's leads.
+func exportWebhooks(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
+	return eachRow(ctx, tx, `SELECT l.id, w.event_type, d.url, w.status, w.created_at, COALESCE(w.delivered_at, 0)
+		FROM leads l JOIN webhook_deliveries w ON w.subject = 'lead:' || l.id JOIN webhook_destinations d ON d.id = w.destination_id
+		WHERE l.contact_id = ? ORDER BY w.id`, []any{id}, func(r scanner) error {
+		var e ExportWebhook
+		var created, delivered int64
+		if err := r.Scan(&e.LeadID, &e.Event, &e.Destination, &e.Status, &created, &delivered); err != nil {
+			return err
+		}
+		e.CreatedAt, e.DeliveredAt = fromMillis(created), fromMillis(delivered)
+		x.Webhooks = append(x.Webhooks, e)
+		return nil
+	})
+}

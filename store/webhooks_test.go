@@ -173,6 +173,10 @@ func TestErasureScrubsWebhooksAndEmitsPersonErased(t *testing.T) {
 	if err := e.s.ActOnLead(ctx, lead, LeadAction{Kind: "lost", ByUser: 1, Detail: "Carlos no contesta"}); err != nil {
 		t.Fatal(err)
 	}
+	x, err := e.s.ExportByPhone(ctx, phone, 1)
+	if err != nil || len(x.Webhooks) != 2 || x.Webhooks[0].Status != "delivered" || x.Webhooks[0].Destination != "https://crm.example/hook" {
+		t.Errorf("export lists webhook events %+v, %v; want the 2 events about the person (completed, delivered; lost, pending)", x.Webhooks, err)
+	}
 	other := mustWebhook(t, e.s, EventLeadWon) // never sent anything about the person
 	if _, err := e.s.EraseByPhone(ctx, phone, EraseRequested, "admin", 1); err != nil {
 		t.Fatal(err)
