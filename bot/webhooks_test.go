@@ -449,3 +449,27 @@ func TestOutgoingWebhookTimeoutIsSentAgain(t *testing.T) {
 		t.Errorf("status %+v; want 4 delivered", st)
 	}
 }
+
+// TestWebhookDialRefusesInsideAddresses: unless allowed, the worker does not
+// connect to what an outside caller must not reach through it, whatever
+// name resolved there (the check runs on the address dialled).
+func TestWebhookDialRefusesInsideAddresses(t *testing.T) {
+	for _, c := range []struct {
+		addr    string
+		refused bool
+	}{
+		{"127.0.0.1:80", true}, {"[::1]:443", true}, {"10.1.2.3:443", true}, {"192.168.0.10:80", true},
+		{"172.16.5.4:80", true}, {"169.254.169.254:80", true}, {"[fe80::1]:80", true}, {"0.0.0.0:80", true},
+		{"100.64.0.1:80", true}, {"224.0.0.1:80", true}, {"[::ffff:127.0.0.1]:80", true}, {"[fc00::1]:443", true},
+		{"not-an-address", true},
+		{"8.8.8.8:443", false}, {"[2001:4860:4860::8888]:443", false}, {"190.24.1.1:80", false},
+	} {
+		err := checkDialAddr(c.addr, false)
+		if (err != nil) != c.refused {
+			t.Errorf("%s: %v; want refused %v", c.addr, err, c.refused)
+		}
+		if err := checkDialAddr(c.addr, true); err != nil {
+			t.Errorf("%s with private addresses allowed: %v", c.addr, err)
+		}
+	}
+}
