@@ -79,6 +79,8 @@ var roleAllowed = map[string][]string{
 	"POST /admin/webhooks/:id/disable": {RoleAdmin},
 	"POST /admin/webhooks/:id/enable":  {RoleAdmin},
 	"POST /admin/webhooks/:id/delete":  {RoleAdmin},
+	"POST /admin/webhooks/:id/test":    {RoleAdmin},
+	"POST /admin/webhooks/:id/retry":   {RoleAdmin},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).

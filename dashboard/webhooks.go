@@ -21,6 +21,8 @@ type webhookStore interface {
 	CreateWebhook(ctx context.Context, w store.NewWebhook, user int64) (int64, string, error)
 	SetWebhookEnabled(ctx context.Context, id int64, enabled bool, user int64) error
 	DeleteWebhook(ctx context.Context, id int64, user int64) error
+	SendWebhookTest(ctx context.Context, id, user int64) error
+	RetryFailedWebhooks(ctx context.Context, id, user int64) (int, error)
 }
 
 func (s *Server) webhookRoutes() {
@@ -29,6 +31,8 @@ func (s *Server) webhookRoutes() {
 	s.route(http.MethodPost, "/admin/webhooks/:id/disable", s.setWebhookEnabled(false), RoleAdmin)
 	s.route(http.MethodPost, "/admin/webhooks/:id/enable", s.setWebhookEnabled(true), RoleAdmin)
 	s.route(http.MethodPost, "/admin/webhooks/:id/delete", s.deleteWebhook, RoleAdmin)
+	s.route(http.MethodPost, "/admin/webhooks/:id/test", s.testWebhook, RoleAdmin)
+	s.route(http.MethodPost, "/admin/webhooks/:id/retry", s.retryWebhook, RoleAdmin)
 }
 
 type eventChoice struct {
@@ -55,7 +59,7 @@ type webhooksPage struct {
 func (s *Server) webhooksPage(c echo.Context) error {
 	p := webhooksPage{}
 	switch done := c.QueryParam("done"); done {
-	case "enabled", "disabled", "deleted":
+	case "enabled", "disabled", "deleted", "tested", "retried":
 		p.Flash = T(langOf(c), "webhooks.done_"+done)
 	}
 	p.Form.Events = store.WebhookEvents()
@@ -161,4 +165,34 @@ func (s *Server) deleteWebhook(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/webhooks?done=deleted")
+}
+
+// testWebhook queues a test event for the destination; the page shows how
+// it went within seconds (last status).
+func (s *Server) testWebhook(c echo.Context) error {
+	id, err := webhookID(c)
+	if err != nil {
+		return err
+	}
+	err = s.hooks.SendWebhookTest(c.Request().Context(), id, sessionOf(c).User.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/webhooks?done=tested")
+}
+
+// retryWebhook sends the destination's given-up events again (after the
+// admin fixed the receiver).
+func (s *Server) retryWebhook(c echo.Context) error {
+	id, err := webhookID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.hooks.RetryFailedWebhooks(c.Request().Context(), id, sessionOf(c).User.ID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/webhooks?done=retried")
 }

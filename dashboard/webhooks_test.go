@@ -61,6 +61,8 @@ func TestWebhooksPage(t *testing.T) {
 		t.Errorf("%d destinations after refused input; want 2", len(ws))
 	}
 	for _, step := range []struct{ path, flash string }{
+		{"/admin/webhooks/" + id + "/test", "Evento de prueba en cola"},
+		{"/admin/webhooks/" + id + "/retry", "volvieron a la cola"},
 		{"/admin/webhooks/" + id + "/disable", "Destino pausado"},
 		{"/admin/webhooks/" + id + "/enable", "Destino activado"},
 		{"/admin/webhooks/" + id + "/delete", "Destino borrado"},
@@ -76,12 +78,15 @@ func TestWebhooksPage(t *testing.T) {
 	if rec := admin.post("/admin/webhooks/"+id+"/delete", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("deleting twice: %d; want 404", rec.Code)
 	}
+	if rec := admin.post("/admin/webhooks/"+id+"/test", nil); rec.Code != http.StatusNotFound {
+		t.Errorf("testing a deleted destination: %d; want 404", rec.Code)
+	}
 	audit, _ := env.st.RecentAudit(context.Background(), 20)
 	seen := map[string]int{}
 	for _, a := range audit {
 		seen[a.Action]++
 	}
-	for _, want := range []string{"webhook.create", "webhook.disable", "webhook.enable", "webhook.delete"} {
+	for _, want := range []string{"webhook.create", "webhook.test", "webhook.disable", "webhook.enable", "webhook.delete"} {
 		if seen[want] == 0 {
 			t.Errorf("audit lacks %s", want)
 		}

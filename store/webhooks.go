@@ -223,3 +223,67 @@ func (s *Store) Webhooks(ctx context.Context) ([]WebhookDestination, error) {
 	}
 	return out, nil
 }
+
+// EventTest is the event an admin sends to try a destination.
+const EventTest = "webhook.test"
+
+// SendWebhookTest queues a webhook.test event for destination id, audited:
+// the admin sees it arrive (or fail) on the page, and the receiver gets a
+// lead payload to map fields from, made up and marked as a test.
+func (s *Store) SendWebhookTest(ctx context.Context, id, user int64) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_destinations WHERE id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		subject := fmt.Sprintf("test:%d", id)
+		if err := queueEvent(ctx, tx, []int64{id}, EventTest, subject, now, func() (any, error) { return sampleLead(now), nil }); err != nil {
+			return err
+		}
+		return auditTx(ctx, tx, AuditEntry{UserID: user, Action: "webhook.test", Object: fmt.Sprintf("webhook:%d", id)}, now)
+	})
+	if err != nil {
+		return fmt.Errorf("test webhook %d: %w", id, err)
+	}
+	return nil
+}
+
+// sampleLead is the made-up lead of a test event.
+func sampleLead(now time.Time) LeadPayload {
+	at := now.UTC().Format(time.RFC3339)
+	return LeadPayload{
+		Lead: LeadFacts{ID: 0, Status: "open", Class: "hot", Probability: 0.7, City: "Medellín", Department: "Antioquia",
+			BudgetMinCOP: 2_000_000, BudgetMaxCOP: 2_000_000, Urgency: "immediate", Service: "ads", Source: "test",
+			CompletedAt: at, DeadlineAt: now.Add(25 * time.Minute).UTC().Format(time.RFC3339)},
+		Person: &PersonPayload{Name: "Persona de Prueba"},
+	}
+}
+
+// RetryFailedWebhooks puts destination id's given-up deliveries back in
+// the queue, due now, with a new 24-hour window, audited, and returns how
+// many. They go after the events of their lead that were sent meanwhile:
+// each body's created_at says when its event happened.
+func (s *Store) RetryFailedWebhooks(ctx context.Context, id, user int64) (int, error) {
+	var n int64
+	now := millis(s.now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1,
+			created_at = ?1, last_error = '' WHERE destination_id = ?2 AND status = 'failed'`, now, id)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return auditTx(ctx, tx, AuditEntry{UserID: user, Action: "webhook.retry", Object: fmt.Sprintf("webhook:%d", id),
+			Detail: fmt.Sprintf("deliveries=%d", n)}, s.now())
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry webhook %d: %w", id, err)
+	}
+	return int(n), nil
+}

@@ -275,3 +275,42 @@ func TestDueWebhooksKeepOrderPerSubject(t *testing.T) {
 		t.Errorf("status %+v, %v", ws, err)
 	}
 }
+
+// TestWebhookTestAndRetryFailed: an admin's test event is queued for that
+// destination only, with a made-up lead; given-up deliveries go back in
+// the queue with a new window; both are audited.
+func TestWebhookTestAndRetryFailed(t *testing.T) {
+	ctx := context.Background()
+	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
+	a := mustWebhook(t, e.s, WebhookEvents()...)
+	b := mustWebhook(t, e.s, EventLeadWon)
+	if err := e.s.SendWebhookTest(ctx, b, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.SendWebhookTest(ctx, 99, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("test for an unknown destination: %v", err)
+	}
+	rows := hookRows(t, e.s)
+	if len(rows) != 1 || rows[0].Dest != b || rows[0].Type != EventTest || !strings.Contains(rows[0].Body, "Persona de Prueba") {
+		t.Fatalf("rows %+v; want one webhook.test for destination %d", rows, b)
+	}
+	e.say(t, "+573001112233", completeLead...)
+	due, err := e.s.DueWebhooks(ctx, a, 10)
+	if err != nil || len(due) != 1 {
+		t.Fatal(due, err)
+	}
+	if err := e.s.WebhookFailed(ctx, due[0].ID, "410", "410: refused"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(30 * time.Hour)
+	if n, err := e.s.RetryFailedWebhooks(ctx, a, 1); err != nil || n != 1 {
+		t.Fatalf("retried %d, %v; want 1", n, err)
+	}
+	due, err = e.s.DueWebhooks(ctx, a, 10)
+	if err != nil || len(due) != 1 || due[0].Attempts != 0 || !due[0].CreatedAt.Equal(e.clock.now()) {
+		t.Errorf("after retry: %+v, %v; want the delivery due again, attempts 0, a new 24-hour window", due, err)
+	}
+	if n := count(t, e.s, `SELECT count(*) FROM audit_log WHERE action IN ('webhook.test', 'webhook.retry')`); n != 2 {
+		t.Errorf("%d audit entries; want the test and the retry", n)
+	}
+}
