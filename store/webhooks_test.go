@@ -99,7 +99,22 @@ func TestWebhookEventsQueuedWithTheirChange(t *testing.T) {
 	if err := e.s.ActOnLead(ctx, lead, LeadAction{Kind: "lost", ByUser: 1, Detail: "precio"}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("lost after won: %v, want ErrConflict", err)
 	}
+	// An advisor answering from the agency's phone contacts the lead too.
+	e.say(t, "+573004445566", "hola", "sí", "Beatriz Gómez", "Cali", "1 millón", "este mes", "2")
+	if tk, err := e.s.TakeOver(ctx, "whatsapp", "573009999999", "+573004445566", "wamid.phone.1", e.clock.now()); err != nil || tk.LeadID == 0 {
+		t.Fatalf("take over: %+v, %v", tk, err)
+	}
 	rows := hookRows(t, e.s)
+	var second []string
+	for _, r := range rows {
+		if r.Dest == all && r.Subject != leadSubject(lead) {
+			second = append(second, r.Type)
+		}
+	}
+	if want := []string{EventLeadCompleted, EventLeadAssigned, EventLeadContacted}; !slices.Equal(second, want) {
+		t.Errorf("the lead contacted from the phone got %v, want %v", second, want)
+	}
+	rows = slices.DeleteFunc(rows, func(r hookRow) bool { return r.Subject != leadSubject(lead) })
 	want := []string{EventLeadCompleted, EventLeadAssigned, EventLeadContacted, EventLeadWon}
 	if got := typesOf(rows, all); !slices.Equal(got, want) {
 		t.Errorf("all-events destination got %v, want %v (a refused change queues nothing)", got, want)
