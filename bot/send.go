@@ -166,10 +166,11 @@ type sender struct {
 	confirmWithNext bool
 	// crash is called at the named crash points (docs/reliability.md).
 	crash func(point string)
-	// retryAt, when set, replaces backoff and maxAttempts for a failed
-	// attempt of o: when it is due again, or that it is given up (the
-	// webhooks retry for 24 hours, bot/webhooks.go).
-	retryAt func(o store.Outgoing) (next time.Time, giveUp bool)
+	// retryAt, when set, replaces backoff and maxAttempts for an attempt
+	// of o that failed with err: when it is due again, or that it is given
+	// up (the webhooks retry for 24 hours and heed Retry-After,
+	// bot/webhooks.go).
+	retryAt func(o store.Outgoing, err error) (next time.Time, giveUp bool)
 }
 
 // fate is what one pass did with a message.
@@ -261,7 +262,7 @@ func (s *sender) failed(ctx context.Context, o store.Outgoing, sendErr error) (f
 	// A provider's error can name the recipient (whatsmeow's JIDs): phone
 	// numbers are masked before the text reaches the log or the row.
 	reason := redact.Phones(sendErr.Error())
-	next, giveUp := s.nextTry(o)
+	next, giveUp := s.nextTry(o, sendErr)
 	how := classify(sendErr)
 	if how == failUncertain {
 		resent, err := s.claims.uncertain(ctx, o.ID, next, reason)
@@ -275,10 +276,10 @@ func (s *sender) failed(ctx context.Context, o store.Outgoing, sendErr error) (f
 	return fateFailed, s.claims.retry(ctx, o.ID, next, reason)
 }
 
-// nextTry is when a failed o is due again, or whether it is given up.
-func (s *sender) nextTry(o store.Outgoing) (time.Time, bool) {
+// nextTry is when o, failed with err, is due again, or whether it is given up.
+func (s *sender) nextTry(o store.Outgoing, err error) (time.Time, bool) {
 	if s.retryAt != nil {
-		return s.retryAt(o)
+		return s.retryAt(o, err)
 	}
 	return s.now().Add(jittered(backoff(o.Attempts), o.ID)), o.Attempts+1 >= maxAttempts
 }

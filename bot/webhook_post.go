@@ -18,8 +18,9 @@ import (
 // "timeout", "connection"), the text our own words (never the receiver's
 // body, which could hold anything).
 type hookError struct {
-	status string
-	err    error
+	status     string
+	err        error
+	retryAfter time.Duration // the receiver's Retry-After (429, 503), when it gave one in seconds
 }
 
 func (e *hookError) Error() string { return e.status + ": " + e.err.Error() }
@@ -37,7 +38,7 @@ func (w *Webhooks) post(ctx context.Context, t store.WebhookTarget, d store.Webh
 	ts := strconv.FormatInt(w.cfg.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
-		return "", &hookError{"url", fmt.Errorf("%w: %v", ErrPermanent, err)}
+		return "", &hookError{status: "url", err: fmt.Errorf("%w: %v", ErrPermanent, err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "CIS-Webhooks/1")
@@ -51,7 +52,14 @@ func (w *Webhooks) post(ctx context.Context, t store.WebhookTarget, d store.Webh
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // read, so the connection is reused
 	_ = resp.Body.Close()
-	return responseStatus(resp.StatusCode)
+	status, err := responseStatus(resp.StatusCode)
+	var he *hookError
+	if errors.As(err, &he) {
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+			he.retryAfter = time.Duration(s) * time.Second
+		}
+	}
+	return status, err
 }
 
 // requestError classifies a request that got no answer: the address
@@ -62,13 +70,13 @@ func requestError(err error) error {
 	var ne interface{ Timeout() bool }
 	switch {
 	case errors.Is(err, errAddrRefused):
-		return &hookError{"refused", fmt.Errorf("%w: %w", ErrPermanent, errAddrRefused)}
+		return &hookError{status: "refused", err: fmt.Errorf("%w: %w", ErrPermanent, errAddrRefused)}
 	case errors.Is(err, context.Canceled):
-		return &hookError{"stopped", fmt.Errorf("%w: stopped during the request", ErrUncertain)}
+		return &hookError{status: "stopped", err: fmt.Errorf("%w: stopped during the request", ErrUncertain)}
 	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
-		return &hookError{"timeout", fmt.Errorf("%w: no answer in time", ErrUncertain)}
+		return &hookError{status: "timeout", err: fmt.Errorf("%w: no answer in time", ErrUncertain)}
 	}
-	return &hookError{"connection", errors.New("no connection to the destination")}
+	return &hookError{status: "connection", err: errors.New("no connection to the destination")}
 }
 
 // responseStatus maps the receiver's answer: 2xx delivered; 408, 429 and
@@ -80,9 +88,9 @@ func responseStatus(code int) (string, error) {
 	case code >= 200 && code < 300:
 		return status, nil
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
-		return "", &hookError{status, fmt.Errorf("the destination answered %d", code)}
+		return "", &hookError{status: status, err: fmt.Errorf("the destination answered %d", code)}
 	}
-	return "", &hookError{status, fmt.Errorf("%w: the destination refused the event (%d)", ErrPermanent, code)}
+	return "", &hookError{status: status, err: fmt.Errorf("%w: the destination refused the event (%d)", ErrPermanent, code)}
 }
 
 // webhookBackoff is 30 s × 2^attempt, at most an hour: 30 s, 1 min, 2, 4,
@@ -100,9 +108,9 @@ type hookClaims struct {
 var _ claims = hookClaims{}
 
 // retryAt is the webhooks' failure policy: due again after
-// webhookBackoff, never later than MaxAge after the event; given up once
-// MaxAge has passed.
-func (c hookClaims) retryAt(o store.Outgoing) (time.Time, bool) {
+// webhookBackoff, or after the receiver's Retry-After (at most an hour),
+// never later than MaxAge after the event; given up once MaxAge has passed.
+func (c hookClaims) retryAt(o store.Outgoing, sendErr error) (time.Time, bool) {
 	now := c.w.cfg.Now()
 	created := c.createdAt(o.ID)
 	if created.IsZero() { // not read in this pass (cannot happen): count from now rather than give up
@@ -113,6 +121,10 @@ func (c hookClaims) retryAt(o store.Outgoing) (time.Time, bool) {
 		return now, true
 	}
 	next := now.Add(jittered(webhookBackoff(o.Attempts), o.ID))
+	var he *hookError
+	if errors.As(sendErr, &he) && he.retryAfter > 0 {
+		next = now.Add(min(he.retryAfter, time.Hour))
+	}
 	if next.After(deadline) {
 		next = deadline
 	}
@@ -156,7 +168,7 @@ func (c hookClaims) unclaim(ctx context.Context, id int64) error {
 // deduplicate by event id, and an event never received is worse than one
 // received twice. Past MaxAge it is given up.
 func (c hookClaims) uncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error) {
-	if _, giveUp := c.retryAt(store.Outgoing{ID: id}); giveUp {
+	if _, giveUp := c.retryAt(store.Outgoing{ID: id}, nil); giveUp {
 		return false, c.fail(ctx, id, reason)
 	}
 	return true, c.retry(ctx, id, next, reason)

@@ -473,3 +473,42 @@ func TestWebhookDialRefusesInsideAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestOutgoingWebhookHeedsRetryAfter: a 429 (or 503) with Retry-After in
+// seconds is tried again no sooner than that, instead of after the 30 s
+// first step of the backoff.
+func TestOutgoingWebhookHeedsRetryAfter(t *testing.T) {
+	e := newHookEnv(t)
+	e.lead(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(e.rcv.all()) == 0 {
+			w.Header().Set("Retry-After", "600")
+		}
+		e.rcv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	e.rcv.answer = func(n int) int {
+		if n == 0 {
+			return http.StatusTooManyRequests
+		}
+		return http.StatusOK
+	}
+	if err := e.h.st.DeleteWebhook(context.Background(), e.dest, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.dest, e.rcv.secret = e.register(t, srv.URL)
+	e.h.sim.Phone = "+573001299999"
+	lead := e.lead(t) // queued for the new destination
+	w := e.worker(nil)
+	for i := 0; i < 30 && e.status(t).Pending > 0; i++ {
+		e.passes(t, w, 1, time.Minute)
+	}
+	all := e.rcv.all()
+	if len(all) < 2 || all[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("requests %d; want a 429 then the deliveries", len(all))
+	}
+	if gap := all[1].At.Sub(all[0].At); gap < 10*time.Minute {
+		t.Errorf("tried again %v after a 429 with Retry-After: 600; want at least 10 minutes", gap)
+	}
+	checkOnceInOrder(t, e.rcv.delivered(), []int64{lead}, 0)
+}
