@@ -597,7 +597,10 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			id, a.ByUser, a.Kind, detail, a.ValueCOP, now)
-		if err != nil || a.Kind == "note" {
+		if err != nil {
+			return err
+		}
+		if err := queueActionEvent(ctx, tx, id, a, fromMillis(now)); err != nil || a.Kind == "note" {
 			return err
 		}
 		// Contact, outcome or a new advisor frees a place: the shared queue

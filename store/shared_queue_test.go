@@ -54,7 +54,7 @@ func holder(t *testing.T, s *Store, i int) string {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func leadIDOf(t *testing.T, s *Store, i int) int64 {
+func queuedLeadID(t *testing.T, s *Store, i int) int64 {
 	t.Helper()
 	var id int64
 	if err := s.rw.QueryRow(`SELECT id FROM leads WHERE name = ?`, "Prospecto "+itoa(i)).Scan(&id); err != nil {
@@ -107,7 +107,7 @@ func TestCapacityFreedOnContactAssignsWaiting(t *testing.T) {
 	if got := assignedLead(t, s, 2, "web"); got != "" {
 		t.Fatalf("second lead to %q; want the shared queue (ana is full)", got)
 	}
-	if err := s.ActOnLead(ctx, leadIDOf(t, s, 1), LeadAction{Kind: "contacted", ByUser: userID(t, s, "ana")}); err != nil {
+	if err := s.ActOnLead(ctx, queuedLeadID(t, s, 1), LeadAction{Kind: "contacted", ByUser: userID(t, s, "ana")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := holder(t, s, 2); got != "ana" {
