@@ -141,7 +141,7 @@ func assignLead(ctx context.Context, tx *sql.Tx, rules assign.Rules, leadID, fro
 	if err := place(ctx, tx, leadID, c.ID, kind, now); err != nil {
 		return false, err
 	}
-	return true, queueLeadEvent(ctx, tx, EventLeadAssigned, leadID, fromMillis(now))
+	return true, nil
 }
 
 // SweepDeadlines queues a reminder for every open (uncontacted) lead whose

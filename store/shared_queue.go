@@ -96,7 +96,9 @@ func waitingLeads(ctx context.Context, tx *sql.Tx) ([]int64, []assign.Lead, erro
 }
 
 // place gives lead leadID to advisor and queues the advisor's
-// notification of kind; a reassignment also stamps reassigned_at.
+// notification of kind and the lead.assigned webhook event (at completion,
+// from the shared queue, or moved after a missed deadline); a
+// reassignment also stamps reassigned_at.
 func place(ctx context.Context, tx *sql.Tx, leadID, advisor int64, kind string, now int64) error {
 	if _, err := tx.ExecContext(ctx, touchAdvisorQuery, now, advisor); err != nil {
 		return err
@@ -108,8 +110,10 @@ func place(ctx context.Context, tx *sql.Tx, leadID, advisor int64, kind string, 
 	} else if _, err := tx.ExecContext(ctx, assignLeadQuery, advisor, leadID); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now)
-	return err
+	if _, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now); err != nil {
+		return err
+	}
+	return queueLeadEvent(ctx, tx, EventLeadAssigned, leadID, fromMillis(now))
 }
 
 // Assignment modes as stored (assign_modes.mode).

@@ -72,6 +72,7 @@ func TestWaitingLeadAssignedWhenAdvisorTurnsAvailable(t *testing.T) {
 	s := queueStore(t, &now, "ana")
 	ctx := context.Background()
 	ana := userID(t, s, "ana")
+	hook := mustWebhook(t, s, EventLeadAssigned)
 	if err := s.SetAwayByID(ctx, ana, true); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +90,9 @@ func TestWaitingLeadAssignedWhenAdvisorTurnsAvailable(t *testing.T) {
 	}
 	if got := holder(t, s, 1); got != "ana" {
 		t.Errorf("after ana turned available the lead is with %q; want ana", got)
+	}
+	if got := typesOf(hookRows(t, s), hook); len(got) != 1 || got[0] != EventLeadAssigned {
+		t.Errorf("webhook events %v; want one lead.assigned, queued when the shared queue placed the lead", got)
 	}
 }
 
