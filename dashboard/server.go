@@ -118,6 +118,11 @@ type Options struct {
 	USDToCOP float64
 	// Demo marks a demo store: the login page says where its login is.
 	Demo bool
+	// APIRate and APIBurst are each API token's rate limit: requests a
+	// second sustained, and at once after a quiet spell (token bucket);
+	// zero: DefaultAPIRate, DefaultAPIBurst.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -137,6 +142,8 @@ type Server struct {
 	analytics   analyticsStore  // analytics.go
 	privacy     privacyStore    // privacy.go
 	bundles     modelStore      // model.go
+	api         apiStore        // api.go
+	tokens      apiTokenStore   // api.go, apitokens.go
 
 	bot           chatBot
 	pairing       PairingSource
@@ -162,9 +169,11 @@ type Server struct {
 	usdCOP        float64
 	startup       *Startup
 	demo          bool
-	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
-	hashing       atomic.Int32  // verifications running now
-	hashPeak      atomic.Int32  // the most that ever ran at once
+	hashSem       chan struct{}     // argon2id verifications in flight (auth.go)
+	hashing       atomic.Int32      // verifications running now
+	hashPeak      atomic.Int32      // the most that ever ran at once
+	apiLimit      *buckets          // each API token's rate limit
+	apiScopes     map[string]string // "METHOD path" of each API route → its scope
 }
 
 // Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
@@ -212,11 +221,12 @@ func New(d Deps) (*Server, error) {
 	e.Renderer = v
 	st := d.Store
 	s := &Server{e: e, ping: st, users: st, accounts: st, queue: st, leads: st, reach: st, takeover: st, transcripts: st,
-		stats: st, churn: st, analytics: st, privacy: st, bundles: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
+		stats: st, churn: st, analytics: st, privacy: st, bundles: st, api: st, tokens: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
-		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
+		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots),
+		apiLimit: newBuckets(d.Options.APIRate, d.Options.APIBurst), apiScopes: map[string]string{}}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
@@ -285,6 +295,8 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
 	s.privacyRoutes()
 	s.accountRoutes()
+	s.tokenRoutes()
+	s.apiRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.
@@ -369,6 +381,10 @@ func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
 // message for people, JSON for scripts; internal text never reaches users.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if strings.HasPrefix(c.Request().URL.Path, apiPrefix+"/") {
+		s.handleAPIError(err, c) // programs read {"error":{"code","message"}}
 		return
 	}
 	code := http.StatusInternalServerError
