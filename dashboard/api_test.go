@@ -273,6 +273,49 @@ func TestAPIListFilters(t *testing.T) {
 	}
 }
 
+// TestAPIListPagingWithSearch walks a search's pages (the search may read
+// its leads from the search index first): each match once.
+func TestAPIListPagingWithSearch(t *testing.T) {
+	env := newEnv(t, Deps{})
+	if err := env.st.InsertSyntheticLeads(context.Background(), 600, env.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := env.apiToken("crm", ScopeRead)
+	for _, tt := range []struct {
+		q    string
+		want int // what one page of 500 lists
+	}{{"MEDELLÍN", 100}, {"prospecto 59", 0}, {"pauta", 120}} {
+		var one apiLeadList
+		decodeJSON(t, env.api(tok, http.MethodGet, "/api/v1/leads?limit=500&q="+url.QueryEscape(tt.q), nil), &one)
+		if tt.want == 0 {
+			tt.want = len(one.Data)
+		}
+		if len(one.Data) != tt.want || tt.want < 5 {
+			t.Fatalf("q=%s: one page lists %d; want %d (at least 5)", tt.q, len(one.Data), tt.want)
+		}
+		seen := map[int64]bool{}
+		next, pages := "", 0
+		for ; pages == 0 || next != ""; pages++ {
+			target := "/api/v1/leads?limit=7&q=" + url.QueryEscape(tt.q)
+			if next != "" {
+				target += "&cursor=" + url.QueryEscape(next)
+			}
+			var list apiLeadList
+			decodeJSON(t, env.api(tok, http.MethodGet, target, nil), &list)
+			for _, l := range list.Data {
+				if seen[l.ID] {
+					t.Fatalf("q=%s: lead %d twice", tt.q, l.ID)
+				}
+				seen[l.ID] = true
+			}
+			next = list.NextCursor
+		}
+		if len(seen) != tt.want {
+			t.Errorf("q=%s: %d leads over %d pages; want %d", tt.q, len(seen), pages, tt.want)
+		}
+	}
+}
+
 // TestAPIBadInput: every mistake a client can make gets a 4xx with the
 // uniform JSON error and a code a program can test, never a 500.
 func TestAPIBadInput(t *testing.T) {
