@@ -284,7 +284,15 @@ func (s *Server) apiLead(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditAPIView(c, id)
 	return c.JSON(http.StatusOK, toAPILeadDetail(d))
+}
+
+// auditAPIView records that an integration read one person's data, as the
+// lead page records who saw whom.
+func (s *Server) auditAPIView(c echo.Context, id int64) {
+	tok := apiTokenOf(c)
+	s.auditAs(c, tok.CreatedBy, "lead_viewed", "lead:"+strconv.FormatInt(id, 10), "api token #"+strconv.FormatInt(tok.ID, 10))
 }
 
 // apiConversation is a lead's messages both ways and consent answers; an
@@ -320,6 +328,7 @@ func (s *Server) apiConversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditAPIView(c, id)
 	out := apiConversation{LeadID: id, Erased: d.Erased, Messages: []apiMessage{}, Consent: []apiConsent{}}
 	if d.Erased {
 		return c.JSON(http.StatusOK, out)

@@ -441,6 +441,11 @@ func TestAPIOutcomesShareTheLeadPageRules(t *testing.T) {
 	if n != 4 {
 		t.Errorf("%d audit entries name the token; want 4: %+v", n, audit)
 	}
+	env.api(write, http.MethodGet, "/api/v1/leads/3/conversation", nil)
+	if audit, _ := env.st.RecentAudit(ctx, 1); len(audit) != 1 || audit[0].Action != "lead_viewed" || audit[0].Object != "lead:3" ||
+		audit[0].Detail != "api token #"+strconv.FormatInt(wt.ID, 10) {
+		t.Errorf("reading a conversation through the API is not audited: %+v", audit)
+	}
 	// Erased: no name or number anywhere (seedLead's city and service repeat the name: those are not erased), and no change.
 	if _, err := env.st.EraseByPhone(ctx, "+573001112203", store.EraseRequested, "admin", env.users[RoleAdmin].ID); err != nil {
 		t.Fatal(err)
