@@ -276,23 +276,27 @@ func toAPILeadDetail(d store.LeadDetail) apiLeadDetail {
 }
 
 func (s *Server) apiLead(c echo.Context) error {
-	id, err := apiLeadID(c)
+	d, err := s.apiReadLead(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.api.Lead(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	s.auditAPIView(c, id)
 	return c.JSON(http.StatusOK, toAPILeadDetail(d))
 }
 
-// auditAPIView records that an integration read one person's data, as the
-// lead page records who saw whom.
-func (s *Server) auditAPIView(c echo.Context, id int64) {
+// apiReadLead reads the lead the path names and records that an
+// integration read one person's data, as the lead page records who saw whom.
+func (s *Server) apiReadLead(c echo.Context) (store.LeadDetail, error) {
+	id, err := apiLeadID(c)
+	if err != nil {
+		return store.LeadDetail{}, err
+	}
+	d, err := s.api.Lead(c.Request().Context(), id)
+	if err != nil {
+		return d, err
+	}
 	tok := apiTokenOf(c)
 	s.auditAs(c, tok.CreatedBy, "lead_viewed", "lead:"+strconv.FormatInt(id, 10), "api token #"+strconv.FormatInt(tok.ID, 10))
+	return d, nil
 }
 
 // apiConversation is a lead's messages both ways and consent answers; an
@@ -320,16 +324,11 @@ type apiConsent struct {
 }
 
 func (s *Server) apiConversation(c echo.Context) error {
-	id, err := apiLeadID(c)
+	d, err := s.apiReadLead(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.api.Lead(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	s.auditAPIView(c, id)
-	out := apiConversation{LeadID: id, Erased: d.Erased, Messages: []apiMessage{}, Consent: []apiConsent{}}
+	out := apiConversation{LeadID: d.ID, Erased: d.Erased, Messages: []apiMessage{}, Consent: []apiConsent{}}
 	if d.Erased {
 		return c.JSON(http.StatusOK, out)
 	}
