@@ -34,7 +34,7 @@ func BenchmarkAPIListLeads(b *testing.B) {
 	for _, bc := range []struct{ name, url string }{
 		{"first page", "/api/v1/leads"},
 		{"page at 50,000 (cursor)", "/api/v1/leads?cursor=" + deep},
-		{"500 per page", "/api/v1/leads?limit=500"},
+		{"200 per page (the most)", "/api/v1/leads?limit=200"},
 		{"hot+search", "/api/v1/leads?class=hot&q=Medell"},
 		{"search rare", "/api/v1/leads?q=prospecto+99999"},
 		{"campaign+since", "/api/v1/leads?campaign=fb-marzo&since=2026-03-01"},

@@ -74,7 +74,9 @@ var apiLeadFilters = []string{"status", "class", "advisor", "campaign", "since",
 
 const (
 	apiDefaultLimit = 50
-	apiMaxLimit     = 500
+	// apiMaxLimit stays below the store's 500 rows a query: a page asks
+	// for one lead more than it lists, to know whether another follows.
+	apiMaxLimit = 200
 )
 
 // parseAPIFilter reads the list's filters, refusing what the queue page
@@ -130,7 +132,7 @@ func (s *Server) parseAPIFilter(q url.Values) (store.LeadFilter, int, error) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > apiMaxLimit {
-			return f, 0, bad("limit", "a whole number from 1 to 500")
+			return f, 0, bad("limit", "a whole number from 1 to "+strconv.Itoa(apiMaxLimit))
 		}
 		limit = n
 	}

@@ -160,7 +160,7 @@ func atRiskParams(q url.Values) (least float64, limit, offset int, err error) {
 	}
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > apiMaxLimit {
-			return 0, 0, 0, apiErr(http.StatusBadRequest, "invalid_value", "limit: a whole number from 1 to 500")
+			return 0, 0, 0, apiErr(http.StatusBadRequest, "invalid_value", "limit: a whole number from 1 to "+strconv.Itoa(apiMaxLimit))
 		}
 	}
 	if raw := q.Get("cursor"); raw != "" {

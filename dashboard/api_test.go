@@ -244,15 +244,15 @@ func TestAPIListFilters(t *testing.T) {
 		check func(apiLead) bool
 	}{
 		{"", 50, func(l apiLead) bool { return l.Status == "open" }},
-		{"limit=500", 60, nil},
-		{"class=hot&limit=500", 20, func(l apiLead) bool { return l.Class == "hot" }},
-		{"campaign=instagram&limit=500", 15, func(l apiLead) bool { return l.Source == "instagram" }},
-		{"q=MEDELLÍN&limit=500", 10, func(l apiLead) bool { return l.City == "Medellín" }},
-		{"advisor=none&limit=500", 60, func(l apiLead) bool { return l.Advisor == nil }},
+		{"limit=200", 60, nil},
+		{"class=hot&limit=200", 20, func(l apiLead) bool { return l.Class == "hot" }},
+		{"campaign=instagram&limit=200", 15, func(l apiLead) bool { return l.Source == "instagram" }},
+		{"q=MEDELLÍN&limit=200", 10, func(l apiLead) bool { return l.City == "Medellín" }},
+		{"advisor=none&limit=200", 60, func(l apiLead) bool { return l.Advisor == nil }},
 		{"advisor=2", 0, nil},
 		{"status=won", 0, nil},
 		{"since=2026-03-03", 0, nil},
-		{"until=2026-03-02&limit=500", 60, nil},
+		{"until=2026-03-02&limit=200", 60, nil},
 	} {
 		rec := env.api(tok, http.MethodGet, "/api/v1/leads?"+tt.query, nil)
 		if rec.Code != http.StatusOK {
@@ -273,6 +273,25 @@ func TestAPIListFilters(t *testing.T) {
 	}
 }
 
+// TestAPIListLargestPage: a page of the most leads still says whether
+// another follows (it reads one lead more than it lists).
+func TestAPIListLargestPage(t *testing.T) {
+	env := newEnv(t, Deps{})
+	if err := env.st.InsertSyntheticLeads(context.Background(), apiMaxLimit+30, env.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := env.apiToken("crm", ScopeRead)
+	var first, second apiLeadList
+	decodeJSON(t, env.api(tok, http.MethodGet, "/api/v1/leads?limit="+strconv.Itoa(apiMaxLimit), nil), &first)
+	if len(first.Data) != apiMaxLimit || first.NextCursor == "" {
+		t.Fatalf("first page: %d leads, next %q; want %d and a cursor", len(first.Data), first.NextCursor, apiMaxLimit)
+	}
+	decodeJSON(t, env.api(tok, http.MethodGet, "/api/v1/leads?limit="+strconv.Itoa(apiMaxLimit)+"&cursor="+first.NextCursor, nil), &second)
+	if len(second.Data) != 30 || second.NextCursor != "" {
+		t.Errorf("second page: %d leads, next %q; want the last 30 and no cursor", len(second.Data), second.NextCursor)
+	}
+}
+
 // TestAPIListPagingWithSearch walks a search's pages (the search may read
 // its leads from the search index first): each match once.
 func TestAPIListPagingWithSearch(t *testing.T) {
@@ -283,10 +302,10 @@ func TestAPIListPagingWithSearch(t *testing.T) {
 	tok, _ := env.apiToken("crm", ScopeRead)
 	for _, tt := range []struct {
 		q    string
-		want int // what one page of 500 lists
+		want int // what one page of 200 lists
 	}{{"MEDELLÍN", 100}, {"prospecto 59", 0}, {"pauta", 120}} {
 		var one apiLeadList
-		decodeJSON(t, env.api(tok, http.MethodGet, "/api/v1/leads?limit=500&q="+url.QueryEscape(tt.q), nil), &one)
+		decodeJSON(t, env.api(tok, http.MethodGet, "/api/v1/leads?limit=200&q="+url.QueryEscape(tt.q), nil), &one)
 		if tt.want == 0 {
 			tt.want = len(one.Data)
 		}
@@ -348,7 +367,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"GET", "/api/v1/leads?since=02/03/2026", nil, 400, "invalid_value"},
 		{"GET", "/api/v1/leads?until=2026-13-01", nil, 400, "invalid_value"},
 		{"GET", "/api/v1/leads?limit=0", nil, 400, "invalid_value"},
-		{"GET", "/api/v1/leads?limit=501", nil, 400, "invalid_value"},
+		{"GET", "/api/v1/leads?limit=201", nil, 400, "invalid_value"},
 		{"GET", "/api/v1/leads?limit=diez", nil, 400, "invalid_value"},
 		{"GET", "/api/v1/leads?q=" + strings.Repeat("a", 101), nil, 400, "invalid_value"},
 		{"GET", "/api/v1/leads?cursor=not-a-cursor", nil, 400, "invalid_cursor"},
