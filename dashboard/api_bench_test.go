@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func BenchmarkAPIListLeads(b *testing.B) {
 	if err != nil || len(mid) != 1 {
 		b.Fatalf("lead 50,000: %v", err)
 	}
-	deep := encodeCursor(url.Values{}, mid[0])
+	deep := encodeCursor(store.LeadFilter{Status: "open"}, mid[0])
 	for _, bc := range []struct{ name, url string }{
 		{"first page", "/api/v1/leads"},
 		{"page at 50,000 (cursor)", "/api/v1/leads?cursor=" + deep},

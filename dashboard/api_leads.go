@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -150,25 +151,24 @@ type leadCursor struct {
 	ID     int64  `json:"i"`
 }
 
-// filterKey fingerprints the filters of q (not the paging).
-func filterKey(q url.Values) string {
-	v := url.Values{}
-	for k, vals := range q {
-		if k != "cursor" && k != "limit" {
-			v[k] = vals
-		}
-	}
-	sum := sha256.Sum256([]byte(v.Encode())) // Encode sorts by key
+// filterKey fingerprints a list's filters as parsed (not the paging), so
+// "status=open" and no status, or "q=Medellín" and "q=Medellín " (same
+// filter once parsed), share their cursors.
+func filterKey(parts ...any) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%q", parts)))
 	return hex.EncodeToString(sum[:6])
 }
 
-func encodeCursor(q url.Values, r store.QueueRow) string {
-	b, _ := json.Marshal(leadCursor{V: 1, Filter: filterKey(q), At: r.DeadlineAt.UnixMilli(), ID: r.ID})
+func leadFilterKey(f store.LeadFilter) string {
+	return filterKey(f.Status, f.Class, f.AdvisorID, f.Source, f.Since.UnixMilli(), f.Until.UnixMilli(), f.Search)
+}
+
+func encodeCursor(f store.LeadFilter, r store.QueueRow) string {
+	b, _ := json.Marshal(leadCursor{V: 1, Filter: leadFilterKey(f), At: r.DeadlineAt.UnixMilli(), ID: r.ID})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(q url.Values) (store.QueueKey, error) {
-	raw := q.Get("cursor")
+func decodeCursor(raw string, f store.LeadFilter) (store.QueueKey, error) {
 	if raw == "" {
 		return store.QueueKey{}, nil
 	}
@@ -180,7 +180,7 @@ func decodeCursor(q url.Values) (store.QueueKey, error) {
 	if err != nil || c.V != 1 || c.ID <= 0 {
 		return store.QueueKey{}, apiErr(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this API returned")
 	}
-	if c.Filter != filterKey(q) {
+	if c.Filter != leadFilterKey(f) {
 		return store.QueueKey{}, apiErr(http.StatusBadRequest, "invalid_cursor", "the cursor belongs to a list with other filters; start again without it")
 	}
 	return store.QueueKey{DeadlineAt: time.UnixMilli(c.At).UTC(), ID: c.ID}, nil
@@ -199,7 +199,7 @@ func (s *Server) apiListLeads(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if f.After, err = decodeCursor(q); err != nil {
+	if f.After, err = decodeCursor(q.Get("cursor"), f); err != nil {
 		return err
 	}
 	f.Limit = limit + 1 // one more tells whether a next page exists
@@ -210,7 +210,7 @@ func (s *Server) apiListLeads(c echo.Context) error {
 	out := apiLeadList{Data: make([]apiLead, 0, len(rows))}
 	if len(rows) > limit {
 		rows = rows[:limit]
-		out.NextCursor = encodeCursor(q, rows[len(rows)-1])
+		out.NextCursor = encodeCursor(f, rows[len(rows)-1])
 	}
 	for _, r := range rows {
 		out.Data = append(out.Data, toAPILead(r))

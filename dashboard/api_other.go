@@ -145,7 +145,7 @@ func (s *Server) apiAtRisk(c echo.Context) error {
 		out.Data = append(out.Data, toAPICustomer(r))
 	}
 	if len(rows) > limit && rows[limit].Probability >= least {
-		b, _ := json.Marshal(riskCursor{V: 1, Filter: filterKey(q), Offset: offset + limit})
+		b, _ := json.Marshal(riskCursor{V: 1, Filter: filterKey(least), Offset: offset + limit})
 		out.NextCursor = base64.RawURLEncoding.EncodeToString(b)
 	}
 	return c.JSON(http.StatusOK, out)
@@ -169,7 +169,7 @@ func atRiskParams(q url.Values) (least float64, limit, offset int, err error) {
 		if derr == nil {
 			derr = json.Unmarshal(b, &rc)
 		}
-		if derr != nil || rc.V != 1 || rc.Offset < 1 || rc.Filter != filterKey(q) {
+		if derr != nil || rc.V != 1 || rc.Offset < 1 || rc.Filter != filterKey(least) {
 			return 0, 0, 0, apiErr(http.StatusBadRequest, "invalid_cursor", "the cursor is not one this list returned for these filters")
 		}
 		offset = rc.Offset
