@@ -22,7 +22,7 @@ func TestEveryPageRenders(t *testing.T) {
 	data := map[string]any{
 		"error": errorPage{}, "login": loginPage{}, "password": passwordPage{}, "queue": queuePage{},
 		"lead": leadPage{}, "chat": chatPage{}, "pairing": pairingPageData{}, "privacy": privacyPageData{}, "model": modelPageData{}, "churn": churnPage{}, "analytics": analyticsPage{},
-		"accounts": accountsPage{}, "starting": startingPage{},
+		"accounts": accountsPage{}, "starting": startingPage{}, "tokens": tokensPage{},
 	}
 	names, _ := fs.Glob(files, "templates/pages/*.html")
 	for _, n := range names {
