@@ -155,6 +155,11 @@ func apiTokenOf(c echo.Context) store.APIToken {
 // CSRF token, so only an explicit header opens it.
 func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		ipKey := "api-ip:" + c.RealIP()
+		if s.throttle.blocked(ipKey, apiBadTokenLimit, apiBadTokenWindow) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(apiBadTokenWindow.Seconds())))
+			return apiErr(http.StatusTooManyRequests, "rate_limited", "too many requests with unknown or revoked tokens from this address; retry after the seconds in Retry-After")
+		}
 		scheme, token, ok := strings.Cut(c.Request().Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="cis"`)
@@ -162,6 +167,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		t, err := s.tokens.APITokenByHash(c.Request().Context(), hashToken(strings.TrimSpace(token)))
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Active()) {
+			s.throttle.add(ipKey, apiBadTokenWindow)
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="cis", error="invalid_token"`)
 			return apiErr(http.StatusUnauthorized, "invalid_token", "the API token is unknown or was revoked")
 		}
@@ -179,6 +185,14 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// An address that sends this many unknown or revoked tokens within the
+// window is refused for the rest of it (429): guessing a 256-bit token is
+// hopeless, but a flood of guesses still costs a store read each.
+const (
+	apiBadTokenLimit  = 20
+	apiBadTokenWindow = time.Minute
+)
 
 // apiScope refuses a read token on an endpoint that writes (403).
 func (s *Server) apiScope(scope string) echo.MiddlewareFunc {

@@ -141,6 +141,38 @@ func TestAPITokensAuthenticate(t *testing.T) {
 	}
 }
 
+// TestAPIBadTokensThrottled: an address that keeps sending unknown tokens
+// is refused for a minute, even with a good one; other addresses are not.
+func TestAPIBadTokensThrottled(t *testing.T) {
+	env := newEnv(t, Deps{})
+	good, _ := env.apiToken("crm", ScopeRead)
+	from := func(ip, token string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/leads", nil)
+		r.RemoteAddr = ip + ":4444"
+		r.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		env.s.ServeHTTP(rec, r)
+		return rec
+	}
+	for i := range apiBadTokenLimit {
+		if rec := from("198.51.100.7", newAPIToken()); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("bad token %d = %d; want 401", i+1, rec.Code)
+		}
+	}
+	rec := from("198.51.100.7", good)
+	wantAPIError(t, "a good token after 20 bad ones from the same address", rec, http.StatusTooManyRequests, "rate_limited")
+	if rec.Header().Get("Retry-After") != "60" {
+		t.Errorf("Retry-After = %q; want 60", rec.Header().Get("Retry-After"))
+	}
+	if rec := from("198.51.100.8", good); rec.Code != http.StatusOK {
+		t.Errorf("another address = %d; want 200", rec.Code)
+	}
+	env.now = env.now.Add(apiBadTokenWindow + time.Second)
+	if rec := from("198.51.100.7", good); rec.Code != http.StatusOK {
+		t.Errorf("after the window = %d; want 200", rec.Code)
+	}
+}
+
 func TestAPIScopes(t *testing.T) {
 	env := newEnv(t, Deps{})
 	seedLead(t, env.st, "+573001112233", "Carlos", "hola", env.now)
