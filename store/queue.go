@@ -191,7 +191,6 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 		limit = 100
 	}
 	limit = min(limit, 500)
-	// #nosec G202 -- every fragment is a constant of this package (qq.from is one of search.go's two FROM clauses); values are ? arguments
 	ascending := (f.Status == "" || f.Status == "open") && f.Due != "overdue"
 	if f.After.ID > 0 {
 		// The first test is a range on the (…, deadline_at, id) indexes; the second breaks ties by id.
@@ -202,6 +201,7 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 		d := millis(f.After.DeadlineAt)
 		qq.where, qq.wargs = append(qq.where, after), append(qq.wargs, d, d, f.After.ID)
 	}
+	// #nosec G202 -- every fragment is a constant of this package (qq.from is one of search.go's two FROM clauses); values are ? arguments
 	q := queueColumns + " FROM " + qq.from + queueJoins + qq.whereSQL()
 	args := qq.args()
 	order := " ORDER BY l.deadline_at DESC, l.id DESC"
