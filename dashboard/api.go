@@ -48,6 +48,9 @@ const (
 
 const apiPrefix = "/api/v1"
 
+// isAPIPath reports whether a request is the API's (its errors are JSON).
+func isAPIPath(p string) bool { return p == apiPrefix || strings.HasPrefix(p, apiPrefix+"/") }
+
 //go:embed openapi.json
 var openAPIDocument []byte
 

@@ -411,6 +411,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"GET", "/api/v1/leads/99999", nil, 404, "not_found"},
 		{"GET", "/api/v1/leads/99999/conversation", nil, 404, "not_found"},
 		{"GET", "/api/v1/nothing", nil, 404, "not_found"},
+		{"GET", "/api/v1", nil, 404, "not_found"},
 		{"DELETE", "/api/v1/leads/1", nil, 405, "method_not_allowed"},
 		{"POST", "/api/v1/leads/1/outcome", "{not json", 400, "invalid_json"},
 		{"POST", "/api/v1/leads/1/outcome", map[string]any{"outcome": "won", "valor": 5}, 400, "invalid_json"},

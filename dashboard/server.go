@@ -383,7 +383,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	if strings.HasPrefix(c.Request().URL.Path, apiPrefix+"/") {
+	if isAPIPath(c.Request().URL.Path) {
 		s.handleAPIError(err, c) // programs read {"error":{"code","message"}}
 		return
 	}

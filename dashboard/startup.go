@@ -92,7 +92,7 @@ func (s *Server) whileStarting(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		c.Response().Header().Set("Retry-After", "5")
-		if strings.HasPrefix(p, apiPrefix+"/") {
+		if isAPIPath(p) {
 			return apiErr(http.StatusServiceUnavailable, "unavailable", "the server is starting; retry after Retry-After seconds")
 		}
 		if !acceptsHTML(c) {
