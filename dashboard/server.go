@@ -142,8 +142,6 @@ type Server struct {
 	analytics   analyticsStore  // analytics.go
 	privacy     privacyStore    // privacy.go
 	bundles     modelStore      // model.go
-	api         apiStore        // api.go
-	tokens      apiTokenStore   // api.go, apitokens.go
 
 	bot           chatBot
 	pairing       PairingSource
@@ -169,11 +167,15 @@ type Server struct {
 	usdCOP        float64
 	startup       *Startup
 	demo          bool
-	hashSem       chan struct{}     // argon2id verifications in flight (auth.go)
-	hashing       atomic.Int32      // verifications running now
-	hashPeak      atomic.Int32      // the most that ever ran at once
-	apiLimit      *buckets          // each API token's rate limit
-	apiScopes     map[string]string // "METHOD path" of each API route → its scope
+	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
+	hashing       atomic.Int32  // verifications running now
+	hashPeak      atomic.Int32  // the most that ever ran at once
+
+	// The HTTP API (api*.go): its store, tokens, rate limits and routes.
+	api       apiStore
+	tokens    apiTokenStore
+	apiLimit  *buckets          // each API token's rate limit
+	apiScopes map[string]string // "METHOD path" of each API route → its scope
 }
 
 // Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
@@ -221,12 +223,11 @@ func New(d Deps) (*Server, error) {
 	e.Renderer = v
 	st := d.Store
 	s := &Server{e: e, ping: st, users: st, accounts: st, queue: st, leads: st, reach: st, takeover: st, transcripts: st,
-		stats: st, churn: st, analytics: st, privacy: st, bundles: st, api: st, tokens: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
+		stats: st, churn: st, analytics: st, privacy: st, bundles: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
-		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots),
-		apiLimit: newBuckets(d.Options.APIRate, d.Options.APIBurst), apiScopes: map[string]string{}}
+		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
@@ -237,6 +238,8 @@ func New(d Deps) (*Server, error) {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
+	s.api, s.tokens = st, st
+	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
 	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
@@ -293,10 +296,10 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
-	s.privacyRoutes()
-	s.accountRoutes()
 	s.tokenRoutes()
 	s.apiRoutes()
+	s.privacyRoutes()
+	s.accountRoutes()
 }
 
 // route registers a page behind a session, the CSRF check and a role list.

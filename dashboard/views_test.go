@@ -20,9 +20,9 @@ func TestEveryPageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := map[string]any{
-		"error": errorPage{}, "login": loginPage{}, "password": passwordPage{}, "queue": queuePage{},
+		"error": errorPage{}, "login": loginPage{}, "password": passwordPage{}, "queue": queuePage{}, "tokens": tokensPage{},
 		"lead": leadPage{}, "chat": chatPage{}, "pairing": pairingPageData{}, "privacy": privacyPageData{}, "model": modelPageData{}, "churn": churnPage{}, "analytics": analyticsPage{},
-		"accounts": accountsPage{}, "starting": startingPage{}, "tokens": tokensPage{},
+		"accounts": accountsPage{}, "starting": startingPage{},
 	}
 	names, _ := fs.Glob(files, "templates/pages/*.html")
 	for _, n := range names {
