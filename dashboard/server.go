@@ -228,6 +228,8 @@ func New(d Deps) (*Server, error) {
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
+	s.api, s.tokens = st, st
+	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
@@ -238,8 +240,6 @@ func New(d Deps) (*Server, error) {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
-	s.api, s.tokens = st, st
-	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
 	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
@@ -284,6 +284,8 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)
+	s.tokenRoutes()
+	s.apiRoutes()
 
 	s.route(http.MethodGet, "/model", s.modelPage, all...)
 	s.route(http.MethodGet, "/model/:id/report", s.modelReport, all...)
@@ -296,8 +298,6 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
-	s.tokenRoutes()
-	s.apiRoutes()
 	s.privacyRoutes()
 	s.accountRoutes()
 }
