@@ -585,3 +585,43 @@ func TestAPIAtRiskAndCampaigns(t *testing.T) {
 		t.Errorf("campaigns %s..%s count %d leads; want 40", camps.From, camps.To, leads)
 	}
 }
+
+// TestAPIOutcomesQueueWebhookEvents: an outcome recorded through the API
+// goes through store.ActOnLead, so it queues the same webhook events as the
+// lead page (issue 21 items 1 and 2 together), in order.
+func TestAPIOutcomesQueueWebhookEvents(t *testing.T) {
+	env := newEnv(t, Deps{})
+	ctx := context.Background()
+	seedLead(t, env.st, "+573001112233", "Carlos", "hola", env.now)
+	dest, _, err := env.st.CreateWebhook(ctx, store.NewWebhook{Name: "crm", URL: "https://crm.example/hook",
+		Events: []string{"lead.contacted", "lead.won", "lead.lost"}}, env.users[RoleAdmin].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write, _ := env.apiToken("crm", ScopeWrite)
+	for _, body := range []map[string]any{{"outcome": "contacted"}, {"outcome": "won", "value_cop": 3_000_000}} {
+		if rec := env.api(write, http.MethodPost, "/api/v1/leads/1/outcome", body); rec.Code != http.StatusOK {
+			t.Fatalf("outcome %v = %d %s", body, rec.Code, rec.Body.String())
+		}
+	}
+	var types []string // one delivery per lead at a time: deliver each to see the next
+	for range 5 {
+		due, err := env.st.DueWebhooks(ctx, dest, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(due) == 0 {
+			break
+		}
+		types = append(types, due[0].Type)
+		if ok, err := env.st.ClaimWebhook(ctx, due[0].ID); !ok || err != nil {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if err := env.st.WebhookDelivered(ctx, due[0].ID, "200"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(types, ",") != "lead.contacted,lead.won" {
+		t.Errorf("queued webhook events = %v; want lead.contacted, lead.won", types)
+	}
+}
