@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL as a store (issue 16, docs/postgres.md). pgx through its
+// database/sql adapter keeps the store's one code shape (*sql.DB, *sql.Tx)
+// for both engines; the seam in pgsql.go runs only ported statements.
+
+type dialect int
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+)
+
+// IsPostgres reports whether a --db value names a PostgreSQL database
+// (postgres://… or postgresql://…) rather than a SQLite file.
+func IsPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// migrationLock is the advisory lock key under which one process at a time
+// migrates a database: several servers may start together.
+const migrationLock = 0x636973 // "cis"
+
+// openPostgres is Open for a postgres:// URL: it migrates the database (the
+// PostgreSQL set, under an advisory lock), then opens the writer (one
+// connection, as on SQLite: the batch writer applies messages in order) and
+// a read-only pool.
+func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err) // pgx leaves the password out of its errors
+	}
+	if err := migratePostgres(ctx, cfg, opt); err != nil {
+		return nil, err
+	}
+	ids := &pgIDTables{}
+	rw := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), ids: ids})
+	rw.SetMaxOpenConns(1)
+	roCfg := cfg.Copy()
+	roCfg.RuntimeParams["default_transaction_read_only"] = "on"
+	ro := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*roCfg), ids: ids})
+	ro.SetMaxOpenConns(4)
+	s := &Store{dialect: dialectPostgres, rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign,
+		busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
+		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
+	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
+		_ = s.Close() // the salt error is the one to report
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s.started = true
+	go s.writer()
+	return s, nil
+}
+
+// migratePostgres applies the PostgreSQL migrations on one plain pgx
+// connection (migration files are not store statements: the seam is not in
+// the way) while holding migrationLock. With Options.Existing a database
+// without our schema is refused (ErrNoStore).
+func migratePostgres(ctx context.Context, cfg *pgx.ConnConfig, opt Options) error {
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	defer conn.Close()
+	if opt.Existing {
+		var exists bool
+		if err := conn.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+			return fmt.Errorf("open postgres: %w", err)
+		}
+		if !exists {
+			return fmt.Errorf("postgres database %s: %w", cfg.Database, ErrNoStore)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("migrate postgres: lock: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if err := pgMigrations.apply(ctx, conn, opt.Now()); err != nil {
+		return fmt.Errorf("migrate postgres: %w", err)
+	}
+	return nil
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error, "" for any other error.
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
