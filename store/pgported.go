@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"sync"
 )
 
@@ -14,8 +15,23 @@ import (
 // pgSame are statements whose PostgreSQL text is SQLite's with $N
 // placeholders (rebind).
 var pgSame = []string{
-	// migrations and opening (migrate.go, privacy.go)
+	// opening (privacy.go)
 	selectSaltQuery,
+	// the message path (handle.go, batch.go): the inbound key, the
+	// conversation, its replies, consent evidence and the lead, one
+	// transaction
+	selectAccountQuery, insertAccountQuery, selectContactQuery, insertContactQuery, insertInboundQuery,
+	selectConversationQuery, insertConversationQuery, updateConversationQuery, linkMessageQuery, insertOutboxQuery,
+	isSuppressedQuery, openTakeoverQuery, hadLeadQuery, firstReferralQuery, lastConsentTextQuery,
+	insertPolicyQuery, insertConsentQuery, setContactNameQuery, insertLeadQuery, rotationQuery, assignFactsQuery,
+	"SAVEPOINT msg", "ROLLBACK TO msg", "RELEASE msg", insertEventQuery,
+	// an opt-out: replies and notices cancelled, the suppression, the revocation (handle.go, privacy.go)
+	setContactOptOutQuery, cancelOutboxQuery, cancelNoticesQuery, insertSuppressionQuery, insertDataRequestQuery,
+	// the outbox: due replies, confirmations (outbox.go, channels.go, sending.go)
+	pendingOutboxQuery, sentManyQuery,
+	// reading a conversation and the queue (conversations.go, queue.go)
+	viewConversationQuery, latestLeadQuery,
+	`SELECT status, class, n FROM lead_counts WHERE n > 0`,
 }
 
 // pgTwin is a statement whose PostgreSQL text differs from SQLite's. sum is
@@ -26,11 +42,21 @@ type pgTwin struct {
 	sqlite, sum, pg string
 }
 
-var pgTwins = []pgTwin{}
+var pgTwins = []pgTwin{
+	// Several servers claim from one outbox: a row another server is
+	// claiming right now is skipped, not waited for; exactly one claim
+	// of a row succeeds (status = 'pending' is tested under the lock).
+	{claimOutboxQuery, "9ac01a96eda1", `UPDATE outbox SET status = 'sending', claimed_at = $1
+		WHERE id = (SELECT id FROM outbox WHERE id = $2 AND status = 'pending' FOR UPDATE SKIP LOCKED)`},
+	// json_each is SQLite's; the keys come as one JSON array.
+	{withdrawQuery, "900db2f8eadc", `UPDATE outbox SET status = 'cancelled', last_error = 'superseded in a burst'
+		WHERE account_id = $1 AND contact_id = $2 AND status = 'pending'
+		AND key IN (SELECT json_array_elements_text($3::json))`},
+}
 
 // pgOnly are statements that only the PostgreSQL store runs (row and
 // advisory locks SQLite's single writer makes unnecessary).
-var pgOnly = []string{}
+var pgOnly = []string{lockSenderQuery}
 
 // pgLearn, set by tests with CIS_PG_LEARN, runs an unported statement
 // rebound and reports it, to list what a path needs ported.
@@ -40,8 +66,48 @@ var pgLearn func(query, caller string)
 type pgTable map[string]string
 
 func (t pgTable) lookup(q string) (string, bool) {
-	pg, ok := t[q]
-	return pg, ok
+	if pg, ok := t[q]; ok {
+		return pg, true
+	}
+	if queuePorted(q) {
+		return rebind(q), true
+	}
+	return "", false
+}
+
+// queuePortedWhere are the queue's filter fragments (queueWhere) ported:
+// all but the search words, whose index is SQLite's (lead_grams; pg_trgm
+// on PostgreSQL comes with the search slice).
+var queuePortedWhere = map[string]bool{
+	"l.status = 'open'": true, "l.deadline_at >= ?": true, "l.deadline_at < ?": true, "l.status = ?": true,
+	"l.class = ?": true, "l.assigned_to IS NULL": true, "l.assigned_to = ?": true, "l.source = ?": true,
+	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
+}
+
+// queuePorted reports whether q is a queue listing (Store.Queue) built of
+// ported fragments only.
+func queuePorted(q string) bool {
+	rest, ok := strings.CutPrefix(q, queueColumns+" FROM leads l"+queueJoins)
+	if !ok {
+		return false
+	}
+	where, order, ok := strings.Cut(rest, " ORDER BY ")
+	if !ok || (order != "l.deadline_at DESC, l.id DESC LIMIT ? OFFSET ?" && order != "l.deadline_at, l.id LIMIT ? OFFSET ?") {
+		return false
+	}
+	if where == "" {
+		return true
+	}
+	where, ok = strings.CutPrefix(where, " WHERE ")
+	if !ok {
+		return false
+	}
+	for _, w := range strings.Split(where, " AND ") {
+		if !queuePortedWhere[w] {
+			return false
+		}
+	}
+	return true
 }
 
 var pgPorted = sync.OnceValue(func() pgTable {

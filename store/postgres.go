@@ -103,3 +103,21 @@ func pgCode(err error) string {
 	}
 	return ""
 }
+
+// lockSenderQuery takes a transaction-scoped advisory lock on one sender.
+const lockSenderQuery = `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`
+
+// lockSender serialises one person's messages across servers on
+// PostgreSQL: taken before the contact and conversation are read, held to
+// the commit, so that no server reads a conversation state another is
+// about to change (a lost update), and a new contact is inserted once.
+// SQLite needs none: its writer lock is taken at BEGIN (IMMEDIATE).
+func (s *Store) lockSender(ctx context.Context, tx *sql.Tx, from string) error {
+	if s.dialect != dialectPostgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, lockSenderQuery, from); err != nil {
+		return fmt.Errorf("lock sender: %w", err)
+	}
+	return nil
+}

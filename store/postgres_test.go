@@ -76,3 +76,27 @@ func TestUnportedStatementFailsClearly(t *testing.T) {
 	}
 	t.Logf("the error reads: %v", err)
 }
+
+// TestPostgresTwinsAreCurrent: a PostgreSQL twin was written from one
+// SQLite text; when that text changes, the twin must be read again (and
+// its sum updated).
+func TestPostgresTwinsAreCurrent(t *testing.T) {
+	for _, tw := range pgTwins {
+		if got := sqlSum(tw.sqlite); got != tw.sum {
+			t.Errorf("the SQLite statement of a PostgreSQL twin changed (sum %s, twin written from %s): re-port it in pgported.go:\n%s",
+				got, tw.sum, tw.sqlite)
+		}
+	}
+}
+
+func TestRebind(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"SELECT a FROM t WHERE b = ? AND c = ?", "SELECT a FROM t WHERE b = $1 AND c = $2"},
+		{"UPDATE t SET a = ?2 WHERE id = ?1 OR ?1 = 0", "UPDATE t SET a = $2 WHERE id = $1 OR $1 = 0"},
+		{"SELECT '?' , \"q?\" FROM t WHERE x = ? -- why?\n AND y = ?", "SELECT '?' , \"q?\" FROM t WHERE x = $1 -- why?\n AND y = $2"},
+	} {
+		if got := rebind(tc.in); got != tc.want {
+			t.Errorf("rebind(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cis-agencia/cis/flow"
+)
+
+// The message path on both engines (issue 16, first slice): a whole
+// conversation as a prospect writes it becomes a lead, with its replies
+// claimed and confirmed as bot/send.go does; redelivery, failure, opt-out
+// and withdrawn replies; outbox claims and one person's messages across
+// two servers on one database.
+
+type pgFixedScorer flow.Class
+
+func (f pgFixedScorer) Score(flow.Lead) flow.Score {
+	return flow.Score{Class: flow.Class(f), Probability: 0.71, Model: "fixed"}
+}
+
+// pgClock is a settable clock shared by a test's stores.
+type pgClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *pgClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *pgClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// sendAll claims, hands over and confirms every due reply of channel the
+// way the sender does (claim the next, record the previous in the same
+// commit), and returns their keys.
+func sendAll(tb testing.TB, s *Store, channel string) []string {
+	tb.Helper()
+	ctx := context.Background()
+	out, err := s.PendingOutbox(ctx, channel, 100)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var done []Sent
+	var keys []string
+	for _, o := range out {
+		ok, err := s.ClaimNext(ctx, done, o.ID)
+		if err != nil || !ok {
+			tb.Fatalf("claim %d: %v, %v", o.ID, ok, err)
+		}
+		done = []Sent{{ID: o.ID, ExtID: fmt.Sprintf("out.%d", o.ID)}}
+		keys = append(keys, o.Key)
+	}
+	if err := s.MarkSentMany(ctx, done); err != nil {
+		tb.Fatal(err)
+	}
+	return keys
+}
+
+func TestConversationBecomesLeadBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		clock := &pgClock{now: pgT0}
+		s := e.open(t, Options{Now: clock.Now})
+		m, err := flow.New(flow.DefaultConfig(flow.Bogota()), pgFixedScorer(flow.Hot))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := []string{"hola", "sí", "me llamo carlos andrés", "medallo", "2 millones", "pa' ya", "facebook ads"}
+		var sent []string
+		for i, text := range msgs {
+			clock.Add(time.Minute)
+			in := flow.Inbound{Channel: "chat", Account: "acct", ID: fmt.Sprintf("w%d", i), From: "+573001112233",
+				Kind: flow.KindText, Text: text, At: clock.Now()}
+			handled, err := s.Handle(ctx, in, func(st flow.State) flow.Result { return m.Step(st, in, clock.Now()) })
+			if err != nil || !handled {
+				t.Fatalf("message %d %q: handled=%v err=%v", i, text, handled, err)
+			}
+			sent = append(sent, sendAll(t, s, "chat")...)
+		}
+		v, err := s.Conversation(ctx, "chat", "acct", "+573001112233")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.State.Status != flow.Completed {
+			t.Fatalf("conversation %s at %s after %v; want completed", v.State.Status, v.State.Stage, sent)
+		}
+		rows, err := s.Queue(ctx, LeadFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 || rows[0].Class != string(flow.Hot) || rows[0].City != "Medellín" || rows[0].Phone != "+573001112233" ||
+			!rows[0].DeadlineAt.Equal(clock.Now().Add(25*time.Minute)) {
+			t.Fatalf("queue = %+v; want the one hot lead from Medellín, due in 25 minutes", rows)
+		}
+		if hot, err := s.Queue(ctx, LeadFilter{Class: "hot", AdvisorID: -1}); err != nil || len(hot) != 1 {
+			t.Errorf("queue filtered by class, unassigned: %d rows, %v; want 1", len(hot), err)
+		}
+		if cold, err := s.Queue(ctx, LeadFilter{Class: "cold"}); err != nil || len(cold) != 0 {
+			t.Errorf("queue of cold leads: %d rows, %v; want 0", len(cold), err)
+		}
+		counts, err := s.LeadCounts(ctx)
+		if err != nil || counts["open"]["hot"] != 1 {
+			t.Errorf("lead counts = %v, %v; want one open hot lead", counts, err)
+		}
+		// Every reply was sent once; the consent answer counted; the last
+		// message again is a no-op.
+		if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE status <> 'sent'`); n != 0 {
+			t.Errorf("%d replies not sent", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM consent_records WHERE accepted = 1`); n != 1 {
+			t.Errorf("%d accepted consents; want 1", n)
+		}
+		last := flow.Inbound{Channel: "chat", Account: "acct", ID: "w6", From: "+573001112233", Kind: flow.KindText, Text: "facebook ads", At: clock.Now()}
+		if handled, err := s.Handle(ctx, last, func(st flow.State) flow.Result { return m.Step(st, last, clock.Now()) }); err != nil || handled {
+			t.Errorf("redelivery of the last message: handled=%v err=%v; want a no-op", handled, err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM leads`); n != 1 {
+			t.Errorf("%d leads; want 1", n)
+		}
+		if n := e.count(t, `SELECT SUM(n) FROM conversation_funnel WHERE step = 'done' AND status = 'completed'`); n != 1 {
+			t.Errorf("funnel: %d completed conversations; want 1", n)
+		}
+	})
+}
+
+func TestRedeliveryFailureOptOutBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		s := e.open(t, Options{Now: func() time.Time { return pgT0 }})
+		for i, want := range []bool{true, false, false} {
+			if handled, err := s.Handle(ctx, inbound("wamid.1", "hola"), echoStep); err != nil || handled != want {
+				t.Fatalf("delivery %d: handled = %v, %v; want %v", i+1, handled, err, want)
+			}
+		}
+		broken := func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.Events = []flow.Event{{Kind: flow.EventLeadCompleted}} // no lead: the store must refuse
+			return r
+		}
+		if _, err := s.Handle(ctx, inbound("wamid.2", "x"), broken); err == nil {
+			t.Fatal("Handle accepted a lead event without a lead")
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM messages`); n != 1 {
+			t.Errorf("%d messages after a failed Handle; want 1 (the failed one must be redelivered)", n)
+		}
+		withdraw := func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.Replies = []flow.Reply{{Key: "ask_city", Text: "¿Ciudad?"}}
+			r.Withdraw = []string{"k"}
+			return r
+		}
+		if _, err := s.Handle(ctx, inbound("wamid.2", "Ana"), withdraw); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE key = 'k' AND status = 'cancelled'`); n != 1 {
+			t.Errorf("the moot reply was not withdrawn")
+		}
+		optOut := func(st flow.State) flow.Result {
+			r := echoStep(st)
+			r.State.Status = flow.OptedOut
+			r.Events = []flow.Event{{Kind: flow.EventOptedOut}}
+			r.Replies = []flow.Reply{{Key: "opted_out", Text: "No te escribiremos más."}}
+			return r
+		}
+		if _, err := s.Handle(ctx, inbound("wamid.3", "salir"), optOut); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.PendingOutbox(ctx, "chat", 10)
+		if err != nil || len(p) != 1 || p[0].Key != "opted_out" {
+			t.Errorf("pending after opt-out = %+v, %v; want only the confirmation", p, err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM suppressions`); n != 1 {
+			t.Errorf("%d suppressions; want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM data_requests WHERE kind = 'revoke'`); n != 1 {
+			t.Errorf("%d revocations recorded; want 1", n)
+		}
+	})
+}
+
+// TestTwoServersBothEngines: two stores on one database, as two cis serve
+// processes. One person's messages, delivered to either server at once,
+// are each applied once and in turn (no lost update of the conversation);
+// every reply is claimed by exactly one server.
+func TestTwoServersBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		servers := []*Store{e.open(t, Options{Now: func() time.Time { return pgT0 }}), e.open(t, Options{Now: func() time.Time { return pgT0 }})}
+		const n = 40
+		var wg sync.WaitGroup
+		errs := make(chan error, 2*n)
+		for i := range n {
+			for _, s := range servers { // each message reaches both servers (a redelivery)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := s.Handle(ctx, inbound(fmt.Sprintf("m%d", i), "hola"), echoStep); err != nil {
+						errs <- err
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("handle: %v", err) // a failed message would be redelivered; none should fail here
+		}
+		v, err := servers[0].Conversation(ctx, "chat", "acct", "+573001112233")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.State.Failures != n {
+			t.Errorf("the conversation counted %d messages; want %d (each once, none lost)", v.State.Failures, n)
+		}
+		claimed := map[int64]int{}
+		var mu sync.Mutex
+		for _, s := range servers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := s.PendingOutbox(ctx, "chat", 100)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, o := range out {
+					ok, err := s.ClaimNext(ctx, nil, o.ID)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						claimed[o.ID]++
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(claimed) != n {
+			t.Errorf("%d replies claimed; want %d", len(claimed), n)
+		}
+		for id, c := range claimed {
+			if c != 1 {
+				t.Errorf("reply %d claimed %d times", id, c)
+			}
+		}
+	})
+}
