@@ -253,3 +253,82 @@ func TestTwoServersBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestSenderOutcomesBothEngines: every outcome bot/send.go records for a
+// claimed reply, on both engines: put back unsent, retried later, uncertain
+// (a question is sent again, anything else is left unconfirmed), and a
+// previous process's claims settled at start.
+func TestSenderOutcomesBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		clock := &pgClock{now: pgT0}
+		s := e.open(t, Options{Now: clock.Now})
+		if _, err := s.Handle(ctx, inbound("w1", "hola"), replyStep("greeting", "ask_name", "thanks", "bye", "ask_city")); err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.PendingOutbox(ctx, "chat", 10)
+		if err != nil || len(out) != 5 {
+			t.Fatalf("pending = %d, %v; want 5", len(out), err)
+		}
+		id := map[string]int64{}
+		for _, o := range out {
+			if ok, err := s.ClaimNext(ctx, nil, o.ID); err != nil || !ok {
+				t.Fatalf("claim %s: %v %v", o.Key, ok, err)
+			}
+			id[o.Key] = o.ID
+		}
+		if ok, err := s.ClaimNext(ctx, nil, id["greeting"]); err != nil || ok {
+			t.Errorf("a second claim of a claimed reply: %v, %v; want false", ok, err)
+		}
+		if err := s.Unclaim(ctx, id["greeting"]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkRetry(ctx, id["greeting"], clock.Now().Add(time.Minute), "timeout"); err != nil {
+			t.Fatal(err)
+		}
+		if resent, err := s.MarkUncertain(ctx, id["ask_name"], clock.Now(), "timeout"); err != nil || resent {
+			t.Errorf("uncertain ask_name (superseded by ask_city): resent=%v err=%v; want false", resent, err)
+		}
+		if resent, err := s.MarkUncertain(ctx, id["thanks"], clock.Now(), "timeout"); err != nil || resent {
+			t.Errorf("uncertain thanks: resent=%v err=%v; want false (not a question)", resent, err)
+		}
+		if err := s.FailReply(ctx, id["bye"], "refused"); err != nil { // claimed, not pending: nothing to fail
+			t.Fatal(err)
+		}
+		clock.Add(time.Second)
+		if n, err := s.ReleaseOrphans(ctx, "chat", clock.Now()); err != nil || n != 2 {
+			t.Errorf("orphans settled = %d, %v; want 2 (ask_city queued again, bye unconfirmed)", n, err)
+		}
+		want := map[string]string{"greeting": "pending", "ask_name": "unconfirmed", "thanks": "unconfirmed", "bye": "unconfirmed", "ask_city": "pending"}
+		for key, status := range want {
+			if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE key = ? AND status = ?`, key, status); n != 1 {
+				t.Errorf("%s: not %s", key, status)
+			}
+		}
+		clock.Add(2 * time.Minute)
+		if keys := sendAll(t, s, "chat"); len(keys) != 2 {
+			t.Errorf("sent after the retry time: %v; want greeting and ask_city", keys)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE status = 'sent'`); n != 2 {
+			t.Errorf("%d replies sent; want 2", n)
+		}
+		// A pending reply the channel refuses for good is failed, and the
+		// failure filed on the conversation for the advisors.
+		if _, err := s.Handle(ctx, inbound("w2", "?"), replyStep("again")); err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.PendingOutbox(ctx, "chat", 10)
+		if err != nil || len(again) != 1 {
+			t.Fatalf("pending = %v, %v; want the one new reply", again, err)
+		}
+		if err := s.FailReply(ctx, again[0].ID, "refused"); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM outbox WHERE key = 'again' AND status = 'failed'`); n != 1 {
+			t.Errorf("the refused reply is not failed")
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM conversation_events WHERE kind = 'reply_failed' AND detail = 'refused'`); n != 1 {
+			t.Errorf("the failure was not filed on the conversation")
+		}
+	})
+}

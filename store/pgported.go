@@ -28,7 +28,8 @@ var pgSame = []string{
 	// an opt-out: replies and notices cancelled, the suppression, the revocation (handle.go, privacy.go)
 	setContactOptOutQuery, cancelOutboxQuery, cancelNoticesQuery, insertSuppressionQuery, insertDataRequestQuery,
 	// the outbox: due replies, confirmations (outbox.go, channels.go, sending.go)
-	pendingOutboxQuery, sentManyQuery,
+	pendingOutboxQuery, sentManyQuery, unclaimQuery, markRetryQuery, resendUncertainQuery, unconfirmedQuery,
+	failAndTellQuery, replyFailedEventQuery, resendOrphansQuery, orphanClaimsQuery,
 	// reading a conversation and the queue (conversations.go, queue.go)
 	viewConversationQuery, latestLeadQuery,
 	`SELECT status, class, n FROM lead_counts WHERE n > 0`,
