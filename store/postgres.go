@@ -121,3 +121,23 @@ func (s *Store) lockSender(ctx context.Context, tx *sql.Tx, from string) error {
 	}
 	return nil
 }
+
+// devicePG is DeviceDB on PostgreSQL.
+func devicePG(url string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open device store: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(4)
+	return db, nil
+}
+
+// DeviceDialect is the dialect name whatsmeow's sqlstore takes for a handle
+// DeviceDB opened: "postgres" on PostgreSQL, else "sqlite3".
+func DeviceDialect(db *sql.DB) string {
+	if _, ok := db.Driver().(*stdlib.Driver); ok {
+		return "postgres"
+	}
+	return "sqlite3"
+}

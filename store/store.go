@@ -271,8 +271,14 @@ func (s *Store) Ping(ctx context.Context) error { return s.CheckWritable(ctx) }
 // BEGIN IMMEDIATE), never the app's single writer connection, so that a
 // whatsmeow transaction can never wait on the connection our event handler
 // is waiting for. Small pool: SQLite has one writer anyway.
+//
+// On PostgreSQL (a postgres:// URL) it is a plain pgx handle on the same
+// database: whatsmeow's SQL is its own, not the store's (DeviceDialect).
 func DeviceDB(path string, opt Options) (*sql.DB, error) {
 	opt = opt.withDefaults()
+	if IsPostgres(path) {
+		return devicePG(path)
+	}
 	db, err := sql.Open(driverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open device store %s: %w", path, err)
