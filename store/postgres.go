@@ -141,3 +141,10 @@ func DeviceDialect(db *sql.DB) string {
 	}
 	return "sqlite3"
 }
+
+// errServeOnPostgres is what the commands that hold a store for their
+// process (serve, pair, restore) say on PostgreSQL until several servers
+// share one database through leases (docs/postgres.md, slice 3), rather
+// than sharing it unsafely or failing on the first feature not ported.
+var errServeOnPostgres = fmt.Errorf("%w: a process holding the store (cis serve, pair, restore); "+
+	"this preview runs the store's message path, outbox and queue (docs/postgres.md)", ErrNotOnPostgres)

@@ -142,3 +142,16 @@ func TestPostgresMigrationTwins(t *testing.T) {
 		t.Logf("SQLite migrations without a PostgreSQL twin yet (their features fail on PostgreSQL with ErrNotOnPostgres): %v", missing)
 	}
 }
+
+// TestServeRefusedOnPostgres: the commands that hold a store for their
+// process refuse a PostgreSQL URL clearly until leases let several servers
+// share it (a file lock means nothing there).
+func TestServeRefusedOnPostgres(t *testing.T) {
+	url := "postgres://cis@/cis?host=/nowhere"
+	if _, err := Lock(url); !errors.Is(err, ErrNotOnPostgres) {
+		t.Errorf("Lock(%s): err = %v; want ErrNotOnPostgres", url, err)
+	}
+	if err := CreateFile(url); !errors.Is(err, ErrNotOnPostgres) {
+		t.Errorf("CreateFile(%s): err = %v; want ErrNotOnPostgres", url, err)
+	}
+}
