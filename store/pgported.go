@@ -33,6 +33,19 @@ var pgSame = []string{
 	// reading a conversation and the queue (conversations.go, queue.go)
 	viewConversationQuery, latestLeadQuery,
 	`SELECT status, class, n FROM lead_counts WHERE n > 0`,
+	// advisors acting on a lead (queue.go ActOnLead; customers.go: a won lead becomes a customer)
+	`SELECT l.status, c.phone LIKE 'erased:%' FROM leads l JOIN contacts c ON c.id = l.contact_id
+			WHERE l.id = ?`,
+	`UPDATE leads SET assigned_to = ? WHERE id = ?`,
+	`UPDATE leads SET status = 'contacted', contacted_at = ?,
+				assigned_to = COALESCE(assigned_to, ?) WHERE id = ?`,
+	`UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
+				contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`,
+	`INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	`INSERT INTO customers (ext_key, lead_id, name, city_code, service, source, monthly_fee_cop,
+		started_at, created_at) SELECT ?, id, name, city_code, service, source, ?, ?, ? FROM leads WHERE id = ?
+		ON CONFLICT DO NOTHING`,
+	insertCustomerEventQuery,
 }
 
 // pgTwin is a statement whose PostgreSQL text differs from SQLite's. sum is
