@@ -46,6 +46,19 @@ var pgSame = []string{
 		started_at, created_at) SELECT ?, id, name, city_code, service, source, ?, ?, ? FROM leads WHERE id = ?
 		ON CONFLICT DO NOTHING`,
 	insertCustomerEventQuery,
+	// the lead page (queue.go, events.go, reach.go)
+	leadDetailQuery, transcriptQuery, leadReachQuery,
+	`SELECT channel, answer, accepted, policy_version, text_sha256, created_at
+		FROM consent_records WHERE contact_id = ?1
+		OR contact_id IN (SELECT id FROM contacts WHERE merged_into = ?1) ORDER BY id`,
+	`SELECT e.kind, e.user_id, COALESCE(u.username, ''), e.detail, e.value_cop, e.created_at
+		FROM lead_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.lead_id = ? ORDER BY e.id`,
+	`SELECT n.kind, u.username, n.status, COALESCE(n.sent_at, n.created_at)
+		FROM lead_notices n JOIN users u ON u.id = n.user_id WHERE n.lead_id = ? ORDER BY n.id LIMIT 200`,
+	`SELECT kind, COALESCE(detail, ''), created_at FROM conversation_events
+		WHERE conversation_id = ? ORDER BY id`,
+	`SELECT COALESCE((SELECT MAX(id) FROM leads), 0), COALESCE((SELECT MAX(id) FROM lead_events), 0),
+		COALESCE((SELECT MAX(created_at) FROM conversation_events WHERE kind = 'asked_for_call'), 0)`,
 }
 
 // pgTwin is a statement whose PostgreSQL text differs from SQLite's. sum is
@@ -66,6 +79,16 @@ var pgTwins = []pgTwin{
 	{withdrawQuery, "900db2f8eadc", `UPDATE outbox SET status = 'cancelled', last_error = 'superseded in a burst'
 		WHERE account_id = $1 AND contact_id = $2 AND status = 'pending'
 		AND key IN (SELECT json_array_elements_text($3::json))`},
+	// PostgreSQL has no LIMIT in a recursive term: the walk counts its steps.
+	{`WITH RECURSIVE src(v) AS (
+			SELECT MIN(source) FROM leads WHERE source > ''
+			UNION ALL
+			SELECT (SELECT MIN(source) FROM leads WHERE source > src.v) FROM src WHERE src.v IS NOT NULL LIMIT 201)
+		SELECT v FROM src WHERE v IS NOT NULL LIMIT 200`, "554ad1127439", `WITH RECURSIVE src(v, n) AS (
+			SELECT MIN(source), 1 FROM leads WHERE source > ''
+			UNION ALL
+			SELECT (SELECT MIN(source) FROM leads WHERE source > src.v), n + 1 FROM src WHERE src.v IS NOT NULL AND n < 201)
+		SELECT v FROM src WHERE v IS NOT NULL LIMIT 200`},
 }
 
 // pgOnly are statements that only the PostgreSQL store runs (row and
@@ -83,10 +106,7 @@ func (t pgTable) lookup(q string) (string, bool) {
 	if pg, ok := t[q]; ok {
 		return pg, true
 	}
-	if queuePorted(q) {
-		return rebind(q), true
-	}
-	return "", false
+	return queuePorted(q)
 }
 
 // queuePortedWhere are the queue's filter fragments (queueWhere) ported:
@@ -98,21 +118,31 @@ var queuePortedWhere = map[string]bool{
 	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
 }
 
-// queuePorted reports whether q is a queue listing (Store.Queue) built of
-// ported fragments only.
-func queuePorted(q string) bool {
-	rest, ok := strings.CutPrefix(q, queueColumns+" FROM leads l"+queueJoins)
-	if !ok {
-		return false
+// queuePorted is the PostgreSQL text of a queue listing (Store.Queue) or
+// count (Store.QueueCount) built of ported fragments only.
+func queuePorted(q string) (string, bool) {
+	if rest, ok := strings.CutPrefix(q, queueColumns+" FROM leads l"+queueJoins); ok {
+		where, order, ok := strings.Cut(rest, " ORDER BY ")
+		if !ok || (order != "l.deadline_at DESC, l.id DESC LIMIT ? OFFSET ?" && order != "l.deadline_at, l.id LIMIT ? OFFSET ?") {
+			return "", false
+		}
+		return rebind(q), queueWherePorted(where)
 	}
-	where, order, ok := strings.Cut(rest, " ORDER BY ")
-	if !ok || (order != "l.deadline_at DESC, l.id DESC LIMIT ? OFFSET ?" && order != "l.deadline_at, l.id LIMIT ? OFFSET ?") {
-		return false
+	if rest, ok := strings.CutPrefix(q, "SELECT COUNT(*) FROM (SELECT 1 FROM leads l"); ok {
+		where, ok := strings.CutSuffix(rest, " LIMIT ?)")
+		// PostgreSQL names every subquery in FROM.
+		return rebind(q) + " x", ok && queueWherePorted(where)
 	}
+	return "", false
+}
+
+// queueWherePorted reports whether where is "" or a WHERE of ported
+// queue fragments.
+func queueWherePorted(where string) bool {
 	if where == "" {
 		return true
 	}
-	where, ok = strings.CutPrefix(where, " WHERE ")
+	where, ok := strings.CutPrefix(where, " WHERE ")
 	if !ok {
 		return false
 	}
