@@ -93,7 +93,7 @@ var pgTwins = []pgTwin{
 
 // pgOnly are statements that only the PostgreSQL store runs (row and
 // advisory locks SQLite's single writer makes unnecessary).
-var pgOnly = []string{lockSenderQuery}
+var pgOnly = []string{lockSenderQuery, pgProbeTimeoutQuery, pgProbeWriteQuery}
 
 // pgLearn, set by tests with CIS_PG_LEARN, runs an unported statement
 // rebound and reports it, to list what a path needs ported.

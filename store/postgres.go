@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -148,3 +149,28 @@ func DeviceDialect(db *sql.DB) string {
 // than sharing it unsafely or failing on the first feature not ported.
 var errServeOnPostgres = fmt.Errorf("%w: a process holding the store (cis serve, pair, restore); "+
 	"this preview runs the store's message path, outbox and queue (docs/postgres.md)", ErrNotOnPostgres)
+
+// checkWritablePG is CheckWritable on PostgreSQL: the server answers and
+// takes a write within a second, so a read-only server (a standby after a
+// failover, a database set read-only) or a lock held past the probe's
+// patience makes the process not ready.
+func (s *Store) checkWritablePG(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, pgProbeTimeoutQuery); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, pgProbeWriteQuery)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store not writable: %w", err)
+	}
+	return nil
+}
+
+const (
+	pgProbeTimeoutQuery = `SET LOCAL lock_timeout = '1s'`
+	pgProbeWriteQuery   = `UPDATE schema_migrations SET applied_at = applied_at WHERE name = ''`
+)

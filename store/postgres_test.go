@@ -154,3 +154,32 @@ func TestServeRefusedOnPostgres(t *testing.T) {
 		t.Errorf("CreateFile(%s): err = %v; want ErrNotOnPostgres", url, err)
 	}
 }
+
+// TestPingPostgres: readiness on PostgreSQL is a write within a second;
+// a lock held past it (a migration or a maintenance in another session)
+// makes the process not ready, and ready again once it is released.
+func TestPingPostgres(t *testing.T) {
+	e := pgEngine(t)
+	s := e.open(t, Options{})
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v; want ready", err)
+	}
+	tx, err := e.raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Ping(ctx)
+	waited := time.Since(start)
+	_ = tx.Rollback()
+	if err == nil || waited > 3*time.Second {
+		t.Errorf("Ping while the store is locked = %v after %v; want not ready within the probe's patience", err, waited)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping after the lock was released = %v; want ready", err)
+	}
+}
