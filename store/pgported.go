@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -109,9 +110,8 @@ func (t pgTable) lookup(q string) (string, bool) {
 	return queuePorted(q)
 }
 
-// queuePortedWhere are the queue's filter fragments (queueWhere) ported:
-// all but the search words, whose index is SQLite's (lead_grams; pg_trgm
-// on PostgreSQL comes with the search slice).
+// queuePortedWhere are the queue's filter fragments (queueWhere) ported;
+// a search word's is searchWordWhere.
 var queuePortedWhere = map[string]bool{
 	"l.status = 'open'": true, "l.deadline_at >= ?": true, "l.deadline_at < ?": true, "l.status = ?": true,
 	"l.class = ?": true, "l.assigned_to IS NULL": true, "l.assigned_to = ?": true, "l.source = ?": true,
@@ -126,14 +126,19 @@ func queuePorted(q string) (string, bool) {
 		if !ok || (order != "l.deadline_at DESC, l.id DESC LIMIT ? OFFSET ?" && order != "l.deadline_at, l.id LIMIT ? OFFSET ?") {
 			return "", false
 		}
-		return rebind(q), queueWherePorted(where)
+		return pgSearch(q), queueWherePorted(where)
 	}
 	if rest, ok := strings.CutPrefix(q, "SELECT COUNT(*) FROM (SELECT 1 FROM leads l"); ok {
 		where, ok := strings.CutSuffix(rest, " LIMIT ?)")
 		// PostgreSQL names every subquery in FROM.
-		return rebind(q) + " x", ok && queueWherePorted(where)
+		return pgSearch(q) + " x", ok && queueWherePorted(where)
 	}
 	return "", false
+}
+
+// pgSearch is a ported queue query for PostgreSQL.
+func pgSearch(q string) string {
+	return rebind(strings.ReplaceAll(q, "instr(l.search, ?) > 0", "strpos(l.search, ?) > 0"))
 }
 
 // queueWherePorted reports whether where is "" or a WHERE of ported
@@ -147,12 +152,17 @@ func queueWherePorted(where string) bool {
 		return false
 	}
 	for _, w := range strings.Split(where, " AND ") {
-		if !queuePortedWhere[w] {
+		if !queuePortedWhere[w] && !searchWordWhere.MatchString(w) {
 			return false
 		}
 	}
 	return true
 }
+
+// searchWordWhere is searchWhere's fragment for one search word: in the
+// key, or naming the lead's service. instr is SQLite's; strpos is the same
+// plain substring test on PostgreSQL (no LIKE: no wildcards to escape).
+var searchWordWhere = regexp.MustCompile(`^\(instr\(l\.search, \?\) > 0( OR l\.service IN \(\?(, \?)*\))?\)$`)
 
 var pgPorted = sync.OnceValue(func() pgTable {
 	t := pgTable{}
