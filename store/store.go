@@ -99,6 +99,9 @@ type Store struct {
 // docs/postgres.md).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if testRedirect != nil {
+		path = testRedirect(path)
+	}
 	if IsPostgres(path) {
 		return openPostgres(ctx, path, opt)
 	}
