@@ -384,3 +384,67 @@ func TestQueuePageReadsBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestCloudPathBothEngines: what a Cloud API webhook stores besides the
+// message, on both engines: the person named by BSUID alone (linking it to
+// a phone, a merge of contacts, is not ported yet), a click-to-WhatsApp referral, delivery
+// statuses that only move forward, a failure, a payload kept as a dead
+// letter; and the idle sweeper.
+func TestCloudPathBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		clock := &pgClock{now: pgT0}
+		s := e.open(t, Options{Now: clock.Now})
+		who := CloudIdentity{BSUID: "CO.123456789", Username: "@carlos"}
+		key, err := s.IdentifyCloud(ctx, who)
+		if err != nil || key != BSUIDKey(who.BSUID) {
+			t.Fatalf("IdentifyCloud(bsuid alone) = %q, %v; want %q", key, err, BSUIDKey(who.BSUID))
+		}
+		in := flow.Inbound{Channel: "cloudapi", Account: "1234", ID: "wamid.A", From: key, Kind: flow.KindText, Text: "hola", At: clock.Now(),
+			Referral: &flow.Referral{SourceType: "ad", SourceID: "120212", Headline: "Pauta"}}
+		if _, err := s.Handle(ctx, in, echoStep); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := s.IdentifyCloud(ctx, who); err != nil || again != key {
+			t.Errorf("the same BSUID again = %q, %v; want %q", again, err, key)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM contacts WHERE username = '@carlos'`); n != 1 {
+			t.Errorf("%d contacts for the BSUID; want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM referrals WHERE source_id = '120212'`); n != 1 {
+			t.Errorf("the referral was not kept")
+		}
+		out, err := s.PendingOutbox(ctx, "cloudapi", 10)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("pending = %v, %v", out, err)
+		}
+		if err := s.MarkSent(ctx, out[0].ID, "wamid.OUT"); err != nil {
+			t.Fatal(err)
+		}
+		ds := []Delivery{{ExtID: "wamid.OUT", Status: "read", At: clock.Now()}, {ExtID: "wamid.OUT", Status: "delivered", At: clock.Now()},
+			{ExtID: "wamid.OUT", Status: "failed", At: clock.Now(), Error: "131047 re-engagement"}}
+		if err := s.RecordDeliveries(ctx, "cloudapi", ds); err != nil {
+			t.Fatal(err)
+		}
+		if d, failed, err := s.DeliveryOf(ctx, "cloudapi", "wamid.OUT"); err != nil || d != "read" || failed != "131047 re-engagement" {
+			t.Errorf("delivery = %q, failed %q, %v; want read (never back to delivered) and the failure", d, failed, err)
+		}
+		if err := s.DeadLetter(ctx, "cloudapi", "bad signature", []byte(`{"x":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM dead_letters`); n != 1 {
+			t.Errorf("%d dead letters; want 1", n)
+		}
+		clock.Add(48 * time.Hour)
+		n, err := s.ExpireIdle(ctx, clock.Now().Add(-24*time.Hour), 10, func(st flow.State) (flow.Result, bool) {
+			st.Status = flow.Abandoned
+			return flow.Result{State: st, Events: []flow.Event{{Kind: flow.EventAbandoned}}}, true
+		})
+		if err != nil || n != 1 {
+			t.Errorf("ExpireIdle = %d, %v; want the one idle conversation", n, err)
+		}
+		if c := e.count(t, `SELECT COUNT(*) FROM conversations WHERE status = 'abandoned'`); c != 1 {
+			t.Errorf("%d abandoned conversations; want 1", c)
+		}
+	})
+}

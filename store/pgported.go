@@ -22,10 +22,16 @@ var pgSame = []string{
 	// conversation, its replies, consent evidence and the lead, one
 	// transaction
 	selectAccountQuery, insertAccountQuery, selectContactQuery, insertContactQuery, insertInboundQuery,
-	selectConversationQuery, insertConversationQuery, updateConversationQuery, linkMessageQuery, insertOutboxQuery,
+	insertConversationQuery, updateConversationQuery, linkMessageQuery, insertOutboxQuery,
 	isSuppressedQuery, openTakeoverQuery, hadLeadQuery, firstReferralQuery, lastConsentTextQuery,
 	insertPolicyQuery, insertConsentQuery, setContactNameQuery, insertLeadQuery, rotationQuery, assignFactsQuery,
 	"SAVEPOINT msg", "ROLLBACK TO msg", "RELEASE msg", insertEventQuery,
+	// what a Cloud API webhook stores besides the message (bsuid.go, channels.go, delivery_audit.go):
+	// the person by BSUID (linking a BSUID to a phone, a merge, is not ported), referral,
+	// deliveries, dead letters
+	bsuidContactQuery, keyedContactQuery, newBSUIDContactQuery, profileQuery, insertReferralQuery, markSentQuery,
+	insertStatusQuery, advanceDeliveryQuery, deliveryFailedQuery, insertDeadLetterQuery,
+	`SELECT delivery, delivery_failed FROM outbox WHERE channel = ? AND ext_id = ?`,
 	// an opt-out: replies and notices cancelled, the suppression, the revocation (handle.go, privacy.go)
 	setContactOptOutQuery, cancelOutboxQuery, cancelNoticesQuery, insertSuppressionQuery, insertDataRequestQuery,
 	// the outbox: due replies, confirmations (outbox.go, channels.go, sending.go)
@@ -71,6 +77,16 @@ type pgTwin struct {
 }
 
 var pgTwins = []pgTwin{
+	// The conversation a message changes is locked until the commit, so a
+	// sweeper or an advisor's action on another server waits or skips it
+	// rather than being overwritten (the sender's advisory lock already
+	// orders messages).
+	{selectConversationQuery, "b25054f4d424", `SELECT id, state FROM conversations WHERE account_id = $1 AND contact_id = $2 FOR UPDATE`},
+	// The idle sweeper takes the conversations no message is changing and
+	// leaves the others to the next sweep; on several servers each sweeps
+	// different rows.
+	{idleConversationsQuery, "7e7e02d5ebb4", `SELECT id, state FROM conversations WHERE status = 'in_progress' AND updated_at < $1
+		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`},
 	// Several servers claim from one outbox: a row another server is
 	// claiming right now is skipped, not waited for; exactly one claim
 	// of a row succeeds (status = 'pending' is tested under the lock).
