@@ -58,6 +58,7 @@ type pgIDTables struct {
 	mu     sync.Mutex
 	loaded bool
 	set    map[string]bool
+	stmts  sync.Map // query → pgStatement, once the set is loaded
 }
 
 const pgIDTablesQuery = `SELECT table_name FROM information_schema.columns
@@ -239,6 +240,19 @@ var (
 // statement is the PostgreSQL form of query, or ErrNotOnPostgres naming
 // the store function that asked for it.
 func (c *pgConn) statement(query string) (pgStatement, error) {
+	if st, ok := c.ids.stmts.Load(query); ok {
+		return st.(pgStatement), nil
+	}
+	st, err := c.translate(query)
+	if err == nil && pgLearn == nil {
+		c.ids.stmts.Store(query, st)
+	}
+	return st, err
+}
+
+// translate is statement without the cache: the store's statements are
+// constants, so each is translated once per store.
+func (c *pgConn) translate(query string) (pgStatement, error) {
 	text, ok := pgPorted().lookup(query)
 	if !ok && pgLearn != nil { // tests only: CIS_PG_LEARN lists what a test needs ported
 		text, ok = rebind(query), true

@@ -79,7 +79,7 @@ func bothEngines(t *testing.T, fn func(t *testing.T, e *engine)) {
 }
 
 // pgEngine makes a schema of its own for t in the CIS_TEST_PG cluster.
-func pgEngine(t *testing.T) *engine {
+func pgEngine(t testing.TB) *engine {
 	t.Helper()
 	base := os.Getenv("CIS_TEST_PG")
 	if base == "" {
