@@ -448,3 +448,52 @@ func TestCloudPathBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestAdvisorsNotifiedBothEngines: with advisors in rotation, completed
+// leads go round robin and each advisor's notification is claimed once and
+// recorded sent, on both engines; an advisor named in another case is the
+// same advisor (usernames compare without case, as on SQLite).
+func TestAdvisorsNotifiedBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		clock := &pgClock{now: pgT0}
+		s := e.open(t, Options{Now: clock.Now})
+		if err := s.SetAdvisors(ctx, []Advisor{{"Ana", "+573000000001"}, {"Beto", "+573000000002"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAdvisors(ctx, []Advisor{{"ANA", "+573000000001"}, {"beto", "+573000000002"}}); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM users WHERE in_rotation = 1`); n != 2 {
+			t.Errorf("%d advisors in rotation; want 2 (the same two, named in another case)", n)
+		}
+		for i := range 3 {
+			clock.Add(time.Second)
+			leadVia(t, s, fmt.Sprintf("n%d", i), fmt.Sprintf("+5730200000%02d", i), flow.Lead{Name: fmt.Sprintf("P%d", i),
+				Urgency: flow.Immediate, Service: "web"}, clock.Now().Add(25*time.Minute))
+		}
+		ns, err := s.PendingNotifications(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range ns {
+			got = append(got, n.Advisor.Name)
+			if ok, err := s.ClaimNotification(ctx, n.ID); err != nil || !ok {
+				t.Fatalf("claim notification %d: %v, %v", n.ID, ok, err)
+			}
+			if ok, err := s.ClaimNotification(ctx, n.ID); err != nil || ok {
+				t.Errorf("a second claim of notification %d: %v, %v; want false", n.ID, ok, err)
+			}
+			if err := s.NotificationSent(ctx, n.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fmt.Sprint(got) != "[Ana Beto Ana]" && fmt.Sprint(got) != "[ANA beto ANA]" {
+			t.Errorf("notified %v; want round robin Ana, Beto, Ana", got)
+		}
+		if ns, err := s.PendingNotifications(ctx, 10); err != nil || len(ns) != 0 {
+			t.Errorf("pending after sending = %d, %v; want none", len(ns), err)
+		}
+	})
+}

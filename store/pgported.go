@@ -37,6 +37,8 @@ var pgSame = []string{
 	// the outbox: due replies, confirmations (outbox.go, channels.go, sending.go)
 	pendingOutboxQuery, sentManyQuery, unclaimQuery, markRetryQuery, resendUncertainQuery, unconfirmedQuery,
 	failAndTellQuery, replyFailedEventQuery, resendOrphansQuery, orphanClaimsQuery,
+	// advisors in rotation and their notifications (advisors.go, sending.go)
+	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
 	// reading a conversation and the queue (conversations.go, queue.go)
 	viewConversationQuery, latestLeadQuery,
 	`SELECT status, class, n FROM lead_counts WHERE n > 0`,
@@ -77,6 +79,14 @@ type pgTwin struct {
 }
 
 var pgTwins = []pgTwin{
+	// Usernames compare without case, as SQLite's COLLATE NOCASE does (ASCII
+	// only: lower() on a COLLATE "C" column folds A-Z only); the baseline's
+	// unique index on lower(username) keeps them unique that way.
+	{freePhoneQuery, "346ab8be70aa", `UPDATE users SET phone = NULL WHERE phone = $2 AND lower(username) <> lower($1)`},
+	{joinRotationQuery, "3834fcbdb5a2", `UPDATE users SET in_rotation = 1, phone = COALESCE(NULLIF($2, ''), phone) WHERE lower(username) = lower($1)`},
+	// INSERT OR IGNORE is SQLite's.
+	{insertNoticeQuery, "7f0e26c41b2e", `INSERT INTO lead_notices (lead_id, user_id, kind, created_at)
+		SELECT $1, id, $3, $4 FROM users WHERE id = $2 AND phone IS NOT NULL ON CONFLICT DO NOTHING`},
 	// The conversation a message changes is locked until the commit, so a
 	// sweeper or an advisor's action on another server waits or skips it
 	// rather than being overwritten (the sender's advisory lock already

@@ -5,9 +5,9 @@
 -- and 0/1 flags, as on SQLite), INTEGER PRIMARY KEY is a BIGINT identity,
 -- REAL is DOUBLE PRECISION, BLOB is BYTEA, TEXT is TEXT COLLATE "C": text
 -- compares and sorts by code point, as SQLite's BINARY collation does,
--- whatever the database's locale. users.username is unique
--- without COLLATE NOCASE here: its statements are not ported yet (slice 2
--- adds a unique index on lower(username) with them).
+-- whatever the database's locale. users.username, COLLATE NOCASE on
+-- SQLite, is unique on lower(username) here (lower() folds ASCII only under
+-- "C", as NOCASE does), and the statements that compare it say lower().
 --
 -- Triggers: the append-only rules of legal evidence, lead_counts (the
 -- queue's counts), conversation_funnel and the analytics summaries, in
@@ -579,6 +579,8 @@ CREATE INDEX data_requests_contact ON data_requests (contact_id);
 CREATE INDEX security_incidents_due ON security_incidents (reported_at, sic_due_at);
 CREATE INDEX import_runs_kind ON import_runs (kind, id);
 CREATE UNIQUE INDEX users_phone ON users (phone);
+-- users.username is unique without regard to ASCII case, as SQLite's COLLATE NOCASE.
+CREATE UNIQUE INDEX users_username_nocase ON users (lower(username));
 CREATE INDEX lead_notices_pending ON lead_notices (status, id);
 CREATE UNIQUE INDEX chat_takeovers_open ON chat_takeovers (account_id, contact_id) WHERE ended_at IS NULL;
 CREATE INDEX outbox_ext_id ON outbox (ext_id) WHERE ext_id <> '';
