@@ -497,3 +497,37 @@ func TestAdvisorsNotifiedBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestNewAccountOnTwoServersBothEngines: the first messages to a new agency
+// number reach two servers at once, from different people: each is stored
+// once and none fails (the account row is made once, whoever is first).
+func TestNewAccountOnTwoServersBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		servers := []*Store{e.open(t, Options{Now: func() time.Time { return pgT0 }}), e.open(t, Options{Now: func() time.Time { return pgT0 }})}
+		var wg sync.WaitGroup
+		errs := make(chan error, 40)
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := inbound(fmt.Sprintf("first-%d", i), "hola")
+				in.Account, in.From = "new-number", fmt.Sprintf("+5731000000%02d", i)
+				if _, err := servers[i%2].Handle(ctx, in, echoStep); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("handle: %v", err)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM accounts WHERE address = 'new-number'`); n != 1 {
+			t.Errorf("%d accounts; want 1", n)
+		}
+		if n := e.count(t, `SELECT COUNT(*) FROM messages`); n != 20 {
+			t.Errorf("%d messages stored; want 20", n)
+		}
+	})
+}
