@@ -531,3 +531,70 @@ func TestNewAccountOnTwoServersBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestCommercialBothEngines: a commercial message (a follow-up) waits for
+// the hours Ley 2300 allows, does not hold back replies, and is cancelled
+// for a number on the exclusion list, on both engines.
+func TestCommercialBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		clock := &pgClock{now: bogota(t, "2026-11-13 15:00")}
+		s := e.open(t, Options{Now: clock.Now})
+		const phone = "+573001112233"
+		in := inbound("c1", "hola")
+		if _, err := s.Handle(ctx, in, echoStep); err != nil {
+			t.Fatal(err)
+		}
+		sendAll(t, s, "chat")
+		clock.now = bogota(t, "2026-11-13 18:58")
+		first, err := s.EnqueueCommercial(ctx, phone, "followup", "¿Seguimos con tu cotización?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := s.PendingOutbox(ctx, "chat", 10); err != nil || len(out) != 1 || out[0].ID != first {
+			t.Fatalf("at 18:58 pending = %+v, %v; want the follow-up", out, err)
+		}
+		if err := s.MarkRetry(ctx, first, bogota(t, "2026-11-13 19:01"), "timeout"); err != nil {
+			t.Fatal(err)
+		}
+		clock.now = bogota(t, "2026-11-13 19:01")
+		if out, err := s.PendingOutbox(ctx, "chat", 10); err != nil || len(out) != 0 {
+			t.Errorf("at 19:01 pending = %+v, %v; want none (held to 08:00)", out, err)
+		}
+		clock.now = bogota(t, "2026-11-14 08:00")
+		if out, err := s.PendingOutbox(ctx, "chat", 10); err != nil || len(out) != 1 {
+			t.Errorf("at Saturday 08:00 pending = %+v, %v; want the follow-up", out, err)
+		}
+		sendAll(t, s, "chat")
+		clock.now = bogota(t, "2026-11-14 15:30")
+		id, err := s.EnqueueCommercial(ctx, phone, "followup", "¿Hablamos?")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var due int64
+		if err := e.raw.QueryRow(e.q(`SELECT next_attempt_at FROM outbox WHERE id = ?`), id).Scan(&due); err != nil {
+			t.Fatal(err)
+		}
+		if got := fromMillis(due).In(flow.Bogota()).Format("Mon 2006-01-02 15:04"); got != "Tue 2026-11-17 07:00" {
+			t.Errorf("scheduled for %s, want Tue 2026-11-17 07:00 (Monday is a holiday)", got)
+		}
+		clock.now = bogota(t, "2026-11-14 16:00")
+		if _, err := s.Handle(ctx, inbound("c2", "hola otra vez"), echoStep); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := s.PendingOutbox(ctx, "chat", 10); err != nil || len(out) != 1 || out[0].ID == id {
+			t.Fatalf("pending while a follow-up is held = %+v, %v; want the reply", out, err)
+		}
+		sendAll(t, s, "chat")
+		if _, err := s.AddExclusions(ctx, []string{phone}, "rne", 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.now = bogota(t, "2026-11-17 07:00")
+		if out, err := s.PendingOutbox(ctx, "chat", 10); err != nil || len(out) != 0 {
+			t.Errorf("pending to an excluded number = %+v, %v; want none", out, err)
+		}
+		if n := e.count(t, `SELECT count(*) FROM outbox WHERE id = ? AND status = 'cancelled'`, id); n != 1 {
+			t.Error("the follow-up to an excluded number was not cancelled")
+		}
+	})
+}

@@ -37,6 +37,9 @@ var pgSame = []string{
 	// the outbox: due replies, confirmations (outbox.go, channels.go, sending.go)
 	pendingOutboxQuery, sentManyQuery, unclaimQuery, markRetryQuery, resendUncertainQuery, unconfirmedQuery,
 	failAndTellQuery, replyFailedEventQuery, resendOrphansQuery, orphanClaimsQuery,
+	// commercial messages held to the legal hours, exclusions (commercial.go, users.go's audit)
+	lastInboundQuery, blockedQuery, nextSeqQuery, insertCommercialQuery, insertExclusionQuery, insertAuditQuery,
+	cancelRowQuery, holdQuery,
 	// advisors in rotation and their notifications (advisors.go, sending.go)
 	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
 	// reading a conversation and the queue (conversations.go, queue.go)
