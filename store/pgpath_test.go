@@ -495,6 +495,37 @@ func TestAdvisorsNotifiedBothEngines(t *testing.T) {
 		if ns, err := s.PendingNotifications(ctx, 10); err != nil || len(ns) != 0 {
 			t.Errorf("pending after sending = %d, %v; want none", len(ns), err)
 		}
+		// The other outcomes of a notification: failed after its last
+		// attempt, unconfirmed (never sent twice), a crashed run's claim.
+		for i := range 3 {
+			clock.Add(time.Second)
+			leadVia(t, s, fmt.Sprintf("o%d", i), fmt.Sprintf("+5730300000%02d", i), flow.Lead{Name: fmt.Sprintf("Q%d", i),
+				Urgency: flow.Immediate, Service: "web"}, clock.Now().Add(25*time.Minute))
+		}
+		ns, err = s.PendingNotifications(ctx, 10)
+		if err != nil || len(ns) != 3 {
+			t.Fatalf("pending = %d, %v; want 3", len(ns), err)
+		}
+		if err := s.NotificationFailed(ctx, ns[0].ID, 1, "refused"); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range ns[1:] {
+			if ok, err := s.ClaimNotification(ctx, n.ID); err != nil || !ok {
+				t.Fatalf("claim %d: %v, %v", n.ID, ok, err)
+			}
+		}
+		if err := s.NotificationUnconfirmed(ctx, ns[1].ID, "timeout"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(time.Second)
+		if n, err := s.ReleaseNotificationOrphans(ctx); err != nil || n != 1 {
+			t.Errorf("orphans = %d, %v; want 1", n, err)
+		}
+		for status, want := range map[string]int{"sent": 3, "failed": 1, "unconfirmed": 2} {
+			if n := e.count(t, `SELECT COUNT(*) FROM lead_notices WHERE status = ?`, status); n != want {
+				t.Errorf("%d notifications %s; want %d", n, status, want)
+			}
+		}
 	})
 }
 

@@ -42,6 +42,8 @@ var pgSame = []string{
 	cancelRowQuery, holdQuery,
 	// advisors in rotation and their notifications (advisors.go, sending.go)
 	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
+	noticeFailedQuery, orphanNoticesQuery,
+	`UPDATE lead_notices SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`,
 	// reading a conversation and the queue (conversations.go, queue.go)
 	viewConversationQuery, latestLeadQuery,
 	`SELECT status, class, n FROM lead_counts WHERE n > 0`,
