@@ -40,6 +40,11 @@ var pgSame = []string{
 	// commercial messages held to the legal hours, exclusions (commercial.go, users.go's audit)
 	lastInboundQuery, blockedQuery, nextSeqQuery, insertCommercialQuery, insertExclusionQuery, insertAuditQuery,
 	cancelRowQuery, holdQuery,
+	// one person, one contact: LID and BSUID links and merges (channels.go, bsuid.go)
+	activeContactQuery, phoneForLIDQuery, convsOfContactQuery, convOfQuery, takeAliasesQuery, absorbContactQuery,
+	aliasesOfQuery, mergedIntoQuery,
+	moveContactQueries[0], moveContactQueries[1], moveContactQueries[2], moveContactQueries[3], moveContactQueries[4],
+	moveConversationQueries[0], moveConversationQueries[1], moveConversationQueries[2], moveConversationQueries[3],
 	// advisors in rotation and their notifications (advisors.go, sending.go)
 	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
 	noticeFailedQuery, orphanNoticesQuery,
@@ -84,6 +89,13 @@ type pgTwin struct {
 }
 
 var pgTwins = []pgTwin{
+	// A merged contact's open takeover and chat settings move unless the
+	// survivor has its own for that number (SQLite's UPDATE OR IGNORE).
+	{moveContactQueries[5], "17a12e509b4e", `UPDATE chat_takeovers t SET contact_id = $2 WHERE t.contact_id = $1
+		AND NOT (t.ended_at IS NULL AND EXISTS (SELECT 1 FROM chat_takeovers o
+			WHERE o.account_id = t.account_id AND o.contact_id = $2 AND o.ended_at IS NULL))`},
+	{moveContactQueries[6], "b192d63699c9", `UPDATE chat_settings s SET contact_id = $2 WHERE s.contact_id = $1
+		AND NOT EXISTS (SELECT 1 FROM chat_settings o WHERE o.account_id = s.account_id AND o.contact_id = $2)`},
 	// Usernames compare without case, as SQLite's COLLATE NOCASE does (ASCII
 	// only: lower() on a COLLATE "C" column folds A-Z only); the baseline's
 	// unique index on lower(username) keeps them unique that way.
@@ -122,6 +134,21 @@ var pgTwins = []pgTwin{
 			SELECT (SELECT MIN(source) FROM leads WHERE source > src.v), n + 1 FROM src WHERE src.v IS NOT NULL AND n < 201)
 		SELECT v FROM src WHERE v IS NOT NULL LIMIT 200`},
 }
+
+// pgAliasSame and pgAliasTwins are statements written once for both
+// WhatsApp aliases (alias.q: {col} is lid or bsuid).
+var (
+	pgAliasSame  = []string{linkStateQuery, newLinkedContactQuery}
+	pgAliasTwins = []pgTwin{
+		// UPDATE OR IGNORE skips the row when the change would break a
+		// unique key; here the row is skipped by the same test.
+		{linkAliasQuery, "6fdd50e3add7", `UPDATE contacts SET {col} = $1 WHERE id = $2 AND {col} IS NULL
+			AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.{col} = $1)`},
+		{renameContactQuery, "695093f13ae9", `UPDATE contacts SET phone = $1, {col} = COALESCE({col}, $2) WHERE id = $3
+			AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.phone = $1 AND o.id <> $3)
+			AND NOT ({col} IS NULL AND EXISTS (SELECT 1 FROM contacts o WHERE o.{col} = $2 AND o.id <> $3))`},
+	}
+)
 
 // pgOnly are statements that only the PostgreSQL store runs (row and
 // advisory locks SQLite's single writer makes unnecessary).
@@ -205,6 +232,14 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	}
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
+	}
+	for _, a := range []alias{lidAlias, bsuidAlias} {
+		for _, q := range pgAliasSame {
+			t[a.q(q)] = rebind(a.q(q))
+		}
+		for _, tw := range pgAliasTwins {
+			t[a.q(tw.sqlite)] = a.q(tw.pg)
+		}
 	}
 	return t
 })

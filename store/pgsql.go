@@ -135,7 +135,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	if err != nil {
 		return nil, err
 	}
-	args = pgArgs(args)
+	args = st.args(args)
 	if !st.returnsID {
 		return c.base.ExecContext(ctx, st.text, args)
 	}
@@ -151,7 +151,7 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if err != nil {
 		return nil, err
 	}
-	return c.base.QueryContext(ctx, st.text, pgArgs(args))
+	return c.base.QueryContext(ctx, st.text, st.args(args))
 }
 
 // pgStmt is a prepared statement behind the seam.
@@ -230,6 +230,19 @@ func pgArgs(args []driver.NamedValue) []driver.NamedValue {
 type pgStatement struct {
 	text      string
 	returnsID bool // an INSERT into a table with an identity id: RETURNING id added
+	params    int  // the highest $N: SQLite ignores arguments past it, PostgreSQL refuses them
+}
+
+// placeholder finds the $N of a PostgreSQL statement.
+var placeholder = regexp.MustCompile(`\$([0-9]+)`)
+
+// args are the arguments st takes: a store call may pass more (one list
+// for several statements, as mergeContacts does), which SQLite ignores.
+func (st pgStatement) args(args []driver.NamedValue) []driver.NamedValue {
+	if len(args) > st.params {
+		args = args[:st.params]
+	}
+	return pgArgs(args)
 }
 
 var (
@@ -262,6 +275,11 @@ func (c *pgConn) translate(query string) (pgStatement, error) {
 		return pgStatement{}, fmt.Errorf("%w: %s (statement %q)", ErrNotOnPostgres, storeCaller(), abbreviate(query))
 	}
 	st := pgStatement{text: text}
+	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+		if n, _ := strconv.Atoi(m[1]); n > st.params {
+			st.params = n
+		}
+	}
 	if m := insertTable.FindStringSubmatch(text); m != nil && c.ids.has(strings.ToLower(m[1])) &&
 		!returning.MatchString(text) {
 		st.text, st.returnsID = text+" RETURNING id", true
