@@ -45,6 +45,9 @@ var pgSame = []string{
 	aliasesOfQuery, mergedIntoQuery,
 	moveContactQueries[0], moveContactQueries[1], moveContactQueries[2], moveContactQueries[3], moveContactQueries[4],
 	moveConversationQueries[0], moveConversationQueries[1], moveConversationQueries[2], moveConversationQueries[3],
+	// dashboard accounts, sessions, the audit log (users.go)
+	insertUserQuery, userByIDQuery, countUsersQuery, setPasswordQuery, setActiveQuery, insertSessionQuery, sessionQuery,
+	touchSessionQuery, deleteSessionQuery, deleteUserSessionsQuery, deleteOtherSessionsQuery, recentAuditQuery,
 	// advisors in rotation and their notifications (advisors.go, sending.go)
 	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
 	noticeFailedQuery, orphanNoticesQuery,
@@ -99,6 +102,9 @@ var pgTwins = []pgTwin{
 	// Usernames compare without case, as SQLite's COLLATE NOCASE does (ASCII
 	// only: lower() on a COLLATE "C" column folds A-Z only); the baseline's
 	// unique index on lower(username) keeps them unique that way.
+	{userByNameQuery, "f4c25a62612f", `SELECT ` + userColumns + ` FROM users WHERE lower(username) = lower($1)`},
+	{listUsersQuery, "ba1e4c6b91b1", `SELECT ` + userColumns + ` FROM users ORDER BY lower(username)`},
+	{`SELECT COUNT(*) FROM users WHERE username = ?`, "49ada0c1c8d8", `SELECT COUNT(*) FROM users WHERE lower(username) = lower($1)`},
 	{freePhoneQuery, "346ab8be70aa", `UPDATE users SET phone = NULL WHERE phone = $2 AND lower(username) <> lower($1)`},
 	{joinRotationQuery, "3834fcbdb5a2", `UPDATE users SET in_rotation = 1, phone = COALESCE(NULLIF($2, ''), phone) WHERE lower(username) = lower($1)`},
 	// INSERT OR IGNORE is SQLite's.
