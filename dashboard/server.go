@@ -118,12 +118,18 @@ type Options struct {
 	USDToCOP float64
 	// Demo marks a demo store: the login page says where its login is.
 	Demo bool
+	// APIRate and APIBurst are each API token's rate limit: requests a
+	// second sustained, and at once after a quiet spell (token bucket);
+	// zero: DefaultAPIRate, DefaultAPIBurst.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
 type Server struct {
 	e *echo.Echo
 	// The store as each group of handlers sees it (one *store.Store).
+	hooks       webhookStore    // webhooks.go
 	ping        pinger          // ready.go
 	users       userStore       // auth.go
 	accounts    accountStore    // accounts.go
@@ -165,6 +171,12 @@ type Server struct {
 	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
 	hashing       atomic.Int32  // verifications running now
 	hashPeak      atomic.Int32  // the most that ever ran at once
+
+	// The HTTP API (api*.go): its store, tokens, rate limits and routes.
+	api       apiStore
+	tokens    apiTokenStore
+	apiLimit  *buckets          // each API token's rate limit
+	apiScopes map[string]string // "METHOD path" of each API route → its scope
 }
 
 // Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
@@ -217,6 +229,8 @@ func New(d Deps) (*Server, error) {
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
+	s.api, s.tokens = st, st
+	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
@@ -227,6 +241,7 @@ func New(d Deps) (*Server, error) {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
+	s.hooks = st
 	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
@@ -271,6 +286,8 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)
+	s.tokenRoutes()
+	s.apiRoutes()
 
 	s.route(http.MethodGet, "/model", s.modelPage, all...)
 	s.route(http.MethodGet, "/model/:id/report", s.modelReport, all...)
@@ -283,6 +300,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
+	s.webhookRoutes()
 	s.privacyRoutes()
 	s.accountRoutes()
 }
@@ -369,6 +387,10 @@ func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
 // message for people, JSON for scripts; internal text never reaches users.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if isAPIPath(c.Request().URL.Path) {
+		s.handleAPIError(err, c) // programs read {"error":{"code","message"}}
 		return
 	}
 	code := http.StatusInternalServerError

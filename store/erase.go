@@ -38,6 +38,10 @@ const (
 
 const erasedPrefix = "erased:"
 
+// Erased reports whether the row's person was erased (its contact key
+// replaced): it carries no personal data and must show none.
+func (r QueueRow) Erased() bool { return strings.HasPrefix(r.Phone, erasedPrefix) }
+
 // personKeys are the ways one person appears: the key asked for, the phones (as WhatsApp writes
 // them), the contact keys used when WhatsApp hid the phone ("lid:<user>", "bsuid:<id>"),
 // WhatsApp's hidden user ids, the Cloud API's business-scoped user ids with their parents, and the
@@ -171,6 +175,9 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 	}
 	now := s.now()
 	for _, id := range ids {
+		if err := eraseWebhooks(ctx, tx, id, now); err != nil {
+			return er, fmt.Errorf("contact %d: %w", id, err)
+		}
 		leads, msgs, err := s.eraseContact(ctx, tx, id, keys, now)
 		if err != nil {
 			return er, fmt.Errorf("contact %d: %w", id, err)

@@ -48,6 +48,8 @@ var pgSame = []string{
 	// dashboard accounts, sessions, the audit log (users.go)
 	insertUserQuery, userByIDQuery, countUsersQuery, setPasswordQuery, setActiveQuery, insertSessionQuery, sessionQuery,
 	touchSessionQuery, deleteSessionQuery, deleteUserSessionsQuery, deleteOtherSessionsQuery, recentAuditQuery,
+	// an opt-out's webhook scrub finds the person's leads (webhook_events.go)
+	`SELECT id FROM leads WHERE contact_id = ? ORDER BY id`,
 	// advisors in rotation and their notifications (advisors.go, sending.go)
 	leaveRotationQuery, insertAdvisorUserQuery, touchAdvisorQuery, claimNoticeQuery, pendingNoticesQuery, noticeSentQuery,
 	noticeFailedQuery, orphanNoticesQuery,
@@ -92,6 +94,11 @@ type pgTwin struct {
 }
 
 var pgTwins = []pgTwin{
+	// The webhook destinations subscribed to an event type (webhook_events.go,
+	// migration 0180), asked in every transaction that may queue an event.
+	{`SELECT d.id FROM webhook_destinations d WHERE d.enabled = 1
+		AND EXISTS (SELECT 1 FROM json_each(d.events) e WHERE e.value = ?) ORDER BY d.id`, "e3be7d123670", `SELECT d.id FROM webhook_destinations d WHERE d.enabled = 1
+		AND EXISTS (SELECT 1 FROM json_array_elements_text(d.events::json) e WHERE e.value = $1) ORDER BY d.id`},
 	// A merged contact's open takeover and chat settings move unless the
 	// survivor has its own for that number (SQLite's UPDATE OR IGNORE).
 	{moveContactQueries[5], "17a12e509b4e", `UPDATE chat_takeovers t SET contact_id = $2 WHERE t.contact_id = $1

@@ -43,6 +43,16 @@ type LeadFilter struct {
 	Visible int64
 	Limit   int // default 100, at most 500
 	Offset  int // rows to skip (paging)
+	// After, when its ID is set, starts the list just after that row in
+	// the list's order: keyset paging, which neither repeats nor skips a
+	// lead when leads are added between pages (Offset does).
+	After QueueKey
+}
+
+// QueueKey is a row's place in the queue's order: deadline, then id.
+type QueueKey struct {
+	DeadlineAt time.Time
+	ID         int64
 }
 
 // QueueRow is one line of the advisors' queue.
@@ -181,11 +191,21 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 		limit = 100
 	}
 	limit = min(limit, 500)
+	ascending := (f.Status == "" || f.Status == "open") && f.Due != "overdue"
+	if f.After.ID > 0 {
+		// The first test is a range on the (…, deadline_at, id) indexes; the second breaks ties by id.
+		after := "l.deadline_at <= ? AND (l.deadline_at < ? OR l.id < ?)"
+		if ascending {
+			after = "l.deadline_at >= ? AND (l.deadline_at > ? OR l.id > ?)"
+		}
+		d := millis(f.After.DeadlineAt)
+		qq.where, qq.wargs = append(qq.where, after), append(qq.wargs, d, d, f.After.ID)
+	}
 	// #nosec G202 -- every fragment is a constant of this package (qq.from is one of search.go's two FROM clauses); values are ? arguments
 	q := queueColumns + " FROM " + qq.from + queueJoins + qq.whereSQL()
 	args := qq.args()
 	order := " ORDER BY l.deadline_at DESC, l.id DESC"
-	if (f.Status == "" || f.Status == "open") && f.Due != "overdue" {
+	if ascending {
 		order = " ORDER BY l.deadline_at, l.id"
 	}
 	q += order + " LIMIT ? OFFSET ?"
@@ -599,7 +619,10 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			id, a.ByUser, a.Kind, detail, a.ValueCOP, now)
-		return err
+		if err != nil {
+			return err
+		}
+		return queueActionEvent(ctx, tx, id, a, fromMillis(now))
 	})
 	if err != nil {
 		return fmt.Errorf("lead %d %s: %w", id, a.Kind, err)
