@@ -373,17 +373,19 @@ func (s *Store) Sources(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// leadDetailQuery is a queue row with what the lead page adds.
+var leadDetailQuery = strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
+		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
+		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
+
 // Lead returns everything about one lead; ErrNotFound if none.
 func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	var d LeadDetail
 	var contactID, conversationID int64
 	var contacted, outcome sql.NullInt64
 	var urgency, reasons, model, others string
-	q := strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
-		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
-		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
 	var started int64
-	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, q, id), &contactID, &conversationID, &urgency, &reasons, &model,
+	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, leadDetailQuery, id), &contactID, &conversationID, &urgency, &reasons, &model,
 		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel, &others)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("lead %d: %w", id, ErrNotFound)
