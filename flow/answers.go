@@ -256,6 +256,11 @@ func (t *turn) complete() {
 	score := t.m.scorer.Score(lead)
 	window := t.m.cfg.Windows.For(score.Class)
 	deadline := t.m.cfg.Calendar.Deadline(t.now, window).UTC()
+	if st := t.s.Contact.Staffing; st != nil {
+		if d := st.Deadline(t.now, lead, score.Class, window); d.After(deadline) { // never promise sooner than the agency can
+			deadline = d.UTC()
+		}
+	}
 	t.s.Status, t.s.Stage, t.s.Pending, t.s.Failures, t.s.Prefilled = Completed, StageDone, Pending{}, 0, nil
 	t.s.CompletedAt, t.s.Score, t.s.Deadline, t.s.Window, t.s.Reminded = t.now, &score, deadline, window, false
 	t.emit(Event{Kind: EventLeadCompleted, Lead: &lead, Score: &score, Deadline: deadline})

@@ -121,6 +121,20 @@ type State struct {
 type Contact struct {
 	Returning bool      // the person already left a lead, on any account
 	Referral  *Referral // the first ad or tagged link the person came from (this message's included); nil when none
+	// Staffing, when set, is who can work a lead completed in this step
+	// (the advisors the store loaded in the message's transaction); nil:
+	// the deadline counts on the agency's calendar alone.
+	Staffing Staffing
+}
+
+// Staffing turns the class's window into the contact deadline given who
+// is on shift (issue 20): the later of now + window on the agency's clock
+// and the first moment an advisor eligible for the lead is available +
+// window. The store implements it with flow/assign over a snapshot of the
+// advisors, and assigns the lead with the same rule in the same
+// transaction, so the deadline promised is the one stored and worked to.
+type Staffing interface {
+	Deadline(now time.Time, l Lead, class Class, window time.Duration) time.Time
 }
 
 // Kind is the type of an inbound message.

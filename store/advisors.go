@@ -54,8 +54,11 @@ const (
 	insertAdvisorUserQuery = `INSERT INTO users (username, role, password_hash, active, created_at, password_changed_at, phone, in_rotation)
 		VALUES (?, 'advisor', '', 1, ?, ?, NULLIF(?, ''), 1)`
 	// rotationQuery loads the advisors who may receive a lead (active
-	// accounts named in --advisors) for assign.Pick to choose from.
-	rotationQuery     = `SELECT id, last_assigned_at FROM users WHERE active = 1 AND in_rotation = 1`
+	// accounts named in --advisors) for assign.Pick to choose from, with
+	// their schedule, capacity and skills (0160) and open leads.
+	rotationQuery = `SELECT u.id, u.last_assigned_at, u.schedule, u.max_open, u.skills, u.away,
+		(SELECT COUNT(*) FROM leads l WHERE l.assigned_to = u.id AND l.status = 'open')
+		FROM users u WHERE u.active = 1 AND u.in_rotation = 1`
 	touchAdvisorQuery = `UPDATE users SET last_assigned_at = ? WHERE id = ?`
 	assignLeadQuery   = `UPDATE leads SET assigned_to = ? WHERE id = ?`
 	// A notification is queued only for a user with a phone to send it to.
@@ -117,16 +120,21 @@ func (s *Store) SetAdvisors(ctx context.Context, as []Advisor) error {
 	return nil
 }
 
-// assignLead gives a lead to the advisor assign.Pick chooses (leads.assigned_to,
-// as the queue shows it) and queues the advisor's notification, inside the
+// assignLead gives a lead to the advisor assign.Pick chooses under rules
+// (leads.assigned_to, as the queue shows it) and queues the advisor's notification, inside the
 // lead's own transaction; from is the advisor a missed lead is taken from
 // (0: a new lead). No advisor to take it: the lead stays unassigned.
-func assignLead(ctx context.Context, tx *sql.Tx, leadID, from int64, kind string, now int64) (bool, error) {
+func assignLead(ctx context.Context, tx *sql.Tx, rules assign.Rules, leadID, from int64, kind string, now int64) (bool, error) {
 	candidates, err := rotation(ctx, tx)
 	if err != nil {
 		return false, err
 	}
-	c, ok := assign.Pick(candidates, assign.Lead{From: from})
+	lead, err := assignFacts(ctx, tx, leadID)
+	if err != nil {
+		return false, err
+	}
+	lead.From = from
+	c, ok := assign.Pick(candidates, lead, rules, fromMillis(now))
 	if !ok {
 		return false, nil
 	}
@@ -176,7 +184,7 @@ func (s *Store) SweepDeadlines(ctx context.Context, before time.Duration, reassi
 			return err
 		}
 		for _, p := range missed {
-			ok, err := assignLead(ctx, tx, p[0], p[1], NotifyReassigned, millis(now))
+			ok, err := assignLead(ctx, tx, s.rules, p[0], p[1], NotifyReassigned, millis(now))
 			if err != nil {
 				return err
 			}
@@ -203,10 +211,12 @@ func rotation(ctx context.Context, tx *sql.Tx) ([]assign.Candidate, error) {
 	for rows.Next() {
 		var c assign.Candidate
 		var last int64
-		if err := rows.Scan(&c.ID, &last); err != nil {
+		var schedule, skills string
+		if err := rows.Scan(&c.ID, &last, &schedule, &c.MaxOpen, &skills, &c.Away, &c.Open); err != nil {
 			return nil, err
 		}
 		c.LastAssigned = fromMillis(last)
+		withSettings(&c, schedule, skills)
 		out = append(out, c)
 	}
 	return out, rows.Err()

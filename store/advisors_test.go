@@ -169,7 +169,7 @@ func TestMigration0061AdvisorsBecomeUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, _ := assign.Pick(candidates, assign.Lead{})
+	next, _ := assign.Pick(candidates, assign.Lead{}, assign.Rules{}, s.now())
 	if u, err := s.UserByID(ctx, next.ID); err != nil || u.Username != "Beto-2" {
 		t.Errorf("next in turn: %+v, %v; want Beto-2", u, err)
 	}

@@ -89,7 +89,14 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	if c.state.Contact, err = contactFacts(ctx, tx, c.contactID); err != nil {
 		return false, err
 	}
+	stf := s.staffingFor(ctx, tx, c.state)
+	if stf != nil {
+		c.state.Contact.Staffing = stf
+	}
 	r := step(c.state)
+	if stf != nil && stf.err != nil {
+		return false, stf.err
+	}
 	var notes []note
 	if ahead > 0 {
 		notes = append(notes, note{"clock_skew", fmt.Sprintf("provider time %.0f s ahead; arrival time used", ahead.Seconds())})
@@ -312,7 +319,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if err := setOtherServices(ctx, tx, leadID, l.OtherServices); err != nil {
 			return err
 		}
-		if _, err := assignLead(ctx, tx, leadID, 0, NotifyAssigned, now); err != nil {
+		if _, err := assignLead(ctx, tx, s.rules, leadID, 0, NotifyAssigned, now); err != nil {
 			return fmt.Errorf("assign lead: %w", err)
 		}
 		return nil

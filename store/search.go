@@ -149,6 +149,8 @@ func wordRanges(w string) []gramRange {
 // holding fewer than gramCap entries, the leads of the rarest such range
 // are read first (CROSS JOIN keeps SQLite from walking the open queue
 // instead) and only they are tested: a rare search reads a few leads by id.
+// When every such word is common, the leads holding all their first
+// pieces are read instead, if they are few (commonMeet).
 func (s *Store) searchWhere(ctx context.Context, words []string, serviceMatch func(string) []string) (queueQuery, error) {
 	qq := queueQuery{from: "leads l"}
 	var ranges []gramRange
@@ -172,13 +174,97 @@ func (s *Store) searchWhere(ctx context.Context, words []string, serviceMatch fu
 		qq.where = append(qq.where, "("+cond+")")
 	}
 	rarest, err := s.rarestRange(ctx, ranges)
-	if err != nil || rarest == nil {
+	if err != nil {
 		return qq, err
 	}
-	qq.from = "(SELECT DISTINCT lead_id FROM lead_grams WHERE gram BETWEEN ? AND ?) g CROSS JOIN leads l ON l.id = g.lead_id"
-	qq.fromArgs = []any{rarest.lo, rarest.hi}
+	if rarest != nil {
+		qq.from = "(SELECT DISTINCT lead_id FROM lead_grams WHERE gram BETWEEN ? AND ?) g CROSS JOIN leads l ON l.id = g.lead_id"
+		qq.fromArgs = []any{rarest.lo, rarest.hi}
+		return qq, nil
+	}
+	ids, err := s.commonMeet(ctx, startPieces(words, serviceMatch))
+	if err != nil || ids == "" {
+		return qq, err
+	}
+	qq.from = "json_each(?) g CROSS JOIN leads l ON l.id = g.value"
+	qq.fromArgs = []any{ids}
 	return qq, nil
 }
+
+// startPieces returns the distinct first pieces of the words that alone
+// decide (they name no service) and are at least a piece long: a lead
+// holding every such word holds each of these pieces.
+func startPieces(words []string, serviceMatch func(string) []string) []string {
+	var out []string
+	for _, w := range words {
+		if serviceMatch != nil && len(serviceMatch(w)) > 0 || utf8.RuneCountInString(w) < gramLen {
+			continue
+		}
+		start := w // exactly a piece long, or the first gramLen characters
+		n := 0
+		for i := range w {
+			if n == gramLen {
+				start = w[:i]
+				break
+			}
+			n++
+		}
+		if !slices.Contains(out, start) {
+			out = append(out, start)
+		}
+	}
+	return out
+}
+
+// commonMeet returns, as a JSON array for json_each, the leads indexed by
+// every one of grams, when there are two or more and fewer than gramCap
+// leads hold them all; "" otherwise. It is for searches whose words are
+// all common ("medellin cali": each in one open lead of six): lead_grams
+// is ordered by (gram, lead_id), so SQLite intersects the pieces' leads by
+// a merge of sorted lists (MERGE (INTERSECT) in its plan: each list read
+// once, in order, no temporary table), far cheaper than testing every open
+// lead's key; the queue then tests only those leads' keys. When they meet
+// in gramCap leads or more, the walk in deadline order finds a page
+// sooner, and the set of pieces is remembered as common like one piece.
+func (s *Store) commonMeet(ctx context.Context, grams []string) (string, error) {
+	grams = grams[:min(len(grams), maxMeet)]
+	key := "meet\x00" + strings.Join(grams, "\x00")
+	if len(grams) < 2 || s.common.knows(key) {
+		return "", nil
+	}
+	const one = "SELECT lead_id FROM lead_grams WHERE gram = ?"
+	q := one + strings.Repeat(" INTERSECT "+one, len(grams)-1) + " LIMIT ?"
+	args := make([]any, 0, len(grams)+1)
+	for _, g := range grams {
+		args = append(args, g)
+	}
+	rows, err := s.ro.QueryContext(ctx, q, append(args, gramCap)...)
+	if err != nil {
+		return "", fmt.Errorf("search pieces meet: %w", err)
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, 64)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return "", fmt.Errorf("search pieces meet: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("search pieces meet: %w", err)
+	}
+	if len(ids) >= gramCap {
+		s.common.addKey(key)
+		return "", nil
+	}
+	b, err := json.Marshal(ids)
+	return string(b), err
+}
+
+// maxMeet bounds how many pieces a search intersects: a search has at
+// most five words, and each list read costs its length.
+const maxMeet = 3
 
 // maxRanges bounds how many ranges a search counts (a pasted paragraph has
 // many pieces); any of them bounds the leads, so a few are enough.
@@ -226,38 +312,50 @@ func (s *Store) rarestRange(ctx context.Context, ranges []gramRange) (*gramRange
 const commonFor = 10 * time.Minute
 
 // pieceMemo remembers the ranges of lead_grams recently found common, as
-// a database's statistics remember its most common values. It holds at
-// most one entry per gramCap index rows (a range is common only when it
-// has that many), and forgets expired ones as it grows. The zero value is ready.
+// a database's statistics remember its most common values, and the sets
+// of pieces found to meet in gramCap leads or more. It holds at most one
+// entry per gramCap index rows (a range is common only when it has that
+// many), and forgets expired ones as it grows. The zero value is ready.
 type pieceMemo struct {
 	mu    sync.Mutex
-	until map[gramRange]time.Time
+	until map[string]time.Time
 }
+
+// rangeKey is the memo's key for a range of lead_grams.
+func rangeKey(r gramRange) string { return r.lo + "\x00" + r.hi }
 
 // drop returns the ranges not known to be common, in order.
 func (m *pieceMemo) drop(ranges []gramRange) []gramRange {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := time.Now()
 	out := ranges[:0:0]
 	for _, r := range ranges {
-		if t, ok := m.until[r]; !ok || now.After(t) {
+		if !m.knows(rangeKey(r)) {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// knows reports whether key was found common less than commonFor ago.
+func (m *pieceMemo) knows(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.until[key]
+	return ok && !time.Now().After(t)
+}
+
 // add remembers r as common for commonFor.
-func (m *pieceMemo) add(r gramRange) {
+func (m *pieceMemo) add(r gramRange) { m.addKey(rangeKey(r)) }
+
+// addKey remembers key as common for commonFor.
+func (m *pieceMemo) addKey(key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
 	if m.until == nil {
-		m.until = map[gramRange]time.Time{}
+		m.until = map[string]time.Time{}
 	}
 	if len(m.until) >= 4096 {
-		maps.DeleteFunc(m.until, func(_ gramRange, t time.Time) bool { return now.After(t) })
+		maps.DeleteFunc(m.until, func(_ string, t time.Time) bool { return now.After(t) })
 	}
-	m.until[r] = now.Add(commonFor)
+	m.until[key] = now.Add(commonFor)
 }

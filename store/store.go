@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -50,6 +51,10 @@ type Options struct {
 	// making a new store of it: every command but the ones that create a
 	// store sets it (home.go).
 	Existing bool
+	// Assign is the agency's rules for giving leads to advisors (its
+	// business calendar, the mode per class); the zero value treats every
+	// advisor as always on shift and takes plain turns.
+	Assign assign.Rules
 	// Crash, when set, is called at the store's named crash points
 	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
 	// Only the crash test sets it.
@@ -63,6 +68,7 @@ type Store struct {
 	now   func() time.Time
 	log   *slog.Logger
 	crash func(point string)
+	rules assign.Rules // Options.Assign
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
@@ -109,7 +115,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
+	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		_ = s.Close() // the ping error is the one to report

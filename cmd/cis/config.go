@@ -14,6 +14,7 @@ import (
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/assign"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -69,6 +70,12 @@ type Config struct {
 	Advisors        string
 	AdvisorRemind   time.Duration
 	AdvisorReassign bool
+	// AdvisorSettings is a JSON file of each advisor's schedule, capacity
+	// and skills (issue 20), applied at start.
+	AdvisorSettings string
+	// AdvisorLeastLoaded lists the classes ("hot,warm") whose leads go to
+	// the available advisor with the fewest open leads; others take turns.
+	AdvisorLeastLoaded string
 
 	// Retention periods (privacy.go); 0 keeps for ever.
 	RetainIncomplete  time.Duration
@@ -129,6 +136,8 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.TranscribeURL, "transcribe-url", "CIS_TRANSCRIBE_URL", "", "transcribe voice notes through this OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1/audio/transcriptions (whisper.cpp's server); without it a voice note gets a polite request to write")
 	c.secret(fs, getenv, &c.TranscribeKey, "transcribe-key", "CIS_TRANSCRIBE_KEY", "bearer token for --transcribe-url, when the service needs one")
 	c.str(fs, getenv, &c.TranscribeModel, "transcribe-model", "CIS_TRANSCRIBE_MODEL", "whisper-1", "model name sent to --transcribe-url")
+	c.str(fs, getenv, &c.AdvisorSettings, "advisor-settings", "CIS_ADVISOR_SETTINGS", "", "JSON file of advisors' hours, days off, maximum of open leads, services and places (see README)")
+	c.str(fs, getenv, &c.AdvisorLeastLoaded, "advisor-least-loaded", "CIS_ADVISOR_LEAST_LOADED", "", "classes (hot,warm,cold) whose leads go to the available advisor holding the fewest open leads; the others follow strict rotation")
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
@@ -264,6 +273,9 @@ func (c *Config) validateChannels() error {
 	if _, err := c.advisors(); err != nil {
 		return err
 	}
+	if _, err := c.assignRules(); err != nil {
+		return err
+	}
 	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
 		return fmt.Errorf("--whatsapp-number (CIS_WHATSAPP_NUMBER): %w", err)
 	}
@@ -324,6 +336,28 @@ func (c *Config) advisors() ([]store.Advisor, error) {
 	return out, nil
 }
 
+// advisorSettings reads --advisor-settings: {"ana": {"hours": "lun-vie
+// 8-17", "days_off": ["2026-12-24"], "max_open": 8, "services": ["seo"],
+// "places": ["Antioquia"], "away": false}, ...}. Unknown fields are refused
+// so a typo does not silently leave the default.
+func (c *Config) advisorSettings() (map[string]store.AdvisorSettings, error) {
+	if strings.TrimSpace(c.AdvisorSettings) == "" {
+		return nil, nil
+	}
+	f, err := os.Open(c.AdvisorSettings) // #nosec G304 -- the operator's own settings path
+	if err != nil {
+		return nil, fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS): %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	var out map[string]store.AdvisorSettings
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS) %s: %w", c.AdvisorSettings, err)
+	}
+	return out, nil
+}
+
 // transcriber is the voice-note transcriber, nil without --transcribe-url.
 func (c *Config) transcriber() (*bot.Transcriber, error) {
 	if strings.TrimSpace(c.TranscribeURL) == "" {
@@ -350,11 +384,11 @@ func (c *Config) flowConfig() (flow.Config, error) {
 	fc.Lang, fc.PolicyVersion, fc.USDToCOP, fc.IdleTimeout = c.Lang, c.PolicyVersion, c.USDToCOP, c.IdleTimeout
 	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL}
 	fc.Windows = flow.Windows{Hot: c.HotWindow, Warm: c.WarmWindow, Cold: c.ColdWindow}
-	week, err := flow.ParseWeek(c.BusinessHours)
+	cal, err := c.calendar()
 	if err != nil {
-		return fc, fmt.Errorf("--business-hours (CIS_BUSINESS_HOURS): %w", err)
+		return fc, err
 	}
-	fc.Calendar = flow.Calendar{Loc: flow.Bogota(), Week: week, Enabled: c.Calendar}
+	fc.Calendar = cal
 	if c.ServicesFile != "" {
 		if fc.Catalogue, err = readCatalogue(c.ServicesFile); err != nil {
 			return fc, fmt.Errorf("--services (CIS_SERVICES): %w", err)
@@ -364,6 +398,16 @@ func (c *Config) flowConfig() (flow.Config, error) {
 		return fc, fmt.Errorf("--lang (CIS_LANG) %q: want es or en", c.Lang)
 	}
 	return fc, nil
+}
+
+// calendar is the agency's business clock: the contact promise counts in
+// it, and advisors without hours of their own work in it.
+func (c *Config) calendar() (flow.Calendar, error) {
+	week, err := flow.ParseWeek(c.BusinessHours)
+	if err != nil {
+		return flow.Calendar{}, fmt.Errorf("--business-hours (CIS_BUSINESS_HOURS): %w", err)
+	}
+	return flow.Calendar{Loc: flow.Bogota(), Week: week, Enabled: c.Calendar}, nil
 }
 
 func readCatalogue(path string) (flow.Catalogue, error) {
@@ -392,5 +436,30 @@ func (c *Config) retention() store.Retention {
 }
 
 func (c *Config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
+	o := store.Options{Synchronous: c.Synchronous, Log: log, Crash: crashHook(c.getenv), Existing: !c.creates}
+	if rules, err := c.assignRules(); err == nil { // a bad value is reported by parse and flowConfig
+		o.Assign = rules
+	}
+	return o
+}
+
+// assignRules are the agency's rules for giving leads to advisors: its
+// calendar (the shift of advisors without hours of their own) and the
+// classes sent to the least loaded advisor (--advisor-least-loaded).
+func (c *Config) assignRules() (assign.Rules, error) {
+	cal, err := c.calendar()
+	if err != nil {
+		return assign.Rules{}, err
+	}
+	r := assign.Rules{Agency: cal, Modes: map[flow.Class]assign.Mode{}}
+	for part := range strings.SplitSeq(c.AdvisorLeastLoaded, ",") {
+		switch class := flow.Class(strings.ToLower(strings.TrimSpace(part))); class {
+		case "":
+		case flow.Hot, flow.Warm, flow.Cold:
+			r.Modes[class] = assign.LeastLoaded
+		default:
+			return assign.Rules{}, fmt.Errorf("--advisor-least-loaded (CIS_ADVISOR_LEAST_LOADED) %q: want hot, warm or cold", part)
+		}
+	}
+	return r, nil
 }

@@ -274,8 +274,10 @@ func runAll(ctx context.Context, parts ...func(context.Context) error) error {
 	return err
 }
 
-// setAdvisors makes --advisors the active advisors. Leads are assigned in
-// turn even without a WhatsApp channel; their notifications then wait.
+// setAdvisors makes --advisors the active advisors, with the schedules,
+// capacity and skills of --advisor-settings (advisors it does not name keep
+// theirs). Leads are assigned even without a WhatsApp channel; their
+// notifications then wait.
 func setAdvisors(ctx context.Context, a *app, c *Config) error {
 	as, err := c.advisors()
 	if err != nil || as == nil {
@@ -283,6 +285,15 @@ func setAdvisors(ctx context.Context, a *app, c *Config) error {
 	}
 	if err := a.store.SetAdvisors(ctx, as); err != nil {
 		return err
+	}
+	settings, err := c.advisorSettings()
+	if err != nil {
+		return err
+	}
+	for name, st := range settings {
+		if err := a.store.SetAdvisorSettings(ctx, name, st); err != nil {
+			return fmt.Errorf("--advisor-settings (CIS_ADVISOR_SETTINGS): %w", err)
+		}
 	}
 	if !c.WhatsApp {
 		a.log.Warn("advisors set but no linked device: leads are assigned, notifications wait", "advisors", len(as))

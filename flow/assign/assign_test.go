@@ -29,7 +29,7 @@ func TestPick(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Pick(tt.candidates, tt.lead)
+			got, ok := Pick(tt.candidates, tt.lead, Rules{}, t0)
 			if tt.want == 0 {
 				if ok {
 					t.Errorf("Pick(%v, %+v) = %+v; want nobody", tt.candidates, tt.lead, got)
@@ -50,7 +50,7 @@ func TestPickTakesTurns(t *testing.T) {
 	cands := []Candidate{{ID: 1}, {ID: 2}, {ID: 3}}
 	var got []int64
 	for i := range 7 {
-		c, ok := Pick(cands, Lead{})
+		c, ok := Pick(cands, Lead{}, Rules{}, t0)
 		if !ok {
 			t.Fatal("no candidate picked")
 		}
