@@ -34,6 +34,8 @@ type KillRun struct {
 	child    *exec.Cmd
 	stderr   *strings.Builder
 	acked    []string
+	lifeAck  int           // len(acked) when the running server started
+	acks     chan struct{} // a token after each acknowledgement (Accept)
 	before   store.Snapshot
 	inFlight map[int64]bool
 	kills    int
@@ -55,7 +57,7 @@ func FreeLoopbackAddr() (string, error) {
 // environment env on store db; ready is part of the line the server
 // prints on standard output once it serves.
 func NewKillRun(cmd, env []string, db, ready string) *KillRun {
-	return &KillRun{cmd: cmd, env: env, db: db, ready: ready, inFlight: map[int64]bool{}}
+	return &KillRun{cmd: cmd, env: env, db: db, ready: ready, inFlight: map[int64]bool{}, acks: make(chan struct{}, 1)}
 }
 
 // Accept records an acknowledged message (LoadConfig.Accepted).
@@ -63,6 +65,10 @@ func (k *KillRun) Accept(id string) {
 	k.mu.Lock()
 	k.acked = append(k.acked, id)
 	k.mu.Unlock()
+	select {
+	case k.acks <- struct{}{}:
+	default: // a token is already waiting
+	}
 }
 
 // Start runs the child and waits for its start line.
@@ -86,18 +92,24 @@ func (k *KillRun) Start() error {
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 	k.child = cmd
+	k.mu.Lock()
+	k.lifeAck = len(k.acked)
+	k.mu.Unlock()
 	return nil
 }
 
-// KillEvery kills and restarts the child n times, the k-th at k×interval
-// from now (at once when a restart ran late).
+// KillEvery kills and restarts the child n times. Each kill lands once
+// the running server has served for at least interval and acknowledged at
+// least one message, so that every kill cuts a server at work however slow
+// the machine (a restart's audit can take seconds under load); after the
+// n-th restart it waits the same for the last server and returns. When ctx
+// ends first it returns nil with fewer kills done (Audit counts them). The
+// caller bounds the whole run with ctx and keeps the load going until
+// KillEvery returns.
 func (k *KillRun) KillEvery(ctx context.Context, interval time.Duration, n int) error {
-	start := time.Now()
-	for i := 1; i <= n; i++ {
-		select {
-		case <-ctx.Done():
+	for range n {
+		if !k.served(ctx, interval) {
 			return nil
-		case <-time.After(time.Until(start.Add(time.Duration(i) * interval))):
 		}
 		// ctx ends with the load: it stops the next kill, not the audit and
 		// restart of one under way (under load that outlasted the run, and the
@@ -106,7 +118,31 @@ func (k *KillRun) KillEvery(ctx context.Context, interval time.Duration, n int) 
 			return err
 		}
 	}
+	k.served(ctx, interval) // the last server works too
 	return nil
+}
+
+// served waits until the running server has served for interval and
+// acknowledged a message since it started; false when ctx ended first.
+func (k *KillRun) served(ctx context.Context, interval time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(interval):
+	}
+	for {
+		k.mu.Lock()
+		fresh := len(k.acked) > k.lifeAck
+		k.mu.Unlock()
+		if fresh {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-k.acks:
+		}
+	}
 }
 
 // killAndRestart sends SIGKILL, audits the store with no process running,

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -24,7 +25,8 @@ func (r FieldTrialResult) Helps() bool {
 // FieldTrial measures each of candidateFields on the newest 20 % of the
 // examples, training on the older 80 % exactly as Compare's hold-out does
 // (encoder, target rates included, fitted on the training part only).
-func FieldTrial(ex []Example, trees int, progress func(done, total int, step string)) ([]FieldTrialResult, error) {
+// When ctx ends it stops before the next candidate and returns ctx.Err().
+func FieldTrial(ctx context.Context, ex []Example, trees int, progress func(done, total int, step string)) ([]FieldTrialResult, error) {
 	ex = sortedByTime(ex)
 	holdout := func(fields []learn.Column) (learn.Metrics, error) {
 		d, _, _ := leadDataset(ex, fields)
@@ -47,6 +49,9 @@ func FieldTrial(ex []Example, trees int, progress func(done, total int, step str
 	}
 	var out []FieldTrialResult
 	for i, c := range candidateFields {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if progress != nil {
 			progress(i, len(candidateFields), c.Name)
 		}

@@ -34,7 +34,8 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the duplicate and reorder choices")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	blindFlag := fs.Bool("blind", false, "people write their script without waiting for answers (in-process; --reorder applies only then)")
-	kills := fs.Int("kill", 0, "kill the server with SIGKILL this many times during the run and restart it (it then runs as a child process)")
+	kills := fs.Int("kill", 0, "kill the server with SIGKILL this many times during the run and restart it (it then runs as a child process); "+
+		"each kill after --duration/(N+1) of work, so the run lasts until the N kills happened, at most 10 × --duration")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -59,7 +60,7 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 		if berr != nil {
 			return berr
 		}
-		rep, err = loadtestKilling(ctx, c, cfg, bin, *kills)
+		rep, err = loadtestKilling(ctx, c, cfg, bin, *kills, *duration*10)
 	case *target == "":
 		rep, err = loadtestInProcess(ctx, c, cfg, *blindFlag)
 	default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -13,8 +14,12 @@ import (
 
 // loadtestKilling is `cis loadtest --kill N`: the load of loadtestInProcess
 // against `cis serve` run as a child process (bin) on a temporary store,
-// killed with SIGKILL N times at even intervals of the run and restarted at
-// once on the same address, as a crash and a supervisor restart would. The
+// killed with SIGKILL N times and restarted at once on the same address, as
+// a crash and a supervisor restart would. Kills are paced at cfg.Duration/(N+1)
+// of work per server (bot.KillRun.KillEvery): the load lasts until the N
+// kills happened and the last server served as long, so a slow machine (a
+// restart's audit takes seconds under load) makes the run longer, not the
+// kills fewer; limit bounds it, and fewer kills by then is an error. The
 // fake Graph API and the simulated people stay in this process, so the
 // people keep waiting for answers across the kills and Meta's retries of
 // refused deliveries are the people's. After each kill, before the restart,
@@ -24,7 +29,7 @@ import (
 // figures: lost messages, replies never sent (and whether each was in flight
 // at a kill), questions resent, replies sent twice, consent without a sent
 // consent text, and the invariant check.
-func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin string, kills int) (bot.LoadReport, error) {
+func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin string, kills int, limit time.Duration) (bot.LoadReport, error) {
 	dir, err := os.MkdirTemp("", "cis-loadtest-kill-")
 	if err != nil {
 		return bot.LoadReport{}, err
@@ -46,11 +51,18 @@ func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin str
 	defer k.Stop()
 	cfg.URL, cfg.AppSecret, cfg.Graph, cfg.ConsentMark = "http://"+addr+"/webhook/whatsapp", secret, graph, c.PolicyURL
 	cfg.Accepted = k.Accept
-	killer, stopKiller := context.WithCancel(ctx)
+	interval := cfg.Duration / time.Duration(kills+1)
+	load, stopLoad := context.WithTimeout(ctx, limit)
+	defer stopLoad()
+	cfg.Duration = limit // the load ends when the kills are done (stopLoad), at the latest at limit
 	killed := make(chan error, 1)
-	go func() { killed <- k.KillEvery(killer, cfg.Duration/time.Duration(kills+1), kills) }()
-	rep, loadErr := bot.LoadTest(ctx, cfg)
-	stopKiller()
+	go func() {
+		err := k.KillEvery(load, interval, kills)
+		stopLoad()
+		killed <- err
+	}()
+	rep, loadErr := bot.LoadTest(load, cfg)
+	stopLoad()
 	if err := <-killed; err != nil {
 		return rep, err
 	}
@@ -64,7 +76,13 @@ func loadtestKilling(ctx context.Context, c *Config, cfg bot.LoadConfig, bin str
 	la := k.Audit(&rep)
 	la.Graph = graph
 	c.DBPath = db
-	return rep, auditStore(ctx, c, la, &rep)
+	if err := auditStore(ctx, c, la, &rep); err != nil {
+		return rep, err
+	}
+	if rep.Kills < kills {
+		return rep, fmt.Errorf("loadtest: only %d of %d kills within %s (each after %s of work and one acknowledged message)", rep.Kills, kills, limit, interval)
+	}
+	return rep, nil
 }
 
 // killRunEnv is the environment of `cis serve` under loadtestKilling: the

@@ -119,6 +119,11 @@ type Options struct {
 	// per held-out row and input.
 	Importance bool
 	Progress   func(done, total int, step string) // may be nil
+	// Stop, when set, is asked before each fold, hold-out, the
+	// calibration and the return; an error ends Compare with it. A caller
+	// that has a context passes ctx.Err: a fit in flight finishes, nothing
+	// after it starts, and no report comes back once the context ended.
+	Stop func() error
 }
 
 // Compare cross-validates every spec on d with stratified folds (the same
@@ -152,7 +157,9 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 		}
 		rep.Results = append(rep.Results, rows...)
 	}
-	ev.tick("calibration")
+	if err := ev.tick("calibration"); err != nil {
+		return nil, err
+	}
 	if err := ev.calibrate(rep); err != nil {
 		return nil, err
 	}
@@ -160,7 +167,9 @@ func Compare(d *Dataset, specs []Spec, o Options) (*Report, error) {
 		rep.Results[i].Tiers = TierStats(y, rep.Results[i].OOF, rep.Hot, rep.Warm)
 	}
 	ev.done = ev.total
-	ev.tick("done")
+	if err := ev.tick("done"); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -178,10 +187,18 @@ type encodedFold struct {
 	train, test [][]float64
 }
 
-func (ev *evaluation) tick(step string) {
+// tick starts the next step: it returns Options.Stop's error, if any, and
+// otherwise reports the step to Options.Progress.
+func (ev *evaluation) tick(step string) error {
+	if ev.o.Stop != nil {
+		if err := ev.o.Stop(); err != nil {
+			return err
+		}
+	}
 	if ev.o.Progress != nil {
 		ev.o.Progress(ev.done, ev.total, step)
 	}
+	return nil
 }
 
 // spec cross-validates one spec and runs its hold-out.
@@ -190,7 +207,9 @@ func (ev *evaluation) spec(s Spec) ([]Result, error) {
 	r := Result{Name: s.Name, OOF: make([]float64, len(y))}
 	var drops [][]float64
 	for f, test := range ev.folds {
-		ev.tick(fmt.Sprintf("%s fold %d/%d", s.Name, f+1, len(ev.folds)))
+		if err := ev.tick(fmt.Sprintf("%s fold %d/%d", s.Name, f+1, len(ev.folds))); err != nil {
+			return nil, err
+		}
 		m, fit, err := fitTimed(s, ev.o.Seed+uint64(f), ev.encoded[f].train, pickInts(y, Complement(len(y), test)))
 		if err != nil {
 			return nil, fmt.Errorf("%s fold %d: %w", s.Name, f+1, err)
@@ -228,7 +247,9 @@ func (ev *evaluation) spec(s Spec) ([]Result, error) {
 // holdout fits s on the oldest 80 % and scores the newest 20 %.
 func (ev *evaluation) holdout(s Spec, r *Result) error {
 	y := ev.d.Y
-	ev.tick(s.Name + " hold-out")
+	if err := ev.tick(s.Name + " hold-out"); err != nil {
+		return err
+	}
 	train, test := TimeSplit(ev.o.Holdout, 0.2)
 	e := FitEncoderMin(ev.d, train, max(ev.o.MinCount, 1))
 	m, fit, err := fitTimed(s, ev.o.Seed, e.Transform(ev.d, train), pickInts(y, train))

@@ -59,7 +59,8 @@ func newNode(feat, cut uint16, right uint32) fnode {
 	return fnode(feat) | fnode(cut)<<16 | fnode(right)<<32
 }
 
-func (n fnode) feat() uint16 { return uint16(n) }
+// feat is the node's low 16 bits.
+func (n fnode) feat() uint16 { return uint16(n) } // #nosec G115 -- bit-field extraction from a packed node: the truncation to the field is the point (newNode packs feat<<0, cut<<16, right<<32)
 
 // maxCodes bounds the distinct thresholds per feature (codes are uint16).
 const maxCodes = math.MaxUint16
@@ -295,7 +296,7 @@ func walkPairs(nodes []fnode, codes *[narrowCodes]uint16, at *[group / 2][2]uint
 func nextNarrow(nodes []fnode, codes *[narrowCodes]uint16, i uint32) uint32 {
 	n := nodes[i]
 	j, right := i+1, uint32(n>>32)
-	if codes[uint8(n)] > uint16(n>>16) {
+	if codes[uint8(n)] > uint16(n>>16) { // #nosec G115 -- bit-field extraction from a packed node: the truncation to the field is the point (newNode packs feat<<0, cut<<16, right<<32); uint8 because a narrow forest has < 256 features
 		j = right
 	}
 	return j
@@ -309,7 +310,7 @@ func nextNarrow(nodes []fnode, codes *[narrowCodes]uint16, i uint32) uint32 {
 func next(nodes []fnode, codes []uint16, i uint32) uint32 {
 	n := nodes[i]
 	j, right := i+1, uint32(n>>32)
-	if codes[uint16(n)] > uint16(n>>16) {
+	if codes[uint16(n)] > uint16(n>>16) { // #nosec G115 -- bit-field extraction from a packed node: the truncation to the field is the point (newNode packs feat<<0, cut<<16, right<<32)
 		j = right
 	}
 	return j

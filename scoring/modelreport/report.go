@@ -170,8 +170,9 @@ func (o *Options) defaults() {
 // trees, same folds for every input) to draw the calibration plot, the tiers'
 // observed conversion, the confusion matrix and the permutation importance.
 // That takes minutes on a large history: when ctx ends, ForModel stops at
-// the next fold (see watch) and returns ctx.Err().
-func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Example, q DataQuality, o Options) (_ *Report, err error) {
+// the next fold (learn.Options.Stop, scoring.FieldTrial's ctx) and returns
+// ctx.Err().
+func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Example, q DataQuality, o Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -179,8 +180,6 @@ func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Exa
 	if len(ex) == 0 {
 		return nil, errors.New("report: no labelled leads in the store to report on")
 	}
-	defer stopped(&err)
-	o.Progress = watch(ctx, o.Progress)
 	fields := b.Schema.Encoder.Inputs
 	ex, d, sum := scoring.ReportDataset(ex, fields)
 	if sum != b.DataSHA256 {
@@ -206,8 +205,11 @@ func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Exa
 		}
 	}
 	rep, err := learn.Compare(d, specs, learn.Options{
-		Folds: o.Folds, Seed: o.Seed, MinCount: b.Schema.Encoder.MinCount, Importance: true, Progress: o.Progress,
+		Folds: o.Folds, Seed: o.Seed, MinCount: b.Schema.Encoder.MinCount, Importance: true, Progress: o.Progress, Stop: ctx.Err,
 	})
+	if err := ctx.Err(); err != nil {
+		return nil, err // stopped (or finished as it ended): nothing to show
+	}
 	if err != nil {
 		// ErrTiersNotOrdered included: the refitted forest does not rank
 		// these leads at all, and a report would only mislead.
@@ -216,7 +218,10 @@ func ForModel(ctx context.Context, id int64, b *scoring.Bundle, ex []scoring.Exa
 	// The same trial as cis train --trial-fields, with the report's trees so
 	// it costs about as much as one more cross-validation: the report then
 	// shows whether each candidate conversation feature earns its place.
-	trials, err := scoring.FieldTrial(ex, o.Trees, watch(ctx, nil))
+	trials, err := scoring.FieldTrial(ctx, ex, o.Trees, nil)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -625,4 +630,12 @@ func leadLabel(field string, v float64) string {
 		return strconv.FormatFloat(math.Pow(10, v)-1, 'f', 0, 64) + " s"
 	}
 	return ""
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

@@ -134,7 +134,7 @@ func FieldTrial(ctx context.Context, st Labelled, trees int, progress func(done,
 	if err != nil {
 		return err
 	}
-	rs, err := scoring.FieldTrial(scoring.Examples(rows), trees, progress)
+	rs, err := scoring.FieldTrial(ctx, scoring.Examples(rows), trees, progress)
 	if err != nil {
 		return err
 	}
