@@ -152,13 +152,30 @@ func (s *Store) runBatch(batch []*job) {
 	if err == nil {
 		s.crash("store-after-commit")
 	}
-	s.noteCommit(err)
+	s.noteCommit(storeFailure(err, batch))
 	for _, j := range batch {
 		if err != nil && j.err == nil {
 			j.handled, j.err = false, err
 		}
 		close(j.done)
 	}
+}
+
+// storeFailure is what the batch tells the store's health: the commit's
+// error, or else a message's own error when the disk refused it (full, or
+// an I/O error). A statement can fail for lack of space while the commit
+// of the rest succeeds (nothing else needed a new page); that message was
+// refused all the same, and /readyz must say the store cannot write.
+func storeFailure(commit error, batch []*job) error {
+	if commit != nil {
+		return commit
+	}
+	for _, j := range batch {
+		if isDiskError(j.err) {
+			return j.err
+		}
+	}
+	return nil
 }
 
 // runJob applies one message inside a savepoint; its error is the job's,

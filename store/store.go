@@ -214,6 +214,13 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// isDiskError reports whether err is SQLite failing to write: a full disk
+// or an I/O error.
+func isDiskError(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr)
+}
+
 // IsBusy reports whether err is SQLite's "database is locked" (or busy)
 // after the busy timeout ran out: the caller should retry later, not drop.
 func IsBusy(err error) bool {
