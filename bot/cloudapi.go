@@ -54,6 +54,7 @@ type cloudStore interface {
 	voiceStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
+	MarkUnreachable(ctx context.Context, contact, reason string) error
 }
 
 var _ cloudStore = (*store.Store)(nil)
@@ -69,6 +70,8 @@ type CloudAPI struct {
 	now   func() time.Time
 	wake  chan struct{}
 	voice *voice // nil without a transcriber
+	// limits are the pauses Meta's rate-limit answers call for.
+	limits *limiter
 
 	// refused counts deliveries refused for their signature, for /metrics:
 	// a rising count means a misconfigured secret or someone probing the
@@ -114,7 +117,8 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}
+	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1),
+		limits: newLimiter()}
 	if cfg.Transcriber != nil {
 		c.voice = newVoice(cfg.Transcriber, st, CloudChannel, c.fetchMedia, c.receiveHeld, b.now, log)
 	}
@@ -360,11 +364,41 @@ func (c *CloudAPI) replies() replies { return replies{st: c.store, channel: Clou
 // accepts only approved templates). A request under way is finished and
 // recorded even when ctx ends (a clean stop): cutting it would leave its
 // outcome unknown.
+//
+// A number paused by a throughput error (130429), or a person paced by a
+// pair-rate error (131056), keeps its replies queued, unclaimed, until the
+// pause ends (cloudapi_limits.go).
 func (c *CloudAPI) prepare(_ context.Context, o store.Outgoing) (deliverFunc, error) {
 	if !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window {
 		return nil, errOutsideWindow
 	}
-	return func(ctx context.Context) (string, error) { return c.Send(context.WithoutCancel(ctx), o) }, nil
+	if _, held := c.limits.heldUntil(o.Account, o.To, c.now()); held {
+		return nil, nil
+	}
+	return func(ctx context.Context) (string, error) {
+		id, err := c.Send(context.WithoutCancel(ctx), o)
+		return id, c.settle(context.WithoutCancel(ctx), o, err)
+	}, nil
+}
+
+// settle applies what a send's answer means beyond the message: a rate
+// limit pauses the number or the pair, an unreachable person is marked so
+// on the lead page. It returns the error the sender settles the message
+// with.
+func (c *CloudAPI) settle(ctx context.Context, o store.Outgoing, err error) error {
+	if err == nil {
+		c.limits.ok(o.Account, o.To)
+		return nil
+	}
+	switch code := graphCode(err); code {
+	case codeThroughput, codePairRate:
+		return c.limits.hit(code, o.Account, o.To, c.now(), err)
+	case codeUnreachable:
+		if merr := c.store.MarkUnreachable(ctx, o.To, fmt.Sprintf("%d", code)); merr != nil {
+			c.log.Error("contact not marked unreachable", "outbox_id", o.ID, "err", merr)
+		}
+	}
+	return err
 }
 
 // errOutsideWindow is returned for a reply due more than 24 hours after the

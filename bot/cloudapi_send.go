@@ -64,9 +64,14 @@ const (
 	codeOutsideWindow = 131047 // more than 24 hours since the person last wrote
 	codeThroughput    = 130429 // number's throughput exceeded: retry later
 	codePairRate      = 131056 // too many messages to this person: retry later
+	codeUnreachable   = 131026 // the person cannot receive the message (no WhatsApp, old app, blocked)
 	codeInvalidParam  = 100    // a parameter is not valid
 	codeBadParamValue = 131009 // a parameter value is not valid
 )
+
+// errUnreachable marks a send Meta refused because the person cannot
+// receive it (131026): the contact is marked unreachable on the lead page.
+var errUnreachable = fmt.Errorf("recipient cannot receive WhatsApp messages: %w", ErrPermanent)
 
 // errRefusedParams marks a send the Graph API refused for its content: an
 // interactive message refused so is sent again as text.
@@ -151,12 +156,14 @@ func (c *CloudAPI) post(ctx context.Context, account string, msg graphText) (str
 	if a.Error != nil {
 		code = a.Error.Code
 	}
-	err = fmt.Errorf("graph api status %d code %d", resp.StatusCode, code)
+	err = &graphError{status: resp.StatusCode, code: code}
 	switch {
 	case resp.StatusCode/100 == 2:
 		return "", fmt.Errorf("graph api accepted without an id: %w", errUncertain)
 	case code == codeOutsideWindow:
 		return "", fmt.Errorf("%w: %w", err, errOutsideWindow)
+	case code == codeUnreachable:
+		return "", fmt.Errorf("%w: %w", err, errUnreachable)
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500, code == codeThroughput, code == codePairRate:
 		return "", err // transient: retried with backoff
 	case resp.StatusCode == http.StatusBadRequest && (code == codeInvalidParam || code == codeBadParamValue):

@@ -93,6 +93,11 @@ func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Deliv
 				if _, err := tx.ExecContext(ctx, deliveryFailedQuery, d.Error, channel, d.ExtID); err != nil {
 					return err
 				}
+				if unreachableStatus(d) {
+					if _, err := tx.ExecContext(ctx, unreachableByExtQuery, millis(now), CodeUnreachable, channel, d.ExtID); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			if r, ok := deliveryRank[d.Status]; ok {
