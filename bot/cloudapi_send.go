@@ -41,7 +41,41 @@ type graphText struct {
 	Type             string            `json:"type"`
 	Text             *graphTextBody    `json:"text,omitempty"`
 	Interactive      *graphInteractive `json:"interactive,omitempty"`
+	Template         *graphTemplate    `json:"template,omitempty"`
 	BizOpaque        string            `json:"biz_opaque_callback_data"`
+}
+
+// graphTemplate is an approved template with its body's parameters.
+type graphTemplate struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+	Components []graphComponent `json:"components,omitempty"`
+}
+
+type graphComponent struct {
+	Type       string       `json:"type"` // "body"
+	Parameters []graphParam `json:"parameters"`
+}
+
+type graphParam struct {
+	Type string `json:"type"` // "text"
+	Text string `json:"text"`
+}
+
+// newGraphTemplate is the Graph API's form of t.
+func newGraphTemplate(t store.TemplateSend) *graphTemplate {
+	g := &graphTemplate{Name: t.Name}
+	g.Language.Code = t.Language
+	if len(t.Params) > 0 {
+		body := graphComponent{Type: "body"}
+		for _, p := range t.Params {
+			body.Parameters = append(body.Parameters, graphParam{Type: "text", Text: p})
+		}
+		g.Components = []graphComponent{body}
+	}
+	return g
 }
 
 type graphTextBody struct {
@@ -106,6 +140,10 @@ func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
 		BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
 	if err := address(&msg, o); err != nil {
 		return "", err
+	}
+	if o.Template != nil {
+		msg.Type, msg.Template = "template", newGraphTemplate(*o.Template)
+		return c.post(ctx, o.Account, msg)
 	}
 	if ia := interactiveFor(o.Body, o.Menu); ia != nil {
 		msg.Type, msg.Interactive = "interactive", ia

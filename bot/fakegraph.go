@@ -104,6 +104,8 @@ type FakeSent struct {
 	Interactive                          string // "button" or "list" for an interactive message
 	ListButton                           string // the label that opens a list
 	Options                              []FakeOption
+	Template                             string   // a template's name and language, "name/lang"
+	Params                               []string // a template's body parameters
 }
 
 // FakeOption is one reply button or list row of an interactive message.
@@ -308,6 +310,14 @@ func fakeSent(account string, m graphText) (FakeSent, error) {
 	switch {
 	case m.Type == "text" && m.Text != nil && m.Text.Body != "":
 		s.Body = m.Text.Body
+		return s, nil
+	case m.Type == "template" && m.Template != nil && m.Template.Name != "" && m.Template.Language.Code != "":
+		s.Template = m.Template.Name + "/" + m.Template.Language.Code
+		for _, c := range m.Template.Components {
+			for _, p := range c.Parameters {
+				s.Params = append(s.Params, p.Text)
+			}
+		}
 		return s, nil
 	case m.Type == "interactive" && m.Interactive != nil:
 		ia := m.Interactive

@@ -15,6 +15,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
+	"github.com/cis-agencia/cis/flow/templates"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -51,6 +52,10 @@ type Config struct {
 	CloudVerifyToken string
 	CloudAccessToken string
 	GraphURL         string
+	// TemplatesFile is the agency's catalogue of approved WhatsApp
+	// templates (issue 18), parsed into templateCat by parse.
+	TemplatesFile string
+	templateCat   templates.Catalogue
 
 	// Linked-device (whatsmeow) channel.
 	WhatsApp          bool
@@ -128,6 +133,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
+	c.str(fs, getenv, &c.TemplatesFile, "templates", "CIS_TEMPLATES", "", "Cloud API: JSON file of the agency's approved WhatsApp templates (name, language, category, parameters, uses), for follow-ups and re-engagement outside the 24-hour window (see testdata/templates/templates.json)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
 	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
@@ -282,6 +288,9 @@ func (c *Config) validateChannels() error {
 	if _, err := c.transcriber(); err != nil {
 		return err
 	}
+	if err := c.loadTemplates(); err != nil {
+		return err
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -375,7 +384,22 @@ func (c *Config) cloudEnabled() bool { return c.CloudAppSecret != "" }
 
 func (c *Config) cloudConfig() bot.CloudConfig {
 	return bot.CloudConfig{AppSecret: c.CloudAppSecret, VerifyToken: c.CloudVerifyToken,
-		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL}
+		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL, Templates: c.templateCat}
+}
+
+// loadTemplates reads --templates into templateCat; none without the flag.
+func (c *Config) loadTemplates() error {
+	if strings.TrimSpace(c.TemplatesFile) == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.TemplatesFile) // #nosec G304 -- the operator's own settings path
+	if err != nil {
+		return fmt.Errorf("--templates (CIS_TEMPLATES): %w", err)
+	}
+	if c.templateCat, err = templates.Parse(data); err != nil {
+		return fmt.Errorf("--templates (CIS_TEMPLATES) %s: %w", c.TemplatesFile, err)
+	}
+	return nil
 }
 
 // flowConfig builds the conversation settings; errors name the flag.

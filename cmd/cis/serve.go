@@ -97,7 +97,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 // channels mounted later report their pairing state to the page.
 func dashboardDeps(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, cloud *bot.CloudAPI, opts dashboard.Options) dashboard.Deps {
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, Options: opts}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, Options: opts, Templates: c.templateCat}
 	if cloud != nil {
 		deps.Webhook = cloud // only when set: a nil *bot.CloudAPI is not a nil interface
 	}

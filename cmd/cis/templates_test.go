@@ -1,0 +1,27 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestTemplatesFlag: --templates reads the documented example into the
+// Cloud API's and the dashboard's catalogue; a bad file stops the start
+// with the flag's name.
+func TestTemplatesFlag(t *testing.T) {
+	example := filepath.Join("..", "..", "testdata", "templates", "templates.json")
+	c := mustConfig(t, map[string]string{"CIS_TEMPLATES": example})
+	if got := c.cloudConfig().Templates.For("follow_up", "es"); len(got) == 0 || got[0].Name != "seguimiento_asesor" {
+		t.Errorf("follow-up templates = %+v", got)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"templates":[{"name":"Mal Nombre"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, c2 := newFlagSet("test", envOf(map[string]string{"CIS_TEMPLATES": bad}))
+	if err := c2.parse(fs, nil); err == nil || !strings.Contains(err.Error(), "--templates") {
+		t.Errorf("parse = %v; want an error naming --templates", err)
+	}
+}
