@@ -56,6 +56,9 @@ type Config struct {
 	// templates (issue 18), parsed into templateCat by parse.
 	TemplatesFile string
 	templateCat   templates.Catalogue
+	// ReengageAfter is how long a person who consented and stopped halfway
+	// is silent before the one re-engagement template; 0 turns it off.
+	ReengageAfter time.Duration
 
 	// Linked-device (whatsmeow) channel.
 	WhatsApp          bool
@@ -134,6 +137,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	c.str(fs, getenv, &c.TemplatesFile, "templates", "CIS_TEMPLATES", "", "Cloud API: JSON file of the agency's approved WhatsApp templates (name, language, category, parameters, uses), for follow-ups and re-engagement outside the 24-hour window (see testdata/templates/templates.json)")
+	c.dur(fs, getenv, &c.ReengageAfter, "reengage-after", "CIS_REENGAGE_AFTER", 24*time.Hour, "Cloud API: a person who gave consent and stopped answering gets the one reengage template of --templates after this silence (0: never)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
 	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
@@ -385,6 +389,13 @@ func (c *Config) cloudEnabled() bool { return c.CloudAppSecret != "" }
 func (c *Config) cloudConfig() bot.CloudConfig {
 	return bot.CloudConfig{AppSecret: c.CloudAppSecret, VerifyToken: c.CloudVerifyToken,
 		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL, Templates: c.templateCat}
+}
+
+// reengager is the re-engagement job (issue 18); it does nothing without
+// a reengage template or with --reengage-after 0.
+func (c *Config) reengager(a *app, log *slog.Logger) *bot.Reengager {
+	return &bot.Reengager{Store: a.store, Templates: c.templateCat, Idle: c.ReengageAfter, Lang: c.Lang,
+		Log: log.With("component", "reengage")}
 }
 
 // loadTemplates reads --templates into templateCat; none without the flag.

@@ -149,6 +149,9 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch
 	}
+	if r := c.reengager(a, log); c.cloudEnabled() && r.Enabled() {
+		loops["reengage"] = func(ctx context.Context) error { return r.Run(ctx, 10*time.Minute) }
+	}
 	var parts []func(context.Context) error
 	for name, loop := range loops {
 		parts = append(parts, func(ctx context.Context) error { return jobs.Loop(ctx, name, loop) })
