@@ -190,9 +190,27 @@ func TestUndeliverableStatusMarksTheContactUnreachable(t *testing.T) {
 // each reply sent before the next message, and returns the lead's id.
 func completeCloudLead(t *testing.T, e *cloudEnv, phone string) int64 {
 	t.Helper()
+	return completeCloudLeadFromAd(t, e, phone, "")
+}
+
+// completeCloudLeadFromAd is completeCloudLead by a person whose first
+// message came from a click-to-WhatsApp ad with click id clid ("" for none).
+func completeCloudLeadFromAd(t *testing.T, e *cloudEnv, phone, clid string) int64 {
+	t.Helper()
 	for i, text := range []string{"Hola, quiero información", "Sí", "Carlos Pérez", "Medellín", "3 millones", "ya mismo", "diseño web"} {
 		e.h.clock.Add(15 * time.Second)
-		e.say(t, phone, fmt.Sprintf("wamid.%s-%d", phone, i), text, e.h.clock.Now())
+		id := fmt.Sprintf("wamid.%s-%d", phone, i)
+		if i > 0 || clid == "" {
+			e.say(t, phone, id, text, e.h.clock.Now())
+			continue
+		}
+		body := strings.Replace(string(testPayload(phone, id, text, e.h.clock.Now())), `"type":"text"`,
+			`"type":"text","referral":{"source_url":"https://fb.me/x","source_id":"120210000000001","source_type":"ad",`+
+				`"headline":"Diseño web","ctwa_clid":"`+clid+`"}`, 1)
+		if got := e.postSigned(t, []byte(body)); got != http.StatusOK {
+			t.Fatalf("first message: %d", got)
+		}
+		e.flush(t)
 	}
 	v, err := e.h.st.Conversation(context.Background(), CloudChannel, testAccount, "+"+phone)
 	if err != nil || v.Lead == nil {

@@ -31,6 +31,7 @@ type FakeGraph struct {
 	failTo   map[string]int // recipient → status code to answer every send to them with
 	byTo     map[string][]FakeSent
 	changed  chan struct{} // closed (and replaced) whenever a send is accepted
+	events   fakeEvents    // the Conversions API (fakegraph_events.go)
 }
 
 // fakeFail is an error answer: the HTTP status and the Graph API code.
@@ -204,6 +205,10 @@ func (f *FakeGraph) FailBody(substr string, code int) {
 func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		f.serveMedia(w, r)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/events") {
+		f.serveEvents(w, r)
 		return
 	}
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")

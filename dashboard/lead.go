@@ -338,7 +338,8 @@ func timeline(lang string, d store.LeadDetail) []timelineItem {
 		switch {
 		case e.Detail == "whatsapp_phone": // the advisor wrote from the agency's phone (issue 23)
 			it.Label += " · " + T(lang, "event.whatsapp_phone")
-		case e.Kind == "note" || e.Kind == "lost" || e.Kind == "message" || e.Kind == "follow_up":
+		case e.Kind == "note" || e.Kind == "lost" || e.Kind == "message" || e.Kind == "follow_up" ||
+			e.Kind == "meta_event" || e.Kind == "meta_event_failed":
 			it.Body = e.Detail
 		}
 		out = append(out, it)

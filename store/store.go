@@ -74,6 +74,8 @@ type Store struct {
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
 	scrub      atomic.Bool // an erasure's old pages may still be in the WAL (wal.go)
 	salt       []byte      // the installation's secret for phone hashes (privacy.go)
+	// conversions: conversion events for Meta are queued (meta_events.go).
+	conversions atomic.Bool
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close

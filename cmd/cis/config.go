@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -56,6 +57,10 @@ type Config struct {
 	// templates (issue 18), parsed into templateCat by parse.
 	TemplatesFile string
 	templateCat   templates.Catalogue
+	// Conversion events for Meta (issue 18): off unless the dataset is set.
+	MetaDataset string
+	MetaToken   string
+	MetaWABA    string
 	// ReengageAfter is how long a person who consented and stopped halfway
 	// is silent before the one re-engagement template; 0 turns it off.
 	ReengageAfter time.Duration
@@ -137,6 +142,9 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
 	c.str(fs, getenv, &c.TemplatesFile, "templates", "CIS_TEMPLATES", "", "Cloud API: JSON file of the agency's approved WhatsApp templates (name, language, category, parameters, uses), for follow-ups and re-engagement outside the 24-hour window (see testdata/templates/templates.json)")
+	c.str(fs, getenv, &c.MetaDataset, "meta-dataset", "CIS_META_DATASET", "", "Conversions API: the Meta dataset id that receives conversion events (LeadSubmitted, QualifiedLead, Purchase) of leads from click-to-WhatsApp ads; unset: none are sent")
+	c.secret(fs, getenv, &c.MetaToken, "meta-token", "CIS_META_TOKEN", "Conversions API: access token with permission on --meta-dataset (default: --cloudapi-access-token)")
+	c.str(fs, getenv, &c.MetaWABA, "meta-waba-id", "CIS_META_WABA_ID", "", "Conversions API: the WhatsApp Business Account id sent with each event (user_data.whatsapp_business_account_id)")
 	c.dur(fs, getenv, &c.ReengageAfter, "reengage-after", "CIS_REENGAGE_AFTER", 24*time.Hour, "Cloud API: a person who gave consent and stopped answering gets the one reengage template of --templates after this silence (0: never)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
 	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
@@ -295,6 +303,12 @@ func (c *Config) validateChannels() error {
 	if err := c.loadTemplates(); err != nil {
 		return err
 	}
+	if c.MetaDataset != "" && strings.Trim(c.MetaDataset, "0123456789") != "" {
+		return errors.New("--meta-dataset (CIS_META_DATASET): want Meta's numeric dataset id")
+	}
+	if c.MetaDataset != "" && c.MetaToken == "" && c.CloudAccessToken == "" {
+		return errors.New("--meta-dataset (CIS_META_DATASET) needs --meta-token (CIS_META_TOKEN) or --cloudapi-access-token")
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -398,6 +412,21 @@ func (c *Config) reengager(a *app, log *slog.Logger) *bot.Reengager {
 		Log: log.With("component", "reengage")}
 }
 
+// metaEvents is the conversion-event worker, nil without --meta-dataset.
+// It also turns the queueing of events on in the store.
+func (c *Config) metaEvents(a *app, log *slog.Logger) (*bot.MetaEvents, error) {
+	if c.MetaDataset == "" {
+		return nil, nil
+	}
+	m, err := bot.NewMetaEvents(a.store, bot.MetaConfig{DatasetID: c.MetaDataset, AccessToken: cmp.Or(c.MetaToken, c.CloudAccessToken),
+		WABAID: c.MetaWABA, GraphURL: c.GraphURL, Crash: crashHook(c.getenv)}, time.Now, log.With("component", "meta-events"))
+	if err != nil {
+		return nil, fmt.Errorf("--meta-dataset (CIS_META_DATASET): %w", err)
+	}
+	a.store.SetConversionEvents(true)
+	return m, nil
+}
+
 // loadTemplates reads --templates into templateCat; none without the flag.
 func (c *Config) loadTemplates() error {
 	if strings.TrimSpace(c.TemplatesFile) == "" {
@@ -417,7 +446,7 @@ func (c *Config) loadTemplates() error {
 func (c *Config) flowConfig() (flow.Config, error) {
 	fc := flow.DefaultConfig(flow.Bogota())
 	fc.Lang, fc.PolicyVersion, fc.USDToCOP, fc.IdleTimeout = c.Lang, c.PolicyVersion, c.USDToCOP, c.IdleTimeout
-	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL}
+	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL, AdConversions: c.MetaDataset != ""}
 	fc.Windows = flow.Windows{Hot: c.HotWindow, Warm: c.WarmWindow, Cold: c.ColdWindow}
 	cal, err := c.calendar()
 	if err != nil {

@@ -51,6 +51,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
+	meta, err := c.metaEvents(a, log) // before any channel: events are queued from the first lead
+	if err != nil {
+		return err
+	}
 	ch, err := newChannels(a, c, log)
 	if err != nil {
 		return err
@@ -74,6 +78,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	loops := backgroundLoops(a, c, log, jobs, channels, *demo)
+	if meta != nil {
+		loops = append(loops, func(ctx context.Context) error { return jobs.Loop(ctx, "meta-events", meta.Run) })
+	}
 	work := func(ctx context.Context) error {
 		if *demo {
 			if !prepareDemo(ctx, e, a, deps.Startup, clock, log) {

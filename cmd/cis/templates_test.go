@@ -25,3 +25,31 @@ func TestTemplatesFlag(t *testing.T) {
 		t.Errorf("parse = %v; want an error naming --templates", err)
 	}
 }
+
+// TestMetaDatasetFlag: conversion events are off by default; --meta-dataset
+// wants Meta's numeric id and a token, and turns the consent sentence on.
+func TestMetaDatasetFlag(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string // "" when the settings are accepted
+	}{
+		{map[string]string{"CIS_META_DATASET": "pixel-1", "CIS_META_TOKEN": "t"}, "numeric"},
+		{map[string]string{"CIS_META_DATASET": "880000000000001"}, "--meta-token"},
+		{map[string]string{"CIS_META_DATASET": "880000000000001", "CIS_META_TOKEN": "t"}, ""},
+	} {
+		fs, c := newFlagSet("test", envOf(tc.env))
+		err := c.parse(fs, nil)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", tc.env, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v; want one naming %q", tc.env, err, tc.want)
+		}
+	}
+	if c := mustConfig(t, map[string]string{}); c.MetaDataset != "" {
+		t.Error("conversion events are on by default")
+	}
+}
