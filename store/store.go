@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow/assign"
+	"github.com/cis-agencia/cis/flow/pricing"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -76,6 +77,8 @@ type Store struct {
 	salt       []byte      // the installation's secret for phone hashes (privacy.go)
 	// conversions: conversion events for Meta are queued (meta_events.go).
 	conversions atomic.Bool
+	// rates price messages (messaging_cost.go); nil: the built-in table.
+	rates atomic.Pointer[pricing.Table]
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close

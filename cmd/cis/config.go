@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,6 +17,7 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
+	"github.com/cis-agencia/cis/flow/pricing"
 	"github.com/cis-agencia/cis/flow/templates"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
@@ -61,6 +63,10 @@ type Config struct {
 	MetaDataset string
 	MetaToken   string
 	MetaWABA    string
+	// RatesFile is the messaging rate table (issue 18), parsed into rates;
+	// the built-in illustrative one without it.
+	RatesFile string
+	rates     *pricing.Table
 	// ReengageAfter is how long a person who consented and stopped halfway
 	// is silent before the one re-engagement template; 0 turns it off.
 	ReengageAfter time.Duration
@@ -145,6 +151,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.MetaDataset, "meta-dataset", "CIS_META_DATASET", "", "Conversions API: the Meta dataset id that receives conversion events (LeadSubmitted, QualifiedLead, Purchase) of leads from click-to-WhatsApp ads; unset: none are sent")
 	c.secret(fs, getenv, &c.MetaToken, "meta-token", "CIS_META_TOKEN", "Conversions API: access token with permission on --meta-dataset (default: --cloudapi-access-token)")
 	c.str(fs, getenv, &c.MetaWABA, "meta-waba-id", "CIS_META_WABA_ID", "", "Conversions API: the WhatsApp Business Account id sent with each event (user_data.whatsapp_business_account_id)")
+	c.str(fs, getenv, &c.RatesFile, "rates", "CIS_RATES", "", "JSON file of WhatsApp per-message rates by country and category with the date each applies from, for the messaging cost in campaigns' ROI (default: built-in illustrative rates, flow/pricing/rates.json)")
 	c.dur(fs, getenv, &c.ReengageAfter, "reengage-after", "CIS_REENGAGE_AFTER", 24*time.Hour, "Cloud API: a person who gave consent and stopped answering gets the one reengage template of --templates after this silence (0: never)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
 	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
@@ -303,6 +310,9 @@ func (c *Config) validateChannels() error {
 	if err := c.loadTemplates(); err != nil {
 		return err
 	}
+	if err := c.loadRates(); err != nil {
+		return err
+	}
 	if c.MetaDataset != "" && strings.Trim(c.MetaDataset, "0123456789") != "" {
 		return errors.New("--meta-dataset (CIS_META_DATASET): want Meta's numeric dataset id")
 	}
@@ -412,6 +422,20 @@ func (c *Config) reengager(a *app, log *slog.Logger) *bot.Reengager {
 		Log: log.With("component", "reengage")}
 }
 
+// metaSetup applies issue 18's settings to the store (--rates, and the
+// queueing of conversion events) and returns the conversion-event worker's
+// loop under jobs, nil without --meta-dataset.
+func (c *Config) metaSetup(a *app, log *slog.Logger, jobs *dashboard.Jobs) (func(context.Context) error, error) {
+	if c.rates != nil {
+		a.store.SetRates(*c.rates)
+	}
+	m, err := c.metaEvents(a, log)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return jobs.Loop(ctx, "meta-events", m.Run) }, nil
+}
+
 // metaEvents is the conversion-event worker, nil without --meta-dataset.
 // It also turns the queueing of events on in the store.
 func (c *Config) metaEvents(a *app, log *slog.Logger) (*bot.MetaEvents, error) {
@@ -425,6 +449,23 @@ func (c *Config) metaEvents(a *app, log *slog.Logger) (*bot.MetaEvents, error) {
 	}
 	a.store.SetConversionEvents(true)
 	return m, nil
+}
+
+// loadRates reads --rates; none without the flag (the built-in table).
+func (c *Config) loadRates() error {
+	if strings.TrimSpace(c.RatesFile) == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.RatesFile) // #nosec G304 -- the operator's own settings path
+	if err != nil {
+		return fmt.Errorf("--rates (CIS_RATES): %w", err)
+	}
+	t, err := pricing.Parse(data)
+	if err != nil {
+		return fmt.Errorf("--rates (CIS_RATES) %s: %w", c.RatesFile, err)
+	}
+	c.rates = &t
+	return nil
 }
 
 // loadTemplates reads --templates into templateCat; none without the flag.

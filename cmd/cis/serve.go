@@ -51,7 +51,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	meta, err := c.metaEvents(a, log) // before any channel: events are queued from the first lead
+	metaLoop, err := c.metaSetup(a, log, jobs) // before any channel: events are queued from the first lead
 	if err != nil {
 		return err
 	}
@@ -78,8 +78,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	loops := backgroundLoops(a, c, log, jobs, channels, *demo)
-	if meta != nil {
-		loops = append(loops, func(ctx context.Context) error { return jobs.Loop(ctx, "meta-events", meta.Run) })
+	if metaLoop != nil {
+		loops = append(loops, metaLoop)
 	}
 	work := func(ctx context.Context) error {
 		if *demo {

@@ -53,3 +53,24 @@ func TestMetaDatasetFlag(t *testing.T) {
 		t.Error("conversion events are on by default")
 	}
 }
+
+// TestRatesFlag: --rates replaces the built-in rate table; a bad file stops
+// the start with the flag's name.
+func TestRatesFlag(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "rates.json")
+	if err := os.WriteFile(good, []byte(`{"rates":[{"country":"CO","category":"marketing","from":"2025-07-01","cop":80}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := mustConfig(t, map[string]string{"CIS_RATES": good})
+	if c.rates == nil || len(c.rates.Rates) != 1 || c.rates.Rates[0].COP != 80 {
+		t.Errorf("rates = %+v", c.rates)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"rates":[{"country":"CO","category":"promo","from":"2025-07-01","cop":1}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs, c2 := newFlagSet("test", envOf(map[string]string{"CIS_RATES": bad}))
+	if err := c2.parse(fs, nil); err == nil || !strings.Contains(err.Error(), "--rates") {
+		t.Errorf("parse = %v; want an error naming --rates", err)
+	}
+}
