@@ -66,6 +66,7 @@ func TestDemoIsBelievable(t *testing.T) {
 		t.Errorf("marketing spend %d is more than a quarter of revenue %d", spend, revenue)
 	}
 	demoSLAAgrees(t, a)
+	demoCampaignsShowMessaging(t, d)
 
 	reqs, err := a.store.DataRequests(ctx, true, 100)
 	if err != nil {
