@@ -44,10 +44,18 @@ func TestFollowUpWithTemplate(t *testing.T) {
 	if strings.Contains(page, `id="follow-up"`) {
 		t.Error("a template follow-up is offered while the window is open")
 	}
+	// Every role sees whether the window is open and until when.
+	viewer := env.client()
+	viewer.login("viewer1")
+	vpage := html.UnescapeString(viewer.do(http.MethodGet, fmt.Sprintf("/leads/%d", lead), nil, nil).Body.String())
+	if !strings.Contains(vpage, `id="reach-window" data-open="true"`) || !strings.Contains(vpage, "abierta hasta el") {
+		t.Error("the lead page does not say the window is open and until when")
+	}
 	env.now = env.now.Add(26 * time.Hour) // the next day, 11:00 in Bogotá
 	adv.login("advisor1")
 	page = html.UnescapeString(adv.do(http.MethodGet, fmt.Sprintf("/leads/%d", lead), nil, nil).Body.String())
-	for _, want := range []string{`id="follow-up"`, "Hola Carlos Andrés, soy advisor1 de la agencia", "Ley 2300"} {
+	for _, want := range []string{`id="follow-up"`, "Hola Carlos Andrés, soy advisor1 de la agencia", "Ley 2300",
+		`id="reach-window" data-open="false"`, "cerrada desde el"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("lead page lacks %q", want)
 		}
