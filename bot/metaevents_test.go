@@ -149,8 +149,8 @@ func TestConversionEventOnceAcrossACrash(t *testing.T) {
 		t.Fatal("the crash point was not reached")
 	}
 	events, arrivals := e.graph.Events()
-	if len(events) != 1 {
-		t.Fatalf("Meta got %d events before the crash; want 1", len(events))
+	if len(events) != 1 || arrivals[events[0].EventID] != 1 {
+		t.Fatalf("Meta got %d events before the crash; want 1, posted once", len(events))
 	}
 	e.h.clock.Add(time.Second)
 	next := newMetaWorker(t, e, nil) // the next process

@@ -456,7 +456,7 @@ func (c *Config) loadRates() error {
 	if strings.TrimSpace(c.RatesFile) == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.RatesFile) // #nosec G304 -- the operator's own settings path
+	data, err := os.ReadFile(c.RatesFile) // #nosec G304 G703 -- the operator's own --rates path
 	if err != nil {
 		return fmt.Errorf("--rates (CIS_RATES): %w", err)
 	}
@@ -473,7 +473,7 @@ func (c *Config) loadTemplates() error {
 	if strings.TrimSpace(c.TemplatesFile) == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.TemplatesFile) // #nosec G304 -- the operator's own settings path
+	data, err := os.ReadFile(c.TemplatesFile) // #nosec G304 G703 -- the operator's own --templates path
 	if err != nil {
 		return fmt.Errorf("--templates (CIS_TEMPLATES): %w", err)
 	}
