@@ -21,17 +21,19 @@ import (
 const (
 	messageToPriceQuery = `SELECT o.id, o.account_id, o.contact_id, c.phone FROM outbox o JOIN contacts c ON c.id = o.contact_id
 		WHERE o.channel = ?1 AND (o.ext_id = ?2 AND o.ext_id <> '' OR o.id = ?3) ORDER BY o.ext_id = ?2 DESC LIMIT 1`
-	insertMessageCostQuery = `INSERT INTO message_costs (outbox_id, account_id, contact_id, country, category, billable, cost_cop, priced_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO NOTHING`
-	// campaignMessagingQuery attributes each priced message to the campaign
-	// of the person's latest lead on that number, else of their first ad
-	// referral, else to no campaign (''), on the Bogotá day it was priced.
-	campaignMessagingQuery = `SELECT COALESCE(
-			(SELECT campaign_key(l.source) FROM leads l WHERE l.contact_id = m.contact_id AND l.account_id = m.account_id ORDER BY l.id DESC LIMIT 1),
+	// insertMessageCostQuery attributes the message, when it is priced, to
+	// the campaign of the person's latest lead on that number, else of their
+	// first ad referral, else to no campaign ('').
+	insertMessageCostQuery = `INSERT INTO message_costs (outbox_id, account_id, contact_id, country, category, billable, cost_cop, priced_at, campaign)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, COALESCE(
+			(SELECT campaign_key(l.source) FROM leads l WHERE l.contact_id = ?3 AND l.account_id = ?2 ORDER BY l.id DESC LIMIT 1),
 			(SELECT campaign_key(CASE r.source_type WHEN '' THEN 'ad' ELSE r.source_type END || ':' || r.source_id)
-				FROM referrals r WHERE r.contact_id = m.contact_id ORDER BY r.id LIMIT 1), '') AS k,
-		SUM(m.cost_cop) FROM message_costs m
-		WHERE date(m.priced_at / 1000 - 18000, 'unixepoch') BETWEEN ? AND ? GROUP BY k`
+				FROM referrals r WHERE r.contact_id = ?3 ORDER BY r.id LIMIT 1), ''))
+		ON CONFLICT (outbox_id) DO NOTHING`
+	// campaignMessagingQuery sums the period's costs per campaign, by the
+	// Bogotá day each message was priced (UTC-5, no daylight saving).
+	campaignMessagingQuery = `SELECT campaign, SUM(cost_cop) FROM message_costs
+		WHERE priced_at >= ? AND priced_at < ? GROUP BY campaign`
 )
 
 // SetRates sets the rate table messages are priced with; the built-in
@@ -74,7 +76,11 @@ func (s *Store) priceMessage(ctx context.Context, tx *sql.Tx, channel string, d 
 
 // campaignMessaging adds each campaign's messaging cost in [from, to].
 func (s *Store) campaignMessaging(ctx context.Context, set *campaignSet, from, to string) error {
-	rows, err := s.ro.QueryContext(ctx, campaignMessagingQuery, from, to)
+	start, end, err := bogotaDays(from, to)
+	if err != nil {
+		return err
+	}
+	rows, err := s.ro.QueryContext(ctx, campaignMessagingQuery, start, end)
 	if err != nil {
 		return err
 	}
@@ -92,9 +98,35 @@ func (s *Store) campaignMessaging(ctx context.Context, set *campaignSet, from, t
 	return rows.Err()
 }
 
-// MessagingCost is what a demo's made-up past conversations cost: per
-// lead, the bot's service messages and, when an advisor followed it up, one
-// utility template.
+// bogotaDays turns a period's Colombian days [from, to] into a range of
+// instants [start, end) in milliseconds.
+func bogotaDays(from, to string) (int64, int64, error) {
+	bogota := time.FixedZone("COT", -5*3600) // Colombia keeps UTC-5 all year
+	day := func(s string, next bool) (int64, error) {
+		switch s {
+		case "0000-00-00":
+			return math.MinInt64, nil
+		case "9999-12-31":
+			return math.MaxInt64, nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, s, bogota)
+		if err != nil {
+			return 0, fmt.Errorf("period day %q: %w", s, err)
+		}
+		if next {
+			d = d.AddDate(0, 0, 1)
+		}
+		return millis(d), nil
+	}
+	start, err := day(from, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	end, err := day(to, true)
+	return start, end, err
+}
+
+// demoMessage is one message of the demo's made-up past conversations.
 type demoMessage struct {
 	account, contact int64
 	phone, category  string

@@ -28,7 +28,7 @@ const (
 	abandonedQuery = `SELECT v.id, c.name, m.sent_at FROM conversations v
 		JOIN accounts a ON a.id = v.account_id AND a.channel = 'cloudapi'
 		JOIN contacts c ON c.id = v.contact_id
-		JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE conversation_id = v.id)
+		JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE contact_id = v.contact_id AND account_id = v.account_id)
 		WHERE v.status IN ('in_progress', 'abandoned') AND c.opted_out_at IS NULL AND c.phone NOT LIKE 'erased:%'
 		AND (SELECT accepted FROM consent_records WHERE contact_id = v.contact_id ORDER BY id DESC LIMIT 1) = 1
 		AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.conversation_id = v.id)
@@ -37,7 +37,7 @@ const (
 		ORDER BY v.id LIMIT ?3`
 	reengageTargetQuery = `SELECT a.channel, c.opted_out_at IS NOT NULL, m.id, m.sent_at, c.phone, v.contact_id, v.account_id, 0
 		FROM conversations v JOIN contacts c ON c.id = v.contact_id JOIN accounts a ON a.id = v.account_id
-		JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE conversation_id = v.id)
+		JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE contact_id = v.contact_id AND account_id = v.account_id)
 		WHERE v.id = ?`
 	insertReengagementQuery = `INSERT INTO reengagements (conversation_id, outbox_id, template, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (conversation_id) DO NOTHING`

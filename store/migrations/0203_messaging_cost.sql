@@ -10,7 +10,8 @@ CREATE TABLE message_costs (
 	category   TEXT    NOT NULL,               -- marketing, utility, authentication, service
 	billable   INTEGER NOT NULL,
 	cost_cop   REAL    NOT NULL,
-	priced_at  INTEGER NOT NULL
+	priced_at  INTEGER NOT NULL,
+	campaign   TEXT    NOT NULL DEFAULT ''  -- campaign_key of the person's lead, else first ad referral, when priced
 );
-CREATE INDEX message_costs_day ON message_costs (priced_at);
+CREATE INDEX message_costs_day ON message_costs (priced_at, campaign);
 CREATE INDEX message_costs_contact ON message_costs (contact_id);
