@@ -174,6 +174,11 @@ type sender struct {
 	confirmWithNext bool
 	// crash is called at the named crash points (docs/reliability.md).
 	crash func(point string)
+	// retryAt, when set, replaces backoff and maxAttempts for an attempt
+	// of o that failed with err: when it is due again, or that it is given
+	// up (the webhooks retry for 24 hours and heed Retry-After,
+	// bot/webhooks.go).
+	retryAt func(o store.Outgoing, err error) (next time.Time, giveUp bool)
 }
 
 // fate is what one pass did with a message.
@@ -265,7 +270,7 @@ func (s *sender) failed(ctx context.Context, o store.Outgoing, sendErr error) (f
 	// A provider's error can name the recipient (whatsmeow's JIDs): phone
 	// numbers are masked before the text reaches the log or the row.
 	reason := redact.Phones(sendErr.Error())
-	next := s.now().Add(jittered(backoff(o.Attempts), o.ID))
+	next, giveUp := s.nextTry(o, sendErr)
 	how := classify(sendErr)
 	if how == failUncertain {
 		resent, err := s.claims.uncertain(ctx, o.ID, next, reason)
@@ -276,10 +281,18 @@ func (s *sender) failed(ctx context.Context, o store.Outgoing, sendErr error) (f
 	if d := deferral(nil); how == failDeferred && errors.As(sendErr, &d) {
 		return fateFailed, s.claims.retry(ctx, o.ID, d.deferredUntil(), reason)
 	}
-	if how == failPermanent || o.Attempts+1 >= maxAttempts {
+	if how == failPermanent || giveUp {
 		return fateFailed, s.claims.fail(ctx, o.ID, reason)
 	}
 	return fateFailed, s.claims.retry(ctx, o.ID, next, reason)
+}
+
+// nextTry is when o, failed with err, is due again, or whether it is given up.
+func (s *sender) nextTry(o store.Outgoing, err error) (time.Time, bool) {
+	if s.retryAt != nil {
+		return s.retryAt(o, err)
+	}
+	return s.now().Add(jittered(backoff(o.Attempts), o.ID)), o.Attempts+1 >= maxAttempts
 }
 
 // drain sends msgs one at a time in queue order and returns what it did.

@@ -74,6 +74,14 @@ var roleAllowed = map[string][]string{
 	"POST /churn/:id/contacted": {RoleAdmin, RoleAdvisor},
 	"POST /churn/:id/retained":  {RoleAdmin, RoleAdvisor},
 	"POST /churn/:id/churned":   {RoleAdmin, RoleAdvisor},
+
+	"GET /admin/webhooks":              {RoleAdmin},
+	"POST /admin/webhooks":             {RoleAdmin},
+	"POST /admin/webhooks/:id/disable": {RoleAdmin},
+	"POST /admin/webhooks/:id/enable":  {RoleAdmin},
+	"POST /admin/webhooks/:id/delete":  {RoleAdmin},
+	"POST /admin/webhooks/:id/test":    {RoleAdmin},
+	"POST /admin/webhooks/:id/retry":   {RoleAdmin},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).

@@ -130,6 +130,7 @@ type Options struct {
 type Server struct {
 	e *echo.Echo
 	// The store as each group of handlers sees it (one *store.Store).
+	hooks       webhookStore    // webhooks.go
 	ping        pinger          // ready.go
 	users       userStore       // auth.go
 	accounts    accountStore    // accounts.go
@@ -238,6 +239,7 @@ func New(d Deps) (*Server, error) {
 		d.Jobs = NewJobs(d.Log, d.Now)
 	}
 	s.jobs = d.Jobs
+	s.hooks = st
 	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
@@ -295,6 +297,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/pair", s.pairingPair, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
+	s.webhookRoutes()
 	s.privacyRoutes()
 	s.accountRoutes()
 }

@@ -24,6 +24,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"lead": leadPage{}, "chat": chatPage{}, "pairing": pairingPageData{}, "privacy": privacyPageData{}, "model": modelPageData{}, "churn": churnPage{}, "analytics": analyticsPage{},
 		"accounts": accountsPage{}, "starting": startingPage{},
 	}
+	data["webhooks"] = webhooksPage{}
 	names, _ := fs.Glob(files, "templates/pages/*.html")
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")

@@ -152,7 +152,7 @@ func assignLead(ctx context.Context, tx *sql.Tx, rules assign.Rules, leadID, fro
 	if _, err := tx.ExecContext(ctx, insertNoticeQuery, leadID, advisor, kind, now); err != nil {
 		return false, err
 	}
-	return true, nil
+	return true, queueLeadEvent(ctx, tx, EventLeadAssigned, leadID, fromMillis(now))
 }
 
 // SweepDeadlines queues a reminder for every open (uncontacted) lead whose

@@ -254,11 +254,18 @@ func (s *Store) SaveChurnScores(ctx context.Context, scores []ChurnScore) error 
 				return err
 			}
 			at := millis(sc.ScoredAt)
+			var before sql.NullFloat64
+			if err := tx.QueryRowContext(ctx, `SELECT churn_probability FROM customers WHERE id = ?`, sc.CustomerID).Scan(&before); err != nil {
+				return fmt.Errorf("customer %d: %w", sc.CustomerID, err)
+			}
 			if _, err := ins.ExecContext(ctx, sc.CustomerID, at, sc.Probability, sc.Model, string(reasons)); err != nil {
 				return fmt.Errorf("customer %d: %w", sc.CustomerID, err)
 			}
 			if _, err := cur.ExecContext(ctx, sc.Probability, at, sc.Model, string(reasons), sc.CustomerID, at); err != nil {
 				return fmt.Errorf("customer %d: %w", sc.CustomerID, err)
+			}
+			if err := queueChurnRisk(ctx, tx, sc.CustomerID, before, s.now()); err != nil {
+				return err
 			}
 		}
 		return refreshRiskBands(ctx, tx)

@@ -171,6 +171,9 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 	}
 	now := s.now()
 	for _, id := range ids {
+		if err := eraseWebhooks(ctx, tx, id, now); err != nil {
+			return er, fmt.Errorf("contact %d: %w", id, err)
+		}
 		leads, msgs, err := s.eraseContact(ctx, tx, id, keys, now)
 		if err != nil {
 			return er, fmt.Errorf("contact %d: %w", id, err)

@@ -26,6 +26,7 @@ type Export struct {
 	Excluded      bool                 `json:"lista_de_exclusion_exclusion_list"`
 	Referrals     []map[string]string  `json:"anuncio_de_origen_ad_referrals,omitempty"`
 	Notes         []ExportLeadEvent    `json:"historial_lead_history,omitempty"`
+	Webhooks      []ExportWebhook      `json:"envios_a_otras_herramientas_webhooks,omitempty"`
 }
 
 // ExportContact is one contact row. BSUID, ParentBSUID and Username are the Cloud API's names of a
@@ -204,6 +205,7 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 	}{
 		{"consents", exportConsents}, {"conversations", exportConversations}, {"messages", exportMessages},
 		{"leads", exportLeads}, {"lead events", exportLeadEvents}, {"customers", exportCustomers}, {"referrals", exportReferrals},
+		{"webhooks", exportWebhooks},
 	} {
 		if err := part.add(ctx, tx, id, x); err != nil {
 			return fmt.Errorf("%s: %w", part.name, err)

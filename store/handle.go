@@ -319,12 +319,20 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if err := setOtherServices(ctx, tx, leadID, l.OtherServices); err != nil {
 			return err
 		}
+		// lead.completed is queued before the assignment's lead.assigned (webhooks keep their order).
+		if err := queueLeadEvent(ctx, tx, EventLeadCompleted, leadID, fromMillis(now)); err != nil {
+			return err
+		}
 		if _, err := assignLead(ctx, tx, s.rules, leadID, 0, NotifyAssigned, now); err != nil {
 			return fmt.Errorf("assign lead: %w", err)
 		}
 		return s.queueLeadConversions(ctx, tx, leadID, e.Score.Class, now)
 	case flow.EventOptedOut:
 		if _, err := tx.ExecContext(ctx, setContactOptOutQuery, now, c.contactID); err != nil {
+			return err
+		}
+		// Their events still queued leave without their personal data (store/webhook_events.go).
+		if err := scrubOptedOut(ctx, tx, c.contactID); err != nil {
 			return err
 		}
 		// P1: replies still queued for this person are not sent after an opt-out.

@@ -603,7 +603,10 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			id, a.ByUser, a.Kind, detail, a.ValueCOP, now)
-		return err
+		if err != nil {
+			return err
+		}
+		return queueActionEvent(ctx, tx, id, a, fromMillis(now))
 	})
 	if err != nil {
 		return fmt.Errorf("lead %d %s: %w", id, a.Kind, err)

@@ -148,7 +148,7 @@ func contactLead(ctx context.Context, tx *sql.Tx, accountID, contactID int64, at
 	if _, err := tx.ExecContext(ctx, leadEventQuery, lead, advisor.Int64, "contacted", ContactedFromPhone, millis(at)); err != nil {
 		return 0, advisor, fmt.Errorf("lead event: %w", err)
 	}
-	return lead, advisor, nil
+	return lead, advisor, queueLeadEvent(ctx, tx, EventLeadContacted, lead, at)
 }
 
 // HandBack gives the chat between account and contact back to the bot (an

@@ -96,6 +96,10 @@ type Config struct {
 	// the available advisor with the fewest open leads; others take turns.
 	AdvisorLeastLoaded string
 
+	// WebhooksAllowPrivate lets webhook destinations resolve to loopback,
+	// private and link-local addresses (a CRM on the agency's network).
+	WebhooksAllowPrivate bool
+
 	// Retention periods (privacy.go); 0 keeps for ever.
 	RetainIncomplete  time.Duration
 	RetainLeads       time.Duration
@@ -166,6 +170,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.str(fs, getenv, &c.Advisors, "advisors", "CIS_ADVISORS", "", "dashboard users who get completed leads in turn, as user=+57300...,user=+57301... (the number, optional, gets WhatsApp notifications over the linked device; a user without an account gets one without a password)")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
+	c.boolean(fs, getenv, &c.WebhooksAllowPrivate, "webhooks-allow-private", "CIS_WEBHOOKS_ALLOW_PRIVATE", false, "let webhook destinations be on loopback, private or link-local addresses (a CRM on the agency's network); refused by default")
 	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
 	c.integer(fs, getenv, &c.MinLeads, "min-leads", "CIS_MIN_LEADS", 200, "labelled leads a trained model needs before it replaces the rule-based scorer")
 	c.integer(fs, getenv, &c.MinConv, "min-conversions", "CIS_MIN_CONVERSIONS", 30, "conversions a trained model needs before it replaces the rule-based scorer")

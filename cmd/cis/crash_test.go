@@ -61,6 +61,7 @@ func TestCrashPoints(t *testing.T) {
 			crashRun(t, bin, p.name, p.nth)
 		})
 	}
+	t.Run("webhook-send-after-post", func(t *testing.T) { webhookCrashRun(t, bin) })
 	// F1 with several kills at moments nobody chose, under load: `cis
 	// loadtest --kill`; the figures go to docs/reliability.md
 	// (go test ./cmd/cis -run CrashPoints/random -v). Each kill lands after

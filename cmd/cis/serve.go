@@ -152,6 +152,9 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 			return j.Run(ctx, time.Minute)
 		},
 		"daily": func(ctx context.Context) error { return a.daily.Run(ctx, 24*time.Hour, prepared) },
+		"webhooks": func(ctx context.Context) error {
+			return webhookWorker(a, c, log).Run(ctx, time.Second)
+		},
 	}
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch
@@ -260,6 +263,17 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
 	}
 	return parts, nil
+}
+
+// webhookWorker delivers the outgoing webhooks apart from the bot; its crash
+// points are the sender's, named "webhook-send-after-claim" and
+// "webhook-send-after-post" so that a crash test of the replies never hits them.
+func webhookWorker(a *app, c *Config, log *slog.Logger) *bot.Webhooks {
+	cfg := bot.WebhookConfig{AllowPrivate: c.WebhooksAllowPrivate}
+	if hook := crashHook(c.getenv); hook != nil {
+		cfg.Crash = func(p string) { hook("webhook-" + p) }
+	}
+	return bot.NewWebhooks(a.store, cfg, log.With("component", "webhooks"))
 }
 
 // runAll runs every part until ctx ends or one part fails, then stops the
