@@ -126,55 +126,63 @@ func names(g *FakeGraph) []string {
 	return out
 }
 
-// TestConversionEventOnceAcrossACrash: the process dies after Meta received
-// an event and before it was recorded; the next process sends it again
-// under the same event_id, which Meta counts once, and the lead's timeline
-// shows it once.
+// TestConversionEventOnceAcrossACrash: for each event kind, the process
+// dies after Meta received the event and before it was recorded; the next
+// process sends it again under the same event_id, which Meta counts once,
+// and the lead's timeline shows each event once.
 func TestConversionEventOnceAcrossACrash(t *testing.T) {
-	e := newCloudEnv(t, nil)
-	e.h.st.SetConversionEvents(true)
-	lead := completeCloudLeadFromAd(t, e, "573001110811", "clid-crash")
-	crashed := false
-	crash := func(point string) {
-		if point == "send-after-post" && !crashed {
-			crashed = true
-			panic("crash between send and confirm")
-		}
-	}
-	func() {
-		defer func() { _ = recover() }()
-		flushMeta(t, newMetaWorker(t, e, crash))
-	}()
-	if !crashed {
-		t.Fatal("the crash point was not reached")
-	}
-	events, arrivals := e.graph.Events()
-	if len(events) != 1 || arrivals[events[0].EventID] != 1 {
-		t.Fatalf("Meta got %d events before the crash; want 1, posted once", len(events))
-	}
-	e.h.clock.Add(time.Second)
-	next := newMetaWorker(t, e, nil) // the next process
-	if n, err := next.ReleaseOrphans(context.Background()); err != nil || n != 1 {
-		t.Fatalf("released %d orphans (%v); want the one in flight", n, err)
-	}
-	flushMeta(t, next)
-	first := events[0].EventID
-	events, arrivals = e.graph.Events()
-	queued, err := e.h.st.MetaEventsOf(context.Background(), lead)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(events) != len(queued) || arrivals[first] != 2 {
-		t.Fatalf("Meta counted %d of %d events, the one in flight posted %d times; want each counted once, that one posted twice under its event_id",
-			len(events), len(queued), arrivals[first])
-	}
-	for _, q := range queued {
-		if q.Status != "sent" {
-			t.Errorf("%s is %s; want sent", q.Name, q.Status)
-		}
-	}
-	if tl := metaTimeline(t, e, lead); len(tl) != len(queued) {
-		t.Errorf("timeline = %v; want each event once", tl)
+	for i, kind := range []string{store.EventLeadSubmitted, store.EventQualifiedLead, store.EventPurchase} {
+		t.Run(kind, func(t *testing.T) {
+			e := newCloudEnv(t, nil)
+			ctx := context.Background()
+			e.h.st.SetConversionEvents(true)
+			lead := completeCloudLeadFromAd(t, e, fmt.Sprintf("57300111081%d", i), "clid-crash-"+kind)
+			adv := advisorUser(t, e)
+			for _, a := range []store.LeadAction{{Kind: "contacted", ByUser: adv}, {Kind: "won", ByUser: adv, ValueCOP: 4_000_000}} {
+				e.h.clock.Add(time.Minute)
+				if err := e.h.st.ActOnLead(ctx, lead, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			crashed := ""
+			crash := func(point string) {
+				events, _ := e.graph.Events()
+				if point == "send-after-post" && crashed == "" && len(events) > 0 && events[len(events)-1].Name == kind {
+					crashed = events[len(events)-1].EventID
+					panic("crash between send and confirm")
+				}
+			}
+			func() {
+				defer func() { _ = recover() }()
+				flushMeta(t, newMetaWorker(t, e, crash))
+			}()
+			if crashed == "" {
+				t.Fatalf("the crash point of %s was not reached", kind)
+			}
+			e.h.clock.Add(time.Second)
+			next := newMetaWorker(t, e, nil) // the next process
+			if n, err := next.ReleaseOrphans(ctx); err != nil || n != 1 {
+				t.Fatalf("released %d orphans (%v); want the one in flight", n, err)
+			}
+			flushMeta(t, next)
+			events, arrivals := e.graph.Events()
+			queued, err := e.h.st.MetaEventsOf(ctx, lead)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(queued) != 3 || len(events) != 3 || arrivals[crashed] != 2 {
+				t.Fatalf("Meta counted %d of %d events, the one in flight posted %d times; want all three counted once, that one posted twice under its event_id",
+					len(events), len(queued), arrivals[crashed])
+			}
+			for _, q := range queued {
+				if q.Status != "sent" || (q.EventID != crashed && arrivals[q.EventID] != 1) {
+					t.Errorf("%s is %s, posted %d times; want sent, once unless it was in flight", q.Name, q.Status, arrivals[q.EventID])
+				}
+			}
+			if tl := metaTimeline(t, e, lead); len(tl) != 3 {
+				t.Errorf("timeline = %v; want each event once", tl)
+			}
+		})
 	}
 }
 
