@@ -17,6 +17,8 @@ import (
 	"go.mau.fi/whatsmeow/store/sqlstore"
 	"go.mau.fi/whatsmeow/types"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // DeviceName is how the linked device appears in the phone's list.
@@ -66,7 +68,7 @@ type Client struct {
 // on events.ManualLoginReconnect, with retries.
 func OpenClient(ctx context.Context, db *sql.DB, number string, log *slog.Logger) (*Client, error) {
 	wl := NewWALogger(log)
-	container := sqlstore.NewWithDB(db, "sqlite3", wl.Sub("store"))
+	container := sqlstore.NewWithDB(db, store.DeviceDialect(db), wl.Sub("store"))
 	if err := container.Upgrade(ctx); err != nil {
 		return nil, fmt.Errorf("whatsapp device store: %w", err)
 	}

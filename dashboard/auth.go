@@ -198,6 +198,12 @@ func (s *Server) audit(c echo.Context, action, object, detail string) {
 	if sess := sessionOf(c); sess != nil {
 		uid = sess.User.ID
 	}
+	s.auditAs(c, uid, action, object, detail)
+}
+
+// auditAs records an action done on behalf of user uid (an API token acts
+// for the admin who created it).
+func (s *Server) auditAs(c echo.Context, uid int64, action, object, detail string) {
 	e := store.AuditEntry{UserID: uid, Action: action, Object: object, IP: c.RealIP(), Detail: detail, At: s.now()}
 	if err := s.users.Audit(c.Request().Context(), e); err != nil {
 		s.log.Error("audit write failed", "action", action, "err", err)

@@ -29,6 +29,9 @@ var roleAllowed = map[string][]string{
 	"POST /admin/users/:id/reset":         {RoleAdmin},
 	"POST /admin/users/:id/deactivate":    {RoleAdmin},
 	"POST /admin/users/:id/activate":      {RoleAdmin},
+	"GET /admin/tokens":                   {RoleAdmin},
+	"POST /admin/tokens":                  {RoleAdmin},
+	"POST /admin/tokens/:id/revoke":       {RoleAdmin},
 	"GET /":                               {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /queue/version":                  {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /leads/:id":                      {RoleAdmin, RoleAdvisor, RoleViewer},
@@ -88,6 +91,7 @@ var roleAllowed = map[string][]string{
 var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /login": true, "POST /login": true,
 	"GET /chat": true, "GET /chat/messages": true, "POST /chat/messages": true, "GET /static/*": true, "GET /favicon.ico": true,
+	"GET /api/v1/openapi.json": true, // the API's description; every API endpoint needs a bearer token
 }
 
 func checkSecurityHeaders(t *testing.T, what string, h http.Header) {
@@ -141,6 +145,10 @@ func TestRouteInventory(t *testing.T) {
 				}
 				rec := env.client().do(method, target, url.Values{}, nil)
 				checkSecurityHeaders(t, key, rec.Header())
+				return
+			}
+			if strings.HasPrefix(path, apiPrefix+"/") {
+				checkAPIRouteNeedsToken(t, env, clients[RoleAdmin], method, target)
 				return
 			}
 			allowed, ok := roleAllowed[key]

@@ -257,11 +257,18 @@ func (s *Server) markWon(c echo.Context) error {
 
 func (s *Server) markLost(c echo.Context) error {
 	form := leadForm{Reason: c.FormValue("reason")}
-	reason := strings.TrimSpace(form.Reason)
-	if reason == "" || len([]rune(reason)) > 500 {
+	reason, ok := lostReason(form.Reason)
+	if !ok {
 		return s.refuse(c, form, "reason", "lead.reason_invalid")
 	}
 	return s.act(c, store.LeadAction{Kind: "lost", Detail: reason})
+}
+
+// lostReason is a lost lead's reason, trimmed: 1 to 500 characters (the
+// lead page and the API share this rule).
+func lostReason(text string) (string, bool) {
+	reason := strings.TrimSpace(text)
+	return reason, reason != "" && len([]rune(reason)) <= 500
 }
 
 func (s *Server) addNote(c echo.Context) error {
@@ -282,11 +289,15 @@ func parseAmount(text string, usdCOP float64) (int64, bool) {
 	}
 	a := flow.ParseBudget(text, usdCOP)
 	b := a.Budget
-	if !a.OK || b.Unknown || b.MinCOP != b.MaxCOP || b.MaxCOP <= 0 || b.MaxCOP > 1e13 {
+	if !a.OK || b.Unknown || b.MinCOP != b.MaxCOP || !validAmount(b.MaxCOP) {
 		return 0, false
 	}
 	return b.MaxCOP, true
 }
+
+// validAmount bounds a won value or monthly fee: at least one peso, at
+// most 10 billion (more is a typo), for the lead page and the API alike.
+func validAmount(cop int64) bool { return cop > 0 && cop <= 1e13 }
 
 // timelineItem is one line of a lead's history: a message either way, an
 // advisor's action, a notification to an advisor, a consent answer, an

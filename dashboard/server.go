@@ -124,6 +124,11 @@ type Options struct {
 	USDToCOP float64
 	// Demo marks a demo store: the login page says where its login is.
 	Demo bool
+	// APIRate and APIBurst are each API token's rate limit: requests a
+	// second sustained, and at once after a quiet spell (token bucket);
+	// zero: DefaultAPIRate, DefaultAPIBurst.
+	APIRate  float64
+	APIBurst int
 }
 
 // Server is the HTTP side. It implements http.Handler, so tests need no listener.
@@ -177,6 +182,12 @@ type Server struct {
 	hashSem       chan struct{} // argon2id verifications in flight (auth.go)
 	hashing       atomic.Int32  // verifications running now
 	hashPeak      atomic.Int32  // the most that ever ran at once
+
+	// The HTTP API (api*.go): its store, tokens, rate limits and routes.
+	api       apiStore
+	tokens    apiTokenStore
+	apiLimit  *buckets          // each API token's rate limit
+	apiScopes map[string]string // "METHOD path" of each API route → its scope
 }
 
 // Advisor scopes (Deps.AdvisorScope, cis serve --advisor-scope).
@@ -229,6 +240,8 @@ func New(d Deps) (*Server, error) {
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
 		readiness: d.Readiness, rules: d.InsightRules, followUpsStore: st, templates: d.Templates,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
+	s.api, s.tokens = st, st
+	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
 	if s.models == nil {
 		s.models = ruleScorer{}
 	}
@@ -285,6 +298,8 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/account/password", s.passwordForm, all...)
 	s.route(http.MethodPost, "/account/password", s.changePassword, all...)
 	s.route(http.MethodPost, "/logout", s.logout, all...)
+	s.tokenRoutes()
+	s.apiRoutes()
 
 	s.route(http.MethodGet, "/model", s.modelPage, all...)
 	s.route(http.MethodGet, "/model/:id/report", s.modelReport, all...)
@@ -384,6 +399,10 @@ func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
 // message for people, JSON for scripts; internal text never reaches users.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if isAPIPath(c.Request().URL.Path) {
+		s.handleAPIError(err, c) // programs read {"error":{"code","message"}}
 		return
 	}
 	code := http.StatusInternalServerError

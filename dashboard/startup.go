@@ -92,6 +92,9 @@ func (s *Server) whileStarting(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		c.Response().Header().Set("Retry-After", "5")
+		if isAPIPath(p) {
+			return apiErr(http.StatusServiceUnavailable, "unavailable", "the server is starting; retry after Retry-After seconds")
+		}
 		if !acceptsHTML(c) {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "starting", "step": st.Step})
 		}

@@ -31,6 +31,11 @@ func TestStartingPage(t *testing.T) {
 	if rec := c.do(http.MethodGet, "/readyz", nil, nil); rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "starting\nstep: lead_model 3/10\n" {
 		t.Errorf("/readyz while preparing = %d %q", rec.Code, rec.Body.String())
 	}
+	rec = env.api("", http.MethodGet, "/api/v1/leads", nil) // the API's own error shape
+	wantAPIError(t, "the API while preparing", rec, http.StatusServiceUnavailable, "unavailable")
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("the API while preparing sends no Retry-After")
+	}
 	st.Ready()
 	if rec := c.do(http.MethodGet, "/login", nil, nil); rec.Code != http.StatusOK {
 		t.Errorf("/login once ready = %d", rec.Code)

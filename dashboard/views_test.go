@@ -20,7 +20,7 @@ func TestEveryPageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := map[string]any{
-		"error": errorPage{}, "login": loginPage{}, "password": passwordPage{}, "queue": queuePage{},
+		"error": errorPage{}, "login": loginPage{}, "password": passwordPage{}, "queue": queuePage{}, "tokens": tokensPage{},
 		"lead": leadPage{}, "chat": chatPage{}, "pairing": pairingPageData{}, "privacy": privacyPageData{}, "model": modelPageData{}, "churn": churnPage{}, "analytics": analyticsPage{},
 		"accounts": accountsPage{}, "starting": startingPage{},
 	}

@@ -177,6 +177,12 @@ func checkMigrations(applied map[string]string) error {
 	if err != nil {
 		return err
 	}
+	return checkApplied(applied, all)
+}
+
+// checkApplied refuses applied migrations that all does not know (a newer
+// build's) or whose file changed since.
+func checkApplied(applied map[string]string, all []migration) error {
 	known := map[string]string{}
 	for _, m := range all {
 		known[m.name] = m.sum

@@ -38,6 +38,10 @@ const (
 
 const erasedPrefix = "erased:"
 
+// Erased reports whether the row's person was erased (its contact key
+// replaced): it carries no personal data and must show none.
+func (r QueueRow) Erased() bool { return strings.HasPrefix(r.Phone, erasedPrefix) }
+
 // personKeys are the ways one person appears: the key asked for, the phones (as WhatsApp writes
 // them), the contact keys used when WhatsApp hid the phone ("lid:<user>", "bsuid:<id>"),
 // WhatsApp's hidden user ids, the Cloud API's business-scoped user ids with their parents, and the

@@ -78,6 +78,9 @@ func (s *Store) Handle(ctx context.Context, in flow.Inbound, step func(flow.Stat
 // explicit reply instead.
 func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, step func(flow.State) flow.Result) (bool, error) {
 	in, ahead := s.believable(in, s.now())
+	if err := s.lockSender(ctx, tx, in.From); err != nil {
+		return false, err
+	}
 	c, fresh, err := s.recordInbound(ctx, tx, in)
 	if err != nil || !fresh {
 		return false, err

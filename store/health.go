@@ -18,6 +18,9 @@ func (s *Store) CheckWritable(ctx context.Context) error {
 	if f := s.lastWrite.Load(); f != nil && s.now().Sub(f.at) < failureHold {
 		return fmt.Errorf("last commit failed: %w", f.err)
 	}
+	if s.dialect == dialectPostgres {
+		return s.checkWritablePG(ctx)
+	}
 	// The probe waits for the write lock for a second at most, not the full
 	// busy timeout: a load balancer's probe times out after a few seconds,
 	// and our own writer holds the lock for milliseconds.

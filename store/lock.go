@@ -40,6 +40,9 @@ type InstanceLock struct{ f *os.File }
 // server. (On NFS, where Linux emulates flock with fcntl, SQLite is not
 // safe anyway; see RELIABILITY §1.2.)
 func Lock(path string) (*InstanceLock, error) {
+	if IsPostgres(path) {
+		return nil, errServeOnPostgres
+	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0) // #nosec G304 -- the operator's own --db file
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, mustExist(path) // the refusal Open gives, with what creates a store
@@ -61,6 +64,9 @@ func Lock(path string) (*InstanceLock, error) {
 // command that creates stores (serve) can lock it before the store is made
 // in it; Open then makes a store of the empty file.
 func CreateFile(path string) error {
+	if IsPostgres(path) {
+		return errServeOnPostgres
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // #nosec G304 -- the operator's own --db file
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)

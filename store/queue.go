@@ -43,6 +43,16 @@ type LeadFilter struct {
 	Visible int64
 	Limit   int // default 100, at most 500
 	Offset  int // rows to skip (paging)
+	// After, when its ID is set, starts the list just after that row in
+	// the list's order: keyset paging, which neither repeats nor skips a
+	// lead when leads are added between pages (Offset does).
+	After QueueKey
+}
+
+// QueueKey is a row's place in the queue's order: deadline, then id.
+type QueueKey struct {
+	DeadlineAt time.Time
+	ID         int64
 }
 
 // QueueRow is one line of the advisors' queue.
@@ -181,11 +191,21 @@ func (s *Store) Queue(ctx context.Context, f LeadFilter) ([]QueueRow, error) {
 		limit = 100
 	}
 	limit = min(limit, 500)
+	ascending := (f.Status == "" || f.Status == "open") && f.Due != "overdue"
+	if f.After.ID > 0 {
+		// The first test is a range on the (…, deadline_at, id) indexes; the second breaks ties by id.
+		after := "l.deadline_at <= ? AND (l.deadline_at < ? OR l.id < ?)"
+		if ascending {
+			after = "l.deadline_at >= ? AND (l.deadline_at > ? OR l.id > ?)"
+		}
+		d := millis(f.After.DeadlineAt)
+		qq.where, qq.wargs = append(qq.where, after), append(qq.wargs, d, d, f.After.ID)
+	}
 	// #nosec G202 -- every fragment is a constant of this package (qq.from is one of search.go's two FROM clauses); values are ? arguments
 	q := queueColumns + " FROM " + qq.from + queueJoins + qq.whereSQL()
 	args := qq.args()
 	order := " ORDER BY l.deadline_at DESC, l.id DESC"
-	if (f.Status == "" || f.Status == "open") && f.Due != "overdue" {
+	if ascending {
 		order = " ORDER BY l.deadline_at, l.id"
 	}
 	q += order + " LIMIT ? OFFSET ?"
@@ -353,17 +373,19 @@ func (s *Store) Sources(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// leadDetailQuery is a queue row with what the lead page adds.
+var leadDetailQuery = strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
+		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
+		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
+
 // Lead returns everything about one lead; ErrNotFound if none.
 func (s *Store) Lead(ctx context.Context, id int64) (LeadDetail, error) {
 	var d LeadDetail
 	var contactID, conversationID int64
 	var contacted, outcome sql.NullInt64
 	var urgency, reasons, model, others string
-	q := strings.Replace(queueSelect, "c.phone", `c.phone, l.contact_id, l.conversation_id, l.urgency, l.reasons, l.model,
-		l.contacted_at, l.outcome_at, l.outcome_value_cop, l.outcome_reason, l.started_at,
-		(SELECT a.channel FROM accounts a WHERE a.id = l.account_id), l.other_services`, 1) + " WHERE l.id = ?"
 	var started int64
-	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, q, id), &contactID, &conversationID, &urgency, &reasons, &model,
+	r, err := scanQueueRow(s.ro.QueryRowContext(ctx, leadDetailQuery, id), &contactID, &conversationID, &urgency, &reasons, &model,
 		&contacted, &outcome, &d.OutcomeValueCOP, &d.OutcomeReason, &started, &d.Channel, &others)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, fmt.Errorf("lead %d: %w", id, ErrNotFound)

@@ -173,6 +173,9 @@ func (s *Store) searchWhere(ctx context.Context, words []string, serviceMatch fu
 		}
 		qq.where = append(qq.where, "("+cond+")")
 	}
+	if s.dialect == dialectPostgres {
+		return qq, nil // no lead_grams there: the keys are tested in queue order (docs/postgres.md)
+	}
 	rarest, err := s.rarestRange(ctx, ranges)
 	if err != nil {
 		return qq, err

@@ -64,12 +64,13 @@ type Options struct {
 
 // Store is the SQLite store. Safe for concurrent use.
 type Store struct {
-	rw    *sql.DB // one connection: SQLite has one writer at a time anyway
-	ro    *sql.DB // pooled readers, WAL lets them run beside the writer
-	now   func() time.Time
-	log   *slog.Logger
-	crash func(point string)
-	rules assign.Rules // Options.Assign
+	dialect dialect // SQLite or PostgreSQL (postgres.go)
+	rw      *sql.DB // one connection: SQLite has one writer at a time anyway
+	ro      *sql.DB // pooled readers, WAL lets them run beside the writer
+	now     func() time.Time
+	log     *slog.Logger
+	crash   func(point string)
+	rules   assign.Rules // Options.Assign
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
@@ -98,8 +99,17 @@ type Store struct {
 // anything to it, a file that fails SQLite's quick_check (ErrDamaged), that
 // is not a CIS store (ErrForeign), that a newer build migrated
 // (ErrNewerSchema), or that is in use under another name (ErrAliased).
+//
+// A postgres:// or postgresql:// URL opens PostgreSQL instead (postgres.go,
+// docs/postgres.md).
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	opt = opt.withDefaults()
+	if testRedirect != nil {
+		path = testRedirect(path)
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, opt)
+	}
 	if opt.Existing {
 		if err := mustExist(path); err != nil {
 			return nil, err
@@ -223,7 +233,11 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // or an I/O error.
 func isDiskError(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr)
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrFull || se.Code == sqlite3.ErrIoErr
+	}
+	c := pgCode(err) // PostgreSQL: disk_full, io_error
+	return c == "53100" || c == "58030"
 }
 
 // IsBusy reports whether err is SQLite's "database is locked" (or busy)
@@ -233,7 +247,9 @@ func IsBusy(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
 	}
-	return false
+	// PostgreSQL: serialization_failure, deadlock_detected, lock_not_available
+	c := pgCode(err)
+	return c == "40001" || c == "40P01" || c == "55P03"
 }
 
 // millis and fromMillis are the one pair of time conversions: the database
@@ -263,8 +279,14 @@ func (s *Store) Ping(ctx context.Context) error { return s.CheckWritable(ctx) }
 // BEGIN IMMEDIATE), never the app's single writer connection, so that a
 // whatsmeow transaction can never wait on the connection our event handler
 // is waiting for. Small pool: SQLite has one writer anyway.
+//
+// On PostgreSQL (a postgres:// URL) it is a plain pgx handle on the same
+// database: whatsmeow's SQL is its own, not the store's (DeviceDialect).
 func DeviceDB(path string, opt Options) (*sql.DB, error) {
 	opt = opt.withDefaults()
+	if IsPostgres(path) {
+		return devicePG(path)
+	}
 	db, err := sql.Open(driverName, dsn(path, true, opt))
 	if err != nil {
 		return nil, fmt.Errorf("open device store %s: %w", path, err)

@@ -107,7 +107,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
 cis chat flags: --script FILE (- for stdin) --json --now RFC3339 --phone E164 (a temporary store unless --db or CIS_DB names an existing one)
 cis serve flags: --demo (seed a demo store and train on a demo history the first time; print its login at every start) --secure
-  --metrics-token T --widget-origins "SITES" --advisor-scope all|own
+  --metrics-token T --widget-origins "SITES" --advisor-scope all|own --api-rate N --api-burst N (each API token's limit)
 cis pair flags: --phone NUMBER (pair by code instead of QR) --timeout D
 cis loadtest flags: --duration D --prospects N --concurrency N --max-messages N --json --target URL (loopback only;
   without --target the real server runs in-process on a temporary store with a fake Graph API) --blind (people do not

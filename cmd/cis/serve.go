@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	metricsToken := fs.String("metrics-token", e.getenv("CIS_METRICS_TOKEN"), "bearer token for /metrics scrapers; admins can always read it (env CIS_METRICS_TOKEN)")
 	widgetOrigins := fs.String("widget-origins", e.getenv("CIS_WIDGET_ORIGINS"), "space-separated sites allowed to embed the web chat widget (env CIS_WIDGET_ORIGINS)")
 	scope := fs.String("advisor-scope", envOr(e.getenv, "CIS_ADVISOR_SCOPE", dashboard.ScopeAll), "all: advisors see every lead; own: only their own leads' personal data (env CIS_ADVISOR_SCOPE)")
+	var apiRate float64
+	c.float(fs, e.getenv, &apiRate, "api-rate", "CIS_API_RATE", dashboard.DefaultAPIRate, "HTTP API: requests a second each token may make, sustained")
+	apiBurst := fs.Int("api-burst", fromEnv(c, e.getenv, "CIS_API_BURST", dashboard.DefaultAPIBurst, strconv.Atoi),
+		"HTTP API: requests each token may make at once after a quiet spell (env CIS_API_BURST)")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -32,6 +37,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	c.creates = true
 	if *scope != dashboard.ScopeAll && *scope != dashboard.ScopeOwn {
 		return fmt.Errorf("--advisor-scope (CIS_ADVISOR_SCOPE) %q: want all or own", *scope)
+	}
+	if apiRate <= 0 || *apiBurst < 1 {
+		return fmt.Errorf("--api-rate (CIS_API_RATE) %v and --api-burst (CIS_API_BURST) %d: want more than 0 and at least 1", apiRate, *apiBurst)
 	}
 	log := newLogger(c, e.stderr)
 	// One server per store: a second one would share the outbox and the
@@ -60,7 +68,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	deps := dashboardDeps(a, c, log, jobs, ch.cloud, dashboard.Options{Secure: *secure, MetricsToken: *metricsToken,
-		WidgetOrigins: strings.Fields(*widgetOrigins), AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo})
+		WidgetOrigins: strings.Fields(*widgetOrigins), AdvisorScope: *scope, USDToCOP: c.USDToCOP, Demo: *demo,
+		APIRate: apiRate, APIBurst: *apiBurst})
 	web, err := dashboard.New(deps)
 	if err != nil {
 		return err

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Tests on both engines (issue 16). CIS_TEST_PG names a PostgreSQL cluster
+// (.ci/pg starts a throw-away one for .ci/test); each test gets a schema
+// of its own in it, dropped at the end. Without CIS_TEST_PG the PostgreSQL
+// side is skipped with a log line, unless CIS_TEST_PG_REQUIRED is set (CI),
+// where it fails.
+
+// engine is one store engine a test runs on.
+type engine struct {
+	name string
+	db   string  // the --db value: a file path or a postgres:// URL
+	raw  *sql.DB // a plain handle on the same database, for the test's own checks
+}
+
+// open opens a store on the engine's database.
+func (e *engine) open(tb testing.TB, opt Options) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), e.db, opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// q is query in the engine's placeholders (tests write SQLite's).
+func (e *engine) q(query string) string {
+	if IsPostgres(e.db) {
+		return rebind(query)
+	}
+	return query
+}
+
+// count runs a COUNT-like query on the engine's plain handle.
+func (e *engine) count(tb testing.TB, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := e.raw.QueryRow(e.q(query), args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %s: %v", e.name, query, err)
+	}
+	return n
+}
+
+// bothEngines runs fn as a subtest on SQLite and on PostgreSQL.
+func bothEngines(t *testing.T, fn func(t *testing.T, e *engine)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		if testRedirect != nil {
+			t.Skip("CIS_TEST_PG_ALL: every store is PostgreSQL in this run")
+		}
+		path := t.TempDir() + "/cis.db"
+		e := &engine{name: "sqlite", db: path}
+		// The plain handle opens lazily: the store creates the file.
+		raw, err := sql.Open(driverName, dsn(path, true, Options{}.withDefaults()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		e.raw = raw
+		fn(t, e)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, pgEngine(t))
+	})
+}
+
+// pgEngine makes a schema of its own for t in the CIS_TEST_PG cluster.
+func pgEngine(t testing.TB) *engine {
+	t.Helper()
+	base := os.Getenv("CIS_TEST_PG")
+	if base == "" {
+		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
+			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not: the PostgreSQL side cannot run")
+		}
+		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
+	}
+	pgLearnOnce.Do(setupPGLearn)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	url := base + sep + "search_path=" + schema
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return &engine{name: "postgres", db: url, raw: raw}
+}
+
+var pgLearnOnce sync.Once
+
+// setupPGLearn: with CIS_PG_LEARN=FILE, statements not yet ported run
+// (rebound) and are appended to FILE with the store function that ran
+// them: the list of what a path needs ported. Never set in CI.
+func setupPGLearn() {
+	path := os.Getenv("CIS_PG_LEARN")
+	if path == "" {
+		return
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	pgLearn = func(query, caller string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[query] {
+			return
+		}
+		seen[query] = true
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		fmt.Fprintf(f, "%s\t%s\n", caller, strings.Join(strings.Fields(query), " "))
+	}
+}
+
+var _ = stdlib.GetDefaultDriver // registers "pgx" for the plain handles
+
+// pgT0 is t0 for the tests that run on both engines.
+var pgT0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+
+// With CIS_TEST_PG_ALL (and CIS_TEST_PG), every store the SQLite tests open
+// by file is a PostgreSQL schema of its own instead (one per file path, so a
+// test that reopens its file finds its data): the porting harness of
+// docs/postgres.md. Tests of SQLite's files (WAL, pragmas) fail there by
+// nature. Never set in CI.
+func init() {
+	base := os.Getenv("CIS_TEST_PG")
+	if os.Getenv("CIS_TEST_PG_ALL") == "" || base == "" {
+		return
+	}
+	pgLearnOnce.Do(setupPGLearn)
+	var mu sync.Mutex
+	made := map[string]string{}
+	testRedirect = func(path string) string {
+		if IsPostgres(path) {
+			return path
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if url, ok := made[path]; ok {
+			return url
+		}
+		sum := sha256.Sum256([]byte(path))
+		schema := "f_" + hex.EncodeToString(sum[:8])
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return path
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
+			return path
+		}
+		sep := "?"
+		if strings.Contains(base, "?") {
+			sep = "&"
+		}
+		made[path] = base + sep + "search_path=" + schema
+		return made[path]
+	}
+}
