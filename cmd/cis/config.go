@@ -429,8 +429,9 @@ func (c *Config) reengager(a *app, log *slog.Logger) *bot.Reengager {
 
 // metaSetup applies issue 18's settings to the store (--rates, and the
 // queueing of conversion events) and returns the conversion-event worker's
-// loop under jobs, nil without --meta-dataset.
-func (c *Config) metaSetup(a *app, log *slog.Logger, jobs *dashboard.Jobs) (func(context.Context) error, error) {
+// loop (serve runs it under its jobs, as a channel's), nil without
+// --meta-dataset.
+func (c *Config) metaSetup(a *app, log *slog.Logger) (func(context.Context) error, error) {
 	if c.rates != nil {
 		a.store.SetRates(*c.rates)
 	}
@@ -438,7 +439,7 @@ func (c *Config) metaSetup(a *app, log *slog.Logger, jobs *dashboard.Jobs) (func
 	if err != nil || m == nil {
 		return nil, err
 	}
-	return func(ctx context.Context) error { return jobs.Loop(ctx, "meta-events", m.Run) }, nil
+	return m.Run, nil
 }
 
 // metaEvents is the conversion-event worker, nil without --meta-dataset.

@@ -59,10 +59,6 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	defer a.Close()
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
-	metaLoop, err := c.metaSetup(a, log, jobs) // before any channel: events are queued from the first lead
-	if err != nil {
-		return err
-	}
 	ch, err := newChannels(a, c, log)
 	if err != nil {
 		return err
@@ -87,9 +83,6 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
 	loops := backgroundLoops(a, c, log, jobs, channels, *demo)
-	if metaLoop != nil {
-		loops = append(loops, metaLoop)
-	}
 	work := func(ctx context.Context) error {
 		if *demo {
 			if !prepareDemo(ctx, e, a, deps.Startup, clock, log) {
@@ -184,19 +177,26 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 type channelSet struct {
 	tr    *bot.Transcriber
 	cloud *bot.CloudAPI
+	// meta sends conversion events to Meta (issue 18); nil without
+	// --meta-dataset.
+	meta func(context.Context) error
 }
 
 // newChannels builds the transcriber and, when configured, the Cloud API
 // webhook; nothing runs until mountChannels mounts them.
 func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
+	meta, err := c.metaSetup(a, log) // before any channel: events are queued from the first lead
+	if err != nil {
+		return channelSet{}, err
+	}
 	tr, err := c.transcriber()
 	if err != nil || !c.cloudEnabled() {
-		return channelSet{tr: tr}, err
+		return channelSet{tr: tr, meta: meta}, err
 	}
 	cfg := c.cloudConfig()
 	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
 	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
-	return channelSet{tr: tr, cloud: cloud}, err
+	return channelSet{tr: tr, cloud: cloud, meta: meta}, err
 }
 
 // mountChannels puts the configured channels in front of the dashboard:
@@ -205,6 +205,9 @@ func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
 // the channels' background loops.
 func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, ch channelSet, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
 	var parts []func(context.Context) error
+	if ch.meta != nil {
+		parts = append(parts, ch.meta)
+	}
 	if ch.tr != nil {
 		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(ch.tr.URL()))
 	}
