@@ -14,7 +14,8 @@ import (
 )
 
 // benchModel is the production model Train gives for 5,000 demo leads
-// (forests of at most 300 trees), saved and loaded as the server does.
+// (asked for 300 trees; the production forest keeps at most
+// learn.MaxProductionTrees), saved and loaded as the server does.
 // It is trained once per test binary: the nested tuning makes a training
 // cost minutes on the loaded machine, and -count repeats the benchmarks.
 func benchModel(b *testing.B) (*Model, []demo.Lead) {
@@ -84,10 +85,11 @@ func benchBundle(hist []demo.Lead) ([]byte, error) {
 }
 
 // BenchmarkScoreLead: one lead through features, the production model
-// Train gives for 5,000 demo leads (tuned forest of at most 300 trees, and
-// the forest-first blend when the comparison chooses it) and the
-// calibration, as the server scores a finished conversation. Target ≤ 5 µs
-// and no allocation (docs/benchmarks.md).
+// Train gives for 5,000 demo leads (tuned forest of at most
+// learn.MaxProductionTrees = 160 trees, and the forest-first blend when the
+// comparison chooses it) and the calibration, as the server scores a
+// finished conversation. Target ≤ 5 µs and no allocation
+// (docs/benchmarks.md).
 func BenchmarkScoreLead(b *testing.B) {
 	m, hist := benchModel(b)
 	b.ResetTimer()

@@ -178,3 +178,75 @@ func TestFoldedMarginIsMargin(t *testing.T) {
 		}
 	}
 }
+
+// Where the forest only repeats the partners with noise (its free weight
+// comes out negative), the blend keeps it at the floor, not at its own
+// Platt map's full weight: the log loss stays that of the partners alone,
+// and the best with the forest's weight fixed there. This is the demo
+// history's case (docs/models.md).
+func TestBlendKeepsAUselessForestSmall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 3))
+	n := 6000
+	forest, linear, y := make([]float64, n), make([]float64, n), make([]int, n)
+	for i := range y {
+		z, e := rng.NormFloat64()-1, rng.NormFloat64()
+		// The truth leans against the forest's noise: a free fit gives the
+		// forest a clearly negative weight.
+		linear[i], forest[i] = z, z+e
+		if rng.Float64() < sigmoid(z-0.3*e) {
+			y[i] = 1
+		}
+	}
+	if w, _, err := fitWeights([][]float64{nil, linear, forest}, y, nil); err != nil || w[2] >= 0 {
+		t.Fatalf("free forest weight %v (%v); the fixture wants it negative", w, err)
+	}
+	b, err := FitBlend(forest, nil, linear, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Cal.A != minForestWeight || b.BoostW != 0 {
+		t.Fatalf("blend %+v; want the forest at the floor %v and no booster weight", b, minForestWeight)
+	}
+	loss := func(b Blend) float64 {
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = sigmoid(b.Margin(forest[i], 0, linear[i]))
+		}
+		return LogLoss(y, p)
+	}
+	w, c, err := fitWeights([][]float64{nil, linear}, y, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := loss(Blend{Cal: Calibration{A: 0, B: c}, LinearW: w[1]})
+	got := loss(b)
+	if got > alone+0.001 {
+		t.Errorf("blend log loss %.5f; the linear partner alone %.5f", got, alone)
+	}
+	for _, d := range []struct{ dB, dW float64 }{{0.05, 0}, {-0.05, 0}, {0, 0.05}, {0, -0.05}} {
+		moved := b
+		moved.Cal.B += d.dB
+		moved.LinearW += d.dW
+		if l := loss(moved); l < got {
+			t.Errorf("moving the intercept by %v and the linear weight by %v lowers the log loss to %.5f from %.5f", d.dB, d.dW, l, got)
+		}
+	}
+	// The old fallback, the forest at its own Platt map with the partners on
+	// top, is what this replaced: it must do worse here.
+	p := make([]float64, n)
+	for i, f := range forest {
+		p[i] = sigmoid(f)
+	}
+	cal := FitPlatt(p, y)
+	off := make([]float64, n)
+	for i := range p {
+		off[i] = cal.Margin(p[i])
+	}
+	ow, ob, err := fitWeights([][]float64{nil, linear}, y, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old := loss(Blend{Cal: Calibration{A: cal.A, B: cal.B + ob}, LinearW: ow[1]}); old <= got {
+		t.Errorf("forest at its Platt weight %.5f; at the floor %.5f: want the floor lower", old, got)
+	}
+}

@@ -162,3 +162,43 @@ func TestTunedForestPrefersTheFirstSetting(t *testing.T) {
 		})
 	}
 }
+
+// The production forest is scored for every live lead together with the
+// blend's booster, and issue 19's budget for that is 5 µs
+// (BenchmarkScoreLead). Measured on the quiet 2-core machine: 160 trees +
+// the booster 3.1–3.9 µs, 260 trees + the booster 4.33–5.05 µs. So however
+// many trees cis train's --trees asks for (300 by default) and whichever
+// setting the tuning or a stored choice picks, the fitted forest must not
+// grow past MaxProductionTrees, and that cap must not be raised without
+// re-measuring BenchmarkScoreLead (docs/benchmarks.md).
+func TestGridCannotExceedTheScoringBudget(t *testing.T) {
+	const budgetTrees = 160 // the most trees measured within 5 µs with margin
+	if MaxProductionTrees > budgetTrees {
+		t.Fatalf("MaxProductionTrees = %d; at most %d trees fit the 5 µs scoring budget", MaxProductionTrees, budgetTrees)
+	}
+	for _, p := range DefaultGrid() {
+		if p.Trees > MaxProductionTrees {
+			t.Errorf("grid setting %v asks for %d trees; at most %d", p, p.Trees, MaxProductionTrees)
+		}
+	}
+	X, y, _ := synthetic(400, 21)
+	tests := []struct {
+		name string
+		m    *TunedForest
+	}{
+		{"searched, --trees 300", &TunedForest{MaxTrees: 300, Seed: 5, Grid: []ForestParams{{}, {LeafSize: 20}}}},
+		{"searched, no --trees", &TunedForest{Seed: 5, Grid: []ForestParams{{}, {MaxDepth: 14}}}},
+		{"stored setting without a count", &TunedForest{MaxTrees: 300, Fixed: &ForestParams{}}},
+		{"stored setting of 300 trees", &TunedForest{MaxTrees: 300, Fixed: &ForestParams{Trees: 300}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.m.Fit(X, y); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(tt.m.Model.Trees); got > MaxProductionTrees || tt.m.Tuning.Chosen.Trees != got {
+				t.Errorf("fitted %d trees (chosen %d); want at most %d, as chosen", got, tt.m.Tuning.Chosen.Trees, MaxProductionTrees)
+			}
+		})
+	}
+}
