@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/templates"
 	"github.com/cis-agencia/cis/store"
 )
 
@@ -41,6 +42,10 @@ type CloudConfig struct {
 	// Crash, when set, is called at the named crash points (see
 	// docs/reliability.md). Only the crash test sets it.
 	Crash func(point string)
+	// Templates are the agency's approved WhatsApp templates: a reply Meta
+	// refuses because the 24-hour window closed (131047) goes as the
+	// catalogue's window_closed template when there is one.
+	Templates templates.Catalogue
 	// Transcriber, when set, turns voice notes into text (voice.go);
 	// without it a voice note gets the polite request to write.
 	Transcriber *Transcriber
@@ -54,6 +59,8 @@ type cloudStore interface {
 	voiceStore
 	DeadLetter(ctx context.Context, channel, reason string, body []byte) error
 	RecordDeliveries(ctx context.Context, channel string, ds []store.Delivery) error
+	MarkUnreachable(ctx context.Context, contact, reason string) error
+	SendAsTemplate(ctx context.Context, id int64, t store.TemplateSend, body string) error
 }
 
 var _ cloudStore = (*store.Store)(nil)
@@ -69,6 +76,8 @@ type CloudAPI struct {
 	now   func() time.Time
 	wake  chan struct{}
 	voice *voice // nil without a transcriber
+	// limits are the pauses Meta's rate-limit answers call for.
+	limits *limiter
 
 	// refused counts deliveries refused for their signature, for /metrics:
 	// a rising count means a misconfigured secret or someone probing the
@@ -114,7 +123,8 @@ func NewCloudAPI(b *Bot, st cloudStore, cfg CloudConfig, log *slog.Logger) (*Clo
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1)}
+	c := &CloudAPI{cfg: cfg, bot: b, store: st, log: log, now: b.now, wake: make(chan struct{}, 1),
+		limits: newLimiter()}
 	if cfg.Transcriber != nil {
 		c.voice = newVoice(cfg.Transcriber, st, CloudChannel, c.fetchMedia, c.receiveHeld, b.now, log)
 	}
@@ -360,11 +370,79 @@ func (c *CloudAPI) replies() replies { return replies{st: c.store, channel: Clou
 // accepts only approved templates). A request under way is finished and
 // recorded even when ctx ends (a clean stop): cutting it would leave its
 // outcome unknown.
+//
+// A number paused by a throughput error (130429), or a person paced by a
+// pair-rate error (131056), keeps its replies queued, unclaimed, until the
+// pause ends (cloudapi_limits.go).
 func (c *CloudAPI) prepare(_ context.Context, o store.Outgoing) (deliverFunc, error) {
-	if !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window {
+	closed := o.Template == nil && !o.InboundAt.IsZero() && c.now().Sub(o.InboundAt) > window
+	if closed && c.windowTemplate(o) == nil {
 		return nil, errOutsideWindow
 	}
-	return func(ctx context.Context) (string, error) { return c.Send(context.WithoutCancel(ctx), o) }, nil
+	if _, held := c.limits.heldUntil(o.Account, o.To, c.now()); held {
+		return nil, nil
+	}
+	return func(ctx context.Context) (string, error) {
+		ctx = context.WithoutCancel(ctx)
+		var id string
+		var err error
+		if closed {
+			id, err = c.sendAsTemplate(ctx, o, errOutsideWindow)
+		} else if id, err = c.Send(ctx, o); errors.Is(err, errOutsideWindow) && o.Template == nil {
+			id, err = c.sendAsTemplate(ctx, o, err) // Meta's clock says the window closed (131047)
+		}
+		return id, c.settle(ctx, o, err)
+	}, nil
+}
+
+// windowTemplate returns the template a reply outside the 24-hour window
+// goes as, nil when the catalogue has none that can be filled in for o.
+func (c *CloudAPI) windowTemplate(o store.Outgoing) *store.TemplateSend {
+	for _, t := range c.cfg.Templates.For(templates.UseWindowClosed, "") {
+		params, _, err := t.Fill(templates.Values{templates.ParamName: o.Name})
+		if err == nil {
+			return &store.TemplateSend{Name: t.Name, Language: t.Language, Category: t.Category, Params: params}
+		}
+	}
+	return nil
+}
+
+// sendAsTemplate sends claimed reply o as the window_closed template: the
+// row records it first, so that the transcript shows what the person got.
+// Without a template, o fails with why and the advisor is told.
+func (c *CloudAPI) sendAsTemplate(ctx context.Context, o store.Outgoing, why error) (string, error) {
+	t := c.windowTemplate(o)
+	if t == nil {
+		return "", why
+	}
+	tpl, _ := c.cfg.Templates.Find(t.Name, t.Language)
+	_, preview, _ := tpl.Fill(templates.Values{templates.ParamName: o.Name})
+	if err := c.store.SendAsTemplate(ctx, o.ID, *t, preview); err != nil {
+		return "", fmt.Errorf("%w: %w", err, errNotTried)
+	}
+	c.log.Info("reply sent as a template: the 24-hour window closed", "outbox_id", o.ID, "template", t.Name)
+	o.Template = t
+	return c.Send(ctx, o)
+}
+
+// settle applies what a send's answer means beyond the message: a rate
+// limit pauses the number or the pair, an unreachable person is marked so
+// on the lead page. It returns the error the sender settles the message
+// with.
+func (c *CloudAPI) settle(ctx context.Context, o store.Outgoing, err error) error {
+	if err == nil {
+		c.limits.ok(o.Account, o.To)
+		return nil
+	}
+	switch code := graphCode(err); code {
+	case codeThroughput, codePairRate:
+		return c.limits.hit(code, o.Account, o.To, c.now(), err)
+	case codeUnreachable:
+		if merr := c.store.MarkUnreachable(ctx, o.To, fmt.Sprintf("%d", code)); merr != nil {
+			c.log.Error("contact not marked unreachable", "outbox_id", o.ID, "err", merr)
+		}
+	}
+	return err
 }
 
 // errOutsideWindow is returned for a reply due more than 24 hours after the

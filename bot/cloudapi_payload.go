@@ -115,6 +115,14 @@ type cloudStatus struct {
 		Code  int    `json:"code"`
 		Title string `json:"title"`
 	} `json:"errors"`
+	// Pricing is how Meta charges the message (per-message pricing since
+	// July 2025): its category and whether it is billable.
+	Pricing *struct {
+		Billable     *bool  `json:"billable"`
+		PricingModel string `json:"pricing_model"`
+		Category     string `json:"category"`
+		Type         string `json:"type"` // regular, free_customer_service, free_entry_point
+	} `json:"pricing"`
 }
 
 // delivery is what one webhook POST carried, ready for the bot and store.
@@ -295,6 +303,15 @@ func (s cloudStatus) delivery() (store.Delivery, error) {
 	}
 	if len(s.Errors) > 0 {
 		d.Error = fmt.Sprintf("%d %s", s.Errors[0].Code, s.Errors[0].Title)
+	}
+	if p := s.Pricing; p != nil && p.Category != "" {
+		// Billable is false for free customer-service and entry-point
+		// messages; an older payload without it is judged by its type.
+		d.Category = p.Category
+		d.Billable = p.Type == "" || p.Type == "regular"
+		if p.Billable != nil {
+			d.Billable = *p.Billable && d.Billable
+		}
 	}
 	return d, nil
 }

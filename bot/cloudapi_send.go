@@ -41,7 +41,41 @@ type graphText struct {
 	Type             string            `json:"type"`
 	Text             *graphTextBody    `json:"text,omitempty"`
 	Interactive      *graphInteractive `json:"interactive,omitempty"`
+	Template         *graphTemplate    `json:"template,omitempty"`
 	BizOpaque        string            `json:"biz_opaque_callback_data"`
+}
+
+// graphTemplate is an approved template with its body's parameters.
+type graphTemplate struct {
+	Name     string `json:"name"`
+	Language struct {
+		Code string `json:"code"`
+	} `json:"language"`
+	Components []graphComponent `json:"components,omitempty"`
+}
+
+type graphComponent struct {
+	Type       string       `json:"type"` // "body"
+	Parameters []graphParam `json:"parameters"`
+}
+
+type graphParam struct {
+	Type string `json:"type"` // "text"
+	Text string `json:"text"`
+}
+
+// newGraphTemplate is the Graph API's form of t.
+func newGraphTemplate(t store.TemplateSend) *graphTemplate {
+	g := &graphTemplate{Name: t.Name}
+	g.Language.Code = t.Language
+	if len(t.Params) > 0 {
+		body := graphComponent{Type: "body"}
+		for _, p := range t.Params {
+			body.Parameters = append(body.Parameters, graphParam{Type: "text", Text: p})
+		}
+		g.Components = []graphComponent{body}
+	}
+	return g
 }
 
 type graphTextBody struct {
@@ -64,9 +98,14 @@ const (
 	codeOutsideWindow = 131047 // more than 24 hours since the person last wrote
 	codeThroughput    = 130429 // number's throughput exceeded: retry later
 	codePairRate      = 131056 // too many messages to this person: retry later
+	codeUnreachable   = 131026 // the person cannot receive the message (no WhatsApp, old app, blocked)
 	codeInvalidParam  = 100    // a parameter is not valid
 	codeBadParamValue = 131009 // a parameter value is not valid
 )
+
+// errUnreachable marks a send Meta refused because the person cannot
+// receive it (131026): the contact is marked unreachable on the lead page.
+var errUnreachable = fmt.Errorf("recipient cannot receive WhatsApp messages: %w", ErrPermanent)
 
 // errRefusedParams marks a send the Graph API refused for its content: an
 // interactive message refused so is sent again as text.
@@ -101,6 +140,10 @@ func (c *CloudAPI) Send(ctx context.Context, o store.Outgoing) (string, error) {
 		BizOpaque: opaquePrefix + strconv.FormatInt(o.ID, 10)}
 	if err := address(&msg, o); err != nil {
 		return "", err
+	}
+	if o.Template != nil {
+		msg.Type, msg.Template = "template", newGraphTemplate(*o.Template)
+		return c.post(ctx, o.Account, msg)
 	}
 	if ia := interactiveFor(o.Body, o.Menu); ia != nil {
 		msg.Type, msg.Interactive = "interactive", ia
@@ -151,12 +194,14 @@ func (c *CloudAPI) post(ctx context.Context, account string, msg graphText) (str
 	if a.Error != nil {
 		code = a.Error.Code
 	}
-	err = fmt.Errorf("graph api status %d code %d", resp.StatusCode, code)
+	err = &graphError{status: resp.StatusCode, code: code}
 	switch {
 	case resp.StatusCode/100 == 2:
 		return "", fmt.Errorf("graph api accepted without an id: %w", errUncertain)
 	case code == codeOutsideWindow:
 		return "", fmt.Errorf("%w: %w", err, errOutsideWindow)
+	case code == codeUnreachable:
+		return "", fmt.Errorf("%w: %w", err, errUnreachable)
 	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500, code == codeThroughput, code == codePairRate:
 		return "", err // transient: retried with backoff
 	case resp.StatusCode == http.StatusBadRequest && (code == codeInvalidParam || code == codeBadParamValue):

@@ -21,15 +21,21 @@ type FakeGraph struct {
 	mu       sync.Mutex
 	byOutbox map[string]int // biz_opaque_callback_data → times received
 	sent     []FakeSent
-	failNext []int // status codes to answer, in order, before accepting again
-	refuseIA bool  // answer interactive messages as Meta answers invalid parameters
+	failNext []fakeFail // answers to give, in order, before accepting again
+	// failOnce holds, per recipient, answers to give to their next sends.
+	failOnce map[string][]fakeFail
+	refuseIA bool // answer interactive messages as Meta answers invalid parameters
 	media    map[string]fakeMedia
 	fetched  int            // media downloads served
 	failBody map[string]int // text → status code to answer every send containing it with
 	failTo   map[string]int // recipient → status code to answer every send to them with
 	byTo     map[string][]FakeSent
 	changed  chan struct{} // closed (and replaced) whenever a send is accepted
+	events   fakeEvents    // the Conversions API (fakegraph_events.go)
 }
+
+// fakeFail is an error answer: the HTTP status and the Graph API code.
+type fakeFail struct{ status, code int }
 
 type fakeMedia struct {
 	mime string
@@ -99,6 +105,8 @@ type FakeSent struct {
 	Interactive                          string // "button" or "list" for an interactive message
 	ListButton                           string // the label that opens a list
 	Options                              []FakeOption
+	Template                             string   // a template's name and language, "name/lang"
+	Params                               []string // a template's body parameters
 }
 
 // FakeOption is one reply button or list row of an interactive message.
@@ -140,7 +148,29 @@ func (f *FakeGraph) Await(ctx context.Context, recipient string, n int) []FakeSe
 // FailNext makes the next len(codes) sends fail with these HTTP status codes.
 func (f *FakeGraph) FailNext(codes ...int) {
 	f.mu.Lock()
-	f.failNext = append(f.failNext, codes...)
+	for _, c := range codes {
+		f.failNext = append(f.failNext, fakeFail{status: c, code: c})
+	}
+	f.mu.Unlock()
+}
+
+// FailNextCode makes the next send, whoever it is to, fail with the HTTP
+// status and the Graph API error code (130429: the number's throughput).
+func (f *FakeGraph) FailNextCode(status, code int) {
+	f.mu.Lock()
+	f.failNext = append(f.failNext, fakeFail{status: status, code: code})
+	f.mu.Unlock()
+}
+
+// FailNextTo makes the next send to recipient fail with the HTTP status
+// and the Graph API error code (131056: the pair rate; 131047: the 24-hour
+// window; 131026: undeliverable).
+func (f *FakeGraph) FailNextTo(recipient string, status, code int) {
+	f.mu.Lock()
+	if f.failOnce == nil {
+		f.failOnce = map[string][]fakeFail{}
+	}
+	f.failOnce[recipient] = append(f.failOnce[recipient], fakeFail{status: status, code: code})
 	f.mu.Unlock()
 }
 
@@ -177,6 +207,10 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.serveMedia(w, r)
 		return
 	}
+	if strings.HasSuffix(r.URL.Path, "/events") {
+		f.serveEvents(w, r)
+		return
+	}
 	account, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/messages")
 	if r.Method != http.MethodPost || !ok || strings.Contains(account, "/") {
 		http.NotFound(w, r)
@@ -206,16 +240,20 @@ func (f *FakeGraph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for substr, code := range f.failBody {
 		if strings.Contains(sent.Body, substr) {
-			f.failNext = append([]int{code}, f.failNext...)
+			f.failNext = append([]fakeFail{{status: code, code: code}}, f.failNext...)
 			break
 		}
 	}
+	if q := f.failOnce[cmp.Or(m.To, m.Recipient)]; len(q) > 0 {
+		f.failOnce[cmp.Or(m.To, m.Recipient)] = q[1:]
+		f.failNext = append([]fakeFail{q[0]}, f.failNext...)
+	}
 	if len(f.failNext) > 0 {
-		code := f.failNext[0]
+		fail := f.failNext[0]
 		f.failNext = f.failNext[1:]
 		f.mu.Unlock()
-		w.WriteHeader(code)
-		fmt.Fprintf(w, `{"error":{"code":%d,"message":"injected"}}`, code)
+		w.WriteHeader(fail.status)
+		fmt.Fprintf(w, `{"error":{"code":%d,"message":"injected"}}`, fail.code)
 		return
 	}
 	f.byOutbox[m.BizOpaque]++
@@ -277,6 +315,14 @@ func fakeSent(account string, m graphText) (FakeSent, error) {
 	switch {
 	case m.Type == "text" && m.Text != nil && m.Text.Body != "":
 		s.Body = m.Text.Body
+		return s, nil
+	case m.Type == "template" && m.Template != nil && m.Template.Name != "" && m.Template.Language.Code != "":
+		s.Template = m.Template.Name + "/" + m.Template.Language.Code
+		for _, c := range m.Template.Components {
+			for _, p := range c.Parameters {
+				s.Params = append(s.Params, p.Text)
+			}
+		}
 		return s, nil
 	case m.Type == "interactive" && m.Interactive != nil:
 		ia := m.Interactive

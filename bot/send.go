@@ -113,13 +113,21 @@ const (
 	failRetry     failure = iota // known not delivered: due again after a backoff, given up after maxAttempts
 	failPermanent                // retrying cannot help: given up now
 	failUncertain                // it may have been delivered: the resend policy of its kind
+	failDeferred                 // refused by a rate limit, not delivered: due again when the pause ends, never given up for it
 )
+
+// deferral is a send error that names when to try again (a provider's rate
+// limit, bot/cloudapi_limits.go).
+type deferral interface{ deferredUntil() time.Time }
 
 // classify reads a send error. A timeout waiting for the provider's answer
 // (ErrUncertain, whatsmeow's ErrMessageTimedOut) or a stop in the middle
 // of the send may have delivered the message.
 func classify(err error) failure {
+	var d deferral
 	switch {
+	case errors.As(err, &d):
+		return failDeferred
 	case errors.Is(err, ErrUncertain), errors.Is(err, whatsmeow.ErrMessageTimedOut),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return failUncertain
@@ -270,6 +278,9 @@ func (s *sender) failed(ctx context.Context, o store.Outgoing, sendErr error) (f
 		return fateFailed, err
 	}
 	s.log.Warn(cmp.Or(s.failMsg, "send failed"), "channel", s.channel, s.idKey, o.ID, "attempt", o.Attempts+1, "err", reason)
+	if d := deferral(nil); how == failDeferred && errors.As(sendErr, &d) {
+		return fateFailed, s.claims.retry(ctx, o.ID, d.deferredUntil(), reason)
+	}
 	if how == failPermanent || giveUp {
 		return fateFailed, s.claims.fail(ctx, o.ID, reason)
 	}

@@ -84,6 +84,8 @@ func TestSenderSettlesEachOutcome(t *testing.T) {
 		{"uncertain (provider)", 0, true, nil, false, fmt.Errorf("timeout: %w", ErrUncertain), fateFailed, []string{"claim 7", "uncertain 7"}},
 		{"uncertain (whatsmeow)", 0, true, nil, false, whatsmeow.ErrMessageTimedOut, fateFailed, []string{"claim 7", "uncertain 7"}},
 		{"stopped while typing", 0, true, nil, false, fmt.Errorf("%w: %w", errNotTried, context.Canceled), fateHeld, []string{"claim 7", "unclaim 7"}},
+		{"rate limited (130429), even at the last attempt", maxAttempts - 1, true, nil, false,
+			&rateLimited{code: codeThroughput, until: time.Now().Add(time.Minute), err: errors.New("429")}, fateFailed, []string{"claim 7", "retry 7"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -302,20 +302,20 @@ func (s *Server) analyticsCampaigns(c echo.Context) error {
 		return err
 	}
 	header := func(first string) []string {
-		return []string{first, T(lang, "analytics.channel"), T(lang, "analytics.spend"), T(lang, "analytics.leads"), T(lang, "class.hot"),
+		return []string{first, T(lang, "analytics.channel"), T(lang, "analytics.spend"), T(lang, "analytics.messaging"), T(lang, "analytics.leads"), T(lang, "class.hot"),
 			T(lang, "class.warm"), T(lang, "class.cold"), T(lang, "analytics.history"), T(lang, "analytics.customers"), T(lang, "analytics.revenue"),
 			T(lang, "analytics.cpl"), T(lang, "analytics.cpa"), T(lang, "analytics.roi")}
 	}
 	row := func(r insight.ROI, name string) []cell {
 		ch := channelLabel(lang, r.Channel)
-		return []cell{txt(name), txt(ch), f.cop(r.SpendCOP), f.int(r.Leads), f.int(r.Hot), f.int(r.Warm), f.int(r.Cold), f.int(r.Unscored),
+		return []cell{txt(name), txt(ch), f.cop(r.SpendCOP), f.cop(r.MessagingCOP), f.int(r.Leads), f.int(r.Hot), f.int(r.Warm), f.int(r.Cold), f.int(r.Unscored),
 			f.int(r.Won), f.cop(r.RevenueCOP), f.copRatio(r.CPL), f.copRatio(r.CPA), f.pct(r.ROI)}
 	}
 	ct := table{ID: "campaigns", Title: T(lang, "analytics.by_campaign"), Header: header(T(lang, "analytics.campaign"))}
 	var labels []string
 	var spend, rev []float64
 	for _, r := range camps {
-		if r.Leads == 0 && r.SpendCOP == 0 {
+		if r.Leads == 0 && r.SpendCOP == 0 && r.MessagingCOP == 0 {
 			continue
 		}
 		name := r.Name

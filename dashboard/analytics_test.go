@@ -82,7 +82,8 @@ func TestAnalyticsPagesCarryTheirNumbers(t *testing.T) {
 			`id="chart-leads-by-class"><figcaption>Leads por clase y mes</figcaption><svg class="chart"`, `id="chart-funnel"><figcaption>Abandono en cada pregunta</figcaption><svg class="chart"`}},
 		{"/analytics/campaigns" + feb, []string{
 			// fb: spend 250.000, 5 leads, 2 won, revenue 1.500.000: CPL 50.000, CPA 125.000, ROI 500 %.
-			`<td>Facebook febrero</td><td>Facebook</td><td class="num">$250.000</td><td class="num">5</td>`,
+			// No messaging cost in this store: its column reads $0.
+			`<td>Facebook febrero</td><td>Facebook</td><td class="num">$250.000</td><td class="num">$0</td><td class="num">5</td>`,
 			`<td class="num">$1.500.000</td><td class="num">$50.000</td><td class="num">$125.000</td><td class="num">500,0 %</td>`,
 			// evil: 10.000.000 spent on 40 lost leads: CPA "—", ROI −100 %.
 			`<td class="num">$250.000</td><td class="num">—</td><td class="num">-100,0 %</td>`,
@@ -143,10 +144,10 @@ func TestAnalyticsCSVIsFormulaSafe(t *testing.T) {
 		t.Fatalf("formula-like campaign name not neutralised: %q", recs)
 	}
 	// Numbers stay numbers: raw pesos and the ROI as a fraction, negative included.
-	if evil[2] != "10000000" || evil[12] != "-1.0000" || evil[11] != "" && evil[11] != "—" {
+	if evil[2] != "10000000" || evil[13] != "-1.0000" || evil[12] != "" && evil[12] != "—" {
 		t.Errorf("evil row %q", evil)
 	}
-	if fb := byName["Facebook febrero"]; fb[10] != "50000" || fb[12] != "5.0000" {
+	if fb := byName["Facebook febrero"]; fb[11] != "50000" || fb[13] != "5.0000" {
 		t.Errorf("fb row %q", fb)
 	}
 	if rec := c.do(http.MethodGet, "/analytics/campaigns?csv=nope", nil, nil); rec.Code != http.StatusNotFound {

@@ -42,6 +42,7 @@ var roleAllowed = map[string][]string{
 	"POST /leads/:id/lost":                {RoleAdmin, RoleAdvisor},
 	"POST /leads/:id/note":                {RoleAdmin, RoleAdvisor},
 	"POST /leads/:id/message":             {RoleAdmin, RoleAdvisor},
+	"POST /leads/:id/follow-up":           {RoleAdmin, RoleAdvisor},
 	"GET /account/password":               {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /analytics":                      {RoleAdmin, RoleAdvisor, RoleViewer},
 	"GET /analytics/campaigns":            {RoleAdmin, RoleAdvisor, RoleViewer},

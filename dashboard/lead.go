@@ -47,6 +47,9 @@ type leadPage struct {
 	// another advisor's lead under --advisor-scope own).
 	CanWork bool
 	I18n    string
+	// FollowUps are the templates an advisor may follow the lead up with
+	// (followup.go): only once the 24-hour window has closed.
+	FollowUps []followUpOption
 }
 
 // leadForm keeps what the advisor typed and the error to show beside it,
@@ -128,6 +131,9 @@ func (s *Server) renderLead(c echo.Context, id int64, code int, form leadForm) e
 		p.L.Name, p.L.Phone, p.WA, p.L.Transcript, p.L.Consent = "", "", "", nil, nil
 	}
 	p.Timeline = timeline(lang, p.L)
+	if p.CanWork {
+		p.FollowUps = s.followUps(lang, d, sessionOf(c).User.Username)
+	}
 	p.Title = T(lang, "lead.title") + " #" + strconv.FormatInt(id, 10)
 	for _, u := range users {
 		if u.Active && u.Role != RoleViewer {
@@ -343,7 +349,8 @@ func timeline(lang string, d store.LeadDetail) []timelineItem {
 		switch {
 		case e.Detail == "whatsapp_phone": // the advisor wrote from the agency's phone (issue 23)
 			it.Label += " · " + T(lang, "event.whatsapp_phone")
-		case e.Kind == "note" || e.Kind == "lost" || e.Kind == "message":
+		case e.Kind == "note" || e.Kind == "lost" || e.Kind == "message" || e.Kind == "follow_up" ||
+			e.Kind == "meta_event" || e.Kind == "meta_event_failed":
 			it.Body = e.Detail
 		}
 		out = append(out, it)

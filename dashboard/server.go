@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cis-agencia/cis/flow"
+	"github.com/cis-agencia/cis/flow/templates"
 	"github.com/cis-agencia/cis/scoring/insight"
 	"github.com/cis-agencia/cis/store"
 )
@@ -94,6 +95,11 @@ type Deps struct {
 	// list is open to rules over new data.
 	InsightRules []insight.Rule
 	Options      Options
+
+	// Templates are the agency's approved WhatsApp templates (cis serve
+	// --templates): the lead page offers the follow_up ones once a
+	// person's 24-hour window has closed. Empty: no follow-up is offered.
+	Templates templates.Catalogue
 }
 
 // Options are the deployment's choices (cis serve's flags).
@@ -146,6 +152,11 @@ type Server struct {
 	staff       staffStore       // advisors.go
 	weeks       advisorWeekStore // analytics_advisors.go
 	activity    activityClock    // advisors.go: the idle rule's activity, once a minute per account
+
+	// followUpsStore and templates: following a lead up with a WhatsApp
+	// template (followup.go).
+	followUpsStore followUpStore
+	templates      templates.Catalogue
 
 	bot           chatBot
 	pairing       PairingSource
@@ -230,7 +241,7 @@ func New(d Deps) (*Server, error) {
 		stats: st, churn: st, analytics: st, privacy: st, bundles: st, staff: st, weeks: st, bot: d.Bot, pairing: d.Pairing, log: d.Log, now: d.Now, views: v,
 		secure: d.Options.Secure, metricsToken: d.Options.MetricsToken, widgetOrigins: d.Options.WidgetOrigins, models: d.Models, webhook: d.Webhook,
 		throttle: newThrottle(d.Now), chatLimit: newThrottle(d.Now), metrics: newMetrics(), public: map[string]bool{},
-		readiness: d.Readiness, rules: d.InsightRules,
+		readiness: d.Readiness, rules: d.InsightRules, followUpsStore: st, templates: d.Templates,
 		services: d.Services, advisorScope: d.Options.AdvisorScope, usdCOP: d.Options.USDToCOP, startup: d.Startup, demo: d.Options.Demo, hashSem: make(chan struct{}, hashSlots)}
 	s.api, s.tokens = st, st
 	s.apiLimit, s.apiScopes = newBuckets(d.Options.APIRate, d.Options.APIBurst), map[string]string{}
@@ -277,6 +288,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/leads/:id/note", s.addNote, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/handback", s.handBackLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodPost, "/leads/:id/message", s.writeToLead, RoleAdmin, RoleAdvisor)
+	s.route(http.MethodPost, "/leads/:id/follow-up", s.followUpLead, RoleAdmin, RoleAdvisor)
 	s.route(http.MethodGet, "/churn", s.churnPage, all...)
 	s.route(http.MethodGet, "/churn.csv", s.churnCSV, all...)
 	s.route(http.MethodPost, "/churn/:id/contacted", s.actOnCustomer("contacted"), RoleAdmin, RoleAdvisor)

@@ -1,5 +1,7 @@
 package flow
 
+import "strings"
+
 // The opening and the consent (Ley 1581): the greeting in the prospect's
 // language, the consent text with Sí/No buttons, the yes or no as
 // consentForms reads it, one short confirmation question for an emoji or an
@@ -35,7 +37,12 @@ func (t *turn) askConsent() {
 
 func (t *turn) consentText() Reply {
 	a := t.m.cfg.Agency
-	return t.m.msgs.render(t.s.Lang, "consent", "agency", a.Name, "contact", a.Contact, "policy_url", a.PolicyURL)
+	r := t.m.msgs.render(t.s.Lang, "consent", "agency", a.Name, "contact", a.Contact, "policy_url", a.PolicyURL)
+	if a.AdConversions {
+		// Told before the question, with the other uses of the data.
+		r.Text = strings.Replace(r.Text, "\n\n", " "+t.m.msgs.text(t.s.Lang, "consent_ads")+"\n\n", 1)
+	}
+	return r
 }
 
 // consent records an explicit yes or no (C-1, C-2, C-4); anything else is

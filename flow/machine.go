@@ -26,6 +26,9 @@ type Agency struct {
 	Name      string // legal or trade name
 	Contact   string // e-mail or phone for data requests
 	PolicyURL string // the full data-processing policy
+	// AdConversions: the agency reports to Meta what leads from its
+	// click-to-WhatsApp ads became (issue 18); the consent text says so.
+	AdConversions bool
 }
 
 // Windows are the contact windows promised per class.

@@ -147,6 +147,10 @@ type CampaignFacts struct {
 	Won, Lost   int      // closed leads
 	RevenueCOP  int64    // value of the won leads
 	spendMonths []string // months whose spend was prorated (tests)
+
+	// MessagingCOP is what the messages to the campaign's people cost
+	// (messaging_cost.go), rounded to the peso.
+	MessagingCOP int64
 }
 
 // classes names ByClass's slots.
@@ -174,6 +178,9 @@ func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error
 	}
 	if err := s.campaignSpend(ctx, &f, from, to); err != nil {
 		return nil, fmt.Errorf("campaign spend: %w", err)
+	}
+	if err := s.campaignMessaging(ctx, &f, from, to); err != nil {
+		return nil, fmt.Errorf("campaign messaging cost: %w", err)
 	}
 	out := make([]CampaignFacts, 0, len(f.keys))
 	for _, k := range f.keys {

@@ -63,6 +63,11 @@ type Delivery struct {
 	// biz_opaque_callback_data), or 0. It lets a claimed row whose send was
 	// never marked (a crash) be confirmed.
 	Outbox int64
+	// Category and Billable are the status's pricing block (Cloud API):
+	// Meta's pricing category, "" when the status carried none, and
+	// whether the message is charged (messaging_cost.go).
+	Category string
+	Billable bool
 }
 
 var deliveryRank = map[string]int{"sent": 1, "delivered": 2, "read": 3}
@@ -89,9 +94,17 @@ func (s *Store) RecordDeliveries(ctx context.Context, channel string, ds []Deliv
 					return err
 				}
 			}
+			if err := s.priceMessage(ctx, tx, channel, d, now); err != nil {
+				return err
+			}
 			if d.Status == "failed" {
 				if _, err := tx.ExecContext(ctx, deliveryFailedQuery, d.Error, channel, d.ExtID); err != nil {
 					return err
+				}
+				if unreachableStatus(d) {
+					if _, err := tx.ExecContext(ctx, unreachableByExtQuery, millis(now), CodeUnreachable, channel, d.ExtID); err != nil {
+						return err
+					}
 				}
 				continue
 			}

@@ -58,16 +58,19 @@ func (s *Store) DeliveryOf(ctx context.Context, channel, extID string) (delivery
 
 // ReplyRow is one outbox row as the crash and load tests count it.
 type ReplyRow struct {
-	ID      int64
-	Key     string
-	Status  string
-	Resend  bool // a question: sent again after an uncertain send
-	Resends int  // how often it was
+	ID       int64
+	Key      string
+	Status   string
+	Resend   bool   // a question: sent again after an uncertain send
+	Resends  int    // how often it was
+	To       string // the contact's key (phone, BSUID or session key)
+	Attempts int
 }
 
 // ReplyRows returns every outbox row of channel, oldest first.
 func (s *Store) ReplyRows(ctx context.Context, channel string) ([]ReplyRow, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT id, key, status, resend, resends FROM outbox WHERE channel = ? ORDER BY id`, channel)
+	rows, err := s.ro.QueryContext(ctx, `SELECT o.id, o.key, o.status, o.resend, o.resends, c.phone, o.attempts
+		FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE o.channel = ? ORDER BY o.id`, channel)
 	if err != nil {
 		return nil, fmt.Errorf("reply rows: %w", err)
 	}
@@ -75,7 +78,7 @@ func (s *Store) ReplyRows(ctx context.Context, channel string) ([]ReplyRow, erro
 	var out []ReplyRow
 	for rows.Next() {
 		var r ReplyRow
-		if err := rows.Scan(&r.ID, &r.Key, &r.Status, &r.Resend, &r.Resends); err != nil {
+		if err := rows.Scan(&r.ID, &r.Key, &r.Status, &r.Resend, &r.Resends, &r.To, &r.Attempts); err != nil {
 			return nil, fmt.Errorf("reply rows: %w", err)
 		}
 		out = append(out, r)

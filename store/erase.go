@@ -356,6 +356,9 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE contact_id = ? AND body <> ''`, id).Scan(&msgs); err != nil {
 		return 0, 0, err
 	}
+	if err := cancelConversions(ctx, tx, id, "cancelled: the person's data was erased"); err != nil {
+		return 0, 0, err
+	}
 	// The ad click id identifies the person's click; the campaign part of the source stays.
 	if _, err := tx.ExecContext(ctx, `UPDATE leads SET source = replace(source, '/' || r.ctwa_clid, '')
 		FROM referrals r WHERE r.contact_id = ?1 AND r.ctwa_clid <> '' AND leads.contact_id = ?1`, id); err != nil {

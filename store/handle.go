@@ -329,7 +329,7 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		if _, err := assignLead(ctx, tx, s.ruleSet(), leadID, 0, NotifyAssigned, now); err != nil {
 			return fmt.Errorf("assign lead: %w", err)
 		}
-		return nil
+		return s.queueLeadConversions(ctx, tx, leadID, e.Score.Class, now)
 	case flow.EventOptedOut:
 		if _, err := tx.ExecContext(ctx, setContactOptOutQuery, now, c.contactID); err != nil {
 			return err
@@ -340,6 +340,9 @@ func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inb
 		}
 		// P1: replies still queued for this person are not sent after an opt-out.
 		if _, err := tx.ExecContext(ctx, cancelOutboxQuery, c.contactID); err != nil {
+			return err
+		}
+		if err := cancelConversions(ctx, tx, c.contactID, "cancelled: the person opted out"); err != nil {
 			return err
 		}
 		// O-1: advisors are not pushed to contact a person who just asked not to be written to.

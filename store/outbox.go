@@ -26,11 +26,17 @@ type Outgoing struct {
 	// Menu is the choice the reply offers (flow.Reply.Menu), nil for plain
 	// text. Body carries it as a numbered menu too.
 	Menu *flow.Menu
+	// Template is the approved template the row goes as (templates.go), nil
+	// for a free-form reply; Name the person's name, for a template a
+	// refused reply is moved to.
+	Template *TemplateSend
+	Name     string
 }
 
 const (
 	pendingOutboxQuery = `SELECT o.id, o.channel, a.address, c.phone, o.key, o.body, o.attempts, m.ext_id, m.sent_at,
-		o.commercial, c.opted_out_at IS NOT NULL, COALESCE(c.bsuid, ''), o.menu
+		o.commercial, c.opted_out_at IS NOT NULL, COALESCE(c.bsuid, ''), o.menu,
+		o.template, c.name
 		FROM outbox o
 		JOIN accounts a ON a.id = o.account_id
 		JOIN contacts c ON c.id = o.contact_id
@@ -61,13 +67,14 @@ func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([
 		var o Outgoing
 		var inAt int64
 		var isCommercial, opted bool
-		var menu string
+		var menu, tpl string
 		if err := rows.Scan(&o.ID, &o.Channel, &o.Account, &o.To, &o.Key, &o.Body, &o.Attempts, &o.InReplyTo, &inAt,
-			&isCommercial, &opted, &o.Recipient, &menu); err != nil {
+			&isCommercial, &opted, &o.Recipient, &menu, &tpl, &o.Name); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
 		o.InboundAt = fromMillis(inAt)
 		o.Menu = decodeMenu(menu)
+		o.Template = decodeTemplate(tpl)
 		if isCommercial {
 			commercial, optedOut = append(commercial, len(out)), append(optedOut, opted)
 		}

@@ -70,6 +70,10 @@ var pgSame = []string{
 		started_at, created_at) SELECT ?, id, name, city_code, service, source, ?, ?, ? FROM leads WHERE id = ?
 		ON CONFLICT DO NOTHING`,
 	insertCustomerEventQuery,
+	// issue 18 on the message path (migrations 0200-0203): an unreachable
+	// person, a message priced from its status, an opt-out cancelling its
+	// conversion events (unreachable.go, messaging_cost.go, meta_events.go)
+	unreachableByExtQuery, messageToPriceQuery, insertMessageCostQuery, cancelMetaOfContactQuery,
 	// the lead page (queue.go, events.go, reach.go)
 	leadDetailQuery, transcriptQuery, leadReachQuery,
 	`SELECT channel, answer, accepted, policy_version, text_sha256, created_at

@@ -596,6 +596,9 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 				assigned_to = COALESCE(assigned_to, ?) WHERE id = ?`, now, a.ByUser, id); err != nil {
 				return err
 			}
+			if err := s.queueConversion(ctx, tx, id, EventQualifiedLead, 0, now); err != nil {
+				return err
+			}
 		case "won", "lost":
 			if closed {
 				return ErrConflict
@@ -610,6 +613,9 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 					fee = a.ValueCOP
 				}
 				if err := customerFromWonLead(ctx, tx, id, fee, now); err != nil {
+					return err
+				}
+				if err := s.queueWon(ctx, tx, id, a.ValueCOP, now); err != nil {
 					return err
 				}
 			}

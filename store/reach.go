@@ -52,6 +52,9 @@ type LeadReach struct {
 	WindowEnds  time.Time // Cloud API: LastInbound + CloudWindow; zero on channels without a window
 	Open        bool      // CanWrite when it was read
 	Writable    bool      // the channel delivers an advisor's message (WhatsApp, web chat)
+	// Unreachable is when WhatsApp last refused to deliver to the person
+	// (Cloud API 131026), zero when it never did or they wrote since.
+	Unreachable time.Time
 }
 
 // CanWrite reports whether a free-text message may be sent at now.
@@ -60,7 +63,8 @@ func (r LeadReach) CanWrite(now time.Time) bool {
 }
 
 const (
-	leadReachQuery = `SELECT a.channel, c.opted_out_at IS NOT NULL, COALESCE(m.id, 0), COALESCE(m.sent_at, 0), c.phone, l.contact_id, l.account_id
+	leadReachQuery = `SELECT a.channel, c.opted_out_at IS NOT NULL, COALESCE(m.id, 0), COALESCE(m.sent_at, 0), c.phone, l.contact_id, l.account_id,
+		COALESCE(c.unreachable_at, 0)
 		FROM leads l JOIN contacts c ON c.id = l.contact_id JOIN accounts a ON a.id = l.account_id
 		LEFT JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE contact_id = l.contact_id AND account_id = l.account_id)
 		WHERE l.id = ?`
@@ -73,19 +77,22 @@ type leadTarget struct {
 	channel, key                  string
 	optedOut                      bool
 	messageID, contactID, account int64
-	lastInbound                   time.Time
+	lastInbound, unreachable      time.Time
 }
 
 func scanTarget(row scanner) (leadTarget, error) {
 	var t leadTarget
-	var at int64
-	err := row.Scan(&t.channel, &t.optedOut, &t.messageID, &at, &t.key, &t.contactID, &t.account)
-	t.lastInbound = fromMillis(at)
+	var at, unreachable int64
+	err := row.Scan(&t.channel, &t.optedOut, &t.messageID, &at, &t.key, &t.contactID, &t.account, &unreachable)
+	t.lastInbound, t.unreachable = fromMillis(at), fromMillis(unreachable)
 	return t, err
 }
 
 func (t leadTarget) reach(now time.Time) LeadReach {
 	r := LeadReach{LastInbound: t.lastInbound, OptedOut: t.optedOut}
+	if t.unreachable.After(t.lastInbound) {
+		r.Unreachable = t.unreachable // a message since shows the person is back
+	}
 	if t.channel == "cloudapi" && !t.lastInbound.IsZero() {
 		r.WindowEnds = t.lastInbound.Add(CloudWindow)
 	}

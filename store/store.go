@@ -19,6 +19,7 @@ import (
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
+	"github.com/cis-agencia/cis/flow/pricing"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -79,6 +80,10 @@ type Store struct {
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one
 	scrub      atomic.Bool // an erasure's old pages may still be in the WAL (wal.go)
 	salt       []byte      // the installation's secret for phone hashes (privacy.go)
+	// conversions: conversion events for Meta are queued (meta_events.go).
+	conversions atomic.Bool
+	// rates price messages (messaging_cost.go); nil: the built-in table.
+	rates atomic.Pointer[pricing.Table]
 
 	jobs        chan *job     // messages waiting for the writer (batch.go)
 	quit        chan struct{} // closed by Close

@@ -96,6 +96,11 @@ func (s *Store) TakeOver(ctx context.Context, channel, account, contact, extID s
 		if t.LeadID, advisor, err = contactLead(ctx, tx, accountID, contactID, at); err != nil {
 			return err
 		}
+		if t.LeadID != 0 { // contacted: a qualified lead for Meta (meta_events.go)
+			if err := s.queueConversion(ctx, tx, t.LeadID, EventQualifiedLead, 0, millis(now)); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, insertTakeover, accountID, contactID, extID, prior, advisor, millis(now)); err != nil {
 			return fmt.Errorf("record takeover: %w", err)
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +17,8 @@ import (
 	"github.com/cis-agencia/cis/dashboard"
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
+	"github.com/cis-agencia/cis/flow/pricing"
+	"github.com/cis-agencia/cis/flow/templates"
 	"github.com/cis-agencia/cis/scoring"
 	"github.com/cis-agencia/cis/store"
 )
@@ -51,6 +55,21 @@ type Config struct {
 	CloudVerifyToken string
 	CloudAccessToken string
 	GraphURL         string
+	// TemplatesFile is the agency's catalogue of approved WhatsApp
+	// templates (issue 18), parsed into templateCat by parse.
+	TemplatesFile string
+	templateCat   templates.Catalogue
+	// Conversion events for Meta (issue 18): off unless the dataset is set.
+	MetaDataset string
+	MetaToken   string
+	MetaWABA    string
+	// RatesFile is the messaging rate table (issue 18), parsed into rates;
+	// the built-in illustrative one without it.
+	RatesFile string
+	rates     *pricing.Table
+	// ReengageAfter is how long a person who consented and stopped halfway
+	// is silent before the one re-engagement template; 0 turns it off.
+	ReengageAfter time.Duration
 
 	// Linked-device (whatsmeow) channel.
 	WhatsApp          bool
@@ -135,6 +154,12 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.secret(fs, getenv, &c.CloudVerifyToken, "cloudapi-verify-token", "CIS_CLOUDAPI_VERIFY_TOKEN", "Cloud API: token Meta sends to verify the webhook URL")
 	c.secret(fs, getenv, &c.CloudAccessToken, "cloudapi-access-token", "CIS_CLOUDAPI_ACCESS_TOKEN", "Cloud API: access token for sending")
 	c.str(fs, getenv, &c.GraphURL, "graph-url", "CIS_GRAPH_URL", bot.DefaultGraphURL, "Cloud API: Graph API base URL (with version)")
+	c.str(fs, getenv, &c.TemplatesFile, "templates", "CIS_TEMPLATES", "", "Cloud API: JSON file of the agency's approved WhatsApp templates (name, language, category, parameters, uses), for follow-ups and re-engagement outside the 24-hour window (see testdata/templates/templates.json)")
+	c.str(fs, getenv, &c.MetaDataset, "meta-dataset", "CIS_META_DATASET", "", "Conversions API: the Meta dataset id that receives conversion events (LeadSubmitted, QualifiedLead, Purchase) of leads from click-to-WhatsApp ads; unset: none are sent")
+	c.secret(fs, getenv, &c.MetaToken, "meta-token", "CIS_META_TOKEN", "Conversions API: access token with permission on --meta-dataset (default: --cloudapi-access-token)")
+	c.str(fs, getenv, &c.MetaWABA, "meta-waba-id", "CIS_META_WABA_ID", "", "Conversions API: the WhatsApp Business Account id sent with each event (user_data.whatsapp_business_account_id)")
+	c.str(fs, getenv, &c.RatesFile, "rates", "CIS_RATES", "", "JSON file of WhatsApp per-message rates by country and category with the date each applies from, for the messaging cost in campaigns' ROI (default: built-in illustrative rates, flow/pricing/rates.json)")
+	c.dur(fs, getenv, &c.ReengageAfter, "reengage-after", "CIS_REENGAGE_AFTER", 24*time.Hour, "Cloud API: a person who gave consent and stopped answering gets the one reengage template of --templates after this silence (0: never)")
 	c.boolean(fs, getenv, &c.WhatsApp, "whatsapp", "CIS_WHATSAPP", false, "run the linked-device channel (pair first with cis pair)")
 	c.str(fs, getenv, &c.WhatsAppNumber, "whatsapp-number", "CIS_WHATSAPP_NUMBER", "", "the agency's WhatsApp number with country code (+57 300 123 4567): only that account may link by scanning a pairing code")
 	c.str(fs, getenv, &c.WhatsAppVersion, "whatsapp-version", "CIS_WHATSAPP_VERSION", "", "WhatsApp Web version to announce, e.g. 2.3000.1045649367 (default: the library's)")
@@ -291,6 +316,18 @@ func (c *Config) validateChannels() error {
 	if _, err := c.transcriber(); err != nil {
 		return err
 	}
+	if err := c.loadTemplates(); err != nil {
+		return err
+	}
+	if err := c.loadRates(); err != nil {
+		return err
+	}
+	if c.MetaDataset != "" && strings.Trim(c.MetaDataset, "0123456789") != "" {
+		return errors.New("--meta-dataset (CIS_META_DATASET): want Meta's numeric dataset id")
+	}
+	if c.MetaDataset != "" && c.MetaToken == "" && c.CloudAccessToken == "" {
+		return errors.New("--meta-dataset (CIS_META_DATASET) needs --meta-token (CIS_META_TOKEN) or --cloudapi-access-token")
+	}
 	cloud := []string{c.CloudAppSecret, c.CloudVerifyToken, c.CloudAccessToken}
 	set := 0
 	for _, v := range cloud {
@@ -384,14 +421,83 @@ func (c *Config) cloudEnabled() bool { return c.CloudAppSecret != "" }
 
 func (c *Config) cloudConfig() bot.CloudConfig {
 	return bot.CloudConfig{AppSecret: c.CloudAppSecret, VerifyToken: c.CloudVerifyToken,
-		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL}
+		AccessToken: c.CloudAccessToken, GraphURL: c.GraphURL, Templates: c.templateCat}
+}
+
+// reengager is the re-engagement job (issue 18); it does nothing without
+// a reengage template or with --reengage-after 0.
+func (c *Config) reengager(a *app, log *slog.Logger) *bot.Reengager {
+	return &bot.Reengager{Store: a.store, Templates: c.templateCat, Idle: c.ReengageAfter, Lang: c.Lang,
+		Log: log.With("component", "reengage")}
+}
+
+// metaSetup applies issue 18's settings to the store (--rates, and the
+// queueing of conversion events) and returns the conversion-event worker's
+// loop (serve runs it under its jobs, as a channel's), nil without
+// --meta-dataset.
+func (c *Config) metaSetup(a *app, log *slog.Logger) (func(context.Context) error, error) {
+	if c.rates != nil {
+		a.store.SetRates(*c.rates)
+	}
+	m, err := c.metaEvents(a, log)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return m.Run, nil
+}
+
+// metaEvents is the conversion-event worker, nil without --meta-dataset.
+// It also turns the queueing of events on in the store.
+func (c *Config) metaEvents(a *app, log *slog.Logger) (*bot.MetaEvents, error) {
+	if c.MetaDataset == "" {
+		return nil, nil
+	}
+	m, err := bot.NewMetaEvents(a.store, bot.MetaConfig{DatasetID: c.MetaDataset, AccessToken: cmp.Or(c.MetaToken, c.CloudAccessToken),
+		WABAID: c.MetaWABA, GraphURL: c.GraphURL, Crash: crashHook(c.getenv)}, time.Now, log.With("component", "meta-events"))
+	if err != nil {
+		return nil, fmt.Errorf("--meta-dataset (CIS_META_DATASET): %w", err)
+	}
+	a.store.SetConversionEvents(true)
+	return m, nil
+}
+
+// loadRates reads --rates; none without the flag (the built-in table).
+func (c *Config) loadRates() error {
+	if strings.TrimSpace(c.RatesFile) == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.RatesFile) // #nosec G304 G703 -- the operator's own --rates path
+	if err != nil {
+		return fmt.Errorf("--rates (CIS_RATES): %w", err)
+	}
+	t, err := pricing.Parse(data)
+	if err != nil {
+		return fmt.Errorf("--rates (CIS_RATES) %s: %w", c.RatesFile, err)
+	}
+	c.rates = &t
+	return nil
+}
+
+// loadTemplates reads --templates into templateCat; none without the flag.
+func (c *Config) loadTemplates() error {
+	if strings.TrimSpace(c.TemplatesFile) == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.TemplatesFile) // #nosec G304 G703 -- the operator's own --templates path
+	if err != nil {
+		return fmt.Errorf("--templates (CIS_TEMPLATES): %w", err)
+	}
+	if c.templateCat, err = templates.Parse(data); err != nil {
+		return fmt.Errorf("--templates (CIS_TEMPLATES) %s: %w", c.TemplatesFile, err)
+	}
+	return nil
 }
 
 // flowConfig builds the conversation settings; errors name the flag.
 func (c *Config) flowConfig() (flow.Config, error) {
 	fc := flow.DefaultConfig(flow.Bogota())
 	fc.Lang, fc.PolicyVersion, fc.USDToCOP, fc.IdleTimeout = c.Lang, c.PolicyVersion, c.USDToCOP, c.IdleTimeout
-	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL}
+	fc.Agency = flow.Agency{Name: c.AgencyName, Contact: c.AgencyContact, PolicyURL: c.PolicyURL, AdConversions: c.MetaDataset != ""}
 	fc.Windows = flow.Windows{Hot: c.HotWindow, Warm: c.WarmWindow, Cold: c.ColdWindow}
 	cal, err := c.calendar()
 	if err != nil {

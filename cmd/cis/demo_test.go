@@ -43,10 +43,11 @@ func TestDemoIsBelievable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var spend, revenue int64
+	var spend, revenue, messaging int64
 	var won int
 	for _, f := range facts {
 		spend += f.SpendCOP
+		messaging += f.MessagingCOP
 		revenue += f.RevenueCOP
 		won += f.Won
 		if f.Key == "facebook_ads" && f.Leads > 0 {
@@ -58,10 +59,14 @@ func TestDemoIsBelievable(t *testing.T) {
 	if won == 0 || revenue/int64(won) < 2_000_000 || revenue/int64(won) > 20_000_000 {
 		t.Errorf("a won customer brings %d pesos on average; want 2 to 20 millones", revenue/int64(max(won, 1)))
 	}
+	if messaging == 0 || messaging*10 > spend {
+		t.Errorf("WhatsApp messaging cost %d pesos against %d of ad spend; want some, well under a tenth", messaging, spend)
+	}
 	if spend*4 > revenue {
 		t.Errorf("marketing spend %d is more than a quarter of revenue %d", spend, revenue)
 	}
 	demoSLAAgrees(t, a)
+	demoCampaignsShowMessaging(t, d)
 
 	reqs, err := a.store.DataRequests(ctx, true, 100)
 	if err != nil {

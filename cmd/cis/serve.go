@@ -107,7 +107,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 // channels mounted later report their pairing state to the page.
 func dashboardDeps(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, cloud *bot.CloudAPI, opts dashboard.Options) dashboard.Deps {
 	deps := dashboard.Deps{Store: a.store, Bot: a.bot, Log: log.With("component", "dashboard"), Jobs: jobs, Models: models{a},
-		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, Options: opts}
+		Services: a.machine.Config().Catalogue, Readiness: readiness{a}, Options: opts, Templates: c.templateCat}
 	if cloud != nil {
 		deps.Webhook = cloud // only when set: a nil *bot.CloudAPI is not a nil interface
 	}
@@ -165,6 +165,9 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 	for i, ch := range channels {
 		loops[fmt.Sprintf("channel-%d", i+1)] = ch
 	}
+	if r := c.reengager(a, log); c.cloudEnabled() && r.Enabled() {
+		loops["reengage"] = func(ctx context.Context) error { return r.Run(ctx, 10*time.Minute) }
+	}
 	var parts []func(context.Context) error
 	for name, loop := range loops {
 		parts = append(parts, func(ctx context.Context) error { return jobs.Loop(ctx, name, loop) })
@@ -178,19 +181,26 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 type channelSet struct {
 	tr    *bot.Transcriber
 	cloud *bot.CloudAPI
+	// meta sends conversion events to Meta (issue 18); nil without
+	// --meta-dataset.
+	meta func(context.Context) error
 }
 
 // newChannels builds the transcriber and, when configured, the Cloud API
 // webhook; nothing runs until mountChannels mounts them.
 func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
+	meta, err := c.metaSetup(a, log) // before any channel: events are queued from the first lead
+	if err != nil {
+		return channelSet{}, err
+	}
 	tr, err := c.transcriber()
 	if err != nil || !c.cloudEnabled() {
-		return channelSet{tr: tr}, err
+		return channelSet{tr: tr, meta: meta}, err
 	}
 	cfg := c.cloudConfig()
 	cfg.Crash, cfg.Transcriber = crashHook(c.getenv), tr
 	cloud, err := bot.NewCloudAPI(a.bot, a.store, cfg, log.With("component", "cloudapi"))
-	return channelSet{tr: tr, cloud: cloud}, err
+	return channelSet{tr: tr, cloud: cloud, meta: meta}, err
 }
 
 // mountChannels puts the configured channels in front of the dashboard:
@@ -199,6 +209,9 @@ func newChannels(a *app, c *Config, log *slog.Logger) (channelSet, error) {
 // the channels' background loops.
 func mountChannels(ctx context.Context, a *app, c *Config, web http.Handler, ch channelSet, log *slog.Logger) (http.Handler, []func(context.Context) error, error) {
 	var parts []func(context.Context) error
+	if ch.meta != nil {
+		parts = append(parts, ch.meta)
+	}
 	if ch.tr != nil {
 		log.Info("voice notes are transcribed", "endpoint_host", transcribeHost(ch.tr.URL()))
 	}

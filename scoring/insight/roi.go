@@ -27,12 +27,14 @@ func ratio(num, den float64) Ratio {
 }
 
 // ROI is one campaign's (or channel's) return over a period. Money is in
-// whole pesos; cost per lead and per acquisition are rounded half up to
-// the peso; ROI = (revenue − spend) / spend.
+// whole pesos; the cost is the ad spend plus the messaging cost; cost per
+// lead and per acquisition are rounded half up to the peso; ROI =
+// (revenue − cost) / cost.
 type ROI struct {
 	Key, Name, Channel string
 	Known              bool // described by a campaigns row
 	SpendCOP           int64
+	MessagingCOP       int64 // what the messages to the campaign's people cost (issue 18)
 	Leads              int
 	Hot, Warm, Cold    int
 	Unscored           int // imported history, never classified
@@ -45,16 +47,17 @@ type ROI struct {
 
 // NewROI computes the figures of one campaign from its facts.
 func NewROI(f store.CampaignFacts) ROI {
-	r := ROI{Key: f.Key, Name: f.Name, Channel: f.Channel, Known: f.Known, SpendCOP: f.SpendCOP, Leads: f.Leads,
+	r := ROI{Key: f.Key, Name: f.Name, Channel: f.Channel, Known: f.Known, SpendCOP: f.SpendCOP, MessagingCOP: f.MessagingCOP, Leads: f.Leads,
 		Hot: f.ByClass[0], Warm: f.ByClass[1], Cold: f.ByClass[2], Unscored: f.ByClass[3], Won: f.Won, RevenueCOP: f.RevenueCOP}
 	r.finish(f.Lost)
 	return r
 }
 
 func (r *ROI) finish(lost int) {
-	r.CPL = pesosPer(r.SpendCOP, r.Leads)
-	r.CPA = pesosPer(r.SpendCOP, r.Won)
-	r.ROI = ratio(float64(r.RevenueCOP-r.SpendCOP), float64(r.SpendCOP))
+	cost := r.SpendCOP + r.MessagingCOP
+	r.CPL = pesosPer(cost, r.Leads)
+	r.CPA = pesosPer(cost, r.Won)
+	r.ROI = ratio(float64(r.RevenueCOP-cost), float64(cost))
 	r.Conversion = ratio(float64(r.Won), float64(r.Won+lost))
 }
 
@@ -80,6 +83,7 @@ func Campaigns(facts []store.CampaignFacts) (campaigns, channels []ROI) {
 			byCh[f.Channel] = c
 		}
 		c.SpendCOP += r.SpendCOP
+		c.MessagingCOP += r.MessagingCOP
 		c.Leads += r.Leads
 		c.Hot, c.Warm, c.Cold, c.Unscored = c.Hot+r.Hot, c.Warm+r.Warm, c.Cold+r.Cold, c.Unscored+r.Unscored
 		c.Won += r.Won

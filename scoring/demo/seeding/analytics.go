@@ -94,6 +94,10 @@ func Analytics(ctx context.Context, st Store, scorer flow.Scorer, cfg flow.Confi
 	if err := st.InsertPastLeads(ctx, "demo-history", "+5731", past, drops); err != nil {
 		return 0, fmt.Errorf("demo past leads: %w", err)
 	}
+	// What their WhatsApp messages cost, for the campaigns page (issue 18).
+	if _, err := st.SeedMessagingCosts(ctx, "demo-history"); err != nil {
+		return 0, fmt.Errorf("demo messaging cost: %w", err)
+	}
 	rows := demo.CampaignRows(append(hist, live...), seed, monthStart)
 	if _, err := st.ImportCampaigns(ctx, rows); err != nil {
 		return 0, fmt.Errorf("demo campaigns: %w", err)

@@ -33,6 +33,7 @@ type Store interface {
 	Campaigns(ctx context.Context, p store.Period) ([]store.CampaignFacts, error)
 	InsertPastLeads(ctx context.Context, address, phonePrefix string, leads []store.PastLead, dropouts []store.Dropout) error
 	ImportCampaigns(ctx context.Context, rows []store.CampaignRow) (store.CampaignImport, error)
+	SeedMessagingCosts(ctx context.Context, address string) (int, error)
 }
 
 // Models trains, saves and applies models as cis train and the daily
