@@ -63,8 +63,7 @@ var pgSame = []string{
 	`UPDATE leads SET assigned_to = ? WHERE id = ?`,
 	`UPDATE leads SET status = 'contacted', contacted_at = ?,
 				assigned_to = COALESCE(assigned_to, ?) WHERE id = ?`,
-	`UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
-				contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`,
+	closeLeadQuery,
 	`INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 	`INSERT INTO customers (ext_key, lead_id, name, city_code, service, source, monthly_fee_cop,
 		started_at, created_at) SELECT ?, id, name, city_code, service, source, ?, ?, ? FROM leads WHERE id = ?

@@ -603,21 +603,8 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 			if closed {
 				return ErrConflict
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
-				contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`, a.Kind, now, a.ValueCOP, a.Detail, now, id); err != nil {
+			if err := s.closeLead(ctx, tx, id, a, now); err != nil {
 				return err
-			}
-			if a.Kind == "won" {
-				fee := a.FeeCOP
-				if fee == 0 {
-					fee = a.ValueCOP
-				}
-				if err := customerFromWonLead(ctx, tx, id, fee, now); err != nil {
-					return err
-				}
-				if err := s.queueWon(ctx, tx, id, a.ValueCOP, now); err != nil {
-					return err
-				}
 			}
 		case "note":
 		default:
@@ -640,6 +627,31 @@ func (s *Store) ActOnLead(ctx context.Context, id int64, a LeadAction) error {
 		return fmt.Errorf("lead %d %s: %w", id, a.Kind, err)
 	}
 	return nil
+}
+
+// closeLeadQuery records a lead's outcome; a lead never contacted counts
+// as contacted when it closes.
+const closeLeadQuery = `UPDATE leads SET status = ?, outcome_at = ?, outcome_value_cop = ?, outcome_reason = ?,
+	contacted_at = COALESCE(contacted_at, ?) WHERE id = ?`
+
+// closeLead records a won or lost outcome on lead id inside ActOnLead's
+// transaction; a won lead also becomes a customer and queues its purchase
+// event.
+func (s *Store) closeLead(ctx context.Context, tx *sql.Tx, id int64, a LeadAction, now int64) error {
+	if _, err := tx.ExecContext(ctx, closeLeadQuery, a.Kind, now, a.ValueCOP, a.Detail, now, id); err != nil {
+		return err
+	}
+	if a.Kind != "won" {
+		return nil
+	}
+	fee := a.FeeCOP
+	if fee == 0 {
+		fee = a.ValueCOP
+	}
+	if err := customerFromWonLead(ctx, tx, id, fee, now); err != nil {
+		return err
+	}
+	return s.queueWon(ctx, tx, id, a.ValueCOP, now)
 }
 
 // OverdueOpen counts open leads whose contact deadline has passed (SLA breaches).
