@@ -179,12 +179,14 @@ func idleAdvisors(ctx context.Context, tx *sql.Tx, rules assign.Rules, now time.
 	for rows.Next() {
 		var id, at int64
 		if err := rows.Scan(&id, &at); err != nil {
-			rows.Close()
+			_ = rows.Close() // the scan error is the one worth reporting
 			return nil, err
 		}
 		last[id] = fromMillis(at)
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
 	if err := rows.Err(); err != nil || len(last) == 0 {
 		return nil, err
 	}

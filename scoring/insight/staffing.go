@@ -1,5 +1,7 @@
 package insight
 
+import "fmt"
+
 // staffingBlock is the width, in hours, of the blocks of the day the
 // staffing rule compares: wide enough to gather cases, narrow enough to
 // name "the evenings" or "lunch time".
@@ -72,5 +74,5 @@ func (b blockStat) onShift() float64 {
 
 // clock writes an hour of the day as 18:00 (24 as 24:00, the day's end).
 func clock(h int) string {
-	return string(rune('0'+h/10)) + string(rune('0'+h%10)) + ":00"
+	return fmt.Sprintf("%02d:00", h)
 }
