@@ -157,18 +157,12 @@ func (n *Notifier) Run(ctx context.Context, every time.Duration) error {
 	} else if c > 0 {
 		n.log.Warn("advisor notifications cut by a crash; not sent again", "count", c)
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
+	return repeat(ctx, every, func() error {
 		if _, err := n.Once(ctx); err != nil && ctx.Err() == nil {
 			n.log.Error("advisor notifications failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+		return nil
+	})
 }
 
 // Notify sends text to an advisor (the agency's own staff, configured by

@@ -131,18 +131,12 @@ func (m *MetaEvents) Run(ctx context.Context) error {
 	if _, err := m.st.ReleaseMetaOrphans(ctx, m.now().Add(time.Millisecond)); err != nil {
 		return err
 	}
-	tick := time.NewTicker(m.cfg.Poll)
-	defer tick.Stop()
-	for {
+	return repeat(ctx, m.cfg.Poll, func() error {
 		if _, err := m.Flush(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("conversion events not sent", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+		return nil
+	})
 }
 
 // ReleaseOrphans queues again what a previous process left claimed.

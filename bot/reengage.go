@@ -84,16 +84,10 @@ func (r *Reengager) template(a store.Abandoned) (store.TemplateSend, string, boo
 
 // Run calls Once every period until ctx ends.
 func (r *Reengager) Run(ctx context.Context, every time.Duration) error {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if _, err := r.Once(ctx); err != nil && ctx.Err() == nil {
+	return repeat(ctx, every, func() error {
+		if _, err := r.Once(ctx); err != nil {
 			return fmt.Errorf("re-engagement: %w", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+		return nil
+	})
 }

@@ -44,19 +44,5 @@ func (s Staffing) Once(ctx context.Context) error {
 // Run calls Once every interval until ctx ends; a failed tick is returned
 // (the caller's job loop logs it and starts again).
 func (s Staffing) Run(ctx context.Context, every time.Duration) error {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if err := s.Once(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+	return repeat(ctx, every, func() error { return s.Once(ctx) })
 }

@@ -163,18 +163,12 @@ func (w *Webhooks) Run(ctx context.Context, every time.Duration) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
+	return repeat(ctx, every, func() error {
 		if err := w.start(ctx, &wg); err != nil && ctx.Err() == nil {
 			w.log.Error("webhook targets", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+		return nil
+	})
 }
 
 // Once runs a pass for every destination with work due, all at once, and
