@@ -53,7 +53,7 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 	roCfg.RuntimeParams["default_transaction_read_only"] = "on"
 	ro := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*roCfg), ids: ids})
 	ro.SetMaxOpenConns(4)
-	s := &Store{dialect: dialectPostgres, rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign,
+	s := &Store{dialect: dialectPostgres, rw: rw, ro: ro, owner: opt.Owner, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign,
 		busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
