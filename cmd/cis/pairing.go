@@ -38,6 +38,7 @@ var pairingStates = map[bot.ChannelState]dashboard.PairingState{
 	bot.StateBanned:            dashboard.PairingLoggedOut,
 	bot.StateClientOutdated:    dashboard.PairingClientOutdated,
 	bot.StateReplaced:          dashboard.PairingLoggedOut,
+	bot.StateStandby:           dashboard.PairingDisconnected, // another server connects it; its page shows it
 }
 
 // PairingStatus implements dashboard.PairingSource.
