@@ -149,13 +149,3 @@ func TestOrphansOnlyOfDeadOwnersBothEngines(t *testing.T) {
 		}
 	})
 }
-
-// TestClusterTwinsAreCurrent is TestPostgresTwinsAreCurrent for the
-// statements of pgported_cluster.go.
-func TestClusterTwinsAreCurrent(t *testing.T) {
-	for _, tw := range pgClusterTwins {
-		if got := sqlSum(tw.sqlite); got != tw.sum {
-			t.Errorf("the SQLite statement of a PostgreSQL twin changed (sum %s, twin written from %s): re-port it:\n%s", got, tw.sum, tw.sqlite)
-		}
-	}
-}
