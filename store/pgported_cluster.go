@@ -5,6 +5,9 @@ package store
 var pgPortedCluster = pgPortSet{
 	same: []string{
 		takeLeaseQuery, leaseQuery, renewLeaseQuery, releaseLeaseQuery, listLeasesQuery,
+		// a provider's message time against the newest applied one (time.go),
+		// on the linked device's message path
+		newestAppliedQuery,
 	},
 	twins: []pgTwin{
 		// Several servers claim from one outbox: a row another server is
