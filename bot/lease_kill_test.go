@@ -219,14 +219,14 @@ func TestLinkedDeviceTakeoverAfterKill(t *testing.T) {
 		servers[owner] = startClusterChild(t, dbURL, "http://"+ln.Addr().String(), owner)
 	}
 	first := waitOwner(t, raw, "", 30*time.Second)
-	const people, perPerson = 12, 8
+	const people, perPerson = 24, 8
 	script := []string{"hola", "sí acepto", "Carlos Pérez", "medallo", "2 millones", "pa' ya", "pauta en redes", "gracias"}
 	var killedAt time.Time
 	for step := range perPerson {
 		for p := range people {
 			wa.add(waWire{ID: fmt.Sprintf("M%02d%02d", p, step), From: fmt.Sprintf("5730010%05d", p), Text: script[step], At: time.Now()})
 		}
-		time.Sleep(400 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 		if step == perPerson/2 { // under load: kill -9 the device's owner
 			if err := servers[first].Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
