@@ -249,6 +249,9 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
+	for _, tw := range pgPortedB() { // part B (pgported_b.go)
+		t[tw.sqlite] = tw.pg
+	}
 	for _, a := range []alias{lidAlias, bsuidAlias} {
 		for _, q := range pgAliasSame {
 			t[a.q(q)] = rebind(a.q(q))
