@@ -19,6 +19,9 @@ package store
 //   - SUM over a BIGINT is NUMERIC on PostgreSQL; the Go side scans it into
 //     an integer, which database/sql converts from its text.
 
+// pgPortedB is part B, added by pgPorted (pgported.go).
+var pgPortedB = pgPortSet{same: pgSameB, twins: pgTwinsB}
+
 // pgSameB are part B's statements whose PostgreSQL text is SQLite's with
 // $N placeholders.
 var pgSameB = []string{
@@ -144,14 +147,4 @@ var pgTwinsB = []pgTwin{
 		AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.phone = $2 AND o.id <> $1)`},
 	{movePhoneQuery, "aae3e4e5d82e", `UPDATE contacts SET phone = $1 WHERE id = $2
 		AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.phone = $1 AND o.id <> $2)`},
-}
-
-// pgPortedB is part B as (SQLite text, PostgreSQL text) pairs, for the
-// builder in pgported.go.
-func pgPortedB() []pgTwin {
-	out := make([]pgTwin, 0, len(pgSameB)+len(pgTwinsB))
-	for _, q := range pgSameB {
-		out = append(out, pgTwin{sqlite: q, pg: rebind(q)})
-	}
-	return append(out, pgTwinsB...)
 }
