@@ -147,8 +147,8 @@ func DeviceDialect(db *sql.DB) string {
 // process (serve, pair, restore) say on PostgreSQL until several servers
 // share one database through leases (docs/postgres.md, slice 3), rather
 // than sharing it unsafely or failing on the first feature not ported.
-var errServeOnPostgres = fmt.Errorf("%w: a process holding the store (cis serve, pair, restore); "+
-	"this preview runs the store's message path, outbox and queue (docs/postgres.md)", ErrNotOnPostgres)
+var errServeOnPostgres = fmt.Errorf("%w: a command that holds the store alone (cis pair, restore); "+
+	"on PostgreSQL pair from the dashboard of the server that owns the linked device (cis serve; docs/postgres.md, Leases)", ErrNotOnPostgres)
 
 // checkWritablePG is CheckWritable on PostgreSQL: the server answers and
 // takes a write within a second, so a read-only server (a standby after a
