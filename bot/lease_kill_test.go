@@ -74,7 +74,7 @@ type fakeWhatsApp struct {
 	given    map[string]bool // delivered on the current connection, not acknowledged
 	acked    map[string]int
 	given2   map[string]int // deliveries per message, over every connection
-	conn     *waConn // the current connection; nil when none
+	conn     *waConn        // the current connection; nil when none
 	connects []waConnect
 	replaced int     // a connection made while another was open
 	sent     []waOut // accepted sends
