@@ -104,7 +104,7 @@ func copyRows(ctx context.Context, src *copySource, tx pgx.Tx, t copyTable, prog
 	}
 	defer rows.Close()
 	in := &sourceRows{t: t, rows: rows, sum: newRowSum(), vals: make([]any, len(t.cols)), total: total, progress: progress}
-	if progress != nil {
+	if progress != nil && total > 0 {
 		progress(t.name, 0, total)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, in); err != nil {
@@ -155,7 +155,7 @@ func (r *sourceRows) Next() bool {
 		r.err = fmt.Errorf("copy: %s: %w", r.t.name, err)
 		return false
 	}
-	if r.progress != nil && r.sum.rows%5000 == 0 {
+	if r.progress != nil && r.sum.rows%5000 == 0 && r.sum.rows < r.total {
 		r.progress(r.t.name, r.sum.rows, r.total)
 	}
 	return true

@@ -328,3 +328,70 @@ func TestHealthAndReadinessOnPostgres(t *testing.T) {
 		expect(tc.step+", then back", 200, false)
 	}
 }
+
+// TestStoreCopyKilledThenRetried runs the real binary, kills it with
+// SIGKILL while it streams rows, and checks what the operator is told: the
+// target holds nothing of the store (whatsmeow's empty tables at most),
+// the source is unchanged and unlocked, and the same command then copies.
+func TestStoreCopyKilledThenRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	url, raw := pgSchema(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "cis")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	file := filepath.Join(dir, "cis.db")
+	st, err := store.Open(context.Background(), file, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertSyntheticLeads(context.Background(), 25_000, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "store", "copy", "--from", file, "--to", url) // #nosec G204 -- the test's own binary
+	stderr, _ := cmd.StderrPipe()
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill as soon as the contacts stream past their first 5,000 rows.
+	buf := make([]byte, 4096)
+	var seen strings.Builder
+	for !strings.Contains(seen.String(), "copy contacts") || !strings.Contains(seen.String(), "5000 rows") {
+		n, err := stderr.Read(buf)
+		if err != nil {
+			t.Fatalf("the copy ended before the kill: %v\n%s\n%s", err, seen.String(), stdout.String())
+		}
+		seen.Write(buf[:n])
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if strings.Contains(stdout.String(), "copied") {
+		t.Fatalf("the copy finished before the kill: %s", stdout.String())
+	}
+	var ours int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'whatsmeow%'`).Scan(&ours); err != nil || ours != 0 {
+		t.Fatalf("after the kill the target holds %d tables of the store (%v); want none", ours, err)
+	}
+	after, _ := os.ReadFile(file)
+	if !bytes.Equal(before, after) {
+		t.Error("the killed copy changed the source file")
+	}
+	out, err := runCmd(t, nil, "", "store", "copy", "--from", file, "--to", url)
+	if err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	var leads int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM leads`).Scan(&leads); err != nil || leads != 25_000 {
+		t.Errorf("after the retry: %d leads (%v); want 25000\n%s", leads, err, out)
+	}
+}
