@@ -224,6 +224,7 @@ func copiedStoreWorks(t *testing.T, from string, to *engine) {
 	var maxLead, maxMsg int64
 	_ = to.raw.QueryRow(`SELECT max(id) FROM leads`).Scan(&maxLead)
 	_ = to.raw.QueryRow(`SELECT max(id) FROM messages`).Scan(&maxMsg)
+	funnel := to.count(t, `SELECT COALESCE(SUM(n), 0) FROM conversation_funnel`)
 	in := flow.Inbound{Channel: "chat", Account: "acct", ID: "after-copy", From: "+573009990000", Kind: flow.KindText, Text: "hola", At: clock.Now()}
 	if _, err := dst.Handle(ctx, in, func(st flow.State) flow.Result { return echoStep(st) }); err != nil {
 		t.Fatalf("a message after the copy: %v", err)
@@ -231,6 +232,9 @@ func copiedStoreWorks(t *testing.T, from string, to *engine) {
 	var id int64
 	if err := to.raw.QueryRow(`SELECT id FROM messages WHERE ext_id = 'after-copy'`).Scan(&id); err != nil || id <= maxMsg {
 		t.Errorf("the first message after the copy got id %d (%v); the copied ones end at %d", id, err, maxMsg)
+	}
+	if n := to.count(t, `SELECT COALESCE(SUM(n), 0) FROM conversation_funnel`); n != funnel+1 {
+		t.Errorf("the funnel counts %d conversations after a new one, %d before: the copy left its triggers off", n, funnel)
 	}
 	if maxLead == 0 {
 		t.Error("no leads copied")
