@@ -249,6 +249,9 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
+	for _, p := range pgPortSets() {
+		p.addTo(t)
+	}
 	for _, a := range []alias{lidAlias, bsuidAlias} {
 		for _, q := range pgAliasSame {
 			t[a.q(q)] = rebind(a.q(q))
@@ -259,6 +262,26 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	}
 	return t
 })
+
+// pgPortSet is one porting slice's own list (pgported_a.go, …): the
+// statements PostgreSQL runs as is (rebound) and the twins.
+type pgPortSet struct {
+	same  []string
+	twins []pgTwin
+}
+
+func (p pgPortSet) addTo(t pgTable) {
+	for _, q := range p.same {
+		t[q] = rebind(q)
+	}
+	for _, tw := range p.twins {
+		t[tw.sqlite] = tw.pg
+	}
+}
+
+// pgPortSets are the porting slices' lists, each in a file of its own so
+// that slices ported in parallel do not edit the same lines.
+func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA} }
 
 // sqlSum is the short checksum pgTwin.sum records.
 func sqlSum(q string) string {

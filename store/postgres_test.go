@@ -81,7 +81,11 @@ func TestUnportedStatementFailsClearly(t *testing.T) {
 // SQLite text; when that text changes, the twin must be read again (and
 // its sum updated).
 func TestPostgresTwinsAreCurrent(t *testing.T) {
-	for _, tw := range append(slices.Clone(pgTwins), pgAliasTwins...) {
+	twins := append(slices.Clone(pgTwins), pgAliasTwins...)
+	for _, p := range pgPortSets() {
+		twins = append(twins, p.twins...)
+	}
+	for _, tw := range twins {
 		if got := sqlSum(tw.sqlite); got != tw.sum {
 			t.Errorf("the SQLite statement of a PostgreSQL twin changed (sum %s, twin written from %s): re-port it in pgported.go:\n%s",
 				got, tw.sum, tw.sqlite)

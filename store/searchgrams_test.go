@@ -209,6 +209,7 @@ func TestRarestRange(t *testing.T) {
 // TestMigration0150IndexesExistingLeads: a store from before 0150 gets
 // every lead's pieces, and its rare searches find them.
 func TestMigration0150IndexesExistingLeads(t *testing.T) {
+	sqliteOnly(t, "a SQLite migration older than PostgreSQL's baseline (0160)")
 	ctx := context.Background()
 	s := upgradedStore(t, "0150", `
 	INSERT INTO accounts (id, channel, address, created_at) VALUES (1, 'whatsapp', '573009990000', 0);
