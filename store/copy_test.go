@@ -117,6 +117,17 @@ func pairDevice(t *testing.T, db *sql.DB) {
 	}
 }
 
+// sqliteSource lets a copy test make and read its SQLite source under
+// CIS_TEST_PG_ALL too (which otherwise opens a PostgreSQL schema wherever a
+// test opens a file): the copy's source is a SQLite file by nature. The
+// store's tests do not run in parallel.
+func sqliteSource(t *testing.T) {
+	t.Helper()
+	saved := testRedirect
+	testRedirect = nil
+	t.Cleanup(func() { testRedirect = saved })
+}
+
 // copyTarget is an empty schema of its own in the CIS_TEST_PG cluster.
 func copyTarget(t *testing.T) *engine {
 	t.Helper()
@@ -124,6 +135,7 @@ func copyTarget(t *testing.T) *engine {
 }
 
 func TestStoreCopyToPostgres(t *testing.T) {
+	sqliteSource(t)
 	to := copyTarget(t)
 	from := copySourceStore(t)
 	ctx := context.Background()
@@ -278,6 +290,7 @@ func copiedSessionWorks(t *testing.T, to *engine) {
 }
 
 func TestStoreCopyRefusesNonEmptyTarget(t *testing.T) {
+	sqliteSource(t)
 	from := copySourceStore(t)
 	ctx := context.Background()
 	t.Run("a copy already there", func(t *testing.T) {
@@ -342,6 +355,7 @@ func pairDeviceOn(t *testing.T, db *sql.DB) {
 // connection would) commits nothing of ours; the same command then
 // succeeds.
 func TestStoreCopyInterruptedThenRetried(t *testing.T) {
+	sqliteSource(t)
 	to := copyTarget(t)
 	from := copySourceStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -370,6 +384,7 @@ func TestStoreCopyInterruptedThenRetried(t *testing.T) {
 // the source's after the copy (here one value changed before the check,
 // as a faulty conversion would) fails the copy and commits nothing.
 func TestStoreCopyVerificationFailsClosed(t *testing.T) {
+	sqliteSource(t)
 	to := copyTarget(t)
 	from := copySourceStore(t)
 	copyBeforeVerify = func(ctx context.Context, tx pgx.Tx) error {
@@ -389,6 +404,7 @@ func TestStoreCopyVerificationFailsClosed(t *testing.T) {
 }
 
 func TestStoreCopyRefusesWrongSource(t *testing.T) {
+	sqliteSource(t)
 	ctx := context.Background()
 	to := copyTarget(t)
 	for _, tc := range []struct {
@@ -424,6 +440,7 @@ func TestStoreCopyRefusesWrongSource(t *testing.T) {
 }
 
 func TestStoreCopyClearErrors(t *testing.T) {
+	sqliteSource(t)
 	ctx := context.Background()
 	from := copySourceStore(t)
 	base := pgEngine(t).db
