@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -83,7 +83,11 @@ func CopyToPostgres(ctx context.Context, from, url string, opt CopyOptions) (Cop
 		opt.Now = time.Now
 	}
 	if !IsPostgres(url) {
-		return CopyReport{}, fmt.Errorf("--to %q: want a PostgreSQL URL, postgres://USER:PASSWORD@HOST:5432/DATABASE", redactURL(url))
+		return CopyReport{}, fmt.Errorf("--to %q: want a PostgreSQL URL, postgres://USER:PASSWORD@HOST:5432/DATABASE", RedactURL(url))
+	}
+	if IsPostgres(from) {
+		return CopyReport{}, errors.New("--from: want the SQLite file the copy starts from; between PostgreSQL databases, " +
+			"pg_dump and pg_restore copy a store (cis backup --db URL prints the commands)")
 	}
 	lock, err := Lock(from) // no cis serve on the source while it is read
 	if err != nil {
@@ -198,11 +202,11 @@ func checkTargetEmpty(ctx context.Context, conn *pgx.Conn) error {
 		if t == "whatsmeow_version" {
 			continue
 		}
-		var any bool
-		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{t}.Sanitize()+`)`).Scan(&any); err != nil {
+		var rows bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgIdent(t)+`)`).Scan(&rows); err != nil {
 			return fmt.Errorf("copy: read the target's %s: %w", t, err)
 		}
-		if any {
+		if rows {
 			full = append(full, t)
 		}
 	}
@@ -254,25 +258,20 @@ func connectHint(cfg *pgx.ConnConfig, err error) error {
 	case "28P01", "28000":
 		hint = "the user or password in --to is not accepted"
 	}
-	return fmt.Errorf("copy: cannot connect to the target %s: %w; %s", redactURL(cfg.ConnString()), err, hint)
+	return fmt.Errorf("copy: cannot connect to the target %s: %w; %s", RedactURL(cfg.ConnString()), err, hint)
 }
 
-// redactURL hides a URL's password for messages.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest := u[i+3:]
-		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-			if c := strings.Index(rest[:at], ":"); c >= 0 {
-				return u[:i+3] + rest[:c] + ":xxxxx" + rest[at:]
-			}
-		}
+// RedactURL is a URL with its password hidden, for messages.
+func RedactURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "(the URL given)"
 	}
-	return u
+	return u.Redacted()
 }
 
 // listSome names the first n items of a list and how many more there are.
 func listSome(items []string, n int) string {
-	items = slices.Clone(items)
 	if len(items) <= n {
 		return strings.Join(items, ", ")
 	}

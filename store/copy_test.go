@@ -452,6 +452,7 @@ func TestStoreCopyClearErrors(t *testing.T) {
 		{"no such server", from, "postgres://cis:secret@/x?host=/nonexistent-dir&connect_timeout=2", "cannot connect to the target"},
 		{"no source", filepath.Join(t.TempDir(), "missing.db"), base, "does not exist"},
 		{"no such schema", from, base + "&search_path=nosuchschema", "has no schema to write in"},
+		{"from PostgreSQL", base, base, "want the SQLite file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := CopyToPostgres(ctx, tc.from, tc.to, CopyOptions{PrepareDevices: copyDevices})

@@ -86,7 +86,7 @@ func copyProgress(w io.Writer) func(table string, done, total int64) {
 
 func printCopyReport(w io.Writer, from, to string, rep store.CopyReport, took time.Duration) {
 	fmt.Fprintf(w, "cis: copied %s to %s in %s: %d tables, %d rows; row counts and checksums match; %d sequences set past the copied ids\n",
-		from, redactedURL(to), took.Round(time.Millisecond), len(rep.Tables), rep.Rows(), rep.Reset)
+		from, store.RedactURL(to), took.Round(time.Millisecond), len(rep.Tables), rep.Rows(), rep.Reset)
 	skipped := make([]string, 0, len(rep.Skipped))
 	for t := range rep.Skipped {
 		skipped = append(skipped, t)
@@ -95,16 +95,7 @@ func printCopyReport(w io.Writer, from, to string, rep store.CopyReport, took ti
 	for _, t := range skipped {
 		fmt.Fprintf(w, "cis: not copied: %s (%s)\n", t, rep.Skipped[t])
 	}
-	fmt.Fprintf(w, "cis: the store now runs with --db '%s' (CIS_DB); keep %s until you have checked it\n", redactedURL(to), from)
-}
-
-// redactedURL is a URL with its password hidden, for what is printed.
-func redactedURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(the URL given)"
-	}
-	return u.Redacted()
+	fmt.Fprintf(w, "cis: the store now runs with --db '%s' (CIS_DB); keep %s until you have checked it\n", store.RedactURL(to), from)
 }
 
 // pgBackupAdvice is what `cis backup` and `cis restore` answer on a
@@ -117,7 +108,7 @@ func pgBackupAdvice(cmd, db string) error {
 		"  back up (safe while cis serve runs: one consistent snapshot):\n    %s\n"+
 		"  check the backup file:\n    %s\n"+
 		"  restore into a new, empty database:\n    %s\n    %s\n  then run cis on it: --db '%s' (CIS_DB)",
-		cmd, redactedURL(db), shellJoin(c.dump), shellJoin(c.list), shellJoin(c.create), shellJoin(c.restore), c.restoredURL)
+		cmd, store.RedactURL(db), shellJoin(c.dump), shellJoin(c.list), shellJoin(c.create), shellJoin(c.restore), c.restoredURL)
 }
 
 // withoutPassword is a URL with its password left out.
