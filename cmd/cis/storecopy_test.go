@@ -285,6 +285,9 @@ func TestHealthAndReadinessOnPostgres(t *testing.T) {
 		}
 	}
 	expect("a new store on PostgreSQL", 200, false)
+	if _, body := get("/readyz"); body != "ready\n" {
+		t.Errorf("a new store on PostgreSQL: /readyz says %q; want ready (the store, the model, no failed job)", body)
+	}
 
 	lock, err := sql.Open("pgx", url)
 	if err != nil {
