@@ -225,6 +225,18 @@ func copiedStoreWorks(t *testing.T, from string, to *engine) {
 			t.Errorf("queue %+v: source %d rows (%v), copy %d rows (%v); want the same, not empty", f, len(a), errA, len(b), errB)
 		}
 	}
+	// The store's own invariants (replies sent once, conversations that
+	// replay from their log to the same state) hold on the copy as on the file.
+	m, err := flow.New(flow.DefaultConfig(flow.Bogota()), pgFixedScorer(flow.Warm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := Expect{Channel: "chat", Drained: true, Step: m.Step}
+	va, errA := src.CheckInvariants(ctx, exp)
+	vb, errB := dst.CheckInvariants(ctx, exp)
+	if errA != nil || errB != nil || len(va) != 0 || len(vb) != 0 {
+		t.Errorf("invariants: source %v (%v), copy %v (%v); want none on both", va, errA, vb, errB)
+	}
 	ca, _ := src.LeadCounts(ctx)
 	cb, err := dst.LeadCounts(ctx)
 	if err != nil || fmt.Sprint(ca) != fmt.Sprint(cb) {
