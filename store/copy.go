@@ -107,7 +107,13 @@ func CopyToPostgres(ctx context.Context, from, url string, opt CopyOptions) (Cop
 	if err != nil {
 		return CopyReport{}, connectHint(cfg, err)
 	}
-	defer conn.Close(context.Background())
+	defer conn.Close(context.Background()) // also releases the lock below
+	// One copy or migration at a time on the target, from the emptiness
+	// check to the commit: a second copy started meanwhile waits, then
+	// finds the store there (whatsmeow's upgrade cannot run twice at once).
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return CopyReport{}, fmt.Errorf("copy: lock the target: %w", err)
+	}
 	if err := checkTargetEmpty(ctx, conn); err != nil {
 		return CopyReport{}, err
 	}
@@ -148,6 +154,15 @@ func copyInTx(ctx context.Context, src *copySource, conn *pgx.Conn, opt CopyOpti
 func migratePGTx(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 		return fmt.Errorf("copy: migration lock: %w", err)
+	}
+	// Checked again under the lock: another copy, or a cis command that
+	// creates the store, may have written the schema since checkTargetEmpty.
+	var there bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&there); err != nil {
+		return fmt.Errorf("copy: read the target: %w", err)
+	}
+	if there {
+		return fmt.Errorf("%w: another process wrote a CIS store there while this copy started; nothing was copied", ErrTargetNotEmpty)
 	}
 	if _, err := tx.Exec(ctx, pgMigrations.createTable); err != nil {
 		return fmt.Errorf("copy: create schema_migrations: %w", err)

@@ -584,3 +584,33 @@ func TestStoreCopyOlderSourceThenUpgraded(t *testing.T) {
 		t.Fatalf("the copy after the upgrade: %v", err)
 	}
 }
+
+// TestStoreCopyTwoAtOnce: two copies into the same empty target at once
+// (two operators, a script run twice): one commits, the other is refused
+// as a copy over a store, never a mix of both.
+func TestStoreCopyTwoAtOnce(t *testing.T) {
+	sqliteSource(t)
+	to := copyTarget(t)
+	a, b := copySourceStore(t), copySourceStore(t)
+	errs := make(chan error, 2)
+	for _, from := range []string{a, b} {
+		go func() {
+			_, err := CopyToPostgres(context.Background(), from, to.db, CopyOptions{PrepareDevices: copyDevices})
+			errs <- err
+		}()
+	}
+	e1, e2 := <-errs, <-errs
+	if (e1 == nil) == (e2 == nil) {
+		t.Fatalf("two copies at once: %v and %v; want exactly one to succeed", e1, e2)
+	}
+	refused := e1
+	if refused == nil {
+		refused = e2
+	}
+	if !errors.Is(refused, ErrTargetNotEmpty) {
+		t.Errorf("the second copy: %v; want ErrTargetNotEmpty", refused)
+	}
+	if n := to.count(t, `SELECT COUNT(*) FROM whatsmeow_device`); n != 1 {
+		t.Errorf("%d devices on the target; want the one of the copy that committed", n)
+	}
+}
