@@ -151,10 +151,11 @@ func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string,
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
-	// SQLite: the erased content's old pages leave the WAL file. PostgreSQL
-	// has no file of ours to scrub: its dead row versions go with VACUUM
-	// (docs/postgres.md, "Privacy deletion").
-	if s.dialect != dialectPostgres {
+	// The erased content's old versions: SQLite's leave the WAL file;
+	// PostgreSQL's dead row versions go with a VACUUM (pgerase.go).
+	if s.dialect == dialectPostgres {
+		s.vacuumErased(ctx)
+	} else {
 		s.scrubWAL()
 	}
 	s.log.Info("personal data erased", "reason", reason, "contacts", er.Contacts, "leads", er.Leads,
