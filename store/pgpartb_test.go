@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -120,6 +121,77 @@ func TestLinkedDeviceTakeoverAndConversionsBothEngines(t *testing.T) {
 		if err != nil || convs != 1 || completed != 1 {
 			// The hand-back restored the status the takeover found: completed.
 			t.Errorf("completion = %d, %d, %v; want 1 conversation, completed again", convs, completed, err)
+		}
+	})
+}
+
+// TestTemplatesReengagementAndExclusionsBothEngines runs, on both engines,
+// the Cloud API's template paths (their own tests are bot's and the
+// dashboard's, on SQLite): a follow-up of a lead is refused while the
+// person is on the exclusion list, queued once they are off it (commercial,
+// noted on the lead's timeline), and not queued twice; a person who gave
+// consent and then stopped writing is found abandoned and re-engaged once.
+func TestTemplatesReengagementAndExclusionsBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, eng *engine) {
+		ctx := context.Background()
+		e := newPrivacyEnvAt(t, eng.db, bogota(t, "2026-11-13 09:00"), nil)
+		carlos := CloudIdentity{Phone: "+573001112233", BSUID: "CO.1000000000000001"}
+		beatriz := CloudIdentity{Phone: "+573004445566", BSUID: "CO.1000000000000002"}
+		e.cloudSay(t, carlos, completeLead...)
+		e.sendCloud(t)
+		e.cloudSay(t, beatriz, "hola", "sí", "Beatriz Gómez")
+		e.sendCloud(t)
+		var lead int64
+		if err := e.s.rw.QueryRow(`SELECT id FROM leads WHERE name = ?`, "Carlos Andrés Restrepo").Scan(&lead); err != nil {
+			t.Fatal(err)
+		}
+		tpl := TemplateSend{Name: "seguimiento", Language: "es", Category: "MARKETING", Params: []string{"Carlos"}}
+
+		if n, err := e.s.AddExclusions(ctx, []string{carlos.Phone}, "manual", 1); err != nil || n != 1 {
+			t.Fatalf("add exclusion = %d, %v; want 1", n, err)
+		}
+		if ex, err := e.s.Exclusions(ctx, 10); err != nil || len(ex) != 1 || ex[0].Source != "manual" {
+			t.Errorf("exclusions = %+v, %v; want the one manual entry", ex, err)
+		}
+		if _, err := e.s.FollowUpLead(ctx, lead, 1, tpl, "Hola Carlos"); !errors.Is(err, ErrSuppressed) {
+			t.Errorf("follow-up of an excluded person: %v; want ErrSuppressed", err)
+		}
+		if ok, err := e.s.RemoveExclusion(ctx, carlos.Phone, 1); err != nil || !ok {
+			t.Fatalf("remove exclusion = %v, %v; want true", ok, err)
+		}
+		id, err := e.s.FollowUpLead(ctx, lead, 1, tpl, "Hola Carlos")
+		if err != nil || id == 0 {
+			t.Fatalf("follow-up = %d, %v", id, err)
+		}
+		if _, err := e.s.FollowUpLead(ctx, lead, 1, tpl, "Hola Carlos"); !errors.Is(err, ErrConflict) {
+			t.Errorf("second follow-up while the first waits: %v; want ErrConflict", err)
+		}
+		if n := count(t, e.s, `SELECT count(*) FROM outbox WHERE id = ? AND commercial = 1 AND key = ? AND template <> ''`, id, FollowUpKey); n != 1 {
+			t.Error("the follow-up is not a commercial template row")
+		}
+		if n := count(t, e.s, `SELECT count(*) FROM lead_events WHERE lead_id = ? AND kind = 'follow_up' AND detail = 'seguimiento'`, lead); n != 1 {
+			t.Error("the follow-up is not on the lead's timeline")
+		}
+
+		e.clock.advance(3 * time.Hour)
+		ab, err := e.s.AbandonedConversations(ctx, time.Hour, 23*time.Hour, 10)
+		if err != nil || len(ab) != 1 {
+			t.Fatalf("abandoned = %+v, %v; want Beatriz's conversation only", ab, err)
+		}
+		if n := count(t, e.s, `SELECT count(*) FROM conversations v JOIN contacts c ON c.id = v.contact_id
+			WHERE v.id = ? AND c.phone = ?`, ab[0].ConversationID, beatriz.Phone); n != 1 {
+			t.Errorf("abandoned conversation %d is not Beatriz's", ab[0].ConversationID)
+		}
+		for i, want := range []bool{true, false} {
+			if ok, err := e.s.Reengage(ctx, ab[0].ConversationID, tpl, "Hola Beatriz"); err != nil || ok != want {
+				t.Errorf("re-engage %d = %v, %v; want %v", i, ok, err, want)
+			}
+		}
+		if n := count(t, e.s, `SELECT count(*) FROM outbox WHERE key = ?`, ReengageKey); n != 1 {
+			t.Errorf("%d re-engagement rows; want 1 (the second attempt rolled back)", n)
+		}
+		if ab, err := e.s.AbandonedConversations(ctx, time.Hour, 23*time.Hour, 10); err != nil || len(ab) != 0 {
+			t.Errorf("abandoned after re-engaging = %+v, %v; want none", ab, err)
 		}
 	})
 }
