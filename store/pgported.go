@@ -181,6 +181,13 @@ func (t pgTable) lookup(q string) (string, bool) {
 	if pg, ok := t[q]; ok {
 		return pg, true
 	}
+	for _, p := range pgPortSets() {
+		for _, m := range p.match {
+			if pg, ok := m(q); ok {
+				return pg, true
+			}
+		}
+	}
 	return queuePorted(q)
 }
 
@@ -190,6 +197,8 @@ var queuePortedWhere = map[string]bool{
 	"l.status = 'open'": true, "l.deadline_at >= ?": true, "l.deadline_at < ?": true, "l.status = ?": true,
 	"l.class = ?": true, "l.assigned_to IS NULL": true, "l.assigned_to = ?": true, "l.source = ?": true,
 	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
+	// keyset paging (slice 2)
+	"l.deadline_at <= ?": true, "(l.deadline_at < ? OR l.id < ?)": true, "(l.deadline_at > ? OR l.id > ?)": true,
 }
 
 // queuePorted is the PostgreSQL text of a queue listing (Store.Queue) or
@@ -268,6 +277,7 @@ var pgPorted = sync.OnceValue(func() pgTable {
 type pgPortSet struct {
 	same  []string
 	twins []pgTwin
+	match []func(q string) (pg string, ok bool) // statements built at run time (a table's name)
 }
 
 func (p pgPortSet) addTo(t pgTable) {

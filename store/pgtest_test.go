@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -160,13 +161,16 @@ var _ = stdlib.GetDefaultDriver // registers "pgx" for the plain handles
 func init() { pgTestSQL = testSQL }
 
 // testSQL is the PostgreSQL text of a test's own statement: placeholders
-// rebound, SQLite's BLOB type named BYTEA.
+// rebound, SQLite's BLOB type named BYTEA and its X'…' literals as bytea.
 func testSQL(query string) (string, bool) {
 	if !fromTestFile() {
 		return "", false
 	}
-	return strings.ReplaceAll(rebind(query), " AS BLOB)", " AS BYTEA)"), true
+	q := strings.ReplaceAll(rebind(query), " AS BLOB)", " AS BYTEA)")
+	return blobLiteral.ReplaceAllString(q, `'\x$1'::bytea`), true
 }
+
+var blobLiteral = regexp.MustCompile(`\bX'([0-9A-Fa-f]*)'`)
 
 // fromTestFile reports whether the first frame of this package outside
 // the seam (pgsql.go) is in a _test.go file. It is called by testSQL only:

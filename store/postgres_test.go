@@ -70,9 +70,11 @@ func TestUnportedStatementFailsClearly(t *testing.T) {
 		t.Skip("CIS_PG_LEARN runs unported statements")
 	}
 	s := e.open(t, Options{})
-	_, err := s.Models(context.Background())
+	// Backup's VACUUM INTO is SQLite's own (PostgreSQL's backup is
+	// pg_dump): a statement that stays unported.
+	_, err := s.Backup(context.Background(), t.TempDir()+"/backup.db")
 	if !errors.Is(err, ErrNotOnPostgres) {
-		t.Fatalf("an unported read: err = %v; want ErrNotOnPostgres", err)
+		t.Fatalf("an unported statement: err = %v; want ErrNotOnPostgres", err)
 	}
 	t.Logf("the error reads: %v", err)
 }
