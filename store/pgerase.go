@@ -29,10 +29,15 @@ const pgVacuumWhatsmeowQuery = `VACUUM (INDEX_CLEANUP ON) whatsmeow_contacts, wh
 	whatsmeow_identity_keys, whatsmeow_sender_keys, whatsmeow_message_secrets, whatsmeow_privacy_tokens,
 	whatsmeow_chat_settings, whatsmeow_retry_buffer, whatsmeow_event_buffer`
 
-// vacuumErased runs after an erasure committed on PostgreSQL. A failure is
-// logged, not returned: the erasure itself is done, and autovacuum will
-// prune later.
+// vacuumErased runs after an erasure (or a batch of them, or retention's
+// emptied transcripts) committed on PostgreSQL; on SQLite it does nothing.
+// A failure is logged, not returned: the erasure itself is done, and
+// autovacuum will prune later. Its cost grows with the tables' indexes
+// (docs/benchmarks.md), hence once per batch.
 func (s *Store) vacuumErased(ctx context.Context) {
+	if s.dialect != dialectPostgres {
+		return
+	}
 	if _, err := s.rw.ExecContext(ctx, pgVacuumErasedQuery); err != nil {
 		s.log.Warn("after an erasure VACUUM did not run; autovacuum will prune the old row versions later", "err", err)
 		return

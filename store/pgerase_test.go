@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestErasedPersonLeavesNoRowVersionOnPostgres is the erasure's check below
@@ -13,9 +14,41 @@ import (
 // read with pageinspect. Before the erasure the person's phone and name are
 // in them (the search works); after it, no tuple holds them: the old row
 // versions the erasure's UPDATEs and DELETEs left were pruned by the VACUUM
-// that follows it (pgerase.go). What this does not cover, by nature, is
+// that follows it (pgerase.go), whether one person is erased or a batch
+// (due deletion requests, retention). What this does not cover, by nature, is
 // free space not yet overwritten, the WAL and backups: docs/postgres.md.
 func TestErasedPersonLeavesNoRowVersionOnPostgres(t *testing.T) {
+	const phone = "+573001112233"
+	for _, tc := range []struct {
+		name  string
+		erase func(t *testing.T, e *privacyEnv)
+	}{
+		{"erased at once (cis privacy delete, admin)", func(t *testing.T, e *privacyEnv) {
+			if _, err := e.s.EraseByPhone(context.Background(), phone, EraseRequested, "cli", 0); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"borrar mis datos (a batch of due requests)", func(t *testing.T, e *privacyEnv) {
+			e.say(t, phone, "borrar mis datos")
+			e.sendAll(t)
+			if n, err := e.s.ProcessDeletionRequests(context.Background(), 10); err != nil || n != 1 {
+				t.Fatalf("ProcessDeletionRequests = %d, %v; want 1", n, err)
+			}
+		}},
+		{"retention (a batch of stale people)", func(t *testing.T, e *privacyEnv) {
+			e.clock.advance(400 * 24 * time.Hour)
+			e.say(t, "+573004445566", "hola") // the other person writes again: kept
+			rep, err := e.s.ApplyRetention(context.Background(), Retention{Leads: 365 * 24 * time.Hour})
+			if err != nil || rep.People != 1 {
+				t.Fatalf("retention = %+v, %v; want 1 person erased", rep, err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testNoRowVersionLeft(t, phone, tc.erase) })
+	}
+}
+
+func testNoRowVersionLeft(t *testing.T, phone string, erase func(*testing.T, *privacyEnv)) {
 	eng := pgEngine(t)
 	ctx := context.Background()
 	// pageinspect ships with Debian's postgresql; one copy per database, in
@@ -24,8 +57,8 @@ func TestErasedPersonLeavesNoRowVersionOnPostgres(t *testing.T) {
 		t.Fatalf("pageinspect (Debian's postgresql has it): %v", err)
 	}
 	const (
-		phone, user, lid = "+573001112233", "573001112233", "98765432109876"
-		name             = "Carlos Andrés Restrepo"
+		user, lid = "573001112233", "98765432109876"
+		name      = "Carlos Andrés Restrepo"
 	)
 	e := newPrivacyEnvAt(t, eng.db, bogota(t, "2026-11-13 09:00"), nil)
 	seedWhatsmeow(t, eng.db, user, lid, name)
@@ -60,9 +93,7 @@ func TestErasedPersonLeavesNoRowVersionOnPostgres(t *testing.T) {
 			t.Fatalf("%q is in no tuple before the erasure: the search proves nothing", n)
 		}
 	}
-	if _, err := e.s.EraseByPhone(ctx, phone, EraseRequested, "cli", 0); err != nil {
-		t.Fatal(err)
-	}
+	erase(t, e)
 	for _, n := range needles {
 		if hits := tuples(n); len(hits) > 0 {
 			t.Errorf("%q is still in row versions after the erasure: %v", n, hits)
