@@ -190,6 +190,7 @@ var queuePortedWhere = map[string]bool{
 	"l.status = 'open'": true, "l.deadline_at >= ?": true, "l.deadline_at < ?": true, "l.status = ?": true,
 	"l.class = ?": true, "l.assigned_to IS NULL": true, "l.assigned_to = ?": true, "l.source = ?": true,
 	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
+	"l.account_id = ?": true, // a number's leads (issue 16)
 }
 
 // queuePorted is the PostgreSQL text of a queue listing (Store.Queue) or
@@ -244,6 +245,9 @@ var pgPorted = sync.OnceValue(func() pgTable {
 		t[q] = rebind(q)
 	}
 	for _, q := range pgOnly {
+		t[q] = rebind(q)
+	}
+	for _, q := range pgSameNumbers {
 		t[q] = rebind(q)
 	}
 	for _, tw := range pgTwins {
