@@ -215,3 +215,22 @@ func TestSingleNumberNeedsNoDeclaration(t *testing.T) {
 		t.Fatalf("replies %q; want the installation's greeting and consent", got)
 	}
 }
+
+// TestLinkedDeviceNumberBrand: a declared linked-device number answers as
+// its brand too (the device's own number is the account a message reaches),
+// and its replies are queued for that number.
+func TestLinkedDeviceNumberBrand(t *testing.T) {
+	h := newHarness(t, "es", fixtureStart)
+	ctx := context.Background()
+	if err := h.st.DeclareNumber(ctx, store.Number{Channel: WhatsAppChannel, Address: "573009998877", Brand: "Oriente Medios SAS"}, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.sim.Account = "573009998877"
+	x, err := h.sim.send(ctx, ScriptLine{Text: "hola"}, WhatsAppChannel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Replies) < 2 || x.Replies[0].Account != "573009998877" || !strings.Contains(x.Replies[1].Body, "*Oriente Medios SAS*") {
+		t.Fatalf("replies = %+v; want the consent of Oriente Medios SAS, from its number", x.Replies)
+	}
+}

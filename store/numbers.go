@@ -81,7 +81,48 @@ const (
 	markReplayedQuery = `UPDATE dead_letters SET replayed_at = ? WHERE id = ? AND replayed_at IS NULL`
 	unknownHeldQuery  = `SELECT channel, account, COUNT(*), MAX(received_at) FROM dead_letters
 		WHERE account <> '' AND replayed_at IS NULL GROUP BY channel, account ORDER BY channel, account`
+	numberLeadsQuery = `SELECT account_id, status, COUNT(*) FROM leads GROUP BY account_id, status`
 )
+
+// NumberLeads counts one number's leads by status.
+type NumberLeads struct {
+	Open, Contacted, Won, Lost int
+}
+
+// Total is every lead of the number.
+func (n NumberLeads) Total() int { return n.Open + n.Contacted + n.Won + n.Lost }
+
+// LeadsByNumber counts the leads of every number (Number.ID) by status:
+// the numbers page's view of how each brand is doing.
+func (s *Store) LeadsByNumber(ctx context.Context) (map[int64]NumberLeads, error) {
+	rows, err := s.ro.QueryContext(ctx, numberLeadsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("leads by number: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]NumberLeads{}
+	for rows.Next() {
+		var id int64
+		var status string
+		var n int
+		if err := rows.Scan(&id, &status, &n); err != nil {
+			return nil, fmt.Errorf("leads by number: %w", err)
+		}
+		c := out[id]
+		switch status {
+		case "open":
+			c.Open += n
+		case "contacted":
+			c.Contacted += n
+		case "won":
+			c.Won += n
+		case "lost":
+			c.Lost += n
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}
 
 // Numbers returns the agency's numbers: those declared and those of the
 // WhatsApp channels written to, by channel and address.

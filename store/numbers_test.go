@@ -71,6 +71,10 @@ func TestNumbersBothEngines(t *testing.T) {
 				t.Errorf("queue of %s = %+v; want its one lead, given to %s", n.Key(), rows, want)
 			}
 		}
+		byNumber, err := s.LeadsByNumber(ctx)
+		if err != nil || byNumber[got[0].ID].Open != 1 || byNumber[got[1].ID].Total() != 1 {
+			t.Errorf("leads by number = %+v, %v; want one open lead each", byNumber, err)
+		}
 		if all, err := s.Queue(ctx, LeadFilter{}); err != nil || len(all) != 2 {
 			t.Errorf("queue of every number: %d, %v; want 2", len(all), err)
 		}

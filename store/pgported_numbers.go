@@ -6,6 +6,7 @@ package store
 var pgSameNumbers = []string{
 	numbersQuery, numberAdvisorsListQuery, declareNumberQuery, clearNumberAdvisorsQuery, addNumberAdvisorQuery,
 	numberAdvisorsOfLeadQuery, declaredCloudQuery, holdUnknownQuery, heldForQuery, markReplayedQuery, unknownHeldQuery,
+	numberLeadsQuery,
 	// every Cloud API message first asks whether an advisor wrote it (advisors.go IsAdvisorPhone, bot.fromAdvisor):
 	// the bot's whole-conversation tests on PostgreSQL run it
 	`SELECT EXISTS (SELECT 1 FROM users WHERE phone = ? AND active = 1)`,
