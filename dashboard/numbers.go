@@ -170,3 +170,25 @@ func (f numberForm) number() (store.Number, string) {
 	}
 	return n, ""
 }
+
+// pairingNumber is one declared number as the pairing page lists it.
+type pairingNumber struct {
+	store.Number
+	Linked bool // this installation's linked device is this number
+}
+
+// pairingNumbers lists the declared numbers for the pairing page, marking
+// the one the linked device (paired as phone, E.164) is.
+func (s *Server) pairingNumbers(ctx context.Context, phone string) ([]pairingNumber, error) {
+	ns, err := s.numbers.Numbers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []pairingNumber
+	for _, n := range ns {
+		if n.Declared {
+			out = append(out, pairingNumber{Number: n, Linked: n.Channel == "whatsapp" && "+"+n.Address == phone})
+		}
+	}
+	return out, nil
+}

@@ -137,3 +137,28 @@ func sendAll(t *testing.T, st *store.Store, channel string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPairingPageNumbers: the pairing page lists the declared numbers and
+// says which one this installation's linked device is.
+func TestPairingPageNumbers(t *testing.T) {
+	env := newEnv(t, Deps{Pairing: &fakePairing{st: PairingStatus{State: "connected", Phone: "+573001234567"}}})
+	ctx := context.Background()
+	for _, n := range []store.Number{
+		{Channel: "whatsapp", Address: "573001234567", Brand: "Norte"},
+		{Channel: "whatsapp", Address: "573007654321", Brand: "Sur"},
+		{Channel: "cloudapi", Address: "106540352242922", Brand: "Oriente"},
+	} {
+		if err := env.st.DeclareNumber(ctx, n, 0, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := env.client()
+	admin.login("admin1")
+	page := admin.do(http.MethodGet, "/admin/pairing", nil, nil).Body.String()
+	for _, want := range []string{`data-number="573001234567"><code>573001234567</code> · <bdi>Norte</bdi> · <strong>vinculado en esta instalación`,
+		`<bdi>Sur</bdi> · <span class="badge cold">sin vincular aquí`, `<bdi>Oriente</bdi> · Cloud API`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("pairing page lacks %q", want)
+		}
+	}
+}
