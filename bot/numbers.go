@@ -50,6 +50,10 @@ type brands struct {
 	read   time.Time          // when the numbers were last read; zero: never
 	byKey  map[string]machine // "channel:address" → its brand's machine
 	failed bool               // the last read failed (logged once per failure streak)
+	// declared are the declared numbers ("channel:address") and channels
+	// the channels that have one: store.NumberKnown's rule, without a query
+	// per delivery.
+	declared, channels map[string]bool
 }
 
 // machineFor returns the machine that answers in: its number's brand, or
@@ -62,13 +66,45 @@ func (b *Bot) machineFor(ctx context.Context, in flow.Inbound) machine {
 	}
 	b.brands.mu.Lock()
 	defer b.brands.mu.Unlock()
-	if now := b.now(); b.brands.read.IsZero() || now.Sub(b.brands.read) >= brandTTL || now.Before(b.brands.read) {
-		b.loadBrands(ctx, ls, br, now)
-	}
+	b.freshBrands(ctx, ls, br)
 	if m, ok := b.brands.byKey[in.Channel+":"+in.Account]; ok {
 		return m
 	}
 	return b.flow
+}
+
+// freshBrands rereads the numbers when they are older than brandTTL; the
+// caller holds b.brands.mu.
+func (b *Bot) freshBrands(ctx context.Context, ls numberLister, br brander) {
+	if now := b.now(); b.brands.read.IsZero() || now.Sub(b.brands.read) >= brandTTL || now.Before(b.brands.read) {
+		b.loadBrands(ctx, ls, br, now)
+	}
+}
+
+// forgetBrands makes the next message reread the numbers.
+func (b *Bot) forgetBrands() {
+	b.brands.mu.Lock()
+	defer b.brands.mu.Unlock()
+	b.brands.read = time.Time{}
+}
+
+// cachedKnown is store.NumberKnown from the numbers read at most brandTTL
+// ago; ok is false when they could not be read (the caller asks the store).
+// A number declared meanwhile is held for up to brandTTL and then replayed
+// (ReplayHeld asks the store itself): late by seconds, never lost.
+func (b *Bot) cachedKnown(ctx context.Context, channel, account string) (known, ok bool) {
+	ls, ok1 := b.store.(numberLister)
+	br, ok2 := b.flow.(brander)
+	if !ok1 || !ok2 {
+		return false, false
+	}
+	b.brands.mu.Lock()
+	defer b.brands.mu.Unlock()
+	b.freshBrands(ctx, ls, br)
+	if b.brands.read.IsZero() {
+		return false, false
+	}
+	return !b.brands.channels[channel] || b.brands.declared[channel+":"+account], true
 }
 
 // loadBrands rereads the numbers; on a failure the machines already built
@@ -84,7 +120,11 @@ func (b *Bot) loadBrands(ctx context.Context, ls numberLister, br brander, now t
 	}
 	b.brands.failed = false
 	byKey := make(map[string]machine, len(ns))
+	declared, channels := map[string]bool{}, map[string]bool{}
 	for _, n := range ns {
+		if n.Declared {
+			declared[n.Key()], channels[n.Channel] = true, true
+		}
 		if n.Brand == "" {
 			continue
 		}
@@ -97,6 +137,7 @@ func (b *Bot) loadBrands(ctx context.Context, ls numberLister, br brander, now t
 		}
 	}
 	b.brands.byKey, b.brands.read = byKey, now
+	b.brands.declared, b.brands.channels = declared, channels
 }
 
 // brandMachine builds n's machine. Services that do not read (checked
@@ -165,7 +206,11 @@ func (c *CloudAPI) holdUnknown(ctx context.Context, d delivery, body []byte, rep
 		if _, seen := known[in.Account]; seen {
 			continue
 		}
-		k, err := g.NumberKnown(ctx, CloudChannel, in.Account)
+		k, cached := c.bot.cachedKnown(ctx, CloudChannel, in.Account)
+		var err error
+		if !cached || replay { // a replay asks the store: it must not drop what it marks replayed
+			k, err = g.NumberKnown(ctx, CloudChannel, in.Account)
+		}
 		if err != nil {
 			c.log.Error("numbers not read; delivery not stored", "err", err)
 			return d, err
@@ -218,6 +263,7 @@ func (c *CloudAPI) ReplayHeld(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		c.bot.forgetBrands() // declared since the bot last read the numbers: answered as its brand, not the installation's
 		for _, h := range held {
 			if err := c.replayOne(ctx, g, h); err != nil {
 				return n, err

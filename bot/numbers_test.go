@@ -202,6 +202,24 @@ func TestUnknownPhoneNumberIDHeld(t *testing.T) {
 		if n := e.flush(t); n != 0 {
 			t.Errorf("a redelivered held message was answered again (%d replies)", n)
 		}
+		// Declared (on another server) less than the bot's reread of the
+		// numbers ago: the message is held, then the replay answers it.
+		if err := h.st.DeclareNumber(ctx, store.Number{Channel: CloudChannel, Address: "444000444", Brand: "Cuarta SAS"}, 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.postSigned(t, payloadTo("444000444", "573004440004", "wamid.late.1", "hola", h.clock.Now())); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		if u, err := h.st.UnknownNumbers(ctx); err != nil || len(u) != 1 || u[0].Account != "444000444" {
+			t.Fatalf("unknown numbers = %+v, %v; want the message held until the numbers are reread", u, err)
+		}
+		if _, err := e.cloud.ReplayHeld(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.flush(t)
+		if got := e.sentOn("444000444", "+573004440004"); len(got) != 2 || !strings.Contains(got[1], "*Cuarta SAS*") {
+			t.Errorf("a number declared seconds ago: replies %q; want its greeting and consent, once", got)
+		}
 	})
 }
 
