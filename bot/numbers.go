@@ -145,7 +145,7 @@ func (b *Bot) loadBrands(ctx context.Context, ls numberLister, br brander, now t
 // with the error: the brand, the data controller, is never dropped.
 func brandMachine(br brander, n store.Number) (*flow.Machine, error) {
 	agency := flow.Agency{Name: n.Brand, Contact: n.Contact, PolicyURL: n.PolicyURL}
-	cat, err := ParseServices(n.Services)
+	cat, err := parseServices(n.Services)
 	if err == nil {
 		m, berr := br.ForBrand(flow.Brand{Agency: agency, Catalogue: cat})
 		if berr == nil {
@@ -160,9 +160,9 @@ func brandMachine(br brander, n store.Number) (*flow.Machine, error) {
 	return m, err
 }
 
-// ParseServices reads a number's service catalogue (the --services file's
+// parseServices reads a number's service catalogue (the --services file's
 // JSON); "" is none (the installation's). The catalogue is validated.
-func ParseServices(s string) (flow.Catalogue, error) {
+func parseServices(s string) (flow.Catalogue, error) {
 	if s == "" {
 		return nil, nil
 	}
