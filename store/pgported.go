@@ -293,7 +293,7 @@ func (p pgPortSet) addTo(t pgTable) {
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
 func pgPortSets() []pgPortSet {
-	return []pgPortSet{pgPortedA, pgPortedB, pgPortedCluster, pgPortedNumbers}
+	return []pgPortSet{pgPortedA, pgPortedB, pgPortedCluster, pgPortedNumbers, pgPortedDevices}
 }
 
 // sqlSum is the short checksum pgTwin.sum records.
