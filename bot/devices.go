@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	wastore "go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
@@ -80,4 +82,48 @@ func ChooseDeviceFor(devices []*wastore.Device, number string) (chosen *wastore.
 		others = append(others, *d.ID)
 	}
 	return mine[0], others
+}
+
+// deviceLeases is the part of *store.Store the devices' fair share reads.
+type deviceLeases interface {
+	Owner() string
+	Leases(ctx context.Context) ([]store.Lease, error)
+}
+
+var _ deviceLeases = (*store.Store)(nil)
+
+// FairShare is a Lease.Defer for the linked devices' leases: a process
+// leaves a free device one round (a sixth of the lease time) when another
+// live server (its process lease unexpired) holds fewer devices than it
+// does, so that the devices spread over the servers instead of all going
+// to the first to start. It never defers twice in a row, so a device is
+// never left unowned for long: after a kill the survivors take the dead
+// server's devices within the lease time and one round.
+func FairShare(st deviceLeases) func(ctx context.Context) bool {
+	return func(ctx context.Context) bool {
+		ls, err := st.Leases(ctx)
+		if err != nil {
+			return false // take it as without the rule: an owner matters more than a spread
+		}
+		now := time.Now()
+		devices := map[string]int{} // live owner → devices held
+		for _, l := range ls {
+			if !l.Expires.After(now) {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(l.Name, "process:"):
+				devices[strings.TrimPrefix(l.Name, "process:")] += 0
+			case strings.HasPrefix(l.Name, LinkedDeviceLease("")):
+				devices[l.Owner]++
+			}
+		}
+		me := devices[st.Owner()]
+		for owner, n := range devices {
+			if owner != st.Owner() && n < me {
+				return true
+			}
+		}
+		return false
+	}
 }

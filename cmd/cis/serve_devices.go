@@ -74,6 +74,7 @@ func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers
 			return bot.NewDevice(cli), nil
 		}
 		lease := a.cluster.lease(bot.LinkedDeviceLease(number))
+		lease.Defer = bot.FairShare(a.store) // several servers spread the devices
 		parts = append(parts, wa.Run, func(ctx context.Context) error { return wa.LinkLeased(ctx, lease, open, also...) })
 	}
 	log.Info("linked devices", "numbers", len(numbers))
