@@ -2,11 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow"
 	wastore "go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 
@@ -163,5 +166,45 @@ func TestChooseDeviceFor(t *testing.T) {
 		if len(others) != c.wantOthers {
 			t.Errorf("%s: others %v; want %d", c.number, others, c.wantOthers)
 		}
+	}
+}
+
+// TestOpenClientForSharedDeviceStore: on one device store holding two
+// numbers' devices, each number opens its own device, a number with none
+// a new unpaired one (never another number's), and a phone of another
+// account that scans that device's code is refused with both numbers named.
+func TestOpenClientForSharedDeviceStore(t *testing.T) {
+	db := deviceDB(t)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	cli, err := OpenClientFor(ctx, db, "573001110000", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	savePairedDevice(t, cli, "573001110000", 7)
+	savePairedDevice(t, cli, "573002220000", 4)
+	for number, want := range map[string]string{"573001110000": "573001110000:7@s.whatsapp.net", "573002220000": "573002220000:4@s.whatsapp.net"} {
+		c, err := OpenClientFor(ctx, db, number, log)
+		if err != nil || c.Store.ID == nil || c.Store.ID.String() != want || len(c.Others) != 0 {
+			t.Errorf("%s: opened %v (others %v), %v; want %s", number, c.Store.ID, c.Others, err, want)
+		}
+	}
+	c, err := OpenClientFor(ctx, db, "573003330000", log)
+	if err != nil || c.Store.ID != nil {
+		t.Fatalf("a number without a device opened %v, %v; want a new unpaired device", c.Store.ID, err)
+	}
+	scanned := types.NewJID("573001110000", types.DefaultUserServer)
+	if c.allowPairing(scanned, "", "") {
+		t.Fatal("another number's phone may pair this number's device")
+	}
+	var wrong *WrongNumberError
+	if err := c.explain(whatsmeow.ErrPairRejectedLocally); !errors.As(err, &wrong) || wrong.Scanned != "573001110000" || wrong.Want != "573003330000" {
+		t.Errorf("refusal = %v; want one naming the scanned and the declared number", err)
+	}
+	if !c.allowPairing(types.NewJID("573003330000", types.DefaultUserServer), "", "") {
+		t.Error("the declared number's own phone may not pair")
+	}
+	if _, err := OpenClientFor(ctx, db, "", log); err == nil {
+		t.Error("a device without a number was opened")
 	}
 }
