@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -100,4 +101,27 @@ func openForPairing(ctx context.Context, st *store.Store, db *sql.DB, number str
 		return nil, fmt.Errorf("several linked-device numbers are declared (+%s): give the one to pair with --whatsapp-number", strings.Join(numbers, ", +"))
 	}
 	return bot.OpenClientFor(ctx, db, number, log.With("component", "whatsmeow"))
+}
+
+// namedDevice is a linked device as readiness names it.
+type namedDevice struct {
+	name string
+	wa   *bot.WhatsApp
+}
+
+// linkedDevices are the linked devices this process runs: one per declared
+// number ("whatsapp +573001110000"), or the single one ("whatsapp").
+func (a *app) linkedDevices() []namedDevice {
+	if a.pairing != nil && len(a.pairing.devices) > 0 {
+		numbers := slices.Sorted(maps.Keys(a.pairing.devices))
+		out := make([]namedDevice, 0, len(numbers))
+		for _, n := range numbers {
+			out = append(out, namedDevice{name: "whatsapp +" + n, wa: a.pairing.devices[n]})
+		}
+		return out
+	}
+	if a.whatsapp != nil {
+		return []namedDevice{{name: "whatsapp", wa: a.whatsapp}}
+	}
+	return nil
 }
