@@ -112,6 +112,11 @@ func (w *WhatsApp) replies() replies {
 	w.mu.Lock()
 	f := w.fence
 	w.mu.Unlock()
+	if f != nil && w.cfg.Number != "" { // one of several devices: its own number's rows only
+		own := *f
+		own.Account = w.cfg.Number
+		f = &own
+	}
 	return replies{st: w.store, channel: WhatsAppChannel, now: w.now, fence: f}
 }
 

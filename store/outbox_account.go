@@ -21,3 +21,8 @@ var pendingOutboxForQuery = strings.Replace(pendingOutboxQuery, "ORDER BY o.id L
 func (s *Store) PendingOutboxFor(ctx context.Context, channel, account string, limit int) ([]Outgoing, error) {
 	return s.pendingOutbox(ctx, pendingOutboxForQuery, channel, millis(s.now()), limit, account)
 }
+
+// claimFencedAccountQuery is claimFencedQuery that also requires the row to
+// be a reply of the account whose address is ?6 (Fence.Account).
+const claimFencedAccountQuery = claimFencedQuery + `
+	AND outbox.account_id IN (SELECT id FROM accounts WHERE channel = outbox.channel AND address = ?6)`
