@@ -92,38 +92,91 @@ type deviceLeases interface {
 
 var _ deviceLeases = (*store.Store)(nil)
 
-// FairShare is a Lease.Defer for the linked devices' leases: a process
-// leaves a free device one round (a sixth of the lease time) when another
-// live server (its process lease unexpired) holds fewer devices than it
-// does, so that the devices spread over the servers instead of all going
-// to the first to start. It never defers twice in a row, so a device is
-// never left unowned for long: after a kill the survivors take the dead
-// server's devices within the lease time and one round.
-func FairShare(st deviceLeases) func(ctx context.Context) bool {
-	return func(ctx context.Context) bool {
-		ls, err := st.Leases(ctx)
-		if err != nil {
-			return false // take it as without the rule: an owner matters more than a spread
+// Spread spreads the linked devices over the servers of a cluster. Defer
+// (a Lease.Defer) leaves a free device's lease a round (a sixth of the lease
+// time; at most two in a row, so a device is never left unowned for long)
+// while another live server (its process lease unexpired) holds fewer
+// devices than this one; Watch (run beside a device's connection) hands
+// the device back when this server holds two or more devices more than
+// another live server, so that a server started later, or restarted after a
+// kill, gets its share: only the last of this server's devices by name is
+// handed back at a time, and the one with fewer takes it at its next round.
+type Spread struct {
+	st    deviceLeases
+	every time.Duration
+	log   *slog.Logger
+}
+
+// NewSpread makes the spread of the devices' leases (ttl: their lease time).
+func NewSpread(st deviceLeases, ttl time.Duration, log *slog.Logger) *Spread {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Spread{st: st, every: ttl / 3, log: log}
+}
+
+// shares reads the live servers' device counts and this server's devices.
+func (s *Spread) shares(ctx context.Context) (counts map[string]int, mine []string, err error) {
+	ls, err := s.st.Leases(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	counts = map[string]int{}
+	for _, l := range ls {
+		if l.Expires.After(now) && strings.HasPrefix(l.Name, "process:") {
+			counts[strings.TrimPrefix(l.Name, "process:")] += 0
 		}
-		now := time.Now()
-		devices := map[string]int{} // live owner → devices held
-		for _, l := range ls {
-			if !l.Expires.After(now) {
+	}
+	for _, l := range ls {
+		if !l.Expires.After(now) || !strings.HasPrefix(l.Name, LinkedDeviceLease("")) {
+			continue
+		}
+		counts[l.Owner]++
+		if l.Owner == s.st.Owner() {
+			mine = append(mine, l.Name)
+		}
+	}
+	return counts, mine, nil
+}
+
+// fewest is the fewest devices another live server holds (-1: none other).
+func (s *Spread) fewest(counts map[string]int) int {
+	low := -1
+	for owner, n := range counts {
+		if owner != s.st.Owner() && (low < 0 || n < low) {
+			low = n
+		}
+	}
+	return low
+}
+
+// Defer implements Lease.Defer.
+func (s *Spread) Defer(ctx context.Context) bool {
+	counts, _, err := s.shares(ctx)
+	if err != nil {
+		return false // take it as without the rule: an owner matters more than a spread
+	}
+	low := s.fewest(counts)
+	return low >= 0 && low < counts[s.st.Owner()]
+}
+
+// Watch returns a part to run beside device lease name's connection
+// (LinkLeased's also): it returns, so that the lease is released, when this
+// server should hand that device to a server with fewer.
+func (s *Spread) Watch(name string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		for sleepCtx(ctx, s.every) == nil {
+			counts, mine, err := s.shares(ctx)
+			if err != nil || len(mine) == 0 {
 				continue
 			}
-			switch {
-			case strings.HasPrefix(l.Name, "process:"):
-				devices[strings.TrimPrefix(l.Name, "process:")] += 0
-			case strings.HasPrefix(l.Name, LinkedDeviceLease("")):
-				devices[l.Owner]++
+			low := s.fewest(counts)
+			if low >= 0 && len(mine)-low >= 2 && slices.Max(mine) == name {
+				s.log.Info("linked device handed to a server with fewer devices", "lease", name)
+				return nil
 			}
 		}
-		me := devices[st.Owner()]
-		for owner, n := range devices {
-			if owner != st.Owner() && n < me {
-				return true
-			}
-		}
-		return false
+		return nil
 	}
 }

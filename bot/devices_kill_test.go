@@ -281,6 +281,7 @@ func TestDevicesServerChild(t *testing.T) {
 			return nil
 		},
 	}
+	spread := NewSpread(st, clusterTTL, log)
 	for _, spec := range strings.Split(os.Getenv("CIS_DEVICES"), ",") {
 		number, waURL, _ := strings.Cut(spec, "=")
 		w, err := NewWhatsApp(b, st, WhatsAppConfig{Debounce: 300 * time.Millisecond, Typing: 5 * time.Millisecond,
@@ -289,11 +290,11 @@ func TestDevicesServerChild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		device := &Lease{Store: st, Name: LinkedDeviceLease(number), TTL: clusterTTL, Log: log, Defer: FairShare(st)}
+		device := &Lease{Store: st, Name: LinkedDeviceLease(number), TTL: clusterTTL, Log: log, Defer: spread.Defer}
 		open := func(context.Context) (Device, error) {
 			return &remoteDevice{base: waURL, owner: owner, account: number}, nil
 		}
-		parts = append(parts, w.Run, func(ctx context.Context) error { return w.LinkLeased(ctx, device, open) })
+		parts = append(parts, w.Run, func(ctx context.Context) error { return w.LinkLeased(ctx, device, open, spread.Watch(device.Name)) })
 	}
 	if err := runParts(ctx, parts); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -206,5 +207,60 @@ func TestOpenClientForSharedDeviceStore(t *testing.T) {
 	}
 	if _, err := OpenClientFor(ctx, db, "", log); err == nil {
 		t.Error("a device without a number was opened")
+	}
+}
+
+// TestSpreadHandsBackADevice: a server holding both devices while another
+// live server holds none hands back exactly one (the last by name), and
+// defers free devices to the other; the other does not defer.
+func TestSpreadHandsBackADevice(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cis.db")
+	open := func(owner string) *store.Store {
+		st, err := store.Open(ctx, path, store.Options{Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a, b := open("server-a"), open("server-b")
+	const ttl = 900 * time.Millisecond
+	for _, take := range []struct {
+		st   *store.Store
+		name string
+	}{{a, store.ProcessLease("server-a")}, {b, store.ProcessLease("server-b")},
+		{a, LinkedDeviceLease("573001110000")}, {a, LinkedDeviceLease("573002220000")}} {
+		if _, held, err := take.st.TakeLease(ctx, take.name, time.Minute); err != nil || !held {
+			t.Fatalf("%s: %v, %v", take.name, held, err)
+		}
+	}
+	sa, sb := NewSpread(a, ttl, nil), NewSpread(b, ttl, nil)
+	if !sa.Defer(ctx) || sb.Defer(ctx) {
+		t.Errorf("defer: a (two devices) %v, b (none) %v; want a to leave free devices to b", sa.Defer(ctx), sb.Defer(ctx))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	handed := make(chan string, 2)
+	for _, n := range []string{"573001110000", "573002220000"} {
+		go func() {
+			_ = sa.Watch(LinkedDeviceLease(n))(wctx)
+			if wctx.Err() == nil {
+				handed <- n
+			}
+		}()
+	}
+	select {
+	case n := <-handed:
+		if n != "573002220000" {
+			t.Errorf("handed back %s; want the last by name", n)
+		}
+	case <-wctx.Done():
+		t.Fatal("no device handed back to the server with none")
+	}
+	select {
+	case n := <-handed:
+		t.Errorf("handed back %s too: both devices left server-a", n)
+	case <-time.After(3 * ttl / 2):
 	}
 }

@@ -41,8 +41,8 @@ type Lease struct {
 	Name  string
 	TTL   time.Duration // default DefaultLeaseTTL
 	Log   *slog.Logger
-	// Defer, when set, may leave a free lease one round to another process
-	// (never two rounds in a row): the linked devices' fair share
+	// Defer, when set, may leave a free lease a round to another process
+	// (at most two rounds in a row): the linked devices' fair share
 	// (devices.go), so that several servers spread the devices.
 	Defer func(ctx context.Context) bool
 
@@ -93,16 +93,16 @@ func (l *Lease) log() *slog.Logger {
 // at once. An error of work (not a stop) is returned after the release.
 func (l *Lease) Run(ctx context.Context, work func(ctx context.Context, f store.Fence) error) error {
 	poll := l.ttl() / 6
-	deferred := false
+	deferred := 0
 	for {
-		if l.Defer != nil && !deferred && l.Defer(ctx) {
-			deferred = true
+		if l.Defer != nil && deferred < 2 && l.Defer(ctx) {
+			deferred++
 			if err := sleepCtx(ctx, poll); err != nil {
 				return nil
 			}
 			continue
 		}
-		deferred = false
+		deferred = 0
 		taken, err := l.take(ctx)
 		if err != nil && ctx.Err() == nil {
 			l.log().Warn("lease not taken", "lease", l.Name, "err", err)

@@ -45,6 +45,7 @@ func linkedNumbers(ctx context.Context, st *store.Store) ([]string, error) {
 // replies. The advisors' notifier sends through the first number's device.
 func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers []string, log *slog.Logger) ([]func(context.Context) error, error) {
 	a.pairing.devices = map[string]*bot.WhatsApp{}
+	spread := bot.NewSpread(a.store, a.cluster.ttl, log.With("component", "cluster"))
 	var parts []func(context.Context) error
 	for i, number := range numbers {
 		cfg := wc
@@ -75,8 +76,9 @@ func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers
 			return bot.NewDevice(cli), nil
 		}
 		lease := a.cluster.lease(bot.LinkedDeviceLease(number))
-		lease.Defer = bot.FairShare(a.store) // several servers spread the devices
-		parts = append(parts, wa.Run, func(ctx context.Context) error { return wa.LinkLeased(ctx, lease, open, also...) })
+		lease.Defer = spread.Defer // several servers spread the devices
+		mine := slices.Concat(also, []func(context.Context) error{spread.Watch(lease.Name)})
+		parts = append(parts, wa.Run, func(ctx context.Context) error { return wa.LinkLeased(ctx, lease, open, mine...) })
 	}
 	log.Info("linked devices", "numbers", len(numbers))
 	return []func(context.Context) error{func(ctx context.Context) error {
