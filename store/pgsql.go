@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -135,6 +136,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	if err != nil {
 		return nil, err
 	}
+	pgTraced(query)
 	args = st.args(args)
 	if !st.returnsID {
 		return c.base.ExecContext(ctx, st.text, args)
@@ -151,7 +153,18 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if err != nil {
 		return nil, err
 	}
+	pgTraced(query)
 	return c.base.QueryContext(ctx, st.text, st.args(args))
+}
+
+// pgTrace, set by benchmarks only, sees every statement the seam sends to
+// PostgreSQL (each one a round trip), to count them per message.
+var pgTrace atomic.Pointer[func(query string)]
+
+func pgTraced(query string) {
+	if f := pgTrace.Load(); f != nil {
+		(*f)(query)
+	}
 }
 
 // pgStmt is a prepared statement behind the seam.
@@ -170,6 +183,7 @@ func (s *pgStmt) Query([]driver.Value) (driver.Rows, error) {
 }
 
 func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	pgTraced("(prepared)")
 	args = pgArgs(args)
 	if !s.returnsID {
 		return s.base.ExecContext(ctx, args)
@@ -182,6 +196,7 @@ func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 }
 
 func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	pgTraced("(prepared)")
 	return s.base.QueryContext(ctx, pgArgs(args))
 }
 
