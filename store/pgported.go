@@ -246,6 +246,12 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, q := range pgOnly {
 		t[q] = rebind(q)
 	}
+	for _, q := range pgFastStatements() { // the message path's fewer round trips (pgfast.go): PostgreSQL's text already
+		t[q] = q
+	}
+	for _, q := range pgLatePath {
+		t[q] = rebind(q)
+	}
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
