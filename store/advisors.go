@@ -284,13 +284,15 @@ func (s *Store) NotificationFailed(ctx context.Context, id int64, maxAttempts in
 	return nil
 }
 
+const advisorPhoneQuery = `SELECT EXISTS (SELECT 1 FROM users WHERE phone = ? AND active = 1)`
+
 // IsAdvisorPhone reports whether phone (E.164) is the WhatsApp number of an
 // active dashboard account: the agency's own people, who get notifications
 // from the agency's number and may answer them there. Such a message is not
 // a prospect's (bot.Bot.Receive gives it no conversation).
 func (s *Store) IsAdvisorPhone(ctx context.Context, phone string) (bool, error) {
 	var ok bool
-	if err := s.ro.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE phone = ? AND active = 1)`, phone).Scan(&ok); err != nil {
+	if err := s.ro.QueryRowContext(ctx, advisorPhoneQuery, phone).Scan(&ok); err != nil {
 		return false, fmt.Errorf("advisor phone: %w", err)
 	}
 	return ok, nil

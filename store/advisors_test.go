@@ -120,6 +120,7 @@ func TestAdvisorsRoundRobinRemindersAndReassignment(t *testing.T) {
 // people), their leads' advisor_id becomes assigned_to (the queue's
 // column), and their notifications follow; the round robin goes on.
 func TestMigration0061AdvisorsBecomeUsers(t *testing.T) {
+	sqliteOnly(t, "a SQLite migration older than PostgreSQL's baseline (0160)")
 	ctx := context.Background()
 	// The state a 0003-era deployment left: an account "ana" that is also
 	// advisor "Ana", two advisors called "Beto", one lead each, and their

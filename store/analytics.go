@@ -66,6 +66,19 @@ type CampaignImport struct {
 	NewCampaigns, NewSpend, ChangedSpend int
 }
 
+const campaignIDQuery = `SELECT id FROM campaigns WHERE key = ?`
+
+const insertCampaignQuery = `INSERT INTO campaigns (key, name, channel, started_on, ended_on, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+
+const updateCampaignQuery = `UPDATE campaigns SET name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,
+				channel = CASE WHEN ?2 <> '' THEN ?2 ELSE channel END, started_on = CASE WHEN ?3 <> '' THEN ?3 ELSE started_on END,
+				ended_on = CASE WHEN ?4 <> '' THEN ?4 ELSE ended_on END WHERE id = ?5`
+
+const spendAmountQuery = `SELECT amount_cop FROM campaign_spend WHERE campaign_id = ? AND period = ? AND day = ?`
+
+const upsertSpendQuery = `INSERT INTO campaign_spend (campaign_id, period, day, amount_cop) VALUES (?, ?, ?, ?)
+				ON CONFLICT (campaign_id, period, day) DO UPDATE SET amount_cop = excluded.amount_cop`
+
 // ImportCampaigns adds or updates campaigns and their spend in one
 // transaction. A campaign's name, channel and dates are updated when the
 // row gives them; a spend row for a (campaign, period, day) already stored
@@ -83,13 +96,13 @@ func (s *Store) ImportCampaigns(ctx context.Context, rows []CampaignRow) (Campai
 			}
 			id, ok := ids[key]
 			if !ok {
-				err := tx.QueryRowContext(ctx, `SELECT id FROM campaigns WHERE key = ?`, key).Scan(&id)
+				err := tx.QueryRowContext(ctx, campaignIDQuery, key).Scan(&id)
 				if errors.Is(err, sql.ErrNoRows) {
 					name := r.Name
 					if name == "" {
 						name = key
 					}
-					out, err := tx.ExecContext(ctx, `INSERT INTO campaigns (key, name, channel, started_on, ended_on, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					out, err := tx.ExecContext(ctx, insertCampaignQuery,
 						key, name, r.Channel, r.StartedOn, r.EndedOn, now)
 					if err != nil {
 						return fmt.Errorf("campaign %s: %w", key, err)
@@ -101,16 +114,14 @@ func (s *Store) ImportCampaigns(ctx context.Context, rows []CampaignRow) (Campai
 				}
 				ids[key] = id
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,
-				channel = CASE WHEN ?2 <> '' THEN ?2 ELSE channel END, started_on = CASE WHEN ?3 <> '' THEN ?3 ELSE started_on END,
-				ended_on = CASE WHEN ?4 <> '' THEN ?4 ELSE ended_on END WHERE id = ?5`, r.Name, r.Channel, r.StartedOn, r.EndedOn, id); err != nil {
+			if _, err := tx.ExecContext(ctx, updateCampaignQuery, r.Name, r.Channel, r.StartedOn, r.EndedOn, id); err != nil {
 				return fmt.Errorf("campaign %s: %w", key, err)
 			}
 			if r.Spend == nil {
 				continue
 			}
 			var old int64
-			err := tx.QueryRowContext(ctx, `SELECT amount_cop FROM campaign_spend WHERE campaign_id = ? AND period = ? AND day = ?`,
+			err := tx.QueryRowContext(ctx, spendAmountQuery,
 				id, r.Spend.Period, r.Spend.Day).Scan(&old)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
@@ -122,8 +133,7 @@ func (s *Store) ImportCampaigns(ctx context.Context, rows []CampaignRow) (Campai
 			default:
 				res.ChangedSpend++
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_spend (campaign_id, period, day, amount_cop) VALUES (?, ?, ?, ?)
-				ON CONFLICT (campaign_id, period, day) DO UPDATE SET amount_cop = excluded.amount_cop`,
+			if _, err := tx.ExecContext(ctx, upsertSpendQuery,
 				id, r.Spend.Period, r.Spend.Day, r.Spend.AmountCOP); err != nil {
 				return fmt.Errorf("spend of %s: %w", key, err)
 			}
@@ -206,9 +216,11 @@ func (c *campaignSet) get(key string) *CampaignFacts {
 	return f
 }
 
+const campaignRowsQuery = `SELECT key, name, channel, started_on, ended_on FROM campaigns ORDER BY key`
+
 // campaignRows adds every campaign the campaigns file described.
 func (s *Store) campaignRows(ctx context.Context, set *campaignSet) error {
-	rows, err := s.ro.QueryContext(ctx, `SELECT key, name, channel, started_on, ended_on FROM campaigns ORDER BY key`)
+	rows, err := s.ro.QueryContext(ctx, campaignRowsQuery)
 	if err != nil {
 		return err
 	}
@@ -224,10 +236,12 @@ func (s *Store) campaignRows(ctx context.Context, set *campaignSet) error {
 	return rows.Err()
 }
 
+const campaignLeadsQuery = `SELECT source, class, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop) FROM lead_daily
+		WHERE day BETWEEN ? AND ? GROUP BY source, class`
+
 // campaignLeads adds the leads of each campaign key in [from, to].
 func (s *Store) campaignLeads(ctx context.Context, set *campaignSet, from, to string) error {
-	rows, err := s.ro.QueryContext(ctx, `SELECT source, class, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop) FROM lead_daily
-		WHERE day BETWEEN ? AND ? GROUP BY source, class`, from, to)
+	rows, err := s.ro.QueryContext(ctx, campaignLeadsQuery, from, to)
 	if err != nil {
 		return err
 	}
@@ -252,11 +266,13 @@ func (s *Store) campaignLeads(ctx context.Context, set *campaignSet, from, to st
 	return rows.Err()
 }
 
+const campaignSpendQuery = `SELECT c.key, s.period, s.day, s.amount_cop FROM campaign_spend s JOIN campaigns c ON c.id = s.campaign_id
+		WHERE s.day <= ? AND s.day >= CASE s.period WHEN 'month' THEN substr(?, 1, 7) || '-01' ELSE ? END`
+
 // campaignSpend adds the spend of each campaign in [from, to]: day spend
 // as it is, a month's spend as flow.MonthSpend prorates it.
 func (s *Store) campaignSpend(ctx context.Context, set *campaignSet, from, to string) error {
-	rows, err := s.ro.QueryContext(ctx, `SELECT c.key, s.period, s.day, s.amount_cop FROM campaign_spend s JOIN campaigns c ON c.id = s.campaign_id
-		WHERE s.day <= ? AND s.day >= CASE s.period WHEN 'month' THEN substr(?, 1, 7) || '-01' ELSE ? END`, to, from, from)
+	rows, err := s.ro.QueryContext(ctx, campaignSpendQuery, to, from, from)
 	if err != nil {
 		return err
 	}
@@ -304,11 +320,13 @@ type LeadMonth struct {
 	InSLA      int // first contact at or before the deadline
 }
 
+const leadMonthsQuery = `SELECT substr(day, 1, 7), class, origin, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop), SUM(contacted), SUM(in_sla)
+		FROM lead_daily WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`
+
 // LeadMonths returns the period's leads by month, class and origin, oldest first.
 func (s *Store) LeadMonths(ctx context.Context, p Period) ([]LeadMonth, error) {
 	from, to := p.bounds()
-	rows, err := s.ro.QueryContext(ctx, `SELECT substr(day, 1, 7), class, origin, SUM(n), SUM(won), SUM(lost), SUM(revenue_cop), SUM(contacted), SUM(in_sla)
-		FROM lead_daily WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, from, to)
+	rows, err := s.ro.QueryContext(ctx, leadMonthsQuery, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("lead months: %w", err)
 	}
@@ -335,11 +353,13 @@ type DelayBucket struct {
 	N       int
 }
 
+const contactDelaysQuery = `SELECT class, bucket, SUM(n) FROM lead_contact_delay WHERE day BETWEEN ? AND ?
+		GROUP BY 1, 2 ORDER BY 2, 1`
+
 // ContactDelays returns the period's first-contact delays by class, shortest first.
 func (s *Store) ContactDelays(ctx context.Context, p Period) ([]DelayBucket, error) {
 	from, to := p.bounds()
-	rows, err := s.ro.QueryContext(ctx, `SELECT class, bucket, SUM(n) FROM lead_contact_delay WHERE day BETWEEN ? AND ?
-		GROUP BY 1, 2 ORDER BY 2, 1`, from, to)
+	rows, err := s.ro.QueryContext(ctx, contactDelaysQuery, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("contact delays: %w", err)
 	}
@@ -363,11 +383,13 @@ type FunnelCount struct {
 	N            int
 }
 
+const funnelQuery = `SELECT step, status, SUM(n) FROM conversation_funnel WHERE day BETWEEN ? AND ?
+		GROUP BY 1, 2 ORDER BY 1, 2`
+
 // Funnel returns the conversations started in the period by step and status.
 func (s *Store) Funnel(ctx context.Context, p Period) ([]FunnelCount, error) {
 	from, to := p.bounds()
-	rows, err := s.ro.QueryContext(ctx, `SELECT step, status, SUM(n) FROM conversation_funnel WHERE day BETWEEN ? AND ?
-		GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
+	rows, err := s.ro.QueryContext(ctx, funnelQuery, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("funnel: %w", err)
 	}
@@ -392,11 +414,13 @@ type DimMonth struct {
 	N, Won                    int
 }
 
+const dimMonthsQuery = `SELECT month, dim, value, origin, n, won FROM lead_dim_monthly
+		WHERE month BETWEEN ? AND ? AND n <> 0 ORDER BY 1, 2, 3, 4`
+
 // DimMonths returns the feature counts of the months in the period.
 func (s *Store) DimMonths(ctx context.Context, p Period) ([]DimMonth, error) {
 	from, to := p.months()
-	rows, err := s.ro.QueryContext(ctx, `SELECT month, dim, value, origin, n, won FROM lead_dim_monthly
-		WHERE month BETWEEN ? AND ? AND n <> 0 ORDER BY 1, 2, 3, 4`, from, to)
+	rows, err := s.ro.QueryContext(ctx, dimMonthsQuery, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("feature months: %w", err)
 	}
@@ -422,6 +446,12 @@ type Outcomes struct {
 	Pos, Neg int
 }
 
+const leadOutcomesKeyQuery = `SELECT COUNT(*), TOTAL(won), TOTAL(lost), TOTAL((pbin + 1) * (won + 3 * lost) + length(month) + length(model) + length(class))
+		FROM lead_prob_monthly`
+
+const leadOutcomesQuery = `SELECT month, model, class, pbin, won, lost FROM lead_prob_monthly
+		WHERE won + lost > 0 ORDER BY 1, 2, 3, 4`
+
 // LeadOutcomes returns the live leads closed as won or lost, by month of
 // completion, model, class and probability.
 //
@@ -432,8 +462,7 @@ type Outcomes struct {
 func (s *Store) LeadOutcomes(ctx context.Context) ([]Outcomes, error) {
 	var n int64
 	var won, lost, weighted float64
-	if err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*), TOTAL(won), TOTAL(lost), TOTAL((pbin + 1) * (won + 3 * lost) + length(month) + length(model) + length(class))
-		FROM lead_prob_monthly`).Scan(&n, &won, &lost, &weighted); err != nil {
+	if err := s.ro.QueryRowContext(ctx, leadOutcomesKeyQuery).Scan(&n, &won, &lost, &weighted); err != nil {
 		return nil, fmt.Errorf("lead outcomes: %w", err)
 	}
 	key := fmt.Sprintf("%d.%.0f.%.0f.%.0f", n, won, lost, weighted)
@@ -444,8 +473,7 @@ func (s *Store) LeadOutcomes(ctx context.Context) ([]Outcomes, error) {
 		return out, nil
 	}
 	s.churn.mu.Unlock()
-	out, err := s.outcomes(ctx, `SELECT month, model, class, pbin, won, lost FROM lead_prob_monthly
-		WHERE won + lost > 0 ORDER BY 1, 2, 3, 4`)
+	out, err := s.outcomes(ctx, leadOutcomesQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -454,6 +482,14 @@ func (s *Store) LeadOutcomes(ctx context.Context) ([]Outcomes, error) {
 	s.churn.mu.Unlock()
 	return out, nil
 }
+
+const churnOutcomesQuery = `SELECT strftime('%Y-%m', s.scored_at / 1000 - 18000, 'unixepoch'), s.model, '',
+		CAST(round(s.probability * 1000) AS INTEGER) AS pb,
+		SUM(c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1),
+		SUM(NOT (c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1))
+		FROM churn_scores s JOIN customers c ON c.id = s.customer_id
+		WHERE s.scored_at <= ?2 - ?1 AND (c.cancelled_at IS NULL OR c.cancelled_at > s.scored_at)
+		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`
 
 // ChurnOutcomes returns the churn scores at least 30 days old, by month of
 // scoring and probability; a score came true when the customer cancelled
@@ -478,13 +514,7 @@ func (s *Store) ChurnOutcomes(ctx context.Context, now time.Time) ([]Outcomes, e
 	const month = 30 * 24 * 3600 * 1000
 	// Scores older than 30 days at the start of the UTC day, so the result holds all day.
 	day := now.UTC().Truncate(24 * time.Hour)
-	out, err := s.outcomes(ctx, `SELECT strftime('%Y-%m', s.scored_at / 1000 - 18000, 'unixepoch'), s.model, '',
-		CAST(round(s.probability * 1000) AS INTEGER) AS pb,
-		SUM(c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1),
-		SUM(NOT (c.cancelled_at IS NOT NULL AND c.cancelled_at > s.scored_at AND c.cancelled_at <= s.scored_at + ?1))
-		FROM churn_scores s JOIN customers c ON c.id = s.customer_id
-		WHERE s.scored_at <= ?2 - ?1 AND (c.cancelled_at IS NULL OR c.cancelled_at > s.scored_at)
-		GROUP BY 1, 2, 4 ORDER BY 1, 2, 4`, month, millis(day))
+	out, err := s.outcomes(ctx, churnOutcomesQuery, month, millis(day))
 	if err != nil {
 		return nil, err
 	}
@@ -507,15 +537,17 @@ type churnCache struct {
 	risk        ChurnRisk
 }
 
+const churnVersionQuery = `SELECT COALESCE((SELECT MAX(id) FROM churn_scores), 0), COALESCE((SELECT MAX(id) FROM customers), 0),
+		COALESCE((SELECT MAX(id) FROM customer_events), 0), COALESCE((SELECT MAX(id) FROM customer_actions), 0),
+		(SELECT COUNT(*) FROM customers WHERE cancelled_at IS NOT NULL), (SELECT TOTAL(cancelled_at) FROM customers WHERE cancelled_at IS NOT NULL)`
+
 // churnVersion changes whenever what the churn reads depend on changes: a
 // new score, customer or customer event, a cancellation (count and sum of
 // the dates, from the customers_active index), or a customer action.
 func (s *Store) churnVersion(ctx context.Context) (string, error) {
 	var scores, customers, events, actions, cancelled int64
 	var cancelSum float64
-	err := s.ro.QueryRowContext(ctx, `SELECT COALESCE((SELECT MAX(id) FROM churn_scores), 0), COALESCE((SELECT MAX(id) FROM customers), 0),
-		COALESCE((SELECT MAX(id) FROM customer_events), 0), COALESCE((SELECT MAX(id) FROM customer_actions), 0),
-		(SELECT COUNT(*) FROM customers WHERE cancelled_at IS NOT NULL), (SELECT TOTAL(cancelled_at) FROM customers WHERE cancelled_at IS NOT NULL)`).
+	err := s.ro.QueryRowContext(ctx, churnVersionQuery).
 		Scan(&scores, &customers, &events, &actions, &cancelled, &cancelSum)
 	if err != nil {
 		return "", fmt.Errorf("churn version: %w", err)
@@ -550,13 +582,18 @@ type ClassSLA struct {
 	OpenOverdue int // not contacted and past the deadline
 }
 
+const slaQuery = `SELECT class, SUM(n), SUM(contacted), SUM(contacted - in_sla) FROM lead_daily
+		WHERE origin = 'live' AND day >= ? GROUP BY 1 ORDER BY 1`
+
+const openOverdueByClassQuery = `SELECT class, COUNT(*) FROM leads WHERE status = 'open' AND deadline_at < ? AND completed_at >= ?
+		GROUP BY 1`
+
 // SLASince returns, per class, the leads completed since (a Colombian day,
 // YYYY-MM-DD) and how many broke their deadline, at now.
 func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]ClassSLA, error) {
 	byClass := map[string]*ClassSLA{}
 	var order []string
-	rows, err := s.ro.QueryContext(ctx, `SELECT class, SUM(n), SUM(contacted), SUM(contacted - in_sla) FROM lead_daily
-		WHERE origin = 'live' AND day >= ? GROUP BY 1 ORDER BY 1`, since)
+	rows, err := s.ro.QueryContext(ctx, slaQuery, since)
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}
@@ -578,8 +615,7 @@ func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]Cl
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.ro.QueryContext(ctx, `SELECT class, COUNT(*) FROM leads WHERE status = 'open' AND deadline_at < ? AND completed_at >= ?
-		GROUP BY 1`, millis(now), sinceMs)
+	rows, err = s.ro.QueryContext(ctx, openOverdueByClassQuery, millis(now), sinceMs)
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}
@@ -643,10 +679,17 @@ func (s *Store) ChurnRiskAt(ctx context.Context, threshold float64) (ChurnRisk, 
 	return r, nil
 }
 
+const latestScoringQuery = `SELECT MAX(scored_at) FROM churn_scores`
+
+const churnRiskQuery = `SELECT COUNT(*), COALESCE(SUM(s.probability >= ?2), 0),
+		COALESCE(SUM(CASE WHEN s.probability >= ?2 THEN c.monthly_fee_cop ELSE 0 END), 0)
+		FROM churn_scores s JOIN customers c ON c.id = s.customer_id
+		WHERE s.scored_at = ?1 AND c.cancelled_at IS NULL`
+
 func (s *Store) churnRisk(ctx context.Context, threshold float64) (ChurnRisk, error) {
 	var r ChurnRisk
 	var at sql.NullInt64
-	err := s.ro.QueryRowContext(ctx, `SELECT MAX(scored_at) FROM churn_scores`).Scan(&at)
+	err := s.ro.QueryRowContext(ctx, latestScoringQuery).Scan(&at)
 	if err != nil {
 		return r, fmt.Errorf("churn risk: %w", err)
 	}
@@ -654,10 +697,7 @@ func (s *Store) churnRisk(ctx context.Context, threshold float64) (ChurnRisk, er
 		return r, nil
 	}
 	r.ScoredAt = fromMillis(at.Int64)
-	err = s.ro.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(s.probability >= ?2), 0),
-		COALESCE(SUM(CASE WHEN s.probability >= ?2 THEN c.monthly_fee_cop ELSE 0 END), 0)
-		FROM churn_scores s JOIN customers c ON c.id = s.customer_id
-		WHERE s.scored_at = ?1 AND c.cancelled_at IS NULL`, at.Int64, threshold).Scan(&r.Scored, &r.AtRisk, &r.MonthlyCOP)
+	err = s.ro.QueryRowContext(ctx, churnRiskQuery, at.Int64, threshold).Scan(&r.Scored, &r.AtRisk, &r.MonthlyCOP)
 	if err != nil {
 		return r, fmt.Errorf("churn risk: %w", err)
 	}

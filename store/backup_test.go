@@ -59,6 +59,7 @@ func closedStore(tb testing.TB) string {
 // newer build are refused with a message that says what is wrong, and the
 // file (with its companions) is byte for byte what it was.
 func TestF12RefusesCorruptForeignAndNewerFiles(t *testing.T) {
+	sqliteOnly(t, "a damaged, foreign or newer SQLite file is refused (its header and quick_check)")
 	tests := []struct {
 		name    string
 		make    func(t *testing.T) string
@@ -168,6 +169,7 @@ func TestOpenAcceptsAWhatsmeowOnlyFile(t *testing.T) {
 // keep committing passes integrity_check and holds every message committed
 // before it started; the file it writes is only ever a checked backup.
 func TestF13BackupUnderLoad(t *testing.T) {
+	sqliteOnly(t, "the backup is SQLite's VACUUM INTO a file (PostgreSQL's is pg_dump)")
 	s, _ := mustOpen(t)
 	ctx := context.Background()
 	var (
@@ -264,6 +266,7 @@ func TestBackupNeverOverwrites(t *testing.T) {
 }
 
 func TestVerifyBackup(t *testing.T) {
+	sqliteOnly(t, "a backup file's quick_check and schema (PostgreSQL's backup is pg_dump)")
 	good := closedStore(t)
 	if _, err := VerifyBackup(context.Background(), good); err != nil {
 		t.Errorf("a good store: %v", err)
@@ -291,6 +294,7 @@ func TestVerifyBackup(t *testing.T) {
 // TestRestore restores a backup over a store that changed after it: the
 // restored store opens with the backup's rows, and the replaced file is kept.
 func TestRestore(t *testing.T) {
+	sqliteOnly(t, "restoring a backup file (PostgreSQL's restore is pg_restore)")
 	ctx := context.Background()
 	s, path := mustOpen(t)
 	if _, err := s.Handle(ctx, inbound("wamid.before", "hola"), echoStep); err != nil {
@@ -384,6 +388,7 @@ func TestF14LockRefusesASecondInstance(t *testing.T) {
 // the write lock (F9) and after a failed commit, and recovers: after a
 // successful commit, or after failureHold without one.
 func TestCheckWritable(t *testing.T) {
+	sqliteOnly(t, "SQLite's write lock and PRAGMA max_page_count")
 	path := filepath.Join(t.TempDir(), "cis.db")
 	var clock atomic.Int64 // the store's clock, read by the writer goroutine too
 	clock.Store(t0.UnixNano())

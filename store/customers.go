@@ -81,7 +81,11 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	customerColumns = `id, ext_key, COALESCE(lead_id, 0), name, city_code, service, plan, source, monthly_fee_cop,
 		started_at, COALESCE(cancelled_at, 0), extra`
+	allCustomersQuery    = `SELECT ` + customerColumns + ` FROM customers ORDER BY id`
+	activeCustomersQuery = `SELECT ` + customerColumns + ` FROM customers WHERE cancelled_at IS NULL ORDER BY id`
 )
+
+const countCustomersQuery = `SELECT COUNT(*) FROM customers`
 
 // ImportCustomers adds customers and their events in one transaction. A
 // customer whose ExtKey is stored already is not added again (only a
@@ -92,7 +96,7 @@ func (s *Store) ImportCustomers(ctx context.Context, rows []CustomerImport, prog
 	now := millis(s.now())
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var before int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&before); err != nil {
+		if err := tx.QueryRowContext(ctx, countCustomersQuery).Scan(&before); err != nil {
 			return err
 		}
 		cust, err := tx.PrepareContext(ctx, upsertCustomerQuery)
@@ -128,7 +132,7 @@ func (s *Store) ImportCustomers(ctx context.Context, rows []CustomerImport, prog
 			}
 		}
 		var after int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&after); err != nil {
+		if err := tx.QueryRowContext(ctx, countCustomersQuery).Scan(&after); err != nil {
 			return err
 		}
 		customers = after - before
@@ -169,15 +173,17 @@ func scanCustomer(row scanner, extra ...any) (Customer, error) {
 	return c, nil
 }
 
+const customerEventsQuery = `SELECT customer_id, kind, at, amount_cop, days_late, detail FROM customer_events ORDER BY customer_id, at, id`
+
 // CustomerHistories returns every customer with its events, oldest event
 // first; with activeOnly, only customers not cancelled. Training needs
 // them all; daily scoring the active ones.
 func (s *Store) CustomerHistories(ctx context.Context, activeOnly bool) ([]CustomerHistory, error) {
-	where := ""
+	q := allCustomersQuery
 	if activeOnly {
-		where = " WHERE cancelled_at IS NULL"
+		q = activeCustomersQuery
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers`+where+` ORDER BY id`)
+	rows, err := s.ro.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("customers: %w", err)
 	}
@@ -196,7 +202,7 @@ func (s *Store) CustomerHistories(ctx context.Context, activeOnly bool) ([]Custo
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	evs, err := s.ro.QueryContext(ctx, `SELECT customer_id, kind, at, amount_cop, days_late, detail FROM customer_events ORDER BY customer_id, at, id`)
+	evs, err := s.ro.QueryContext(ctx, customerEventsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("customer events: %w", err)
 	}
@@ -231,19 +237,25 @@ type Reason struct {
 	Weight  float64 `json:"weight"`
 }
 
+const insertChurnScoreQuery = `INSERT INTO churn_scores (customer_id, scored_at, probability, model, reasons)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, scored_at) DO NOTHING`
+
+const updateChurnQuery = `UPDATE customers SET churn_probability = ?, churn_scored_at = ?, churn_model = ?, churn_reasons = ?
+			WHERE id = ? AND (churn_scored_at IS NULL OR churn_scored_at <= ?)`
+
+const churnProbabilityQuery = `SELECT churn_probability FROM customers WHERE id = ?`
+
 // SaveChurnScores appends the scores to churn_scores (one per customer and
 // snapshot: a repeated snapshot replaces nothing and adds nothing) and keeps
 // each customer's latest score on its row for the risk page.
 func (s *Store) SaveChurnScores(ctx context.Context, scores []ChurnScore) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO churn_scores (customer_id, scored_at, probability, model, reasons)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, scored_at) DO NOTHING`)
+		ins, err := tx.PrepareContext(ctx, insertChurnScoreQuery)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		cur, err := tx.PrepareContext(ctx, `UPDATE customers SET churn_probability = ?, churn_scored_at = ?, churn_model = ?, churn_reasons = ?
-			WHERE id = ? AND (churn_scored_at IS NULL OR churn_scored_at <= ?)`)
+		cur, err := tx.PrepareContext(ctx, updateChurnQuery)
 		if err != nil {
 			return err
 		}
@@ -255,7 +267,7 @@ func (s *Store) SaveChurnScores(ctx context.Context, scores []ChurnScore) error 
 			}
 			at := millis(sc.ScoredAt)
 			var before sql.NullFloat64
-			if err := tx.QueryRowContext(ctx, `SELECT churn_probability FROM customers WHERE id = ?`, sc.CustomerID).Scan(&before); err != nil {
+			if err := tx.QueryRowContext(ctx, churnProbabilityQuery, sc.CustomerID).Scan(&before); err != nil {
 				return fmt.Errorf("customer %d: %w", sc.CustomerID, err)
 			}
 			if _, err := ins.ExecContext(ctx, sc.CustomerID, at, sc.Probability, sc.Model, string(reasons)); err != nil {
@@ -309,11 +321,12 @@ func riskSearch(search string) []any {
 	return args
 }
 
+const countActiveCustomersQuery = `SELECT COUNT(*) FROM customers INDEXED BY customers_active_risk WHERE cancelled_at IS NULL` + riskSearchWhere
+
 // CountActiveCustomers counts the active customers matching search.
 func (s *Store) CountActiveCustomers(ctx context.Context, search string) (int, error) {
 	var n int
-	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers INDEXED BY customers_active_risk WHERE cancelled_at IS NULL`+riskSearchWhere,
-		riskSearch(search)...).Scan(&n)
+	err := s.ro.QueryRowContext(ctx, countActiveCustomersQuery, riskSearch(search)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count customers: %w", err)
 	}
@@ -342,6 +355,13 @@ var riskOrder = map[string][2]string{
 	"tenure":   {"customers_active_tenure", "started_at, id"},
 }
 
+// riskListQuery is ChurnRisk's statement for one of riskOrder's sorts.
+func riskListQuery(order [2]string) string {
+	return `SELECT ` + customerColumns + `, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
+		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
+		FROM customers INDEXED BY ` + order[0] + ` WHERE cancelled_at IS NULL` + riskSearchWhere + ` ORDER BY ` + order[1] + ` LIMIT ? OFFSET ?`
+}
+
 // ChurnRisk lists active customers with their latest churn score.
 func (s *Store) ChurnRisk(ctx context.Context, f RiskFilter) ([]RiskRow, error) {
 	order, ok := riskOrder[f.Sort]
@@ -354,10 +374,7 @@ func (s *Store) ChurnRisk(ctx context.Context, f RiskFilter) ([]RiskRow, error) 
 	case f.Limit > 500:
 		f.Limit = 500
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+customerColumns+`, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
-		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
-		FROM customers INDEXED BY `+order[0]+` WHERE cancelled_at IS NULL`+riskSearchWhere+` ORDER BY `+order[1]+` LIMIT ? OFFSET ?`,
-		append(riskSearch(f.Search), f.Limit, max(f.Offset, 0))...)
+	rows, err := s.ro.QueryContext(ctx, riskListQuery(order), append(riskSearch(f.Search), f.Limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, fmt.Errorf("churn risk: %w", err)
 	}
@@ -396,6 +413,8 @@ type RiskBand struct {
 // riskBandEdges are the bands of the risk page's chart and summary.
 var riskBandEdges = []float64{0, 0.1, 0.2, 0.3, 0.5, 1.0001}
 
+const riskBandsQuery = `SELECT band, customers, fee_cop, at_stake_cop FROM churn_risk_bands`
+
 // ChurnRiskBands returns the scored active customers per probability band,
 // from the summary that refreshRiskBands keeps.
 func (s *Store) ChurnRiskBands(ctx context.Context) ([]RiskBand, error) {
@@ -403,7 +422,7 @@ func (s *Store) ChurnRiskBands(ctx context.Context) ([]RiskBand, error) {
 	for i := range bands {
 		bands[i].From, bands[i].To = riskBandEdges[i], min(riskBandEdges[i+1], 1)
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT band, customers, fee_cop, at_stake_cop FROM churn_risk_bands`)
+	rows, err := s.ro.QueryContext(ctx, riskBandsQuery)
 	if err != nil {
 		return nil, fmt.Errorf("churn risk bands: %w", err)
 	}
@@ -421,24 +440,31 @@ func (s *Store) ChurnRiskBands(ctx context.Context) ([]RiskBand, error) {
 	return bands, rows.Err()
 }
 
-// refreshRiskBands recomputes the churn_risk_bands summary inside tx: one
-// scan of the active customers, done when scores are saved or customers
-// leave, never per page view.
-func refreshRiskBands(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM churn_risk_bands`); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO churn_risk_bands (band, customers, fee_cop, at_stake_cop)
+const clearRiskBandsQuery = `DELETE FROM churn_risk_bands`
+
+const refreshRiskBandsQuery = `INSERT INTO churn_risk_bands (band, customers, fee_cop, at_stake_cop)
 		SELECT CASE WHEN churn_probability < 0.1 THEN 0 WHEN churn_probability < 0.2 THEN 1
 		WHEN churn_probability < 0.3 THEN 2 WHEN churn_probability < 0.5 THEN 3 ELSE 4 END AS band,
 		COUNT(*), SUM(monthly_fee_cop), CAST(ROUND(SUM(monthly_fee_cop * churn_probability)) AS INTEGER)
 		FROM customers INDEXED BY customers_active_risk
-		WHERE cancelled_at IS NULL AND churn_probability IS NOT NULL GROUP BY band`)
+		WHERE cancelled_at IS NULL AND churn_probability IS NOT NULL GROUP BY band`
+
+// refreshRiskBands recomputes the churn_risk_bands summary inside tx: one
+// scan of the active customers, done when scores are saved or customers
+// leave, never per page view.
+func refreshRiskBands(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, clearRiskBandsQuery); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, refreshRiskBandsQuery)
 	if err != nil {
 		return fmt.Errorf("refresh churn risk bands: %w", err)
 	}
 	return nil
 }
+
+const revenueAtRiskQuery = `SELECT COUNT(*), SUM(monthly_fee_cop), SUM(monthly_fee_cop * churn_probability)
+		FROM customers WHERE cancelled_at IS NULL AND churn_probability >= ?`
 
 // RevenueAtRisk sums, over active customers whose latest churn probability
 // is at least minProb, how many they are, their monthly fees and their
@@ -446,8 +472,7 @@ func refreshRiskBands(ctx context.Context, tx *sql.Tx) error {
 func (s *Store) RevenueAtRisk(ctx context.Context, minProb float64) (customers int, monthlyFeeCOP, expectedLossCOP int64, err error) {
 	var fees sql.NullInt64
 	var loss sql.NullFloat64
-	err = s.ro.QueryRowContext(ctx, `SELECT COUNT(*), SUM(monthly_fee_cop), SUM(monthly_fee_cop * churn_probability)
-		FROM customers WHERE cancelled_at IS NULL AND churn_probability >= ?`, minProb).Scan(&customers, &fees, &loss)
+	err = s.ro.QueryRowContext(ctx, revenueAtRiskQuery, minProb).Scan(&customers, &fees, &loss)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("revenue at risk: %w", err)
 	}
@@ -460,6 +485,12 @@ type CustomerAction struct {
 	ByUser int64
 	Detail string
 }
+
+const customerCancelledQuery = `SELECT cancelled_at FROM customers WHERE id = ?`
+
+const cancelCustomerQuery = `UPDATE customers SET cancelled_at = ? WHERE id = ?`
+
+const insertCustomerActionQuery = `INSERT INTO customer_actions (customer_id, user_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`
 
 // ActOnCustomer records a on customer id. "churned" also marks the
 // customer cancelled now (if it was not), so it leaves the risk list.
@@ -474,7 +505,7 @@ func (s *Store) ActOnCustomer(ctx context.Context, id int64, a CustomerAction) e
 	now := millis(s.now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var cancelled sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT cancelled_at FROM customers WHERE id = ?`, id).Scan(&cancelled)
+		err := tx.QueryRowContext(ctx, customerCancelledQuery, id).Scan(&cancelled)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -485,14 +516,14 @@ func (s *Store) ActOnCustomer(ctx context.Context, id int64, a CustomerAction) e
 			return ErrConflict
 		}
 		if a.Kind == "churned" {
-			if _, err := tx.ExecContext(ctx, `UPDATE customers SET cancelled_at = ? WHERE id = ?`, now, id); err != nil {
+			if _, err := tx.ExecContext(ctx, cancelCustomerQuery, now, id); err != nil {
 				return err
 			}
 			if err := refreshRiskBands(ctx, tx); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO customer_actions (customer_id, user_id, kind, detail, created_at) VALUES (?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, insertCustomerActionQuery,
 			id, a.ByUser, a.Kind, a.Detail, now)
 		return err
 	})
@@ -532,13 +563,15 @@ type KeyedCustomerEvent struct {
 	CustomerEvent
 }
 
+const customerByKeyQuery = `SELECT id FROM customers WHERE ext_key = ?`
+
 // ImportCustomerEvents adds events to customers already stored, in one
 // transaction; an event stored already is skipped. Events of customers the
 // store does not know make the whole import fail (import the customers
 // first), naming up to five of them.
 func (s *Store) ImportCustomerEvents(ctx context.Context, rows []KeyedCustomerEvent) (added int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		find, err := tx.PrepareContext(ctx, `SELECT id FROM customers WHERE ext_key = ?`)
+		find, err := tx.PrepareContext(ctx, customerByKeyQuery)
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,7 @@ func rawHits(tb testing.TB, path string, needle string) map[string]int {
 // clean stop. Another person's data is still in the file (the search
 // works), and before the erasure every needle was found (it can fail).
 func TestErasedPersonIsGoneFromTheFiles(t *testing.T) {
+	sqliteOnly(t, "the bytes of SQLite's database, WAL and shared-memory files")
 	ctx := context.Background()
 	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
 	const (

@@ -30,6 +30,7 @@ import (
 // transaction is inTx (and the migrations, on the same handle), whose DSN
 // says _txlock=immediate.
 func TestWritesBeginImmediate(t *testing.T) {
+	sqliteOnly(t, "SQLite's BEGIN IMMEDIATE and its write lock")
 	path := filepath.Join(t.TempDir(), "cis.db")
 	s, err := Open(context.Background(), path, Options{BusyTimeout: 50 * time.Millisecond})
 	if err != nil {
@@ -81,6 +82,7 @@ func TestWritesBeginImmediate(t *testing.T) {
 // file's size, messages fail with SQLITE_FULL, store nothing partial, and
 // go through once the limit is lifted, without a restart.
 func TestFullDiskThenRecovers(t *testing.T) {
+	sqliteOnly(t, "a full disk simulated with SQLite's PRAGMA max_page_count")
 	s, _ := mustOpen(t)
 	ctx := context.Background()
 	var pages int
@@ -136,6 +138,7 @@ func TestFullDiskThenRecovers(t *testing.T) {
 // written while dashboard-like queries run without pause on the reading
 // handle; SQLite's automatic checkpoints keep the WAL file small.
 func TestWALStaysBoundedUnderReaders(t *testing.T) {
+	sqliteOnly(t, "the size of SQLite's WAL file")
 	path := filepath.Join(t.TempDir(), "cis.db")
 	// NORMAL only to spend less time in fsync; the WAL's growth is the same.
 	s, err := Open(context.Background(), path, Options{Synchronous: "NORMAL"})
@@ -219,6 +222,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 // writer then waits once and not again until walRetry has passed on the
 // store's clock, and truncates the WAL once the reader is gone.
 func TestLongReaderCostsOneCheckpointWait(t *testing.T) {
+	sqliteOnly(t, "SQLite's WAL checkpoints")
 	path := filepath.Join(t.TempDir(), "cis.db")
 	var mu sync.Mutex
 	now := t0

@@ -107,6 +107,7 @@ func aliases(t *testing.T, kind string) (a, b string) {
 // server reaching the store through a symlink or a hard link refuses, and
 // names the process that holds it and the path that process opened.
 func TestLockFollowsTheFileNotItsName(t *testing.T) {
+	sqliteOnly(t, "the lock of a SQLite file reached through a symlink")
 	for _, kind := range []string{"symlink", "hard link"} {
 		t.Run(kind, func(t *testing.T) {
 			a, b := aliases(t, kind)
@@ -140,6 +141,7 @@ func TestLockFollowsTheFileNotItsName(t *testing.T) {
 // message is there; after a clean close the other name works and sees it.
 // A symlink resolves to the same WAL and is accepted.
 func TestOpenRefusesAStoreWhoseWALIsUnderAnotherName(t *testing.T) {
+	sqliteOnly(t, "SQLite's WAL file named after the path")
 	ctx := context.Background()
 	t.Run("hard link", func(t *testing.T) {
 		a, b := aliases(t, "hard link")
@@ -186,6 +188,7 @@ func TestOpenRefusesAStoreWhoseWALIsUnderAnotherName(t *testing.T) {
 // TestOnlyCreatingCommandsCreateAStore: with Options.Existing a missing or
 // empty file is refused and left as it was; without it, it becomes a store.
 func TestOnlyCreatingCommandsCreateAStore(t *testing.T) {
+	sqliteOnly(t, "a missing or empty SQLite file (TestOpenExistingRefusesEmptyPostgres is PostgreSQL's)")
 	ctx := context.Background()
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "typo.db")

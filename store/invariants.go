@@ -76,12 +76,46 @@ func (s *Store) CheckInvariants(ctx context.Context, e Expect) ([]Violation, err
 	return vs, nil
 }
 
+// The checks' statements, for a channelFilter fragment: functions so that
+// the PostgreSQL port lists each fragment's statement (pgported_a.go).
+// where is always channelFilter's fixed fragment; the channel is a ?
+// argument, never text.
+
+func acceptedQuery(where string) string { return `SELECT ext_id FROM messages WHERE ` + where }
+
+func finishedQuery(where string) string {
+	return `SELECT
+		(SELECT COUNT(*) FROM messages WHERE conversation_id IS NULL AND ` + where + `),
+		(SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND ` + where + `)`
+}
+
+func replayQuery(where string) string {
+	return `SELECT m.id, m.conversation_id, m.channel, a.address, m.ext_id, c.phone, m.kind, m.body,
+		m.sent_at, m.received_at, m.step_before, v.status, v.step
+		FROM messages m JOIN accounts a ON a.id = m.account_id JOIN contacts c ON c.id = m.contact_id
+		JOIN conversations v ON v.id = m.conversation_id
+		WHERE ` + where + ` ORDER BY m.conversation_id, m.id`
+}
+
+func repliesQuery(where string) string {
+	return `SELECT id, status, resend, resends FROM outbox WHERE ` + where + ` ORDER BY id`
+}
+
+func consentShownQuery(where string) string {
+	return `SELECT r.id FROM consent_records r
+		JOIN messages m ON m.channel = r.channel AND m.ext_id = r.message_ext_id
+		WHERE ` + where + ` AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.account_id = m.account_id
+			AND o.contact_id = m.contact_id AND o.key = 'consent' AND o.status = 'sent' AND o.delivery_failed = ''
+			AND o.message_id < m.id AND o.sent_at <= r.created_at)
+		ORDER BY r.id`
+}
+
 // channelFilter is the WHERE clause fragment and argument for e.Channel.
 // col is always a constant column name from this file, and the channel is
 // passed as a ? argument: no caller's text is ever concatenated into SQL.
 func channelFilter(col string, e Expect) (string, []any) {
 	if e.Channel == "" {
-		return "1", nil
+		return "1 = 1", nil // a comparison, not 1: PostgreSQL's WHERE takes a boolean only
 	}
 	return col + " = ?", []any{e.Channel}
 }
@@ -93,7 +127,7 @@ func (s *Store) checkAccepted(ctx context.Context, e Expect) ([]Violation, error
 		return nil, nil
 	}
 	where, args := channelFilter("channel", e)
-	rows, err := s.ro.QueryContext(ctx, `SELECT ext_id FROM messages WHERE `+where, args...) // #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
+	rows, err := s.ro.QueryContext(ctx, acceptedQuery(where), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +161,7 @@ func (s *Store) checkFinished(ctx context.Context, e Expect) ([]Violation, error
 	}
 	where, args := channelFilter("channel", e)
 	var unprocessed, waiting int
-	err := s.ro.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM messages WHERE conversation_id IS NULL AND `+where+`),
-		(SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND `+where+`)`,
-		append(args, args...)...).Scan(&unprocessed, &waiting)
+	err := s.ro.QueryRowContext(ctx, finishedQuery(where), append(args, args...)...).Scan(&unprocessed, &waiting)
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +191,7 @@ func (s *Store) checkReplay(ctx context.Context, e Expect) ([]Violation, error) 
 		return nil, nil
 	}
 	where, args := channelFilter("m.channel", e)
-	// #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
-	rows, err := s.ro.QueryContext(ctx, `SELECT m.id, m.conversation_id, m.channel, a.address, m.ext_id, c.phone, m.kind, m.body,
-		m.sent_at, m.received_at, m.step_before, v.status, v.step
-		FROM messages m JOIN accounts a ON a.id = m.account_id JOIN contacts c ON c.id = m.contact_id
-		JOIN conversations v ON v.id = m.conversation_id
-		WHERE `+where+` ORDER BY m.conversation_id, m.id`, args...)
+	rows, err := s.ro.QueryContext(ctx, replayQuery(where), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +270,7 @@ func (s *Store) checkReplies(ctx context.Context, e Expect) ([]Violation, error)
 		return nil, nil
 	}
 	where, args := channelFilter("channel", e)
-	rows, err := s.ro.QueryContext(ctx, `SELECT id, status, resend, resends FROM outbox WHERE `+where+` ORDER BY id`, args...) // #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
+	rows, err := s.ro.QueryContext(ctx, repliesQuery(where), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -297,13 +323,7 @@ func replyViolation(id int64, status string, resend bool, resends, n int) (Viola
 // answer was stored (consent.go).
 func (s *Store) checkConsentShown(ctx context.Context, e Expect) ([]Violation, error) {
 	where, args := channelFilter("r.channel", e)
-	// #nosec G202 -- where is channelFilter's fixed fragment; the channel is a ? argument
-	rows, err := s.ro.QueryContext(ctx, `SELECT r.id FROM consent_records r
-		JOIN messages m ON m.channel = r.channel AND m.ext_id = r.message_ext_id
-		WHERE `+where+` AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.account_id = m.account_id
-			AND o.contact_id = m.contact_id AND o.key = 'consent' AND o.status = 'sent' AND o.delivery_failed = ''
-			AND o.message_id < m.id AND o.sent_at <= r.created_at)
-		ORDER BY r.id`, args...)
+	rows, err := s.ro.QueryContext(ctx, consentShownQuery(where), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,8 +392,10 @@ func (s *Store) Snapshot(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
+const tableNamesQuery = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+
 func (s *Store) tableNames(ctx context.Context) ([]string, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	rows, err := s.ro.QueryContext(ctx, tableNamesQuery)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}

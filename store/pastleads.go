@@ -30,6 +30,20 @@ type Dropout struct {
 	At           time.Time
 }
 
+const pastAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES ('demo', ?, ?)
+			ON CONFLICT (channel, address) DO UPDATE SET address = excluded.address RETURNING id`
+
+const insertNamedContactQuery = `INSERT INTO contacts (phone, name, created_at) VALUES (?, ?, ?)`
+
+const insertPastConversationQuery = `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
+			VALUES (?, ?, ?, ?, '{}', 1, ?, ?)`
+
+const insertPastLeadQuery = `INSERT INTO leads (conversation_id, contact_id, account_id, status, name, city_code, city_name,
+			department, city_foreign, budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model,
+			reasons, started_at, completed_at, deadline_at, created_at, contacted_at, outcome_at, outcome_value_cop,
+			retries, answer_seconds, returning_contact)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // InsertPastLeads stores leads and dropped conversations with their own
 // contacts and conversations on one account of channel "demo" (address
 // names it), in one transaction. phonePrefix keeps the made-up numbers of
@@ -38,27 +52,21 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 	now := millis(s.now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var account int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO accounts (channel, address, created_at) VALUES ('demo', ?, ?)
-			ON CONFLICT (channel, address) DO UPDATE SET address = excluded.address RETURNING id`, address, now).Scan(&account)
+		err := tx.QueryRowContext(ctx, pastAccountQuery, address, now).Scan(&account)
 		if err != nil {
 			return fmt.Errorf("past leads account: %w", err)
 		}
-		contact, err := tx.PrepareContext(ctx, `INSERT INTO contacts (phone, name, created_at) VALUES (?, ?, ?)`)
+		contact, err := tx.PrepareContext(ctx, insertNamedContactQuery)
 		if err != nil {
 			return err
 		}
 		defer contact.Close()
-		conv, err := tx.PrepareContext(ctx, `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
-			VALUES (?, ?, ?, ?, '{}', 1, ?, ?)`)
+		conv, err := tx.PrepareContext(ctx, insertPastConversationQuery)
 		if err != nil {
 			return err
 		}
 		defer conv.Close()
-		lead, err := tx.PrepareContext(ctx, `INSERT INTO leads (conversation_id, contact_id, account_id, status, name, city_code, city_name,
-			department, city_foreign, budget_min_cop, budget_max_cop, budget_unknown, urgency, service, source, class, probability, model,
-			reasons, started_at, completed_at, deadline_at, created_at, contacted_at, outcome_at, outcome_value_cop,
-			retries, answer_seconds, returning_contact)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		lead, err := tx.PrepareContext(ctx, insertPastLeadQuery)
 		if err != nil {
 			return err
 		}
@@ -113,13 +121,15 @@ func (s *Store) InsertPastLeads(ctx context.Context, address, phonePrefix string
 	})
 }
 
+const accountConversationsQuery = `SELECT COUNT(*) FROM conversations c JOIN accounts a ON a.id = c.account_id
+		WHERE a.channel = ? AND a.address = ?`
+
 // CountConversations counts the conversations on one account (channel and
 // address): the demo seeds its made-up prospects only when its own account
 // has none, whatever else the store holds.
 func (s *Store) CountConversations(ctx context.Context, channel, address string) (int, error) {
 	var n int
-	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations c JOIN accounts a ON a.id = c.account_id
-		WHERE a.channel = ? AND a.address = ?`, channel, address).Scan(&n)
+	err := s.ro.QueryRowContext(ctx, accountConversationsQuery, channel, address).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count conversations: %w", err)
 	}

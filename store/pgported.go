@@ -181,6 +181,13 @@ func (t pgTable) lookup(q string) (string, bool) {
 	if pg, ok := t[q]; ok {
 		return pg, true
 	}
+	for _, p := range pgPortSets() {
+		for _, m := range p.match {
+			if pg, ok := m(q); ok {
+				return pg, true
+			}
+		}
+	}
 	return queuePorted(q)
 }
 
@@ -190,6 +197,8 @@ var queuePortedWhere = map[string]bool{
 	"l.status = 'open'": true, "l.deadline_at >= ?": true, "l.deadline_at < ?": true, "l.status = ?": true,
 	"l.class = ?": true, "l.assigned_to IS NULL": true, "l.assigned_to = ?": true, "l.source = ?": true,
 	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
+	// keyset paging (slice 2)
+	"l.deadline_at <= ?": true, "(l.deadline_at < ? OR l.id < ?)": true, "(l.deadline_at > ? OR l.id > ?)": true,
 }
 
 // queuePorted is the PostgreSQL text of a queue listing (Store.Queue) or
@@ -255,6 +264,9 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
+	for _, p := range pgPortSets() {
+		p.addTo(t)
+	}
 	for _, a := range []alias{lidAlias, bsuidAlias} {
 		for _, q := range pgAliasSame {
 			t[a.q(q)] = rebind(a.q(q))
@@ -265,6 +277,27 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	}
 	return t
 })
+
+// pgPortSet is one porting slice's own list (pgported_a.go, …): the
+// statements PostgreSQL runs as is (rebound) and the twins.
+type pgPortSet struct {
+	same  []string
+	twins []pgTwin
+	match []func(q string) (pg string, ok bool) // statements built at run time (a table's name)
+}
+
+func (p pgPortSet) addTo(t pgTable) {
+	for _, q := range p.same {
+		t[q] = rebind(q)
+	}
+	for _, tw := range p.twins {
+		t[tw.sqlite] = tw.pg
+	}
+}
+
+// pgPortSets are the porting slices' lists, each in a file of its own so
+// that slices ported in parallel do not edit the same lines.
+func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA, pgPortedB} }
 
 // sqlSum is the short checksum pgTwin.sum records.
 func sqlSum(q string) string {

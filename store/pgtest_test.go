@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -154,14 +156,58 @@ func setupPGLearn() {
 
 var _ = stdlib.GetDefaultDriver // registers "pgx" for the plain handles
 
+// A test's own SQL (checks, fixtures written by hand) runs on PostgreSQL
+// translated mechanically; the store's statements need porting (pgsql.go).
+func init() { pgTestSQL = testSQL }
+
+// testSQL is the PostgreSQL text of a test's own statement: placeholders
+// rebound, SQLite's BLOB type named BYTEA and its X'…' literals as bytea.
+func testSQL(query string) (string, bool) {
+	if !fromTestFile() {
+		return "", false
+	}
+	q := strings.ReplaceAll(rebind(query), " AS BLOB)", " AS BYTEA)")
+	return blobLiteral.ReplaceAllString(q, `'\x$1'::bytea`), true
+}
+
+var blobLiteral = regexp.MustCompile(`\bX'([0-9A-Fa-f]*)'`)
+
+// fromTestFile reports whether the first frame of this package outside
+// the seam (pgsql.go) is in a _test.go file. It is called by testSQL only:
+// the frames skipped are runtime.Callers, fromTestFile and testSQL.
+func fromTestFile() bool {
+	pc := make([]uintptr, 48)
+	n := runtime.Callers(3, pc)
+	frames := runtime.CallersFrames(pc[:n])
+	for {
+		f, more := frames.Next()
+		if strings.Contains(f.Function, "/store.") && !strings.HasSuffix(f.File, "/pgsql.go") {
+			return strings.HasSuffix(f.File, "_test.go")
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// sqliteOnly skips t when every store is PostgreSQL (CIS_TEST_PG_ALL): t
+// checks SQLite's own files or settings (WAL, pragmas, quick_check), which
+// a PostgreSQL server has its own versions of. why says what it checks.
+func sqliteOnly(t testing.TB, why string) {
+	t.Helper()
+	if testRedirect != nil {
+		t.Skip("SQLite only (CIS_TEST_PG_ALL): " + why)
+	}
+}
+
 // pgT0 is t0 for the tests that run on both engines.
 var pgT0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 
 // With CIS_TEST_PG_ALL (and CIS_TEST_PG), every store the SQLite tests open
 // by file is a PostgreSQL schema of its own instead (one per file path, so a
 // test that reopens its file finds its data): the porting harness of
-// docs/postgres.md. Tests of SQLite's files (WAL, pragmas) fail there by
-// nature. Never set in CI.
+// docs/postgres.md. Tests of SQLite's own files (WAL, pragmas) skip there
+// (sqliteOnly). .ci/test runs the store's tests this way a second time.
 func init() {
 	base := os.Getenv("CIS_TEST_PG")
 	if os.Getenv("CIS_TEST_PG_ALL") == "" || base == "" {

@@ -654,10 +654,12 @@ func (s *Store) closeLead(ctx context.Context, tx *sql.Tx, id int64, a LeadActio
 	return s.queueWon(ctx, tx, id, a.ValueCOP, now)
 }
 
+const overdueCountQuery = `SELECT COUNT(*) FROM leads WHERE status = 'open' AND deadline_at < ?`
+
 // OverdueOpen counts open leads whose contact deadline has passed (SLA breaches).
 func (s *Store) OverdueOpen(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	if err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM leads WHERE status = 'open' AND deadline_at < ?`, millis(now)).Scan(&n); err != nil {
+	if err := s.ro.QueryRowContext(ctx, overdueCountQuery, millis(now)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("overdue leads: %w", err)
 	}
 	return n, nil

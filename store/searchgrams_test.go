@@ -24,6 +24,7 @@ func staleGrams(tb testing.TB, s *Store) (extra, missing int) {
 // lead's key after inserts, a name, city and phone change, an erasure and
 // a deletion; the erased person's name is in no piece and no search.
 func TestSearchGramsStayExact(t *testing.T) {
+	sqliteOnly(t, "SQLite's three-letter index of the queue's search (lead_grams); PostgreSQL searches the key with strpos (TestQueueSearchBothEngines)")
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	st := searchStore(t, now)
 	ctx := context.Background()
@@ -94,6 +95,7 @@ func TestSearchGramsStayExact(t *testing.T) {
 // the same leads, in the same order, and counts the same, whether the
 // queue reads the rarest piece's leads or tests every lead's key.
 func TestSearchByPiecesFindsWhatTheScanFinds(t *testing.T) {
+	sqliteOnly(t, "SQLite's three-letter index of the queue's search (lead_grams); PostgreSQL searches the key with strpos (TestQueueSearchBothEngines)")
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
 	st, ctx := bigSearchStore(t, now, gramCap+500)
 	sameAsScan(t, st, ctx, now, []string{"prospecto 1234", "prospecto 99", "2499", "24", "9", "medellin 7", "cali 12", "zz", "a",
@@ -180,6 +182,7 @@ func bigSearchStore(t *testing.T, now time.Time, n int) (*Store, context.Context
 // TestRarestRange: a rare word's piece bounds the leads; a word whose
 // every piece is in gramCap leads or more is left to the scan.
 func TestRarestRange(t *testing.T) {
+	sqliteOnly(t, "SQLite's three-letter index of the queue's search (lead_grams); PostgreSQL searches the key with strpos (TestQueueSearchBothEngines)")
 	st, ctx := bigSearchStore(t, time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC), gramCap+10)
 	for _, c := range []struct {
 		word string
@@ -209,6 +212,7 @@ func TestRarestRange(t *testing.T) {
 // TestMigration0150IndexesExistingLeads: a store from before 0150 gets
 // every lead's pieces, and its rare searches find them.
 func TestMigration0150IndexesExistingLeads(t *testing.T) {
+	sqliteOnly(t, "a SQLite migration older than PostgreSQL's baseline (0160)")
 	ctx := context.Background()
 	s := upgradedStore(t, "0150", `
 	INSERT INTO accounts (id, channel, address, created_at) VALUES (1, 'whatsapp', '573009990000', 0);

@@ -7,6 +7,8 @@ import (
 	"fmt"
 )
 
+const setOtherServicesQuery = `UPDATE leads SET other_services = ? WHERE id = ?`
+
 // setOtherServices stores the further services a prospect named after the
 // lead's own (flow.Lead.OtherServices), for the advisor: a JSON array of
 // catalogue keys in leads.other_services, empty when there are none.
@@ -18,7 +20,7 @@ func setOtherServices(ctx context.Context, tx *sql.Tx, leadID int64, keys []stri
 	if err != nil {
 		return fmt.Errorf("other services: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET other_services = ? WHERE id = ?`, string(b), leadID); err != nil {
+	if _, err := tx.ExecContext(ctx, setOtherServicesQuery, string(b), leadID); err != nil {
 		return fmt.Errorf("other services: %w", err)
 	}
 	return nil

@@ -135,13 +135,17 @@ func (s *Store) AssignModes() map[flow.Class]string {
 	return out
 }
 
+const clearAssignModesQuery = `DELETE FROM assign_modes`
+
+const insertAssignModeQuery = `INSERT INTO assign_modes (class, mode) VALUES (?, ?)`
+
 // SetAssignModes stores, per class, how turns are taken (ModeRotation or
 // ModeLeastLoaded; a class left out: rotation); the next lead already
 // follows it.
 func (s *Store) SetAssignModes(ctx context.Context, modes map[flow.Class]string) error {
 	m := map[flow.Class]assign.Mode{}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM assign_modes`); err != nil {
+		if _, err := tx.ExecContext(ctx, clearAssignModesQuery); err != nil {
 			return err
 		}
 		for class, name := range modes {
@@ -150,7 +154,7 @@ func (s *Store) SetAssignModes(ctx context.Context, modes map[flow.Class]string)
 				return fmt.Errorf("class %q mode %q: want hot, warm or cold, and rotation or least_loaded", class, name)
 			}
 			m[class] = mode
-			if _, err := tx.ExecContext(ctx, `INSERT INTO assign_modes (class, mode) VALUES (?, ?)`, string(class), name); err != nil {
+			if _, err := tx.ExecContext(ctx, insertAssignModeQuery, string(class), name); err != nil {
 				return err
 			}
 		}
@@ -172,10 +176,12 @@ func modeOf(name string) (assign.Mode, bool) {
 	return 0, false
 }
 
+const assignModesQuery = `SELECT class, mode FROM assign_modes`
+
 // loadModes reads the stored modes at Open; none stored leaves
 // Options.Assign's.
 func (s *Store) loadModes(ctx context.Context) error {
-	rows, err := s.rw.QueryContext(ctx, `SELECT class, mode FROM assign_modes`)
+	rows, err := s.rw.QueryContext(ctx, assignModesQuery)
 	if err != nil {
 		return fmt.Errorf("assignment modes: %w", err)
 	}

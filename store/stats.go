@@ -23,22 +23,26 @@ type Stats struct {
 	RepliesUnconfirmed int // replies that may or may not have left, not sent again
 }
 
-// Stats returns current counts.
-func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{LeadsByClass: map[string]int{}}
-	err := s.ro.QueryRowContext(ctx, `SELECT
+const statsQuery = `SELECT
 		(SELECT COUNT(*) FROM conversations), (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM leads),
 		(SELECT COUNT(*) FROM conversation_events WHERE kind = 'late'),
 		(SELECT COUNT(*) FROM conversation_events WHERE kind = 'clock_skew'),
 		(SELECT COUNT(*) FROM conversation_events WHERE kind = 'consent_not_shown'),
 		(SELECT COALESCE(SUM(resends), 0) FROM outbox WHERE resends > 0),
-		(SELECT COUNT(*) FROM outbox WHERE status = 'unconfirmed')`).
+		(SELECT COUNT(*) FROM outbox WHERE status = 'unconfirmed')`
+
+const classCountsQuery = `SELECT class, COUNT(*) FROM leads GROUP BY class`
+
+// Stats returns current counts.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{LeadsByClass: map[string]int{}}
+	err := s.ro.QueryRowContext(ctx, statsQuery).
 		Scan(&st.Conversations, &st.Messages, &st.Leads, &st.LateMessages, &st.ClockSkewed, &st.ConsentUnshown,
 			&st.RepliesResent, &st.RepliesUnconfirmed)
 	if err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT class, COUNT(*) FROM leads GROUP BY class`)
+	rows, err := s.ro.QueryContext(ctx, classCountsQuery)
 	if err != nil {
 		return st, fmt.Errorf("stats: %w", err)
 	}

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+const insertSyntheticAccountQuery = `INSERT INTO accounts (channel, address, created_at) VALUES ('synthetic', ?, ?)`
+
+const insertSyntheticConversationQuery = `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
+			VALUES (?, ?, 'completed', 'done', '{}', 1, ?, ?)`
+
 // InsertSyntheticLeads adds n made-up completed leads (one contact and
 // conversation each) in one transaction, for benchmarks and load tests of the
 // dashboard: the flow would take minutes to produce 100,000. Deadlines are
@@ -18,18 +23,17 @@ func (s *Store) InsertSyntheticLeads(ctx context.Context, n int, start time.Time
 	sources := []string{"", "fb-marzo", "google-search", "instagram"}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		now := millis(s.now())
-		res, err := tx.ExecContext(ctx, `INSERT INTO accounts (channel, address, created_at) VALUES ('synthetic', ?, ?)`, fmt.Sprint("syn-", now), now)
+		res, err := tx.ExecContext(ctx, insertSyntheticAccountQuery, fmt.Sprint("syn-", now), now)
 		if err != nil {
 			return fmt.Errorf("synthetic account: %w", err)
 		}
 		account, _ := res.LastInsertId()
-		contact, err := tx.PrepareContext(ctx, `INSERT INTO contacts (phone, name, created_at) VALUES (?, ?, ?)`)
+		contact, err := tx.PrepareContext(ctx, insertNamedContactQuery)
 		if err != nil {
 			return err
 		}
 		defer contact.Close()
-		conv, err := tx.PrepareContext(ctx, `INSERT INTO conversations (account_id, contact_id, status, step, state, state_version, started_at, updated_at)
-			VALUES (?, ?, 'completed', 'done', '{}', 1, ?, ?)`)
+		conv, err := tx.PrepareContext(ctx, insertSyntheticConversationQuery)
 		if err != nil {
 			return err
 		}

@@ -7,19 +7,23 @@ import (
 	"time"
 )
 
+const insertSyntheticCustomerQuery = `INSERT INTO customers (ext_key, name, service, plan, source, monthly_fee_cop, started_at, cancelled_at, created_at)
+			VALUES (?, ?, 'ads', 'pro', ?, ?, ?, ?, ?)`
+
+const insertSyntheticScoreQuery = `INSERT INTO churn_scores (customer_id, scored_at, probability, model) VALUES (?, ?, ?, 'synthetic')`
+
 // InsertSyntheticCustomers adds n made-up customers in one transaction, for
 // the analytics benchmark: fees of 0.8–4.8 M COP, started over the two years
 // before now, one in ten cancelled, and two churn scorings (45 days and one
 // day before now) so revenue at risk and predicted versus actual have rows.
 func (s *Store) InsertSyntheticCustomers(ctx context.Context, n int, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		cust, err := tx.PrepareContext(ctx, `INSERT INTO customers (ext_key, name, service, plan, source, monthly_fee_cop, started_at, cancelled_at, created_at)
-			VALUES (?, ?, 'ads', 'pro', ?, ?, ?, ?, ?)`)
+		cust, err := tx.PrepareContext(ctx, insertSyntheticCustomerQuery)
 		if err != nil {
 			return err
 		}
 		defer cust.Close()
-		score, err := tx.PrepareContext(ctx, `INSERT INTO churn_scores (customer_id, scored_at, probability, model) VALUES (?, ?, ?, 'synthetic')`)
+		score, err := tx.PrepareContext(ctx, insertSyntheticScoreQuery)
 		if err != nil {
 			return err
 		}
