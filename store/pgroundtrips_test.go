@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -108,8 +110,10 @@ func TestPGRoundTripsPerMessage(t *testing.T) {
 	}
 }
 
-// pgMaxStatementsPerConversation bounds TestPGRoundTripsPerMessage.
-const pgMaxStatementsPerConversation = 43
+// pgMaxStatementsPerConversation bounds TestPGRoundTripsPerMessage: 43
+// for the messages, and the summary lock of each batch (lockSummaries; one
+// message per batch here, several under load).
+const pgMaxStatementsPerConversation = 43 + 7
 
 // TestFewerRoundTripsKeepTheRulesBothEngines: what the PostgreSQL path
 // reads in one statement with the message (pgfast.go) decides as the
@@ -161,4 +165,99 @@ func TestFewerRoundTripsKeepTheRulesBothEngines(t *testing.T) {
 			t.Errorf("%d rows for the redelivered message; want 1", n)
 		}
 	})
+}
+
+// TestServersDoNotDeadlockOnSummaries: two stores (servers) on one
+// PostgreSQL database, each applying batches of many people's messages at
+// once, every person's messages alternating between them. Each message
+// adds to the shared summary rows (conversation_funnel); without the
+// summary lock (lockSummaries) two batches took those rows in different
+// orders and PostgreSQL broke deadlocks between them, each after
+// deadlock_timeout (a second) and a retry message by message. Every message
+// is applied and the database counts no deadlock.
+func TestServersDoNotDeadlockOnSummaries(t *testing.T) {
+	e := pgDatabase(t) // a database of its own: PostgreSQL counts deadlocks per database
+	ctx := context.Background()
+	servers := []*Store{e.open(t, Options{Now: func() time.Time { return pgT0 }}), e.open(t, Options{Now: func() time.Time { return pgT0 }})}
+	deadlocks := func() int {
+		var n int
+		if err := e.raw.QueryRow(`SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := deadlocks()
+	// Each message moves its conversation to another step, in an order that
+	// differs by person, so that every message moves two funnel rows.
+	stages := []flow.Stage{flow.StageConsent, flow.StageName, flow.StageCity, flow.StageBudget, flow.StageUrgency, flow.StageService}
+	const people, perPerson = 48, 8
+	var wg sync.WaitGroup
+	for p := range people {
+		wg.Go(func() {
+			from := fmt.Sprintf("+57300%04d", p)
+			for i := range perPerson {
+				in := flow.Inbound{Channel: "chat", Account: "acct", ID: fmt.Sprintf("%s-%d", from, i), From: from,
+					Kind: flow.KindText, Text: "hola", At: pgT0}
+				step := func(st flow.State) flow.Result {
+					st.Version, st.Status, st.Stage, st.UpdatedAt = flow.StateVersion, flow.InProgress, stages[(p*7+i*(1+p%5))%len(stages)], pgT0
+					return flow.Result{State: st, Replies: []flow.Reply{{Key: "k", Text: "reply"}}}
+				}
+				s := servers[(p+i)%2]
+				if handled, err := s.Handle(ctx, in, step); err != nil || !handled {
+					t.Errorf("%s: handled %v, %v", in.ID, handled, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.count(t, `SELECT COUNT(*) FROM messages WHERE step_before IS NOT NULL`); n != people*perPerson {
+		t.Errorf("%d messages applied; want %d", n, people*perPerson)
+	}
+	// A backend reports its statistics within a second or so.
+	var got int
+	for range 20 {
+		if got = deadlocks() - before; got > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got > 0 {
+		t.Errorf("%d deadlocks between the two servers' batches; want none", got)
+	}
+}
+
+// pgDatabase is pgEngine with a database of its own, dropped at the end.
+func pgDatabase(t *testing.T) *engine {
+	t.Helper()
+	base := pgEngine(t).db // skips or fails as pgEngine does without a cluster
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("cis_test_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	raw, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		raw.Close()
+		if admin, err := sql.Open("pgx", base); err == nil {
+			_, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	return &engine{name: "postgres", db: u.String(), raw: raw}
 }
