@@ -28,7 +28,7 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	fs, c := newFlagSet("loadtest", e.getenv)
 	target := fs.String("target", "", "webhook URL on loopback, or several separated by commas (servers of one installation: each delivery goes to the next); "+
 		"default: start the server in-process on a temporary store")
-	servers := fs.Int("servers", 1, "start this many `cis serve` processes on one store and spread the deliveries over them (more than one needs --pg)")
+	servers := fs.Int("servers", 1, "start this many cis serve processes on one store and spread the deliveries over them (more than one needs --pg)")
 	pg := fs.String("pg", "", "run the servers on this PostgreSQL (postgres://…), in a schema of their own dropped at the end")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send messages")
 	prospects := fs.Int("prospects", 200, "simulated prospects writing at once")
