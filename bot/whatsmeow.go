@@ -90,6 +90,18 @@ func OpenClient(ctx context.Context, db *sql.DB, number string, log *slog.Logger
 	return c, nil
 }
 
+// UpgradeDeviceStore creates (or upgrades) whatsmeow's device-store tables
+// on db with whatsmeow's own upgrade, as OpenClient does at start: `cis
+// store copy` has it make them on a PostgreSQL target, in whatsmeow's
+// PostgreSQL dialect, before it fills them.
+func UpgradeDeviceStore(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	container := sqlstore.NewWithDB(db, store.DeviceDialect(db), NewWALogger(log).Sub("store"))
+	if err := container.Upgrade(ctx); err != nil {
+		return fmt.Errorf("whatsapp device store: %w", err)
+	}
+	return nil
+}
+
 // ChooseDevice picks the device to run from the ones the store holds, the
 // same one on every start: the agency's number first, then the lowest
 // number and device id. whatsmeow's own GetFirstDevice takes whichever row

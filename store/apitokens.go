@@ -129,7 +129,7 @@ func (s *Store) TouchAPIToken(ctx context.Context, id int64) error {
 // by name: their text is what both engines match on.
 const (
 	insertAPITokenQuery = `INSERT INTO api_tokens (name, scope, token_sha256, prefix, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?)` // #nosec G101 -- SQL text, no credential
 	revokeAPITokenQuery = `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?)
 		WHERE id = ?`
 	touchAPITokenQuery = `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`

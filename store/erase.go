@@ -135,6 +135,17 @@ func phoneUser(phone string) string {
 // Open deletion requests of the person are resolved; if there was none, one is recorded, resolved.
 // ErrNotFound: nothing is stored under that phone.
 func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string, user int64) (Erasure, error) {
+	er, err := s.erase(ctx, phone, reason, channel, user)
+	if err == nil {
+		s.vacuumErased(ctx)
+	}
+	return er, err
+}
+
+// erase is EraseByPhone without the VACUUM PostgreSQL needs afterwards
+// (pgerase.go): the callers that erase many people in a row run it once
+// at the end.
+func (s *Store) erase(ctx context.Context, phone, reason, channel string, user int64) (Erasure, error) {
 	phone, err := s.PersonKey(ctx, phone)
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
@@ -151,9 +162,8 @@ func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string,
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
-	// SQLite: the erased content's old pages leave the WAL file. PostgreSQL
-	// has no file of ours to scrub: its dead row versions go with VACUUM
-	// (docs/postgres.md, "Privacy deletion").
+	// The erased content's old pages leave SQLite's WAL file; PostgreSQL's
+	// dead row versions go with the VACUUM the caller runs (pgerase.go).
 	if s.dialect != dialectPostgres {
 		s.scrubWAL()
 	}
@@ -624,8 +634,13 @@ func (s *Store) ProcessDeletionRequests(ctx context.Context, limit int) (int, er
 		return 0, fmt.Errorf("due deletions: %w", err)
 	}
 	n := 0
+	defer func() {
+		if n > 0 {
+			s.vacuumErased(ctx) // once for the batch
+		}
+	}()
 	for _, p := range phones {
-		if _, err := s.EraseByPhone(ctx, p, EraseRequested, "chat", 0); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := s.erase(ctx, p, EraseRequested, "chat", 0); err != nil && !errors.Is(err, ErrNotFound) {
 			return n, err
 		}
 		n++

@@ -86,6 +86,11 @@ type sqlRunner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
+// sqlQuerier is anything that queries: a *sql.DB, *sql.Conn or *sql.Tx.
+type sqlQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // apply applies every migration of the set not yet recorded, each in its
 // own transaction with its schema_migrations row. It refuses to run when an
 // applied file changed or the database knows a migration this build lacks.
@@ -117,7 +122,7 @@ func (set migrationSet) apply(ctx context.Context, db sqlRunner, now time.Time) 
 	return nil
 }
 
-func appliedMigrations(ctx context.Context, db sqlRunner) (map[string]string, error) {
+func appliedMigrations(ctx context.Context, db sqlQuerier) (map[string]string, error) {
 	rows, err := db.QueryContext(ctx, `SELECT name, sha256 FROM schema_migrations`)
 	if err != nil {
 		return nil, err

@@ -77,6 +77,8 @@ var pgSameB = []string{
 	// delivery_audit.go, channels.go, bsuid.go
 	auditCountsQuery, auditOutboxStatusQuery, auditOutboxRowsQuery, replyFailuresQuery, confirmByExtQuery,
 	keyOfQuery, moveBSUIDQuery, keyByUsernameQuery, keyByBSUIDQuery, setCallbackPhoneQuery, contactByBSUIDQuery,
+	// PostgreSQL only: the VACUUM after an erasure (pgerase.go)
+	pgVacuumErasedQuery, pgWhatsmeowTablesQuery, pgVacuumWhatsmeowQuery,
 }
 
 // pgTwinsB are part B's statements whose PostgreSQL text differs.

@@ -47,9 +47,14 @@ const (
 
 // ApplyRetention erases or empties what has outlived r at the store's clock. It is safe to run at
 // any time and any number of times; serve runs it daily. Each person is erased in their own
-// transaction (EraseByPhone), recorded as a resolved deletion with reason "retention".
+// transaction (as EraseByPhone does), recorded as a resolved deletion with reason "retention".
 func (s *Store) ApplyRetention(ctx context.Context, r Retention) (RetentionReport, error) {
 	var rep RetentionReport
+	defer func() {
+		if rep.People > 0 || rep.Transcripts > 0 {
+			s.vacuumErased(ctx) // PostgreSQL: once for the run (pgerase.go)
+		}
+	}()
 	now := s.now()
 	for _, rule := range []struct {
 		keep  time.Duration
@@ -64,7 +69,7 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention) (RetentionRepor
 				return rep, err
 			}
 			for _, p := range phones {
-				if _, err := s.EraseByPhone(ctx, p, EraseRetention, "retention", 0); err != nil {
+				if _, err := s.erase(ctx, p, EraseRetention, "retention", 0); err != nil {
 					return rep, fmt.Errorf("retention: %w", err)
 				}
 				rep.People++

@@ -21,6 +21,9 @@ func backupCmd(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: cis backup FILE | cis backup --verify FILE")
 	}
+	if store.IsPostgres(c.DBPath) {
+		return pgBackupAdvice("backup", c.DBPath)
+	}
 	file := fs.Arg(0)
 	if *verify {
 		info, err := store.VerifyBackup(ctx, file)
@@ -55,6 +58,9 @@ func restoreCmd(ctx context.Context, e env, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: cis restore FILE (stop cis serve first)")
+	}
+	if store.IsPostgres(c.DBPath) {
+		return pgBackupAdvice("restore", c.DBPath)
 	}
 	// Restoring onto a missing store (a new machine) needs no lock: there is
 	// nothing a server could be using.

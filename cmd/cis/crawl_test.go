@@ -28,6 +28,7 @@ type demoServer struct {
 	logs      *syncBuffer
 	env       map[string]string
 	stdout    *syncBuffer
+	cancel    context.CancelFunc // stops serve (stop)
 }
 
 var (
@@ -46,7 +47,7 @@ func startDemo(t *testing.T, extra map[string]string) *demoServer {
 		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demoServer{done: make(chan error, 1), logs: &syncBuffer{}, stdout: &syncBuffer{}, env: env}
+	d := &demoServer{done: make(chan error, 1), logs: &syncBuffer{}, stdout: &syncBuffer{}, env: env, cancel: cancel}
 	pr, pw := io.Pipe()
 	go func() {
 		d.done <- run(ctx, []string{"serve", "--demo"}, envOf(env), strings.NewReader(""), pw, d.logs)

@@ -9,8 +9,18 @@ import (
 )
 
 func TestPrivacyCommand(t *testing.T) {
+	testPrivacyCommand(t, filepath.Join(t.TempDir(), "cis.db"))
+}
+
+// TestPrivacyCommandOnPostgres is the operator's `cis privacy` on a
+// PostgreSQL store (--db postgres://…, here through CIS_DB): export,
+// requests, the exclusion list, deletion and retention answer as on SQLite.
+func TestPrivacyCommandOnPostgres(t *testing.T) {
+	testPrivacyCommand(t, privacyPGSchema(t))
+}
+
+func testPrivacyCommand(t *testing.T, db string) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "cis.db")
 	env := map[string]string{"CIS_DB": db, "CIS_LOG_LEVEL": "warn"}
 	createStore(t, db)
 	script := "hola\nsí\nCarlos Andrés Restrepo\nMedellín\n2 millones\npa ya\n1\nmis datos\n"

@@ -59,6 +59,7 @@ func commands() map[string]command {
 		"pair":     {"link the agency's WhatsApp to this program: QR in the terminal, or --phone for a code", pairCmd},
 		"loadtest": {"drive the Cloud API webhook on loopback with simulated prospects (--duration, --prospects, --json)", loadtestCmd},
 		"backup":   {"backup FILE: checked online copy of the store, safe while serve runs; backup --verify FILE checks one", backupCmd},
+		"store":    {"store copy --from FILE.db --to postgres://…: move an installation (every table, the WhatsApp session too) into an empty PostgreSQL database, verified", storeCmd},
 		"restore":  {"restore FILE: replace the store with a verified backup (serve stopped; the old file is kept)", restoreCmd},
 		"help":     {"show commands, flags and environment variables", nil},
 		"train":    {"compare the models (forest, extra trees, tree, boosting, logistic) with stratified CV; --csv FILE --target COL for any CSV", trainCmd},
@@ -118,7 +119,8 @@ cis import leads|customers|customer-events|campaigns FILE.csv flags: --skip-bad 
 cis import campaigns FILE.csv: campaign, name, channel, started_on, ended_on, period (day|month), date, amount (docs/analytics.md)
 cis report flags: --model ID --out FILE.html --trees N --folds N --seed N; --csv FILE --target COL --drop COLS --missing VALUES --time-column COL --models LIST
 cis models [activate ID | export ID > model.cis | import model.cis]
-cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped)
+cis backup FILE | cis backup --verify FILE; cis restore FILE (with cis serve stopped); on PostgreSQL both explain pg_dump and pg_restore
+cis store copy --from FILE.db --to postgres://USER:PASSWORD@HOST:5432/DATABASE[?search_path=SCHEMA] (cis serve stopped; the target empty)
 cis users add [--role admin|advisor|viewer] [--generate] NAME | passwd [--generate] NAME | list | deactivate NAME | activate NAME
 cis privacy export --phone N [--out FILE] | delete --phone N | requests [--all] | request --phone N --kind K |
   exclude add N... | exclude remove N | exclude list | exclude import FILE [--source rne|manual] | retention`))
