@@ -19,7 +19,7 @@ import (
 // an installation's tables, and two never meet.
 func ScratchSchema(ctx context.Context, dbURL, prefix string) (string, func(context.Context) error, error) {
 	if !IsPostgres(dbURL) {
-		return "", nil, fmt.Errorf("scratch schema: %q is not a postgres:// URL", redactURL(dbURL))
+		return "", nil, fmt.Errorf("scratch schema: %q is not a postgres:// URL", RedactURL(dbURL))
 	}
 	u, err := url.Parse(dbURL)
 	if err != nil {
@@ -37,7 +37,7 @@ func ScratchSchema(ctx context.Context, dbURL, prefix string) (string, func(cont
 	admin := stdlib.OpenDB(*cfg)
 	defer admin.Close()
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("scratch schema in %s: %w", redactURL(dbURL), err)
+		return "", nil, fmt.Errorf("scratch schema in %s: %w", RedactURL(dbURL), err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -49,13 +49,4 @@ func ScratchSchema(ctx context.Context, dbURL, prefix string) (string, func(cont
 		return err
 	}
 	return u.String(), drop, nil
-}
-
-// redactURL is a database URL without its password, for errors.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }
