@@ -52,8 +52,7 @@ func scanAPIToken(row scanner) (APIToken, error) {
 
 // CreateAPIToken stores a new token by its hash.
 func (s *Store) CreateAPIToken(ctx context.Context, name, scope, tokenSHA256, prefix string, by int64) (APIToken, error) {
-	res, err := s.rw.ExecContext(ctx, `INSERT INTO api_tokens (name, scope, token_sha256, prefix, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, name, scope, tokenSHA256, prefix, by, millis(s.now()))
+	res, err := s.rw.ExecContext(ctx, insertAPITokenQuery, name, scope, tokenSHA256, prefix, by, millis(s.now()))
 	if err != nil {
 		return APIToken{}, fmt.Errorf("create api token: %w", err)
 	}
@@ -102,8 +101,7 @@ func (s *Store) apiToken(ctx context.Context, db *sql.DB, query string, arg any)
 // RevokeAPIToken ends token id at once; revoking a revoked one changes
 // nothing. ErrNotFound for an unknown id.
 func (s *Store) RevokeAPIToken(ctx context.Context, id, by int64) error {
-	res, err := s.rw.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?)
-		WHERE id = ?`, millis(s.now()), by, id)
+	res, err := s.rw.ExecContext(ctx, revokeAPITokenQuery, millis(s.now()), by, id)
 	if err != nil {
 		return fmt.Errorf("revoke api token %d: %w", id, err)
 	}
@@ -120,9 +118,19 @@ const apiTokenTouchEvery = time.Minute
 // TouchAPIToken records that token id was used now (to the minute).
 func (s *Store) TouchAPIToken(ctx context.Context, id int64) error {
 	now := millis(s.now())
-	if _, err := s.rw.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+	if _, err := s.rw.ExecContext(ctx, touchAPITokenQuery,
 		now, id, now-apiTokenTouchEvery.Milliseconds()); err != nil {
 		return fmt.Errorf("touch api token %d: %w", id, err)
 	}
 	return nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	insertAPITokenQuery = `INSERT INTO api_tokens (name, scope, token_sha256, prefix, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	revokeAPITokenQuery = `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?)
+		WHERE id = ?`
+	touchAPITokenQuery = `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`
+)

@@ -275,7 +275,7 @@ func (s *Store) MovePhone(ctx context.Context, old, phone string) error {
 			return err
 		}
 		if into == 0 {
-			_, err = tx.ExecContext(ctx, `UPDATE OR IGNORE contacts SET phone = ? WHERE id = ?`, phone, from)
+			_, err = tx.ExecContext(ctx, movePhoneQuery, phone, from)
 			return err
 		}
 		return mergeContacts(ctx, tx, from, into, alias{}, "")
@@ -298,15 +298,14 @@ func (s *Store) PersonKey(ctx context.Context, who string) (string, error) {
 		return who, nil
 	case strings.HasPrefix(who, "@"):
 		var key string
-		err := s.ro.QueryRowContext(ctx, `SELECT phone FROM contacts WHERE username IN (?1, substr(?1, 2))
-			AND merged_into IS NULL ORDER BY id DESC LIMIT 1`, who).Scan(&key)
+		err := s.ro.QueryRowContext(ctx, keyByUsernameQuery, who).Scan(&key)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", fmt.Errorf("username %s: %w", who, ErrNotFound)
 		}
 		return key, err
 	case LooksLikeBSUID(who):
 		var key string
-		err := s.ro.QueryRowContext(ctx, `SELECT phone FROM contacts WHERE bsuid = ? AND merged_into IS NULL`, who).Scan(&key)
+		err := s.ro.QueryRowContext(ctx, keyByBSUIDQuery, who).Scan(&key)
 		if errors.Is(err, sql.ErrNoRows) {
 			return BSUIDKey(who), nil
 		}
@@ -351,7 +350,7 @@ func setCallbackPhone(ctx context.Context, tx *sql.Tx, leadID int64, phone strin
 	if phone == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET callback_phone = ? WHERE id = ?`, phone, leadID); err != nil {
+	if _, err := tx.ExecContext(ctx, setCallbackPhoneQuery, phone, leadID); err != nil {
 		return fmt.Errorf("callback phone: %w", err)
 	}
 	return nil
@@ -372,8 +371,7 @@ type Contact struct {
 // when none does.
 func (s *Store) ContactByBSUID(ctx context.Context, bsuid string) (Contact, error) {
 	var c Contact
-	err := s.ro.QueryRowContext(ctx, `SELECT id, phone, bsuid, COALESCE(parent_bsuid, ''), COALESCE(username, ''), name,
-		opted_out_at IS NOT NULL FROM contacts WHERE bsuid = ? AND merged_into IS NULL`, bsuid).
+	err := s.ro.QueryRowContext(ctx, contactByBSUIDQuery, bsuid).
 		Scan(&c.ID, &c.Key, &c.BSUID, &c.ParentBSUID, &c.Username, &c.Name, &c.OptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("contact of bsuid: %w", ErrNotFound)
@@ -383,3 +381,15 @@ func (s *Store) ContactByBSUID(ctx context.Context, bsuid string) (Contact, erro
 	}
 	return c, nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	movePhoneQuery     = `UPDATE OR IGNORE contacts SET phone = ? WHERE id = ?`
+	keyByUsernameQuery = `SELECT phone FROM contacts WHERE username IN (?1, substr(?1, 2))
+			AND merged_into IS NULL ORDER BY id DESC LIMIT 1`
+	keyByBSUIDQuery       = `SELECT phone FROM contacts WHERE bsuid = ? AND merged_into IS NULL`
+	setCallbackPhoneQuery = `UPDATE leads SET callback_phone = ? WHERE id = ?`
+	contactByBSUIDQuery   = `SELECT id, phone, bsuid, COALESCE(parent_bsuid, ''), COALESCE(username, ''), name,
+		opted_out_at IS NOT NULL FROM contacts WHERE bsuid = ? AND merged_into IS NULL`
+)

@@ -498,11 +498,17 @@ func (s *Store) FailReply(ctx context.Context, id int64, reason string) error {
 // ReplyFailures counts 'reply_failed' events on channel's conversations.
 func (s *Store) ReplyFailures(ctx context.Context, channel string) (int, error) {
 	var n int
-	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversation_events e
-		JOIN conversations v ON v.id = e.conversation_id JOIN accounts a ON a.id = v.account_id
-		WHERE e.kind = 'reply_failed' AND a.channel = ?`, channel).Scan(&n)
+	err := s.ro.QueryRowContext(ctx, replyFailuresQuery, channel).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("reply failures: %w", err)
 	}
 	return n, nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	replyFailuresQuery = `SELECT COUNT(*) FROM conversation_events e
+		JOIN conversations v ON v.id = e.conversation_id JOIN accounts a ON a.id = v.account_id
+		WHERE e.kind = 'reply_failed' AND a.channel = ?`
+)

@@ -19,17 +19,12 @@ type DeliveryAudit struct {
 // DeliveryAudit returns the counts for channel.
 func (s *Store) DeliveryAudit(ctx context.Context, channel string) (DeliveryAudit, error) {
 	a := DeliveryAudit{Outbox: map[string]int{}}
-	err := s.ro.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM messages WHERE channel = ?1),
-		(SELECT COUNT(*) FROM messages WHERE channel = ?1 AND conversation_id IS NULL),
-		(SELECT COUNT(*) FROM dead_letters WHERE channel = ?1),
-		(SELECT COUNT(*) FROM delivery_statuses WHERE channel = ?1),
-		(SELECT COUNT(*) FROM referrals r JOIN messages m ON m.id = r.message_id WHERE m.channel = ?1)`, channel).
+	err := s.ro.QueryRowContext(ctx, auditCountsQuery, channel).
 		Scan(&a.Inbound, &a.Unprocessed, &a.DeadLetters, &a.Statuses, &a.Referrals)
 	if err != nil {
 		return a, fmt.Errorf("audit: %w", err)
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE channel = ? GROUP BY status`, channel)
+	rows, err := s.ro.QueryContext(ctx, auditOutboxStatusQuery, channel)
 	if err != nil {
 		return a, fmt.Errorf("audit: %w", err)
 	}
@@ -69,8 +64,7 @@ type ReplyRow struct {
 
 // ReplyRows returns every outbox row of channel, oldest first.
 func (s *Store) ReplyRows(ctx context.Context, channel string) ([]ReplyRow, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT o.id, o.key, o.status, o.resend, o.resends, c.phone, o.attempts
-		FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE o.channel = ? ORDER BY o.id`, channel)
+	rows, err := s.ro.QueryContext(ctx, auditOutboxRowsQuery, channel)
 	if err != nil {
 		return nil, fmt.Errorf("reply rows: %w", err)
 	}
@@ -104,10 +98,25 @@ func (s *Store) InFlight(ctx context.Context, channel string) ([]int64, error) {
 
 // Completion counts channel's conversations and those that ended with a lead.
 func (s *Store) Completion(ctx context.Context, channel string) (conversations, completed int, err error) {
-	err = s.ro.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(v.status = 'completed'), 0) FROM conversations v
-		JOIN accounts a ON a.id = v.account_id WHERE a.channel = ?`, channel).Scan(&conversations, &completed)
+	err = s.ro.QueryRowContext(ctx, auditConversationsQuery, channel).Scan(&conversations, &completed)
 	if err != nil {
 		return 0, 0, fmt.Errorf("completion: %w", err)
 	}
 	return conversations, completed, nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	auditCountsQuery = `SELECT
+		(SELECT COUNT(*) FROM messages WHERE channel = ?1),
+		(SELECT COUNT(*) FROM messages WHERE channel = ?1 AND conversation_id IS NULL),
+		(SELECT COUNT(*) FROM dead_letters WHERE channel = ?1),
+		(SELECT COUNT(*) FROM delivery_statuses WHERE channel = ?1),
+		(SELECT COUNT(*) FROM referrals r JOIN messages m ON m.id = r.message_id WHERE m.channel = ?1)`
+	auditOutboxStatusQuery = `SELECT status, COUNT(*) FROM outbox WHERE channel = ? GROUP BY status`
+	auditOutboxRowsQuery   = `SELECT o.id, o.key, o.status, o.resend, o.resends, c.phone, o.attempts
+		FROM outbox o JOIN contacts c ON c.id = o.contact_id WHERE o.channel = ? ORDER BY o.id`
+	auditConversationsQuery = `SELECT COUNT(*), COALESCE(SUM(v.status = 'completed'), 0) FROM conversations v
+		JOIN accounts a ON a.id = v.account_id WHERE a.channel = ?`
+)

@@ -151,7 +151,12 @@ func (s *Store) EraseByPhone(ctx context.Context, phone, reason, channel string,
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
-	s.scrubWAL()
+	// SQLite: the erased content's old pages leave the WAL file. PostgreSQL
+	// has no file of ours to scrub: its dead row versions go with VACUUM
+	// (docs/postgres.md, "Privacy deletion").
+	if s.dialect != dialectPostgres {
+		s.scrubWAL()
+	}
 	s.log.Info("personal data erased", "reason", reason, "contacts", er.Contacts, "leads", er.Leads,
 		"whatsapp_rows", er.WhatsAppRows, "request", er.RequestID)
 	return er, nil
@@ -191,7 +196,7 @@ func (s *Store) eraseTx(ctx context.Context, tx *sql.Tx, phone, reason, channel 
 			return er, err
 		}
 		// Messages still held for a transcription are not handled any more.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM held_inbound WHERE sender = ?`, k); err != nil {
+		if _, err := tx.ExecContext(ctx, deleteHeldOfQuery, k); err != nil {
 			return er, fmt.Errorf("held messages: %w", err)
 		}
 	}
@@ -222,7 +227,7 @@ func (s *Store) personKeys(ctx context.Context, tx *sql.Tx, phone string) (perso
 		for _, id := range ids {
 			var key string
 			var lid, bsuid, parent, username sql.NullString
-			if err := tx.QueryRowContext(ctx, `SELECT phone, lid, bsuid, parent_bsuid, username FROM contacts WHERE id = ?`, id).
+			if err := tx.QueryRowContext(ctx, contactIdentitiesQuery, id).
 				Scan(&key, &lid, &bsuid, &parent, &username); err != nil {
 				return k, fmt.Errorf("contact identities: %w", err)
 			}
@@ -242,7 +247,7 @@ func (s *Store) personKeys(ctx context.Context, tx *sql.Tx, phone string) (perso
 		return k, err
 	}
 	for _, u := range append([]string{}, k.users...) {
-		if err := eachRow(ctx, tx, `SELECT lid FROM whatsmeow_lid_map WHERE pn = ?`, []any{u}, func(r scanner) error {
+		if err := eachRow(ctx, tx, lidsOfPhoneQuery, []any{u}, func(r scanner) error {
 			var l string
 			if err := r.Scan(&l); err != nil {
 				return err
@@ -283,12 +288,12 @@ func contactIDs(ctx context.Context, tx *sql.Tx, k personKeys) ([]int64, error) 
 		}
 	}
 	for _, l := range k.lids {
-		if err := collect(`SELECT id FROM contacts WHERE lid = ?`, l); err != nil {
+		if err := collect(contactByLIDQuery, l); err != nil {
 			return nil, fmt.Errorf("find contact: %w", err)
 		}
 	}
 	for _, b := range k.bsuids {
-		if err := collect(`SELECT id FROM contacts WHERE bsuid = ?`, b); err != nil {
+		if err := collect(contactByBSUIDIDQuery, b); err != nil {
 			return nil, fmt.Errorf("find contact: %w", err)
 		}
 	}
@@ -297,8 +302,7 @@ func contactIDs(ctx context.Context, tx *sql.Tx, k personKeys) ([]int64, error) 
 	// rows go too, whichever of the two was named.
 	for i := 0; i < len(ids); i++ {
 		id := strconv.FormatInt(ids[i], 10)
-		if err := collect(`SELECT id FROM contacts WHERE merged_into = ?1
-			UNION SELECT merged_into FROM contacts WHERE id = ?1 AND merged_into IS NOT NULL`, id); err != nil {
+		if err := collect(mergedContactsQuery, id); err != nil {
 			return nil, fmt.Errorf("find merged contact: %w", err)
 		}
 	}
@@ -335,11 +339,11 @@ var eraseContactQueries = []string{
 func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k personKeys, now time.Time) (leads, msgs int, err error) {
 	var names []string
 	var name string
-	if err := tx.QueryRowContext(ctx, `SELECT name FROM contacts WHERE id = ?`, id).Scan(&name); err != nil {
+	if err := tx.QueryRowContext(ctx, contactNameQuery, id).Scan(&name); err != nil {
 		return 0, 0, err
 	}
 	names = append(names, name)
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM leads WHERE contact_id = ?`, id)
+	rows, err := tx.QueryContext(ctx, leadNamesQuery, id)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -353,19 +357,17 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 		leads++
 	}
 	_ = rows.Close() // read-only, and its transaction needs the connection for the next query
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE contact_id = ? AND body <> ''`, id).Scan(&msgs); err != nil {
+	if err := tx.QueryRowContext(ctx, countMessagesQuery, id).Scan(&msgs); err != nil {
 		return 0, 0, err
 	}
 	if err := cancelConversions(ctx, tx, id, "cancelled: the person's data was erased"); err != nil {
 		return 0, 0, err
 	}
 	// The ad click id identifies the person's click; the campaign part of the source stays.
-	if _, err := tx.ExecContext(ctx, `UPDATE leads SET source = replace(source, '/' || r.ctwa_clid, '')
-		FROM referrals r WHERE r.contact_id = ?1 AND r.ctwa_clid <> '' AND leads.contact_id = ?1`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, eraseLeadSourceQuery, id); err != nil {
 		return 0, 0, fmt.Errorf("lead source: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE customers SET source = replace(customers.source, '/' || r.ctwa_clid, '')
-		FROM referrals r, leads l WHERE r.contact_id = ?1 AND r.ctwa_clid <> '' AND l.contact_id = ?1 AND customers.lead_id = l.id`, id); err != nil {
+	if _, err := tx.ExecContext(ctx, eraseCustomerSourceQuery, id); err != nil {
 		return 0, 0, fmt.Errorf("customer source: %w", err)
 	}
 	for _, q := range eraseContactQueries {
@@ -378,7 +380,7 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET status = ?, step = ?, state = ?, updated_at = ? WHERE contact_id = ?`,
+	if _, err := tx.ExecContext(ctx, blankConversationQuery,
 		string(flow.OptedOut), string(flow.StageConsent), string(blank), millis(now), id); err != nil {
 		return 0, 0, fmt.Errorf("conversation: %w", err)
 	}
@@ -388,8 +390,7 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 	if err := s.anonymiseConsent(ctx, tx, id); err != nil {
 		return 0, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET phone = ? || id, lid = NULL, bsuid = NULL, parent_bsuid = NULL, username = NULL, name = '',
-		opted_out_at = coalesce(opted_out_at, ?) WHERE id = ?`, erasedPrefix, millis(now), id); err != nil {
+	if _, err := tx.ExecContext(ctx, eraseContactRowQuery, erasedPrefix, millis(now), id); err != nil {
 		return 0, 0, fmt.Errorf("contact: %w", err)
 	}
 	return leads, msgs, nil
@@ -401,8 +402,7 @@ func (s *Store) eraseContact(ctx context.Context, tx *sql.Tx, id int64, k person
 // start) and without the words typed (a name can come with the yes); the
 // consent_records trigger allows nothing else.
 func (s *Store) anonymiseConsent(ctx context.Context, tx *sql.Tx, id int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, phone FROM consent_records WHERE contact_id = ?
-		AND (phone NOT LIKE 'hmac:%' OR answer <> '')`, id)
+	rows, err := tx.QueryContext(ctx, consentToHashQuery, id)
 	if err != nil {
 		return fmt.Errorf("consent evidence: %w", err)
 	}
@@ -428,7 +428,7 @@ func (s *Store) anonymiseConsent(ctx context.Context, tx *sql.Tx, id int64) erro
 		if !strings.HasPrefix(hashed, "hmac:") {
 			hashed = "hmac:" + s.PhoneHash(r.phone)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE consent_records SET phone = ?, answer = '' WHERE id = ?`, hashed, r.id); err != nil {
+		if _, err := tx.ExecContext(ctx, hashConsentQuery, hashed, r.id); err != nil {
 			return fmt.Errorf("consent evidence: %w", err)
 		}
 	}
@@ -455,15 +455,15 @@ func eraseTextMentions(ctx context.Context, tx *sql.Tx, k personKeys, names []st
 	// names it as a JSON value ("username": "<it>") is taken as the person's.
 	needles = append(append(needles, k.bsuids...), k.parents...)
 	for _, n := range needles {
-		if _, err := tx.ExecContext(ctx, `UPDATE history_leads SET extra = '{}' WHERE instr(extra, ?) > 0`, n); err != nil {
+		if _, err := tx.ExecContext(ctx, eraseHistoryMentionQuery, n); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE instr(CAST(body AS TEXT), ?) > 0`, n); err != nil {
+		if _, err := tx.ExecContext(ctx, eraseDeadLetterQuery, n); err != nil {
 			return fmt.Errorf("dead letters: %w", err)
 		}
 	}
 	for _, u := range k.usernames {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE instr(replace(CAST(body AS TEXT), ' ', ''), ?) > 0`,
+		if _, err := tx.ExecContext(ctx, eraseDeadLetterUsernameQuery,
 			`"username":"`+u+`"`); err != nil {
 			return fmt.Errorf("dead letters: %w", err)
 		}
@@ -493,11 +493,11 @@ func eraseWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys) (int, error) 
 	}
 	for _, jid := range k.jids() {
 		for _, q := range []struct{ table, query string }{
-			{"whatsmeow_contacts", `DELETE FROM whatsmeow_contacts WHERE their_jid = ?`},
-			{"whatsmeow_retry_buffer", `DELETE FROM whatsmeow_retry_buffer WHERE chat_jid = ?`},
-			{"whatsmeow_message_secrets", `DELETE FROM whatsmeow_message_secrets WHERE chat_jid = ?1 OR sender_jid = ?1`},
-			{"whatsmeow_privacy_tokens", `DELETE FROM whatsmeow_privacy_tokens WHERE their_jid = ?`},
-			{"whatsmeow_chat_settings", `DELETE FROM whatsmeow_chat_settings WHERE chat_jid = ?`},
+			{"whatsmeow_contacts", eraseWAContactsQuery},
+			{"whatsmeow_retry_buffer", eraseWARetryQuery},
+			{"whatsmeow_message_secrets", eraseWASecretsQuery},
+			{"whatsmeow_privacy_tokens", eraseWAPrivacyTokensQuery},
+			{"whatsmeow_chat_settings", eraseWAChatSettingsQuery},
 		} {
 			if err := exec(q.table, q.query, jid); err != nil {
 				return 0, err
@@ -505,28 +505,31 @@ func eraseWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys) (int, error) 
 		}
 	}
 	for _, u := range k.users {
-		if err := exec("whatsmeow_lid_map", `DELETE FROM whatsmeow_lid_map WHERE pn = ?`, u); err != nil {
+		if err := exec("whatsmeow_lid_map", eraseWALIDByPhoneQuery, u); err != nil {
 			return 0, err
 		}
 	}
 	for _, l := range k.lids {
-		if err := exec("whatsmeow_lid_map", `DELETE FROM whatsmeow_lid_map WHERE lid = ?`, l); err != nil {
+		if err := exec("whatsmeow_lid_map", eraseWALIDQuery, l); err != nil {
 			return 0, err
 		}
 	}
 	for _, u := range k.signalUsers() {
 		exact, agent := u+":%", strings.ReplaceAll(u, "_", `\_`)+`\_%`
-		for _, t := range []string{"whatsmeow_sessions", "whatsmeow_identity_keys"} {
-			if err := exec(t, `DELETE FROM `+t+` WHERE their_id LIKE ? ESCAPE '\' OR their_id LIKE ? ESCAPE '\'`, exact, agent); err != nil {
+		for _, q := range []struct{ table, query string }{
+			{"whatsmeow_sessions", eraseWASessionsQuery},
+			{"whatsmeow_identity_keys", eraseWAIdentityKeysQuery},
+		} {
+			if err := exec(q.table, q.query, exact, agent); err != nil {
 				return 0, err
 			}
 		}
-		if err := exec("whatsmeow_sender_keys", `DELETE FROM whatsmeow_sender_keys WHERE sender_id LIKE ? ESCAPE '\'`, exact); err != nil {
+		if err := exec("whatsmeow_sender_keys", eraseWASenderKeysQuery, exact); err != nil {
 			return 0, err
 		}
 		// Decrypted messages waiting to be handled; whatsmeow clears their text once handled.
 		if len(u) >= 7 {
-			if err := exec("whatsmeow_event_buffer", `DELETE FROM whatsmeow_event_buffer WHERE instr(CAST(plaintext AS TEXT), ?) > 0`, u); err != nil {
+			if err := exec("whatsmeow_event_buffer", eraseWAEventBufferQuery, u); err != nil {
 				return 0, err
 			}
 		}
@@ -536,7 +539,7 @@ func eraseWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys) (int, error) 
 
 func tableExists(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, tableExistsQuery, name).Scan(&n); err != nil {
 		return false, fmt.Errorf("table %s: %w", name, err)
 	}
 	return n > 0, nil
@@ -548,7 +551,7 @@ func (s *Store) recordDeletion(ctx context.Context, tx *sql.Tx, ids []int64, pho
 	resolution := "deleted: " + reason
 	var reqID int64
 	for _, id := range ids {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM data_requests WHERE contact_id = ? AND kind = 'delete' AND status = 'open'`, id)
+		rows, err := tx.QueryContext(ctx, openDeletionsQuery, id)
 		if err != nil {
 			return 0, err
 		}
@@ -629,3 +632,44 @@ func (s *Store) ProcessDeletionRequests(ctx context.Context, limit int) (int, er
 	}
 	return n, nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	deleteHeldOfQuery      = `DELETE FROM held_inbound WHERE sender = ?`
+	contactIdentitiesQuery = `SELECT phone, lid, bsuid, parent_bsuid, username FROM contacts WHERE id = ?`
+	lidsOfPhoneQuery       = `SELECT lid FROM whatsmeow_lid_map WHERE pn = ?`
+	contactByLIDQuery      = `SELECT id FROM contacts WHERE lid = ?`
+	contactByBSUIDIDQuery  = `SELECT id FROM contacts WHERE bsuid = ?`
+	mergedContactsQuery    = `SELECT id FROM contacts WHERE merged_into = ?1
+			UNION SELECT merged_into FROM contacts WHERE id = ?1 AND merged_into IS NOT NULL`
+	contactNameQuery     = `SELECT name FROM contacts WHERE id = ?`
+	leadNamesQuery       = `SELECT name FROM leads WHERE contact_id = ?`
+	countMessagesQuery   = `SELECT count(*) FROM messages WHERE contact_id = ? AND body <> ''`
+	eraseLeadSourceQuery = `UPDATE leads SET source = replace(source, '/' || r.ctwa_clid, '')
+		FROM referrals r WHERE r.contact_id = ?1 AND r.ctwa_clid <> '' AND leads.contact_id = ?1`
+	eraseCustomerSourceQuery = `UPDATE customers SET source = replace(customers.source, '/' || r.ctwa_clid, '')
+		FROM referrals r, leads l WHERE r.contact_id = ?1 AND r.ctwa_clid <> '' AND l.contact_id = ?1 AND customers.lead_id = l.id`
+	blankConversationQuery = `UPDATE conversations SET status = ?, step = ?, state = ?, updated_at = ? WHERE contact_id = ?`
+	eraseContactRowQuery   = `UPDATE contacts SET phone = ? || id, lid = NULL, bsuid = NULL, parent_bsuid = NULL, username = NULL, name = '',
+		opted_out_at = coalesce(opted_out_at, ?) WHERE id = ?`
+	consentToHashQuery = `SELECT id, phone FROM consent_records WHERE contact_id = ?
+		AND (phone NOT LIKE 'hmac:%' OR answer <> '')`
+	hashConsentQuery             = `UPDATE consent_records SET phone = ?, answer = '' WHERE id = ?`
+	eraseHistoryMentionQuery     = `UPDATE history_leads SET extra = '{}' WHERE instr(extra, ?) > 0`
+	eraseDeadLetterQuery         = `DELETE FROM dead_letters WHERE instr(CAST(body AS TEXT), ?) > 0`
+	eraseDeadLetterUsernameQuery = `DELETE FROM dead_letters WHERE instr(replace(CAST(body AS TEXT), ' ', ''), ?) > 0`
+	eraseWAContactsQuery         = `DELETE FROM whatsmeow_contacts WHERE their_jid = ?`
+	eraseWARetryQuery            = `DELETE FROM whatsmeow_retry_buffer WHERE chat_jid = ?`
+	eraseWASecretsQuery          = `DELETE FROM whatsmeow_message_secrets WHERE chat_jid = ?1 OR sender_jid = ?1`
+	eraseWAPrivacyTokensQuery    = `DELETE FROM whatsmeow_privacy_tokens WHERE their_jid = ?`
+	eraseWAChatSettingsQuery     = `DELETE FROM whatsmeow_chat_settings WHERE chat_jid = ?`
+	eraseWALIDByPhoneQuery       = `DELETE FROM whatsmeow_lid_map WHERE pn = ?`
+	eraseWALIDQuery              = `DELETE FROM whatsmeow_lid_map WHERE lid = ?`
+	eraseWASenderKeysQuery       = `DELETE FROM whatsmeow_sender_keys WHERE sender_id LIKE ? ESCAPE '\'`
+	eraseWASessionsQuery         = `DELETE FROM whatsmeow_sessions WHERE their_id LIKE ? ESCAPE '\' OR their_id LIKE ? ESCAPE '\'`
+	eraseWAIdentityKeysQuery     = `DELETE FROM whatsmeow_identity_keys WHERE their_id LIKE ? ESCAPE '\' OR their_id LIKE ? ESCAPE '\'`
+	eraseWAEventBufferQuery      = `DELETE FROM whatsmeow_event_buffer WHERE instr(CAST(plaintext AS TEXT), ?) > 0`
+	tableExistsQuery             = `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	openDeletionsQuery           = `SELECT id FROM data_requests WHERE contact_id = ? AND kind = 'delete' AND status = 'open'`
+)

@@ -160,10 +160,10 @@ func (s *Store) ExportByPhone(ctx context.Context, phone string, user int64) (*E
 		for _, key := range keys.contactKeys() {
 			h := s.PhoneHash(key)
 			var suppressed, excluded bool
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM suppressions WHERE phone_hash = ?`, h).Scan(&suppressed); err != nil {
+			if err := tx.QueryRowContext(ctx, isSuppressedHashQuery, h).Scan(&suppressed); err != nil {
 				return err
 			}
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM exclusions WHERE phone_hash = ?`, h).Scan(&excluded); err != nil {
+			if err := tx.QueryRowContext(ctx, isExcludedHashQuery, h).Scan(&excluded); err != nil {
 				return err
 			}
 			x.Suppressed, x.Excluded = x.Suppressed || suppressed, x.Excluded || excluded
@@ -192,8 +192,7 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 	var lid, bsuid, parent, username sql.NullString
 	var opted sql.NullInt64
 	var created int64
-	if err := tx.QueryRowContext(ctx, `SELECT phone, lid, bsuid, parent_bsuid, username, name, opted_out_at, created_at
-		FROM contacts WHERE id = ?`, id).Scan(&c.Key, &lid, &bsuid, &parent, &username, &c.Name, &opted, &created); err != nil {
+	if err := tx.QueryRowContext(ctx, exportContactQuery, id).Scan(&c.Key, &lid, &bsuid, &parent, &username, &c.Name, &opted, &created); err != nil {
 		return err
 	}
 	c.LID, c.OptedOut, c.CreatedAt = lid.String, fromMillis(opted.Int64), fromMillis(created)
@@ -216,8 +215,7 @@ func exportContact(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 
 // exportConsents adds the consent answers with the policy text each accepted.
 func exportConsents(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT k.created_at, k.channel, k.answer, k.accepted, k.policy_version, k.text_sha256, p.body, p.lang
-		FROM consent_records k JOIN policy_texts p ON p.sha256 = k.text_sha256 WHERE k.contact_id = ? ORDER BY k.id`,
+	return eachRow(ctx, tx, exportConsentQuery,
 		[]any{id}, func(r scanner) error {
 			var k ExportConsent
 			var at int64
@@ -232,7 +230,7 @@ func exportConsents(ctx context.Context, tx *sql.Tx, id int64, x *Export) error 
 
 // exportConversations adds the conversations with their saved state.
 func exportConversations(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT status, step, state, started_at, updated_at FROM conversations WHERE contact_id = ? ORDER BY id`,
+	return eachRow(ctx, tx, exportConversationsQuery,
 		[]any{id}, func(r scanner) error {
 			var c ExportConversation
 			var state string
@@ -248,11 +246,7 @@ func exportConversations(ctx context.Context, tx *sql.Tx, id int64, x *Export) e
 
 // exportMessages adds every message in and out, in the order of the conversation.
 func exportMessages(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT at, dir, channel, kind, body, status FROM (
-			SELECT received_at AS at, 'recibido_in' AS dir, channel, kind, body, '' AS status, id * 2 AS ord FROM messages WHERE contact_id = ?1
-			UNION ALL
-			SELECT coalesce(sent_at, created_at), 'enviado_out', channel, '', body, status, message_id * 2 + 1 FROM outbox WHERE contact_id = ?1)
-		ORDER BY ord, at`, []any{id}, func(r scanner) error {
+	return eachRow(ctx, tx, exportMessagesQuery, []any{id}, func(r scanner) error {
 		var m ExportMessage
 		var at int64
 		if err := r.Scan(&at, &m.Direction, &m.Channel, &m.Kind, &m.Text, &m.Status); err != nil {
@@ -266,9 +260,7 @@ func exportMessages(ctx context.Context, tx *sql.Tx, id int64, x *Export) error 
 
 // exportLeads adds the leads.
 func exportLeads(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
-		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone, other_services
-		FROM leads WHERE contact_id = ? ORDER BY id`,
+	return eachRow(ctx, tx, exportLeadsQuery,
 		[]any{id}, func(r scanner) error {
 			var l ExportLead
 			var reasons, others string
@@ -289,8 +281,7 @@ func exportLeads(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
 
 // exportLeadEvents adds the advisors' notes and events on the leads.
 func exportLeadEvents(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT e.lead_id, e.created_at, e.kind, e.detail FROM lead_events e JOIN leads l ON l.id = e.lead_id
-		WHERE l.contact_id = ? ORDER BY e.id`, []any{id}, func(r scanner) error {
+	return eachRow(ctx, tx, exportLeadEventsQuery, []any{id}, func(r scanner) error {
 		var e ExportLeadEvent
 		var at int64
 		if err := r.Scan(&e.LeadID, &at, &e.Kind, &e.Detail); err != nil {
@@ -304,8 +295,7 @@ func exportLeadEvents(ctx context.Context, tx *sql.Tx, id int64, x *Export) erro
 
 // exportCustomers adds the customer records the leads became.
 func exportCustomers(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT cu.name, cu.service, cu.plan, cu.monthly_fee_cop, cu.started_at FROM customers cu
-		JOIN leads l ON l.id = cu.lead_id WHERE l.contact_id = ? ORDER BY cu.id`, []any{id}, func(r scanner) error {
+	return eachRow(ctx, tx, exportCustomersQuery, []any{id}, func(r scanner) error {
 		var c ExportCustomer
 		var started int64
 		if err := r.Scan(&c.Name, &c.Service, &c.Plan, &c.FeeCOP, &started); err != nil {
@@ -319,7 +309,7 @@ func exportCustomers(ctx context.Context, tx *sql.Tx, id int64, x *Export) error
 
 // exportReferrals adds the ads and links the person came from.
 func exportReferrals(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT source_type, source_id, source_url, headline FROM referrals WHERE contact_id = ? ORDER BY id`,
+	return eachRow(ctx, tx, exportReferralsQuery,
 		[]any{id}, func(r scanner) error {
 			var typ, sid, url, headline string
 			if err := r.Scan(&typ, &sid, &url, &headline); err != nil {
@@ -331,8 +321,7 @@ func exportReferrals(ctx context.Context, tx *sql.Tx, id int64, x *Export) error
 }
 
 func exportRequests(ctx context.Context, tx *sql.Tx, hash string, x *Export) error {
-	err := eachRow(ctx, tx, `SELECT kind, legal_type, received_at, due_at, status, resolution FROM data_requests
-		WHERE phone_hash = ? ORDER BY id`, []any{hash}, func(r scanner) error {
+	err := eachRow(ctx, tx, exportRequestsQuery, []any{hash}, func(r scanner) error {
 		var q ExportRequest
 		var received, due int64
 		if err := r.Scan(&q.Kind, &q.LegalType, &received, &due, &q.Status, &q.Resolution); err != nil {
@@ -354,8 +343,7 @@ func exportWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys, x *Export) e
 		return err
 	}
 	for _, jid := range k.jids() {
-		err := eachRow(ctx, tx, `SELECT their_jid, coalesce(first_name, ''), coalesce(full_name, ''), coalesce(push_name, ''),
-			coalesce(business_name, '') FROM whatsmeow_contacts WHERE their_jid = ?`, []any{jid}, func(r scanner) error {
+		err := eachRow(ctx, tx, exportWAContactsQuery, []any{jid}, func(r scanner) error {
 			var j, first, full, push, business string
 			if err := r.Scan(&j, &first, &full, &push, &business); err != nil {
 				return err
@@ -385,3 +373,32 @@ func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(scan
 	}
 	return rows.Err()
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	isSuppressedHashQuery = `SELECT count(*) > 0 FROM suppressions WHERE phone_hash = ?`
+	isExcludedHashQuery   = `SELECT count(*) > 0 FROM exclusions WHERE phone_hash = ?`
+	exportContactQuery    = `SELECT phone, lid, bsuid, parent_bsuid, username, name, opted_out_at, created_at
+		FROM contacts WHERE id = ?`
+	exportConsentQuery = `SELECT k.created_at, k.channel, k.answer, k.accepted, k.policy_version, k.text_sha256, p.body, p.lang
+		FROM consent_records k JOIN policy_texts p ON p.sha256 = k.text_sha256 WHERE k.contact_id = ? ORDER BY k.id`
+	exportConversationsQuery = `SELECT status, step, state, started_at, updated_at FROM conversations WHERE contact_id = ? ORDER BY id`
+	exportMessagesQuery      = `SELECT at, dir, channel, kind, body, status FROM (
+			SELECT received_at AS at, 'recibido_in' AS dir, channel, kind, body, '' AS status, id * 2 AS ord FROM messages WHERE contact_id = ?1
+			UNION ALL
+			SELECT coalesce(sent_at, created_at), 'enviado_out', channel, '', body, status, message_id * 2 + 1 FROM outbox WHERE contact_id = ?1)
+		ORDER BY ord, at`
+	exportLeadsQuery = `SELECT id, status, name, city_name, department, budget_min_cop, budget_max_cop, urgency, service, source,
+		class, probability, model, reasons, completed_at, deadline_at, outcome_reason, callback_phone, other_services
+		FROM leads WHERE contact_id = ? ORDER BY id`
+	exportLeadEventsQuery = `SELECT e.lead_id, e.created_at, e.kind, e.detail FROM lead_events e JOIN leads l ON l.id = e.lead_id
+		WHERE l.contact_id = ? ORDER BY e.id`
+	exportCustomersQuery = `SELECT cu.name, cu.service, cu.plan, cu.monthly_fee_cop, cu.started_at FROM customers cu
+		JOIN leads l ON l.id = cu.lead_id WHERE l.contact_id = ? ORDER BY cu.id`
+	exportReferralsQuery = `SELECT source_type, source_id, source_url, headline FROM referrals WHERE contact_id = ? ORDER BY id`
+	exportRequestsQuery  = `SELECT kind, legal_type, received_at, due_at, status, resolution FROM data_requests
+		WHERE phone_hash = ? ORDER BY id`
+	exportWAContactsQuery = `SELECT their_jid, coalesce(first_name, ''), coalesce(full_name, ''), coalesce(push_name, ''),
+			coalesce(business_name, '') FROM whatsmeow_contacts WHERE their_jid = ?`
+)

@@ -94,7 +94,7 @@ func (s *Store) Hold(ctx context.Context, in flow.Inbound, media string) (held, 
 
 // HeldSenders counts the held messages of each person on channel.
 func (s *Store) HeldSenders(ctx context.Context, channel string) (map[string]int, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT sender, COUNT(*) FROM held_inbound WHERE channel = ? GROUP BY sender`, channel)
+	rows, err := s.ro.QueryContext(ctx, heldSendersQuery, channel)
 	if err != nil {
 		return nil, fmt.Errorf("held senders: %w", err)
 	}
@@ -160,3 +160,9 @@ func (s *Store) RetryHeld(ctx context.Context, id int64, next time.Time, reason 
 	}
 	return nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	heldSendersQuery = `SELECT sender, COUNT(*) FROM held_inbound WHERE channel = ? GROUP BY sender`
+)

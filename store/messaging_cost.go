@@ -139,10 +139,7 @@ type demoMessage struct {
 // template when it was contacted, with the rate table in force each day.
 // It returns how many messages it priced; a second call adds none.
 func (s *Store) SeedMessagingCosts(ctx context.Context, address string) (int, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT l.account_id, l.contact_id, c.phone, l.completed_at, COALESCE(l.contacted_at, 0)
-		FROM leads l JOIN accounts a ON a.id = l.account_id AND a.channel = 'demo' AND a.address = ?
-		JOIN contacts c ON c.id = l.contact_id
-		WHERE NOT EXISTS (SELECT 1 FROM message_costs m WHERE m.contact_id = l.contact_id) ORDER BY l.id`, address)
+	rows, err := s.ro.QueryContext(ctx, demoLeadsToPriceQuery, address)
 	if err != nil {
 		return 0, fmt.Errorf("seed messaging costs: %w", err)
 	}
@@ -193,3 +190,12 @@ func trimPlus(p string) string {
 	}
 	return p
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	demoLeadsToPriceQuery = `SELECT l.account_id, l.contact_id, c.phone, l.completed_at, COALESCE(l.contacted_at, 0)
+		FROM leads l JOIN accounts a ON a.id = l.account_id AND a.channel = 'demo' AND a.address = ?
+		JOIN contacts c ON c.id = l.contact_id
+		WHERE NOT EXISTS (SELECT 1 FROM message_costs m WHERE m.contact_id = l.contact_id) ORDER BY l.id`
+)

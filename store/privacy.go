@@ -200,7 +200,7 @@ func (s *Store) DataRequests(ctx context.Context, all bool, limit int) ([]DataRe
 func (s *Store) RetentionErasures(ctx context.Context) (int, time.Time, error) {
 	var n int
 	var last sql.NullInt64
-	err := s.ro.QueryRowContext(ctx, `SELECT COUNT(*), MAX(received_at) FROM data_requests WHERE channel = 'retention'`).Scan(&n, &last)
+	err := s.ro.QueryRowContext(ctx, retentionRunsQuery).Scan(&n, &last)
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("retention erasures: %w", err)
 	}
@@ -308,11 +308,19 @@ func (s *Store) startSuppressed(ctx context.Context, tx *sql.Tx, c *conv, phone 
 
 // unsuppress lifts the opt-out of a person who wrote "reiniciar".
 func (s *Store) unsuppress(ctx context.Context, tx *sql.Tx, contactID int64, phone string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE contacts SET opted_out_at = NULL WHERE id = ?`, contactID); err != nil {
+	if _, err := tx.ExecContext(ctx, clearOptOutQuery, contactID); err != nil {
 		return fmt.Errorf("opt back in: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM suppressions WHERE phone_hash = ?`, s.PhoneHash(phone)); err != nil {
+	if _, err := tx.ExecContext(ctx, deleteSuppressionQuery, s.PhoneHash(phone)); err != nil {
 		return fmt.Errorf("opt back in: %w", err)
 	}
 	return nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	retentionRunsQuery     = `SELECT COUNT(*), MAX(received_at) FROM data_requests WHERE channel = 'retention'`
+	clearOptOutQuery       = `UPDATE contacts SET opted_out_at = NULL WHERE id = ?`
+	deleteSuppressionQuery = `DELETE FROM suppressions WHERE phone_hash = ?`
+)

@@ -50,7 +50,14 @@ type privacyEnv struct {
 
 func newPrivacyEnv(tb testing.TB, start time.Time, cfg func(*flow.Config)) *privacyEnv {
 	tb.Helper()
-	e := &privacyEnv{path: filepath.Join(tb.TempDir(), "cis.db"), clock: newClock(start)}
+	return newPrivacyEnvAt(tb, filepath.Join(tb.TempDir(), "cis.db"), start, cfg)
+}
+
+// newPrivacyEnvAt is newPrivacyEnv on the store at db (a file, or a
+// PostgreSQL URL from bothEngines).
+func newPrivacyEnvAt(tb testing.TB, db string, start time.Time, cfg func(*flow.Config)) *privacyEnv {
+	tb.Helper()
+	e := &privacyEnv{path: db, clock: newClock(start)}
 	s, err := Open(context.Background(), e.path, Options{Now: e.clock.now})
 	if err != nil {
 		tb.Fatal(err)
@@ -205,12 +212,19 @@ func TestChatCommandsBecomeTrackedRequests(t *testing.T) {
 func seedWhatsmeow(tb testing.TB, path, phoneUser, lidUser, name string) {
 	tb.Helper()
 	ctx := context.Background()
+	if testRedirect != nil { // CIS_TEST_PG_ALL: the store's file is a PostgreSQL schema
+		path = testRedirect(path)
+	}
+	dialect, q := "sqlite3", func(q string) string { return q }
+	if IsPostgres(path) {
+		dialect, q = "postgres", rebind
+	}
 	db, err := DeviceDB(path, Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	c := sqlstore.NewWithDB(db, "sqlite3", nil)
+	c := sqlstore.NewWithDB(db, dialect, nil)
 	if err := c.Upgrade(ctx); err != nil {
 		tb.Fatal(err)
 	}
@@ -244,11 +258,11 @@ func seedWhatsmeow(tb testing.TB, path, phoneUser, lidUser, name string) {
 	must(dev.Sessions.PutSession(ctx, lidUser+"_1:0", []byte("session")))
 	must(dev.Identities.PutIdentity(ctx, phoneUser+":0", [32]byte{1}))
 	must(dev.Identities.PutIdentity(ctx, lidUser+"_1:0", [32]byte{2}))
-	if _, err := db.ExecContext(ctx, `INSERT INTO whatsmeow_retry_buffer (our_jid, chat_jid, message_id, format, plaintext, timestamp)
-		VALUES (?, ?, ?, 'proto', ?, 0)`, dev.ID.String(), pn.String(), "3EB0RETRY"+phoneUser, []byte("Gracias, "+name)); err != nil {
+	if _, err := db.ExecContext(ctx, q(`INSERT INTO whatsmeow_retry_buffer (our_jid, chat_jid, message_id, format, plaintext, timestamp)
+		VALUES (?, ?, ?, 'proto', ?, 0)`), dev.ID.String(), pn.String(), "3EB0RETRY"+phoneUser, []byte("Gracias, "+name)); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO whatsmeow_privacy_tokens (our_jid, their_jid, token, timestamp) VALUES (?, ?, ?, 0)`,
+	if _, err := db.ExecContext(ctx, q(`INSERT INTO whatsmeow_privacy_tokens (our_jid, their_jid, token, timestamp) VALUES (?, ?, ?, 0)`),
 		dev.ID.String(), lid.String(), []byte("token")); err != nil {
 		tb.Fatal(err)
 	}
@@ -258,6 +272,9 @@ func seedWhatsmeow(tb testing.TB, path, phoneUser, lidUser, name string) {
 // whose text contains needle, ignoring ASCII case.
 func leftovers(tb testing.TB, s *Store, needle string) []string {
 	tb.Helper()
+	if s.dialect == dialectPostgres {
+		return leftoversPG(tb, s, needle)
+	}
 	var tables []string
 	rows, err := s.rw.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
@@ -296,13 +313,53 @@ func leftovers(tb testing.TB, s *Store, needle string) []string {
 	return hits
 }
 
-// TestDeletionCompleteness is RELIABILITY D4: after "borrar mis datos", a query over every table
+// leftoversPG is leftovers on PostgreSQL: every table of the store's schema
+// (whatsmeow's included); bytes are searched in their escape form.
+func leftoversPG(tb testing.TB, s *Store, needle string) []string {
+	tb.Helper()
+	type column struct{ table, name, typ string }
+	var cols []column
+	rows, err := s.rw.Query(`SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' ORDER BY c.table_name, c.ordinal_position`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.table, &c.name, &c.typ); err != nil {
+			tb.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	var hits []string
+	for _, c := range cols {
+		text := fmt.Sprintf("%q::text", c.name)
+		if c.typ == "bytea" {
+			text = fmt.Sprintf("encode(%q, 'escape')", c.name)
+		}
+		if count(tb, s, fmt.Sprintf(`SELECT count(*) FROM %q WHERE strpos(lower(%s), lower(?)) > 0`, c.table, text), needle) > 0 {
+			hits = append(hits, c.table+"."+c.name)
+		}
+	}
+	return hits
+}
+
+// TestDeletionCompletenessBothEngines is RELIABILITY D4: after "borrar mis datos", a query over every table
 // (the app's and whatsmeow's) for the phone, the LID and the name finds only the allowed residue:
 // the consent record (which keeps the phone as evidence of the authorisation). A second person's
-// data is untouched.
-func TestDeletionCompleteness(t *testing.T) {
+// data is untouched. On PostgreSQL this is the erasure's check at the level
+// of the rows: what stays in the server's files until VACUUM, in its WAL and
+// in backups is docs/postgres.md's "Privacy deletion".
+func TestDeletionCompletenessBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, eng *engine) {
+		testDeletionCompleteness(t, newPrivacyEnvAt(t, eng.db, bogota(t, "2026-11-13 09:00"), nil))
+	})
+}
+
+func testDeletionCompleteness(t *testing.T, e *privacyEnv) {
 	ctx := context.Background()
-	e := newPrivacyEnv(t, bogota(t, "2026-11-13 09:00"), nil)
 	const (
 		phone, user, lid = "+573001112233", "573001112233", "98765432109876"
 		name             = "Carlos Andrés Restrepo"
@@ -328,14 +385,21 @@ func TestDeletionCompleteness(t *testing.T) {
 	if err := e.s.ActOnLead(ctx, leadID, LeadAction{Kind: "note", ByUser: 1, Detail: "Llamar a " + name + " al " + phone}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		fmt.Sprintf(`INSERT INTO customers (ext_key, lead_id, name, started_at, created_at) VALUES ('lead:%d', %d, '%s', 0, 0)`, leadID, leadID, name),
-		fmt.Sprintf(`INSERT INTO customer_events (customer_id, kind, at, detail) SELECT id, 'support', 1, 'habló %s' FROM customers`, name),
-		fmt.Sprintf(`INSERT INTO dead_letters (channel, reason, body, received_at) VALUES ('cloudapi', 'bad json', CAST('{"from":"%s"' AS BLOB), 0)`, user),
-		fmt.Sprintf(`INSERT INTO history_leads (row_key, created_at, converted, extra, imported_at) VALUES ('k1', 0, 0, '{"Nombre":"%s"}', 0)`, name),
+	for _, w := range []struct {
+		q    string
+		args []any
+	}{
+		{fmt.Sprintf(`INSERT INTO customers (ext_key, lead_id, name, started_at, created_at) VALUES ('lead:%d', %d, '%s', 0, 0)`, leadID, leadID, name), nil},
+		// Two events that differ only by the text erased: blanking it makes them one.
+		{fmt.Sprintf(`INSERT INTO customer_events (customer_id, kind, at, detail) SELECT id, 'support', 1, 'habló %s' FROM customers`, name), nil},
+		{fmt.Sprintf(`INSERT INTO customer_events (customer_id, kind, at, detail) SELECT id, 'support', 1, 'llamó %s' FROM customers`, name), nil},
+		// A dead letter's body is bytes (BLOB, BYTEA), not always valid UTF-8.
+		{`INSERT INTO dead_letters (channel, reason, body, received_at) VALUES ('cloudapi', 'bad json', ?, 0)`,
+			[]any{[]byte(fmt.Sprintf("{\"from\":\"%s\"\xff", user))}},
+		{fmt.Sprintf(`INSERT INTO history_leads (row_key, created_at, converted, extra, imported_at) VALUES ('k1', 0, 0, '{"Nombre":"%s"}', 0)`, name), nil},
 	} {
-		if _, err := e.s.rw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		if _, err := e.s.rw.Exec(w.q, w.args...); err != nil {
+			t.Fatalf("%s: %v", w.q, err)
 		}
 	}
 	e.sendAll(t)
@@ -372,6 +436,10 @@ func TestDeletionCompleteness(t *testing.T) {
 	}
 	if n := count(t, e.s, `SELECT count(*) FROM suppressions WHERE phone_hash = ?`, e.s.PhoneHash(phone)); n != 1 {
 		t.Errorf("%d suppressions, want 1", n)
+	}
+	// The two customer events that differed only by the erased text are one now.
+	if n := count(t, e.s, `SELECT count(*) FROM customer_events WHERE kind = 'support' AND at = 1 AND detail = ''`); n != 1 {
+		t.Errorf("%d blanked customer events, want 1 (the duplicate dropped)", n)
 	}
 	if n := count(t, e.s, `SELECT count(*) FROM audit_log WHERE action = 'privacy.delete'`); n != 1 {
 		t.Errorf("%d deletion audit entries, want 1", n)

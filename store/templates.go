@@ -100,8 +100,7 @@ func (s *Store) FollowUpLead(ctx context.Context, id, user int64, t TemplateSend
 		if outboxID, err = insertTemplate(ctx, tx, tg, FollowUpKey, preview, tpl, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at)
-			VALUES (?, ?, 'follow_up', ?, 0, ?)`, id, user, t.Name, millis(now))
+		_, err = tx.ExecContext(ctx, followUpEventQuery, id, user, t.Name, millis(now))
 		return err
 	})
 	if err != nil {
@@ -152,3 +151,10 @@ func (s *Store) SendAsTemplate(ctx context.Context, id int64, t TemplateSend, bo
 	}
 	return nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	followUpEventQuery = `INSERT INTO lead_events (lead_id, user_id, kind, detail, value_cop, created_at)
+			VALUES (?, ?, 'follow_up', ?, 0, ?)`
+)

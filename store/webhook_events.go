@@ -73,8 +73,7 @@ func queueEvent(ctx context.Context, tx *sql.Tx, dests []int64, typ, subject str
 		return err
 	}
 	for _, dest := range dests {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (destination_id, event_id, event_type, subject, body,
-			created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, dest, id, typ, subject, string(body), millis(now), millis(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, insertWebhookDeliveryQuery, dest, id, typ, subject, string(body), millis(now), millis(now)); err != nil {
 			return fmt.Errorf("queue %s: %w", typ, err)
 		}
 	}
@@ -222,7 +221,7 @@ func churnPayload(ctx context.Context, tx *sql.Tx, id int64) (ChurnPayload, erro
 func queueChurnRisk(ctx context.Context, tx *sql.Tx, id int64, before sql.NullFloat64, now time.Time) error {
 	var after sql.NullFloat64
 	var lead sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT churn_probability, lead_id FROM customers WHERE id = ?`, id).Scan(&after, &lead); err != nil {
+	if err := tx.QueryRowContext(ctx, churnOfCustomerQuery, id).Scan(&after, &lead); err != nil {
 		return fmt.Errorf("churn risk of customer %d: %w", id, err)
 	}
 	if !after.Valid || after.Float64 < churnRiskThreshold || (before.Valid && before.Float64 >= churnRiskThreshold) {
@@ -243,6 +242,9 @@ func queueChurnRisk(ctx context.Context, tx *sql.Tx, id int64, before sql.NullFl
 const scrubPersonQuery = `UPDATE webhook_deliveries SET body = json_remove(json_set(body, '$.data.person', json('null')),
 	'$.data.lead.lost_reason') WHERE subject = ?`
 
+// scrubPendingPersonQuery is scrubPersonQuery for the bodies still to be sent.
+const scrubPendingPersonQuery = scrubPersonQuery + ` AND status IN ('pending', 'sending')`
+
 // scrubOptedOut empties the person block of the events of contact id still
 // to be sent: the person revoked the authorisation.
 func scrubOptedOut(ctx context.Context, tx *sql.Tx, contact int64) error {
@@ -251,7 +253,7 @@ func scrubOptedOut(ctx context.Context, tx *sql.Tx, contact int64) error {
 		return err
 	}
 	for _, s := range subjects {
-		if _, err := tx.ExecContext(ctx, scrubPersonQuery+` AND status IN ('pending', 'sending')`, s); err != nil {
+		if _, err := tx.ExecContext(ctx, scrubPendingPersonQuery, s); err != nil {
 			return fmt.Errorf("webhooks of an opt-out: %w", err)
 		}
 	}
@@ -292,13 +294,12 @@ func eraseWebhooks(ctx context.Context, tx *sql.Tx, contact int64, now time.Time
 		if _, err := tx.ExecContext(ctx, scrubPersonQuery, subject); err != nil {
 			return fmt.Errorf("scrub webhooks: %w", err)
 		}
-		dests, err := ids(ctx, tx, `SELECT DISTINCT destination_id FROM webhook_deliveries WHERE subject = ?
-			AND event_type <> ? ORDER BY destination_id`, subject, EventPersonErased)
+		dests, err := ids(ctx, tx, destinationsOfSubjectQuery, subject, EventPersonErased)
 		if err != nil {
 			return fmt.Errorf("destinations of lead %d: %w", l, err)
 		}
 		p := ErasedPayload{LeadID: l}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM customers WHERE lead_id = ?`, l).Scan(&p.CustomerID); err != nil {
+		if err := tx.QueryRowContext(ctx, customerOfLeadQuery, l).Scan(&p.CustomerID); err != nil {
 			return err
 		}
 		if err := queueEvent(ctx, tx, dests, EventPersonErased, subject, now, func() (any, error) { return p, nil }); err != nil {
@@ -334,9 +335,7 @@ type ExportWebhook struct {
 
 // exportWebhooks adds the webhook events about contact id's leads.
 func exportWebhooks(ctx context.Context, tx *sql.Tx, id int64, x *Export) error {
-	return eachRow(ctx, tx, `SELECT l.id, w.event_type, d.url, w.status, w.created_at, COALESCE(w.delivered_at, 0)
-		FROM leads l JOIN webhook_deliveries w ON w.subject = 'lead:' || l.id JOIN webhook_destinations d ON d.id = w.destination_id
-		WHERE l.contact_id = ? ORDER BY w.id`, []any{id}, func(r scanner) error {
+	return eachRow(ctx, tx, webhooksOfContactQuery, []any{id}, func(r scanner) error {
 		var e ExportWebhook
 		var created, delivered int64
 		if err := r.Scan(&e.LeadID, &e.Event, &e.Destination, &e.Status, &created, &delivered); err != nil {
@@ -347,3 +346,17 @@ func exportWebhooks(ctx context.Context, tx *sql.Tx, id int64, x *Export) error 
 		return nil
 	})
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	insertWebhookDeliveryQuery = `INSERT INTO webhook_deliveries (destination_id, event_id, event_type, subject, body,
+			created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	churnOfCustomerQuery       = `SELECT churn_probability, lead_id FROM customers WHERE id = ?`
+	destinationsOfSubjectQuery = `SELECT DISTINCT destination_id FROM webhook_deliveries WHERE subject = ?
+			AND event_type <> ? ORDER BY destination_id`
+	customerOfLeadQuery    = `SELECT COALESCE(MAX(id), 0) FROM customers WHERE lead_id = ?`
+	webhooksOfContactQuery = `SELECT l.id, w.event_type, d.url, w.status, w.created_at, COALESCE(w.delivered_at, 0)
+		FROM leads l JOIN webhook_deliveries w ON w.subject = 'lead:' || l.id JOIN webhook_destinations d ON d.id = w.destination_id
+		WHERE l.contact_id = ? ORDER BY w.id`
+)

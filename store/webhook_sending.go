@@ -31,9 +31,7 @@ type WebhookDelivery struct {
 
 // WebhookTargets lists the enabled destinations that have a delivery due.
 func (s *Store) WebhookTargets(ctx context.Context) ([]WebhookTarget, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT d.id, d.url, d.secret FROM webhook_destinations d WHERE d.enabled = 1
-		AND EXISTS (SELECT 1 FROM webhook_deliveries w WHERE w.destination_id = d.id AND w.status = 'pending'
-			AND w.next_attempt_at <= ?) ORDER BY d.id`, millis(s.now()))
+	rows, err := s.ro.QueryContext(ctx, dueDestinationsQuery, millis(s.now()))
 	if err != nil {
 		return nil, fmt.Errorf("webhook targets: %w", err)
 	}
@@ -84,8 +82,7 @@ func (s *Store) DueWebhooks(ctx context.Context, dest int64, limit int) ([]Webho
 func (s *Store) ClaimWebhook(ctx context.Context, id int64) (bool, error) {
 	var n int64
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'sending', claimed_at = ?
-			WHERE id = ? AND status = 'pending'`, millis(s.now()), id)
+		res, err := tx.ExecContext(ctx, claimWebhookQuery, millis(s.now()), id)
 		if err != nil {
 			return err
 		}
@@ -101,30 +98,25 @@ func (s *Store) ClaimWebhook(ctx context.Context, id int64) (bool, error) {
 // WebhookDelivered records that the destination answered 2xx (status).
 func (s *Store) WebhookDelivered(ctx context.Context, id int64, status string) error {
 	now := millis(s.now())
-	return s.settleWebhook(ctx, id, status, "", `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?1,
-		attempts = attempts + 1, last_status = ?2, last_error = '' WHERE id = ?3 AND status = 'sending'`, now, status, id)
+	return s.settleWebhook(ctx, id, status, "", deliveredWebhookQuery, now, status, id)
 }
 
 // WebhookRetry records a failed attempt of delivery id (claimed or not),
 // due again at next. reason holds no personal data.
 func (s *Store) WebhookRetry(ctx context.Context, id int64, next time.Time, status, reason string) error {
-	return s.settleWebhook(ctx, id, status, reason, `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL,
-		attempts = attempts + 1, next_attempt_at = ?1, last_status = ?2, last_error = ?3
-		WHERE id = ?4 AND status IN ('pending', 'sending')`, millis(next), status, reason, id)
+	return s.settleWebhook(ctx, id, status, reason, retryWebhookQuery, millis(next), status, reason, id)
 }
 
 // WebhookFailed gives up delivery id: a permanent refusal (4xx) or 24 hours
 // of failures. The events after it of its subject go on.
 func (s *Store) WebhookFailed(ctx context.Context, id int64, status, reason string) error {
-	return s.settleWebhook(ctx, id, status, reason, `UPDATE webhook_deliveries SET status = 'failed', claimed_at = NULL,
-		attempts = attempts + 1, last_status = ?1, last_error = ?2 WHERE id = ?3 AND status IN ('pending', 'sending')`, status, reason, id)
+	return s.settleWebhook(ctx, id, status, reason, failWebhookQuery, status, reason, id)
 }
 
 // UnclaimWebhook puts claimed delivery id back, known not to have been sent.
 func (s *Store) UnclaimWebhook(ctx context.Context, id int64) error {
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL
-			WHERE id = ? AND status = 'sending'`, id)
+		_, err := tx.ExecContext(ctx, unclaimWebhookQuery, id)
 		return err
 	})
 	if err != nil {
@@ -145,9 +137,7 @@ func (s *Store) settleWebhook(ctx context.Context, id int64, status, reason, q s
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // deleted with its destination meanwhile
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_destinations SET last_status = ?1, last_error = ?2, last_attempt_at = ?3,
-			last_success_at = CASE WHEN ?2 = '' THEN ?3 ELSE last_success_at END
-			WHERE id = (SELECT destination_id FROM webhook_deliveries WHERE id = ?4)`, status, reason, now, id)
+		_, err = tx.ExecContext(ctx, destinationOutcomeQuery, status, reason, now, id)
 		return err
 	})
 	if err != nil {
@@ -160,10 +150,33 @@ func (s *Store) settleWebhook(ctx context.Context, id int64, status, reason, q s
 // and never settled (call it before the worker starts): they may have
 // arrived, and are sent again with the same event id. It returns how many.
 func (s *Store) ReleaseWebhookOrphans(ctx context.Context) (int64, error) {
-	res, err := s.rw.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL,
-		last_error = 'sent again: a stop cut its send' WHERE status = 'sending' AND claimed_at < ?`, millis(s.now().Add(time.Millisecond)))
+	res, err := s.rw.ExecContext(ctx, orphanWebhooksQuery, millis(s.now().Add(time.Millisecond)))
 	if err != nil {
 		return 0, fmt.Errorf("release webhook claims: %w", err)
 	}
 	return res.RowsAffected()
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	dueDestinationsQuery = `SELECT d.id, d.url, d.secret FROM webhook_destinations d WHERE d.enabled = 1
+		AND EXISTS (SELECT 1 FROM webhook_deliveries w WHERE w.destination_id = d.id AND w.status = 'pending'
+			AND w.next_attempt_at <= ?) ORDER BY d.id`
+	claimWebhookQuery = `UPDATE webhook_deliveries SET status = 'sending', claimed_at = ?
+			WHERE id = ? AND status = 'pending'`
+	deliveredWebhookQuery = `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?1,
+		attempts = attempts + 1, last_status = ?2, last_error = '' WHERE id = ?3 AND status = 'sending'`
+	retryWebhookQuery = `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL,
+		attempts = attempts + 1, next_attempt_at = ?1, last_status = ?2, last_error = ?3
+		WHERE id = ?4 AND status IN ('pending', 'sending')`
+	failWebhookQuery = `UPDATE webhook_deliveries SET status = 'failed', claimed_at = NULL,
+		attempts = attempts + 1, last_status = ?1, last_error = ?2 WHERE id = ?3 AND status IN ('pending', 'sending')`
+	unclaimWebhookQuery = `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL
+			WHERE id = ? AND status = 'sending'`
+	destinationOutcomeQuery = `UPDATE webhook_destinations SET last_status = ?1, last_error = ?2, last_attempt_at = ?3,
+			last_success_at = CASE WHEN ?2 = '' THEN ?3 ELSE last_success_at END
+			WHERE id = (SELECT destination_id FROM webhook_deliveries WHERE id = ?4)`
+	orphanWebhooksQuery = `UPDATE webhook_deliveries SET status = 'pending', claimed_at = NULL,
+		last_error = 'sent again: a stop cut its send' WHERE status = 'sending' AND claimed_at < ?`
+)

@@ -133,8 +133,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w NewWebhook, user int64) (in
 	}
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO webhook_destinations (name, url, events, secret, created_at, created_by)
-			VALUES (?, ?, ?, ?, ?, ?)`, strings.TrimSpace(w.Name), strings.TrimSpace(w.URL), string(events), w.Secret, millis(s.now()), nullID(user))
+		res, err := tx.ExecContext(ctx, insertWebhookQuery, strings.TrimSpace(w.Name), strings.TrimSpace(w.URL), string(events), w.Secret, millis(s.now()), nullID(user))
 		if err != nil {
 			return err
 		}
@@ -164,12 +163,12 @@ func (s *Store) SetWebhookEnabled(ctx context.Context, id int64, enabled bool, u
 	if enabled {
 		action = "webhook.enable"
 	}
-	return s.changeWebhook(ctx, id, user, action, `UPDATE webhook_destinations SET enabled = ? WHERE id = ?`, enabled, id)
+	return s.changeWebhook(ctx, id, user, action, enableWebhookQuery, enabled, id)
 }
 
 // DeleteWebhook removes destination id and its queue, audited.
 func (s *Store) DeleteWebhook(ctx context.Context, id int64, user int64) error {
-	return s.changeWebhook(ctx, id, user, "webhook.delete", `DELETE FROM webhook_destinations WHERE id = ?`, id)
+	return s.changeWebhook(ctx, id, user, "webhook.delete", deleteWebhookQuery, id)
 }
 
 func (s *Store) changeWebhook(ctx context.Context, id, user int64, action, query string, args ...any) error {
@@ -234,7 +233,7 @@ func (s *Store) SendWebhookTest(ctx context.Context, id, user int64) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM webhook_destinations WHERE id = ?`, id).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, webhookExistsQuery, id).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -271,8 +270,7 @@ func (s *Store) RetryFailedWebhooks(ctx context.Context, id, user int64) (int, e
 	var n int64
 	now := millis(s.now())
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1,
-			created_at = ?1, last_error = '' WHERE destination_id = ?2 AND status = 'failed'`, now, id)
+		res, err := tx.ExecContext(ctx, retryFailedWebhooksQuery, now, id)
 		if err != nil {
 			return err
 		}
@@ -287,3 +285,15 @@ func (s *Store) RetryFailedWebhooks(ctx context.Context, id, user int64) (int, e
 	}
 	return int(n), nil
 }
+
+// Statements named so that the PostgreSQL port (pgported_b.go) lists them
+// by name: their text is what both engines match on.
+const (
+	insertWebhookQuery = `INSERT INTO webhook_destinations (name, url, events, secret, created_at, created_by)
+			VALUES (?, ?, ?, ?, ?, ?)`
+	enableWebhookQuery       = `UPDATE webhook_destinations SET enabled = ? WHERE id = ?`
+	deleteWebhookQuery       = `DELETE FROM webhook_destinations WHERE id = ?`
+	webhookExistsQuery       = `SELECT count(*) FROM webhook_destinations WHERE id = ?`
+	retryFailedWebhooksQuery = `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1,
+			created_at = ?1, last_error = '' WHERE destination_id = ?2 AND status = 'failed'`
+)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,8 +25,8 @@ type hookRow struct {
 
 func hookRows(tb testing.TB, s *Store) []hookRow {
 	tb.Helper()
-	rows, err := s.rw.Query(`SELECT id, destination_id, event_id, event_type, subject, body, status,
-		json_type(body, '$.data.person') IS NOT 'object' FROM webhook_deliveries ORDER BY id`)
+	rows, err := s.rw.Query(`SELECT id, destination_id, event_id, event_type, subject, body, status
+		FROM webhook_deliveries ORDER BY id`)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -33,9 +34,19 @@ func hookRows(tb testing.TB, s *Store) []hookRow {
 	var out []hookRow
 	for rows.Next() {
 		var r hookRow
-		if err := rows.Scan(&r.ID, &r.Dest, &r.EventID, &r.Type, &r.Subject, &r.Body, &r.Status, &r.PersonNull); err != nil {
+		if err := rows.Scan(&r.ID, &r.Dest, &r.EventID, &r.Type, &r.Subject, &r.Body, &r.Status); err != nil {
 			tb.Fatal(err)
 		}
+		// Read in Go, the same on both engines: no person object in data.
+		var b struct {
+			Data struct {
+				Person json.RawMessage `json:"person"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &b); err != nil {
+			tb.Fatalf("webhook body %d: %v", r.ID, err)
+		}
+		r.PersonNull = !bytes.HasPrefix(bytes.TrimSpace(b.Data.Person), []byte("{"))
 		out = append(out, r)
 	}
 	return out
