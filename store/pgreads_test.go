@@ -127,6 +127,13 @@ func dashboardSeed(t *testing.T, s *Store, now time.Time) {
 	if err := s.SaveImportRun(ctx, "leads", []byte(`{"rows":2}`)); err != nil {
 		t.Fatal(err)
 	}
+	pay := CustomerEvent{Kind: EventPayment, At: now.Add(-48 * time.Hour), AmountCOP: 800_000, DaysLate: 3}
+	for round, want := range []int{2, 0} { // an event stored already is skipped
+		n, err := s.ImportCustomerEvents(ctx, []KeyedCustomerEvent{{"syn-3", pay}, {"syn-4", pay}})
+		if err != nil || n != want {
+			t.Fatalf("import customer events, round %d: %d, %v; want %d", round, n, err, want)
+		}
+	}
 }
 
 // dashboardReads seeds s and returns every read's answer by name.
@@ -173,6 +180,8 @@ func dashboardReads(t *testing.T, s *Store, now time.Time) map[string]any {
 	add("revenue at risk", []int64{int64(c), fees, loss}, err)
 	v11, err := s.CustomerHistories(ctx, true)
 	add("active customer histories", v11, err)
+	v11, err = s.CustomerHistories(ctx, false)
+	add("customer histories", v11, err)
 	v12, err := s.AdvisorWeeks(ctx, week23March(), now)
 	add("advisor weeks", v12, err)
 	v13, err := s.StaffingByHour(ctx, now.Add(-7*24*time.Hour), now)
@@ -194,6 +203,18 @@ func dashboardReads(t *testing.T, s *Store, now time.Time) map[string]any {
 	add("conversations of the fixture account", nc, err)
 	no, err := s.OverdueOpen(ctx, now)
 	add("overdue open", no, err)
+	ana, err := s.AdvisorStateOf(ctx, 1)
+	add("advisor state of the first account", []AdvisorState{ana}, err)
+	body, err := s.ModelBundle(ctx, 1)
+	add("model bundle", body, err)
+	kind, err := s.ModelKind(ctx, 1)
+	add("model kind", []string{kind}, err)
+	for _, b := range []string{"forest 1", "forest 2"} { // the same body again is found, not stored twice
+		id, existed, err := s.ImportModel(ctx, "lead", []byte(b), "importado")
+		add("import model "+b, []any{id, existed}, err)
+	}
+	models, err := s.Models(ctx)
+	add("models", models, err)
 	st, err := s.Stats(ctx)
 	add("stats", []string{fmt.Sprintf("%+v", st)}, err)
 	return r
@@ -201,3 +222,20 @@ func dashboardReads(t *testing.T, s *Store, now time.Time) map[string]any {
 
 // week23March is the start of the week of Monday 23 March 2026 (UTC-5).
 func week23March() time.Time { return time.Date(2026, 3, 23, 5, 0, 0, 0, time.UTC) }
+
+// TestAssignModesSurviveReopenBothEngines: the assignment modes set from
+// the dashboard are read again when the store opens.
+func TestAssignModesSurviveReopenBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		s := e.open(t, Options{})
+		want := map[flow.Class]string{"hot": ModeLeastLoaded, "warm": ModeRotation}
+		if err := s.SetAssignModes(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if got := e.open(t, Options{}).AssignModes(); got["hot"] != ModeLeastLoaded || got["warm"] != ModeRotation {
+			t.Errorf("modes after reopening: %v; want hot %s, warm %s", got, ModeLeastLoaded, ModeRotation)
+		}
+	})
+}
