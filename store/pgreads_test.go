@@ -239,3 +239,45 @@ func TestAssignModesSurviveReopenBothEngines(t *testing.T) {
 		}
 	})
 }
+
+// TestTextPostgreSQLCannotHoldBothEngines: a message with a NUL character or
+// bytes that are not UTF-8 is stored once on both engines (on PostgreSQL,
+// whose text holds neither, each becomes U+FFFD), its redelivery is still a
+// no-op, and a search for such text is answered, not refused.
+func TestTextPostgreSQLCannotHoldBothEngines(t *testing.T) {
+	bothEngines(t, func(t *testing.T, e *engine) {
+		ctx := context.Background()
+		s := e.open(t, Options{})
+		for _, in := range []flow.Inbound{inbound("wamid.nul\x00", "hola\x00 mundo"), inbound("wamid.bad\xff", "hola \xff")} {
+			for i, want := range []bool{true, false} {
+				handled, err := s.Handle(ctx, in, echoStep)
+				if err != nil || handled != want {
+					t.Fatalf("%q, delivery %d: handled = %v, %v; want %v", in.Text, i+1, handled, err, want)
+				}
+			}
+		}
+		want := []string{"hola\x00 mundo", "hola \xff"}
+		if IsPostgres(e.db) {
+			want = []string{"hola\uFFFD mundo", "hola \uFFFD"}
+		}
+		rows, err := e.raw.Query(`SELECT body FROM messages ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, b)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("stored bodies %q; want %q", got, want)
+		}
+		if _, err := s.Queue(ctx, LeadFilter{Search: "hola\x00", Status: "all"}); err != nil {
+			t.Errorf("a search with a NUL character: %v", err)
+		}
+	})
+}
