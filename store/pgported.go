@@ -199,6 +199,7 @@ var queuePortedWhere = map[string]bool{
 	"l.completed_at >= ?": true, "l.completed_at < ?": true, "(l.assigned_to = ? OR l.assigned_to IS NULL)": true,
 	// keyset paging (slice 2)
 	"l.deadline_at <= ?": true, "(l.deadline_at < ? OR l.id < ?)": true, "(l.deadline_at > ? OR l.id > ?)": true,
+	"l.account_id = ?": true, // a number's leads (issue 16)
 }
 
 // queuePorted is the PostgreSQL text of a queue listing (Store.Queue) or
@@ -291,7 +292,7 @@ func (p pgPortSet) addTo(t pgTable) {
 
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
-func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA, pgPortedB, pgPortedCluster} }
+func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedCluster} }
 
 // sqlSum is the short checksum pgTwin.sum records.
 func sqlSum(q string) string {

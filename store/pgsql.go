@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -213,17 +214,34 @@ type pgResult struct{ id, n int64 }
 func (r pgResult) LastInsertId() (int64, error) { return r.id, nil }
 func (r pgResult) RowsAffected() (int64, error) { return r.n, nil }
 
-// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in.
+// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in,
+// and makes text PostgreSQL can hold (pgText).
 func pgArgs(args []driver.NamedValue) []driver.NamedValue {
 	for i, a := range args {
-		if b, ok := a.Value.(bool); ok {
+		switch v := a.Value.(type) {
+		case bool:
 			args[i].Value = int64(0)
-			if b {
+			if v {
 				args[i].Value = int64(1)
 			}
+		case string:
+			args[i].Value = pgText(v)
 		}
 	}
 	return args
+}
+
+// pgText is s as PostgreSQL's text can hold it: a NUL character and bytes
+// that are not UTF-8 (which SQLite stores as given, and a provider's
+// payload or a crafted URL may carry) become U+FFFD. Refusing them would
+// refuse the whole message, which the provider then redelivers forever.
+// Every statement's arguments pass here, so a key compares the same way
+// when it is stored and when it is looked up. Bytes ([]byte) are untouched.
+func pgText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // pgStatement is a ported statement as PostgreSQL runs it.

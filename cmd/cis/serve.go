@@ -72,7 +72,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := setAdvisors(ctx, a, c); err != nil {
+	if err := setAdvisorsAndNumbers(ctx, a, c); err != nil { // numbers.go
 		return err
 	}
 	handler, channels, err := mountChannels(ctx, a, c, web, ch, log)
