@@ -256,6 +256,12 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, q := range pgOnly {
 		t[q] = rebind(q)
 	}
+	for _, q := range pgFastStatements() { // the message path's fewer round trips (pgfast.go): PostgreSQL's text already
+		t[q] = q
+	}
+	for _, q := range pgLatePath {
+		t[q] = rebind(q)
+	}
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
@@ -293,7 +299,7 @@ func (p pgPortSet) addTo(t pgTable) {
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
 func pgPortSets() []pgPortSet {
-	return []pgPortSet{pgPortedA, pgPortedB, pgPortedCluster, pgPortedNumbers, pgPortedDevices}
+	return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedCluster, pgPortedDevices}
 }
 
 // sqlSum is the short checksum pgTwin.sum records.

@@ -60,6 +60,10 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 		_ = s.Close() // the salt error is the one to report
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if err := s.loadModes(ctx); err != nil { // the dashboard's assignment modes, as SQLite's Open reads them
+		_ = s.Close() // the load error is the one to report
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
 	s.started = true
 	go s.writer()
 	return s, nil
