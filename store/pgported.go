@@ -291,7 +291,7 @@ func (p pgPortSet) addTo(t pgTable) {
 
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
-func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA, pgPortedB} }
+func pgPortSets() []pgPortSet { return []pgPortSet{pgPortedA, pgPortedB, pgPortedAll} }
 
 // sqlSum is the short checksum pgTwin.sum records.
 func sqlSum(q string) string {

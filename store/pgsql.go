@@ -213,9 +213,16 @@ type pgResult struct{ id, n int64 }
 func (r pgResult) LastInsertId() (int64, error) { return r.id, nil }
 func (r pgResult) RowsAffected() (int64, error) { return r.n, nil }
 
-// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in.
+// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in,
+// and drops NUL characters from strings: PostgreSQL's text cannot hold
+// them (SQLite's can), and a prospect's message with one would otherwise
+// fail its transaction on every redelivery. A NUL means nothing in a
+// person's words, a name or a key the store writes.
 func pgArgs(args []driver.NamedValue) []driver.NamedValue {
 	for i, a := range args {
+		if s, ok := a.Value.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			args[i].Value = strings.ReplaceAll(s, "\x00", "")
+		}
 		if b, ok := a.Value.(bool); ok {
 			args[i].Value = int64(0)
 			if b {
