@@ -104,11 +104,12 @@ const pgRiskSearchWhere = ` AND strpos(lower(name || ' ' || ext_key || ' ' || se
 
 // pgRiskList is riskListQuery on PostgreSQL for an ORDER BY: no INDEXED BY,
 // and unscored customers (NULL) last when sorting by risk, where SQLite
-// puts NULLs.
+// puts NULLs. A negative limit (RiskFilter's "all", the CSV export) is no
+// limit, as on SQLite; PostgreSQL refuses a negative LIMIT, and takes NULL.
 func pgRiskList(order string) string {
 	return `SELECT ` + customerColumns + `, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
 		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
-		FROM customers WHERE cancelled_at IS NULL` + pgRiskSearchWhere + ` ORDER BY ` + order + ` LIMIT $7 OFFSET $8`
+		FROM customers WHERE cancelled_at IS NULL` + pgRiskSearchWhere + ` ORDER BY ` + order + ` LIMIT NULLIF(GREATEST($7::bigint, -1), -1) OFFSET $8`
 }
 
 // invariantQueries are the invariant checks' statements, each with the
