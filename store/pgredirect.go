@@ -43,7 +43,7 @@ func init() {
 			return url
 		}
 		sum := sha256.Sum256([]byte(path))
-		url, err := testSchema(base, "f_"+hex.EncodeToString(sum[:8]))
+		url, err := TestSchema(base, "f_"+hex.EncodeToString(sum[:8]))
 		if err != nil {
 			return path
 		}
@@ -52,15 +52,16 @@ func init() {
 	}
 }
 
-// testSchema makes (if missing) a schema name in the cluster at base, owned
+// TestSchema makes (if missing) a schema name in the cluster at base, owned
 // by a login role of the same name, and returns the URL that logs in as it.
 // A role per schema, not only a schema: whatsmeow's upgrade asks
 // information_schema whether its tables exist without naming a schema
 // (go.mau.fi/util's dbutil), and information_schema shows a role only the
 // tables it has rights on, so another test's device store is not taken for
 // this one's. A test that started the real binary may have made them
-// already (the same path, the same name): "already exists" is fine.
-func testSchema(base, name string) (string, error) {
+// already (the same path, the same name): "already exists" is fine. Tests
+// that make a schema of their own use it too (DropTestSchema at the end).
+func TestSchema(base, name string) (string, error) {
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		return "", err
@@ -80,6 +81,17 @@ func testSchema(base, name string) (string, error) {
 	v.Set("search_path", name)
 	u.RawQuery = v.Encode()
 	return u.String(), nil
+}
+
+// DropTestSchema drops what TestSchema made.
+func DropTestSchema(base, name string) {
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return
+	}
+	defer admin.Close()
+	_, _ = admin.Exec("DROP SCHEMA IF EXISTS " + name + " CASCADE")
+	_, _ = admin.Exec("DROP ROLE IF EXISTS " + name)
 }
 
 // TestsOnPostgres reports whether this is a test binary run with

@@ -91,30 +91,14 @@ func pgEngine(t testing.TB) *engine {
 		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
 	}
 	pgLearnOnce.Do(setupPGLearn)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+	url, err := TestSchema(base, schema) // a role of its own: see TestSchema
+	if err != nil {
 		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
 	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	url := base + sep + "search_path=" + schema
+	t.Cleanup(func() { DropTestSchema(base, schema) })
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
