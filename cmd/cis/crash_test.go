@@ -268,7 +268,8 @@ func startChild(t *testing.T, bin string, env []string) (*childProc, string) {
 	t.Cleanup(func() { cmd.Process.Kill(); <-c.done })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		cmd.Wait()
+		c.err = cmd.Wait()
+		close(c.done) // the cleanup waits for it: a child that never started must not hang the test
 		t.Fatalf("no start line: %v\n%s", err, stderr.String())
 	}
 	go func() {
