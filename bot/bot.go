@@ -78,6 +78,8 @@ type Bot struct {
 
 	mu       sync.Mutex
 	released map[string]bool // channels whose orphan claims Flush has settled
+
+	brands brands // one machine per branded number (numbers.go)
 }
 
 // New checks d and returns a Bot.
@@ -116,8 +118,9 @@ func (b *Bot) ReceiveBurst(ctx context.Context, in flow.Inbound, window time.Dur
 	// A person known by a WhatsApp BSUID or LID, or a web-chat session, has
 	// no number the agency can call: the flow may ask for one.
 	in.NoPhone = in.NoPhone || !store.IsPhoneKey(in.From)
+	m := b.machineFor(ctx, in) // numbers.go: the brand of the number written to
 	handled, err = b.store.Handle(ctx, in, func(s flow.State) flow.Result {
-		return b.step(s, in, now, window) // nontext.go: reactions, voice notes, one polite request per question
+		return b.step(m, s, in, now, window) // nontext.go: reactions, voice notes, one polite request per question
 	})
 	if err != nil {
 		b.log.Error("message not stored; it must be redelivered", "channel", in.Channel, "msg_id", in.ID, "err", err)

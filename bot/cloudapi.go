@@ -202,22 +202,12 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	// A BSUID change first, so that a message under the new one in the same
-	// delivery reaches the moved person.
-	if err := c.move(ctx, d.moves); err != nil {
+	// Messages to a number not declared are held whole (numbers.go).
+	if d, err = c.holdUnknown(ctx, d, body, false); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	if err := c.receiveAll(ctx, d.messages, d.who, d.media); err != nil {
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
-	}
-	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
-		c.log.Error("statuses not stored", "err", err)
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
-	}
-	if err := c.seen(ctx, d.seen); err != nil {
+	if err := c.apply(ctx, d); err != nil {
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -226,6 +216,23 @@ func (c *CloudAPI) deliver(w http.ResponseWriter, r *http.Request) {
 	if len(d.messages) > 0 {
 		c.Wake()
 	}
+}
+
+// apply stores what a delivery says; an error means it must come again.
+func (c *CloudAPI) apply(ctx context.Context, d delivery) error {
+	// A BSUID change first, so that a message under the new one in the same
+	// delivery reaches the moved person.
+	if err := c.move(ctx, d.moves); err != nil {
+		return err
+	}
+	if err := c.receiveAll(ctx, d.messages, d.who, d.media); err != nil {
+		return err
+	}
+	if err := c.store.RecordDeliveries(ctx, CloudChannel, d.statuses); err != nil {
+		c.log.Error("statuses not stored", "err", err)
+		return err
+	}
+	return c.seen(ctx, d.seen)
 }
 
 // receiveAll hands the messages to the bot: one person's in the order of the
@@ -312,6 +319,8 @@ func (c *CloudAPI) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(c.cfg.Poll)
 	defer tick.Stop()
+	replay := time.NewTicker(heldReplayEvery) // numbers.go: deliveries held for a number declared since
+	defer replay.Stop()
 	for {
 		for {
 			n, err := c.Flush(ctx)
@@ -331,6 +340,10 @@ func (c *CloudAPI) Run(ctx context.Context) error {
 			return nil
 		case <-c.wake:
 		case <-tick.C:
+		case <-replay.C:
+			if _, err := c.ReplayHeld(ctx); err != nil && ctx.Err() == nil {
+				c.log.Error("held deliveries not replayed; tried again later", "err", err)
+			}
 		}
 	}
 }

@@ -26,7 +26,7 @@ import (
 func checkBot(t *testing.T, h *harness, e store.Expect) {
 	t.Helper()
 	e.Step = func(s flow.State, in flow.Inbound, now time.Time) flow.Result {
-		return h.bot.step(s, in, now, h.burst) // as the bot runs it; a window of 0 is plain Step
+		return h.bot.step(h.bot.flow, s, in, now, h.burst) // as the bot runs it; a window of 0 is plain Step
 	}
 	vs, err := h.st.CheckInvariants(context.Background(), e)
 	if err != nil {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -31,14 +32,14 @@ const nonTextKey = "non_text"
 const maxTranscriptRunes = 1000
 
 // step runs one inbound message through the flow under the rules above.
-func (b *Bot) step(s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result {
+func (b *Bot) step(m machine, s flow.State, in flow.Inbound, now time.Time, window time.Duration) flow.Result {
 	if in.Kind == flow.KindReaction {
 		return flow.Result{State: b.keep(s, now)}
 	}
 	if in.Kind == flow.KindAudio && strings.TrimSpace(in.Text) != "" {
 		in.Kind, in.Text = flow.KindText, cutRunes(in.Text, maxTranscriptRunes)
 	}
-	return politeOnce(s, in, b.flow.StepBurst(s, in, now, window))
+	return politeOnce(s, in, m.StepBurst(s, in, now, window))
 }
 
 // keep returns s unchanged for a message that is only logged; a person's
@@ -103,5 +104,5 @@ func lastSpace(r []rune) int {
 // the rules above. Replays of the log (store.Expect.Step) use it, so that a
 // reaction or a transcribed voice note replays as it was handled.
 func (b *Bot) Step(s flow.State, in flow.Inbound, now time.Time) flow.Result {
-	return b.step(s, in, now, 0)
+	return b.step(b.machineFor(context.Background(), in), s, in, now, 0)
 }

@@ -90,6 +90,9 @@ var roleAllowed = map[string][]string{
 	"POST /admin/webhooks/:id/delete":  {RoleAdmin},
 	"POST /admin/webhooks/:id/test":    {RoleAdmin},
 	"POST /admin/webhooks/:id/retry":   {RoleAdmin},
+
+	"GET /admin/numbers":  {RoleAdmin},
+	"POST /admin/numbers": {RoleAdmin},
 }
 
 // publicRoutes need no session (login, health, web chat, static, metrics with its own check).

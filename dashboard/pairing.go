@@ -25,6 +25,10 @@ const (
 	// PairingClientOutdated: WhatsApp refuses this program's version; it
 	// stays so until the operator sets a newer one.
 	PairingClientOutdated PairingState = "client_outdated"
+	// PairingStandby: several servers share the database and another one
+	// has the device connected (its lease); this one takes over if that
+	// one stops. Pairing actions belong on that server's page.
+	PairingStandby PairingState = "standby"
 )
 
 // PairingStatus is what the channel reports. QR is the current pairing code
@@ -88,6 +92,9 @@ type pairingPageData struct {
 	ProblemText string
 	Flash       string // the outcome of the last passkey action
 	Refused     string // why the last action did not apply
+	// Numbers are the agency's declared numbers and whether this
+	// installation's linked device is each one (issue 16, numbers.go).
+	Numbers []pairingNumber
 }
 
 // problemText words a pairing problem for the operator.
@@ -107,6 +114,7 @@ func problemText(lang string, st PairingStatus) string {
 
 func (s *Server) pairingPage(c echo.Context) error {
 	lang := langOf(c)
+	var err error
 	p := pairingPageData{page: s.basePage(c, lang), Configured: s.pairing != nil}
 	p.Title = T(lang, "pairing.title")
 	if c.QueryParam("refused") == "1" {
@@ -121,6 +129,9 @@ func (s *Server) pairingPage(c echo.Context) error {
 	}
 	if f := c.QueryParam("passkey"); f == "sent" || f == "confirmed" || f == "refused" {
 		p.Flash = T(lang, "pairing.passkey."+f)
+	}
+	if p.Numbers, err = s.pairingNumbers(c.Request().Context(), p.Status.Phone); err != nil {
+		return err
 	}
 	s.audit(c, "pairing_viewed", "", "")
 	return c.Render(http.StatusOK, "pairing", p)

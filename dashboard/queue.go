@@ -22,7 +22,8 @@ type queueStore interface {
 	LeadCounts(ctx context.Context) (map[string]map[string]int, error)
 	QueueVersion(ctx context.Context) (string, error)
 	Sources(ctx context.Context) ([]string, error)
-	Users(ctx context.Context) ([]store.User, error) // the advisor filter
+	Users(ctx context.Context) ([]store.User, error)     // the advisor filter
+	Numbers(ctx context.Context) ([]store.Number, error) // the number filter (issue 16)
 }
 
 type queueRow struct {
@@ -108,6 +109,9 @@ type queuePage struct {
 	Filter   queueFilter
 	Sources  []string
 	Advisors []store.User
+	// Numbers are the agency's numbers, for the number filter (shown with
+	// more than one).
+	Numbers []store.Number
 	// Presence is the available/away switch of an advisor in the rotation; nil otherwise.
 	Presence *presence
 	Version  string
@@ -120,14 +124,20 @@ type queuePage struct {
 // queueFilter is the filter as typed in the form (strings, echoed back).
 type queueFilter struct {
 	Status, Class, Advisor, Campaign, Since, Until, Q string
+	Number                                            string // the number written to (store.Number.ID)
 	Page, OPage                                       int
 }
 
 func (s *Server) parseFilter(c echo.Context) (queueFilter, store.LeadFilter) {
 	qf := queueFilter{Status: c.QueryParam("status"), Class: c.QueryParam("class"), Advisor: c.QueryParam("advisor"),
 		Campaign: c.QueryParam("campaign"), Since: c.QueryParam("since"), Until: c.QueryParam("until"), Q: c.QueryParam("q"),
-		Page: pageParam(c, "page"), OPage: pageParam(c, "opage")}
+		Number: c.QueryParam("number"), Page: pageParam(c, "page"), OPage: pageParam(c, "opage")}
 	f := store.LeadFilter{Source: qf.Campaign, ServiceMatch: s.serviceMatch}
+	if id, err := strconv.ParseInt(qf.Number, 10, 64); err == nil && id > 0 {
+		f.Account = id
+	} else {
+		qf.Number = ""
+	}
 	switch qf.Status {
 	case "open", "contacted", "won", "lost", "all":
 		f.Status = qf.Status
@@ -196,7 +206,7 @@ func (s *Server) serviceMatch(word string) []string {
 func (qf queueFilter) url(page, opage int) string {
 	v := url.Values{}
 	for k, val := range map[string]string{"status": qf.Status, "class": qf.Class, "advisor": qf.Advisor, "campaign": qf.Campaign,
-		"since": qf.Since, "until": qf.Until, "q": qf.Q} {
+		"since": qf.Since, "until": qf.Until, "q": qf.Q, "number": qf.Number} {
 		if val != "" && !(k == "status" && val == "open") {
 			v.Set(k, val)
 		}
@@ -270,6 +280,9 @@ func (s *Server) queueChrome(c echo.Context, p *queuePage) error {
 	}
 	p.Counts.OverdueMore = p.Counts.Overdue >= countCap
 	if p.Sources, err = s.queue.Sources(ctx); err != nil {
+		return err
+	}
+	if p.Numbers, err = s.queue.Numbers(ctx); err != nil {
 		return err
 	}
 	users, err := s.queue.Users(ctx)

@@ -136,6 +136,7 @@ type Server struct {
 	e *echo.Echo
 	// The store as each group of handlers sees it (one *store.Store).
 	hooks       webhookStore     // webhooks.go
+	numbers     numberStore      // numbers.go
 	ping        pinger           // ready.go
 	users       userStore        // auth.go
 	accounts    accountStore     // accounts.go
@@ -256,6 +257,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.jobs = d.Jobs
 	s.hooks = st
+	s.numbers = st
 	s.reports = &reports{running: map[int64]bool{}, trees: d.Options.ReportTrees, jobs: d.Jobs}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverer, s.observe, s.securityHeaders, s.whileStarting)
@@ -316,6 +318,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/admin/pairing/passkey", s.pairingPasskey, RoleAdmin)
 	s.route(http.MethodPost, "/admin/pairing/passkey/confirm", s.pairingPasskeyConfirm, RoleAdmin)
 	s.webhookRoutes()
+	s.numberRoutes()
 	s.privacyRoutes()
 	s.accountRoutes()
 	s.advisorRoutes()

@@ -25,6 +25,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"accounts": accountsPage{}, "starting": startingPage{}, "advisors": advisorsPage{},
 	}
 	data["webhooks"] = webhooksPage{}
+	data["numbers"] = numbersPage{}
 	names, _ := fs.Glob(files, "templates/pages/*.html")
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")

@@ -129,6 +129,9 @@ func assignLead(ctx context.Context, tx *sql.Tx, rules assign.Rules, leadID, fro
 	if err != nil {
 		return false, err
 	}
+	if candidates, err = ofNumber(ctx, tx, candidates, leadID); err != nil { // numbers.go
+		return false, err
+	}
 	lead, err := assignFacts(ctx, tx, leadID)
 	if err != nil {
 		return false, err

@@ -23,6 +23,7 @@ type LeadFilter struct {
 	Class     string
 	AdvisorID int64 // -1: unassigned
 	Source    string
+	Account   int64     // the number written to (Number.ID); 0: every number
 	Since     time.Time // completed at or after
 	Until     time.Time // completed before
 	// Search: every word must be in the lead's name, city, department or
@@ -315,6 +316,9 @@ func (s *Store) queueWhere(ctx context.Context, f LeadFilter) (queueQuery, error
 	}
 	if f.Source != "" {
 		where, args = append(where, "l.source = ?"), append(args, f.Source)
+	}
+	if f.Account > 0 {
+		where, args = append(where, "l.account_id = ?"), append(args, f.Account)
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "l.completed_at >= ?"), append(args, millis(f.Since))

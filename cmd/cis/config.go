@@ -99,6 +99,10 @@ type Config struct {
 	// without a dashboard request; 0: never.
 	AdvisorIdle time.Duration
 
+	// NumbersFile declares the agency's numbers and their brands (issue
+	// 16, numbers.go); "" is one number, the --agency-name brand.
+	NumbersFile string
+
 	// WebhooksAllowPrivate lets webhook destinations resolve to loopback,
 	// private and link-local addresses (a CRM on the agency's network).
 	WebhooksAllowPrivate bool
@@ -174,6 +178,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	c.dur(fs, getenv, &c.AdvisorIdle, "advisor-idle", "CIS_ADVISOR_IDLE", 0, "switch an advisor who uses the dashboard to away after this long on shift without a request (e.g. 30m); 0: never")
 	c.dur(fs, getenv, &c.AdvisorRemind, "advisor-reminder", "CIS_ADVISOR_REMINDER", 10*time.Minute, "remind the advisor this long before an uncontacted lead's deadline")
 	c.boolean(fs, getenv, &c.AdvisorReassign, "advisor-reassign", "CIS_ADVISOR_REASSIGN", true, "give a lead whose deadline passed without contact to the next advisor")
+	c.str(fs, getenv, &c.NumbersFile, "numbers", "CIS_NUMBERS", "", numbersUsage)
 	c.boolean(fs, getenv, &c.WebhooksAllowPrivate, "webhooks-allow-private", "CIS_WEBHOOKS_ALLOW_PRIVATE", false, "let webhook destinations be on loopback, private or link-local addresses (a CRM on the agency's network); refused by default")
 	c.float(fs, getenv, &c.WhatsAppPerMinute, "whatsapp-per-minute", "CIS_WHATSAPP_PER_MINUTE", 20, "most messages the linked device sends per minute (ban risk)")
 	c.integer(fs, getenv, &c.MinLeads, "min-leads", "CIS_MIN_LEADS", 200, "labelled leads a trained model needs before it replaces the rule-based scorer")
@@ -308,6 +313,9 @@ func (c *Config) validateChannels() error {
 		return err
 	}
 	if _, err := c.assignRules(); err != nil {
+		return err
+	}
+	if _, err := readNumbers(c.NumbersFile); err != nil { // numbers.go
 		return err
 	}
 	if _, err := bot.NormalizeNumber(c.WhatsAppNumber); err != nil {
