@@ -94,11 +94,20 @@ func pgEngine(t testing.TB) *engine {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	url, err := TestSchema(base, schema) // a role of its own: see TestSchema
+	admin, err := sql.Open("pgx", base)
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
 	}
 	t.Cleanup(func() { DropTestSchema(base, schema) })
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	url := base + sep + "search_path=" + schema
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
