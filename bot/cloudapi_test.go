@@ -562,6 +562,7 @@ func TestNewCloudAPIRequiresSecrets(t *testing.T) {
 // connection (RELIABILITY F9): the webhook answers 503 so that Meta
 // redelivers, and once the lock is gone the redelivery is stored once.
 func TestWebhookDatabaseLockedIs503(t *testing.T) {
+	sqliteOnly(t, "it holds SQLite's one write lock (BEGIN IMMEDIATE on a second handle); PostgreSQL locks rows, and its lock-timeout path (IsBusy) has no bot test yet")
 	e := newCloudEnv(t, nil)
 	e.h.st.Close()
 	st, err := store.Open(context.Background(), e.h.path, store.Options{Now: e.h.clock.Now, BusyTimeout: 100 * time.Millisecond})

@@ -121,6 +121,7 @@ func TestSameMessageTenTimesConcurrently(t *testing.T) {
 // delivers again); a message that waits for the lock is acknowledged only
 // after its commit; once the lock is gone everything is processed.
 func TestWhatsAppLockedStoreWithholdsReceipt(t *testing.T) {
+	sqliteOnly(t, "it holds SQLite's one write lock (BEGIN IMMEDIATE on a second handle); PostgreSQL locks rows, and its lock-timeout path (IsBusy) has no bot test yet")
 	e := newWAEnv(t)
 	e.h.st.Close()
 	e.h.busy = 300 * time.Millisecond

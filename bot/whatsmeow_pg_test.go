@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/cis-agencia/cis/store"
@@ -24,23 +23,21 @@ func TestDeviceStoreOnPostgres(t *testing.T) {
 		}
 		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
 	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	// A role of its own: whatsmeow's upgrade must not see another
+	// schema's tables (store.TestSchema).
+	url, err := store.TestSchema(base, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.DropTestSchema(base, schema)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	url := base + sep + "search_path=" + schema
 	ctx := context.Background()
 	st, err := store.Open(ctx, url, store.Options{})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // SQLite file (no network): its tables sit beside ours and a fresh device is
 // unpaired.
 func TestDeviceStoreSharesTheFile(t *testing.T) {
+	sqliteOnly(t, "it reads sqlite_master of the shared file; TestDeviceStoreOnPostgres is its PostgreSQL twin")
 	path := filepath.Join(t.TempDir(), "cis.db")
 	st, err := store.Open(context.Background(), path, store.Options{})
 	if err != nil {

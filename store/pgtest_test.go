@@ -3,15 +3,12 @@ package store
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -94,25 +91,18 @@ func pgEngine(t testing.TB) *engine {
 		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
 	}
 	pgLearnOnce.Do(setupPGLearn)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
 	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-	})
+	t.Cleanup(func() { DropTestSchema(base, schema) })
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
@@ -124,34 +114,6 @@ func pgEngine(t testing.TB) *engine {
 	}
 	t.Cleanup(func() { raw.Close() })
 	return &engine{name: "postgres", db: url, raw: raw}
-}
-
-var pgLearnOnce sync.Once
-
-// setupPGLearn: with CIS_PG_LEARN=FILE, statements not yet ported run
-// (rebound) and are appended to FILE with the store function that ran
-// them: the list of what a path needs ported. Never set in CI.
-func setupPGLearn() {
-	path := os.Getenv("CIS_PG_LEARN")
-	if path == "" {
-		return
-	}
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	pgLearn = func(query, caller string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if seen[query] {
-			return
-		}
-		seen[query] = true
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		fmt.Fprintf(f, "%s\t%s\n", caller, strings.Join(strings.Fields(query), " "))
-	}
 }
 
 var _ = stdlib.GetDefaultDriver // registers "pgx" for the plain handles
@@ -202,44 +164,3 @@ func sqliteOnly(t testing.TB, why string) {
 
 // pgT0 is t0 for the tests that run on both engines.
 var pgT0 = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-
-// With CIS_TEST_PG_ALL (and CIS_TEST_PG), every store the SQLite tests open
-// by file is a PostgreSQL schema of its own instead (one per file path, so a
-// test that reopens its file finds its data): the porting harness of
-// docs/postgres.md. Tests of SQLite's own files (WAL, pragmas) skip there
-// (sqliteOnly). .ci/test runs the store's tests this way a second time.
-func init() {
-	base := os.Getenv("CIS_TEST_PG")
-	if os.Getenv("CIS_TEST_PG_ALL") == "" || base == "" {
-		return
-	}
-	pgLearnOnce.Do(setupPGLearn)
-	var mu sync.Mutex
-	made := map[string]string{}
-	testRedirect = func(path string) string {
-		if IsPostgres(path) {
-			return path
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if url, ok := made[path]; ok {
-			return url
-		}
-		sum := sha256.Sum256([]byte(path))
-		schema := "f_" + hex.EncodeToString(sum[:8])
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return path
-		}
-		defer admin.Close()
-		if _, err := admin.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
-			return path
-		}
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		made[path] = base + sep + "search_path=" + schema
-		return made[path]
-	}
-}

@@ -178,9 +178,3 @@ const (
 	pgProbeTimeoutQuery = `SET LOCAL lock_timeout = '1s'`
 	pgProbeWriteQuery   = `UPDATE schema_migrations SET applied_at = applied_at WHERE name = ''`
 )
-
-// testRedirect, set by tests with CIS_TEST_PG_ALL, opens a PostgreSQL
-// schema wherever a test opens a SQLite file: the whole SQLite suite then
-// runs on PostgreSQL, to measure and list what is not ported yet
-// (docs/postgres.md). Never set outside tests.
-var testRedirect func(path string) string

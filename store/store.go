@@ -299,6 +299,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.CheckWritable(ctx) }
 // database: whatsmeow's SQL is its own, not the store's (DeviceDialect).
 func DeviceDB(path string, opt Options) (*sql.DB, error) {
 	opt = opt.withDefaults()
+	if testRedirect != nil {
+		path = testRedirect(path)
+	}
 	if IsPostgres(path) {
 		return devicePG(path)
 	}

@@ -175,8 +175,7 @@ func (t MessageTrace) Applied() bool {
 func (s *Store) Trace(ctx context.Context, channel, extID string) (MessageTrace, error) {
 	var t MessageTrace
 	var id int64
-	err := s.ro.QueryRowContext(ctx, `SELECT id, COALESCE(step_before, '') FROM messages WHERE channel = ? AND ext_id = ?`,
-		channel, extID).Scan(&id, &t.StepBefore)
+	err := s.ro.QueryRowContext(ctx, traceMessageQuery, channel, extID).Scan(&id, &t.StepBefore)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
@@ -187,8 +186,8 @@ func (s *Store) Trace(ctx context.Context, channel, extID string) (MessageTrace,
 		query string
 		into  *[]string
 	}{
-		{`SELECT key FROM outbox WHERE message_id = ? ORDER BY seq`, &t.Replies},
-		{`SELECT kind FROM conversation_events WHERE message_id = ? ORDER BY id`, &t.Events},
+		{traceRepliesQuery, &t.Replies},
+		{traceEventsQuery, &t.Events},
 	} {
 		if *q.into, err = s.strings(ctx, q.query, id); err != nil {
 			return t, fmt.Errorf("trace: %w", err)
@@ -196,6 +195,13 @@ func (s *Store) Trace(ctx context.Context, channel, extID string) (MessageTrace,
 	}
 	return t, nil
 }
+
+// Trace's statements (named: PostgreSQL's port list matches their text).
+const (
+	traceMessageQuery = `SELECT id, COALESCE(step_before, '') FROM messages WHERE channel = ? AND ext_id = ?`
+	traceRepliesQuery = `SELECT key FROM outbox WHERE message_id = ? ORDER BY seq`
+	traceEventsQuery  = `SELECT kind FROM conversation_events WHERE message_id = ? ORDER BY id`
+)
 
 // strings runs a one-column query.
 func (s *Store) strings(ctx context.Context, query string, args ...any) ([]string, error) {

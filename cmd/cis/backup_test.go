@@ -31,6 +31,7 @@ func storeStats(t *testing.T, db string) store.Stats {
 // end: back up, verify, change the store, restore, and find the store as it
 // was at the backup with the replaced file kept.
 func TestBackupAndRestoreCommands(t *testing.T) {
+	sqliteOnly(t, "cis backup and restore of a SQLite file (VACUUM INTO); on PostgreSQL they answer with pg_dump and pg_restore (TestBackupOnPostgresExplainsPgDump)")
 	dir := t.TempDir()
 	db, backup := filepath.Join(dir, "cis.db"), filepath.Join(dir, "backups", "cis-1.db")
 	if err := os.Mkdir(filepath.Dir(backup), 0o700); err != nil {
@@ -88,6 +89,7 @@ func TestBackupVerifyRefusesADamagedCopy(t *testing.T) {
 // TestF14SecondServeRefuses is RELIABILITY F14: with `cis serve` running,
 // a second serve and a restore on the same store refuse, naming the holder.
 func TestF14SecondServeRefuses(t *testing.T) {
+	sqliteOnly(t, "the second serve is refused by the SQLite file's lock, and the backup beside it is VACUUM INTO; several serves on one PostgreSQL share it through leases (the cluster branch)")
 	db := filepath.Join(t.TempDir(), "cis.db")
 	env := map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "error"}
 	base := startServe(t, env)
@@ -110,6 +112,7 @@ func TestF14SecondServeRefuses(t *testing.T) {
 // TestF12ServeRefusesABadStore is RELIABILITY F12 through the command: the
 // message names the file and the problem, and the file is unchanged.
 func TestF12ServeRefusesABadStore(t *testing.T) {
+	sqliteOnly(t, "a damaged or foreign SQLite file; a redirected store is a PostgreSQL schema, so serve would start (and run until the test times out)")
 	tests := []struct {
 		name, content, want string
 	}{

@@ -112,7 +112,7 @@ func crashRun(t *testing.T, bin, point string, nth int) {
 	gsrv := httptest.NewServer(graph)
 	defer gsrv.Close()
 	db := filepath.Join(t.TempDir(), "cis.db")
-	env := append(os.Environ(), "CIS_DB="+db, "CIS_ADDR=127.0.0.1:0", "CIS_LOG_LEVEL=error",
+	env := append(os.Environ(), "CIS_DB="+store.TestDB(db), "CIS_ADDR=127.0.0.1:0", "CIS_LOG_LEVEL=error",
 		"CIS_CLOUDAPI_APP_SECRET=crash-secret", "CIS_CLOUDAPI_VERIFY_TOKEN=v", "CIS_CLOUDAPI_ACCESS_TOKEN=a",
 		"CIS_GRAPH_URL="+gsrv.URL)
 	prospects := make([]*bot.Prospect, crashProspects)
@@ -268,7 +268,8 @@ func startChild(t *testing.T, bin string, env []string) (*childProc, string) {
 	t.Cleanup(func() { cmd.Process.Kill(); <-c.done })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		cmd.Wait()
+		c.err = cmd.Wait()
+		close(c.done) // the cleanup waits for it: a child that never started must not hang the test
 		t.Fatalf("no start line: %v\n%s", err, stderr.String())
 	}
 	go func() {

@@ -167,7 +167,7 @@ func TestKilledBetweenMessages(t *testing.T) {
 	}
 	db := filepath.Join(dir, "cis.db")
 	createStore(t, db) // chat continues a conversation in a store serve created
-	env := append(os.Environ(), "CIS_DB="+db)
+	env := append(os.Environ(), "CIS_DB="+store.TestDB(db))
 
 	// First process: interactive, killed right after its reply to the name.
 	cmd := exec.Command(bin, "chat")

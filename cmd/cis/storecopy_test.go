@@ -34,27 +34,16 @@ var _ = stdlib.GetDefaultDriver // registers "pgx"
 func pgSchema(t *testing.T) (string, *sql.DB) {
 	t.Helper()
 	base := pgBase(t)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "c_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+	// A role of its own: whatsmeow's upgrade must not see another
+	// schema's tables (store.TestSchema).
+	url, err := store.TestSchema(base, schema)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if admin, err := sql.Open("pgx", base); err == nil {
-			_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-			admin.Close()
-		}
-	})
-	url := base + "&search_path=" + schema
-	if !strings.Contains(base, "?") {
-		url = base + "?search_path=" + schema
-	}
+	t.Cleanup(func() { store.DropTestSchema(base, schema) })
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
