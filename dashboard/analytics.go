@@ -26,7 +26,7 @@ type analyticsStore interface {
 	DimMonths(ctx context.Context, p store.Period) ([]store.DimMonth, error)
 	LeadOutcomes(ctx context.Context) ([]store.Outcomes, error)
 	ChurnOutcomes(ctx context.Context, now time.Time) ([]store.Outcomes, error)
-	SLASince(ctx context.Context, since string, now time.Time) ([]store.ClassSLA, error)
+	SLASince(ctx context.Context, since string, number int64, now time.Time) ([]store.ClassSLA, error)
 	ChurnRiskAt(ctx context.Context, threshold float64) (store.ChurnRisk, error)
 }
 
@@ -69,6 +69,12 @@ type analyticsPage struct {
 	Findings []finding
 	Flags    []string // warnings shown above everything (accuracy page)
 	Note     string
+	// Numbers are the agency's numbers: the Número filter is shown with
+	// more than one, on the pages that read per number (Numbered).
+	Numbers    []store.Number
+	Number     string // the chosen number's id, "" for all
+	Numbered   bool
+	NumberNote string
 }
 
 type namedChart struct {
@@ -140,7 +146,42 @@ func (s *Server) analyticsBase(c echo.Context, section string) (analyticsPage, s
 	p, from, to := s.period(c)
 	ap := analyticsPage{page: s.basePage(c, lang), Section: section, From: from, To: to}
 	ap.Title = T(lang, "analytics."+section)
+	ap.Numbers, p.Number = s.analyticsNumber(c)
+	if p.Number != 0 {
+		ap.Number = strconv.FormatInt(p.Number, 10)
+	}
 	return ap, lang, p
+}
+
+// analyticsNumber reads ?number=: one of the agency's numbers (an account
+// id), 0 for all. With a single number there is nothing to choose.
+func (s *Server) analyticsNumber(c echo.Context) ([]store.Number, int64) {
+	nums, err := s.queue.Numbers(c.Request().Context())
+	if err != nil {
+		s.log.Warn("numbers not read: analytics show every number", "err", err)
+		return nil, 0
+	}
+	if len(nums) < 2 {
+		return nums, 0
+	}
+	id, err := strconv.ParseInt(c.QueryParam("number"), 10, 64)
+	if err != nil {
+		return nums, 0
+	}
+	for _, n := range nums {
+		if n.ID == id {
+			return nums, id
+		}
+	}
+	return nums, 0
+}
+
+// numberNote says, under a chosen number, what it leaves out.
+func numberNote(lang string, ap *analyticsPage) {
+	ap.Numbered = true
+	if ap.Number != "" {
+		ap.NumberNote = T(lang, "analytics.number_note")
+	}
 }
 
 // renderAnalytics sends the page, or one of its tables as CSV when ?csv= names it.
@@ -296,6 +337,7 @@ func (s *Server) campaignRows(ctx context.Context, p store.Period) (camps, chans
 func (s *Server) analyticsCampaigns(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, p := s.analyticsBase(c, "campaigns")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	camps, chans, err := s.campaignRows(ctx, p)
 	if err != nil {
@@ -370,7 +412,7 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
 		return f, err
 	}
-	if f.SLA, err = s.analytics.SLASince(ctx, week, now); err != nil {
+	if f.SLA, err = s.analytics.SLASince(ctx, week, 0, now); err != nil {
 		return f, err
 	}
 	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now); err != nil {
