@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/cis-agencia/cis/flow"
 )
 
 // One number's analytics (issue 16, several numbers): with Period.Number
@@ -13,18 +15,15 @@ import (
 // have no number column. Why not a number column in the summaries: every
 // trigger of migration 0026 (and its PL/pgSQL twin) would be written again
 // on both engines for a view that reads one number's leads, which an index
-// on leads (account_id, completed_at) walks in a few milliseconds at
-// 100,000 leads (BenchmarkNumberAnalytics, docs/benchmarks.md). The
-// unfiltered view keeps reading the summaries.
+// on leads (account_id, completed_at) walks (BenchmarkNumberAnalytics at
+// 100,000 leads: docs/benchmarks.md). The unfiltered view keeps reading
+// the summaries.
 //
 // Days are Colombian (UTC-5): integer arithmetic on the milliseconds, the
 // same on both engines, and the date is named in Go. Imported history has
 // no number: a number's view counts live leads only.
 
-const (
-	colombiaOffsetMs = 5 * 3600 * 1000
-	dayMs            = 24 * 3600 * 1000
-)
+const dayMs = 24 * 3600 * 1000
 
 // msBounds returns the period as [from, to) in Unix milliseconds.
 func (p Period) msBounds() (int64, int64, error) {
@@ -157,12 +156,14 @@ func (s *Store) numberFunnel(ctx context.Context, p Period) ([]FunnelCount, erro
 	return out, rows.Err()
 }
 
-const numberCampaignLeadsQuery = `SELECT campaign_key(source), class, COUNT(*),
+const numberCampaignLeadsQuery = `SELECT source, class, COUNT(*),
 		SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN status = 'won' THEN outcome_value_cop ELSE 0 END)
 		FROM leads WHERE account_id = ? AND completed_at >= ? AND completed_at < ? GROUP BY 1, 2`
 
-// numberCampaignLeads is campaignLeads for one number.
+// numberCampaignLeads is campaignLeads for one number. Sources are grouped
+// as written and keyed in Go (flow.CampaignKey, the one rule): calling
+// campaign_key once per lead cost more than the rest of the page.
 func (s *Store) numberCampaignLeads(ctx context.Context, set *campaignSet, p Period) error {
 	from, to, err := p.msBounds()
 	if err != nil {
@@ -180,7 +181,7 @@ func (s *Store) numberCampaignLeads(ctx context.Context, set *campaignSet, p Per
 		if err := rows.Scan(&src, &class, &n, &won, &lost, &rev); err != nil {
 			return err
 		}
-		f := set.get(src)
+		f := set.get(flow.CampaignKey(src))
 		f.Leads += n
 		f.ByClass[classSlot(class)] += n
 		f.Won += won

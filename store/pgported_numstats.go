@@ -3,8 +3,7 @@ package store
 // pgPortedNumstats are the statements of one number's analytics
 // (analytics_number.go, issue 16), all run on PostgreSQL as SQLite's text
 // with $N placeholders: integer arithmetic for days, CASE instead of
-// SQLite's boolean sums, campaign_key on both engines (a Go function on
-// SQLite, its PL/pgSQL twin on PostgreSQL).
+// SQLite's boolean sums, campaign keys made in Go.
 var pgPortedNumstats = pgPortSet{same: []string{
 	numberLeadDaysQuery, numberContactDelaysQuery, numberFunnelQuery, numberCampaignLeadsQuery,
 	numberSLAQuery, numberOpenOverdueQuery,
