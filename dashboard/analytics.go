@@ -25,6 +25,7 @@ type analyticsStore interface {
 	Funnel(ctx context.Context, p store.Period) ([]store.FunnelCount, error)
 	DimMonths(ctx context.Context, p store.Period) ([]store.DimMonth, error)
 	LeadOutcomes(ctx context.Context) ([]store.Outcomes, error)
+	NumberOutcomes(ctx context.Context, number int64) ([]store.Outcomes, error)
 	ChurnOutcomes(ctx context.Context, now time.Time) ([]store.Outcomes, error)
 	SLASince(ctx context.Context, since string, number int64, now time.Time) ([]store.ClassSLA, error)
 	ChurnRiskAt(ctx context.Context, threshold float64) (store.ChurnRisk, error)
@@ -409,10 +410,10 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Campaigns, _, err = s.campaignRows(ctx, p); err != nil {
 		return f, err
 	}
-	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
+	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02"), Number: p.Number}); err != nil {
 		return f, err
 	}
-	if f.SLA, err = s.analytics.SLASince(ctx, week, 0, now); err != nil {
+	if f.SLA, err = s.analytics.SLASince(ctx, week, p.Number, now); err != nil {
 		return f, err
 	}
 	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now); err != nil {
@@ -421,7 +422,7 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Churn, err = s.analytics.ChurnRiskAt(ctx, churnAtRisk); err != nil {
 		return f, err
 	}
-	obs, err := s.analytics.LeadOutcomes(ctx)
+	obs, err := s.analytics.NumberOutcomes(ctx, p.Number)
 	if err != nil {
 		return f, err
 	}
@@ -449,6 +450,7 @@ func (s *Server) churnModelInfo(ctx context.Context) ModelInfo {
 func (s *Server) analyticsInsights(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, p := s.analyticsBase(c, "insights")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	facts, err := s.insightFacts(ctx, p)
 	if err != nil {
@@ -484,10 +486,11 @@ type accuracyModel struct {
 
 func (s *Server) analyticsAccuracy(c echo.Context) error {
 	ctx := c.Request().Context()
-	ap, lang, _ := s.analyticsBase(c, "accuracy")
+	ap, lang, p := s.analyticsBase(c, "accuracy")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	info, cinfo := s.modelInfo(), s.churnModelInfo(ctx)
-	leads, err := s.analytics.LeadOutcomes(ctx)
+	leads, err := s.analytics.NumberOutcomes(ctx, p.Number)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,16 @@ func TestAnalyticsPerNumber(t *testing.T) {
 			}
 		}
 	}
+	// Insights and accuracy read the number too (their figures: store's
+	// TestAnalyticsPerNumberBothEngines); the filter is on both pages.
+	for _, page := range []string{"/analytics/insights", "/analytics/accuracy"} {
+		url := page + march + "&number=" + itoa(ns[1].ID)
+		rec := c.do(http.MethodGet, url, nil, nil)
+		if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, `value="`+itoa(ns[1].ID)+`" selected>Sur Creativo`) ||
+			!strings.Contains(body, `id="number-note"`) {
+			t.Errorf("GET %s = %d without the number chosen and its note", url, rec.Code)
+		}
+	}
 	// Campaigns: every lead came without a source; its row counts the number's leads.
 	for n, want := range map[string]int{"": 3, itoa(ns[0].ID): 1, itoa(ns[1].ID): 2} {
 		url := "/analytics/campaigns" + march + "&number=" + n

@@ -442,6 +442,10 @@ const dimMonthsQuery = `SELECT month, dim, value, origin, n, won FROM lead_dim_m
 
 // DimMonths returns the feature counts of the months in the period.
 func (s *Store) DimMonths(ctx context.Context, p Period) ([]DimMonth, error) {
+	if p.Number != 0 {
+		out, err := s.numberDimMonths(ctx, p)
+		return out, numberErr("feature months", p.Number, err)
+	}
 	from, to := p.months()
 	rows, err := s.ro.QueryContext(ctx, dimMonthsQuery, from, to)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
@@ -204,4 +205,125 @@ func numberErr(what string, number int64, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s of number %d: %w", what, number, err)
+}
+
+const numberDimDaysQuery = `SELECT (completed_at - 18000000) / 86400000, city_name, service, urgency,
+		CASE WHEN budget_unknown <> 0 THEN 'unknown' WHEN (budget_min_cop + budget_max_cop) / 2 < 1000000 THEN '<1M'
+		WHEN (budget_min_cop + budget_max_cop) / 2 < 3000000 THEN '1-3M' WHEN (budget_min_cop + budget_max_cop) / 2 < 10000000 THEN '3-10M'
+		ELSE '10M+' END, COUNT(*), SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END)
+		FROM leads WHERE account_id = ? AND completed_at >= ? AND completed_at < ? GROUP BY 1, 2, 3, 4, 5`
+
+// numberDimMonths is DimMonths for one number: the same features and
+// budget bands as lead_dim_monthly's triggers, summed by month in Go.
+func (s *Store) numberDimMonths(ctx context.Context, p Period) ([]DimMonth, error) {
+	from, to, err := wholeMonths(p).msBounds()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.ro.QueryContext(ctx, numberDimDaysQuery, p.Number, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	sums := map[[3]string]*DimMonth{}
+	for rows.Next() {
+		var d int64
+		var city, service, urgency, band string
+		var n, won int
+		if err := rows.Scan(&d, &city, &service, &urgency, &band, &n, &won); err != nil {
+			return nil, err
+		}
+		month := dayName(d)[:7]
+		for _, kv := range [4][2]string{{"city", city}, {"service", service}, {"urgency", urgency}, {"budget", band}} {
+			k := [3]string{month, kv[0], kv[1]}
+			m, ok := sums[k]
+			if !ok {
+				m = &DimMonth{Month: month, Dim: kv[0], Value: kv[1], Origin: "live"}
+				sums[k] = m
+			}
+			m.N += n
+			m.Won += won
+		}
+	}
+	out := make([]DimMonth, 0, len(sums))
+	for _, m := range sums {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Month != b.Month {
+			return a.Month < b.Month
+		}
+		if a.Dim != b.Dim {
+			return a.Dim < b.Dim
+		}
+		return a.Value < b.Value
+	})
+	return out, rows.Err()
+}
+
+// wholeMonths widens a period to the whole months it touches, as
+// DimMonths counts months.
+func wholeMonths(p Period) Period {
+	if len(p.From) >= 7 {
+		p.From = p.From[:7] + "-01"
+	}
+	if t, err := time.Parse("2006-01", p.To[:min(7, len(p.To))]); err == nil {
+		p.To = t.AddDate(0, 1, -1).Format("2006-01-02")
+	}
+	return p
+}
+
+const numberOutcomesQuery = `SELECT (completed_at - 18000000) / 86400000, model, class, probability,
+		SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END)
+		FROM leads WHERE account_id = ? AND status IN ('won', 'lost') GROUP BY 1, 2, 3, 4`
+
+// NumberOutcomes is LeadOutcomes for one number's live leads (0: every
+// number, LeadOutcomes itself). The probability is binned in Go as the
+// triggers bin it (round half away from zero, in thousandths).
+func (s *Store) NumberOutcomes(ctx context.Context, number int64) ([]Outcomes, error) {
+	if number == 0 {
+		return s.LeadOutcomes(ctx)
+	}
+	rows, err := s.ro.QueryContext(ctx, numberOutcomesQuery, number)
+	if err != nil {
+		return nil, numberErr("outcomes", number, err)
+	}
+	defer rows.Close()
+	sums := map[Outcomes]*Outcomes{}
+	for rows.Next() {
+		var d int64
+		var o Outcomes
+		var prob float64
+		var won, lost int
+		if err := rows.Scan(&d, &o.Model, &o.Class, &prob, &won, &lost); err != nil {
+			return nil, numberErr("outcomes", number, err)
+		}
+		o.Month, o.PerMille = dayName(d)[:7], int(math.Round(prob*1000))
+		m, ok := sums[o]
+		if !ok {
+			m = &Outcomes{Month: o.Month, Model: o.Model, Class: o.Class, PerMille: o.PerMille}
+			sums[o] = m
+		}
+		m.Pos += won
+		m.Neg += lost
+	}
+	out := make([]Outcomes, 0, len(sums))
+	for _, m := range sums {
+		out = append(out, *m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Month != b.Month {
+			return a.Month < b.Month
+		}
+		if a.Model != b.Model {
+			return a.Model < b.Model
+		}
+		if a.Class != b.Class {
+			return a.Class < b.Class
+		}
+		return a.PerMille < b.PerMille
+	})
+	return out, numberErr("outcomes", number, rows.Err())
 }

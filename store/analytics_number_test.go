@@ -118,6 +118,8 @@ func TestAnalyticsPerNumberBothEngines(t *testing.T) {
 		checkNumberCampaigns(t, s, of, norte, sur)
 		checkNumberFunnel(t, s, of, norte, sur)
 		checkNumberSLA(t, s, clock.Now(), norte, sur)
+		checkNumberDims(t, s, of, norte, sur)
+		checkNumberOutcomes(t, s, norte, sur)
 	})
 }
 
@@ -209,6 +211,36 @@ func checkNumberSLA(t *testing.T, s *Store, now time.Time, norte, sur int64) {
 		got, err := s.SLASince(ctx, "2026-03-02", n, now)
 		if err != nil || !reflect.DeepEqual(got, w) {
 			t.Errorf("SLA of %d = %+v, %v; want %+v", n, got, err, w)
+		}
+	}
+}
+
+func checkNumberDims(t *testing.T, s *Store, of func(int64) Period, norte, sur int64) {
+	ctx := context.Background()
+	dims := func(n, won int) []DimMonth {
+		var out []DimMonth
+		for _, kv := range [][2]string{{"budget", "<1M"}, {"city", "Cali"}, {"service", "web"}, {"urgency", "immediate"}} {
+			out = append(out, DimMonth{"2026-03", kv[0], kv[1], "live", n, won})
+		}
+		return out
+	}
+	for n, w := range map[int64][]DimMonth{norte: dims(3, 1), sur: dims(2, 0), 0: dims(5, 1)} {
+		p := of(n)
+		p.From = "2026-03-15" // DimMonths counts whole months
+		got, err := s.DimMonths(ctx, p)
+		if err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("feature months of %d = %+v, %v; want %+v", n, got, err, w)
+		}
+	}
+}
+
+func checkNumberOutcomes(t *testing.T, s *Store, norte, sur int64) {
+	ctx := context.Background()
+	for n, w := range map[int64][]Outcomes{norte: {{"2026-03", "m", "hot", 500, 1, 0}}, sur: {{"2026-03", "m", "hot", 500, 0, 1}},
+		0: {{"2026-03", "m", "hot", 500, 1, 1}}} {
+		got, err := s.NumberOutcomes(ctx, n)
+		if err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("outcomes of %d = %+v, %v; want %+v", n, got, err, w)
 		}
 	}
 }

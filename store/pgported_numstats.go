@@ -6,5 +6,5 @@ package store
 // SQLite's boolean sums, campaign keys made in Go.
 var pgPortedNumstats = pgPortSet{same: []string{
 	numberLeadDaysQuery, numberContactDelaysQuery, numberFunnelQuery, numberCampaignLeadsQuery,
-	numberSLAQuery, numberOpenOverdueQuery,
+	numberSLAQuery, numberOpenOverdueQuery, numberDimDaysQuery, numberOutcomesQuery,
 }}
