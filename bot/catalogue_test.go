@@ -33,6 +33,10 @@ func TestMain(m *testing.M) {
 		burstHelper(os.Getenv("CIS_BOT_STORE"), os.Getenv("CIS_BOT_MESSAGES"))
 		return
 	}
+	if os.Getenv("CIS_BOT_HELPER") == "standin" {
+		standInHelper(os.Getenv("CIS_BOT_STORE"), os.Getenv("CIS_BOT_ADDR"))
+		return
+	}
 	if os.Getenv("CIS_BOT_HELPER") == "webhooks" {
 		webhookHelper(os.Getenv("CIS_BOT_STORE"), os.Getenv("CIS_BOT_CRASH_AT"), os.Getenv("CIS_BOT_NOW"))
 		return

@@ -18,28 +18,37 @@ import (
 	"github.com/cis-agencia/cis/store"
 )
 
-// KillRun is a server run as a child process on a store, killed with
-// SIGKILL and restarted at once on the same loopback address, as a crash
-// and a supervisor restart would. After each kill, before the restart, the
-// store is audited with no process running: every acknowledged message is
-// on disk (I1), nothing committed before the previous kill changed (I5),
-// and the replies the kill caught in flight are noted.
+// KillRun is one or several servers run as child processes on one store,
+// one of them killed with SIGKILL at a time and restarted at once on the
+// same loopback address, as a crash and a supervisor restart would. After
+// each kill, before the restart, the store is audited (with no process
+// running when there is one server; with the others still serving when
+// there are several, on PostgreSQL): every acknowledged message is on disk
+// (I1), nothing committed before the previous kill changed (I5: those rows
+// are append-only, so the check holds while others write), and the
+// replies the kill caught in flight are noted.
 type KillRun struct {
-	cmd   []string // the server's command line
-	env   []string
-	ready string // the start line's mark
-	db    string
+	cmd     []string // the servers' command line
+	db      string
+	servers []*killServer
+	victim  int // the server the next kill hits: each in turn
 
 	mu       sync.Mutex
-	child    *exec.Cmd
-	stderr   *strings.Builder
 	acked    []string
-	lifeAck  int           // len(acked) when the running server started
 	acks     chan struct{} // a token after each acknowledgement (Accept)
 	before   store.Snapshot
 	inFlight map[int64]bool
 	kills    int
 	locked   int // "database is locked" in the servers' logs
+}
+
+// killServer is one of KillRun's servers.
+type killServer struct {
+	env     []string
+	ready   string // the start line's mark
+	child   *exec.Cmd
+	stderr  *strings.Builder
+	lifeAck int // len(acked) when it last started
 }
 
 // FreeLoopbackAddr returns a loopback address with a port free now, to be
@@ -57,7 +66,16 @@ func FreeLoopbackAddr() (string, error) {
 // environment env on store db; ready is part of the line the server
 // prints on standard output once it serves.
 func NewKillRun(cmd, env []string, db, ready string) *KillRun {
-	return &KillRun{cmd: cmd, env: env, db: db, ready: ready, inFlight: map[int64]bool{}, acks: make(chan struct{}, 1)}
+	k := &KillRun{cmd: cmd, db: db, inFlight: map[int64]bool{}, acks: make(chan struct{}, 1)}
+	k.AddServer(env, ready)
+	return k
+}
+
+// AddServer adds another server of the same command on the same store
+// (PostgreSQL: several servers on one database), with its own environment
+// (its own address) and start line; call it before Start.
+func (k *KillRun) AddServer(env []string, ready string) {
+	k.servers = append(k.servers, &killServer{env: env, ready: ready})
 }
 
 // Accept records an acknowledged message (LoadConfig.Accepted).
@@ -71,37 +89,48 @@ func (k *KillRun) Accept(id string) {
 	}
 }
 
-// Start runs the child and waits for its start line.
+// Start runs every server and waits for their start lines.
 func (k *KillRun) Start() error {
+	for i := range k.servers {
+		if err := k.start(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start runs server i and waits for its start line.
+func (k *KillRun) start(i int) error {
+	sv := k.servers[i]
 	cmd := exec.Command(k.cmd[0], k.cmd[1:]...) // #nosec G204 -- the caller's own server binary; it outlives ctx until Stop
-	cmd.Env = k.env
-	k.stderr = &strings.Builder{}
-	cmd.Stderr = k.stderr
+	cmd.Env = sv.env
+	sv.stderr = &strings.Builder{}
+	cmd.Stderr = sv.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the server: %w", err)
+		return fmt.Errorf("start server %d: %w", i+1, err)
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.Contains(line, k.ready) {
+	if err != nil || !strings.Contains(line, sv.ready) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return fmt.Errorf("the server did not start (%q, %v): %s", line, err, k.stderr.String())
+		return fmt.Errorf("server %d did not start (%q, %v): %s", i+1, line, err, sv.stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
-	k.child = cmd
+	sv.child = cmd
 	k.mu.Lock()
-	k.lifeAck = len(k.acked)
+	sv.lifeAck = len(k.acked)
 	k.mu.Unlock()
 	return nil
 }
 
-// KillEvery kills and restarts the child n times. Each kill lands once
-// the running server has served for at least interval and acknowledged at
-// least one message, so that every kill cuts a server at work however slow
-// the machine (a restart's audit can take seconds under load); after the
+// KillEvery kills and restarts a server n times, each server in turn. Each
+// kill lands once the server to kill has served for at least interval and
+// a message was acknowledged since it started, so that every kill cuts a
+// server at work however slow the machine (a restart's audit can take seconds under load); after the
 // n-th restart it waits the same for the last server and returns. When ctx
 // ends first it returns nil with fewer kills done (Audit counts them). The
 // caller bounds the whole run with ctx and keeps the load going until
@@ -122,8 +151,9 @@ func (k *KillRun) KillEvery(ctx context.Context, interval time.Duration, n int) 
 	return nil
 }
 
-// served waits until the running server has served for interval and
-// acknowledged a message since it started; false when ctx ended first.
+// served waits until the server to kill next has served for interval and
+// a message was acknowledged since it started (by it, or by another server
+// of several); false when ctx ended first.
 func (k *KillRun) served(ctx context.Context, interval time.Duration) bool {
 	select {
 	case <-ctx.Done():
@@ -132,7 +162,7 @@ func (k *KillRun) served(ctx context.Context, interval time.Duration) bool {
 	}
 	for {
 		k.mu.Lock()
-		fresh := len(k.acked) > k.lifeAck
+		fresh := len(k.acked) > k.servers[k.victim].lifeAck
 		k.mu.Unlock()
 		if fresh {
 			return true
@@ -145,15 +175,20 @@ func (k *KillRun) served(ctx context.Context, interval time.Duration) bool {
 	}
 }
 
-// killAndRestart sends SIGKILL, audits the store with no process running,
-// and starts the server again.
+// killAndRestart sends SIGKILL to the server whose turn it is, audits the
+// store (with no process running when it was the only one), and starts
+// that server again.
 func (k *KillRun) killAndRestart(ctx context.Context) error {
-	if err := k.child.Process.Signal(syscall.SIGKILL); err != nil {
+	i := k.victim
+	sv := k.servers[i]
+	k.victim = (k.victim + 1) % len(k.servers)
+	if err := sv.child.Process.Signal(syscall.SIGKILL); err != nil {
 		return err
 	}
-	_ = k.child.Wait() // "signal: killed"
+	_ = sv.child.Wait() // "signal: killed"
+	sv.child = nil
 	k.kills++
-	k.locked += lockedIn(k.stderr.String())
+	k.locked += lockedIn(sv.stderr.String())
 	st, err := store.Open(ctx, k.db, store.Options{Existing: true, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("open the store after kill %d: %w", k.kills, err)
@@ -174,7 +209,7 @@ func (k *KillRun) killAndRestart(ctx context.Context) error {
 		return err
 	}
 	if len(vs) > 0 {
-		return fmt.Errorf("after kill %d, with no process running: %v", k.kills, vs)
+		return fmt.Errorf("after kill %d (server %d of %d): %v", k.kills, i+1, len(k.servers), vs)
 	}
 	if k.before, err = st.Snapshot(ctx); err != nil {
 		return err
@@ -182,24 +217,28 @@ func (k *KillRun) killAndRestart(ctx context.Context) error {
 	if err := st.Close(); err != nil {
 		return err
 	}
-	return k.Start()
+	return k.start(i)
 }
 
-// Stop ends the child cleanly (SIGTERM); a second call does nothing.
+// Stop ends every server cleanly (SIGTERM); a second call does nothing.
 func (k *KillRun) Stop() error {
-	if k.child == nil {
-		return nil
+	var errs []error
+	for i, sv := range k.servers {
+		if sv.child == nil {
+			continue
+		}
+		cmd := sv.child
+		sv.child = nil
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			errs = append(errs, err)
+			continue
+		}
+		if err := cmd.Wait(); err != nil {
+			errs = append(errs, fmt.Errorf("server %d did not stop cleanly: %w: %s", i+1, err, sv.stderr.String()))
+		}
+		k.locked += lockedIn(sv.stderr.String())
 	}
-	cmd := k.child
-	k.child = nil
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("the server did not stop cleanly: %w: %s", err, k.stderr.String())
-	}
-	k.locked += lockedIn(k.stderr.String())
-	return nil
+	return errors.Join(errs...)
 }
 
 // Audit is what the run left for AuditLoad (with Graph and Step to fill),

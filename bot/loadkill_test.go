@@ -31,7 +31,7 @@ func TestKillRunServedBeforeEachKill(t *testing.T) {
 		t.Errorf("served after %v; want at least the interval", d)
 	}
 
-	k.lifeAck = len(k.acked) // what Start records for the next server
+	k.servers[0].lifeAck = len(k.acked) // what Start records for the next server
 	ctx, cancel = quick()
 	if k.served(ctx, time.Millisecond) {
 		t.Error("the restarted server counted as served by the previous one's message")

@@ -12,12 +12,19 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // LoadConfig bounds and shapes a load test against a Cloud API webhook.
 type LoadConfig struct {
-	URL         string        // the webhook, e.g. http://127.0.0.1:8080/webhook/whatsapp; loopback only
+	URL string // the webhook, e.g. http://127.0.0.1:8080/webhook/whatsapp; loopback only
+	// Targets are further webhooks of the same installation (other servers
+	// on one store; loopback only): any server accepts any delivery, so each
+	// delivery goes to the next of URL and Targets in turn (per message, not
+	// per person), and a refused one is retried on the one after, as a load
+	// balancer in front of several servers would.
+	Targets     []string
 	AppSecret   string        // signs each delivery as Meta would
 	Account     string        // phone_number_id in the deliveries
 	Prospects   int           // simulated people writing at once
@@ -45,22 +52,25 @@ type LoadConfig struct {
 // LoadReport is what a load test measured. Lost and DuplicateReplies need
 // the store and the Graph API fake, so the caller that owns them fills them.
 type LoadReport struct {
-	Messages         int     `json:"messages"`   // distinct messages acknowledged with 200
-	Deliveries       int     `json:"deliveries"` // POSTs made, duplicates included
-	Seconds          float64 `json:"seconds"`    // wall time of the sending phase
-	ThroughputPerS   float64 `json:"throughput_per_s"`
-	P50ms            float64 `json:"p50_ms"`
-	P99ms            float64 `json:"p99_ms"`
-	Maxms            float64 `json:"max_ms"`
-	Refused          int     `json:"refused"`    // answers other than 200 (each retried until accepted)
-	Duplicated       int     `json:"duplicated"` // deliveries repeated on purpose
-	Reordered        int     `json:"reordered"`  // messages delivered after the one that followed them
-	Lost             int     `json:"lost"`
-	DuplicateReplies int     `json:"duplicate_replies"`
-	DBLockedErrors   int     `json:"db_locked_errors"`
-	Unprocessed      int     `json:"unprocessed"`     // stored but never stepped
-	RepliesSent      int     `json:"replies_sent"`    // accepted by the Graph API fake
-	RepliesPending   int     `json:"replies_pending"` // still queued when the test ended
+	Messages       int     `json:"messages"`   // distinct messages acknowledged with 200
+	Deliveries     int     `json:"deliveries"` // POSTs made, duplicates included
+	Seconds        float64 `json:"seconds"`    // wall time of the sending phase
+	ThroughputPerS float64 `json:"throughput_per_s"`
+	P50ms          float64 `json:"p50_ms"`
+	P99ms          float64 `json:"p99_ms"`
+	Maxms          float64 `json:"max_ms"`
+	Refused        int     `json:"refused"` // answers other than 200 (each retried until accepted)
+	// PerTarget is what each webhook accepted and refused, in the order of
+	// URL and Targets.
+	PerTarget        []TargetLoad `json:"per_target"`
+	Duplicated       int          `json:"duplicated"` // deliveries repeated on purpose
+	Reordered        int          `json:"reordered"`  // messages delivered after the one that followed them
+	Lost             int          `json:"lost"`
+	DuplicateReplies int          `json:"duplicate_replies"`
+	DBLockedErrors   int          `json:"db_locked_errors"`
+	Unprocessed      int          `json:"unprocessed"`     // stored but never stepped
+	RepliesSent      int          `json:"replies_sent"`    // accepted by the Graph API fake
+	RepliesPending   int          `json:"replies_pending"` // still queued when the test ended
 	// What crashes (and the rule on consent) left, when the caller owns the
 	// store and the Graph API fake (store/sending.go, store/consent.go).
 	Conversing        bool `json:"conversing"`          // people waited for answers (LoadConfig.Graph)
@@ -76,6 +86,53 @@ type LoadReport struct {
 	// Violations of the invariants I1–I5 (store.CheckInvariants), when the
 	// caller owns the store; empty means all held.
 	Violations []string `json:"violations"`
+}
+
+// TargetLoad is one webhook's share of a load test.
+type TargetLoad struct {
+	URL      string `json:"url"`
+	Accepted int    `json:"accepted"` // deliveries answered 200, duplicates included
+	Refused  int    `json:"refused"`  // deliveries refused or unanswered (then retried on the next target)
+}
+
+// loadTargets spreads deliveries over the webhooks of one installation.
+type loadTargets struct {
+	urls []string // read-only
+	next atomic.Uint64
+	mu   sync.Mutex
+	load []TargetLoad
+}
+
+func newLoadTargets(urls []string) *loadTargets {
+	t := &loadTargets{urls: urls}
+	for _, u := range urls {
+		t.load = append(t.load, TargetLoad{URL: u})
+	}
+	return t
+}
+
+// pick is the target of a new delivery: the next in turn.
+func (t *loadTargets) pick() int {
+	return int((t.next.Add(1) - 1) % uint64(len(t.load))) // #nosec G115 -- a modulo of a small positive count
+}
+
+// answered records target i's answer and returns the target to try next
+// (the one after i when it refused).
+func (t *loadTargets) answered(i int, ok bool) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ok {
+		t.load[i].Accepted++
+		return i
+	}
+	t.load[i].Refused++
+	return (i + 1) % len(t.load)
+}
+
+func (t *loadTargets) report() []TargetLoad {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.load)
 }
 
 // loadScript is what each simulated prospect writes, over and over under a
@@ -103,13 +160,16 @@ func IsLoopback(rawURL string) bool {
 // Meta does. It returns throughput and latency; lost and duplicated replies
 // are for the caller to count.
 func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
-	if !IsLoopback(cfg.URL) {
-		return LoadReport{}, errors.New("load test: the target must be on loopback")
+	for _, u := range append([]string{cfg.URL}, cfg.Targets...) {
+		if !IsLoopback(u) {
+			return LoadReport{}, errors.New("load test: every target must be on loopback")
+		}
 	}
 	if cfg.Prospects <= 0 || cfg.Duration <= 0 {
 		return LoadReport{}, errors.New("load test: prospects and duration must be positive")
 	}
 	cfg = cfg.withDefaults()
+	targets := newLoadTargets(append([]string{cfg.URL}, cfg.Targets...))
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.Concurrency, MaxIdleConnsPerHost: cfg.Concurrency, IdleConnTimeout: time.Minute}}
 	defer client.CloseIdleConnections()
@@ -152,15 +212,16 @@ func LoadTest(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	if cfg.Graph != nil {
-		converse(runCtx, cfg, client, record, budget)
+		converse(runCtx, cfg, client, targets, record, budget)
 		rep.Conversing = true
 	}
 	for w := range cfg.Concurrency * blind(cfg) {
-		wg.Go(func() { writeBlind(runCtx, cfg, client, w, record, budget) })
+		wg.Go(func() { writeBlind(runCtx, cfg, client, targets, w, record, budget) })
 	}
 	wg.Wait()
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Messages = messages
+	rep.PerTarget = targets.report()
 	if rep.Seconds > 0 {
 		rep.ThroughputPerS = float64(messages) / rep.Seconds
 	}
@@ -187,7 +248,7 @@ func (cfg LoadConfig) withDefaults() LoadConfig {
 // w+C, w+2C, ..., so that one person's messages are never in flight twice,
 // as with Meta, and delivers their messages (a share twice) until ctx ends
 // or the budget is spent.
-func writeBlind(ctx context.Context, cfg LoadConfig, client *http.Client, w int,
+func writeBlind(ctx context.Context, cfg LoadConfig, client *http.Client, targets *loadTargets, w int,
 	record func(time.Duration, loadMessage, bool, int), budget func() bool) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(w))) // #nosec G404 G115 -- seeded for a repeatable load; w >= 0
 	var mine []*loadProspect
@@ -198,13 +259,13 @@ func writeBlind(ctx context.Context, cfg LoadConfig, client *http.Client, w int,
 		p := mine[i%len(mine)]
 		for _, m := range p.next(rng, cfg.Reorder) {
 			body := textPayload(cfg.Account, m.from, m.id, m.text, time.Now())
-			d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+			d, refused, err := deliverUntilAccepted(ctx, client, cfg, targets, body)
 			if err != nil {
 				return // the time is up
 			}
 			record(d, m, true, refused)
 			if rng.Float64() < cfg.Duplicates {
-				d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+				d, refused, err := deliverUntilAccepted(ctx, client, cfg, targets, body)
 				if err != nil {
 					return
 				}
@@ -229,7 +290,7 @@ var errBudget = errors.New("message budget spent")
 // at most cfg.Concurrency deliveries in flight; each starts again under a
 // new number when a conversation is over, until ctx ends or the budget is
 // spent.
-func converse(ctx context.Context, cfg LoadConfig, client *http.Client,
+func converse(ctx context.Context, cfg LoadConfig, client *http.Client, targets *loadTargets,
 	record func(time.Duration, loadMessage, bool, int), budget func() bool) {
 	sem := make(chan struct{}, cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -249,13 +310,13 @@ func converse(ctx context.Context, cfg LoadConfig, client *http.Client,
 					defer func() { <-sem }()
 					body := textPayload(cfg.Account, from, id, text, time.Now())
 					m := loadMessage{from: from, id: id, text: text}
-					d, refused, err := deliverUntilAccepted(ctx, client, cfg, body)
+					d, refused, err := deliverUntilAccepted(ctx, client, cfg, targets, body)
 					if err != nil {
 						return err
 					}
 					record(d, m, true, refused)
 					if rng.Float64() < cfg.Duplicates { // Meta delivers it again
-						if d, refused, err = deliverUntilAccepted(ctx, client, cfg, body); err != nil {
+						if d, refused, err = deliverUntilAccepted(ctx, client, cfg, targets, body); err != nil {
 							return err
 						}
 						record(d, m, false, refused)
@@ -311,13 +372,14 @@ func (p *loadProspect) next(rng *rand.Rand, reorder float64) []loadMessage {
 	return []loadMessage{m}
 }
 
-// deliverUntilAccepted posts body until the webhook answers 200, as Meta
-// retries; it returns the latency of the accepted request.
-func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConfig, body []byte) (time.Duration, int, error) {
+// deliverUntilAccepted posts body until a webhook answers 200, as Meta
+// retries: to the next target in turn, after a refusal to the one after
+// it. It returns the latency of the accepted request.
+func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConfig, targets *loadTargets, body []byte) (time.Duration, int, error) {
 	sig := Sign(cfg.AppSecret, body)
 	refused := 0
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
+	for t := targets.pick(); ; {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, targets.urls[t], bytes.NewReader(body))
 		if err != nil {
 			return 0, refused, err
 		}
@@ -330,6 +392,7 @@ func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConf
 				return 0, refused, ctx.Err()
 			}
 			refused++ // the server is down (restarting after a kill): Meta retries
+			t = targets.answered(t, false)
 			select {
 			case <-ctx.Done():
 				return 0, refused, ctx.Err()
@@ -340,9 +403,11 @@ func deliverUntilAccepted(ctx context.Context, client *http.Client, cfg LoadConf
 		_, _ = io.Copy(io.Discard, resp.Body) // drained only so the connection is reused
 		_ = resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
+			targets.answered(t, true)
 			return time.Since(t0), refused, nil
 		}
 		refused++
+		t = targets.answered(t, false)
 		select {
 		case <-ctx.Done():
 			return 0, refused, ctx.Err()

@@ -32,6 +32,7 @@ import (
 type outboxStore interface {
 	PendingOutbox(ctx context.Context, channel string, limit int) ([]store.Outgoing, error)
 	ClaimNext(ctx context.Context, done []store.Sent, id int64) (bool, error)
+	ClaimNextFenced(ctx context.Context, done []store.Sent, id int64, f store.Fence) (bool, error)
 	MarkSentMany(ctx context.Context, sent []store.Sent) error
 	Unclaim(ctx context.Context, id int64) error
 	MarkUncertain(ctx context.Context, id int64, next time.Time, reason string) (bool, error)
@@ -66,6 +67,9 @@ type replies struct {
 	st      outboxStore
 	channel string
 	now     func() time.Time
+	// fence, when set, fences every claim by the lease of the channel's
+	// owner (a linked device on several servers, bot/lease.go).
+	fence *store.Fence
 }
 
 var _ claims = replies{}
@@ -77,6 +81,9 @@ func (r replies) releaseOrphans(ctx context.Context) (int64, error) {
 }
 
 func (r replies) claim(ctx context.Context, done []store.Sent, id int64) (bool, error) {
+	if r.fence != nil {
+		return r.st.ClaimNextFenced(ctx, done, id, *r.fence)
+	}
 	return r.st.ClaimNext(ctx, done, id)
 }
 

@@ -28,6 +28,9 @@ const (
 	StateBanned            ChannelState = "banned"
 	StateClientOutdated    ChannelState = "client_outdated"
 	StateReplaced          ChannelState = "replaced" // another process connected with the same session
+	// StateStandby: another server of the cluster owns the device through
+	// its lease (bot/lease.go); this one takes over if that one stops.
+	StateStandby ChannelState = "standby"
 )
 
 // Permanent reports whether the state needs an operator: sending stops.

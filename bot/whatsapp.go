@@ -167,6 +167,9 @@ type WhatsApp struct {
 	redeliverPending atomic.Bool
 	// sentIDs are the message ids this process sent lately (rememberSent).
 	sentIDs map[types.MessageID]time.Time
+	// fence, set while this process owns the device through a lease
+	// (LinkLeased), fences every claim of its outbox.
+	fence *store.Fence
 }
 
 // waStore is the part of *store.Store the linked-device channel uses.

@@ -109,7 +109,10 @@ func (w *WhatsApp) Flush(ctx context.Context) (int, error) {
 }
 
 func (w *WhatsApp) replies() replies {
-	return replies{st: w.store, channel: WhatsAppChannel, now: w.now}
+	w.mu.Lock()
+	f := w.fence
+	w.mu.Unlock()
+	return replies{st: w.store, channel: WhatsAppChannel, now: w.now, fence: f}
 }
 
 // quiet reports whether person's burst is over (the debounce has passed).

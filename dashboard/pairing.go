@@ -25,6 +25,10 @@ const (
 	// PairingClientOutdated: WhatsApp refuses this program's version; it
 	// stays so until the operator sets a newer one.
 	PairingClientOutdated PairingState = "client_outdated"
+	// PairingStandby: several servers share the database and another one
+	// has the device connected (its lease); this one takes over if that
+	// one stops. Pairing actions belong on that server's page.
+	PairingStandby PairingState = "standby"
 )
 
 // PairingStatus is what the channel reports. QR is the current pairing code

@@ -37,7 +37,8 @@ type Condition struct {
 }
 
 // readyz answers 200 "ready" or 200 "degraded", or 503 "unavailable", then
-// one line per failing part ("model: …"), as plain text for people and the
+// one line per failing part ("model: …") and one per well part with
+// something to say ("leases (ok): …"), as plain text for people and the
 // status code for machines.
 func (s *Server) readyz(c echo.Context) error {
 	if starting, err := s.startingReadyz(c); starting {
@@ -66,6 +67,13 @@ func (s *Server) readyz(c echo.Context) error {
 			status = "degraded"
 		}
 		fmt.Fprintf(&b, "%s: %s\n", cd.Name, cd.Detail)
+	}
+	// Parts that are well but say something (the leases this server holds
+	// or stands by for, several servers on one database) come after.
+	for _, cd := range conds {
+		if cd.OK && cd.Detail != "" {
+			fmt.Fprintf(&b, "%s (ok): %s\n", cd.Name, cd.Detail)
+		}
 	}
 	body := status + "\n" + b.String()
 	// Probes come every few seconds: log changes, not every answer.

@@ -119,6 +119,9 @@ func (s *Store) runBatch(batch []*job) {
 	// savepoint, so that the failing one rolls back alone. Steps are pure,
 	// so running them twice is harmless.
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockSummaries(ctx, tx, batch); err != nil {
+			return err
+		}
 		for _, j := range batch {
 			if err := j.ctx.Err(); err != nil {
 				j.err = err
@@ -136,6 +139,9 @@ func (s *Store) runBatch(batch []*job) {
 			j.handled, j.err = false, nil
 		}
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := s.lockSummaries(ctx, tx, batch); err != nil {
+				return err
+			}
 			for _, j := range batch {
 				if err := j.ctx.Err(); err != nil {
 					j.err = err

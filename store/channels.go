@@ -28,14 +28,17 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	firstReferralQuery = `SELECT source_type, source_id, ctwa_clid FROM referrals WHERE contact_id = ? ORDER BY id LIMIT 1`
 	// hadLeadQuery: a contact who already left a lead (on any account) is a returning contact.
-	hadLeadQuery     = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
-	claimOutboxQuery = `UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'`
+	hadLeadQuery = `SELECT EXISTS (SELECT 1 FROM leads WHERE contact_id = ?)`
+	// claimOutboxQuery: the claim names the process that made it (leases.go).
+	claimOutboxQuery = `UPDATE outbox SET status = 'sending', claimed_at = ?, claimed_by = ? WHERE id = ? AND status = 'pending'`
 	sentManyQuery    = `UPDATE outbox SET status = 'sent', ext_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'sending'`
 	unclaimQuery     = `UPDATE outbox SET status = 'pending' WHERE id = ? AND status = 'sending'`
 	// Rows a previous process claimed but never marked: it may have crashed
 	// after the provider accepted the message. They are not sent again.
-	orphanClaimsQuery = `UPDATE outbox SET status = 'unconfirmed' WHERE channel = ? AND status = 'sending' AND claimed_at < ?`
-	unconfirmedQuery  = `UPDATE outbox SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`
+	// Only claims of a process that is gone are orphans (orphanOf).
+	orphanClaimsQuery = `UPDATE outbox SET status = 'unconfirmed' WHERE channel = ?1 AND status = 'sending' AND claimed_at < ?2
+		AND ` + outboxOrphan
+	unconfirmedQuery = `UPDATE outbox SET status = 'unconfirmed', last_error = ? WHERE id = ? AND status = 'sending'`
 	// confirmByExtQuery: a status callback naming the row proves it left. It
 	// also confirms a question queued again after an uncertain send
 	// (sending.go), which then is not sent a second time. sent_at is our
@@ -166,7 +169,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, ids []int64) ([]int64, error) {
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		got = got[:0]
 		for _, id := range ids {
-			res, err := tx.ExecContext(ctx, claimOutboxQuery, now, id)
+			res, err := tx.ExecContext(ctx, claimOutboxQuery, now, s.owner, id)
 			if err != nil {
 				return err
 			}

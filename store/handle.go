@@ -52,6 +52,7 @@ type conv struct {
 	id, accountID, contactID, messageID int64
 	state                               flow.State
 	exists                              bool
+	facts                               *pgFacts // PostgreSQL: read with the message (pgfast.go); nil: read when needed
 }
 
 // Handle records in and, unless its channel message ID was seen before, runs
@@ -85,11 +86,11 @@ func (s *Store) handleInTx(ctx context.Context, tx *sql.Tx, in flow.Inbound, ste
 	if err != nil || !fresh {
 		return false, err
 	}
-	late, err := s.isLate(ctx, tx, &c, in)
+	late, err := s.lateOf(ctx, tx, &c, in)
 	if err != nil {
 		return false, err
 	}
-	if c.state.Contact, err = contactFacts(ctx, tx, c.contactID); err != nil {
+	if c.state.Contact, err = factsOf(ctx, tx, &c); err != nil {
 		return false, err
 	}
 	stf := s.staffingFor(ctx, tx, c.state)
@@ -149,6 +150,9 @@ func (s *Store) applyCounted(ctx context.Context, tx *sql.Tx, c *conv, in flow.I
 // recordInbound inserts the message and loads its conversation. fresh is
 // false when the (channel, id) pair was already in the log.
 func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) (c conv, fresh bool, err error) {
+	if c, fresh, ok, err := s.pgRecordInbound(ctx, tx, in); ok || err != nil {
+		return c, fresh, err
+	}
 	now := s.now()
 	if c.accountID, err = lookupOrInsert(ctx, tx, selectAccountQuery, []any{in.Channel, in.Account},
 		insertAccountQuery, []any{in.Channel, in.Account, millis(now)}); err != nil {
@@ -158,11 +162,7 @@ func (s *Store) recordInbound(ctx context.Context, tx *sql.Tx, in flow.Inbound) 
 		insertContactQuery, []any{in.From, millis(now)}); err != nil {
 		return c, false, fmt.Errorf("contact: %w", err)
 	}
-	body := in.Text
-	if in.Location != nil {
-		body = fmt.Sprintf("%.6f,%.6f", in.Location.Lat, in.Location.Lon)
-	}
-	body, truncated := truncateBody(body)
+	body, truncated := inboundBody(in)
 	res, err := tx.ExecContext(ctx, insertInboundQuery, in.Channel, in.ID, c.accountID, c.contactID,
 		string(in.Kind), body, millis(in.At), millis(now), truncated)
 	if err != nil {
@@ -235,6 +235,9 @@ func decodeState(raw string, st *flow.State) error {
 
 // apply saves the outcome of one step.
 func (s *Store) apply(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
+	if ok, err := s.pgApply(ctx, tx, c, in, r); ok {
+		return err
+	}
 	stepBefore := c.state.Stage
 	if err := saveConversation(ctx, tx, c, r.State); err != nil {
 		return err
@@ -242,6 +245,12 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound,
 	if _, err := tx.ExecContext(ctx, linkMessageQuery, c.id, string(stepBefore), c.messageID); err != nil {
 		return fmt.Errorf("link message: %w", err)
 	}
+	return s.applyRest(ctx, tx, c, in, r)
+}
+
+// applyRest is apply once the state is saved and the message linked: the
+// events, the withdrawn replies, the new replies.
+func (s *Store) applyRest(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, r flow.Result) error {
 	for _, e := range r.Events {
 		if err := s.applyEvent(ctx, tx, c, in, e); err != nil {
 			return fmt.Errorf("event %s: %w", e.Kind, err)
@@ -282,6 +291,9 @@ func saveConversation(ctx context.Context, tx *sql.Tx, c *conv, st flow.State) e
 }
 
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, c *conv, in flow.Inbound, replies []flow.Reply) error {
+	if ok, err := s.pgEnqueue(ctx, tx, c, in, replies); ok {
+		return err
+	}
 	now := millis(s.now())
 	for i, r := range replies {
 		menu, err := encodeMenu(r.Menu)

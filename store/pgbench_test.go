@@ -46,6 +46,12 @@ func BenchmarkHandleBothEngines(b *testing.B) {
 						b.Error(handled, err)
 					}
 				}
+				var stmts atomic.Int64 // statements sent to PostgreSQL (round trips, BEGIN and COMMIT aside)
+				if name == "postgres" {
+					count := func(string) { stmts.Add(1) }
+					pgTrace.Store(&count)
+					defer pgTrace.Store(nil)
+				}
 				start := time.Now()
 				if parallel == 1 {
 					n := 0
@@ -63,6 +69,9 @@ func BenchmarkHandleBothEngines(b *testing.B) {
 					})
 				}
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+				if name == "postgres" {
+					b.ReportMetric(float64(stmts.Load())/float64(b.N), "stmts/msg")
+				}
 			})
 		}
 	}

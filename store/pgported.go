@@ -133,8 +133,8 @@ var pgTwins = []pgTwin{
 	// Several servers claim from one outbox: a row another server is
 	// claiming right now is skipped, not waited for; exactly one claim
 	// of a row succeeds (status = 'pending' is tested under the lock).
-	{claimOutboxQuery, "9ac01a96eda1", `UPDATE outbox SET status = 'sending', claimed_at = $1
-		WHERE id = (SELECT id FROM outbox WHERE id = $2 AND status = 'pending' FOR UPDATE SKIP LOCKED)`},
+	{claimOutboxQuery, "8f054c97baf7", `UPDATE outbox SET status = 'sending', claimed_at = $1, claimed_by = $2
+		WHERE id = (SELECT id FROM outbox WHERE id = $3 AND status = 'pending' FOR UPDATE SKIP LOCKED)`},
 	// json_each is SQLite's; the keys come as one JSON array.
 	{withdrawQuery, "900db2f8eadc", `UPDATE outbox SET status = 'cancelled', last_error = 'superseded in a burst'
 		WHERE account_id = $1 AND contact_id = $2 AND status = 'pending'
@@ -256,6 +256,12 @@ var pgPorted = sync.OnceValue(func() pgTable {
 	for _, q := range pgOnly {
 		t[q] = rebind(q)
 	}
+	for _, q := range pgFastStatements() { // the message path's fewer round trips (pgfast.go): PostgreSQL's text already
+		t[q] = q
+	}
+	for _, q := range pgLatePath {
+		t[q] = rebind(q)
+	}
 	for _, tw := range pgTwins {
 		t[tw.sqlite] = tw.pg
 	}
@@ -293,7 +299,7 @@ func (p pgPortSet) addTo(t pgTable) {
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
 func pgPortSets() []pgPortSet {
-	return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedNumstats}
+	return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedCluster, pgPortedNumstats}
 }
 
 // sqlSum is the short checksum pgTwin.sum records.

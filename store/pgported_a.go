@@ -79,6 +79,13 @@ var pgPortedA = pgPortSet{
 			budget_unknown, urgency, service, source, CASE WHEN status = 'won' THEN 1 ELSE 0 END, retries, answer_seconds, returning_contact
 			FROM leads WHERE status IN ('won', 'lost')
 			ORDER BY 1`},
+		{labelledRevenueQuery, "520e51114740", `SELECT created_at, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
+			budget_unknown, urgency, service, source, converted, COALESCE(revenue_cop, 0) FROM history_leads
+			UNION ALL
+			SELECT completed_at, city_code, city_name, department, city_foreign, budget_min_cop, budget_max_cop,
+			budget_unknown, urgency, service, source, CASE WHEN status = 'won' THEN 1 ELSE 0 END, outcome_value_cop
+			FROM leads WHERE status IN ('won', 'lost')
+			ORDER BY 1`},
 		// CASE WHEN takes a boolean on PostgreSQL: the flag (0/1) is compared
 		// (cast, so that one parameter has one type in both places);
 		// usernames compare and sort without ASCII case, as SQLite's NOCASE
@@ -103,12 +110,14 @@ const pgRiskSearchWhere = ` AND strpos(lower(name || ' ' || ext_key || ' ' || se
 	AND strpos(lower(name || ' ' || ext_key || ' ' || service || ' ' || plan), $5) >= (CASE WHEN $6 <> '' THEN 1 ELSE 0 END)`
 
 // pgRiskList is riskListQuery on PostgreSQL for an ORDER BY: no INDEXED BY,
-// and unscored customers (NULL) last when sorting by risk, where SQLite
-// puts NULLs.
+// unscored customers (NULL) last when sorting by risk, where SQLite puts
+// NULLs, and a negative limit (-1: every row, the CSV export) no limit, as
+// SQLite reads it (PostgreSQL refuses a negative LIMIT; NULL is none).
 func pgRiskList(order string) string {
 	return `SELECT ` + customerColumns + `, COALESCE(churn_probability, -1), COALESCE(churn_scored_at, 0),
 		churn_model, churn_reasons, (SELECT kind FROM customer_actions a WHERE a.customer_id = customers.id ORDER BY a.id DESC LIMIT 1)
-		FROM customers WHERE cancelled_at IS NULL` + pgRiskSearchWhere + ` ORDER BY ` + order + ` LIMIT $7 OFFSET $8`
+		FROM customers WHERE cancelled_at IS NULL` + pgRiskSearchWhere + ` ORDER BY ` + order + `
+		LIMIT CASE WHEN $7::bigint >= 0 THEN $7::bigint END OFFSET $8`
 }
 
 // invariantQueries are the invariant checks' statements, each with the

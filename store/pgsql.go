@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -135,6 +137,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	if err != nil {
 		return nil, err
 	}
+	pgTraced(query)
 	args = st.args(args)
 	if !st.returnsID {
 		return c.base.ExecContext(ctx, st.text, args)
@@ -151,7 +154,18 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if err != nil {
 		return nil, err
 	}
+	pgTraced(query)
 	return c.base.QueryContext(ctx, st.text, st.args(args))
+}
+
+// pgTrace, set by benchmarks only, sees every statement the seam sends to
+// PostgreSQL (each one a round trip), to count them per message.
+var pgTrace atomic.Pointer[func(query string)]
+
+func pgTraced(query string) {
+	if f := pgTrace.Load(); f != nil {
+		(*f)(query)
+	}
 }
 
 // pgStmt is a prepared statement behind the seam.
@@ -170,6 +184,7 @@ func (s *pgStmt) Query([]driver.Value) (driver.Rows, error) {
 }
 
 func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	pgTraced("(prepared)")
 	args = pgArgs(args)
 	if !s.returnsID {
 		return s.base.ExecContext(ctx, args)
@@ -182,6 +197,7 @@ func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 }
 
 func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	pgTraced("(prepared)")
 	return s.base.QueryContext(ctx, pgArgs(args))
 }
 
@@ -213,17 +229,34 @@ type pgResult struct{ id, n int64 }
 func (r pgResult) LastInsertId() (int64, error) { return r.id, nil }
 func (r pgResult) RowsAffected() (int64, error) { return r.n, nil }
 
-// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in.
+// pgArgs turns Go bools into the 0/1 integers both schemas keep flags in,
+// and makes text PostgreSQL can hold (pgText).
 func pgArgs(args []driver.NamedValue) []driver.NamedValue {
 	for i, a := range args {
-		if b, ok := a.Value.(bool); ok {
+		switch v := a.Value.(type) {
+		case bool:
 			args[i].Value = int64(0)
-			if b {
+			if v {
 				args[i].Value = int64(1)
 			}
+		case string:
+			args[i].Value = pgText(v)
 		}
 	}
 	return args
+}
+
+// pgText is s as PostgreSQL's text can hold it: a NUL character and bytes
+// that are not UTF-8 (which SQLite stores as given, and a provider's
+// payload or a crafted URL may carry) become U+FFFD. Refusing them would
+// refuse the whole message, which the provider then redelivers forever.
+// Every statement's arguments pass here, so a key compares the same way
+// when it is stored and when it is looked up. Bytes ([]byte) are untouched.
+func pgText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // pgStatement is a ported statement as PostgreSQL runs it.

@@ -53,11 +53,15 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 	roCfg.RuntimeParams["default_transaction_read_only"] = "on"
 	ro := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*roCfg), ids: ids})
 	ro.SetMaxOpenConns(4)
-	s := &Store{dialect: dialectPostgres, rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign,
+	s := &Store{dialect: dialectPostgres, rw: rw, ro: ro, owner: opt.Owner, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign,
 		busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if s.salt, err = loadSalt(ctx, s.rw); err != nil {
 		_ = s.Close() // the salt error is the one to report
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := s.loadModes(ctx); err != nil { // the dashboard's assignment modes, as SQLite's Open reads them
+		_ = s.Close() // the load error is the one to report
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	s.started = true
@@ -147,8 +151,8 @@ func DeviceDialect(db *sql.DB) string {
 // process (serve, pair, restore) say on PostgreSQL until several servers
 // share one database through leases (docs/postgres.md, slice 3), rather
 // than sharing it unsafely or failing on the first feature not ported.
-var errServeOnPostgres = fmt.Errorf("%w: a process holding the store (cis serve, pair, restore); "+
-	"this preview runs the store's message path, outbox and queue (docs/postgres.md)", ErrNotOnPostgres)
+var errServeOnPostgres = fmt.Errorf("%w: a command that holds the store alone (cis pair, restore); "+
+	"on PostgreSQL pair from the dashboard of the server that owns the linked device (cis serve; docs/postgres.md, Leases)", ErrNotOnPostgres)
 
 // checkWritablePG is CheckWritable on PostgreSQL: the server answers and
 // takes a write within a second, so a read-only server (a standby after a

@@ -44,7 +44,7 @@ const (
 	// the other rows unconfirmed.
 	resendOrphansQuery = `UPDATE outbox SET status = 'pending', resends = resends + 1, claimed_at = NULL,
 		next_attempt_at = ?3, last_error = 'sent again: a crash cut its send'
-		WHERE channel = ?1 AND status = 'sending' AND claimed_at < ?2 AND ` + resendable
+		WHERE channel = ?1 AND status = 'sending' AND claimed_at < ?2 AND ` + outboxOrphan + ` AND ` + resendable
 	resendUncertainQuery = `UPDATE outbox SET status = 'pending', resends = resends + 1, claimed_at = NULL,
 		attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2
 		WHERE id = ?3 AND status = 'sending' AND ` + resendable
@@ -71,7 +71,7 @@ func (s *Store) ReleaseOrphanClaims(ctx context.Context, channel string, cutoff 
 		if o.Resent, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff))
+		res, err = tx.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff), now)
 		if err != nil {
 			return err
 		}
@@ -124,6 +124,11 @@ func (s *Store) MarkSentOne(ctx context.Context, id int64, extID string) error {
 // claims the worker's next one). false when id is no longer pending (another
 // sender, or a cancellation, got there first); done is recorded either way.
 func (s *Store) ClaimNext(ctx context.Context, done []Sent, id int64) (bool, error) {
+	return s.claimNext(ctx, done, id, nil)
+}
+
+// claimNext is ClaimNext, fenced by f when f is not nil (ClaimNextFenced).
+func (s *Store) claimNext(ctx context.Context, done []Sent, id int64, f *Fence) (bool, error) {
 	var n int64
 	now := millis(s.now())
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -132,7 +137,15 @@ func (s *Store) ClaimNext(ctx context.Context, done []Sent, id int64) (bool, err
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, claimOutboxQuery, now, id)
+		var (
+			res sql.Result
+			err error
+		)
+		if f == nil {
+			res, err = tx.ExecContext(ctx, claimOutboxQuery, now, s.owner, id)
+		} else {
+			res, err = tx.ExecContext(ctx, claimFencedQuery, now, s.owner, id, f.Lease, f.Token)
+		}
 		if err != nil {
 			return err
 		}
@@ -146,9 +159,10 @@ func (s *Store) ClaimNext(ctx context.Context, done []Sent, id int64) (bool, err
 }
 
 const (
-	claimNoticeQuery   = `UPDATE lead_notices SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'`
+	claimNoticeQuery   = `UPDATE lead_notices SET status = 'sending', claimed_at = ?, claimed_by = ? WHERE id = ? AND status = 'pending'`
 	orphanNoticesQuery = `UPDATE lead_notices SET status = 'unconfirmed', last_error = 'a crash cut its send; not sent again'
-		WHERE status = 'sending' AND claimed_at < ?`
+		WHERE status = 'sending' AND claimed_at < ?1 AND (lead_notices.claimed_by IS NULL
+		OR NOT EXISTS (SELECT 1 FROM leases pl WHERE pl.name = 'process:' || lead_notices.claimed_by AND pl.expires_at > ?2))`
 )
 
 // ClaimNotification marks notification id as being sent; false when it is
@@ -156,7 +170,7 @@ const (
 func (s *Store) ClaimNotification(ctx context.Context, id int64) (bool, error) {
 	var n int64
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, claimNoticeQuery, millis(s.now()), id)
+		res, err := tx.ExecContext(ctx, claimNoticeQuery, millis(s.now()), s.owner, id)
 		if err != nil {
 			return err
 		}
@@ -174,7 +188,8 @@ func (s *Store) ClaimNotification(ctx context.Context, id int64) (bool, error) {
 // advisor may have them, and a second copy of "new lead" is worse than none
 // (the queue page shows the lead either way). It returns how many.
 func (s *Store) ReleaseNotificationOrphans(ctx context.Context) (int64, error) {
-	res, err := s.rw.ExecContext(ctx, orphanNoticesQuery, millis(s.now().Add(time.Millisecond)))
+	now := s.now()
+	res, err := s.rw.ExecContext(ctx, orphanNoticesQuery, millis(now.Add(time.Millisecond)), millis(now))
 	if err != nil {
 		return 0, fmt.Errorf("release notification claims: %w", err)
 	}

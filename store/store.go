@@ -57,6 +57,9 @@ type Options struct {
 	// business calendar, the mode per class); the zero value treats every
 	// advisor as always on shift and takes plain turns.
 	Assign assign.Rules
+	// Owner names this process in leases and claims (leases.go); default
+	// host, pid and a random part.
+	Owner string
 	// Crash, when set, is called at the store's named crash points
 	// ("store-before-commit", "store-after-commit"; docs/reliability.md).
 	// Only the crash test sets it.
@@ -72,6 +75,7 @@ type Store struct {
 	log     *slog.Logger
 	crash   func(point string)
 	rules   assign.Rules // Options.Assign
+	owner   string       // Options.Owner: this process in leases and claims (leases.go)
 	// modes are the per-class assignment modes stored by the admin (or
 	// --advisor-least-loaded at start); nil: rules.Modes (shared_queue.go).
 	modes atomic.Pointer[map[flow.Class]assign.Mode]
@@ -134,7 +138,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
-	s := &Store{rw: rw, ro: ro, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
+	s := &Store{rw: rw, ro: ro, owner: opt.Owner, now: opt.Now, log: opt.Log, crash: opt.Crash, rules: opt.Assign, walPath: home(path) + "-wal", busyTimeout: opt.BusyTimeout, skew: opt.ClockSkew,
 		jobs: make(chan *job, maxBatch), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.rw.PingContext(ctx); err != nil {
 		_ = s.Close() // the ping error is the one to report
@@ -179,6 +183,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ClockSkew <= 0 {
 		o.ClockSkew = DefaultClockSkew
+	}
+	if o.Owner == "" {
+		o.Owner = newOwner()
 	}
 	return o
 }

@@ -94,7 +94,7 @@ func killUnderLoad(t *testing.T, bin string, kills int) bot.LoadReport {
 	c := mustConfig(t, map[string]string{"CIS_LOG_LEVEL": "error"})
 	cfg := bot.LoadConfig{Account: "loadtest", Prospects: 24, Duration: 12 * time.Second, Concurrency: 24, Seed: 1,
 		Duplicates: 0.10, Reorder: -1, Patience: 5 * time.Second}
-	rep, err := loadtestKilling(context.Background(), c, cfg, bin, kills, 5*time.Minute)
+	rep, err := loadtestServers(context.Background(), c, cfg, serverRun{bin: bin, servers: 1, kills: kills, limit: 5 * time.Minute})
 	if err != nil {
 		t.Fatalf("%v (figures %+v)", err, rep)
 	}

@@ -12,10 +12,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
 )
 
 // loadtestCmd drives a Cloud API webhook on loopback with simulated
@@ -24,7 +26,10 @@ import (
 // duplicate replies.
 func loadtestCmd(ctx context.Context, e env, args []string) error {
 	fs, c := newFlagSet("loadtest", e.getenv)
-	target := fs.String("target", "", "webhook URL on loopback (default: start the server in-process on a temporary store)")
+	target := fs.String("target", "", "webhook URL on loopback, or several separated by commas (servers of one installation: each delivery goes to the next); "+
+		"default: start the server in-process on a temporary store")
+	servers := fs.Int("servers", 1, "start this many cis serve processes on one store and spread the deliveries over them (more than one needs --pg)")
+	pg := fs.String("pg", "", "run the servers on this PostgreSQL (postgres://…), in a schema of their own dropped at the end")
 	duration := fs.Duration("duration", 10*time.Second, "how long to send messages")
 	prospects := fs.Int("prospects", 200, "simulated prospects writing at once")
 	concurrency := fs.Int("concurrency", 0, "requests in flight (default min(prospects, 64))")
@@ -49,18 +54,22 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	if *kills < 0 || *kills > 100 || *kills > 0 && (*target != "" || *blindFlag) {
 		return errors.New("loadtest: --kill N (0 to 100) needs the server the load test starts itself (no --target) and people who wait for answers (no --blind)")
 	}
-	cfg := bot.LoadConfig{URL: *target, AppSecret: c.CloudAppSecret, Account: "loadtest", Prospects: *prospects,
+	if err := checkServers(*servers, *pg, *target, *blindFlag); err != nil {
+		return err
+	}
+	urls := splitTargets(*target)
+	cfg := bot.LoadConfig{URL: urls[0], Targets: urls[1:], AppSecret: c.CloudAppSecret, Account: "loadtest", Prospects: *prospects,
 		Duration: *duration, Concurrency: *concurrency, Seed: *seed, MaxMessages: *maxMessages,
 		Duplicates: orNone(*duplicates), Reorder: orNone(*reorder)}
 	var rep bot.LoadReport
 	var err error
 	switch {
-	case *kills > 0:
+	case *kills > 0 || *servers > 1 || *pg != "":
 		bin, berr := os.Executable()
 		if berr != nil {
 			return berr
 		}
-		rep, err = loadtestKilling(ctx, c, cfg, bin, *kills, *duration*10)
+		rep, err = loadtestServers(ctx, c, cfg, serverRun{bin: bin, servers: *servers, kills: *kills, pg: *pg, limit: *duration * 10})
 	case *target == "":
 		rep, err = loadtestInProcess(ctx, c, cfg, *blindFlag)
 	default:
@@ -83,6 +92,36 @@ func loadtestCmd(ctx context.Context, e env, args []string) error {
 	}
 	rep.WriteText(e.stdout, *target == "")
 	return nil
+}
+
+// checkServers refuses what --servers and --pg cannot do.
+func checkServers(servers int, pg, target string, blind bool) error {
+	switch {
+	case servers < 1 || servers > 16:
+		return errors.New("loadtest: --servers must be between 1 and 16")
+	case (servers > 1 || pg != "") && (target != "" || blind):
+		return errors.New("loadtest: --servers and --pg start the servers themselves (no --target) for people who wait for answers (no --blind)")
+	case servers > 1 && pg == "":
+		return errors.New("loadtest: several servers share one store on PostgreSQL only (a SQLite file admits one cis serve): add --pg postgres://…")
+	case pg != "" && !store.IsPostgres(pg):
+		return errors.New("loadtest: --pg must be a postgres:// URL")
+	}
+	return nil
+}
+
+// splitTargets is --target's list of webhooks ("" gives one empty URL: the
+// in-process server's, filled in later).
+func splitTargets(target string) []string {
+	var urls []string
+	for u := range strings.SplitSeq(target, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if len(urls) == 0 {
+		return []string{""}
+	}
+	return urls
 }
 
 // orNone maps a share of 0 to LoadConfig's "none" (its zero means default).

@@ -38,6 +38,7 @@ var pairingStates = map[bot.ChannelState]dashboard.PairingState{
 	bot.StateBanned:            dashboard.PairingLoggedOut,
 	bot.StateClientOutdated:    dashboard.PairingClientOutdated,
 	bot.StateReplaced:          dashboard.PairingLoggedOut,
+	bot.StateStandby:           dashboard.PairingStandby, // another server of the cluster has it connected
 }
 
 // PairingStatus implements dashboard.PairingSource.

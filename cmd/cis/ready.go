@@ -1,7 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
@@ -25,7 +28,7 @@ func (r readiness) Readiness(ctx context.Context) []dashboard.Condition {
 		st := r.a.whatsapp.Status()
 		ok := !st.State.Permanent() && st.State != bot.StateUnpaired && st.State != bot.StateWaitingForScan
 		c := dashboard.Condition{Name: "whatsapp", OK: ok}
-		if !ok {
+		if !ok || st.State == bot.StateStandby {
 			c.Detail = string(st.State)
 			if st.Detail != "" {
 				c.Detail += ": " + st.Detail
@@ -33,5 +36,28 @@ func (r readiness) Readiness(ctx context.Context) []dashboard.Condition {
 		}
 		out = append(out, c)
 	}
+	if ls := r.a.cluster.states(); len(ls) > 0 {
+		out = append(out, dashboard.Condition{Name: "leases", OK: true, Detail: leaseDetail(ls)})
+	}
 	return out
+}
+
+// leaseDetail says which leases this server holds and which another
+// server holds: "held: job:daily (token 3), …; standby: linked-device:…
+// (held by host-123-ab12cd34)". (The process lease is left out: a server
+// always holds its own.)
+func leaseDetail(ls []bot.LeaseState) string {
+	var held, standby []string
+	for _, l := range ls {
+		switch {
+		case strings.HasPrefix(l.Name, "process:"):
+		case l.Held:
+			held = append(held, fmt.Sprintf("%s (token %d)", l.Name, l.Token))
+		case l.Holder != "":
+			standby = append(standby, fmt.Sprintf("%s (held by %s)", l.Name, l.Holder))
+		default:
+			standby = append(standby, l.Name)
+		}
+	}
+	return "held: " + cmp.Or(strings.Join(held, ", "), "none") + "; standby: " + cmp.Or(strings.Join(standby, ", "), "none")
 }

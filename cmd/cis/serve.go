@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	c.float(fs, e.getenv, &apiRate, "api-rate", "CIS_API_RATE", dashboard.DefaultAPIRate, "HTTP API: requests a second each token may make, sustained")
 	apiBurst := fs.Int("api-burst", fromEnv(c, e.getenv, "CIS_API_BURST", dashboard.DefaultAPIBurst, strconv.Atoi),
 		"HTTP API: requests each token may make at once after a quiet spell (env CIS_API_BURST)")
+	var leaseTTL time.Duration
+	c.dur(fs, e.getenv, &leaseTTL, "lease-ttl", "CIS_LEASE_TTL", bot.DefaultLeaseTTL, "several servers on one PostgreSQL: how long a killed server's linked device and jobs wait before another server takes them over")
 	fs.SetOutput(e.stderr)
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -43,22 +46,20 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("--api-rate (CIS_API_RATE) %v and --api-burst (CIS_API_BURST) %d: want more than 0 and at least 1", apiRate, *apiBurst)
 	}
 	log := newLogger(c, e.stderr)
-	// One server per store: a second one would share the outbox and the
-	// WhatsApp session (RELIABILITY F14). Held until serve returns.
-	if err := store.CreateFile(c.DBPath); err != nil { // serve creates stores
-		return err
-	}
-	lock, err := store.Lock(c.DBPath)
+	unlock, err := lockServe(c)
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
+	defer unlock()
 	clock := &demoClock{}
 	a, err := openClock(ctx, c, log, time.Now, clock.Now)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if err := startCluster(ctx, a, c.DBPath, leaseTTL, log); err != nil {
+		return err
+	}
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
 	ch, err := newChannels(a, c, log)
 	if err != nil {
@@ -99,6 +100,24 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// jobs.Serve: background work a page started (a model report) ends
 	// with the server and is waited for.
 	return runAll(ctx, serveHTTP, work, jobs.Serve)
+}
+
+// lockServe makes sure one server runs per SQLite file: a second one would
+// share the outbox and the WhatsApp session (RELIABILITY F14). Held until
+// serve returns (unlock). On PostgreSQL several servers share the database
+// and leases decide who does what (serve_cluster.go).
+func lockServe(c *Config) (unlock func(), err error) {
+	if store.IsPostgres(c.DBPath) {
+		return func() {}, nil
+	}
+	if err := store.CreateFile(c.DBPath); err != nil { // serve creates stores
+		return nil, err
+	}
+	lock, err := store.Lock(c.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = lock.Unlock() }, nil
 }
 
 // dashboardDeps wires the dashboard to the running app, with serve's flags
@@ -162,11 +181,17 @@ func backgroundLoops(a *app, c *Config, log *slog.Logger, jobs *dashboard.Jobs, 
 			return webhookWorker(a, c, log).Run(ctx, time.Second)
 		},
 	}
-	for i, ch := range channels {
-		loops[fmt.Sprintf("channel-%d", i+1)] = ch
-	}
 	if r := c.reengager(a, log); c.cloudEnabled() && r.Enabled() {
 		loops["reengage"] = func(ctx context.Context) error { return r.Run(ctx, 10*time.Minute) }
+	}
+	for name, loop := range loops { // once per cluster; each server watches its own models
+		if name != "model-watch" {
+			loops[name] = a.cluster.job(name, loop)
+		}
+	}
+	loops["cluster-alive"], loops["cluster-orphans"] = a.cluster.alive, a.cluster.orphans
+	for i, ch := range channels {
+		loops[fmt.Sprintf("channel-%d", i+1)] = ch
 	}
 	var parts []func(context.Context) error
 	for name, loop := range loops {
@@ -265,20 +290,25 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 		}
 		return bot.NewDevice(cli), nil
 	}
-	connect := func(ctx context.Context) error {
-		defer db.Close()
-		return wa.Link(ctx, open)
-	}
-	parts := []func(context.Context) error{wa.Run, connect}
+	// The notifier sends through the device: it runs where the device is
+	// connected, and its reminders so run once per cluster.
+	var also []func(context.Context) error
 	if c.Advisors != "" {
 		n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
 			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
+		also = append(also, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
 	}
-	return parts, nil
+	// One server connects the device at a time (its lease); the others
+	// stand by to take it over.
+	lease := a.cluster.lease(bot.LinkedDeviceLease(cmp.Or(c.whatsAppNumber(), "default")))
+	connect := func(ctx context.Context) error {
+		defer db.Close()
+		return wa.LinkLeased(ctx, lease, open, also...)
+	}
+	return []func(context.Context) error{wa.Run, connect}, nil
 }
 
 // webhookWorker delivers the outgoing webhooks apart from the bot; its crash

@@ -33,6 +33,8 @@ type app struct {
 	daily *daily.Jobs
 	// churnInfo describes the active churn model for the accuracy page.
 	churnInfo *scoring.ChurnMeasured
+	// cluster holds serve's leases (serve_cluster.go); nil in other commands.
+	cluster *cluster
 }
 
 // newLogger builds the one logger every command passes down: JSON, at
