@@ -41,6 +41,10 @@ type Lease struct {
 	Name  string
 	TTL   time.Duration // default DefaultLeaseTTL
 	Log   *slog.Logger
+	// Defer, when set, may leave a free lease a round to another process
+	// (at most two rounds in a row): the linked devices' fair share
+	// (devices.go), so that several servers spread the devices.
+	Defer func(ctx context.Context) bool
 
 	mu    sync.Mutex
 	held  bool
@@ -89,7 +93,16 @@ func (l *Lease) log() *slog.Logger {
 // at once. An error of work (not a stop) is returned after the release.
 func (l *Lease) Run(ctx context.Context, work func(ctx context.Context, f store.Fence) error) error {
 	poll := l.ttl() / 6
+	deferred := 0
 	for {
+		if l.Defer != nil && deferred < 2 && l.Defer(ctx) {
+			deferred++
+			if err := sleepCtx(ctx, poll); err != nil {
+				return nil
+			}
+			continue
+		}
+		deferred = 0
 		taken, err := l.take(ctx)
 		if err != nil && ctx.Err() == nil {
 			l.log().Warn("lease not taken", "lease", l.Name, "err", err)

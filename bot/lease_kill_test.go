@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -299,6 +300,12 @@ func pgSchema(t *testing.T, base string) (string, *sql.DB) {
 func startClusterChild(t *testing.T, dbURL, waURL, owner string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestClusterServerChild$", "-test.v")
 	cmd.Env = append(os.Environ(), "CIS_CLUSTER_CHILD=1", "CIS_CLUSTER_DB="+dbURL, "CIS_CLUSTER_WA="+waURL, "CIS_CLUSTER_OWNER="+owner)
+	return startChild(t, cmd, owner)
+}
+
+// startChild starts a server child process, logging to a file shown when
+// the test fails, and stops it (SIGTERM, then SIGKILL) at the end.
+func startChild(t *testing.T, cmd *exec.Cmd, owner string) *exec.Cmd {
 	logf, err := os.Create(t.TempDir() + "/" + owner + ".log")
 	if err != nil {
 		t.Fatal(err)
@@ -507,6 +514,7 @@ func TestClusterServerChild(t *testing.T) {
 // remoteDevice is a linked device whose WhatsApp is fakeWhatsApp, over HTTP.
 type remoteDevice struct {
 	base, owner string
+	account     string // the device's number; "" is clusterAccount
 
 	mu      sync.Mutex
 	handler func(any) bool
@@ -514,7 +522,7 @@ type remoteDevice struct {
 	up      bool
 }
 
-func (d *remoteDevice) Account() string   { return clusterAccount }
+func (d *remoteDevice) Account() string   { return cmp.Or(d.account, clusterAccount) }
 func (d *remoteDevice) LIDs() lidResolver { return fakeLIDs{} }
 
 func (d *remoteDevice) Connect(ctx context.Context) error {

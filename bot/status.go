@@ -49,6 +49,7 @@ const PhoneOfflineWarning = 12 * 24 * time.Hour
 // ChannelStatus is what the dashboard shows about a WhatsApp channel.
 type ChannelStatus struct {
 	Channel   string       `json:"channel"`
+	Number    string       `json:"number,omitempty"` // the declared number of this device when several share the store (digits)
 	State     ChannelState `json:"state"`
 	Since     time.Time    `json:"since"`
 	Detail    string       `json:"detail,omitempty"`     // why, for permanent states (no personal data)

@@ -76,6 +76,10 @@ type WhatsAppConfig struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Transcriber, when set, turns voice notes into text (voice.go).
 	Transcriber *Transcriber
+	// Number is the declared linked-device number (digits) this channel
+	// is when several devices share the store (devices.go): it sends only
+	// that number's replies. "" (the single device): every reply of the channel.
+	Number string
 }
 
 func (c WhatsAppConfig) withDefaults() WhatsAppConfig {
@@ -203,7 +207,7 @@ func NewWhatsApp(b *Bot, st waStore, cfg WhatsAppConfig, log *slog.Logger) (*Wha
 		subs: map[chan ChannelStatus]struct{}{}, lastIn: map[string]time.Time{}, lastOut: map[string]time.Time{},
 		apolog: map[string]bool{}, wake: make(chan struct{}, 1), linkEvents: make(chan any, 16),
 		sentIDs: map[types.MessageID]time.Time{}}
-	w.status = ChannelStatus{Channel: WhatsAppChannel, State: StateUnpaired, Since: w.now()}
+	w.status = ChannelStatus{Channel: WhatsAppChannel, Number: cfg.Number, State: StateUnpaired, Since: w.now()}
 	if cfg.Transcriber != nil {
 		w.voice = newVoice(cfg.Transcriber, st, WhatsAppChannel, w.fetchVoice, w.receiveHeld, w.now, log)
 	}

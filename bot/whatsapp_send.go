@@ -96,7 +96,7 @@ func (w *WhatsApp) Flush(ctx context.Context) (int, error) {
 	if c == nil || stopped || syncing || !c.IsConnected() || !c.IsLoggedIn() {
 		return 0, nil
 	}
-	pending, err := w.store.PendingOutbox(ctx, WhatsAppChannel, 50)
+	pending, err := w.pending(ctx) // devices.go: one number's replies when several devices share the store
 	if err != nil {
 		return 0, err
 	}
@@ -112,6 +112,11 @@ func (w *WhatsApp) replies() replies {
 	w.mu.Lock()
 	f := w.fence
 	w.mu.Unlock()
+	if f != nil && w.cfg.Number != "" { // one of several devices: its own number's rows only
+		own := *f
+		own.Account = w.cfg.Number
+		f = &own
+	}
 	return replies{st: w.store, channel: WhatsAppChannel, now: w.now, fence: f}
 }
 

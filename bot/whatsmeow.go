@@ -67,6 +67,11 @@ type Client struct {
 // failed reconnect there would never be retried, so the caller reconnects
 // on events.ManualLoginReconnect, with retries.
 func OpenClient(ctx context.Context, db *sql.DB, number string, log *slog.Logger) (*Client, error) {
+	return openClient(ctx, db, number, ChooseDevice, log)
+}
+
+// openClient is OpenClient with the device chosen by choose.
+func openClient(ctx context.Context, db *sql.DB, number string, choose func([]*wastore.Device, string) (*wastore.Device, []types.JID), log *slog.Logger) (*Client, error) {
 	wl := NewWALogger(log)
 	container := sqlstore.NewWithDB(db, store.DeviceDialect(db), wl.Sub("store"))
 	if err := container.Upgrade(ctx); err != nil {
@@ -76,7 +81,7 @@ func OpenClient(ctx context.Context, db *sql.DB, number string, log *slog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("whatsapp devices: %w", err)
 	}
-	device, others := ChooseDevice(all, number)
+	device, others := choose(all, number)
 	if device == nil {
 		device = container.NewDevice()
 	}

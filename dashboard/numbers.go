@@ -175,20 +175,46 @@ func (f numberForm) number() (store.Number, string) {
 type pairingNumber struct {
 	store.Number
 	Linked bool // this installation's linked device is this number
+	// Device: this number's own linked device runs here (several devices,
+	// NumberPairing): the page offers to show and pair it, with its state.
+	Device    bool
+	StateText string
+	Selected  bool // the page shows this number's device
 }
 
 // pairingNumbers lists the declared numbers for the pairing page, marking
-// the one the linked device (paired as phone, E.164) is.
-func (s *Server) pairingNumbers(ctx context.Context, phone string) ([]pairingNumber, error) {
+// the one the linked device (paired as phone, E.164) is; with several
+// devices, each linked-device number's own device and its state
+// (selected: the number the page shows).
+func (s *Server) pairingNumbers(ctx context.Context, lang, phone, selected string) ([]pairingNumber, error) {
 	ns, err := s.numbers.Numbers(ctx)
 	if err != nil {
 		return nil, err
 	}
+	np, _ := s.pairing.(NumberPairing)
 	var out []pairingNumber
 	for _, n := range ns {
-		if n.Declared {
-			out = append(out, pairingNumber{Number: n, Linked: n.Channel == "whatsapp" && "+"+n.Address == phone})
+		if !n.Declared {
+			continue
 		}
+		pn := pairingNumber{Number: n, Linked: n.Channel == "whatsapp" && "+"+n.Address == phone}
+		if src, ok := devicePairing(np, n); ok {
+			st, err := src.PairingStatus(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pn.Device, pn.StateText, pn.Selected = true, T(lang, "pairing.state."+string(st.State)), n.Address == selected
+			pn.Linked = st.State == PairingConnected && "+"+n.Address == st.Phone
+		}
+		out = append(out, pn)
 	}
 	return out, nil
+}
+
+// devicePairing is the source of n's own linked device, if one runs here.
+func devicePairing(np NumberPairing, n store.Number) (PairingSource, bool) {
+	if np == nil || n.Channel != "whatsapp" {
+		return nil, false
+	}
+	return np.PairingFor(n.Address)
 }

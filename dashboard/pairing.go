@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -55,6 +56,9 @@ type PairingStatus struct {
 	// OtherDevices are further linked devices the store holds and this
 	// server does not use ("+573001234567 · 14").
 	OtherDevices []string
+	// Number is the declared number this device is (digits) when several
+	// linked devices run (NumberPairing); "" with the single device.
+	Number string
 }
 
 // PairingPasskeyStep is WhatsApp's passkey request as the page shows it.
@@ -76,6 +80,14 @@ type PasskeyAnswerer interface {
 // instead of answering 500.
 var ErrPairingUnavailable = errors.New("pairing action not available")
 
+// NumberPairing is implemented by a PairingSource with several linked
+// devices, one per declared number (issue 16): PairingFor is the source of
+// number's device (digits); false when no device of that number runs here.
+// The page then shows and acts on the device the ?number= parameter names.
+type NumberPairing interface {
+	PairingFor(number string) (PairingSource, bool)
+}
+
 // PairingSource is the consumer-side view of the WhatsApp channel (built by
 // the channels issue): its status, and the operator's two actions.
 type PairingSource interface {
@@ -95,6 +107,9 @@ type pairingPageData struct {
 	// Numbers are the agency's declared numbers and whether this
 	// installation's linked device is each one (issue 16, numbers.go).
 	Numbers []pairingNumber
+	// Number is the declared number whose device the page shows (digits),
+	// "" for the single device.
+	Number string
 }
 
 // problemText words a pairing problem for the operator.
@@ -106,22 +121,83 @@ func problemText(lang string, st PairingStatus) string {
 	if key := "pairing.problem." + st.Problem; T(lang, key) != key {
 		text = T(lang, key)
 	}
-	if st.ProblemNumber != "" {
+	switch {
+	case st.Problem == "wrong_number" && st.Number != "" && st.ProblemNumber != "":
+		// Several devices: say which number scanned and which this code is for.
+		text = strings.NewReplacer("{scanned}", "+"+strings.TrimPrefix(st.ProblemNumber, "+"), "{want}", "+"+st.Number).
+			Replace(T(lang, "pairing.problem.wrong_number_for"))
+	case st.ProblemNumber != "":
 		text += " (" + st.ProblemNumber + ")"
 	}
 	return text
 }
 
+// pairingOf is the source the request's ?number= names (a form's number
+// field for the actions): that declared number's device when several run,
+// the single source without one. An unknown number is not found.
+func (s *Server) pairingOf(c echo.Context) (src PairingSource, number string, err error) {
+	number = digitsOnly(cmpStr(c.QueryParam("number"), c.FormValue("number")))
+	if s.pairing == nil || number == "" {
+		return s.pairing, "", nil
+	}
+	np, ok := s.pairing.(NumberPairing)
+	if !ok {
+		return nil, "", echo.ErrNotFound
+	}
+	if src, ok = np.PairingFor(number); !ok {
+		return nil, "", echo.ErrNotFound
+	}
+	return src, number, nil
+}
+
+// pairingURL is the pairing page of number's device ("" the single one).
+func pairingURL(number, query string) string {
+	u := "/admin/pairing"
+	if number != "" {
+		query = strings.TrimPrefix(query+"&number="+number, "&")
+	}
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+func cmpErr(err, def error) error {
+	if err != nil {
+		return err
+	}
+	return def
+}
+
+func cmpStr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func digitsOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 func (s *Server) pairingPage(c echo.Context) error {
 	lang := langOf(c)
-	var err error
-	p := pairingPageData{page: s.basePage(c, lang), Configured: s.pairing != nil}
+	src, number, err := s.pairingOf(c)
+	if err != nil {
+		return err
+	}
+	p := pairingPageData{page: s.basePage(c, lang), Configured: s.pairing != nil, Number: number}
 	p.Title = T(lang, "pairing.title")
 	if c.QueryParam("refused") == "1" {
 		p.Refused = T(lang, "pairing.refused")
 	}
-	if s.pairing != nil {
-		st, err := s.pairing.PairingStatus(c.Request().Context())
+	if src != nil {
+		st, err := src.PairingStatus(c.Request().Context())
 		if err != nil {
 			return err
 		}
@@ -130,7 +206,7 @@ func (s *Server) pairingPage(c echo.Context) error {
 	if f := c.QueryParam("passkey"); f == "sent" || f == "confirmed" || f == "refused" {
 		p.Flash = T(lang, "pairing.passkey."+f)
 	}
-	if p.Numbers, err = s.pairingNumbers(c.Request().Context(), p.Status.Phone); err != nil {
+	if p.Numbers, err = s.pairingNumbers(c.Request().Context(), lang, p.Status.Phone, number); err != nil {
 		return err
 	}
 	s.audit(c, "pairing_viewed", "", "")
@@ -139,10 +215,11 @@ func (s *Server) pairingPage(c echo.Context) error {
 
 // pairingStatus is polled by the page to refresh the QR and the state.
 func (s *Server) pairingStatus(c echo.Context) error {
-	if s.pairing == nil {
-		return echo.ErrNotFound
+	src, _, err := s.pairingOf(c)
+	if err != nil || src == nil {
+		return cmpErr(err, echo.ErrNotFound)
 	}
-	st, err := s.pairing.PairingStatus(c.Request().Context())
+	st, err := src.PairingStatus(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -158,10 +235,11 @@ func (s *Server) pairingStatus(c echo.Context) error {
 
 // pairingQR renders the current code as a PNG (no external QR service).
 func (s *Server) pairingQR(c echo.Context) error {
-	if s.pairing == nil {
-		return echo.ErrNotFound
+	src, _, err := s.pairingOf(c)
+	if err != nil || src == nil {
+		return cmpErr(err, echo.ErrNotFound)
 	}
-	st, err := s.pairing.PairingStatus(c.Request().Context())
+	st, err := src.PairingStatus(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -177,30 +255,32 @@ func (s *Server) pairingQR(c echo.Context) error {
 }
 
 func (s *Server) pairingLogout(c echo.Context) error {
-	if s.pairing == nil {
-		return echo.ErrNotFound
+	src, number, err := s.pairingOf(c)
+	if err != nil || src == nil {
+		return cmpErr(err, echo.ErrNotFound)
 	}
-	if err := s.pairing.Logout(c.Request().Context()); err != nil {
-		return s.pairingRefused(c, err)
+	if err := src.Logout(c.Request().Context()); err != nil {
+		return s.pairingRefused(c, number, err)
 	}
-	s.audit(c, "pairing_logout", "", "")
-	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
+	s.audit(c, "pairing_logout", number, "")
+	return c.Redirect(http.StatusSeeOther, pairingURL(number, ""))
 }
 
 func (s *Server) pairingPair(c echo.Context) error {
-	if s.pairing == nil {
-		return echo.ErrNotFound
+	src, number, err := s.pairingOf(c)
+	if err != nil || src == nil {
+		return cmpErr(err, echo.ErrNotFound)
 	}
-	if err := s.pairing.Pair(c.Request().Context()); err != nil {
-		return s.pairingRefused(c, err)
+	if err := src.Pair(c.Request().Context()); err != nil {
+		return s.pairingRefused(c, number, err)
 	}
-	s.audit(c, "pairing_started", "", "")
-	return c.Redirect(http.StatusSeeOther, "/admin/pairing")
+	s.audit(c, "pairing_started", number, "")
+	return c.Redirect(http.StatusSeeOther, pairingURL(number, ""))
 }
 
 // pairingRefused answers an action the channel refused as not applicable
 // with the page and a notice (409 for scripts); other errors stay errors.
-func (s *Server) pairingRefused(c echo.Context, err error) error {
+func (s *Server) pairingRefused(c echo.Context, number string, err error) error {
 	if !errors.Is(err, ErrPairingUnavailable) {
 		return err
 	}
@@ -208,14 +288,18 @@ func (s *Server) pairingRefused(c echo.Context, err error) error {
 	if !acceptsHTML(c) {
 		return echo.NewHTTPError(http.StatusConflict, T(langOf(c), "pairing.refused"))
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/pairing?refused=1")
+	return c.Redirect(http.StatusSeeOther, pairingURL(number, "refused=1"))
 }
 
 // pairingPasskey sends the operator's pasted passkey response to WhatsApp.
 // A response that is not one, or no passkey step waiting, is said on the
 // page (an operator's mistake, not a server error).
 func (s *Server) pairingPasskey(c echo.Context) error {
-	pa, ok := s.pairing.(PasskeyAnswerer)
+	src, number, err := s.pairingOf(c)
+	if err != nil {
+		return err
+	}
+	pa, ok := src.(PasskeyAnswerer)
 	if !ok {
 		return echo.ErrNotFound
 	}
@@ -224,13 +308,17 @@ func (s *Server) pairingPasskey(c echo.Context) error {
 		s.log.Warn("passkey response refused", "err", err)
 		outcome = "refused"
 	}
-	s.audit(c, "pairing_passkey", "", outcome)
-	return c.Redirect(http.StatusSeeOther, "/admin/pairing?passkey="+outcome)
+	s.audit(c, "pairing_passkey", number, outcome)
+	return c.Redirect(http.StatusSeeOther, pairingURL(number, "passkey="+outcome))
 }
 
 // pairingPasskeyConfirm tells WhatsApp the code shown matches the phone's.
 func (s *Server) pairingPasskeyConfirm(c echo.Context) error {
-	pa, ok := s.pairing.(PasskeyAnswerer)
+	src, number, err := s.pairingOf(c)
+	if err != nil {
+		return err
+	}
+	pa, ok := src.(PasskeyAnswerer)
 	if !ok {
 		return echo.ErrNotFound
 	}
@@ -239,6 +327,6 @@ func (s *Server) pairingPasskeyConfirm(c echo.Context) error {
 		s.log.Warn("passkey confirmation refused", "err", err)
 		outcome = "refused"
 	}
-	s.audit(c, "pairing_passkey_confirm", "", outcome)
-	return c.Redirect(http.StatusSeeOther, "/admin/pairing?passkey="+outcome)
+	s.audit(c, "pairing_passkey_confirm", number, outcome)
+	return c.Redirect(http.StatusSeeOther, pairingURL(number, "passkey="+outcome))
 }

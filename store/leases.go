@@ -41,6 +41,10 @@ type Lease struct {
 type Fence struct {
 	Lease string
 	Token int64
+	// Account, when set, is the account (its address on the row's channel)
+	// the claimed row must belong to: a linked device of several claims
+	// only its own number's replies (outbox_account.go).
+	Account string
 }
 
 // ProcessLease is the name of the lease that says owner is alive.

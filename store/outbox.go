@@ -55,7 +55,13 @@ const (
 // waits while an earlier one to the same person waits for a retry, but not
 // behind a commercial message held for the legal contact hours.
 func (s *Store) PendingOutbox(ctx context.Context, channel string, limit int) ([]Outgoing, error) {
-	rows, err := s.ro.QueryContext(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
+	return s.pendingOutbox(ctx, pendingOutboxQuery, channel, millis(s.now()), limit)
+}
+
+// pendingOutbox runs a pending-outbox query (args: channel, now, limit,
+// and for pendingOutboxForQuery the account) and screens its commercial rows.
+func (s *Store) pendingOutbox(ctx context.Context, q string, args ...any) ([]Outgoing, error) {
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pending outbox: %w", err)
 	}

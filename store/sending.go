@@ -141,9 +141,12 @@ func (s *Store) claimNext(ctx context.Context, done []Sent, id int64, f *Fence) 
 			res sql.Result
 			err error
 		)
-		if f == nil {
+		switch {
+		case f == nil:
 			res, err = tx.ExecContext(ctx, claimOutboxQuery, now, s.owner, id)
-		} else {
+		case f.Account != "":
+			res, err = tx.ExecContext(ctx, claimFencedAccountQuery, now, s.owner, id, f.Lease, f.Token, f.Account)
+		default:
 			res, err = tx.ExecContext(ctx, claimFencedQuery, now, s.owner, id, f.Lease, f.Token)
 		}
 		if err != nil {

@@ -49,7 +49,7 @@ func pairCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	cli, err := bot.OpenClient(ctx, db, c.whatsAppNumber(), log.With("component", "whatsmeow"))
+	cli, err := openForPairing(ctx, st, db, c.whatsAppNumber(), log) // serve_devices.go
 	if err != nil {
 		return err
 	}

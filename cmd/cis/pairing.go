@@ -14,9 +14,13 @@ import (
 type linkedPairing struct {
 	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
 	cloud string        // the Cloud API channel's status text, "" when unused
+	// devices are the linked devices by declared number when several run
+	// (serve_devices.go); nil with the single device.
+	devices map[string]*bot.WhatsApp
 }
 
 var (
+	_ dashboard.NumberPairing   = (*linkedPairing)(nil)
 	_ dashboard.PairingSource   = (*linkedPairing)(nil)
 	_ dashboard.PasskeyAnswerer = (*linkedPairing)(nil)
 )
@@ -52,7 +56,7 @@ func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus,
 		state = dashboard.PairingDisconnected
 	}
 	out := dashboard.PairingStatus{State: state, QR: st.QR, Phone: st.Phone, Updated: st.Since, CloudAPI: p.cloud,
-		Problem: string(st.Problem), ProblemNumber: st.ProblemNumber, OtherDevices: st.OtherDevices}
+		Problem: string(st.Problem), ProblemNumber: st.ProblemNumber, OtherDevices: st.OtherDevices, Number: st.Number}
 	if k := st.Passkey; k != nil && st.State == bot.StateWaitingForPasskey {
 		out.Passkey = &dashboard.PairingPasskeyStep{Snippet: bot.PasskeySnippet(k.Options), Answered: k.Answered, Code: k.Code}
 	}
@@ -97,4 +101,14 @@ func (p *linkedPairing) ConfirmPasskey(ctx context.Context) error {
 		return errNoLinkedDevice
 	}
 	return p.wa.ConfirmPasskey(ctx)
+}
+
+// PairingFor implements dashboard.NumberPairing: the device of one declared
+// linked-device number when several run (serve_devices.go).
+func (p *linkedPairing) PairingFor(number string) (dashboard.PairingSource, bool) {
+	wa, ok := p.devices[number]
+	if !ok {
+		return nil, false
+	}
+	return &linkedPairing{wa: wa, cloud: p.cloud}, true
 }

@@ -24,10 +24,10 @@ func (r readiness) Readiness(ctx context.Context) []dashboard.Condition {
 	} else {
 		out = append(out, dashboard.Condition{Name: "model", OK: true})
 	}
-	if r.a.whatsapp != nil { // the linked device is configured
-		st := r.a.whatsapp.Status()
+	for _, d := range r.a.linkedDevices() { // serve_devices.go: the linked device, or one per declared number
+		st := d.wa.Status()
 		ok := !st.State.Permanent() && st.State != bot.StateUnpaired && st.State != bot.StateWaitingForScan
-		c := dashboard.Condition{Name: "whatsapp", OK: ok}
+		c := dashboard.Condition{Name: d.name, OK: ok}
 		if !ok || st.State == bot.StateStandby {
 			c.Detail = string(st.State)
 			if st.Detail != "" {

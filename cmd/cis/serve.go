@@ -271,6 +271,14 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	}
 	wc := c.whatsAppConfig(a.machine.Text("delay_apology"))
 	wc.Transcriber = tr
+	numbers, err := linkedNumbers(ctx, a.store) // serve_devices.go
+	if err != nil || len(numbers) > 0 {
+		if err != nil {
+			_ = db.Close() // the start-up error is the one to report
+			return nil, err
+		}
+		return linkedDevices(a, c, db, wc, numbers, log)
+	}
 	wa, err := bot.NewWhatsApp(a.bot, a.store, wc, log.With("component", "whatsapp"))
 	if err != nil {
 		_ = db.Close() // the start-up error is the one to report
@@ -292,14 +300,9 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	}
 	// The notifier sends through the device: it runs where the device is
 	// connected, and its reminders so run once per cluster.
-	var also []func(context.Context) error
-	if c.Advisors != "" {
-		n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
-			Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
-		if err != nil {
-			return nil, err
-		}
-		also = append(also, func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) })
+	also, err := advisorNotifier(a, c, wa, log)
+	if err != nil {
+		return nil, err
 	}
 	// One server connects the device at a time (its lease); the others
 	// stand by to take it over.
@@ -309,6 +312,20 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 		return wa.LinkLeased(ctx, lease, open, also...)
 	}
 	return []func(context.Context) error{wa.Run, connect}, nil
+}
+
+// advisorNotifier is the advisors' notifier sending through wa, as a part
+// to run beside wa's connection; none without --advisors.
+func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, log *slog.Logger) ([]func(context.Context) error, error) {
+	if c.Advisors == "" {
+		return nil, nil
+	}
+	n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
+		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
+	if err != nil {
+		return nil, err
+	}
+	return []func(context.Context) error{func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) }}, nil
 }
 
 // webhookWorker delivers the outgoing webhooks apart from the bot; its crash

@@ -219,7 +219,7 @@
           document.getElementById("pairing-phone").textContent = s.phone;
           show("pairing-problem", s.problem, s.problem && root.dataset.problemLabel + ": " + s.problem);
           img.closest("figure").hidden = !s.has_qr;
-          if (s.has_qr && s.qr_version !== last) { last = s.qr_version; img.src = "/admin/pairing/qr.png?v=" + s.qr_version; }
+          if (s.has_qr && s.qr_version !== last) { last = s.qr_version; img.src = (root.dataset.qr || "/admin/pairing/qr.png?") + "v=" + s.qr_version; }
         }).catch(function () {});
     }, 2000);
   }
