@@ -25,8 +25,9 @@ type analyticsStore interface {
 	Funnel(ctx context.Context, p store.Period) ([]store.FunnelCount, error)
 	DimMonths(ctx context.Context, p store.Period) ([]store.DimMonth, error)
 	LeadOutcomes(ctx context.Context) ([]store.Outcomes, error)
+	NumberOutcomes(ctx context.Context, number int64) ([]store.Outcomes, error)
 	ChurnOutcomes(ctx context.Context, now time.Time) ([]store.Outcomes, error)
-	SLASince(ctx context.Context, since string, now time.Time) ([]store.ClassSLA, error)
+	SLASince(ctx context.Context, since string, number int64, now time.Time) ([]store.ClassSLA, error)
 	ChurnRiskAt(ctx context.Context, threshold float64) (store.ChurnRisk, error)
 }
 
@@ -69,6 +70,12 @@ type analyticsPage struct {
 	Findings []finding
 	Flags    []string // warnings shown above everything (accuracy page)
 	Note     string
+	// Numbers are the agency's numbers: the Número filter is shown with
+	// more than one, on the pages that read per number (Numbered).
+	Numbers    []store.Number
+	Number     string // the chosen number's id, "" for all
+	Numbered   bool
+	NumberNote string
 }
 
 type namedChart struct {
@@ -140,7 +147,42 @@ func (s *Server) analyticsBase(c echo.Context, section string) (analyticsPage, s
 	p, from, to := s.period(c)
 	ap := analyticsPage{page: s.basePage(c, lang), Section: section, From: from, To: to}
 	ap.Title = T(lang, "analytics."+section)
+	ap.Numbers, p.Number = s.analyticsNumber(c)
+	if p.Number != 0 {
+		ap.Number = strconv.FormatInt(p.Number, 10)
+	}
 	return ap, lang, p
+}
+
+// analyticsNumber reads ?number=: one of the agency's numbers (an account
+// id), 0 for all. With a single number there is nothing to choose.
+func (s *Server) analyticsNumber(c echo.Context) ([]store.Number, int64) {
+	nums, err := s.queue.Numbers(c.Request().Context())
+	if err != nil {
+		s.log.Warn("numbers not read: analytics show every number", "err", err)
+		return nil, 0
+	}
+	if len(nums) < 2 {
+		return nums, 0
+	}
+	id, err := strconv.ParseInt(c.QueryParam("number"), 10, 64)
+	if err != nil {
+		return nums, 0
+	}
+	for _, n := range nums {
+		if n.ID == id {
+			return nums, id
+		}
+	}
+	return nums, 0
+}
+
+// numberNote says, under a chosen number, what it leaves out.
+func numberNote(lang string, ap *analyticsPage) {
+	ap.Numbered = true
+	if ap.Number != "" {
+		ap.NumberNote = T(lang, "analytics.number_note")
+	}
 }
 
 // renderAnalytics sends the page, or one of its tables as CSV when ?csv= names it.
@@ -296,6 +338,7 @@ func (s *Server) campaignRows(ctx context.Context, p store.Period) (camps, chans
 func (s *Server) analyticsCampaigns(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, p := s.analyticsBase(c, "campaigns")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	camps, chans, err := s.campaignRows(ctx, p)
 	if err != nil {
@@ -367,10 +410,10 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Campaigns, _, err = s.campaignRows(ctx, p); err != nil {
 		return f, err
 	}
-	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02")}); err != nil {
+	if f.Dims, err = s.analytics.DimMonths(ctx, store.Period{From: local.AddDate(-2, 0, 0).Format("2006-01-02"), Number: p.Number}); err != nil {
 		return f, err
 	}
-	if f.SLA, err = s.analytics.SLASince(ctx, week, now); err != nil {
+	if f.SLA, err = s.analytics.SLASince(ctx, week, p.Number, now); err != nil {
 		return f, err
 	}
 	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now); err != nil {
@@ -379,7 +422,7 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.Churn, err = s.analytics.ChurnRiskAt(ctx, churnAtRisk); err != nil {
 		return f, err
 	}
-	obs, err := s.analytics.LeadOutcomes(ctx)
+	obs, err := s.analytics.NumberOutcomes(ctx, p.Number)
 	if err != nil {
 		return f, err
 	}
@@ -407,6 +450,7 @@ func (s *Server) churnModelInfo(ctx context.Context) ModelInfo {
 func (s *Server) analyticsInsights(c echo.Context) error {
 	ctx := c.Request().Context()
 	ap, lang, p := s.analyticsBase(c, "insights")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	facts, err := s.insightFacts(ctx, p)
 	if err != nil {
@@ -442,10 +486,11 @@ type accuracyModel struct {
 
 func (s *Server) analyticsAccuracy(c echo.Context) error {
 	ctx := c.Request().Context()
-	ap, lang, _ := s.analyticsBase(c, "accuracy")
+	ap, lang, p := s.analyticsBase(c, "accuracy")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	info, cinfo := s.modelInfo(), s.churnModelInfo(ctx)
-	leads, err := s.analytics.LeadOutcomes(ctx)
+	leads, err := s.analytics.NumberOutcomes(ctx, p.Number)
 	if err != nil {
 		return err
 	}

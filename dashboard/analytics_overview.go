@@ -16,6 +16,7 @@ import (
 // overviewView words and draws them.
 func (s *Server) analyticsOverview(c echo.Context) error {
 	ap, lang, p := s.analyticsBase(c, "overview")
+	numberNote(lang, &ap)
 	v, err := s.overview(c.Request().Context(), p)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (s *Server) overview(ctx context.Context, p store.Period) (overviewView, er
 		return v, err
 	}
 	v.steps = buildFunnel(funnel)
-	v.late, err = s.analytics.SLASince(ctx, p.From, s.now())
+	v.late, err = s.analytics.SLASince(ctx, p.From, p.Number, s.now())
 	return v, err
 }
 

@@ -18,7 +18,14 @@ import (
 
 // Period is a range of Colombian calendar days, both ends included, as
 // YYYY-MM-DD; an empty end is open.
-type Period struct{ From, To string }
+//
+// Number, when not 0, is one of the agency's numbers (accounts.id): the
+// figures are then that number's live leads and conversations only
+// (analytics_number.go).
+type Period struct {
+	From, To string
+	Number   int64
+}
 
 func (p Period) bounds() (string, string) {
 	from, to := p.From, p.To
@@ -183,7 +190,11 @@ func (s *Store) Campaigns(ctx context.Context, p Period) ([]CampaignFacts, error
 	if err := s.campaignRows(ctx, &f); err != nil {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
-	if err := s.campaignLeads(ctx, &f, from, to); err != nil {
+	leads := func() error { return s.campaignLeads(ctx, &f, from, to) }
+	if p.Number != 0 {
+		leads = func() error { return s.numberCampaignLeads(ctx, &f, p) }
+	}
+	if err := leads(); err != nil {
 		return nil, fmt.Errorf("campaign leads: %w", err)
 	}
 	if err := s.campaignSpend(ctx, &f, from, to); err != nil {
@@ -325,6 +336,10 @@ const leadMonthsQuery = `SELECT substr(day, 1, 7), class, origin, SUM(n), SUM(wo
 
 // LeadMonths returns the period's leads by month, class and origin, oldest first.
 func (s *Store) LeadMonths(ctx context.Context, p Period) ([]LeadMonth, error) {
+	if p.Number != 0 {
+		out, err := s.numberLeadMonths(ctx, p)
+		return out, numberErr("lead months", p.Number, err)
+	}
 	from, to := p.bounds()
 	rows, err := s.ro.QueryContext(ctx, leadMonthsQuery, from, to)
 	if err != nil {
@@ -358,6 +373,10 @@ const contactDelaysQuery = `SELECT class, bucket, SUM(n) FROM lead_contact_delay
 
 // ContactDelays returns the period's first-contact delays by class, shortest first.
 func (s *Store) ContactDelays(ctx context.Context, p Period) ([]DelayBucket, error) {
+	if p.Number != 0 {
+		out, err := s.numberContactDelays(ctx, p)
+		return out, numberErr("contact delays", p.Number, err)
+	}
 	from, to := p.bounds()
 	rows, err := s.ro.QueryContext(ctx, contactDelaysQuery, from, to)
 	if err != nil {
@@ -388,6 +407,10 @@ const funnelQuery = `SELECT step, status, SUM(n) FROM conversation_funnel WHERE 
 
 // Funnel returns the conversations started in the period by step and status.
 func (s *Store) Funnel(ctx context.Context, p Period) ([]FunnelCount, error) {
+	if p.Number != 0 {
+		out, err := s.numberFunnel(ctx, p)
+		return out, numberErr("funnel", p.Number, err)
+	}
 	from, to := p.bounds()
 	rows, err := s.ro.QueryContext(ctx, funnelQuery, from, to)
 	if err != nil {
@@ -419,6 +442,10 @@ const dimMonthsQuery = `SELECT month, dim, value, origin, n, won FROM lead_dim_m
 
 // DimMonths returns the feature counts of the months in the period.
 func (s *Store) DimMonths(ctx context.Context, p Period) ([]DimMonth, error) {
+	if p.Number != 0 {
+		out, err := s.numberDimMonths(ctx, p)
+		return out, numberErr("feature months", p.Number, err)
+	}
 	from, to := p.months()
 	rows, err := s.ro.QueryContext(ctx, dimMonthsQuery, from, to)
 	if err != nil {
@@ -589,11 +616,20 @@ const openOverdueByClassQuery = `SELECT class, COUNT(*) FROM leads WHERE status 
 		GROUP BY 1`
 
 // SLASince returns, per class, the leads completed since (a Colombian day,
-// YYYY-MM-DD) and how many broke their deadline, at now.
-func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]ClassSLA, error) {
+// YYYY-MM-DD) and how many broke their deadline, at now; of one number's
+// live leads when number is not 0.
+func (s *Store) SLASince(ctx context.Context, since string, number int64, now time.Time) ([]ClassSLA, error) {
+	sinceMs, err := dayStartMillis(since)
+	if err != nil {
+		return nil, err
+	}
 	byClass := map[string]*ClassSLA{}
 	var order []string
-	rows, err := s.ro.QueryContext(ctx, slaQuery, since)
+	q, args := slaQuery, []any{since}
+	if number != 0 {
+		q, args = numberSLAQuery, []any{number, sinceMs}
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}
@@ -611,11 +647,11 @@ func (s *Store) SLASince(ctx context.Context, since string, now time.Time) ([]Cl
 		return nil, fmt.Errorf("sla: %w", err)
 	}
 	// Open and past the deadline: a walk of the leads_queue index.
-	sinceMs, err := dayStartMillis(since)
-	if err != nil {
-		return nil, err
+	q, args = openOverdueByClassQuery, []any{millis(now), sinceMs}
+	if number != 0 {
+		q, args = numberOpenOverdueQuery, []any{millis(now), sinceMs, number}
 	}
-	rows, err = s.ro.QueryContext(ctx, openOverdueByClassQuery, millis(now), sinceMs)
+	rows, err = s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla: %w", err)
 	}

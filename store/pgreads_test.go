@@ -164,7 +164,7 @@ func dashboardReads(t *testing.T, s *Store, now time.Time) map[string]any {
 	add("churn outcomes", v6, err)
 	v7, err := s.ChurnRiskAt(ctx, 0.5)
 	add("churn risk at 0.5", []ChurnRisk{v7}, err)
-	v8, err := s.SLASince(ctx, "2026-03-01", now)
+	v8, err := s.SLASince(ctx, "2026-03-01", 0, now)
 	add("sla since", v8, err)
 	for _, sort := range []string{"risk", "at_stake", "tenure"} {
 		v, err := s.ChurnRisk(ctx, RiskFilter{Sort: sort, Limit: -1})
