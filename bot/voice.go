@@ -59,6 +59,13 @@ type voice struct {
 
 	mu      sync.Mutex
 	busy    map[int64]bool // held rows being worked on
+	// reads counts the reads of the held heads; finished is, per row whose
+	// work ended, the count when it ended. A read that started before then
+	// (reads <= finished) saw the row as it was: released or rescheduled
+	// since, it must not be claimed from that read (a voice note would be
+	// transcribed twice).
+	reads    int64
+	finished map[int64]int64
 	senders map[string]int // person → messages held; loaded from the store by run
 	loaded  bool
 }
@@ -66,7 +73,7 @@ type voice struct {
 func newVoice(tr *Transcriber, st voiceStore, channel string, fetch fetchMedia,
 	deliver func(context.Context, flow.Inbound) error, now func() time.Time, log *slog.Logger) *voice {
 	return &voice{tr: tr, store: st, channel: channel, fetch: fetch, deliver: deliver, now: now, log: log,
-		wake: make(chan struct{}, 1), busy: map[int64]bool{}, senders: map[string]int{}}
+		wake: make(chan struct{}, 1), busy: map[int64]bool{}, finished: map[int64]int64{}, senders: map[string]int{}}
 }
 
 // accept holds in when it is a voice note (media is the channel's reference
@@ -111,23 +118,24 @@ func (v *voice) run(ctx context.Context) error {
 	defer wg.Wait()
 	for {
 		v.load(ctx)
+		read := v.startRead()
 		heads, err := v.store.HeldHeads(ctx, v.channel, 1000)
 		if err != nil && ctx.Err() == nil {
 			v.log.Error("held messages not read", "channel", v.channel, "err", err)
 		}
 		now := v.now()
 		for _, h := range heads {
-			if !v.claim(h, now) {
+			if !v.claim(h, now, read) {
 				continue
 			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				v.unclaim(h.ID)
+				v.unclaim(h.ID, false)
 				return nil
 			}
 			wg.Go(func() {
-				defer func() { <-sem; v.unclaim(h.ID); v.poke() }()
+				defer func() { <-sem; v.unclaim(h.ID, true); v.poke() }()
 				v.process(ctx, h)
 			})
 		}
@@ -164,19 +172,41 @@ func (v *voice) load(ctx context.Context) {
 	v.loaded = true
 }
 
-func (v *voice) claim(h store.Held, now time.Time) bool {
+// startRead counts a read of the held heads about to start and forgets
+// the rows whose work ended before the previous one: no read from now on
+// can be older than their end.
+func (v *voice) startRead() int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.busy[h.ID] || h.Due.After(now) {
+	for id, at := range v.finished {
+		if at < v.reads {
+			delete(v.finished, id)
+		}
+	}
+	v.reads++
+	return v.reads
+}
+
+// claim takes h, seen by read, unless it is being worked on, not due, or
+// its work ended after read started (read saw it stale).
+func (v *voice) claim(h store.Held, now time.Time, read int64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if at, ok := v.finished[h.ID]; v.busy[h.ID] || h.Due.After(now) || (ok && read <= at) {
 		return false
 	}
 	v.busy[h.ID] = true
 	return true
 }
 
-func (v *voice) unclaim(id int64) {
+// unclaim ends the work on a row; worked says whether it was processed
+// (released or rescheduled), which makes earlier reads of it stale.
+func (v *voice) unclaim(id int64, worked bool) {
 	v.mu.Lock()
 	delete(v.busy, id)
+	if worked {
+		v.finished[id] = v.reads
+	}
 	v.mu.Unlock()
 }
 
