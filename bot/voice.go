@@ -57,8 +57,8 @@ type voice struct {
 	log     *slog.Logger
 	wake    chan struct{}
 
-	mu      sync.Mutex
-	busy    map[int64]bool // held rows being worked on
+	mu   sync.Mutex
+	busy map[int64]bool // held rows being worked on
 	// reads counts the reads of the held heads; finished is, per row whose
 	// work ended, the count when it ended. A read that started before then
 	// (reads <= finished) saw the row as it was: released or rescheduled
@@ -66,8 +66,8 @@ type voice struct {
 	// transcribed twice).
 	reads    int64
 	finished map[int64]int64
-	senders map[string]int // person → messages held; loaded from the store by run
-	loaded  bool
+	senders  map[string]int // person → messages held; loaded from the store by run
+	loaded   bool
 }
 
 func newVoice(tr *Transcriber, st voiceStore, channel string, fetch fetchMedia,
