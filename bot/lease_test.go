@@ -92,7 +92,11 @@ func TestLeaseRunsWorkInOneProcess(t *testing.T) {
 	}
 	// Someone takes the lease behind b's back (b was paused past its
 	// expiry): b's next heartbeat is refused and its work stops.
-	raw, err := sql.Open("sqlite3", path)
+	db, driver := store.TestDB(path), "sqlite3" // PostgreSQL under CIS_TEST_PG_ALL
+	if store.IsPostgres(db) {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, db)
 	if err != nil {
 		t.Fatal(err)
 	}
