@@ -214,7 +214,10 @@ func (m *Machine) StepBurst(s State, in Inbound, now time.Time, window time.Dura
 	t.step()
 	t.s.UpdatedAt = now
 	if t.burst && (t.s.Status != InProgress || asksQuestion(t.out.Replies)) {
-		t.out.Withdraw = slices.Clone(questionKeys)
+		// The line about an early consent answer goes with the consent
+		// text it follows. It is no question itself: an unsent one must not
+		// stop the crash policy from sending a question again.
+		t.out.Withdraw = append(slices.Clone(questionKeys), "consent_early")
 	}
 	t.out.State = t.s
 	return t.out
