@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/types/events"
+
 	"github.com/cis-agencia/cis/flow"
 )
 
@@ -174,5 +176,30 @@ func TestBurstEarlyConsentSiblings(t *testing.T) {
 			p.say(t, 20*time.Second, "sí, acepto")
 			expect(t, "the yes repeated after reading", p.read(t), "¿Cómo te llamas?")
 		})
+	}
+}
+
+// TestBurstAcrossARestartAtALaterStep: "Carlos", a restart (a deploy), then
+// "de Medallo" inside the wait, delivered by WhatsApp once the device is
+// back. The question held for "Carlos" (the city) must not go out after the
+// restart: the burst gets one question, the budget.
+func TestBurstAcrossARestartAtALaterStep(t *testing.T) {
+	p := &prospect{e: newWAEnv(t)}
+	p.say(t, 0, "hola")
+	p.read(t)
+	p.say(t, 20*time.Second, "sí")
+	expect(t, "the yes", p.read(t), "¿Cómo te llamas?")
+	p.say(t, 20*time.Second, "Carlos")
+	p.e.h.restart()
+	p.e.attach(t)
+	p.e.wa.HandleEvent(&events.Connected{})
+	if n, err := p.e.wa.Flush(context.Background()); n != 0 || err != nil { // the sender wakes before the backlog comes
+		t.Fatalf("sent %d (%v) before WhatsApp delivered the backlog; want 0: the burst may go on", n, err)
+	}
+	p.say(t, 600*time.Millisecond, "de Medallo") // the offline backlog
+	p.e.wa.HandleEvent(&events.OfflineSyncCompleted{})
+	expect(t, "name and city across the restart", p.read(t), "presupuesto")
+	if s := p.state(t); s.Stage != flow.StageBudget || s.Answers.Name != "Carlos" || s.Answers.City == nil || s.Answers.City.Code != "05001" {
+		t.Errorf("after the burst: at %s with %+v; want the budget step, Carlos from Medellín", s.Stage, s.Answers)
 	}
 }
