@@ -203,3 +203,25 @@ func TestBurstAcrossARestartAtALaterStep(t *testing.T) {
 		t.Errorf("after the burst: at %s with %+v; want the budget step, Carlos from Medellín", s.Stage, s.Answers)
 	}
 }
+
+// TestBurstAnswerBeforeTheQuestionLeft: the debounce is over but the
+// question is still being typed or paced when the person's next answer
+// comes ("Carlos", then "de Medallo" 3.5 s later). The burst goes on while
+// the replies are held: the city question is withdrawn, not sent after its
+// answer, and the burst gets one question, the budget.
+func TestBurstAnswerBeforeTheQuestionLeft(t *testing.T) {
+	p := &prospect{e: newWAEnv(t)}
+	p.say(t, 0, "hola")
+	p.read(t)
+	p.say(t, 20*time.Second, "sí")
+	p.read(t)
+	p.say(t, 20*time.Second, "Carlos")
+	p.say(t, 3500*time.Millisecond, "de Medallo")
+	expect(t, "Carlos, then de Medallo after the wait", p.read(t), "presupuesto")
+	p.say(t, 20*time.Second, "2 millones")
+	p.say(t, 3200*time.Millisecond, "mmm") // a fragment: no retry for a question not seen yet
+	expect(t, "2 millones, then a fragment", p.read(t), "¿Para cuándo")
+	if s := p.state(t); s.Stage != flow.StageUrgency || s.Failures != 0 {
+		t.Errorf("at %s with %d failures; want the urgency step, no failure", s.Stage, s.Failures)
+	}
+}
