@@ -445,6 +445,9 @@ func (t *turn) answer(resumed bool) {
 		t.askUnlessBurst()
 		return
 	}
+	if t.continuesBudget() { // continued.go: "entre 1" / "y 2 millones"
+		return
+	}
 	if ok := t.understand(); !ok && !t.burst {
 		t.failed(resumed)
 	}
