@@ -1,6 +1,11 @@
 package flow
 
-import "slices"
+import (
+	"slices"
+	"strings"
+
+	"github.com/cis-agencia/cis/flow/place"
+)
 
 // A budget typed in two messages, as people send it: "entre 1" and then
 // "y 2 millones" (inside the linked device's wait, or just after). The
@@ -36,5 +41,29 @@ func (t *turn) continuesBudget() bool {
 		t.say("noted")
 		t.ask()
 	}
+	return true
+}
+
+// continuesName: "Carlos" and, inside the wait, "Pérez". The city question
+// is still held, so the person has not been asked anything yet: a bare
+// name after a bare first name is the rest of it, not a place abroad to
+// confirm. A place the city question knows ("Carlos" / "Pereira", a
+// city abroad it knows) stays the place.
+func (t *turn) continuesName() bool {
+	if !t.burst || t.s.Last != StageName || t.s.Stage != StageCity || !t.isText() ||
+		t.s.Answers.Name == "" || strings.Contains(t.s.Answers.Name, " ") {
+		return false
+	}
+	if w := t.words().words; len(w) == 0 || len(w) > 2 {
+		return false
+	}
+	if t.m.places.Region(t.in.Text) >= 0 || t.m.places.Parse(t.in.Text).Match != place.CityNotFound {
+		return false // a place the city question would take, known abroad included
+	}
+	more, ok := ParseName(t.in.Text)
+	if !ok {
+		return false
+	}
+	t.s.Answers.Name += " " + more
 	return true
 }

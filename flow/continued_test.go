@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -29,6 +30,29 @@ func TestBudgetContinuedInASecondMessage(t *testing.T) {
 			b := s.Answers.Budget
 			if b == nil || b.MinCOP != tc.min || b.MaxCOP != tc.max || s.Stage != tc.stage {
 				t.Errorf("budget %+v at %s; want %d-%d at %s", b, s.Stage, tc.min, tc.max, tc.stage)
+			}
+		})
+	}
+}
+
+func TestNameContinuedInTheBurst(t *testing.T) {
+	m := newTestMachine(t, Hot)
+	consented := []burstMsg{{0, "hola"}, {time.Minute, "sí"}, {time.Minute, "Carlos"}}
+	tests := []struct {
+		name     string
+		next     burstMsg
+		wantName string
+		stage    Stage
+	}{
+		{"the surname inside the wait", burstMsg{800 * time.Millisecond, "Pérez"}, "Carlos Pérez", StageCity},
+		{"a city that is also a surname stays the city", burstMsg{800 * time.Millisecond, "Pereira"}, "Carlos", StageBudget},
+		{"after the wait the city question was read: a place abroad to confirm", burstMsg{time.Minute, "Pérez"}, "Carlos", StageCityForeign},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s := runBurst(m, 3*time.Second, append(slices.Clone(consented), tc.next))
+			if s.Answers.Name != tc.wantName || s.Stage != tc.stage {
+				t.Errorf("name %q at %s; want %q at %s", s.Answers.Name, s.Stage, tc.wantName, tc.stage)
 			}
 		})
 	}

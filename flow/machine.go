@@ -445,7 +445,7 @@ func (t *turn) answer(resumed bool) {
 		t.askUnlessBurst()
 		return
 	}
-	if t.continuesBudget() { // continued.go: "entre 1" / "y 2 millones"
+	if t.continuesBudget() || t.continuesName() { // continued.go: "entre 1" / "y 2 millones", "Carlos" / "Pérez"
 		return
 	}
 	if ok := t.understand(); !ok && !t.burst {
