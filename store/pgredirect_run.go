@@ -33,7 +33,8 @@ const testRunLockSpace = 0x43495354
 // testRunSchema is a redirected schema's name; its group is the run.
 var testRunSchema = regexp.MustCompile(`^f_([0-9a-f]{8})_[0-9a-f]{16}$`)
 
-// testRunConn holds this process's lock on its run until it exits.
+// testRunConn holds this process's lock on its run until it exits (kept
+// here so that nothing ever returns it to a pool).
 var testRunConn *sql.Conn
 
 // testRunSwept is closed when this process's sweep has ended.
@@ -77,12 +78,12 @@ func joinTestRun(base, run string) error {
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the connection's error is the one to return
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock_shared($1, $2)", testRunLockSpace, runKey(run)); err != nil {
-		conn.Close()
-		db.Close()
+		_ = conn.Close() // the lock's error is the one to return
+		_ = db.Close()
 		return err
 	}
 	testRunConn = conn

@@ -184,6 +184,9 @@ func TestRedirectChildOpensAStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+	if testRunConn == nil {
+		t.Fatal("the store was redirected without a lock on the run: the next binary would drop its schema at once")
+	}
 	os.Stdout.WriteString("schema=" + schemaOf(t, TestDB(path)) + "\n")
 	waitSwept(t)
 }
