@@ -57,7 +57,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := startCluster(ctx, a, c.DBPath, leaseTTL, log); err != nil {
+	if err := startCluster(ctx, a, leaseTTL, log); err != nil {
 		return err
 	}
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
