@@ -331,6 +331,7 @@ func TestStoreCopyKilledThenRetried(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	sqliteOnly(t, "cis store copy reads a SQLite file; the SQLite run copies it to PostgreSQL")
 	url, raw := pgSchema(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "cis")
