@@ -47,7 +47,7 @@ func TestNoDatabasePasswordInOutput(t *testing.T) {
 				}
 			}
 			// The paths ran, and still name the database for the operator.
-			wants := []string{"; store postgres://", "cis backup copies SQLite files", "cis restore copies SQLite files", "dial error"}
+			wants := []string{"; store postgres://", "cis backup copies SQLite files", "cis restore copies SQLite files", "dial error", "(env CIS_DB) (default postgres://"}
 			if !store.TestsOnPostgres() { // the copy's source is a SQLite file (TestStoreCopyDemo)
 				wants = append(wants, "not empty", "cannot connect to the target")
 			}
@@ -170,6 +170,15 @@ func commandAnswers(t *testing.T, db string) string {
 		if err == nil {
 			t.Errorf("cis %s: no error; want a refusal or advice", args[0])
 		} else {
+			all.WriteString(err.Error() + "\n")
+		}
+		all.WriteString(out.String() + errOut.String())
+	}
+	// The flags' defaults (-h, a mistyped flag) with CIS_DB set.
+	for _, args := range [][]string{{"serve", "-h"}, {"serve", "--no-such-flag"}, {"users", "list", "--no-such-flag"}} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, envOf(map[string]string{"CIS_DB": db}), strings.NewReader(""), &out, &errOut)
+		if err != nil {
 			all.WriteString(err.Error() + "\n")
 		}
 		all.WriteString(out.String() + errOut.String())
