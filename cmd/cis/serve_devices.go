@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/store"
@@ -87,22 +85,23 @@ func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers
 	}}, nil
 }
 
-// openForPairing opens the device cis pair pairs: with linked-device
-// numbers declared, the one of --whatsapp-number, which must be one of
-// them (only its phone may scan the code); otherwise the single device as
-// before.
+// openForPairing opens the device cis pair pairs (pairingNumber, then
+// openDevice).
 func openForPairing(ctx context.Context, st *store.Store, db *sql.DB, number string, log *slog.Logger) (*bot.Client, error) {
-	numbers, err := linkedNumbers(ctx, st)
+	number, declared, err := pairingNumber(ctx, st, number)
 	if err != nil {
 		return nil, err
 	}
-	if len(numbers) == 0 {
-		return bot.OpenClient(ctx, db, number, log.With("component", "whatsmeow"))
+	return openDevice(ctx, db, number, declared, log)
+}
+
+// openDevice opens the device cis pair pairs: a declared number's own
+// (only its phone may scan the code), or the single device as before.
+func openDevice(ctx context.Context, db *sql.DB, number string, declared bool, log *slog.Logger) (*bot.Client, error) {
+	if declared {
+		return bot.OpenClientFor(ctx, db, number, log.With("component", "whatsmeow"))
 	}
-	if !slices.Contains(numbers, number) {
-		return nil, fmt.Errorf("several linked-device numbers are declared (+%s): give the one to pair with --whatsapp-number", strings.Join(numbers, ", +"))
-	}
-	return bot.OpenClientFor(ctx, db, number, log.With("component", "whatsmeow"))
+	return bot.OpenClient(ctx, db, number, log.With("component", "whatsmeow"))
 }
 
 // namedDevice is a linked device as readiness names it.
