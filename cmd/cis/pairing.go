@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
@@ -15,8 +17,40 @@ type linkedPairing struct {
 	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
 	cloud string        // the Cloud API channel's status text, "" when unused
 	// devices are the linked devices by declared number when several run
-	// (serve_devices.go); nil with the single device.
+	// (serve_devices.go); nil with the single device. Devices of numbers
+	// declared while serving are added while pages read it: mu.
+	mu      sync.Mutex
 	devices map[string]*bot.WhatsApp
+}
+
+// addDevice adds the device of a declared number.
+func (p *linkedPairing) addDevice(number string, wa *bot.WhatsApp) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.devices == nil {
+		p.devices = map[string]*bot.WhatsApp{}
+	}
+	p.devices[number] = wa
+}
+
+// device is the device of a declared number, nil when none runs.
+func (p *linkedPairing) device(number string) *bot.WhatsApp {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.devices[number]
+}
+
+// deviceList is a copy of devices (nil p: none).
+func (p *linkedPairing) deviceList() map[string]*bot.WhatsApp {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.devices)
 }
 
 var (
@@ -106,8 +140,8 @@ func (p *linkedPairing) ConfirmPasskey(ctx context.Context) error {
 // PairingFor implements dashboard.NumberPairing: the device of one declared
 // linked-device number when several run (serve_devices.go).
 func (p *linkedPairing) PairingFor(number string) (dashboard.PairingSource, bool) {
-	wa, ok := p.devices[number]
-	if !ok {
+	wa := p.device(number)
+	if wa == nil {
 		return nil, false
 	}
 	return &linkedPairing{wa: wa, cloud: p.cloud}, true

@@ -300,7 +300,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	}
 	// The notifier sends through the device: it runs where the device is
 	// connected, and its reminders so run once per cluster.
-	also, err := advisorNotifier(a, c, wa, log)
+	also, err := advisorNotifier(a, c, wa, bot.NotifierConfig{}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -315,13 +315,15 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 }
 
 // advisorNotifier is the advisors' notifier sending through wa, as a part
-// to run beside wa's connection; none without --advisors.
-func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, log *slog.Logger) ([]func(context.Context) error, error) {
+// to run beside wa's connection; none without --advisors. route says,
+// with several devices, which notifications are wa's (Via, NoSweep).
+func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, route bot.NotifierConfig, log *slog.Logger) ([]func(context.Context) error, error) {
 	if c.Advisors == "" {
 		return nil, nil
 	}
 	n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
-		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
+		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota(), Via: route.Via, NoSweep: route.NoSweep},
+		log.With("component", "advisors"))
 	if err != nil {
 		return nil, err
 	}
