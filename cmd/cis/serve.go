@@ -285,7 +285,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 		return nil, err
 	}
 	a.whatsapp = wa
-	a.pairing.wa = wa
+	a.pairing.setCurrent(wa)
 	// The reconnect loop (bot.WhatsApp.Link) opens the stored device, or a
 	// new one after a logout, through this.
 	open := func(ctx context.Context) (bot.Device, error) {
@@ -307,11 +307,11 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	// One server connects the device at a time (its lease); the others
 	// stand by to take it over.
 	lease := a.cluster.lease(bot.LinkedDeviceLease(cmp.Or(c.whatsAppNumber(), "default")))
-	connect := func(ctx context.Context) error {
-		defer db.Close()
-		return wa.LinkLeased(ctx, lease, open, also...)
-	}
-	return []func(context.Context) error{wa.Run, connect}, nil
+	connect := func(ctx context.Context) error { return wa.LinkLeased(ctx, lease, open, also...) }
+	// Until a number is declared (serve_devices.go).
+	return []func(context.Context) error{func(ctx context.Context) error {
+		return singleUntilDeclared(ctx, a, c, db, wc, []func(context.Context) error{wa.Run, connect}, lease, log)
+	}}, nil
 }
 
 // advisorNotifier is the advisors' notifier sending through wa, as a part

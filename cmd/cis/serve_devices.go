@@ -20,8 +20,8 @@ import (
 // servers the devices spread over the processes and a stopped process's
 // devices are taken over. With none declared, the single device of
 // --whatsapp runs as before. A number declared while serving gets its
-// device within a third of the lease time (deviceSet.run); with none
-// declared at start (the single device), from the next start.
+// device within a third of the lease time (deviceSet.run), also when the
+// single device ran until then (singleUntilDeclared).
 
 // linkedNumbers are the declared linked-device numbers (digits), in the
 // store's order.
@@ -43,25 +43,73 @@ func linkedNumbers(ctx context.Context, st *store.Store) ([]string, error) {
 // (deviceSet.device), and runs them with the numbers declared later
 // (deviceSet.run).
 func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers []string, log *slog.Logger) ([]func(context.Context) error, error) {
+	d, initial, err := startDevices(a, c, db, wc, numbers, log)
+	if err != nil {
+		_ = db.Close() // the start-up error is the one to report
+		return nil, err
+	}
+	return []func(context.Context) error{func(ctx context.Context) error {
+		defer db.Close()
+		return d.run(ctx, initial)
+	}}, nil
+}
+
+// startDevices wires the devices of numbers (at least one); the first is
+// the pairing page's default.
+func startDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers []string, log *slog.Logger) (*deviceSet, [][]func(context.Context) error, error) {
 	d := &deviceSet{a: a, c: c, db: db, wc: wc, log: log, spread: bot.NewSpread(a.store, a.cluster.ttl, log.With("component", "cluster")),
 		sweeper: numbers[0], every: a.cluster.ttl / 3}
 	var initial [][]func(context.Context) error
 	for i, number := range numbers {
 		wa, parts, err := d.device(number)
 		if err != nil {
-			_ = db.Close() // the start-up error is the one to report
-			return nil, err
+			return nil, nil, err
 		}
 		if i == 0 {
-			a.whatsapp, a.pairing.wa = wa, wa // readiness and the pairing page's default
+			a.pairing.setCurrent(wa) // the pairing page's default
 		}
 		initial = append(initial, parts)
 	}
 	log.Info("linked devices", "numbers", len(numbers))
-	return []func(context.Context) error{func(ctx context.Context) error {
-		defer db.Close()
+	return d, initial, nil
+}
+
+// singleUntilDeclared runs the single device (no number declared at
+// start: parts) until ctx ends, or until a linked-device number is
+// declared while serving (on this server's numbers page or another's):
+// then the single device stops, releasing its lease, and every declared
+// number's device runs instead (startDevices), without a restart. The
+// phone the single device was paired with keeps its session when its
+// number is one of them (OpenClientFor picks the device by number).
+func singleUntilDeclared(ctx context.Context, a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, parts []func(context.Context) error,
+	lease *bot.Lease, log *slog.Logger) error {
+	defer db.Close()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- runAll(sctx, parts...) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(a.cluster.ttl / 3):
+		}
+		numbers, err := linkedNumbers(ctx, a.store)
+		if err != nil || len(numbers) == 0 {
+			continue // read again at the next round
+		}
+		log.Info("linked-device numbers declared while serving: the single device stops, each number's device runs", "numbers", len(numbers))
+		stop()
+		if err := <-done; err != nil {
+			return err
+		}
+		a.cluster.drop(lease)
+		d, initial, err := startDevices(a, c, db, wc, numbers, log)
+		if err != nil {
+			return err
+		}
 		return d.run(ctx, initial)
-	}}, nil
+	}
 }
 
 // deviceSet runs the linked devices of the declared numbers, one each.

@@ -164,3 +164,38 @@ func TestNumberDeclaredOnAnotherServerOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleDeviceGivesWayToDeclaredNumbers: cis serve --whatsapp started
+// with no number declared runs the single device; once a linked-device
+// number is declared while it runs (the operator's first, on the numbers
+// page), the single device stops and releases its lease, and the declared
+// number's device runs under its own lease, without a restart.
+func TestSingleDeviceGivesWayToDeclaredNumbers(t *testing.T) {
+	dir := t.TempDir()
+	db := store.TestDB(filepath.Join(dir, "cis.db")) // PostgreSQL under CIS_TEST_PG_ALL
+	const n1 = "573001110000"
+	base := startServe(t, map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "error",
+		"CIS_WHATSAPP": "true", "CIS_LEASE_TTL": "900ms"})
+	waitReadyz(t, base, "linked-device:default (token")
+	other, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.DeclareNumber(context.Background(), store.Number{Channel: bot.WhatsAppChannel, Address: n1, Brand: "Norte Digital SAS"}, 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	body := waitReadyz(t, base, "linked-device:"+n1+" (token")
+	if !strings.Contains(body, "whatsapp +"+n1) || strings.Contains(body, "linked-device:default") {
+		t.Errorf("/readyz after the first number was declared:\n%s\nwant its device, the single one gone", body)
+	}
+	ls, err := other.Leases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Name == "linked-device:default" && l.Expires.After(time.Now()) {
+			t.Errorf("the single device's lease is still held: %+v", l)
+		}
+	}
+}
