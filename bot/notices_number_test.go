@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -124,4 +125,50 @@ func TestNotificationsLeaveThroughTheLeadsNumber(t *testing.T) {
 		}
 	}
 	t.Logf("routes: %v", rules)
+}
+
+// TestTwoDevicesNotifyThroughTheLeadsNumber: two linked devices in one
+// process, as cis serve runs them (each with its own notifier sending
+// through its own WhatsApp.Notify): a prospect completes a lead on each
+// number, and each advisor's "new lead" message leaves through the device
+// of the number that lead wrote to, never through the other one. Whole
+// conversations through whatsmeow's events, on SQLite and PostgreSQL.
+func TestTwoDevicesNotifyThroughTheLeadsNumber(t *testing.T) {
+	bothStores(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		advisors := map[string]bool{"+573000000001": true, "+573000000002": true}
+		if err := h.st.SetAdvisors(ctx, []store.Advisor{{Name: "Ana", Phone: "+573000000001"}, {Name: "Beto", Phone: "+573000000002"}}); err != nil {
+			t.Fatal(err)
+		}
+		ds := twoDevices(t, h)
+		names := []string{"Carlos Pérez", "María Gómez"}
+		for i, d := range ds {
+			for j, text := range []string{"hola", "sí", names[i], "Cali", "2 millones", "pa' ya", "una página web"} {
+				say(t, h, ds, d, fmt.Sprintf("+57300555000%d", i+1), fmt.Sprintf("WN%d%02d", i, j), text)
+			}
+		}
+		m, err := flow.New(h.cfg, scoring.Rules{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range ds {
+			n, err := NewNotifier(h.st, d.wa.Notify, NotifierConfig{RemindBefore: time.Millisecond, Text: m.Text, Loc: h.cfg.Calendar.Loc,
+				Via: d.number, NoSweep: i > 0}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k, err := n.Once(ctx); err != nil || k != 1 {
+				t.Errorf("device +%s's notifier sent %d (%v); want its one lead's notification", d.number, k, err)
+			}
+		}
+		for i, d := range ds {
+			var notes []string
+			for phone := range advisors {
+				notes = append(notes, d.sentTo(phone)...)
+			}
+			if len(notes) != 1 || !strings.Contains(notes[0], names[i]) || strings.Contains(notes[0], names[1-i]) {
+				t.Errorf("advisors' messages through +%s: %q; want the one about %s, its own lead", d.number, notes, names[i])
+			}
+		}
+	})
 }
