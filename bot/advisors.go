@@ -38,7 +38,7 @@ type NotifierConfig struct {
 	// else one of the advisor's). "" sends every notification (one device).
 	Via string
 	// NoSweep leaves the deadline sweep (reminders, reassignments) to
-	// another notifier: with several devices one of them sweeps.
+	// RunSweeps: with several devices, a periodic job of the cluster.
 	NoSweep bool
 }
 
@@ -90,12 +90,8 @@ func NewNotifier(st noticeStore, send func(ctx context.Context, id int64, phone,
 // notifications went out.
 func (n *Notifier) Once(ctx context.Context) (int, error) {
 	if !n.cfg.NoSweep {
-		r, m, err := n.store.SweepDeadlines(ctx, n.cfg.RemindBefore, n.cfg.Reassign)
-		if err != nil {
+		if err := n.Sweep(ctx); err != nil {
 			return 0, err
-		}
-		if r+m > 0 {
-			n.log.Info("lead deadlines swept", "reminders", r, "reassigned", m)
 		}
 	}
 	due, err := n.pending(ctx)
@@ -112,6 +108,32 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 		return func(ctx context.Context) (string, error) { return "", n.send(ctx, o.ID, o.To, o.Body) }, nil
 	})
 	return p.sent, err
+}
+
+// Sweep queues the reminders and reassignments now due (Once does it
+// first unless NoSweep).
+func (n *Notifier) Sweep(ctx context.Context) error {
+	r, m, err := n.store.SweepDeadlines(ctx, n.cfg.RemindBefore, n.cfg.Reassign)
+	if err != nil {
+		return err
+	}
+	if r+m > 0 {
+		n.log.Info("lead deadlines swept", "reminders", r, "reassigned", m)
+	}
+	return nil
+}
+
+// RunSweeps calls Sweep every interval until ctx ends. With several
+// linked devices it runs as a periodic job of its own, once per cluster
+// (a reassignment must not be decided twice), while each device's notifier
+// only sends (NoSweep); it needs no device connected.
+func (n *Notifier) RunSweeps(ctx context.Context, every time.Duration) error {
+	return repeat(ctx, every, func() error {
+		if err := n.Sweep(ctx); err != nil && ctx.Err() == nil {
+			n.log.Error("lead deadlines not swept", "err", err)
+		}
+		return nil
+	})
 }
 
 // pending are the notifications this notifier sends (NotifierConfig.Via).

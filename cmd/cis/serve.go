@@ -318,16 +318,22 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 // to run beside wa's connection; none without --advisors. route says,
 // with several devices, which notifications are wa's (Via, NoSweep).
 func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, route bot.NotifierConfig, log *slog.Logger) ([]func(context.Context) error, error) {
-	if c.Advisors == "" {
-		return nil, nil
-	}
-	n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
-		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota(), Via: route.Via, NoSweep: route.NoSweep},
-		log.With("component", "advisors"))
-	if err != nil {
+	n, err := newAdvisorNotifier(a, c, wa, route, log)
+	if err != nil || n == nil {
 		return nil, err
 	}
 	return []func(context.Context) error{func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) }}, nil
+}
+
+// newAdvisorNotifier is the advisors' notifier sending through wa; nil
+// without --advisors.
+func newAdvisorNotifier(a *app, c *Config, wa *bot.WhatsApp, route bot.NotifierConfig, log *slog.Logger) (*bot.Notifier, error) {
+	if c.Advisors == "" {
+		return nil, nil
+	}
+	return bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
+		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota(), Via: route.Via, NoSweep: route.NoSweep},
+		log.With("component", "advisors"))
 }
 
 // webhookWorker delivers the outgoing webhooks apart from the bot; its crash

@@ -58,7 +58,7 @@ func linkedDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers
 // the pairing page's default.
 func startDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers []string, log *slog.Logger) (*deviceSet, [][]func(context.Context) error, error) {
 	d := &deviceSet{a: a, c: c, db: db, wc: wc, log: log, spread: bot.NewSpread(a.store, a.cluster.ttl, log.With("component", "cluster")),
-		sweeper: numbers[0], every: a.cluster.ttl / 3}
+		every: a.cluster.ttl / 3}
 	var initial [][]func(context.Context) error
 	for i, number := range numbers {
 		wa, parts, err := d.device(number)
@@ -67,6 +67,14 @@ func startDevices(a *app, c *Config, db *sql.DB, wc bot.WhatsAppConfig, numbers 
 		}
 		if i == 0 {
 			a.pairing.setCurrent(wa) // the pairing page's default
+			sweeps, err := newAdvisorNotifier(a, c, wa, bot.NotifierConfig{}, log)
+			if err != nil {
+				return nil, nil, err
+			}
+			if sweeps != nil { // the advisors' deadlines: once per cluster, apart from the devices
+				initial = append(initial, []func(context.Context) error{a.cluster.job("advisor-deadlines",
+					func(ctx context.Context) error { return sweeps.RunSweeps(ctx, 30*time.Second) })})
+			}
 		}
 		initial = append(initial, parts)
 	}
@@ -120,10 +128,7 @@ type deviceSet struct {
 	wc     bot.WhatsAppConfig
 	log    *slog.Logger
 	spread *bot.Spread
-	// sweeper is the number whose notifier sweeps the advisors' deadlines
-	// (the first at start): one sweep, as with one device.
-	sweeper string
-	every   time.Duration // how often the declared numbers are read again
+	every  time.Duration // how often the declared numbers are read again
 }
 
 // device wires number's device: it opens only its number's device
@@ -140,7 +145,7 @@ func (d *deviceSet) device(number string) (*bot.WhatsApp, []func(context.Context
 	if err != nil {
 		return nil, nil, err
 	}
-	also, err := advisorNotifier(d.a, d.c, wa, bot.NotifierConfig{Via: number, NoSweep: number != d.sweeper}, dlog)
+	also, err := advisorNotifier(d.a, d.c, wa, bot.NotifierConfig{Via: number, NoSweep: true}, dlog) // the sweep is a job (startDevices)
 	if err != nil {
 		return nil, nil, err
 	}

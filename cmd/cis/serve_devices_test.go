@@ -124,14 +124,16 @@ func TestNumberDeclaredWhileServingGetsItsDevice(t *testing.T) {
 // PostgreSQL; a linked-device number declared while they run (through a
 // third handle on the database, as another server's numbers page does)
 // gets its device on both without a restart: exactly one server holds its
-// lease and the other stands by for it, and both name it on /readyz.
+// lease and the other stands by for it, and both name it on /readyz. The
+// advisors' deadline sweep (reminders, reassignments) runs once in the
+// cluster, as a job of its own, not beside every device.
 func TestNumberDeclaredOnAnotherServerOnPostgres(t *testing.T) {
 	url, _ := pgSchema(t) // a role of its own: whatsmeow's tables (store.TestSchema)
 	dir := t.TempDir()
 	const n1, n2 = "573001110000", "573002220000"
 	numbers := writeFile(t, dir, "numbers.json", `[{"channel": "whatsapp", "number": "`+n1+`", "brand": "Norte Digital SAS"}]`)
 	env := map[string]string{"CIS_DB": url, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "error",
-		"CIS_WHATSAPP": "true", "CIS_NUMBERS": numbers, "CIS_LEASE_TTL": "900ms"}
+		"CIS_WHATSAPP": "true", "CIS_NUMBERS": numbers, "CIS_LEASE_TTL": "900ms", "CIS_ADVISORS": "ana=+573000000001"}
 	_, a := serveUntil(t, env)
 	waitReadyz(t, a, "linked-device:"+n1+" (token")
 	_, b := serveUntil(t, env)
@@ -156,11 +158,12 @@ func TestNumberDeclaredOnAnotherServerOnPostgres(t *testing.T) {
 			held += strings.Count(bodies[i], "linked-device:"+n2+" (token")
 			standby += strings.Count(bodies[i], "linked-device:"+n2+" (held by ")
 		}
-		if held == 1 && standby == 1 {
+		sweeps := strings.Count(bodies[0]+bodies[1], "job:advisor-deadlines (token")
+		if held == 1 && standby == 1 && sweeps == 1 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("+%s's device: held by %d servers, %d standing by; want 1 and 1:\n%s\n%s", n2, held, standby, bodies[0], bodies[1])
+			t.Fatalf("+%s's device: held by %d servers, %d standing by; deadline sweeps on %d; want 1, 1, 1:\n%s\n%s", n2, held, standby, sweeps, bodies[0], bodies[1])
 		}
 	}
 }
