@@ -126,8 +126,12 @@ func (p pairing) leaseName() string {
 func (p pairing) leased(ctx context.Context, ttl time.Duration) error {
 	l := &bot.Lease{Store: p.st, Name: p.leaseName(), TTL: ttl, Log: newLogger(p.c, p.e.stderr)}
 	if !p.declared {
-		if held, err := otherDeviceHolder(ctx, p.st); err != nil || held != nil {
-			return cmp.Or(err, refusal(held))
+		held, err := otherDeviceHolder(ctx, p.st)
+		if err != nil {
+			return err
+		}
+		if held != nil {
+			return refusal(held)
 		}
 	}
 	err := l.TryRun(ctx, func(ctx context.Context, _ store.Fence) error { return p.run(ctx) })
