@@ -26,18 +26,21 @@ func statusPayload(wamid, status string, outbox int64, at time.Time) []byte {
 
 // TestConsentCountsOnlyWhenItsTextWasSent: a "sí" counts as consent only
 // when the consent text it answers left. Otherwise the message is kept in
-// the log as a message only and the consent text is sent again (unless it
-// is still queued); the next "sí" after it left counts. Covered: the text
-// still queued, cut by a crash (claimed, never marked), refused for good
-// by the provider (a person the channel cannot reach), and reported failed
-// after the provider accepted it.
+// the log as a message only, and the person is told: the consent text is
+// sent again, or, when it is still on its way (queued, or claimed and not
+// settled yet: the crash policy settles a dead process's claims), one line
+// says the answer came before the text and asks for it again; the next
+// "sí" after it left counts. Covered: the text still queued, cut by a
+// crash (claimed, never marked), refused for good by the provider (a
+// person the channel cannot reach), and reported failed after the
+// provider accepted it.
 func TestConsentCountsOnlyWhenItsTextWasSent(t *testing.T) {
 	const phone = "573001110020"
 	cases := []struct {
 		name string
 		// prepare runs after "hola" and before the first "sí"; it returns
-		// whether the consent text is still queued at that moment.
-		prepare func(t *testing.T, e *cloudEnv) (queued bool)
+		// whether the consent text is still on its way at that moment.
+		prepare func(t *testing.T, e *cloudEnv) (waiting bool)
 		// recover makes the next send of the consent text work.
 		recover func(t *testing.T, e *cloudEnv)
 	}{
@@ -54,7 +57,7 @@ func TestConsentCountsOnlyWhenItsTextWasSent(t *testing.T) {
 			if got, err := e.h.st.ClaimOutbox(context.Background(), ids); err != nil || len(got) != len(ids) {
 				t.Fatalf("claim = %v, %v", got, err)
 			}
-			return false // claimed: the process "died" before sending
+			return true // claimed: the process "died" before sending; the restart settles it
 		}, func(*testing.T, *cloudEnv) {}},
 		{"refused by the provider", func(t *testing.T, e *cloudEnv) bool {
 			e.graph.FailTo(phone, 400)
@@ -85,14 +88,18 @@ func TestConsentCountsOnlyWhenItsTextWasSent(t *testing.T) {
 				}
 			}
 			post("wamid.c.0", "hola")
-			queued := c.prepare(t, e)
+			waiting := c.prepare(t, e)
 			post("wamid.c.1", "sí")
 			tr := e.trace(t, "wamid.c.1")
 			if tr.Applied() || !slices.Contains(tr.Events, "consent_not_shown") {
 				t.Errorf("the answer to an unsent consent text was applied: %+v", tr)
 			}
-			if want := []string{"consent"}; queued && len(tr.Replies) != 0 || !queued && !slices.Equal(tr.Replies, want) {
-				t.Errorf("replies to the uncounted answer %v; want the consent text again unless it is still queued (%v)", tr.Replies, queued)
+			want := []string{"consent"}
+			if waiting {
+				want = []string{"consent_early"}
+			}
+			if !slices.Equal(tr.Replies, want) {
+				t.Errorf("replies to the uncounted answer %v; want %v (consent text on its way: %v)", tr.Replies, want, waiting)
 			}
 			if st := e.state(t, phone); st.Stage != flow.StageConsent || st.ConsentPolicy != "" {
 				t.Errorf("after an uncounted answer: stage %s, consent %q", st.Stage, st.ConsentPolicy)

@@ -32,6 +32,9 @@ const corpusTarget = 0.97
 //	channel: webchat      the channel (default "whatsapp")
 //	nophone               the channel's address is not a phone (Inbound.NoPhone)
 //	now: RFC3339          the clock at the first message (default Monday 2 March 2026, 10:00)
+//	debounce: 3s          the linked device's wait: a message less than this after the
+//	                      previous one (@wait=400ms) continues a burst (Bot.ReceiveBurst), and
+//	                      the burst's replies leave once it ends, after its last message
 //	> text                a message, in the simulator's script syntax, plus
 //	                      @choice=ID (a tapped button or list row; the text is its title)
 //	< key key…            the replies to the message before, by catalogue key, in order
@@ -84,6 +87,7 @@ type corpusConv struct {
 	channel    string
 	noPhone    bool
 	now        time.Time
+	debounce   time.Duration // 0: every message answered on its own
 	msgs       []string
 	replies    map[int][]string // message index → reply keys expected
 	events     []string
@@ -184,6 +188,8 @@ func parseCorpus(file, raw string) ([]corpusConv, error) {
 			c.channel = l[len("channel: "):]
 		case strings.HasPrefix(l, "now: "):
 			c.now, err = time.Parse(time.RFC3339, l[len("now: "):])
+		case strings.HasPrefix(l, "debounce: "):
+			c.debounce, err = time.ParseDuration(l[len("debounce: "):])
 		default:
 			err = fmt.Errorf("unknown line %q", l)
 		}
@@ -273,15 +279,8 @@ func (r *corpusRunner) run(c corpusConv, i int) outcome {
 	}
 	r.clock.Set(c.now)
 	replies := map[int][]string{}
-	for j, line := range c.msgs {
-		choice := ""
-		if rest, ok := strings.CutPrefix(line, "@choice="); ok {
-			choice, line, _ = strings.Cut(rest, " ")
-		}
-		sl, err := ParseScriptLine(line)
-		if err != nil {
-			r.t.Fatalf("%s: %q: %v", c.name, line, err)
-		}
+	lines, choices := r.parse(c)
+	for j, sl := range lines {
 		switch {
 		case !sl.At.IsZero():
 			r.clock.Set(sl.At)
@@ -291,11 +290,14 @@ func (r *corpusRunner) run(c corpusConv, i int) outcome {
 			r.clock.Add(30 * time.Second)
 		}
 		in := flow.Inbound{Channel: c.channel, Account: "agencia", ID: fmt.Sprintf("c%d-%d", i, j), From: from,
-			Kind: sl.Kind, Text: sl.Text, Location: sl.Location, At: r.clock.Now(), NoPhone: c.noPhone, Choice: choice}
-		if _, err := r.bot.Receive(ctx, in); err != nil {
-			r.t.Fatalf("%s: %q: %v", c.name, line, err)
+			Kind: sl.Kind, Text: sl.Text, Location: sl.Location, At: r.clock.Now(), NoPhone: c.noPhone, Choice: choices[j]}
+		if _, err := r.bot.ReceiveBurst(ctx, in, c.debounce); err != nil {
+			r.t.Fatalf("%s: %q: %v", c.name, c.msgs[j], err)
 		}
-		replies[j] = r.flush(c, line)
+		replies[j] = []string{}
+		if j+1 == len(lines) || !burstGoesOn(lines[j+1], c.debounce) {
+			replies[j] = r.flush(c, c.msgs[j]) // the channel answers once the person is quiet
+		}
 	}
 	v, err := r.st.Conversation(ctx, c.channel, "agencia", from)
 	if err != nil {
@@ -311,6 +313,28 @@ func (r *corpusRunner) run(c corpusConv, i int) outcome {
 		o.events = append(o.events, e.Kind)
 	}
 	return o
+}
+
+// parse reads c's messages, and the menu choice each one taps ("" when none).
+func (r *corpusRunner) parse(c corpusConv) ([]ScriptLine, []string) {
+	lines, choices := make([]ScriptLine, len(c.msgs)), make([]string, len(c.msgs))
+	for j, line := range c.msgs {
+		if rest, ok := strings.CutPrefix(line, "@choice="); ok {
+			choices[j], line, _ = strings.Cut(rest, " ")
+		}
+		sl, err := ParseScriptLine(line)
+		if err != nil {
+			r.t.Fatalf("%s: %q: %v", c.name, line, err)
+		}
+		lines[j] = sl
+	}
+	return lines, choices
+}
+
+// burstGoesOn reports whether next comes inside the debounce after the
+// message before it, so that the channel still holds the replies.
+func burstGoesOn(next ScriptLine, debounce time.Duration) bool {
+	return debounce > 0 && next.At.IsZero() && next.Wait > 0 && next.Wait < debounce
 }
 
 // flush sends the replies queued and returns their keys. With

@@ -270,25 +270,21 @@ func pgBase(t *testing.T) string {
 	return base
 }
 
-// pgSchema makes a schema of the test's own and returns the database URL
-// with it on the search path, and a plain handle on it.
+// pgSchema makes a schema of the test's own (store.TestSchema: with a
+// login role of its own, so whatsmeow's upgrade sees only this schema's
+// tables) and returns the URL that logs in as it, and a plain handle on it.
+// Both are dropped at the end (the handle is closed first: cleanups run
+// last in, first out).
 func pgSchema(t *testing.T, base string) (string, *sql.DB) {
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
+	u, err := store.TestSchema(base, schema)
+	if err != nil {
+		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
 	}
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	u := base + sep + "search_path=" + schema
+	t.Cleanup(func() { store.DropTestSchema(base, schema) })
 	raw, err := sql.Open("pgx", u)
 	if err != nil {
 		t.Fatal(err)

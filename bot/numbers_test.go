@@ -2,11 +2,7 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,38 +12,21 @@ import (
 )
 
 // bothStores runs fn on a harness whose store is a SQLite file, then one
-// on PostgreSQL (a schema of its own in the CIS_TEST_PG cluster; skipped
-// without it unless CIS_TEST_PG_REQUIRED is set).
+// on PostgreSQL (a schema and role of its own in the CIS_TEST_PG cluster,
+// pgSchema; skipped without it unless CIS_TEST_PG_REQUIRED is set).
 func bothStores(t *testing.T, fn func(t *testing.T, h *harness)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, "es", fixtureStart)) })
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("CIS_TEST_PG")
-		if base == "" {
-			if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-				t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-			}
-			t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-		}
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
+		base := pgBase(t)
+		url, raw := pgSchema(t, base)
+		if err := raw.Close(); err != nil { // the harness opens its own
 			t.Fatal(err)
-		}
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		schema := "t_" + hex.EncodeToString(b)
-		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
 		}
 		h := newHarness(t, "es", fixtureStart) // its SQLite file is left unused
 		if err := h.st.Close(); err != nil {
 			t.Fatal(err)
 		}
-		h.path = base + sep + "search_path=" + schema
+		h.path = url
 		h.open()
 		t.Cleanup(func() { h.st.Close() })
 		fn(t, h)

@@ -191,6 +191,7 @@ type waStore interface {
 	SetChatExpiration(ctx context.Context, channel, account, contact string, d time.Duration) error
 	TakeOver(ctx context.Context, channel, account, contact, extID string, at time.Time) (store.Takeover, error)
 	HandBack(ctx context.Context, channel, account, contact, by string) (bool, error)
+	RepliesHeld(ctx context.Context, channel, account, contact string, now time.Time) (bool, error)
 }
 
 var _ waStore = (*store.Store)(nil)
@@ -326,6 +327,10 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		}
 		return err == nil
 	}
+	window, err = w.burstWindow(in, window)
+	if err != nil {
+		return false // no receipt: WhatsApp delivers it again
+	}
 	handled, err := w.bot.ReceiveBurst(w.runCtx(), in, window)
 	if err != nil {
 		return false // no receipt: WhatsApp delivers it again
@@ -336,6 +341,30 @@ func (w *WhatsApp) onMessage(e *events.Message) bool {
 		w.Wake()
 	}
 	return true
+}
+
+// heldBurst is the window that makes a message continue the burst
+// whatever its gap (flow.Machine.StepBurst): the replies to the messages
+// before it have not left.
+const heldBurst = 24 * time.Hour
+
+// burstWindow is the flow's window for in: the debounce (window), or
+// heldBurst while the person's replies are still held here, queued past
+// the debounce by the typing time and the pacing. A message written then
+// answers a question the person has not seen: it continues the burst, so
+// that the held question is withdrawn rather than sent after its answer,
+// a consent answer waits for the consent text (flow/consent.go), and an
+// unclear fragment is not re-prompted.
+func (w *WhatsApp) burstWindow(in flow.Inbound, window time.Duration) (time.Duration, error) {
+	held, err := w.store.RepliesHeld(w.runCtx(), WhatsAppChannel, in.Account, in.From, w.now())
+	if err != nil {
+		w.log.Error("held replies not read; message not acknowledged", "msg_id", in.ID, "err", redact.Phones(err.Error()))
+		return 0, err
+	}
+	if held {
+		return max(window, heldBurst), nil
+	}
+	return window, nil
 }
 
 // senderLID is the sender's LID user when WhatsApp named it, as the sender

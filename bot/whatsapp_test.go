@@ -216,6 +216,9 @@ type waEnv struct {
 	wa     *WhatsApp
 	client *fakeClient
 	sleeps []time.Duration
+	// onSleep, when set, runs at each of the channel's waits (typing,
+	// pacing), while a reply is claimed: what the world does meanwhile.
+	onSleep func(d time.Duration)
 }
 
 func newWAEnv(t *testing.T) *waEnv {
@@ -236,8 +239,12 @@ func (e *waEnv) attach(t *testing.T) {
 		Sleep: func(_ context.Context, d time.Duration) error { // the clock moves instead of waiting
 			mu.Lock()
 			e.sleeps = append(e.sleeps, d)
+			hook := e.onSleep
 			mu.Unlock()
 			e.h.clock.Add(d)
+			if hook != nil {
+				hook(d)
+			}
 			return nil
 		},
 	}, nil)

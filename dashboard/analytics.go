@@ -416,7 +416,7 @@ func (s *Server) insightFacts(ctx context.Context, p store.Period) (insight.Fact
 	if f.SLA, err = s.analytics.SLASince(ctx, week, p.Number, now); err != nil {
 		return f, err
 	}
-	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now); err != nil {
+	if f.Hours, err = s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now, p.Number); err != nil {
 		return f, err
 	}
 	if f.Churn, err = s.analytics.ChurnRiskAt(ctx, churnAtRisk); err != nil {

@@ -14,8 +14,9 @@ import (
 
 // advisorWeekStore is what the owner's view of the advisors reads.
 type advisorWeekStore interface {
-	AdvisorWeeks(ctx context.Context, from, now time.Time) ([]store.AdvisorWeek, error)
-	StaffingByHour(ctx context.Context, from, now time.Time) ([24]store.HourStaff, error)
+	// number: one number's leads and the advisors who take them; 0 all.
+	AdvisorWeeks(ctx context.Context, from, now time.Time, number int64) ([]store.AdvisorWeek, error)
+	StaffingByHour(ctx context.Context, from, now time.Time, number int64) ([24]store.HourStaff, error)
 }
 
 // staffingLookback is the period the staffing insight and the by-hour
@@ -34,14 +35,16 @@ func weekStart(now time.Time) time.Time {
 // median first contact, and the hours their schedule has them on shift
 // this week; then, per hour of the day over four weeks, the leads, the
 // broken promises and the advisors on shift, which is what the
-// staffing_hours insight reads.
+// staffing_hours insight reads. With a number chosen (issue 16): that
+// number's leads, and those who take them.
 func (s *Server) analyticsAdvisors(c echo.Context) error {
 	ctx := c.Request().Context()
-	ap, lang, _ := s.analyticsBase(c, "advisors")
+	ap, lang, p := s.analyticsBase(c, "advisors")
+	numberNote(lang, &ap)
 	f := fmtr{lang == "es"}
 	now := s.now()
 	from := weekStart(now)
-	weeks, err := s.weeks.AdvisorWeeks(ctx, from, now)
+	weeks, err := s.weeks.AdvisorWeeks(ctx, from, now, p.Number)
 	if err != nil {
 		return err
 	}
@@ -54,7 +57,7 @@ func (s *Server) analyticsAdvisors(c echo.Context) error {
 		t.Rows = append(t.Rows, []cell{txt(w.Username), f.int(w.Open), f.int(w.OnTime), f.int(w.Late),
 			f.minutes(int(w.MedianFirst.Round(time.Minute)/time.Minute), w.Contacted > 0), f.hours(w.ShiftHours)})
 	}
-	hours, err := s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now)
+	hours, err := s.weeks.StaffingByHour(ctx, now.Add(-staffingLookback), now, p.Number)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func TestOwnerViewAndStaffingInsight(t *testing.T) {
 		}
 	}
 	env.now = time.Date(2026, 3, 5, 10, 0, 0, 0, bogota)
-	weeks, err := st.AdvisorWeeks(ctx, weekStart(env.now), env.now)
+	weeks, err := st.AdvisorWeeks(ctx, weekStart(env.now), env.now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,9 +55,30 @@ func TestStepBurstAnswersOnce(t *testing.T) {
 		{"F7 five messages in 100 ms", w,
 			[]burstMsg{{0, "hola"}, {25 * ms, "buenas"}, {25 * ms, "quiero"}, {25 * ms, "info"}, {25 * ms, "de sus servicios"}},
 			[]string{"greeting", "consent"}, StageConsent, InProgress, 0},
-		{"a yes to a consent text still held does not count", w,
-			[]burstMsg{{0, "hola"}, {time.Second, "sí"}},
-			[]string{"greeting", "consent"}, StageConsent, InProgress, 0},
+		{"a yes to a consent text still held does not count, and the person is told so once", w,
+			[]burstMsg{{0, "hola"}, {time.Second, "sí acepto"}, {time.Second, "sí"}},
+			[]string{"greeting", "consent", "consent_early"}, StageConsent, InProgress, 0},
+		{"the yes repeated once the consent text was read counts", w,
+			[]burstMsg{{0, "hola"}, {200 * ms, "sí acepto"}, {time.Minute, "sí"}},
+			[]string{"greeting", "consent", "consent_early", "consent_ok"}, StageName, InProgress, 0},
+		{"an early yes with a name: the name waits for the consent, then is used", w,
+			[]burstMsg{{0, "hola"}, {200 * ms, "sí acepto, soy Carlos Pérez"}, {time.Minute, "sí"}},
+			[]string{"greeting", "consent", "consent_early", "consent_thanks", "ask_city_again"}, StageCity, InProgress, 0},
+		{"a command after the early yes withdraws the line with the consent text", w,
+			[]burstMsg{{0, "hola"}, {200 * ms, "sí acepto"}, {200 * ms, "asesor"}},
+			[]string{"greeting", "handoff"}, StageConsent, Handoff, 0},
+		{"an early no does not count either", w,
+			[]burstMsg{{0, "hola"}, {200 * ms, "no"}},
+			[]string{"greeting", "consent", "consent_early"}, StageConsent, InProgress, 0},
+		{"a name after the early yes is an unclear consent answer, asked once more", w,
+			[]burstMsg{{0, "hola"}, {200 * ms, "sí acepto"}, {time.Minute, "Carlos Pérez"}, {time.Minute, "sí"}},
+			[]string{"greeting", "consent", "consent_early", "consent_confirm", "consent_ok"}, StageName, InProgress, 0},
+		{"the consent and the first answer in one burst", w,
+			[]burstMsg{{0, "hola"}, {time.Minute, "sí"}, {500 * ms, "Carlos Pérez"}},
+			[]string{"greeting", "consent", "ask_city"}, StageCity, InProgress, 0},
+		{"name, city and budget in one burst: one question, the next", w,
+			append(slices.Clone(consented), burstMsg{time.Minute, "Carlos"}, burstMsg{700 * ms, "de Medallo"}, burstMsg{time.Second, "2 millones"}),
+			[]string{"greeting", "consent", "consent_ok", "ask_urgency"}, StageUrgency, InProgress, 0},
 		{"a yes in a burst after the consent text was read counts; the retry is withdrawn", w,
 			[]burstMsg{{0, "hola"}, {time.Minute, "buenas"}, {time.Second, "sí acepto"}},
 			[]string{"greeting", "consent", "consent_ok"}, StageName, InProgress, 0},
@@ -105,5 +126,28 @@ func TestStepBurstAppliesEveryAnswerInOrder(t *testing.T) {
 	}
 	if got := strings.Join(sent, " "); got != "greeting consent consent_ok done" {
 		t.Errorf("sent %q; want the questions answered within the burst withdrawn", got)
+	}
+}
+
+// TestConsentEventCarriesTheEarlyLine: a consent answer whose text the
+// store finds not sent yet is kept, not applied, and the person is told
+// with the line the flow gives, in the conversation's language.
+func TestConsentEventCarriesTheEarlyLine(t *testing.T) {
+	m := newTestMachine(t, Hot)
+	for _, tc := range []struct{ first, yes, want string }{
+		{"hola", "sí acepto", "llegó antes que este aviso"},
+		{"hi, I want a website", "yes", "arrived before this notice"},
+	} {
+		r := m.Step(State{}, text("a", tc.first), monday10)
+		r = m.Step(r.State, text("b", tc.yes), monday10.Add(time.Minute))
+		var early string
+		for _, e := range r.Events {
+			if e.Consent != nil {
+				early = e.Consent.Early
+			}
+		}
+		if !strings.Contains(early, tc.want) {
+			t.Errorf("%q then %q: consent event's early line %q; want one with %q", tc.first, tc.yes, early, tc.want)
+		}
 	}
 }

@@ -64,7 +64,7 @@ func (t *turn) chooseStep(id string) bool {
 }
 
 func (t *turn) chooseConsent(yes bool) bool {
-	if t.s.Stage != StageConsent || (t.burst && !t.s.ConsentAsked.Before(t.s.BurstFrom)) {
+	if t.s.Stage != StageConsent || t.consentUnread() {
 		return false
 	}
 	answer := t.in.Text

@@ -29,7 +29,7 @@ func (t *turn) hold() {
 }
 
 func (t *turn) askConsent() {
-	t.s.ConsentAsked = t.now
+	t.s.ConsentAsked, t.s.EarlyAnswer = t.now, false
 	r := t.consentText()
 	r.Menu = t.consentMenu(false)
 	t.out.Replies = append(t.out.Replies, r)
@@ -49,11 +49,15 @@ func (t *turn) consentText() Reply {
 // asked again, never assumed.
 func (t *turn) consent() bool {
 	yes, ok := yesNoOf(t.words())
-	if ok && !(t.burst && !t.s.ConsentAsked.Before(t.s.BurstFrom)) {
+	if ok && !t.consentUnread() {
 		t.decideConsent(yes, t.in.Text)
 		return true
 	}
 	t.hold() // no answer, or an answer to a text not delivered yet
+	if ok {
+		t.earlyAnswer()
+		return true
+	}
 	// An unclear answer to the Spanish text written in English ("sorry, I
 	// don't speak Spanish") gets the consent text again, in English.
 	if lang := detectLang(t.words().words, false); lang != "" && lang != t.s.Lang && !t.burst {
@@ -64,11 +68,37 @@ func (t *turn) consent() bool {
 	return false
 }
 
+// consentUnread reports whether the consent text cannot have been read
+// yet: it was queued in this very burst, and the channel still holds it.
+// A yes or no given then is not informed (Ley 1581 art. 9) and does not
+// count. (A text queued earlier that has still not left, because the
+// channel paces, retries or restarted, only the store can see: it keeps
+// such an answer without applying it, store/consent.go, and says the
+// same line, Consent.Early.)
+func (t *turn) consentUnread() bool {
+	return t.burst && !t.s.ConsentAsked.Before(t.s.BurstFrom)
+}
+
+// earlyAnswer answers a yes or no that came before the consent text
+// reached the person ("hola" and "sí acepto" within the channel's wait).
+// It does not count, and it must not be dropped without a word either:
+// the person believes they have answered and waits for the next
+// question, while the bot waits for their answer. Once per consent text,
+// a line after it says so and asks for the answer again; what the
+// message said besides is kept in Held, as before any consent.
+func (t *turn) earlyAnswer() {
+	if t.s.EarlyAnswer {
+		return
+	}
+	t.s.EarlyAnswer = true
+	t.say("consent_early")
+}
+
 // decideConsent stores the answer and moves on.
 func (t *turn) decideConsent(yes bool, answer string) {
 	t.emit(Event{Kind: EventConsent, Consent: &Consent{
 		Accepted: yes, PolicyVersion: t.m.cfg.PolicyVersion, Lang: t.s.Lang,
-		Text: t.consentText().Text, Answer: answer,
+		Text: t.consentText().Text, Answer: answer, Early: t.m.msgs.text(t.s.Lang, "consent_early"),
 	}})
 	if lang := detectLang(t.words().words, true); lang != "" {
 		t.s.Lang = lang // "yes, I agree" to the Spanish text: English from now on

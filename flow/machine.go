@@ -214,7 +214,10 @@ func (m *Machine) StepBurst(s State, in Inbound, now time.Time, window time.Dura
 	t.step()
 	t.s.UpdatedAt = now
 	if t.burst && (t.s.Status != InProgress || asksQuestion(t.out.Replies)) {
-		t.out.Withdraw = slices.Clone(questionKeys)
+		// The line about an early consent answer goes with the consent
+		// text it follows. It is no question itself: an unsent one must not
+		// stop the crash policy from sending a question again.
+		t.out.Withdraw = append(slices.Clone(questionKeys), "consent_early")
 	}
 	t.out.State = t.s
 	return t.out
@@ -440,6 +443,9 @@ func (t *turn) answer(resumed bool) {
 	case utf8.RuneCountInString(t.in.Text) > maxTextRunes:
 		t.say("too_long")
 		t.askUnlessBurst()
+		return
+	}
+	if t.continuesBudget() || t.continuesName() { // continued.go: "entre 1" / "y 2 millones", "Carlos" / "Pérez"
 		return
 	}
 	if ok := t.understand(); !ok && !t.burst {

@@ -91,6 +91,10 @@ type State struct {
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
 	ConsentAsked  time.Time `json:"consent_asked,omitzero"` // when the consent text was last queued
 	BurstFrom     time.Time `json:"burst_from,omitzero"`    // StepBurst: when the current burst began
+	// EarlyAnswer: a yes or no came before the consent text last queued
+	// could be read, and the person was told it does not count yet
+	// (consent.go, earlyAnswer); cleared when the text is queued again.
+	EarlyAnswer bool `json:"early_answer,omitempty"`
 
 	// NonTextAt is the question at which a message the bot cannot read (an
 	// image, a sticker, a voice note without transcription) last got the
@@ -270,6 +274,10 @@ type Consent struct {
 	Lang          string `json:"lang"`
 	Text          string `json:"text"`   // the exact consent text shown
 	Answer        string `json:"answer"` // the exact answer typed
+	// Early is the line for an answer that came before the consent text
+	// had left (store/consent.go): it does not count yet, please answer
+	// again. In the conversation's language; not evidence, not stored.
+	Early string `json:"-"`
 }
 
 // Event is one thing for the rest of the system to act on.

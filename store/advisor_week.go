@@ -32,17 +32,31 @@ const (
 	advisorOpenQuery = `SELECT u.id, u.username, u.in_rotation,
 		(SELECT COUNT(*) FROM leads l WHERE l.assigned_to = u.id AND l.status = 'open')
 		FROM users u WHERE u.active = 1 AND u.role <> 'viewer'`
+	// One number's view (issue 16): its leads only, from the base tables
+	// as every advisors' read is; its takers are its own advisors, or the
+	// whole rotation when it has none (numberTakers).
+	numberAdvisorWeekQuery = advisorWeekQuery + ` AND l.account_id = ?`
+	numberAdvisorOpenQuery = `SELECT u.id, u.username, u.in_rotation,
+		(SELECT COUNT(*) FROM leads l WHERE l.assigned_to = u.id AND l.status = 'open' AND l.account_id = ?)
+		FROM users u WHERE u.active = 1 AND u.role <> 'viewer'`
+	numberTakersQuery = `SELECT user_id FROM account_advisors WHERE account_id = ?`
 )
 
 // AdvisorWeeks returns the owner's view of the week that began at from
 // (a Monday 00:00 in the agency's zone) as of now, one row per advisor in
-// the rotation or holding leads of the week, in the rotation first.
-func (s *Store) AdvisorWeeks(ctx context.Context, from, now time.Time) ([]AdvisorWeek, error) {
-	byID, err := s.advisorOpen(ctx)
+// the rotation or holding leads of the week, in the rotation first. With
+// number (an account id) not 0: that number's leads only, and "in the
+// rotation" means taking that number's leads.
+func (s *Store) AdvisorWeeks(ctx context.Context, from, now time.Time, number int64) ([]AdvisorWeek, error) {
+	byID, err := s.advisorOpen(ctx, number)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.ro.QueryContext(ctx, advisorWeekQuery, millis(from), millis(now))
+	q, args := advisorWeekQuery, []any{millis(from), millis(now)}
+	if number != 0 {
+		q, args = numberAdvisorWeekQuery, append(args, number)
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("advisor weeks: %w", err)
 	}
@@ -78,21 +92,54 @@ func (s *Store) AdvisorWeeks(ctx context.Context, from, now time.Time) ([]Adviso
 	return s.finishWeeks(ctx, byID, delays, from)
 }
 
-func (s *Store) advisorOpen(ctx context.Context) (map[int64]*AdvisorWeek, error) {
-	rows, err := s.ro.QueryContext(ctx, advisorOpenQuery)
+// advisorOpen reads every active advisor with the open leads they hold
+// (of number, when not 0).
+func (s *Store) advisorOpen(ctx context.Context, number int64) (map[int64]*AdvisorWeek, error) {
+	q, args := advisorOpenQuery, []any(nil)
+	if number != 0 {
+		q, args = numberAdvisorOpenQuery, []any{number}
+	}
+	out := map[int64]*AdvisorWeek{}
+	err := eachRow(ctx, s.ro, q, args, func(r scanner) error {
+		w := &AdvisorWeek{}
+		if err := r.Scan(&w.UserID, &w.Username, &w.InRotation, &w.Open); err != nil {
+			return err
+		}
+		out[w.UserID] = w
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("advisor weeks: %w", err)
 	}
-	defer rows.Close()
-	out := map[int64]*AdvisorWeek{}
-	for rows.Next() {
-		w := &AdvisorWeek{}
-		if err := rows.Scan(&w.UserID, &w.Username, &w.InRotation, &w.Open); err != nil {
-			return nil, fmt.Errorf("advisor weeks: %w", err)
-		}
-		out[w.UserID] = w
+	takers, err := s.numberTakers(ctx, number)
+	if err != nil {
+		return nil, fmt.Errorf("advisor weeks: %w", err)
 	}
-	return out, rows.Err()
+	for id, w := range out {
+		w.InRotation = w.InRotation && (takers == nil || takers[id])
+	}
+	return out, nil
+}
+
+// numberTakers are the advisors who take number's leads (user ids): nil
+// when it is 0 or has no advisors of its own, as the whole rotation does.
+func (s *Store) numberTakers(ctx context.Context, number int64) (map[int64]bool, error) {
+	if number == 0 {
+		return nil, nil
+	}
+	var out map[int64]bool
+	err := eachRow(ctx, s.ro, numberTakersQuery, []any{number}, func(r scanner) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		if out == nil {
+			out = map[int64]bool{}
+		}
+		out[id] = true
+		return nil
+	})
+	return out, err
 }
 
 // finishWeeks adds the medians and the planned hours, and orders the rows.
@@ -152,17 +199,25 @@ type HourStaff struct {
 	OnShift     float64
 }
 
-const hourLeadsQuery = `SELECT completed_at, deadline_at, contacted_at, status FROM leads
+const (
+	hourLeadsQuery = `SELECT completed_at, deadline_at, contacted_at, status FROM leads
 	WHERE completed_at >= ? AND completed_at < ? AND deadline_at > 0`
+	numberHourLeadsQuery = hourLeadsQuery + ` AND account_id = ?`
+)
 
 // StaffingByHour returns the 24 hours of the day over [from, now): the
 // facts of the insight that promises are broken at hours the schedules
-// leave thin (scoring/insight's staffing_hours).
-func (s *Store) StaffingByHour(ctx context.Context, from, now time.Time) ([24]HourStaff, error) {
+// leave thin (scoring/insight's staffing_hours). With number not 0: that
+// number's leads, and the advisors who take them (numberTakers).
+func (s *Store) StaffingByHour(ctx context.Context, from, now time.Time, number int64) ([24]HourStaff, error) {
 	var out [24]HourStaff
 	rules := s.agencyRules()
 	loc := rules.Agency.Loc
-	rows, err := s.ro.QueryContext(ctx, hourLeadsQuery, millis(from), millis(now))
+	q, args := hourLeadsQuery, []any{millis(from), millis(now)}
+	if number != 0 {
+		q, args = numberHourLeadsQuery, append(args, number)
+	}
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return out, fmt.Errorf("staffing by hour: %w", err)
 	}
@@ -183,7 +238,7 @@ func (s *Store) StaffingByHour(ctx context.Context, from, now time.Time) ([24]Ho
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("staffing by hour: %w", err)
 	}
-	cands, err := s.StaffingCandidates(ctx)
+	cands, err := s.numberCandidates(ctx, number)
 	if err != nil {
 		return out, err
 	}
@@ -192,6 +247,20 @@ func (s *Store) StaffingByHour(ctx context.Context, from, now time.Time) ([24]Ho
 		out[h].Hour, out[h].OnShift = h, on[h]
 	}
 	return out, nil
+}
+
+// numberCandidates is the rotation (StaffingCandidates) of those who take
+// number's leads.
+func (s *Store) numberCandidates(ctx context.Context, number int64) ([]assign.Candidate, error) {
+	cands, err := s.StaffingCandidates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	takers, err := s.numberTakers(ctx, number)
+	if err != nil || takers == nil {
+		return cands, err
+	}
+	return slices.DeleteFunc(cands, func(c assign.Candidate) bool { return !takers[c.ID] }), nil
 }
 
 // agencyRules are the assignment rules with the agency's zone always set

@@ -1,10 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/cis-agencia/cis/flow"
@@ -46,6 +47,16 @@ func (p Period) msBounds() (int64, int64, error) {
 	return from, to, nil
 }
 
+// numberRows runs one of a number's reads over p (its arguments: the
+// number, then p's bounds) on the readers and calls fn for every row.
+func (s *Store) numberRows(ctx context.Context, q string, p Period, fn func(scanner) error) error {
+	from, to, err := p.msBounds()
+	if err != nil {
+		return err
+	}
+	return eachRow(ctx, s.ro, q, []any{p.Number, from, to}, fn)
+}
+
 // dayName names a Colombian day number ((ms - 5 h) / 1 day) as YYYY-MM-DD.
 func dayName(d int64) string {
 	return time.Unix(d*86400, 0).UTC().Format("2006-01-02")
@@ -59,26 +70,18 @@ const numberLeadDaysQuery = `SELECT (completed_at - 18000000) / 86400000, class,
 
 // numberLeadMonths is LeadMonths for one number.
 func (s *Store) numberLeadMonths(ctx context.Context, p Period) ([]LeadMonth, error) {
-	from, to, err := p.msBounds()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.ro.QueryContext(ctx, numberLeadDaysQuery, p.Number, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []LeadMonth
-	for rows.Next() {
+	err := s.numberRows(ctx, numberLeadDaysQuery, p, func(r scanner) error {
 		var d int64
 		m := LeadMonth{Origin: "live"}
-		if err := rows.Scan(&d, &m.Class, &m.N, &m.Won, &m.Lost, &m.RevenueCOP, &m.Contacted, &m.InSLA); err != nil {
-			return nil, err
+		if err := r.Scan(&d, &m.Class, &m.N, &m.Won, &m.Lost, &m.RevenueCOP, &m.Contacted, &m.InSLA); err != nil {
+			return err
 		}
 		m.Month = dayName(d)[:7]
 		out = addLeadMonth(out, m)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // addLeadMonth adds a day's row to its month's row, keeping LeadMonths'
@@ -112,24 +115,16 @@ const numberContactDelaysQuery = `SELECT class, CASE WHEN m < 0 THEN 0 WHEN m < 
 
 // numberContactDelays is ContactDelays for one number.
 func (s *Store) numberContactDelays(ctx context.Context, p Period) ([]DelayBucket, error) {
-	from, to, err := p.msBounds()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.ro.QueryContext(ctx, numberContactDelaysQuery, p.Number, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []DelayBucket
-	for rows.Next() {
+	err := s.numberRows(ctx, numberContactDelaysQuery, p, func(r scanner) error {
 		var b DelayBucket
-		if err := rows.Scan(&b.Class, &b.Minutes, &b.N); err != nil {
-			return nil, err
+		if err := r.Scan(&b.Class, &b.Minutes, &b.N); err != nil {
+			return err
 		}
 		out = append(out, b)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 const numberFunnelQuery = `SELECT step, status, COUNT(*) FROM conversations
@@ -137,24 +132,16 @@ const numberFunnelQuery = `SELECT step, status, COUNT(*) FROM conversations
 
 // numberFunnel is Funnel for one number.
 func (s *Store) numberFunnel(ctx context.Context, p Period) ([]FunnelCount, error) {
-	from, to, err := p.msBounds()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.ro.QueryContext(ctx, numberFunnelQuery, p.Number, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []FunnelCount
-	for rows.Next() {
+	err := s.numberRows(ctx, numberFunnelQuery, p, func(r scanner) error {
 		var f FunnelCount
-		if err := rows.Scan(&f.Step, &f.Status, &f.N); err != nil {
-			return nil, err
+		if err := r.Scan(&f.Step, &f.Status, &f.N); err != nil {
+			return err
 		}
 		out = append(out, f)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 const numberCampaignLeadsQuery = `SELECT source, class, COUNT(*),
@@ -166,20 +153,11 @@ const numberCampaignLeadsQuery = `SELECT source, class, COUNT(*),
 // as written and keyed in Go (flow.CampaignKey, the one rule): calling
 // campaign_key once per lead cost more than the rest of the page.
 func (s *Store) numberCampaignLeads(ctx context.Context, set *campaignSet, p Period) error {
-	from, to, err := p.msBounds()
-	if err != nil {
-		return err
-	}
-	rows, err := s.ro.QueryContext(ctx, numberCampaignLeadsQuery, p.Number, from, to)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.numberRows(ctx, numberCampaignLeadsQuery, p, func(r scanner) error {
 		var src, class string
 		var n, won, lost int
 		var rev int64
-		if err := rows.Scan(&src, &class, &n, &won, &lost, &rev); err != nil {
+		if err := r.Scan(&src, &class, &n, &won, &lost, &rev); err != nil {
 			return err
 		}
 		f := set.get(flow.CampaignKey(src))
@@ -188,8 +166,8 @@ func (s *Store) numberCampaignLeads(ctx context.Context, set *campaignSet, p Per
 		f.Won += won
 		f.Lost += lost
 		f.RevenueCOP += rev
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 const numberSLAQuery = `SELECT class, COUNT(*), SUM(CASE WHEN contacted_at IS NOT NULL THEN 1 ELSE 0 END),
@@ -216,22 +194,13 @@ const numberDimDaysQuery = `SELECT (completed_at - 18000000) / 86400000, city_na
 // numberDimMonths is DimMonths for one number: the same features and
 // budget bands as lead_dim_monthly's triggers, summed by month in Go.
 func (s *Store) numberDimMonths(ctx context.Context, p Period) ([]DimMonth, error) {
-	from, to, err := wholeMonths(p).msBounds()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.ro.QueryContext(ctx, numberDimDaysQuery, p.Number, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	sums := map[[3]string]*DimMonth{}
-	for rows.Next() {
+	err := s.numberRows(ctx, numberDimDaysQuery, wholeMonths(p), func(r scanner) error {
 		var d int64
 		var city, service, urgency, band string
 		var n, won int
-		if err := rows.Scan(&d, &city, &service, &urgency, &band, &n, &won); err != nil {
-			return nil, err
+		if err := r.Scan(&d, &city, &service, &urgency, &band, &n, &won); err != nil {
+			return err
 		}
 		month := dayName(d)[:7]
 		for _, kv := range [4][2]string{{"city", city}, {"service", service}, {"urgency", urgency}, {"budget", band}} {
@@ -244,22 +213,24 @@ func (s *Store) numberDimMonths(ctx context.Context, p Period) ([]DimMonth, erro
 			m.N += n
 			m.Won += won
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	out := make([]DimMonth, 0, len(sums))
+	return sortedSums(sums, func(a, b DimMonth) int {
+		return cmp.Or(cmp.Compare(a.Month, b.Month), cmp.Compare(a.Dim, b.Dim), cmp.Compare(a.Value, b.Value))
+	}), nil
+}
+
+// sortedSums returns the sums a read added up in a map, in order.
+func sortedSums[K comparable, V any](sums map[K]*V, order func(a, b V) int) []V {
+	out := make([]V, 0, len(sums))
 	for _, m := range sums {
 		out = append(out, *m)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Month != b.Month {
-			return a.Month < b.Month
-		}
-		if a.Dim != b.Dim {
-			return a.Dim < b.Dim
-		}
-		return a.Value < b.Value
-	})
-	return out, rows.Err()
+	slices.SortFunc(out, order)
+	return out
 }
 
 // wholeMonths widens a period to the whole months it touches, as
@@ -285,19 +256,14 @@ func (s *Store) NumberOutcomes(ctx context.Context, number int64) ([]Outcomes, e
 	if number == 0 {
 		return s.LeadOutcomes(ctx)
 	}
-	rows, err := s.ro.QueryContext(ctx, numberOutcomesQuery, number)
-	if err != nil {
-		return nil, numberErr("outcomes", number, err)
-	}
-	defer rows.Close()
 	sums := map[Outcomes]*Outcomes{}
-	for rows.Next() {
+	err := eachRow(ctx, s.ro, numberOutcomesQuery, []any{number}, func(r scanner) error {
 		var d int64
 		var o Outcomes
 		var prob float64
 		var won, lost int
-		if err := rows.Scan(&d, &o.Model, &o.Class, &prob, &won, &lost); err != nil {
-			return nil, numberErr("outcomes", number, err)
+		if err := r.Scan(&d, &o.Model, &o.Class, &prob, &won, &lost); err != nil {
+			return err
 		}
 		o.Month, o.PerMille = dayName(d)[:7], int(math.Round(prob*1000))
 		m, ok := sums[o]
@@ -307,23 +273,13 @@ func (s *Store) NumberOutcomes(ctx context.Context, number int64) ([]Outcomes, e
 		}
 		m.Pos += won
 		m.Neg += lost
-	}
-	out := make([]Outcomes, 0, len(sums))
-	for _, m := range sums {
-		out = append(out, *m)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Month != b.Month {
-			return a.Month < b.Month
-		}
-		if a.Model != b.Model {
-			return a.Model < b.Model
-		}
-		if a.Class != b.Class {
-			return a.Class < b.Class
-		}
-		return a.PerMille < b.PerMille
+		return nil
 	})
-	return out, numberErr("outcomes", number, rows.Err())
+	if err != nil {
+		return nil, numberErr("outcomes", number, err)
+	}
+	return sortedSums(sums, func(a, b Outcomes) int {
+		return cmp.Or(cmp.Compare(a.Month, b.Month), cmp.Compare(a.Model, b.Model),
+			cmp.Compare(a.Class, b.Class), cmp.Compare(a.PerMille, b.PerMille))
+	}), nil
 }

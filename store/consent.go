@@ -31,6 +31,11 @@ const ConsentUnshownStep = "(consent not shown)"
 const lastConsentTextQuery = `SELECT status, delivery_failed, menu FROM outbox
 	WHERE account_id = ? AND contact_id = ? AND key = 'consent' ORDER BY id DESC LIMIT 1`
 
+// earlyToldQuery counts the "your answer came before the notice" lines
+// queued since the last consent text.
+const earlyToldQuery = `SELECT COUNT(*) FROM outbox WHERE account_id = ?1 AND contact_id = ?2 AND key = 'consent_early'
+	AND id > (SELECT COALESCE(MAX(id), 0) FROM outbox WHERE account_id = ?1 AND contact_id = ?2 AND key = 'consent')`
+
 // consentOf returns the consent answer r records, nil when none.
 func consentOf(r flow.Result) *flow.Consent {
 	for _, e := range r.Events {
@@ -65,8 +70,13 @@ func consentShown(ctx context.Context, tx *sql.Tx, c *conv) (bool, consentText, 
 	return k.status == "sent", k, nil
 }
 
+// waiting reports whether the text is still on its way: queued, or claimed
+// by a live sender (it ends sent, pending again, or unconfirmed by the
+// crash policy; queuing it again now would send it twice).
+func (k consentText) waiting() bool { return k.status == "pending" || k.status == "sending" }
+
 // keepUnshown keeps a consent answer whose text was not sent as a message
-// only, and queues the consent text again unless it is still pending.
+// only, and queues the consent text again unless it is still on its way.
 func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel string, k flow.Consent, last consentText) error {
 	if !c.exists {
 		// A conversation row for the log; the zero state is where the flow
@@ -81,8 +91,11 @@ func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel st
 	}
 	status := cmp.Or(last.status, "none")
 	detail := "consent text " + status + "; sent again"
-	if status == "pending" {
+	if last.waiting() {
 		detail = "consent text still queued"
+		if err := s.tellEarly(ctx, tx, c, channel, k); err != nil {
+			return err
+		}
 	} else if err := s.enqueueOne(ctx, tx, c, channel, 0, "consent", k.Text, last.menu); err != nil {
 		return err
 	}
@@ -90,4 +103,23 @@ func (s *Store) keepUnshown(ctx context.Context, tx *sql.Tx, c *conv, channel st
 		return fmt.Errorf("consent event: %w", err)
 	}
 	return nil
+}
+
+// tellEarly queues, once per consent text, the line that tells the person
+// their yes or no came before the consent text reached them and asks for
+// it again (flow.Consent.Early). Without it the answer was kept without a
+// word: the person, sure they had answered, waited for the next question
+// while the bot waited for their answer.
+func (s *Store) tellEarly(ctx context.Context, tx *sql.Tx, c *conv, channel string, k flow.Consent) error {
+	if k.Early == "" {
+		return nil
+	}
+	var told int
+	if err := tx.QueryRowContext(ctx, earlyToldQuery, c.accountID, c.contactID).Scan(&told); err != nil {
+		return fmt.Errorf("early consent answer told: %w", err)
+	}
+	if told > 0 {
+		return nil
+	}
+	return s.enqueueOne(ctx, tx, c, channel, 0, "consent_early", k.Early, "")
 }

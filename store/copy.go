@@ -276,13 +276,43 @@ func connectHint(cfg *pgx.ConnConfig, err error) error {
 	return fmt.Errorf("copy: cannot connect to the target %s: %w; %s", RedactURL(cfg.ConnString()), err, hint)
 }
 
-// RedactURL is a URL with its password hidden, for messages.
+// RedactURL is a URL with its password hidden, for messages: in the user
+// part and in libpq's password= and sslpassword= parameters, which pgx
+// accepts as well (url.URL.Redacted hides only the first).
 func RedactURL(s string) string {
 	u, err := neturl.Parse(s)
 	if err != nil {
 		return "(the URL given)"
 	}
+	querySecrets(u, func(q neturl.Values, k string) { q.Set(k, "xxxxx") })
 	return u.Redacted()
+}
+
+// querySecrets applies change to each query parameter of u that carries a
+// password.
+func querySecrets(u *neturl.URL, change func(q neturl.Values, key string)) {
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			change(q, k)
+			u.RawQuery = q.Encode()
+		}
+	}
+}
+
+// WithoutPassword is a PostgreSQL URL with no password at all (user part
+// and query), for command lines printed to the operator: the password goes
+// in PGPASSWORD or ~/.pgpass.
+func WithoutPassword(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return s
+	}
+	if u.User != nil {
+		u.User = neturl.User(u.User.Username())
+	}
+	querySecrets(u, neturl.Values.Del)
+	return u.String()
 }
 
 // listSome names the first n items of a list and how many more there are.

@@ -614,3 +614,23 @@ func TestStoreCopyTwoAtOnce(t *testing.T) {
 		t.Errorf("%d devices on the target; want the one of the copy that committed", n)
 	}
 }
+
+// TestURLsShownWithoutPassword: a PostgreSQL URL is shown to the operator
+// without its password, wherever libpq and pgx accept one (the user part,
+// password= and sslpassword= parameters); RedactURL keeps a mark that one
+// was given, WithoutPassword (for printed command lines) drops it.
+func TestURLsShownWithoutPassword(t *testing.T) {
+	for _, tc := range []struct{ in, redacted, without string }{
+		{"postgres://cis:s3cr%40t@db:5432/cis", "postgres://cis:xxxxx@db:5432/cis", "postgres://cis@db:5432/cis"},
+		{"postgres://cis@db/cis?password=s3cr%40t&sslmode=require", "postgres://cis@db/cis?password=xxxxx&sslmode=require", "postgres://cis@db/cis?sslmode=require"},
+		{"postgresql://cis@/cis?host=%2Frun&sslpassword=s3cr%40t", "postgresql://cis@/cis?host=%2Frun&sslpassword=xxxxx", "postgresql://cis@/cis?host=%2Frun"},
+		{"postgres://cis@db/cis?search_path=a", "postgres://cis@db/cis?search_path=a", "postgres://cis@db/cis?search_path=a"},
+	} {
+		if got := RedactURL(tc.in); got != tc.redacted {
+			t.Errorf("RedactURL(%s) = %s; want %s", tc.in, got, tc.redacted)
+		}
+		if got := WithoutPassword(tc.in); got != tc.without {
+			t.Errorf("WithoutPassword(%s) = %s; want %s", tc.in, got, tc.without)
+		}
+	}
+}

@@ -359,9 +359,10 @@ func exportWhatsmeow(ctx context.Context, tx *sql.Tx, k personKeys, x *Export) e
 	return nil
 }
 
-// eachRow runs q and calls fn for every row.
-func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(scanner) error) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
+// eachRow runs q (in a transaction or on a pool) and calls fn for every
+// row: the one scan loop.
+func eachRow(ctx context.Context, db queryer, q string, args []any, fn func(scanner) error) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

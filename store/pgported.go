@@ -23,7 +23,7 @@ var pgSame = []string{
 	// transaction
 	selectAccountQuery, insertAccountQuery, selectContactQuery, insertContactQuery, insertInboundQuery,
 	insertConversationQuery, updateConversationQuery, linkMessageQuery, insertOutboxQuery,
-	isSuppressedQuery, openTakeoverQuery, hadLeadQuery, firstReferralQuery, lastConsentTextQuery,
+	isSuppressedQuery, openTakeoverQuery, hadLeadQuery, firstReferralQuery, lastConsentTextQuery, earlyToldQuery, heldRepliesQuery,
 	insertPolicyQuery, insertConsentQuery, setContactNameQuery, insertLeadQuery, rotationQuery, assignFactsQuery,
 	"SAVEPOINT msg", "ROLLBACK TO msg", "RELEASE msg", insertEventQuery,
 	// what a Cloud API webhook stores besides the message (bsuid.go, channels.go, delivery_audit.go):

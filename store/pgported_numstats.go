@@ -7,4 +7,6 @@ package store
 var pgPortedNumstats = pgPortSet{same: []string{
 	numberLeadDaysQuery, numberContactDelaysQuery, numberFunnelQuery, numberCampaignLeadsQuery,
 	numberSLAQuery, numberOpenOverdueQuery, numberDimDaysQuery, numberOutcomesQuery,
+	// the advisors' view of one number (advisor_week.go)
+	numberAdvisorWeekQuery, numberAdvisorOpenQuery, numberTakersQuery, numberHourLeadsQuery,
 }}

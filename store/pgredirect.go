@@ -17,7 +17,8 @@ import (
 // (Open, DeviceDB) is a PostgreSQL schema of its own in the CIS_TEST_PG
 // cluster instead (one per file path, so a test that reopens its file finds
 // its data). .ci/test runs store, bot, dashboard and cmd/cis this way a
-// second time.
+// second time. The schemas of binaries that ended are dropped by the next
+// one (pgredirect_run.go).
 //
 // It lives here, not in a _test.go file, so that the tests of bot,
 // dashboard and cmd/cis get it without each carrying a copy or a TestMain;
@@ -33,6 +34,7 @@ func init() {
 	pgLearnOnce.Do(setupPGLearn)
 	var mu sync.Mutex
 	made := map[string]string{}
+	run, joined := testRunID(), false
 	testRedirect = func(path string) string {
 		if IsPostgres(path) {
 			return path
@@ -42,8 +44,18 @@ func init() {
 		if url, ok := made[path]; ok {
 			return url
 		}
+		if !joined { // the first store: join the run, clean up ended ones (pgredirect_run.go)
+			joined = true
+			if joinTestRun(base, run) != nil {
+				run = "" // no lock held: names the sweep leaves alone
+			}
+		}
 		sum := sha256.Sum256([]byte(path))
-		url, err := TestSchema(base, "f_"+hex.EncodeToString(sum[:8]))
+		name := "f_" + hex.EncodeToString(sum[:8])
+		if run != "" {
+			name = "f_" + run + "_" + hex.EncodeToString(sum[:8])
+		}
+		url, err := TestSchema(base, name)
 		if err != nil {
 			return path
 		}

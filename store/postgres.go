@@ -30,6 +30,12 @@ func IsPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
+// Postgres reports whether s is a PostgreSQL store. Callers that hold only
+// a --db value ask IsPostgres; a test binary's stores may be PostgreSQL
+// whatever their path says (CIS_TEST_PG_ALL, pgredirect.go), and what
+// serve may assume about other processes depends on the engine it got.
+func (s *Store) Postgres() bool { return s.dialect == dialectPostgres }
+
 // migrationLock is the advisory lock key under which one process at a time
 // migrates a database: several servers may start together.
 const migrationLock = 0x636973 // "cis"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/cis-agencia/cis/flow"
 	"github.com/cis-agencia/cis/flow/assign"
@@ -140,21 +141,25 @@ const clearAssignModesQuery = `DELETE FROM assign_modes`
 const insertAssignModeQuery = `INSERT INTO assign_modes (class, mode) VALUES (?, ?)`
 
 // SetAssignModes stores, per class, how turns are taken (ModeRotation or
-// ModeLeastLoaded; a class left out: rotation); the next lead already
-// follows it.
+// ModeLeastLoaded; a class left out: rotation); the next lead this server
+// gives already follows it, and the other servers on the same database
+// follow it within modesTTL. Every class gets a row, rotation included, so
+// that an empty table keeps meaning "never chosen: Options.Assign's".
 func (s *Store) SetAssignModes(ctx context.Context, modes map[flow.Class]string) error {
 	m := map[flow.Class]assign.Mode{}
+	for class, name := range modes {
+		mode, ok := modeOf(name)
+		if !ok || (class != flow.Hot && class != flow.Warm && class != flow.Cold) {
+			return fmt.Errorf("assignment modes: class %q mode %q: want hot, warm or cold, and rotation or least_loaded", class, name)
+		}
+		m[class] = mode
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, clearAssignModesQuery); err != nil {
 			return err
 		}
-		for class, name := range modes {
-			mode, ok := modeOf(name)
-			if !ok || (class != flow.Hot && class != flow.Warm && class != flow.Cold) {
-				return fmt.Errorf("class %q mode %q: want hot, warm or cold, and rotation or least_loaded", class, name)
-			}
-			m[class] = mode
-			if _, err := tx.ExecContext(ctx, insertAssignModeQuery, string(class), name); err != nil {
+		for _, class := range []flow.Class{flow.Hot, flow.Warm, flow.Cold} {
+			if _, err := tx.ExecContext(ctx, insertAssignModeQuery, string(class), modeNames[m[class]]); err != nil {
 				return err
 			}
 		}
@@ -164,6 +169,7 @@ func (s *Store) SetAssignModes(ctx context.Context, modes map[flow.Class]string)
 		return fmt.Errorf("assignment modes: %w", err)
 	}
 	s.modes.Store(&m)
+	s.modesRead.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -178,10 +184,20 @@ func modeOf(name string) (assign.Mode, bool) {
 
 const assignModesQuery = `SELECT class, mode FROM assign_modes`
 
-// loadModes reads the stored modes at Open; none stored leaves
-// Options.Assign's.
+// modesTTL is how long a server goes on with the assignment modes it read
+// before reading them again: how late it follows a change the admin made
+// on another server on the same database. One read of a three-row table a
+// second at the most, against one per assignment (several statements on
+// PostgreSQL's busy path, issue 16); the server the admin used follows the
+// change at once (SetAssignModes).
+const modesTTL = time.Second
+
+// loadModes reads the stored modes (at Open, and every modesTTL after, from
+// ruleSet); none stored leaves Options.Assign's. It reads on the readers:
+// ruleSet may run inside the writer's transaction.
 func (s *Store) loadModes(ctx context.Context) error {
-	rows, err := s.rw.QueryContext(ctx, assignModesQuery)
+	s.modesRead.Store(time.Now().UnixNano())
+	rows, err := s.ro.QueryContext(ctx, assignModesQuery)
 	if err != nil {
 		return fmt.Errorf("assignment modes: %w", err)
 	}
@@ -201,13 +217,32 @@ func (s *Store) loadModes(ctx context.Context) error {
 	}
 	if len(m) > 0 {
 		s.modes.Store(&m)
+	} else {
+		s.modes.Store(nil)
 	}
 	return nil
 }
 
+// refreshModes reads the modes again when the last read is older than
+// modesTTL (wall time, not the store's clock: the staleness is real). One
+// caller reads; the others go on with what was read. A failed read keeps
+// the last modes and is tried again after modesTTL.
+func (s *Store) refreshModes() {
+	now, last := time.Now().UnixNano(), s.modesRead.Load()
+	if now-last < int64(modesTTL) || !s.modesRead.CompareAndSwap(last, now) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), modesTTL)
+	defer cancel()
+	if err := s.loadModes(ctx); err != nil {
+		s.log.Warn("assignment modes not read again: the last ones stay", "err", err)
+	}
+}
+
 // ruleSet is the agency's assignment rules now: Options.Assign with the
-// stored modes, once any are stored.
+// stored modes, once any are stored, as read at most modesTTL ago.
 func (s *Store) ruleSet() assign.Rules {
+	s.refreshModes()
 	r := s.rules
 	if m := s.modes.Load(); m != nil {
 		r.Modes = *m

@@ -78,7 +78,8 @@ type Store struct {
 	owner   string       // Options.Owner: this process in leases and claims (leases.go)
 	// modes are the per-class assignment modes stored by the admin (or
 	// --advisor-least-loaded at start); nil: rules.Modes (shared_queue.go).
-	modes atomic.Pointer[map[flow.Class]assign.Mode]
+	modes     atomic.Pointer[map[flow.Class]assign.Mode]
+	modesRead atomic.Int64 // when modes were last read (Unix ns, wall time): refreshModes
 	// walPath is the WAL file whose size the writer keeps bounded (wal.go).
 	walPath    string
 	walRetryAt time.Time   // the writer's next checkpoint attempt after a blocked one

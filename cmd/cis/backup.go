@@ -18,11 +18,11 @@ func backupCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if store.IsPostgres(c.DBPath) { // with or without FILE: the advice is what helps
+		return pgBackupAdvice("backup", c.DBPath)
+	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: cis backup FILE | cis backup --verify FILE")
-	}
-	if store.IsPostgres(c.DBPath) {
-		return pgBackupAdvice("backup", c.DBPath)
 	}
 	file := fs.Arg(0)
 	if *verify {
@@ -56,11 +56,11 @@ func restoreCmd(ctx context.Context, e env, args []string) error {
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
+	if store.IsPostgres(c.DBPath) { // with or without FILE: the advice is what helps
+		return pgBackupAdvice("restore", c.DBPath)
+	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: cis restore FILE (stop cis serve first)")
-	}
-	if store.IsPostgres(c.DBPath) {
-		return pgBackupAdvice("restore", c.DBPath)
 	}
 	// Restoring onto a missing store (a new machine) needs no lock: there is
 	// nothing a server could be using.

@@ -136,7 +136,7 @@ func newFlagSet(name string, getenv func(string) string) (*flag.FlagSet, *Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	c := &Config{getenv: getenv}
 	def := flow.DefaultConfig(time.UTC)
-	c.str(fs, getenv, &c.DBPath, "db", "CIS_DB", "./cis.db", "SQLite file shared by the app and the WhatsApp device store")
+	c.dbFlag(fs, getenv, "the store: a SQLite `FILE` shared by the app and the WhatsApp device store, or postgres://USER:PASSWORD@HOST/DATABASE (docs/postgres.md)")
 	c.str(fs, getenv, &c.Addr, "addr", "CIS_ADDR", "127.0.0.1:8080", "HTTP listen address")
 	c.str(fs, getenv, &c.LogLevel, "log-level", "CIS_LOG_LEVEL", "info", "debug, info, warn or error")
 	c.str(fs, getenv, &c.Lang, "lang", "CIS_LANG", "es", "reply language: es or en")
@@ -211,6 +211,32 @@ func (c *Config) str(fs *flag.FlagSet, getenv func(string) string, p *string, na
 		def = v
 	}
 	fs.StringVar(p, name, def, usage+" (env "+env+")")
+}
+
+// dbFlag is --db (CIS_DB). -h and a mistyped flag print every flag's
+// default, here CIS_DB's value, into the service's journal: a PostgreSQL
+// URL is shown without its password (shownDB).
+func (c *Config) dbFlag(fs *flag.FlagSet, getenv func(string) string, usage string) {
+	c.DBPath = "./cis.db"
+	if v := getenv("CIS_DB"); v != "" {
+		c.DBPath = v
+	}
+	fs.Var(dbValue{&c.DBPath}, "db", usage+" (env CIS_DB)")
+}
+
+// dbValue is --db's flag.Value: set as given, shown without a password.
+type dbValue struct{ p *string }
+
+func (v dbValue) String() string {
+	if v.p == nil { // flag's zero value, for -h's "is it the default" test
+		return ""
+	}
+	return shownDB(*v.p)
+}
+
+func (v dbValue) Set(s string) error {
+	*v.p = s
+	return nil
 }
 
 func (c *Config) dur(fs *flag.FlagSet, getenv func(string) string, p *time.Duration, name, env string, def time.Duration, usage string) {

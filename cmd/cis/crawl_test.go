@@ -75,7 +75,9 @@ func startDemo(t *testing.T, extra map[string]string) *demoServer {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("serve stopped before it printed its address and the demo login: %v\n%s", <-d.done, tail(d.logs.String(), 20))
+				err := <-d.done
+				d.done <- err // the cleanup waits for it too
+				t.Fatalf("serve stopped before it printed its address and the demo login: %v\n%s", err, tail(d.logs.String(), 20))
 			}
 			if m := servingLine.FindStringSubmatch(l); m != nil {
 				d.base = m[1]

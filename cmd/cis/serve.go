@@ -57,7 +57,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := startCluster(ctx, a, c.DBPath, leaseTTL, log); err != nil {
+	if err := startCluster(ctx, a, leaseTTL, log); err != nil {
 		return err
 	}
 	jobs := dashboard.NewJobs(log.With("component", "jobs"), time.Now)
@@ -83,7 +83,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--addr (CIS_ADDR): %w", err)
 	}
-	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), c.DBPath)
+	fmt.Fprintf(e.stdout, "cis: serving on http://%s (dashboard: /, web chat: /chat, health: /healthz, /readyz); store %s\n", ln.Addr(), shownDB(c.DBPath))
 	loops := backgroundLoops(a, c, log, jobs, channels, *demo)
 	work := func(ctx context.Context) error {
 		if *demo {
@@ -100,6 +100,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// jobs.Serve: background work a page started (a model report) ends
 	// with the server and is waited for.
 	return runAll(ctx, serveHTTP, work, jobs.Serve)
+}
+
+// shownDB is the store as serve names it on its start line, which ends up
+// in the service's journal: a PostgreSQL URL without its password.
+func shownDB(db string) string {
+	if store.IsPostgres(db) {
+		return store.RedactURL(db)
+	}
+	return db
 }
 
 // lockServe makes sure one server runs per SQLite file: a second one would

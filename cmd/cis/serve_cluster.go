@@ -33,9 +33,9 @@ func newCluster(st *store.Store, ttl time.Duration, log *slog.Logger) *cluster {
 }
 
 // startCluster makes serve's cluster part and starts it (start).
-func startCluster(ctx context.Context, a *app, dbPath string, ttl time.Duration, log *slog.Logger) error {
+func startCluster(ctx context.Context, a *app, ttl time.Duration, log *slog.Logger) error {
 	a.cluster = newCluster(a.store, ttl, log)
-	if err := a.cluster.start(ctx, dbPath); err != nil {
+	if err := a.cluster.start(ctx); err != nil {
 		return fmt.Errorf("leases: %w", err)
 	}
 	return nil
@@ -45,8 +45,8 @@ func startCluster(ctx context.Context, a *app, dbPath string, ttl time.Duration,
 // SQLite, under the file lock, no other process can be alive: the leases
 // of a previous run (killed before they expired) are forgotten, so that
 // its claims are settled at once as a crash's orphans.
-func (k *cluster) start(ctx context.Context, dbPath string) error {
-	if !store.IsPostgres(dbPath) {
+func (k *cluster) start(ctx context.Context) error {
+	if !k.st.Postgres() {
 		if err := k.st.ClearLeases(ctx); err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ func printCopyReport(w io.Writer, from, to string, rep store.CopyReport, took ti
 // pgBackupAdvice is what `cis backup` and `cis restore` answer on a
 // PostgreSQL store: the server's own tools do it, and how.
 func pgBackupAdvice(cmd, db string) error {
-	c := pgDumpCommands(withoutPassword(db), "cis-"+time.Now().UTC().Format("2006-01-02")+".dump", "cis_restored")
+	c := pgDumpCommands(store.WithoutPassword(db), "cis-"+time.Now().UTC().Format("2006-01-02")+".dump", "cis_restored")
 	return fmt.Errorf("cis %s copies SQLite files; this store is PostgreSQL (%s), whose backups are PostgreSQL's own tool, pg_dump "+
 		"(from the postgresql-client package, its major version at least the server's); the password goes in PGPASSWORD "+
 		"or ~/.pgpass, not on the command line. docs/postgres.md, \"Backups\":\n"+
@@ -109,16 +109,6 @@ func pgBackupAdvice(cmd, db string) error {
 		"  check the backup file:\n    %s\n"+
 		"  restore into a new, empty database:\n    %s\n    %s\n  then run cis on it: --db '%s' (CIS_DB)",
 		cmd, store.RedactURL(db), shellJoin(c.dump), shellJoin(c.list), shellJoin(c.create), shellJoin(c.restore), c.restoredURL)
-}
-
-// withoutPassword is a URL with its password left out.
-func withoutPassword(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = url.User(u.User.Username())
-	return u.String()
 }
 
 // pgCommands are the pg_dump / pg_restore command lines for one store.
