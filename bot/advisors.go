@@ -32,7 +32,23 @@ type NotifierConfig struct {
 	Reassign     bool                                    // a missed deadline moves the lead to the next advisor
 	Text         func(key string, args ...string) string // the catalogue (flow.Machine.Text)
 	Loc          *time.Location                          // time zone of the deadline shown; default UTC
+	// Via, with several linked devices, is the number (digits) whose
+	// device this notifier sends through: it sends only the notifications
+	// routed to it (store.PendingNotificationsVia: the lead's own number,
+	// else one of the advisor's). "" sends every notification (one device).
+	Via string
+	// NoSweep leaves the deadline sweep (reminders, reassignments) to
+	// RunSweeps: with several devices, a periodic job of the cluster.
+	NoSweep bool
 }
+
+// viaNotices is implemented by a store that lists the notifications of
+// one linked-device number (*store.Store).
+type viaNotices interface {
+	PendingNotificationsVia(ctx context.Context, number string, limit int) ([]store.Notification, error)
+}
+
+var _ viaNotices = (*store.Store)(nil)
 
 // Notifier tells advisors about their leads over WhatsApp: the assignment
 // (round robin, decided in the lead's own transaction), a reminder before
@@ -61,6 +77,9 @@ func NewNotifier(st noticeStore, send func(ctx context.Context, id int64, phone,
 	if cfg.Loc == nil {
 		cfg.Loc = time.UTC
 	}
+	if _, ok := st.(viaNotices); cfg.Via != "" && !ok {
+		return nil, errors.New("notifier: this store cannot list one number's notifications")
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -70,14 +89,12 @@ func NewNotifier(st noticeStore, send func(ctx context.Context, id int64, phone,
 // Once sweeps the deadlines and sends what is due; it returns how many
 // notifications went out.
 func (n *Notifier) Once(ctx context.Context) (int, error) {
-	r, m, err := n.store.SweepDeadlines(ctx, n.cfg.RemindBefore, n.cfg.Reassign)
-	if err != nil {
-		return 0, err
+	if !n.cfg.NoSweep {
+		if err := n.Sweep(ctx); err != nil {
+			return 0, err
+		}
 	}
-	if r+m > 0 {
-		n.log.Info("lead deadlines swept", "reminders", r, "reassigned", m)
-	}
-	due, err := n.store.PendingNotifications(ctx, 50)
+	due, err := n.pending(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -91,6 +108,40 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 		return func(ctx context.Context) (string, error) { return "", n.send(ctx, o.ID, o.To, o.Body) }, nil
 	})
 	return p.sent, err
+}
+
+// Sweep queues the reminders and reassignments now due (Once does it
+// first unless NoSweep).
+func (n *Notifier) Sweep(ctx context.Context) error {
+	r, m, err := n.store.SweepDeadlines(ctx, n.cfg.RemindBefore, n.cfg.Reassign)
+	if err != nil {
+		return err
+	}
+	if r+m > 0 {
+		n.log.Info("lead deadlines swept", "reminders", r, "reassigned", m)
+	}
+	return nil
+}
+
+// RunSweeps calls Sweep every interval until ctx ends. With several
+// linked devices it runs as a periodic job of its own, once per cluster
+// (a reassignment must not be decided twice), while each device's notifier
+// only sends (NoSweep); it needs no device connected.
+func (n *Notifier) RunSweeps(ctx context.Context, every time.Duration) error {
+	return repeat(ctx, every, func() error {
+		if err := n.Sweep(ctx); err != nil && ctx.Err() == nil {
+			n.log.Error("lead deadlines not swept", "err", err)
+		}
+		return nil
+	})
+}
+
+// pending are the notifications this notifier sends (NotifierConfig.Via).
+func (n *Notifier) pending(ctx context.Context) ([]store.Notification, error) {
+	if n.cfg.Via == "" {
+		return n.store.PendingNotifications(ctx, 50)
+	}
+	return n.store.(viaNotices).PendingNotificationsVia(ctx, n.cfg.Via, 50)
 }
 
 // notices are the advisors' notifications (lead_notices) as the sender

@@ -132,6 +132,9 @@ func (s *Spread) shares(ctx context.Context) (counts map[string]int, mine []stri
 		if !l.Expires.After(now) || !strings.HasPrefix(l.Name, LinkedDeviceLease("")) {
 			continue
 		}
+		if _, server := counts[l.Owner]; !server && l.Owner != s.st.Owner() {
+			continue // cis pair holding a device while it pairs: no server to share with
+		}
 		counts[l.Owner]++
 		if l.Owner == s.st.Owner() {
 			mine = append(mine, l.Name)

@@ -264,3 +264,40 @@ func TestSpreadHandsBackADevice(t *testing.T) {
 	case <-time.After(3 * ttl / 2):
 	}
 }
+
+// TestSpreadIgnoresCisPair: cis pair holds a device's lease while it
+// pairs, but it is no server (no process lease): a server holding several
+// devices neither leaves free devices to it nor hands one back to it
+// (which it would never take: the device would flap offline).
+func TestSpreadIgnoresCisPair(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cis.db")
+	open := func(owner string) *store.Store {
+		st, err := store.Open(ctx, path, store.Options{Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a, pair := open("server-a"), open("cis-pair")
+	const ttl = 900 * time.Millisecond
+	numbers := []string{"573001110000", "573002220000", "573003330000"}
+	for _, name := range []string{store.ProcessLease("server-a"), LinkedDeviceLease(numbers[0]), LinkedDeviceLease(numbers[1]), LinkedDeviceLease(numbers[2])} {
+		if _, held, err := a.TakeLease(ctx, name, time.Minute); err != nil || !held {
+			t.Fatalf("%s: %v, %v", name, held, err)
+		}
+	}
+	if _, held, err := pair.TakeLease(ctx, LinkedDeviceLease("573004440000"), time.Minute); err != nil || !held {
+		t.Fatal(held, err)
+	}
+	sa := NewSpread(a, ttl, nil)
+	if sa.Defer(ctx) {
+		t.Error("server-a leaves free devices to cis pair")
+	}
+	wctx, cancel := context.WithTimeout(ctx, 3*ttl/2)
+	defer cancel()
+	if sa.Watch(LinkedDeviceLease(numbers[2]))(wctx); wctx.Err() == nil {
+		t.Error("server-a handed a device back to cis pair")
+	}
+}

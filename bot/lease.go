@@ -108,7 +108,7 @@ func (l *Lease) Run(ctx context.Context, work func(ctx context.Context, f store.
 			l.log().Warn("lease not taken", "lease", l.Name, "err", err)
 		}
 		if taken.Token != 0 {
-			if err := l.hold(ctx, taken, work); err != nil {
+			if _, err := l.hold(ctx, taken, work); err != nil {
 				return err
 			}
 		}
@@ -116,6 +116,38 @@ func (l *Lease) Run(ctx context.Context, work func(ctx context.Context, f store.
 			return nil
 		}
 	}
+}
+
+// HeldError: TryRun found the lease held by another process.
+type HeldError struct {
+	Name   string // the lease
+	Holder string // its owner (host-pid-random, store.Store.Owner)
+}
+
+func (e *HeldError) Error() string { return "lease " + e.Name + " is held by " + e.Holder }
+
+// ErrLeaseLost: TryRun's work was stopped because the lease was taken over
+// or could no longer be renewed.
+var ErrLeaseLost = errors.New("lease lost")
+
+// TryRun is Run for a piece of work that must not wait its turn (cis pair):
+// it tries to take the lease once, and when another process holds it,
+// returns a *HeldError without running work. Otherwise it runs work under
+// the lease as Run does, and returns ErrLeaseLost when the lease was lost
+// meanwhile (work's context was cancelled), else work's error.
+func (l *Lease) TryRun(ctx context.Context, work func(ctx context.Context, f store.Fence) error) error {
+	taken, err := l.take(ctx)
+	if err != nil {
+		return err
+	}
+	if taken.Token == 0 {
+		return &HeldError{Name: l.Name, Holder: l.State().Holder}
+	}
+	lost, err := l.hold(ctx, taken, work)
+	if lost {
+		return ErrLeaseLost
+	}
+	return err
 }
 
 // take tries to take the lease; the fence is zero when another holds it.
@@ -134,20 +166,20 @@ func (l *Lease) take(ctx context.Context) (store.Fence, error) {
 }
 
 // hold runs work under the lease f until work returns, ctx ends, or the
-// lease is lost.
-func (l *Lease) hold(ctx context.Context, f store.Fence, work func(ctx context.Context, f store.Fence) error) error {
+// lease is lost (lost).
+func (l *Lease) hold(ctx context.Context, f store.Fence, work func(ctx context.Context, f store.Fence) error) (lost bool, err error) {
 	l.setHeld(true, f.Token)
 	defer l.setHeld(false, 0)
 	l.log().Info("lease taken", "lease", l.Name, "token", f.Token)
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- work(wctx, f) }()
-	lost := l.heartbeat(wctx, f, done)
+	lost = l.heartbeat(wctx, f, done)
 	cancel()
-	err := <-done
+	err = <-done
 	if lost {
 		l.log().Warn("lease lost: work stopped", "lease", l.Name, "token", f.Token)
-		return nil // taken over or unprovable: never released, tried again
+		return true, nil // taken over or unprovable: never released, tried again
 	}
 	// Released with a context a stop does not cut: the next owner then
 	// need not wait for the expiry.
@@ -155,9 +187,9 @@ func (l *Lease) hold(ctx context.Context, f store.Fence, work func(ctx context.C
 		l.log().Warn("lease not released; it expires by itself", "lease", l.Name, "err", rerr)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return err
+		return false, err
 	}
-	return nil
+	return false, nil
 }
 
 // heartbeat renews f every third of the lease time until work ends (done,

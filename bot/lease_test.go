@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -140,4 +142,78 @@ func TestFencedChannelSendsOnlyUnderItsLease(t *testing.T) {
 	if n, err := e.wa.Flush(context.Background()); err != nil || n == 0 {
 		t.Fatalf("holding the lease, flush sent %d (%v); want the replies", n, err)
 	}
+}
+
+// TestLeaseTryRunRefusesOrHolds: TryRun (cis pair) does not wait its turn:
+// while another process holds the lease it returns a *HeldError naming the
+// holder without running work; on a free lease it runs work under it and
+// releases it after; when the lease is taken behind its back meanwhile, work
+// is stopped and it says ErrLeaseLost.
+func TestLeaseTryRunRefusesOrHolds(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cis.db")
+	open := func(owner string) *store.Store {
+		st, err := store.Open(context.Background(), path, store.Options{Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	const ttl = 600 * time.Millisecond
+	ctx := context.Background()
+	server, pair := open("server"), open("pair")
+	name := LinkedDeviceLease("573001110000")
+	if _, held, err := server.TakeLease(ctx, name, time.Minute); err != nil || !held {
+		t.Fatal(held, err)
+	}
+	l := &Lease{Store: pair, Name: name, TTL: ttl}
+	ran := false
+	err := l.TryRun(ctx, func(context.Context, store.Fence) error { ran = true; return nil })
+	var held *HeldError
+	if !errors.As(err, &held) || held.Holder != "server" || held.Name != name || ran {
+		t.Fatalf("TryRun on a held lease: %v (ran %v); want a HeldError naming the server, work not run", err, ran)
+	}
+	token := leaseOf(t, server, name).Token
+	if err := server.ReleaseLease(ctx, name, token); err != nil {
+		t.Fatal(err)
+	}
+	var fence store.Fence
+	err = l.TryRun(ctx, func(_ context.Context, f store.Fence) error { fence = f; return nil })
+	if err != nil || fence.Token != token+1 {
+		t.Fatalf("TryRun on a free lease: %v, fence %+v; want work run under token %d", err, fence, token+1)
+	}
+	if got := leaseOf(t, server, name); got.Owner != "pair" || got.Expires.After(time.Now()) {
+		t.Errorf("after TryRun: %+v; want released by pair", got)
+	}
+	// Taken over while working: the server's take after an expiry.
+	err = l.TryRun(ctx, func(ctx context.Context, f store.Fence) error {
+		if _, _, err := pair.TakeLease(ctx, name, time.Millisecond); err != nil { // pair's heartbeats pause
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+		if _, held, err := server.TakeLease(ctx, name, time.Minute); err != nil || !held {
+			return fmt.Errorf("server's takeover: held %v, %w", held, err)
+		}
+		<-ctx.Done() // pair's next heartbeat is refused
+		return ctx.Err()
+	})
+	if !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("TryRun taken over: %v; want ErrLeaseLost", err)
+	}
+}
+
+// leaseOf is lease name as st reads it.
+func leaseOf(t *testing.T, st *store.Store, name string) store.Lease {
+	t.Helper()
+	ls, err := st.Leases(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		if l.Name == name {
+			return l
+		}
+	}
+	t.Fatalf("no lease %s", name)
+	return store.Lease{}
 }

@@ -239,7 +239,13 @@ func leadAdvisorPairs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([
 
 // PendingNotifications returns up to limit notifications not yet sent, oldest first.
 func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {
-	rows, err := s.ro.QueryContext(ctx, pendingNoticesQuery, limit)
+	return s.pendingNotices(ctx, pendingNoticesQuery, limit)
+}
+
+// pendingNotices reads the notifications q (pendingNoticesQuery or a
+// restriction of it) selects with args.
+func (s *Store) pendingNotices(ctx context.Context, q string, args ...any) ([]Notification, error) {
+	rows, err := s.ro.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pending notifications: %w", err)
 	}

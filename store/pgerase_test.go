@@ -50,10 +50,11 @@ func TestErasedPersonLeavesNoRowVersionOnPostgres(t *testing.T) {
 
 func testNoRowVersionLeft(t *testing.T, phone string, erase func(*testing.T, *privacyEnv)) {
 	eng := pgEngine(t)
+	super := eng.super(t) // pageinspect reads raw pages: superuser only
 	ctx := context.Background()
 	// pageinspect ships with Debian's postgresql; one copy per database, in
 	// public, because each test's schema is dropped at its end.
-	if _, err := eng.raw.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public`); err != nil {
+	if _, err := super.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public`); err != nil {
 		t.Fatalf("pageinspect (Debian's postgresql has it): %v", err)
 	}
 	const (
@@ -74,7 +75,7 @@ func testNoRowVersionLeft(t *testing.T, phone string, erase func(*testing.T, *pr
 		var out []string
 		for _, tbl := range tables {
 			var n int
-			err := eng.raw.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)
+			err := super.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*)
 				FROM generate_series(0, (pg_relation_size('%[1]s') / current_setting('block_size')::int)::int - 1) b,
 					public.heap_page_items(public.get_raw_page('%[1]s', b)) h
 				WHERE h.t_data IS NOT NULL AND position(convert_to($1, 'UTF8') IN h.t_data) > 0`, tbl), needle).Scan(&n)

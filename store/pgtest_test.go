@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	neturl "net/url"
 	"os"
 	"regexp"
 	"runtime"
@@ -26,6 +27,7 @@ type engine struct {
 	name string
 	db   string  // the --db value: a file path or a postgres:// URL
 	raw  *sql.DB // a plain handle on the same database, for the test's own checks
+	base string  // PostgreSQL: the cluster's URL (CIS_TEST_PG), as its superuser
 }
 
 // open opens a store on the engine's database.
@@ -94,26 +96,41 @@ func pgEngine(t testing.TB) *engine {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
+	// A role of its own, as an installation has: whatsmeow's upgrade looks
+	// its tables up without naming a schema, so as the cluster's superuser
+	// it saw another test's whatsmeow_version (a bot test running beside,
+	// a redirected schema left over) and failed on a table it thought it had.
+	url, err := TestSchema(base, schema)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("PostgreSQL at CIS_TEST_PG: %v", err)
 	}
 	t.Cleanup(func() { DropTestSchema(base, schema) })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	url := base + sep + "search_path=" + schema
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	return &engine{name: "postgres", db: url, raw: raw}
+	return &engine{name: "postgres", db: url, raw: raw, base: base}
+}
+
+// super is a handle on the engine's schema as the cluster's superuser, for
+// what only a superuser may do (pageinspect's raw pages).
+func (e *engine) super(tb testing.TB) *sql.DB {
+	tb.Helper()
+	sep := "?"
+	if strings.Contains(e.base, "?") {
+		sep = "&"
+	}
+	u, err := neturl.Parse(e.db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sql.Open("pgx", e.base+sep+"search_path="+neturl.QueryEscape(u.Query().Get("search_path")))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 var _ = stdlib.GetDefaultDriver // registers "pgx" for the plain handles

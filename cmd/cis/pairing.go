@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
@@ -15,8 +17,55 @@ type linkedPairing struct {
 	wa    *bot.WhatsApp // nil when only the Cloud API channel runs
 	cloud string        // the Cloud API channel's status text, "" when unused
 	// devices are the linked devices by declared number when several run
-	// (serve_devices.go); nil with the single device.
+	// (serve_devices.go); nil with the single device. Devices of numbers
+	// declared while serving are added (and wa set) while pages read them: mu.
+	mu      sync.Mutex
 	devices map[string]*bot.WhatsApp
+}
+
+// current is the page's default device (wa), nil when none.
+func (p *linkedPairing) current() *bot.WhatsApp {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wa
+}
+
+// setCurrent makes wa the page's default device: the single device, or
+// the first declared number's (serve_devices.go), also while serving.
+func (p *linkedPairing) setCurrent(wa *bot.WhatsApp) {
+	p.mu.Lock()
+	p.wa = wa
+	p.mu.Unlock()
+}
+
+// addDevice adds the device of a declared number.
+func (p *linkedPairing) addDevice(number string, wa *bot.WhatsApp) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.devices == nil {
+		p.devices = map[string]*bot.WhatsApp{}
+	}
+	p.devices[number] = wa
+}
+
+// device is the device of a declared number, nil when none runs.
+func (p *linkedPairing) device(number string) *bot.WhatsApp {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.devices[number]
+}
+
+// deviceList is a copy of devices (nil p: none).
+func (p *linkedPairing) deviceList() map[string]*bot.WhatsApp {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.devices)
 }
 
 var (
@@ -47,10 +96,11 @@ var pairingStates = map[bot.ChannelState]dashboard.PairingState{
 
 // PairingStatus implements dashboard.PairingSource.
 func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus, error) {
-	if p.wa == nil {
+	wa := p.current()
+	if wa == nil {
 		return dashboard.PairingStatus{State: dashboard.PairingDisconnected, CloudAPI: p.cloud, NoDevice: true}, nil
 	}
-	st := p.wa.Status()
+	st := wa.Status()
 	state, ok := pairingStates[st.State]
 	if !ok {
 		state = dashboard.PairingDisconnected
@@ -66,10 +116,11 @@ func (p *linkedPairing) PairingStatus(context.Context) (dashboard.PairingStatus,
 // Logout unlinks the device. The reconnect loop then opens a fresh device
 // and shows new pairing codes, which is "pair again".
 func (p *linkedPairing) Logout(ctx context.Context) error {
-	if p.wa == nil {
+	wa := p.current()
+	if wa == nil {
 		return errNoLinkedDevice
 	}
-	return p.wa.Logout(ctx)
+	return wa.Logout(ctx)
 }
 
 // Pair asks for pairing codes. An unlinked channel shows them already (the
@@ -77,37 +128,40 @@ func (p *linkedPairing) Logout(ctx context.Context) error {
 // ended for good (an outdated client) it asks again. It refuses while a
 // device is linked.
 func (p *linkedPairing) Pair(context.Context) error {
-	if p.wa == nil {
+	wa := p.current()
+	if wa == nil {
 		return errNoLinkedDevice
 	}
-	if p.wa.Status().State == bot.StateConnected {
+	if wa.Status().State == bot.StateConnected {
 		return errAlreadyPaired
 	}
-	p.wa.PairAgain()
+	wa.PairAgain()
 	return nil
 }
 
 // AnswerPasskey implements dashboard.PasskeyAnswerer.
 func (p *linkedPairing) AnswerPasskey(ctx context.Context, response string) error {
-	if p.wa == nil {
+	wa := p.current()
+	if wa == nil {
 		return errNoLinkedDevice
 	}
-	return p.wa.AnswerPasskey(ctx, response)
+	return wa.AnswerPasskey(ctx, response)
 }
 
 // ConfirmPasskey implements dashboard.PasskeyAnswerer.
 func (p *linkedPairing) ConfirmPasskey(ctx context.Context) error {
-	if p.wa == nil {
+	wa := p.current()
+	if wa == nil {
 		return errNoLinkedDevice
 	}
-	return p.wa.ConfirmPasskey(ctx)
+	return wa.ConfirmPasskey(ctx)
 }
 
 // PairingFor implements dashboard.NumberPairing: the device of one declared
 // linked-device number when several run (serve_devices.go).
 func (p *linkedPairing) PairingFor(number string) (dashboard.PairingSource, bool) {
-	wa, ok := p.devices[number]
-	if !ok {
+	wa := p.device(number)
+	if wa == nil {
 		return nil, false
 	}
 	return &linkedPairing{wa: wa, cloud: p.cloud}, true

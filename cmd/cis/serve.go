@@ -294,7 +294,7 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 		return nil, err
 	}
 	a.whatsapp = wa
-	a.pairing.wa = wa
+	a.pairing.setCurrent(wa)
 	// The reconnect loop (bot.WhatsApp.Link) opens the stored device, or a
 	// new one after a logout, through this.
 	open := func(ctx context.Context) (bot.Device, error) {
@@ -309,32 +309,40 @@ func linkedDevice(ctx context.Context, a *app, c *Config, tr *bot.Transcriber, l
 	}
 	// The notifier sends through the device: it runs where the device is
 	// connected, and its reminders so run once per cluster.
-	also, err := advisorNotifier(a, c, wa, log)
+	also, err := advisorNotifier(a, c, wa, bot.NotifierConfig{}, log)
 	if err != nil {
 		return nil, err
 	}
 	// One server connects the device at a time (its lease); the others
 	// stand by to take it over.
 	lease := a.cluster.lease(bot.LinkedDeviceLease(cmp.Or(c.whatsAppNumber(), "default")))
-	connect := func(ctx context.Context) error {
-		defer db.Close()
-		return wa.LinkLeased(ctx, lease, open, also...)
-	}
-	return []func(context.Context) error{wa.Run, connect}, nil
+	connect := func(ctx context.Context) error { return wa.LinkLeased(ctx, lease, open, also...) }
+	// Until a number is declared (serve_devices.go).
+	return []func(context.Context) error{func(ctx context.Context) error {
+		return singleUntilDeclared(ctx, a, c, db, wc, []func(context.Context) error{wa.Run, connect}, lease, log)
+	}}, nil
 }
 
 // advisorNotifier is the advisors' notifier sending through wa, as a part
-// to run beside wa's connection; none without --advisors.
-func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, log *slog.Logger) ([]func(context.Context) error, error) {
-	if c.Advisors == "" {
-		return nil, nil
-	}
-	n, err := bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
-		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota()}, log.With("component", "advisors"))
-	if err != nil {
+// to run beside wa's connection; none without --advisors. route says,
+// with several devices, which notifications are wa's (Via, NoSweep).
+func advisorNotifier(a *app, c *Config, wa *bot.WhatsApp, route bot.NotifierConfig, log *slog.Logger) ([]func(context.Context) error, error) {
+	n, err := newAdvisorNotifier(a, c, wa, route, log)
+	if err != nil || n == nil {
 		return nil, err
 	}
 	return []func(context.Context) error{func(ctx context.Context) error { return n.Run(ctx, 30*time.Second) }}, nil
+}
+
+// newAdvisorNotifier is the advisors' notifier sending through wa; nil
+// without --advisors.
+func newAdvisorNotifier(a *app, c *Config, wa *bot.WhatsApp, route bot.NotifierConfig, log *slog.Logger) (*bot.Notifier, error) {
+	if c.Advisors == "" {
+		return nil, nil
+	}
+	return bot.NewNotifier(a.store, wa.Notify, bot.NotifierConfig{RemindBefore: c.AdvisorRemind,
+		Reassign: c.AdvisorReassign, Text: a.machine.Text, Loc: flow.Bogota(), Via: route.Via, NoSweep: route.NoSweep},
+		log.With("component", "advisors"))
 }
 
 // webhookWorker delivers the outgoing webhooks apart from the bot; its crash

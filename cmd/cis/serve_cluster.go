@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -64,6 +65,14 @@ func (k *cluster) lease(name string) *bot.Lease {
 	k.leases = append(k.leases, l)
 	k.mu.Unlock()
 	return l
+}
+
+// drop forgets lease l (its work ended for good: the single linked device
+// when numbers were declared), so readiness no longer lists it.
+func (k *cluster) drop(l *bot.Lease) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.leases = slices.DeleteFunc(k.leases, func(x *bot.Lease) bool { return x == l })
 }
 
 // alive heartbeats the process lease until ctx ends.

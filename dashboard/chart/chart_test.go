@@ -126,3 +126,28 @@ func TestEmptyChartsStillRender(t *testing.T) {
 		}
 	}
 }
+
+// Two calibration bins whose "n=" labels a browser draws overlapping
+// (measured in the accuracy page's crawl: DejaVu Sans makes "n=50" 30
+// units wide) get one label; the other bin's size stays in its tooltip.
+// Bins far apart keep both labels.
+func TestCalibrationLabelsDoNotOverlap(t *testing.T) {
+	const side = 280.0
+	cases := []struct {
+		name   string
+		pts    []Point
+		labels int
+	}{
+		{"27 apart, 10 higher", []Point{{Predicted: 0.28, Observed: 0.10, N: 50}, {Predicted: 0.28 + 27/side, Observed: 0.10 + 10.4/side, N: 51}}, 1},
+		{"same height, 28 apart", []Point{{Predicted: 0.5, Observed: 0.5, N: 50}, {Predicted: 0.5 + 28/side, Observed: 0.5, N: 51}}, 1},
+		{"far apart", []Point{{Predicted: 0.1, Observed: 0.1, N: 50}, {Predicted: 0.8, Observed: 0.8, N: 51}}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			svg := string(Calibration("t", "x", "y", c.pts, true))
+			if got := strings.Count(svg, ">n=5"); got != c.labels {
+				t.Errorf("%d bin labels drawn; want %d\n%s", got, c.labels, svg)
+			}
+		})
+	}
+}
