@@ -299,7 +299,8 @@ func (p pgPortSet) addTo(t pgTable) {
 // pgPortSets are the porting slices' lists, each in a file of its own so
 // that slices ported in parallel do not edit the same lines.
 func pgPortSets() []pgPortSet {
-	return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedCluster, pgPortedDevices, pgPortedAll, pgPortedNumstats}
+	return []pgPortSet{pgPortedA, pgPortedB, pgPortedNumbers, pgPortedCluster, pgPortedDevices, pgPortedAll, pgPortedNumstats,
+		pgPortedCrash}
 }
 
 // sqlSum is the short checksum pgTwin.sum records.

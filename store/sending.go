@@ -61,17 +61,24 @@ type Orphans struct {
 // were claimed before cutoff and never marked: a previous process handed
 // them to the channel and died before recording the answer.
 func (s *Store) ReleaseOrphanClaims(ctx context.Context, channel string, cutoff time.Time) (Orphans, error) {
+	return s.releaseOrphanClaims(ctx, channel, cutoff, resendOrphansQuery, orphanClaimsQuery)
+}
+
+// releaseOrphanClaims runs a pair of orphan statements (resend the
+// questions, leave the rest unconfirmed) with channel, cutoff, now and
+// extra as arguments.
+func (s *Store) releaseOrphanClaims(ctx context.Context, channel string, cutoff time.Time, resendQ, unconfirmQ string, extra ...any) (Orphans, error) {
 	var o Orphans
-	now := millis(s.now())
+	args := append([]any{channel, millis(cutoff), millis(s.now())}, extra...)
 	err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, resendOrphansQuery, channel, millis(cutoff), now)
+		res, err := tx.ExecContext(ctx, resendQ, args...)
 		if err != nil {
 			return err
 		}
 		if o.Resent, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, orphanClaimsQuery, channel, millis(cutoff), now)
+		res, err = tx.ExecContext(ctx, unconfirmQ, args...)
 		if err != nil {
 			return err
 		}

@@ -5,11 +5,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +41,73 @@ func smallDisk(t *testing.T, size int) string {
 	return dir
 }
 
+// pgTablespaceOn puts the PostgreSQL schema the store file db is
+// redirected to (CIS_TEST_PG_ALL) on the small disk: a tablespace there,
+// the default of the schema's role, so every table and index the store
+// creates lives on it and runs out of space with it (disk_full, 53100). The
+// cluster's WAL stays on its own disk, as a separate WAL volume would. The
+// directory must belong to the server's system user (the test, as root,
+// gives it the owner of the cluster's data directory), so the cluster must
+// run on this machine.
+func pgTablespaceOn(t *testing.T, disk, db string) {
+	t.Helper()
+	base := os.Getenv("CIS_TEST_PG")
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var data string
+	if err := admin.QueryRow("SHOW data_directory").Scan(&data); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(data)
+	if err != nil {
+		t.Skipf("F11 on PostgreSQL puts a tablespace on a small disk of this machine; the cluster's data directory is not here: %v", err)
+	}
+	owner, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Skip("F11 on PostgreSQL: no owner for the cluster's data directory on this system")
+	}
+	loc := filepath.Join(disk, "pg")
+	// The server's user must reach the directory through the test's own
+	// temporary directories (0700, the test's user).
+	for _, d := range []string{filepath.Dir(disk), disk} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(loc, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(loc, int(owner.Uid), int(owner.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	u, err := neturl.Parse(store.TestDB(db)) // makes the schema and its role, empty
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, ts := u.User.Username(), "f11_"+u.User.Username()
+	for _, q := range []string{"CREATE TABLESPACE " + ts + " LOCATION '" + loc + "'", "GRANT CREATE ON TABLESPACE " + ts + " TO " + role,
+		"ALTER ROLE " + role + " SET default_tablespace = " + ts} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() { // after serve stopped, before the disk is unmounted
+		store.DropTestSchema(base, role)
+		a, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Errorf("drop tablespace: %v", err)
+			return
+		}
+		defer a.Close()
+		if _, err := a.Exec("DROP TABLESPACE " + ts); err != nil {
+			t.Errorf("drop tablespace: %v", err)
+		}
+	})
+}
+
 // fill writes zeros to path until the filesystem is full.
 func fill(t *testing.T, path string) {
 	t.Helper()
@@ -66,9 +135,14 @@ func (zeros) Read(p []byte) (int, error) {
 // again) and leave nothing behind, /readyz reports the store not ready, the
 // failure is logged at error level; once space is freed the same server,
 // without a restart, stores the redeliveries once each and is ready again.
+// On PostgreSQL (CIS_TEST_PG_ALL) the store's tables and indexes live in a
+// tablespace on that tmpfs (pgTablespaceOn): the server's disk_full.
 func TestF11ReallyFullDisk(t *testing.T) {
 	disk := smallDisk(t, 8<<20)
 	db := filepath.Join(disk, "cis.db")
+	if store.TestsOnPostgres() {
+		pgTablespaceOn(t, disk, db)
+	}
 	graph := bot.NewFakeGraph()
 	gsrv := httptest.NewServer(graph)
 	defer gsrv.Close()

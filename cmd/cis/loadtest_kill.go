@@ -159,6 +159,9 @@ func killRunEnv(db, addr, secret, graphURL string, getenv func(string) string) [
 	if v := getenv("CIS_CRASH_AT"); v != "" {
 		env = append(env, "CIS_CRASH_AT="+v) // a crashtest build's named crash point, for the first process
 	}
+	if v := getenv("CIS_LEASE_TTL"); v != "" {
+		env = append(env, "CIS_LEASE_TTL="+v) // how soon a killed server's claims are settled on PostgreSQL
+	}
 	return env
 }
 

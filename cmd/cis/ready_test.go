@@ -15,6 +15,7 @@ import (
 
 	"github.com/cis-agencia/cis/bot"
 	"github.com/cis-agencia/cis/dashboard"
+	"github.com/cis-agencia/cis/store"
 )
 
 // TestReadyzDegradedStates wires the real app (store, scorer, linked-device
@@ -75,10 +76,17 @@ func TestReadyzDegradedStates(t *testing.T) {
 // TestF9ReadyzWhileAnotherProcessHoldsTheLock is the /readyz part of
 // RELIABILITY F9: while another connection holds the write lock past the
 // busy timeout, the running server answers 503, and 200 once it is released.
+// On PostgreSQL there is no database-wide write lock: the other connection
+// holds a table lock that blocks writes (as an operator's ALTER TABLE or
+// LOCK TABLE would) past the probe's lock timeout.
 func TestF9ReadyzWhileAnotherProcessHoldsTheLock(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "cis.db")
 	base := startServe(t, map[string]string{"CIS_DB": db, "CIS_ADDR": "127.0.0.1:0", "CIS_LOG_LEVEL": "error"})
-	other, err := sql.Open("sqlite3", "file:"+db+"?_txlock=immediate")
+	driver, dsn, lock := "sqlite3", "file:"+db+"?_txlock=immediate", ""
+	if store.TestsOnPostgres() {
+		driver, dsn, lock = "pgx", store.TestDB(db), "LOCK TABLE schema_migrations IN EXCLUSIVE MODE"
+	}
+	other, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +94,11 @@ func TestF9ReadyzWhileAnotherProcessHoldsTheLock(t *testing.T) {
 	tx, err := other.Begin()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if lock != "" {
+		if _, err := tx.Exec(lock); err != nil {
+			t.Fatal(err)
+		}
 	}
 	code, body := get(t, base+"/readyz")
 	if code != http.StatusServiceUnavailable || !strings.HasPrefix(body, "unavailable\nstore: ") {

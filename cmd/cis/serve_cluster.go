@@ -95,15 +95,16 @@ func (k *cluster) job(name string, loop func(context.Context) error) func(contex
 // orphans settles, every lease time, the claims of servers whose process
 // lease expired (killed while sending): the replies and notifications
 // they had claimed get the crash policy (store/sending.go). A live
-// server's claims are never touched.
+// server's claims are never touched, this one's included even when its own
+// process lease lapsed for a moment (store/orphans_live.go).
 func (k *cluster) orphans(ctx context.Context) error {
 	for {
 		for _, ch := range []string{bot.WhatsAppChannel, bot.CloudChannel} {
-			if _, err := k.st.ReleaseOrphans(ctx, ch, time.Now()); err != nil {
+			if _, err := k.st.ReleaseOthersOrphans(ctx, ch, time.Now()); err != nil {
 				return err
 			}
 		}
-		if _, err := k.st.ReleaseNotificationOrphans(ctx); err != nil {
+		if _, err := k.st.ReleaseOthersNotificationOrphans(ctx); err != nil {
 			return err
 		}
 		select {

@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // TestTwoServersOnPostgres: two `cis serve` on one PostgreSQL database
@@ -38,7 +39,9 @@ func TestTwoServersOnPostgres(t *testing.T) {
 }
 
 // pgSchemaURL is a database URL on CIS_TEST_PG with a schema of the
-// test's own, dropped at the end.
+// test's own, owned by a login role of its own (store.TestSchema: the
+// servers log in as that role, as an installation's would), both dropped at
+// the end.
 func pgSchemaURL(t *testing.T) string {
 	base := os.Getenv("CIS_TEST_PG")
 	if base == "" {
@@ -47,22 +50,15 @@ func pgSchemaURL(t *testing.T) string {
 		}
 		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
 	}
-	admin, err := sql.Open("pgx", base)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "t_" + hex.EncodeToString(b)
+	url, err := store.TestSchema(base, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE"); admin.Close() })
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
+	t.Cleanup(func() { store.DropTestSchema(base, name) })
+	return url
 }
 
 // serveUntil starts cis serve in this process and returns a stop that

@@ -49,6 +49,7 @@ func webhookCrashRun(t *testing.T, bin string) {
 	st.Close()
 	env := append(os.Environ(), "CIS_DB="+store.TestDB(db), "CIS_ADDR=127.0.0.1:0", "CIS_LOG_LEVEL=error", "CIS_WEBHOOKS_ALLOW_PRIVATE=true",
 		"CIS_CLOUDAPI_APP_SECRET=crash-secret", "CIS_CLOUDAPI_VERIFY_TOKEN=v", "CIS_CLOUDAPI_ACCESS_TOKEN=a", "CIS_GRAPH_URL="+gsrv.URL)
+	env = append(env, crashLeaseEnv()...)
 	prospects := make([]*bot.Prospect, crashProspects)
 	for p := range prospects {
 		prospects[p] = crashProspect(graph, p)
