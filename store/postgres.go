@@ -70,6 +70,10 @@ func openPostgres(ctx context.Context, url string, opt Options) (*Store, error) 
 		_ = s.Close() // the load error is the one to report
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if s.alive, err = holdOwnerLock(ctx, cfg, s.owner); err != nil {
+		_ = s.Close() // the lock error is the one to report
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
 	s.started = true
 	go s.writer()
 	return s, nil

@@ -76,6 +76,7 @@ type Store struct {
 	crash   func(point string)
 	rules   assign.Rules // Options.Assign
 	owner   string       // Options.Owner: this process in leases and claims (leases.go)
+	alive   *aliveLock   // PostgreSQL: the connection holding owner's lock (alive_pg.go)
 	// modes are the per-class assignment modes stored by the admin (or
 	// --advisor-least-loaded at start); nil: rules.Modes (shared_queue.go).
 	modes     atomic.Pointer[map[flow.Class]assign.Mode]
@@ -224,7 +225,7 @@ func (s *Store) Close() error {
 		if s.started {
 			<-s.writerDone
 		}
-		err = errors.Join(s.ro.Close(), s.rw.Close())
+		err = errors.Join(s.ro.Close(), s.rw.Close(), s.alive.close())
 	})
 	return err
 }

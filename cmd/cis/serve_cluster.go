@@ -44,16 +44,30 @@ func startCluster(ctx context.Context, a *app, ttl time.Duration, log *slog.Logg
 // start makes this process known as alive before it claims anything. On
 // SQLite, under the file lock, no other process can be alive: the leases
 // of a previous run (killed before they expired) are forgotten, so that
-// its claims are settled at once as a crash's orphans.
+// its claims are settled at once as a crash's orphans. On PostgreSQL the
+// same holds for the servers whose session has ended (their owner lock is
+// free): their process leases end now (store/alive_pg.go).
 func (k *cluster) start(ctx context.Context) error {
-	if !k.st.Postgres() {
-		if err := k.st.ClearLeases(ctx); err != nil {
-			return err
-		}
+	if err := k.forgetDead(ctx); err != nil {
+		return err
 	}
 	_, _, err := k.st.TakeLease(ctx, store.ProcessLease(k.st.Owner()), k.ttl)
 	if err == nil {
 		k.log.Info("server in the cluster", "owner", k.st.Owner(), "lease_ttl", k.ttl.String())
+	}
+	return err
+}
+
+// forgetDead ends the process leases of servers known dead: on SQLite
+// every other one (the file lock proves it), on PostgreSQL those whose
+// owner lock is free.
+func (k *cluster) forgetDead(ctx context.Context) error {
+	if !k.st.Postgres() {
+		return k.st.ClearLeases(ctx)
+	}
+	n, err := k.st.ExpireDeadProcesses(ctx)
+	if n > 0 {
+		k.log.Info("servers gone: their process leases ended", "servers", n)
 	}
 	return err
 }
@@ -93,12 +107,15 @@ func (k *cluster) job(name string, loop func(context.Context) error) func(contex
 }
 
 // orphans settles, every lease time, the claims of servers whose process
-// lease expired (killed while sending): the replies and notifications
+// lease expired or (PostgreSQL) whose session ended (killed while sending): the replies and notifications
 // they had claimed get the crash policy (store/sending.go). A live
 // server's claims are never touched, this one's included even when its own
 // process lease lapsed for a moment (store/orphans_live.go).
 func (k *cluster) orphans(ctx context.Context) error {
 	for {
+		if _, err := k.st.ExpireDeadProcesses(ctx); err != nil { // PostgreSQL only
+			return err
+		}
 		for _, ch := range []string{bot.WhatsAppChannel, bot.CloudChannel} {
 			if _, err := k.st.ReleaseOthersOrphans(ctx, ch, time.Now()); err != nil {
 				return err
