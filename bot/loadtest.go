@@ -301,7 +301,7 @@ func converse(ctx context.Context, cfg LoadConfig, client *http.Client, targets 
 				lp := &loadProspect{id: p, round: round}
 				from := lp.message().from
 				pr := &Prospect{Graph: cfg.Graph, To: from, IDPrefix: fmt.Sprintf("wamid.load.%d.%d", p, round),
-					Script: loadScript, ConsentMark: cfg.ConsentMark, Patience: cfg.Patience}
+					Script: loadScript, ConsentMark: cfg.ConsentMark, AgainMark: ConsentAgainMark(), Patience: cfg.Patience}
 				deliver := func(ctx context.Context, id, text string) error {
 					if !budget() {
 						return errBudget

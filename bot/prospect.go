@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cis-agencia/cis/flow/messages"
 )
 
 // Prospect is a simulated person for the load test and the crash tests, who
@@ -14,7 +16,9 @@ import (
 // arrives that they have not seen before, the next message answers it
 // ("sí"): so a consent text sent again after a crash or after an answer that
 // did not count (store/consent.go) is answered again, and one that never
-// arrives is never answered. Not safe for concurrent use: one goroutine per
+// arrives is never answered. So is the line that asks for the answer again
+// (AgainMark: "your answer came before this notice … reply SÍ or NO"), as a
+// person who reads it does. Not safe for concurrent use: one goroutine per
 // person.
 type Prospect struct {
 	Graph    *FakeGraph
@@ -24,6 +28,9 @@ type Prospect struct {
 	// ConsentMark is a piece of text every consent text holds (the policy
 	// link); Yes is the answer to it (default "sí").
 	ConsentMark, Yes string
+	// AgainMark is a piece of the line asking for the consent answer again
+	// (ConsentAgainMark); empty: that line is read like any other.
+	AgainMark string
 	// Quiet is how long without a new reply means the bot finished
 	// answering (default 100 ms); Patience is how long the person waits for
 	// any answer before writing the next line anyway (default 10 s).
@@ -121,13 +128,27 @@ func (p *Prospect) Read(ctx context.Context) bool {
 		p.seen = map[string]bool{}
 	}
 	for _, m := range got[p.read:] {
-		if !p.seen[m.Outbox] && p.ConsentMark != "" && strings.Contains(m.Body, p.ConsentMark) {
-			p.consent = true // a consent text not seen before (not a duplicate of one read)
+		if !p.seen[m.Outbox] && p.asksConsent(m.Body) {
+			p.consent = true // a consent text (or the ask again) not seen before, not a duplicate of one read
 		}
 		p.seen[m.Outbox] = true
 	}
 	p.read = len(got)
 	return true
+}
+
+// asksConsent reports whether body is a consent text or the line asking for
+// the answer to it again.
+func (p *Prospect) asksConsent(body string) bool {
+	return p.ConsentMark != "" && strings.Contains(body, p.ConsentMark) ||
+		p.AgainMark != "" && strings.Contains(body, p.AgainMark)
+}
+
+// ConsentAgainMark is the Spanish line the bot sends when a consent answer
+// came before its text had surely left (store/consent.go): a person who
+// reads it answers again.
+func ConsentAgainMark() string {
+	return messages.Default().Area("bot").Text(messages.Spanish, "consent_early")
 }
 
 // Talk writes, with deliver, until the person is done, ctx ends or a

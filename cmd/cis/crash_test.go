@@ -112,7 +112,7 @@ func killUnderLoad(t *testing.T, bin string, kills int) bot.LoadReport {
 // crashProspect is prospect p of the crash test.
 func crashProspect(graph *bot.FakeGraph, p int) *bot.Prospect {
 	return &bot.Prospect{Graph: graph, To: strings.TrimPrefix(crashPhone(p), "+"), IDPrefix: fmt.Sprintf("wamid.crash.%d", p),
-		Script: crashScript, ConsentMark: flow.DefaultConfig(time.UTC).Agency.PolicyURL, Patience: 5 * time.Second}
+		Script: crashScript, ConsentMark: flow.DefaultConfig(time.UTC).Agency.PolicyURL, AgainMark: bot.ConsentAgainMark(), Patience: 5 * time.Second}
 }
 
 func crashRun(t *testing.T, bin, point string, nth int) {
