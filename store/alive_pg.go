@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -50,14 +51,11 @@ func holdOwnerLock(ctx context.Context, cfg *pgx.ConnConfig, owner string) (*ali
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("owner lock: %w", err)
+		return nil, fmt.Errorf("owner lock: %w", errors.Join(err, db.Close()))
 	}
 	var got bool
 	if err := conn.QueryRowContext(ctx, ownerLockQuery, owner).Scan(&got); err != nil {
-		conn.Close()
-		db.Close()
-		return nil, fmt.Errorf("owner lock: %w", err)
+		return nil, fmt.Errorf("owner lock: %w", errors.Join(err, conn.Close(), db.Close()))
 	}
 	return &aliveLock{db: db, conn: conn}, nil
 }
