@@ -82,8 +82,13 @@ func TestBlendBeatsTheForestAndFlattens(t *testing.T) {
 		v := f.Predict(x)
 		pf[i], pb[i] = FitPlatt(oof, y).Apply(v), b.Predict(v, x)
 	}
-	if lf, lb := LogLoss(yt, pf), LogLoss(yt, pb); lb > lf-0.003 {
-		t.Errorf("blend log loss %.4f; want below the calibrated forest's %.4f by 0.003", lb, lf)
+	// The forest's own log loss here varies with its random draws (0.4677
+	// to 0.4741 over 13 runs; the library draws from the unseeded global
+	// math/rand), the blend's hardly (0.4656 to 0.4671): the margin was
+	// 0.0021 to 0.0070. So the blend must beat the forest by 0.001 and stay
+	// under an absolute 0.470, rather than beat a moving forest by 0.003.
+	if lf, lb := LogLoss(yt, pf), LogLoss(yt, pb); lb > lf-0.001 || lb > 0.470 {
+		t.Errorf("blend log loss %.4f; want below the calibrated forest's %.4f by 0.001, and below 0.470", lb, lf)
 	}
 	c, err := NewCompact(f.Model)
 	if err != nil {
