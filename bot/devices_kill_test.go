@@ -41,7 +41,7 @@ func TestTwoDevicesTwoServersKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers")
 	}
-	base := pgBase(t)
+	base := store.TestCluster(t)
 	dbURL, raw := pgSchema(t, base)
 	ctx := context.Background()
 	devs := []*linkedNumber{{number: "573001110000", brand: "Norte Digital SAS"}, {number: "573002220000", brand: "Sur Creativo Ltda"}}

@@ -201,7 +201,7 @@ func TestLinkedDeviceTakeoverAfterKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers")
 	}
-	base := pgBase(t)
+	base := store.TestCluster(t)
 	dbURL, raw := pgSchema(t, base)
 	st, err := store.Open(context.Background(), dbURL, store.Options{}) // migrates once
 	if err != nil {
@@ -257,17 +257,6 @@ func TestLinkedDeviceTakeoverAfterKill(t *testing.T) {
 	}
 	waitSettled(t, wa, raw, people*perPerson, 90*time.Second)
 	checkExactlyOnce(t, wa, raw, people*perPerson)
-}
-
-func pgBase(t *testing.T) string {
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
-	return base
 }
 
 // pgSchema makes a schema of the test's own (store.TestSchema: with a

@@ -17,7 +17,7 @@ import (
 func bothStores(t *testing.T, fn func(t *testing.T, h *harness)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, "es", fixtureStart)) })
 	t.Run("postgres", func(t *testing.T) {
-		base := pgBase(t)
+		base := store.TestCluster(t)
 		url, raw := pgSchema(t, base)
 		if err := raw.Close(); err != nil { // the harness opens its own
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/cis-agencia/cis/store"
@@ -16,13 +15,7 @@ import (
 // PostgreSQL database (and schema) as the app's tables (issue 16): its
 // tables are created there, and its devices are read from there.
 func TestDeviceStoreOnPostgres(t *testing.T) {
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
+	base := store.TestCluster(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)

@@ -64,6 +64,21 @@ func init() {
 	}
 }
 
+// TestCluster is the throw-away PostgreSQL cluster's URL (CIS_TEST_PG) for
+// a test's PostgreSQL side. Without one the test skips, or fails under
+// CIS_TEST_PG_REQUIRED (CI sets it: there the side always runs).
+func TestCluster(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv("CIS_TEST_PG")
+	if base == "" {
+		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
+			tb.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not: the PostgreSQL side cannot run")
+		}
+		tb.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
+	}
+	return base
+}
+
 // TestSchema makes (if missing) a schema name in the cluster at base, owned
 // by a login role of the same name, and returns the URL that logs in as it.
 // A role per schema, not only a schema: whatsmeow's upgrade asks

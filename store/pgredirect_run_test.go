@@ -12,20 +12,6 @@ import (
 	"time"
 )
 
-// pgBase is the CIS_TEST_PG cluster, or a skip (a failure under
-// CIS_TEST_PG_REQUIRED).
-func pgBase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not: the PostgreSQL side cannot run")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
-	return base
-}
-
 // schemaExists reports whether the cluster has the schema, and a role of
 // that name.
 func schemaExists(t *testing.T, admin *sql.DB, name string) (schema, role bool) {
@@ -42,7 +28,7 @@ func schemaExists(t *testing.T, admin *sql.DB, name string) (schema, role bool) 
 // once that process lets go, its schemas go too. Other schemas (a test's
 // own t_ one, a name of the old form) are never touched.
 func TestSweepDropsOnlyEndedRuns(t *testing.T) {
-	base := pgBase(t)
+	base := TestCluster(t)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -105,7 +91,7 @@ func TestSweepDropsOnlyEndedRuns(t *testing.T) {
 // waits for it before it exits); this binary's own redirected schema, if
 // it has one (it runs under CIS_TEST_PG_ALL in CI), stays: it is alive.
 func TestRedirectCleansUpEndedBinaries(t *testing.T) {
-	base := pgBase(t)
+	base := TestCluster(t)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)

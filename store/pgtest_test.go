@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	neturl "net/url"
-	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -85,13 +84,7 @@ func bothEngines(t *testing.T, fn func(t *testing.T, e *engine)) {
 // pgEngine makes a schema of its own for t in the CIS_TEST_PG cluster.
 func pgEngine(t testing.TB) *engine {
 	t.Helper()
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not: the PostgreSQL side cannot run")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
+	base := TestCluster(t)
 	pgLearnOnce.Do(setupPGLearn)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

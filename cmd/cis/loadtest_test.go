@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cis-agencia/cis/bot"
+	"github.com/cis-agencia/cis/store"
 )
 
 // loadtestJSON runs `cis loadtest ... --json` and decodes the report.
@@ -118,13 +118,7 @@ func TestLoadtestServersRefusals(t *testing.T) {
 // load and restarts it while the others go on; over all three nothing is
 // lost, no reply is sent twice, every reply not cut by the kill is sent.
 func TestLoadtestThreeServersOnPostgres(t *testing.T) {
-	pg := os.Getenv("CIS_TEST_PG")
-	if pg == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
+	pg := store.TestCluster(t)
 	bin := filepath.Join(t.TempDir(), "cis") // the servers are this program: a test binary would run the tests
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

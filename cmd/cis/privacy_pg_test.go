@@ -4,11 +4,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for the schema's set-up
+
+	"github.com/cis-agencia/cis/store"
 )
 
 // privacyPGSchema is a store URL on a schema of its own in the CIS_TEST_PG
@@ -16,13 +17,7 @@ import (
 // is skipped, unless CIS_TEST_PG_REQUIRED says it must run (CI).
 func privacyPGSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
+	base := store.TestCluster(t)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,13 +42,7 @@ func TestTwoServersOnPostgres(t *testing.T) {
 // servers log in as that role, as an installation's would), both dropped at
 // the end.
 func pgSchemaURL(t *testing.T) string {
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
+	base := store.TestCluster(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "t_" + hex.EncodeToString(b)

@@ -33,7 +33,7 @@ var _ = stdlib.GetDefaultDriver // registers "pgx"
 // returns its URL and a plain handle on it.
 func pgSchema(t *testing.T) (string, *sql.DB) {
 	t.Helper()
-	base := pgBase(t)
+	base := store.TestCluster(t)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "c_" + hex.EncodeToString(b)
@@ -50,19 +50,6 @@ func pgSchema(t *testing.T) (string, *sql.DB) {
 	}
 	t.Cleanup(func() { raw.Close() })
 	return url, raw
-}
-
-// pgBase is CIS_TEST_PG, or a skip (a failure under CIS_TEST_PG_REQUIRED).
-func pgBase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CIS_TEST_PG")
-	if base == "" {
-		if os.Getenv("CIS_TEST_PG_REQUIRED") != "" {
-			t.Fatal("CIS_TEST_PG_REQUIRED is set but CIS_TEST_PG is not")
-		}
-		t.Skip("PostgreSQL side skipped: CIS_TEST_PG is not set (bash .ci/test starts a throw-away cluster)")
-	}
-	return base
 }
 
 // TestStoreCopyDemo moves the store `cis serve --demo` seeds, plus a paired
@@ -207,7 +194,7 @@ func TestBackupOnPostgresExplainsPgDump(t *testing.T) {
 	newDB := "cis_restored_" + strings.TrimPrefix(regexp.MustCompile(`c_[0-9a-f]+`).FindString(url), "c_")
 	c := pgDumpCommands(url, filepath.Join(dir, "cis.dump"), newDB)
 	t.Cleanup(func() {
-		if admin, err := sql.Open("pgx", pgBase(t)); err == nil {
+		if admin, err := sql.Open("pgx", store.TestCluster(t)); err == nil {
 			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + newDB)
 			admin.Close()
 		}
@@ -238,7 +225,7 @@ func TestBackupOnPostgresExplainsPgDump(t *testing.T) {
 // read-only database as after a failover to a standby, connections
 // refused) and 200 again once it can.
 func TestHealthAndReadinessOnPostgres(t *testing.T) {
-	base := pgBase(t)
+	base := store.TestCluster(t)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
