@@ -450,6 +450,17 @@ func TestCheckWritable(t *testing.T) {
 	if err := s.CheckWritable(ctx); err == nil {
 		t.Error("a new failed commit after the hold was not reported")
 	}
+	// A write that needs no new page (a reply marked sent) commits on the
+	// full disk; it says nothing of room for the next message.
+	if err := s.inBatch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE schema_migrations SET applied_at = applied_at WHERE name = ''`)
+		return err
+	}); err != nil {
+		t.Fatalf("an update in place on the full disk: %v", err)
+	}
+	if err := s.CheckWritable(ctx); err == nil {
+		t.Error("a commit that stored no message cleared the full disk")
+	}
 	if _, err := s.rw.Exec("PRAGMA max_page_count = 1073741823"); err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func (s *Store) runBatch(batch []*job) {
 	if err == nil {
 		s.crash("store-after-commit")
 	}
-	s.noteCommit(storeFailure(err, batch))
+	s.noteCommit(storeFailure(err, batch), err == nil && storedMessage(batch))
 	for _, j := range batch {
 		if err != nil && j.err == nil {
 			j.handled, j.err = false, err
@@ -167,21 +167,31 @@ func (s *Store) runBatch(batch []*job) {
 	}
 }
 
-// storeFailure is what the batch tells the store's health: the commit's
-// error, or else a message's own error when the disk refused it (full, or
-// an I/O error). A statement can fail for lack of space while the commit
+// storeFailure is what the batch tells the store's health: a message's own
+// error when the disk refused it (full, or an I/O error), or else the
+// commit's error. A statement can fail for lack of space while the commit
 // of the rest succeeds (nothing else needed a new page); that message was
 // refused all the same, and /readyz must say the store cannot write.
 func storeFailure(commit error, batch []*job) error {
-	if commit != nil {
-		return commit
-	}
+	// The cause first: on SQLite a full disk also ends the transaction's
+	// savepoints, and the commit's error names only that.
 	for _, j := range batch {
 		if isDiskError(j.err) {
 			return j.err
 		}
 	}
-	return nil
+	return commit
+}
+
+// storedMessage reports whether a committed batch stored a message (not
+// only other writes, nor only redeliveries of stored ones).
+func storedMessage(batch []*job) bool {
+	for _, j := range batch {
+		if j.fn == nil && j.handled && j.err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // runJob applies one message inside a savepoint; its error is the job's,

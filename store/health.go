@@ -58,8 +58,16 @@ type commitFailure struct {
 }
 
 // noteCommit keeps the outcome of the writer's last commit for CheckWritable.
-func (s *Store) noteCommit(err error) {
+// stored says whether the commit stored a message. A full disk (or an I/O
+// error) is cleared only by such a commit: on PostgreSQL a small update
+// (a reply marked sent, a sweep) still fits in a page that has room while
+// every new message needs a page the disk no longer has, and /readyz said
+// ready between two refused deliveries.
+func (s *Store) noteCommit(err error, stored bool) {
 	if err == nil {
+		if f := s.lastWrite.Load(); f != nil && isDiskError(f.err) && !stored {
+			return
+		}
 		s.lastWrite.Store(nil)
 		return
 	}
